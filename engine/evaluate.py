@@ -1,0 +1,124 @@
+"""Loss (spec §5.1) and accuracy as the paper counts it (hard execution, spec §7.6, §9)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .batch import Batch, encode
+from .ops import LOOKUP_OPS, SCALAR_OPS
+
+SCALAR_TOLERANCE = 0.05  # "equal up to the first decimal place"
+EPS = 1e-6
+
+
+def _lookup_loss(p, batch: Batch):
+    """Mean binary log-loss over the real cells (spec §5.1). p: (B, M, C) -> (B,)"""
+    p = p.clamp(EPS, 1 - EPS)
+    y = batch.target_cells
+    cells = batch.row_mask[:, :, None] * batch.col_mask[:, None, :]  # (B, M, C) real cells
+    cell_loss = -(y * p.log() + (1 - y) * (1 - p).log()) * cells
+    return cell_loss.sum((1, 2)) / cells.sum((1, 2)).clamp(min=1)
+
+
+def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, ops=None):
+    """Huber loss on scalar answers plus λ-weighted mean cell log-loss on lookup answers. (scalar)
+
+    ops=None: the paper's loss of the soft mixture at step T. ops=<the model's op names>: the expected
+    loss over the last step's operation choice, Σ_k α_T(k) L(output of op k), with a fixed penalty for
+    an op that writes the wrong kind of answer. It tells each op apart by its own result, which makes
+    learning much more reliable (docs/design.md).
+    """
+    is_scalar = batch.is_scalar
+    y = batch.target_scalar
+    if ops is None:
+        scalar_loss = F.huber_loss(out["scalar"], y, reduction="none", delta=huber_delta)
+        lookup_loss = _lookup_loss(out["lookup"], batch)
+        return (is_scalar * scalar_loss + (1 - is_scalar) * lookup_weight * lookup_loss).mean()
+
+    T = out["rows"].shape[1]
+    rs_prev = out["rows"][:, T - 2] if T >= 2 else batch.row_mask  # (B, M) rows step T reads
+    scalars = out["scalars"]
+    p_op, p_col = out["op_probs"][:, -1], out["col_probs"][:, -1]  # (B, O), (B, C)
+    s1 = scalars[:, T - 2] if T >= 2 else y.new_zeros(y.shape)
+    s3 = scalars[:, T - 4] if T >= 4 else y.new_zeros(y.shape)
+    candidates = {
+        "count": rs_prev.sum(-1),
+        "sum": (p_col * torch.einsum("bm,bmc->bc", rs_prev, batch.values)).sum(-1),
+        "difference": s3 - s1,
+    }
+
+    def huber(pred):
+        return F.huber_loss(pred, y, reduction="none", delta=huber_delta)
+
+    wrong_scalar = F.huber_loss(y.abs() + huber_delta, y.new_zeros(y.shape), reduction="none", delta=huber_delta)
+    assign_loss = _lookup_loss(p_col[:, None, :] * rs_prev[:, :, None], batch)
+    wrong_lookup = _lookup_loss(torch.zeros_like(batch.values), batch) + 1.0
+    total = 0.0
+    for k, name in enumerate(ops):
+        if name in candidates:
+            per_op = is_scalar * huber(candidates[name]) + (1 - is_scalar) * lookup_weight * wrong_lookup
+        elif name == "assign":
+            per_op = is_scalar * wrong_scalar + (1 - is_scalar) * lookup_weight * assign_loss
+        else:
+            per_op = is_scalar * wrong_scalar + (1 - is_scalar) * lookup_weight * wrong_lookup
+        total = total + p_op[:, k] * per_op
+    return total.mean()
+
+
+def final_kinds(model, out: dict) -> list[str]:
+    """'scalar', 'lookup' or 'none': what the op chosen at the last step writes."""
+    names = model.config.ops
+    last = out["op_logits"][:, -1].argmax(-1).tolist()
+    return ["scalar" if names[i] in SCALAR_OPS else "lookup" if names[i] in LOOKUP_OPS else "none"
+            for i in last]
+
+
+def correct(model, out: dict, batch: Batch) -> torch.Tensor:
+    """(B,) bool: the hard answer equals the true one (scalar to 0.05; lookup: exactly the answer's cells)."""
+    kinds = torch.tensor([{"scalar": 0, "lookup": 1, "none": 2}[k] for k in final_kinds(model, out)])
+    scalar_ok = (out["scalar"] - batch.target_scalar).abs() < SCALAR_TOLERANCE
+    cells = (batch.row_mask[:, :, None] * batch.col_mask[:, None, :]) > 0
+    chosen = (out["lookup"] > 0.5) & cells
+    lookup_ok = (chosen == (batch.target_cells > 0.5)).all(-1).all(-1)
+    is_scalar = batch.is_scalar > 0
+    return torch.where(is_scalar, scalar_ok & (kinds == 0), lookup_ok & (kinds == 1))
+
+
+@torch.no_grad()
+def evaluate(model, batch: Batch, batch_size: int = 500) -> torch.Tensor:
+    """Hard-execution correctness of every example in `batch`. (B,) bool"""
+    was_training = model.training
+    model.eval()
+    results = []
+    for i in range(0, len(batch), batch_size):
+        part = batch.index(slice(i, i + batch_size))
+        results.append(correct(model, model(part, hard=True), part))
+    model.train(was_training)
+    return torch.cat(results)
+
+
+def evaluate_examples(model, vocab, examples: list[dict], batch_size: int = 500,
+                      progress: Callable[[int, int, float], None] | None = None) -> dict:
+    """Accuracy overall and per template for JSONL-style examples, encoded a chunk at a time."""
+    flags = []
+    for i in range(0, len(examples), batch_size):
+        chunk = examples[i:i + batch_size]
+        flags.extend(evaluate(model, encode(chunk, vocab), batch_size).tolist())
+        if progress:
+            progress(len(flags), len(examples), sum(flags) / len(flags))
+    per_template = defaultdict(lambda: [0, 0])
+    for ex, ok in zip(examples, flags, strict=True):
+        key = ex.get("program") or ex.get("template") or "(no template)"
+        per_template[key][0] += int(ok)
+        per_template[key][1] += 1
+    return {
+        "accuracy": sum(flags) / max(len(flags), 1),
+        "correct": sum(flags),
+        "total": len(flags),
+        "per_template": {k: {"correct": c, "total": n} for k, (c, n) in sorted(per_template.items())},
+        "flags": flags,
+    }

@@ -1,0 +1,158 @@
+"""The Neural Programmer of Neelakantan, Le & Sutskever (2016), spec §2, in PyTorch.
+
+Question RNN -> (for T steps) selector over operations and columns -> soft execution of the
+operations on the table -> history RNN. Hard (argmax) selection at test time.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .batch import Batch
+from .config import ModelConfig
+from .ops import advance, comparisons, execute_step, initial_state
+
+NEG = -1e9  # logit for masked positions
+
+
+def hardmax(logits):
+    """One-hot at the argmax (the first one on ties)."""
+    return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
+
+
+class NeuralProgrammer(nn.Module):
+    """Selects one operation and one column per step and executes them softly (or hard at test time)."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        d, O = config.d, len(config.ops)
+        qd = 2 * d if config.bidirectional else d  # size of the question vector q
+        self.op_index = {name: i for i, name in enumerate(config.ops)}
+        self.embed = nn.Embedding(config.vocab_size, d, padding_idx=0)  # V: words and column names
+        self.question_rnn = nn.RNN(d, d, bias=False, batch_first=True, bidirectional=config.bidirectional)
+        self.op_embed = nn.Parameter(torch.empty(O, d))  # U: one embedding per operation
+        select_in = qd + d + (qd if config.question_attention else 0)  # [q ; h_t ; a_t]
+        self.op_select = nn.Linear(select_in, d, bias=False)  # W^op
+        self.col_select = nn.Linear(select_in, d, bias=False)  # W^col
+        self.history_rnn = nn.Linear(3 * d, d, bias=False)  # W^history over [α^op U ; α^col P ; h_{t-1}]
+        if config.question_attention:
+            self.attn_query = nn.Linear(qd + d, qd, bias=False)
+        if config.name_match:
+            # weights of the (step-dependent, any-step) column-name match features
+            self.match_weight = nn.Parameter(torch.zeros(2))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        s = self.config.init_scale
+        for name, p in self.named_parameters():
+            if name != "match_weight":
+                nn.init.uniform_(p, -s, s)
+        with torch.no_grad():
+            self.embed.weight[0].zero_()
+            if self.config.name_match:
+                self.match_weight.copy_(torch.tensor([5.0, 0.0]))  # start by trusting a name match
+
+    # ---- encoders -------------------------------------------------------------------------------
+
+    def encode_question(self, batch: Batch):
+        """q (B, qd), per-word states (B, Q, qd), forward states (B, Q, d) and the word mask (B, Q)."""
+        d = self.config.d
+        B, Q = batch.question_ids.shape
+        states, _ = self.question_rnn(self.embed(batch.question_ids))  # (B, Q, qd)
+        forward = states[..., :d]
+        last = (batch.question_len - 1).clamp(min=0)
+        q = forward[torch.arange(B), last]  # (B, d) state after the last word
+        if self.config.bidirectional:
+            # right padding has zero embeddings and there is no bias, so the backward RNN's state stays 0
+            # over the padding and its output at position 0 has read exactly the real words
+            q = torch.cat([q, states[:, 0, d:]], -1)  # (B, 2d)
+        mask = torch.arange(Q)[None, :] < batch.question_len[:, None]
+        return q, states, forward, mask
+
+    def column_vectors(self, batch: Batch):
+        """P: column-name vectors, the mean embedding of each name's words. (B, C, d)"""
+        ids = batch.name_ids  # (B, C, L)
+        words = (ids > 0).to(self.embed.weight.dtype)
+        emb = self.embed(ids)  # (B, C, L, d)
+        return (emb * words[..., None]).sum(2) / words.sum(2, keepdim=True).clamp(min=1.0)
+
+    def pivot_attention(self, forward, batch: Batch, op: str):
+        """β_op = softmax(Z · U(op)) over the question's numbers (spec §2.5). logits (B, N)"""
+        B = forward.shape[0]
+        Z = forward[torch.arange(B)[:, None], batch.number_left]  # (B, N, d) state left of each number
+        logits = Z @ self.op_embed[self.op_index[op]]
+        return logits.masked_fill(batch.number_mask == 0, NEG)
+
+    # ---- the T steps ----------------------------------------------------------------------------
+
+    def forward(self, batch: Batch, hard: bool = False, record: bool = False) -> dict:
+        """Run T steps. hard: argmax selections (test time). record: keep per-step lookups for traces."""
+        cfg = self.config
+        q, states, forward, qmask = self.encode_question(batch)
+        P = self.column_vectors(batch)  # (B, C, d)
+        U = self.op_embed  # (O, d)
+        B, M, C = batch.values.shape
+        dtype = batch.values.dtype
+
+        pivot_logits, beta = {}, {}
+        for op in ("greater", "lesser"):
+            if op in self.op_index:
+                pivot_logits[op] = self.pivot_attention(forward, batch, op)
+                beta[op] = hardmax(pivot_logits[op]) if hard else F.softmax(pivot_logits[op], -1)
+        zeros = batch.values.new_zeros(B, M, C)
+        greater, _ = comparisons(batch.values, batch.valid, batch.numbers, beta["greater"]) \
+            if "greater" in beta else (zeros, None)
+        _, lesser = comparisons(batch.values, batch.valid, batch.numbers, beta["lesser"]) \
+            if "lesser" in beta else (None, zeros)
+        text_match = batch.entry_match * batch.text_col[:, None, :]
+        numeric = (1 - batch.text_col)[:, None, :]
+        greater, lesser = greater * numeric, lesser * numeric
+        any_match = (batch.name_match.sum(-1) > 0).to(dtype)  # (B, C)
+
+        h = q.new_zeros(B, cfg.d)  # h_1 = 0
+        state = initial_state(batch.row_mask)
+        out = {k: [] for k in ("op_logits", "col_logits", "op_probs", "col_probs", "rows", "scalars",
+                               "attention", "lookups")}
+        for _ in range(cfg.steps):
+            select_in = [q, h]
+            attention = None
+            if cfg.question_attention:
+                query = self.attn_query(torch.cat([q, h], -1))  # (B, qd)
+                scores = torch.einsum("bqd,bd->bq", states, query).masked_fill(~qmask, NEG)
+                attention = F.softmax(scores, -1)  # (B, Q)
+                select_in.append(torch.einsum("bq,bqd->bd", attention, states))
+            s = torch.cat(select_in, -1)
+            op_logits = torch.tanh(self.op_select(s)) @ U.T  # (B, O)
+            col_logits = torch.einsum("bd,bcd->bc", torch.tanh(self.col_select(s)), P)  # (B, C)
+            if cfg.name_match:
+                col_logits = col_logits + self.match_weight[1] * any_match
+                if attention is not None:  # the column named by the words this step attends to
+                    col_logits = col_logits + self.match_weight[0] * torch.einsum(
+                        "bcq,bq->bc", batch.name_match, attention)
+            col_logits = col_logits.masked_fill(batch.col_mask == 0, NEG)
+            p_op_soft, p_col_soft = F.softmax(op_logits, -1), F.softmax(col_logits, -1)
+            p_op = hardmax(op_logits) if hard else p_op_soft
+            p_col = hardmax(col_logits) if hard else p_col_soft
+
+            scalar, lookup, rows = execute_step(self.op_index, p_op, p_col, batch.values, batch.row_mask,
+                                                greater, lesser, text_match, state)
+            state = advance(state, scalar, rows)
+            # the history RNN always reads the soft distributions (spec §3.5, A15)
+            c_t = torch.cat([p_op_soft @ U, torch.einsum("bc,bcd->bd", p_col_soft, P), h], -1)
+            h = torch.tanh(self.history_rnn(c_t))
+
+            for key, val in (("op_logits", op_logits), ("col_logits", col_logits), ("op_probs", p_op_soft),
+                             ("col_probs", p_col_soft), ("rows", rows), ("scalars", scalar)):
+                out[key].append(val)
+            if attention is not None:
+                out["attention"].append(attention)
+            if record:
+                out["lookups"].append(lookup)
+
+        result = {k: torch.stack(v, 1) for k, v in out.items() if v}  # (B, T, ...)
+        result["scalar"], result["lookup"] = scalar, lookup  # step-T outputs (B,), (B, M, C)
+        result["pivot_attention"] = {op: F.softmax(lg, -1) for op, lg in pivot_logits.items()}  # (B, N)
+        return result

@@ -1,0 +1,87 @@
+"""The 2016 operations (spec §2.7, §2.9) and their soft combination (spec §2.8), batched.
+
+Every function works on a whole batch at once; nothing loops over rows or cells. With one-hot
+(hardmax) operation, column and pivot distributions the soft combination *is* the discrete program,
+which is how test-time (hard) execution reuses the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+ROW_OPS = ("greater", "lesser", "and", "or", "reset", "text_match")
+SCALAR_OPS = ("sum", "count", "difference")
+LOOKUP_OPS = ("assign",)
+COLUMN_OPS = ("sum", "greater", "lesser", "assign", "text_match")  # ops that take a column argument
+
+
+def comparisons(values, valid, numbers, beta):
+    """Comparison of every cell with a pivot chosen by attention over the question's numbers.
+
+    Our answer to spec ambiguity A1: instead of comparing with the *expected* pivot Σ β_k n_k (a step
+    function of it, so β gets no gradient), take the *expected comparison* Σ β_k 1[x > n_k]. It is
+    differentiable in β, needs no temperature, and equals the paper's hard comparison when β is one-hot.
+    values, valid: (B, M, C); numbers: (B, N); beta: (B, N) -> greater, lesser: (B, M, C)
+    """
+    x = values.unsqueeze(-1)  # (B, M, C, 1)
+    n = numbers[:, None, None, :]  # (B, 1, 1, N)
+    w = beta[:, None, None, :]
+    greater = ((x > n).to(values.dtype) * w).sum(-1) * valid
+    lesser = ((x < n).to(values.dtype) * w).sum(-1) * valid
+    return greater, lesser
+
+
+@dataclass
+class StepState:
+    """What the operations may read: the last three scalars and the last two row selections."""
+
+    scalar: list  # [scalar_{t-1}, scalar_{t-2}, scalar_{t-3}], each (B,)
+    rows: list  # [rs_{t-1}, rs_{t-2}], each (B, M)
+
+
+def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser, text_match, state):
+    """One step of soft execution.
+
+    op_index: op name -> position in p_op; p_op: (B, O); p_col: (B, C); values: (B, M, C);
+    row_mask: (B, M); greater, lesser, text_match: (B, M, C) static cell selections.
+    Returns scalar (B,), lookup (B, M, C), rows (B, M).
+    """
+    rs1, rs2 = state.rows
+    s1, _, s3 = state.scalar
+    B = values.shape[0]
+    zero = values.new_zeros(B)
+
+    def w(name):  # (B,) probability of an op, 0 when the op is not in this model's set
+        i = op_index.get(name)
+        return p_op[:, i] if i is not None else zero
+
+    scalar = w("count") * rs1.sum(-1) + w("difference") * (s3 - s1)
+    if "sum" in op_index:
+        col_sums = torch.einsum("bm,bmc->bc", rs1, values)  # (B, C)
+        scalar = scalar + w("sum") * (p_col * col_sums).sum(-1)
+
+    # assign ("print"): the selected rows of the chosen column become the lookup answer
+    lookup = (w("assign")[:, None] * p_col)[:, None, :] * rs1[:, :, None]  # (B, M, C)
+
+    rows = w("reset")[:, None] * row_mask
+    if "and" in op_index:
+        rows = rows + w("and")[:, None] * torch.minimum(rs1, rs2)
+    if "or" in op_index:
+        rows = rows + w("or")[:, None] * torch.maximum(rs1, rs2)
+    cell_select = w("greater")[:, None, None] * greater + w("lesser")[:, None, None] * lesser
+    if "text_match" in op_index:
+        cell_select = cell_select + w("text_match")[:, None, None] * text_match
+    rows = rows + torch.einsum("bc,bmc->bm", p_col, cell_select)
+    return scalar, lookup, rows
+
+
+def initial_state(row_mask) -> StepState:
+    """Boundary values (spec A2): earlier scalars are 0, earlier row selections are all rows."""
+    zero = row_mask.new_zeros(row_mask.shape[0])
+    return StepState(scalar=[zero, zero, zero], rows=[row_mask, row_mask])
+
+
+def advance(state: StepState, scalar, rows) -> StepState:
+    return StepState(scalar=[scalar, state.scalar[0], state.scalar[1]], rows=[rows, state.rows[0]])
