@@ -1,0 +1,169 @@
+"""What the Ask, Step through and Compare pages share: the table as the model sees it, the checkpoint
+picked for it, the question box and the (cached) trace — each step reporting problems as messages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from engine.batch import column_kinds
+from engine.checkpoint import CheckpointError
+from explorer import models, questions, state, tables
+
+log = logging.getLogger(__name__)
+AUTO = "auto"
+
+
+@dataclass
+class Context:
+    df: pd.DataFrame
+    columns: list[str]
+    rows: list[list]
+    kinds: list[str]
+    problems: list[str]
+    entry: models.Entry | None = None
+    vocab: object = None
+
+
+def table_context() -> Context:
+    df = st.session_state[state.TABLE]
+    columns, rows = tables.to_engine(df)
+    kinds = column_kinds(columns, rows) if columns else []
+    return Context(df, columns, rows, kinds, tables.problems(df))
+
+
+def _on_ckpt() -> None:
+    pick = st.session_state.get("ckpt_pick")
+    st.session_state[state.CKPT] = None if pick in (None, AUTO) else pick
+
+
+def checkpoint_picker(ctx: Context, container=None) -> models.Entry | None:
+    """Selectbox of checkpoints ('auto' = best match for the table); sets ctx.entry and ctx.vocab."""
+    box = container or st
+    entries = models.list_checkpoints()
+    if not entries:
+        box.error(
+            "No checkpoint found. Shipped checkpoints belong in `checkpoints/`; or train one on the "
+            "**Train** page and it appears here."
+        )
+        return None
+    ss = st.session_state
+    ids = [e.id for e in entries]
+    best = models.best_match(entries, ctx.columns, ctx.kinds)
+    if ss.get(state.CKPT) and ss[state.CKPT] not in ids:
+        box.warning(f"There is no checkpoint '{ss[state.CKPT]}' here; using the best match for the table.")
+        ss[state.CKPT] = None
+    ss["ckpt_pick"] = ss.get(state.CKPT) or AUTO
+    labels = {e.id: e.label for e in entries}
+    labels[AUTO] = f"best match for the table: {best.label}" if best else "best match (none readable)"
+    box.selectbox("Checkpoint", [AUTO] + ids, format_func=labels.get, key="ckpt_pick", on_change=_on_ckpt)
+    entry = models.find(entries, ss.get(state.CKPT)) or best
+    if entry is None:
+        return None
+    try:
+        _, vocab, _ = models.load(entry)
+    except CheckpointError as e:
+        box.error(f"This checkpoint cannot be used: {e}. Pick another one.")
+        return None
+    ctx.entry, ctx.vocab = entry, vocab
+    return entry
+
+
+def fit_warnings(ctx: Context) -> None:
+    if ctx.entry is not None:
+        for p in models.fit_problems(ctx.entry, ctx.columns, ctx.kinds):
+            st.warning(p[0].upper() + p[1:] + ".")
+
+
+def _submit() -> None:
+    st.session_state[state.QUESTION] = " ".join(str(st.session_state.get("question_box", "")).split())[:500]
+    st.session_state[state.FOCUS] = None
+
+
+def _pick_example() -> None:
+    q = st.session_state.get("example_pick")
+    if q:
+        st.session_state[state.QUESTION] = q
+        st.session_state["question_box"] = q
+        st.session_state[state.FOCUS] = None
+    st.session_state["example_pick"] = None
+
+
+def question_box(ctx: Context) -> None:
+    """Question input, Ask button, example questions and the word check of the draft."""
+    ss = st.session_state
+    if "question_box" not in ss:
+        ss["question_box"] = ss.get(state.QUESTION, "")
+    left, right = st.columns([6, 1], vertical_alignment="bottom")
+    left.text_input(
+        "Question",
+        key="question_box",
+        on_change=_submit,
+        max_chars=500,
+        placeholder="e.g. greater 50 sales sum profit",
+    )
+    right.button("Ask", type="primary", on_click=_submit, key="ask", width="stretch")
+    if ctx.entry is not None and ctx.columns:
+        ex = questions.examples(ctx.columns, ctx.rows, ctx.kinds, ctx.entry.ops, ctx.entry.task)
+        if ex:
+            st.pills(
+                "Example questions for this table and model", ex, key="example_pick", on_change=_pick_example
+            )
+    if ctx.vocab is not None and ss.get("question_box"):
+        report = questions.word_report(ss["question_box"], ctx.vocab, ctx.columns)
+        notes = []
+        if report["unknown"]:
+            notes.append(
+                "unknown to the model (it reads them as <unk>): **" + ", ".join(report["unknown"]) + "**"
+            )
+        if report["by_name"]:
+            notes.append(
+                "not in its vocabulary but column names, found by name: "
+                + ", ".join(f"{w} → {c}" for w, c in report["by_name"].items())
+            )
+        if report["comparison_without_number"]:
+            notes.append("the question compares but has no number: add one, e.g. 'greater 50 sales'")
+        if notes:
+            st.caption("Words: " + "; ".join(notes))
+
+
+def question_problem(ctx: Context, question: str) -> str | None:
+    """Why the question cannot be run (with what to do), or None."""
+    if not question.strip():
+        return "Type a question, or pick one of the example questions."
+    report = questions.word_report(question, ctx.vocab, ctx.columns)
+    known = [w for w in report["words"] if w not in report["unknown"]]
+    if not known:
+        return (
+            "None of the question's words is known to this model. Use the words of the examples: "
+            "sum, count, print, greater, lesser, and, or, difference and the column names."
+        )
+    return None
+
+
+def get_trace(ctx: Context, question: str) -> dict | None:
+    """The trace of the question on the table, or None after showing a message."""
+    if ctx.problems:
+        for p in ctx.problems:
+            st.error(f"The model cannot run yet: {p}.")
+        return None
+    if ctx.entry is None:
+        return None
+    problem = question_problem(ctx, question)
+    if problem:
+        st.info(problem)
+        return None
+    try:
+        return models.run_trace(ctx.entry, ctx.columns, ctx.rows, question)
+    except CheckpointError as e:
+        st.error(f"This checkpoint cannot be used: {e}. Pick another one.")
+    except Exception as e:  # noqa: BLE001 - shown as a message, never as a traceback
+        log.exception("trace failed")
+        st.error(
+            f"The model could not run on this table and question ({type(e).__name__}: {e}). "
+            "Check the table for unusual cells, or try another question."
+        )
+    return None

@@ -1,0 +1,104 @@
+"""Teach: mark the right answer to a question and add it to this session's custom training set."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from explorer import state
+
+MAX_CUSTOM = 500
+
+
+def _example(ctx, question: str, answer: dict) -> dict:
+    return {
+        "columns": list(ctx.columns),
+        "rows": [list(r) for r in ctx.rows],
+        "question": question,
+        "answer": answer,
+        "template": "custom",
+        "program": "custom",
+    }
+
+
+def _add(ctx, question: str) -> None:
+    ss = st.session_state
+    if ss.get("teach_kind") == "a number":
+        value = ss.get("teach_number")
+        if value is None:
+            ss["teach_msg"] = ("error", "Type the right number first.")
+            return
+        answer = {"scalar": float(value)}
+    else:
+        col = ss.get("teach_column")
+        rows = ss.get("teach_rows") or []
+        if col not in ctx.columns or not rows:
+            ss["teach_msg"] = ("error", "Pick the column and the rows of the answer cells first.")
+            return
+        j = ctx.columns.index(col)
+        answer = {"cells": [[int(r), j] for r in sorted(rows)]}
+    custom = ss.setdefault(state.CUSTOM, [])
+    if len(custom) >= MAX_CUSTOM:
+        ss["teach_msg"] = (
+            "error",
+            f"The custom set is full ({MAX_CUSTOM} examples): train on it or clear it on the Train page.",
+        )
+        return
+    custom.append(_example(ctx, question, answer))
+    ss["teach_msg"] = (
+        "success",
+        f"Added. The custom set has {len(custom)} example(s): fine-tune on it on the "
+        "Train page (task: custom set).",
+    )
+
+
+def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
+    """An expander to add (table, question, right answer) to the custom set."""
+    question = trace["question"]
+    with st.expander(
+        "Teach: mark the right answer and add it to a custom training set", expanded=agree is False
+    ):
+        ss = st.session_state
+        default_kind = (
+            "cells of the table"
+            if (right and "cells" in right) or (not right and trace["answer"]["kind"] == "lookup")
+            else "a number"
+        )
+        ss.setdefault("teach_kind", default_kind)
+        st.radio("The right answer is", ["a number", "cells of the table"], key="teach_kind", horizontal=True)
+        if ss["teach_kind"] == "a number":
+            if right and "scalar" in right and ss.get("teach_for") != question:
+                ss["teach_number"] = float(right["scalar"])
+            st.number_input(
+                "Right answer", key="teach_number", value=None, format="%.4f", placeholder="type the number"
+            )
+        else:
+            if right and "cells" in right and ss.get("teach_for") != question:
+                cols = {c for _, c in right["cells"]}
+                ss["teach_column"] = ctx.columns[cols.pop()] if len(cols) == 1 else ctx.columns[0]
+                ss["teach_rows"] = [r for r, _ in right["cells"]]
+            left, right_col = st.columns([1, 2])
+            left.selectbox("Column", ctx.columns, key="teach_column")
+            right_col.multiselect(
+                "Rows",
+                list(range(len(ctx.rows))),
+                key="teach_rows",
+                placeholder="row numbers as in the table's index",
+            )
+        ss["teach_for"] = question
+        st.button("Add to the custom set", on_click=_add, args=(ctx, question), key="teach_add")
+        msg = ss.pop("teach_msg", None)
+        if msg:
+            getattr(st, msg[0])(msg[1])
+        n = len(ss.get(state.CUSTOM, []))
+        if n:
+            st.caption(f"The custom set of this session has {n} example(s).")
+            st.download_button(
+                "Custom set as JSONL",
+                "\n".join(json.dumps(e) for e in ss[state.CUSTOM]),
+                "custom_set.jsonl",
+                "application/json",
+                on_click="ignore",
+                key="dl_custom_ask",
+            )

@@ -1,0 +1,193 @@
+"""The Ask page's result: answer, program, heatmaps linked to the table, attention views and exports."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from engine.trace import fmt
+from explorer import state
+from explorer.components import heatmaps, table_view
+from explorer.components.table_editor import download
+
+HM_KEYS = ("hm_ops", "hm_cols", "hm_rows", "hm_words")
+IMAGE_FORMAT = "image_format"
+
+
+def answer_text(answer: dict, view: str = "hard") -> str:
+    if answer["kind"] == "scalar":
+        return fmt(answer["soft_scalar"] if view == "soft" else answer["scalar"])
+    if answer["kind"] == "lookup":
+        values = [fmt(v) if isinstance(v, float) else str(v) for v in answer["values"]]
+        if not values:
+            return "no cells (the print step selected no rows)"
+        return ", ".join(values[:12]) + (f" … ({len(values)} cells)" if len(values) > 12 else "")
+    return "no answer (the last operation neither computes a number nor prints cells)"
+
+
+def right_text(right: dict, columns: list, rows: list) -> str:
+    if "scalar" in right:
+        return fmt(right["scalar"])
+    vals = [rows[r][c] for r, c in right["cells"]]
+    return ", ".join(fmt(v) if isinstance(v, float) else str(v) for v in vals[:12]) or "no cells"
+
+
+def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, columns, rows) -> None:
+    ans = trace["answer"]
+    st.markdown("#### Answer")
+    st.markdown(
+        f"<div data-testid='np-answer' style='font-size: 1.6rem; font-weight: 600'>"
+        f"{answer_text(ans, view)}</div>",
+        unsafe_allow_html=True,
+    )
+    if view == "soft" and ans["kind"] == "scalar":
+        st.caption(f"Soft (training-time) value; the hard, test-time answer is {fmt(ans['scalar'])}.")
+    if agree is True:
+        st.success("Right: the grammar's interpreter gives the same answer.")
+    elif agree is False:
+        st.error(
+            f"Wrong: the right answer is {right_text(right, columns, rows)}. "
+            "You can teach the model this answer below."
+        )
+    for w in trace["warnings"]:
+        st.warning(w[0].upper() + w[1:] + ".")
+
+
+def program_box(trace: dict) -> None:
+    st.markdown("#### Induced program")
+    st.code("\n".join(trace["program_text"]), language=None)
+
+
+def _focus_from(key: str, point: dict, trace: dict) -> dict | None:
+    x, y = str(point.get("x", "")), str(point.get("y", ""))
+    step = int(x[1:]) if x.startswith("t") and x[1:].isdigit() else None
+    if step is None or not 1 <= step <= len(trace["steps"]):
+        return None
+    row = int(y[4:]) if key == "hm_rows" and y.startswith("row ") and y[4:].isdigit() else None
+    return {"step": step, "row": row}
+
+
+def update_focus(trace: dict) -> None:
+    """Turn a new heatmap click (a changed selection event) into the focused step/row."""
+    ss = st.session_state
+    seen = ss.setdefault("hm_seen", {})
+    for key in HM_KEYS:
+        point = heatmaps.clicked_point(ss.get(key))
+        sig = json.dumps(point, sort_keys=True, default=str) if point else None
+        if sig != seen.get(key):
+            seen[key] = sig
+            if point:
+                ss[state.FOCUS] = _focus_from(key, point, trace)
+    focus = ss.get(state.FOCUS)
+    if focus and focus["step"] > len(trace["steps"]):
+        ss[state.FOCUS] = None
+
+
+def _on_focus_pick() -> None:
+    v = st.session_state.get("focus_pick")
+    st.session_state[state.FOCUS] = None if v in (None, "answer") else {"step": int(v[1:]), "row": None}
+
+
+def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
+    """The table highlighted for the focused step (or the answer when no step is focused)."""
+    steps, focus = trace["steps"], st.session_state.get(state.FOCUS)
+    key = "rows_soft" if view == "soft" else "rows_hard"
+    if focus:
+        s = steps[focus["step"] - 1]
+        cells = s["lookup_cells"] if s["op"] == "assign" else None
+        if view == "soft" and s["op"] == "assign":
+            cells = [[r, c] for r, row in enumerate(s["lookup_soft"]) for c, p in enumerate(row) if p > 0.5]
+        st.markdown(f"**Step {s['t']}:** {s['description']}")
+        table_view.show(
+            df,
+            "linked_table",
+            row_weights=s[key],
+            cells=cells,
+            column=s["column"],
+            focus_row=focus.get("row"),
+        )
+    else:
+        before = steps[-2][key] if len(steps) >= 2 else [1.0] * trace["n_rows"]
+        cells = trace["answer"]["cells"] if trace["answer"]["kind"] == "lookup" else None
+        st.markdown(
+            "**The answer:** rows the last step read, answer cells in amber. "
+            "Click a heatmap cell to see what that step selected."
+        )
+        table_view.show(df, "linked_table", row_weights=before, cells=cells, column=steps[-1]["column"])
+    table_view.legend(column=True)
+
+
+def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | None) -> None:
+    ss = st.session_state
+    columns, rows = trace["columns"], df.values.tolist()
+    update_focus(trace)
+    view = ss.get(state.VIEW, "hard")
+    top_left, top_right = st.columns([2, 3])
+    with top_left:
+        answer_box(trace, right, agree, view, columns, rows)
+    with top_right:
+        program_box(trace)
+
+    c1, c2, c3 = st.columns([2, 3, 2], vertical_alignment="bottom")
+    c1.segmented_control(
+        "View",
+        ["hard", "soft"],
+        key="view_pick",
+        default=view,
+        required=True,
+        format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
+        on_change=lambda: ss.__setitem__(state.VIEW, ss.get("view_pick") or "hard"),
+    )
+    options = ["answer"] + [f"t{s['t']}" for s in trace["steps"]]
+    focus = ss.get(state.FOCUS)
+    ss["focus_pick"] = f"t{focus['step']}" if focus else "answer"
+    c2.select_slider("Highlight in the table", options, key="focus_pick", on_change=_on_focus_pick)
+    fmt_pick = c3.radio(
+        "Heatmap download",
+        ["png", "svg"],
+        horizontal=True,
+        key=IMAGE_FORMAT,
+        help="The camera icon at the top right of each heatmap downloads it in this format",
+    )
+
+    left, right_col = st.columns(2)
+    with left:
+        heatmaps.show(heatmaps.ops_figure(trace, view), "hm_ops", fmt_pick, name="operations")
+    with right_col:
+        heatmaps.show(heatmaps.columns_figure(trace, view), "hm_cols", fmt_pick, name="columns")
+    left, right_col = st.columns([2, 3])
+    with left:
+        heatmaps.show(heatmaps.rows_figure(trace, view), "hm_rows", fmt_pick, name="rows")
+    with right_col:
+        linked_table(trace, df, view)
+    left, right_col = st.columns(2)
+    with left:
+        fig = heatmaps.pivot_figure(trace)
+        if fig is not None:
+            heatmaps.show(fig, "hm_pivot", fmt_pick, clickable=False, name="pivot")
+        else:
+            st.info("The question has no numbers, so the comparisons have no pivot (they compare with −1).")
+    with right_col:
+        fig = heatmaps.words_figure(trace)
+        if fig is not None:
+            heatmaps.show(fig, "hm_words", fmt_pick, name="question-attention")
+        else:
+            st.caption("This model has no question-word attention.")
+    exports(trace)
+
+
+def exports(trace: dict) -> None:
+    a, b, c = st.columns([1, 1, 3])
+    a.download_button(
+        "Trace as JSON",
+        json.dumps(trace, indent=1),
+        "trace.json",
+        "application/json",
+        on_click="ignore",
+        key="dl_trace",
+    )
+    with b:
+        download()
+    c.caption("Share this view: the address bar holds the table, question and checkpoint.")

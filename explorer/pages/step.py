@@ -1,0 +1,106 @@
+"""Step through: one timestep at a time, the table before and after, the choices and what happened."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.trace import fmt
+from explorer import state
+from explorer.components import context, heatmaps, table_view
+from explorer.components.trace_view import answer_text
+
+st.title("Step through the program")
+state.show_flash()
+ss = st.session_state
+ctx = context.table_context()
+top = st.container()
+entry = context.checkpoint_picker(ctx, container=top)
+question = ss.get(state.QUESTION, "")
+src = (ss.get(state.TABLE_SOURCE) or {}).get("label", "")
+st.markdown(f"**Question:** `{question or '(none)'}` on the table *{src}* (change them on the Ask page).")
+context.fit_warnings(ctx)
+
+trace = context.get_trace(ctx, question) if entry is not None else None
+if trace is None:
+    st.page_link("explorer/pages/ask.py", label="Go to Ask to choose a table and a question", icon="❓")
+    st.stop()
+
+T = len(trace["steps"])
+ss[state.STEP] = min(max(int(ss.get(state.STEP, 1)), 1), T)
+
+
+def _move(delta: int) -> None:
+    ss[state.STEP] = min(max(ss[state.STEP] + delta, 1), T)
+    ss["step_slider"] = ss[state.STEP]
+
+
+def _slide() -> None:
+    ss[state.STEP] = int(ss["step_slider"])
+
+
+ss["step_slider"] = ss[state.STEP]
+a, b, c, d = st.columns([1, 1, 6, 3], vertical_alignment="bottom")
+a.button("◀ Previous", on_click=_move, args=(-1,), disabled=ss[state.STEP] <= 1, key="step_prev")
+b.button("Next ▶", on_click=_move, args=(1,), disabled=ss[state.STEP] >= T, key="step_next")
+if T > 1:
+    c.slider("Step", 1, T, key="step_slider", on_change=_slide)
+view = d.segmented_control(
+    "View",
+    ["hard", "soft"],
+    key="step_view",
+    default=ss.get(state.VIEW, "hard"),
+    required=True,
+    on_change=lambda: ss.__setitem__(state.VIEW, ss.get("step_view")),
+)
+view = view or "hard"
+
+t = ss[state.STEP]
+step = trace["steps"][t - 1]
+key = "rows_soft" if view == "soft" else "rows_hard"
+before = trace["steps"][t - 2][key] if t >= 2 else [1.0] * trace["n_rows"]
+st.info(f"**Step {t} of {T}:** {step['description']}.")
+
+left, right = st.columns(2)
+with left:
+    st.markdown(
+        "**Rows selected before the step**" + (" (all rows: nothing has filtered yet)" if t == 1 else "")
+    )
+    table_view.show(ctx.df, "step_before", row_weights=before, column=step["column"])
+with right:
+    cells = step["lookup_cells"]
+    if view == "soft":
+        cells = [[r, j] for r, row in enumerate(step["lookup_soft"]) for j, p in enumerate(row) if p > 0.5]
+    st.markdown("**Rows selected after the step**" + (", printed cells in amber" if cells else ""))
+    table_view.show(ctx.df, "step_after", row_weights=step[key], cells=cells, column=step["column"])
+table_view.legend(column=True)
+
+ops_fig, cols_fig = heatmaps.step_bars(step, trace, view)
+left, right = st.columns(2)
+with left:
+    heatmaps.show(ops_fig, "step_ops", clickable=False, name=f"step{t}-operations")
+with right:
+    heatmaps.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Operation", {"assign": "print", "text_match": "text match"}.get(step["op"], step["op"]))
+m2.metric("Column", step["column"] or "—")
+if step["op"] in ("greater", "lesser"):
+    m3.metric("Pivot", fmt(step["pivot"]), help="the question number the comparison uses")
+else:
+    m3.metric("Pivot", "—", help="only greater and lesser use a pivot")
+scalar = step["scalar_soft"] if view == "soft" else step["scalar_hard"]
+m4.metric("Scalar output", fmt(scalar), help="what sum, count or difference computed at this step")
+n_sel = sum(1 for v in step[key] if v >= 0.5)
+st.caption(
+    f"Row selector after the step: {n_sel} of {trace['n_rows']} rows. Lookup output: "
+    f"{len(cells)} cell(s). Final answer after step {T}: {answer_text(trace['answer'], view)}."
+)
+if step["question_attention"] is not None and trace["words"]:
+    top_words = sorted(zip(trace["words"], step["question_attention"], strict=True), key=lambda x: -x[1])[:3]
+    st.caption(
+        "At this step the model attends most to the words: "
+        + ", ".join(f"**{w}** ({a:.0%})" for w, a in top_words)
+    )
+with st.expander("The whole program"):
+    st.code("\n".join(trace["program_text"]), language=None)
+state.sync_url(step=t)

@@ -1,0 +1,114 @@
+"""Induced programs over a test set: run the model hard in batches, read off each example's program.
+
+A program is written the way the trace writes it, with the question's numbers as n1, n2 so that
+programs of one template group together: "greater n1 B → lesser n2 A → and → sum A".
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+
+import torch
+
+from engine.batch import encode
+from engine.evaluate import correct
+from engine.ops import COLUMN_OPS
+
+OP_SHORT = {"assign": "print", "difference": "diff", "text_match": "match"}
+
+
+def _program(ops, cols, pivots, names, op_names) -> str:
+    parts = []
+    for o, c in zip(ops, cols, strict=True):
+        op = op_names[o]
+        if op == "reset":
+            continue
+        word = OP_SHORT.get(op, op)
+        if op in ("greater", "lesser"):
+            word += f" n{pivots[op] + 1}"
+        if op in COLUMN_OPS and c < len(names):
+            word += f" {names[c]}"
+        parts.append(word)
+    return " → ".join(parts) or "reset (nothing)"
+
+
+@torch.no_grad()
+def induced_programs(
+    model,
+    vocab,
+    examples: list[dict],
+    batch_size: int = 200,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict]:
+    """Per example: {"program" (induced), "correct" (bool)}, in the order of `examples`."""
+    model.eval()
+    op_names = list(model.config.ops)
+    out = []
+    for i in range(0, len(examples), batch_size):
+        chunk = examples[i : i + batch_size]
+        batch = encode(chunk, vocab)
+        res = model(batch, hard=True)
+        flags = correct(model, res, batch).tolist()
+        ops = res["op_logits"].argmax(-1).tolist()  # (B, T)
+        cols = res["col_logits"].argmax(-1).tolist()  # (B, T)
+        piv = {op: att.argmax(-1).tolist() for op, att in res["pivot_attention"].items()}
+        for b, ex in enumerate(chunk):
+            pivots = {op: v[b] for op, v in piv.items()}
+            out.append(
+                {
+                    "program": _program(ops[b], cols[b], pivots, ex["columns"], op_names),
+                    "correct": bool(flags[b]),
+                }
+            )
+        if progress:
+            progress(len(out), len(examples))
+    return out
+
+
+def pattern(program: str) -> str:
+    """The operations of a canonical program, without columns and numbers: 'greater lesser and sum'."""
+    keep = {"sum", "count", "print", "greater", "lesser", "and", "or", "diff"}
+    return " ".join("match" if w == "[w]" else w for w in program.split() if w in keep or w == "[w]")
+
+
+def summarise(examples: list[dict], results: list[dict]) -> dict:
+    """Tables for the Programs page: per template and per (template, induced program), and per pattern."""
+    by_template = defaultdict(list)
+    for i, (ex, r) in enumerate(zip(examples, results, strict=True)):
+        by_template[ex.get("program") or ex.get("template") or "(no template)"].append((i, r))
+    templates, programs = [], []
+    for tmpl, items in sorted(by_template.items()):
+        n_ok = sum(r["correct"] for _, r in items)
+        counts = Counter(r["program"] for _, r in items)
+        templates.append(
+            {
+                "template": tmpl,
+                "pattern": pattern(tmpl),
+                "examples": len(items),
+                "correct": n_ok,
+                "accuracy": n_ok / len(items),
+                "most common program": counts.most_common(1)[0][0],
+                "distinct programs": len(counts),
+            }
+        )
+        for prog, n in counts.most_common():
+            ok = sum(r["correct"] for _, r in items if r["program"] == prog)
+            programs.append(
+                {"template": tmpl, "induced program": prog, "examples": n, "correct": ok, "accuracy": ok / n}
+            )
+    per_pattern = defaultdict(lambda: [0, 0])
+    for row in templates:
+        per_pattern[row["pattern"]][0] += row["correct"]
+        per_pattern[row["pattern"]][1] += row["examples"]
+    patterns = [{"pattern": p, "accuracy": c / n, "examples": n} for p, (c, n) in sorted(per_pattern.items())]
+    total = len(results)
+    n_ok = sum(r["correct"] for r in results)
+    return {
+        "accuracy": n_ok / max(total, 1),
+        "correct": n_ok,
+        "total": total,
+        "templates": templates,
+        "programs": programs,
+        "patterns": patterns,
+    }

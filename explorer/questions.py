@@ -1,0 +1,191 @@
+"""Questions: example questions for a table and checkpoint, word checks, and the grammar's right answer.
+
+Examples are rendered from the engine's template grammar (engine/templates.py) for the table's own
+shape: text columns fill the text slots, numeric columns the numeric ones, numbers come from the
+column's range and text values from its cells.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine import templates as tg
+from engine.data import TASKS, reference_answer
+from engine.trace import fmt
+from engine.vocab import split_question, tokenize
+
+COMPARISON_WORDS = {w for op in ("greater", "lesser") for form in tg.OP_WORDS[op] for w in form.split()}
+
+
+def _column_values(rows: list[list], j: int) -> list:
+    return [r[j] for r in rows if r[j] is not None]
+
+
+def _pivot(values: list, rank: float) -> str:
+    nums = sorted(float(v) for v in values if isinstance(v, (int, float)))
+    if not nums:
+        return "0"
+    x = nums[min(len(nums) - 1, int(rank * len(nums)))]
+    scale = 10 ** max(0, int(math.log10(abs(x))) - 1) if abs(x) >= 10 else 1
+    return fmt(round(x / scale) * scale)
+
+
+def examples(
+    columns: list[str],
+    rows: list[list],
+    kinds: list[str],
+    ops: tuple[str, ...],
+    task: str | None,
+    n: int = 8,
+    seed: int = 0,
+) -> list[str]:
+    """Up to n example questions (two per category: aggregation, comparison, logic, arithmetic)."""
+    text = [j for j, k in enumerate(kinds) if k == "text"] if "text_match" in ops else []
+    num = [j for j, k in enumerate(kinds) if k == "numeric"]
+    if not num and not text:
+        return []
+    order = text + num  # template column slots: text columns first, then numeric ones
+    names = [columns[j] for j in order]
+    spec = TASKS.get(task or "")
+    variability = bool(spec and spec.word_variability)
+    rng = np.random.default_rng(seed)
+    out = []
+    for category, pool in tg.canonical(len(text), len(num)).items():
+        if not pool:
+            continue
+        picks = rng.permutation(len(pool))[: 2 if category != "arithmetic" else 1]
+        for i in picks:
+            tmpl = pool[int(i)]
+            if variability:
+                tmpl = tuple(
+                    f[rng.integers(len(f))]
+                    if isinstance(t, str) and len(f := tg.OP_WORDS.get(t, [t])) > 1
+                    else t
+                    for t in tmpl
+                )
+            out.append(_render(tmpl, names, order, rows, rng))
+    seen = set()
+    return [q for q in out if not (q in seen or seen.add(q))][:n]
+
+
+def _render(tmpl: tuple, names: list[str], order: list[int], rows: list[list], rng) -> str:
+    words, ranks = [], iter([0.6, 0.4, 0.5])
+    for i, t in enumerate(tmpl):
+        nxt = tmpl[i + 1] if i + 1 < len(tmpl) else None
+        if t in ("[n]", "[n1]", "[n2]") and isinstance(nxt, int):
+            words.append(_pivot(_column_values(rows, order[nxt]), next(ranks, 0.5)))
+        elif t == "[w]" and isinstance(nxt, int):
+            cells = _column_values(rows, order[nxt])
+            words.append(str(cells[int(rng.integers(len(cells)))]) if cells else "word")
+        elif isinstance(t, int):
+            words.append(names[t])
+        else:
+            words.append(str(t))
+    return " ".join(words)
+
+
+def word_report(question: str, vocab, columns: list[str]) -> dict:
+    """Which words the model knows: {"words", "numbers", "unknown", "by_name", "comparison_without_number"}.
+
+    by_name: unknown words that are (part of) a column name; the model still finds those columns by
+    comparing names with the question, so they are not a problem.
+    """
+    q = split_question(question)
+    unknown = vocab.unknown(q.words)
+    name_words = {w: c for c in columns for w in tokenize(c)}
+    by_name = {w: name_words[w] for w in unknown if w in name_words}
+    return {
+        "words": q.words,
+        "numbers": q.numbers,
+        "unknown": [w for w in unknown if w not in by_name],
+        "by_name": by_name,
+        "comparison_without_number": bool(COMPARISON_WORDS & set(q.words)) and not q.numbers,
+    }
+
+
+def canonical_program(question: str, columns: list[str]) -> str | None:
+    """The question as a canonical program of the grammar ("greater 50 sales count"), or None."""
+    lower = {c.lower(): c for c in columns}
+    toks, out, i = tokenize(question), [], 0
+    forms = sorted(((f.split(), op) for f, op in tg.SYNONYM_TO_OP.items()), key=lambda x: -len(x[0]))
+    while i < len(toks):
+        for words, op in forms:
+            if toks[i : i + len(words)] == words:
+                out.append(op)
+                i += len(words)
+                break
+        else:
+            out.append(lower.get(toks[i], toks[i]))
+            i += 1
+    return " ".join(out) if _grammatical(out, columns) else None
+
+
+def _grammatical(tok: list[str], columns: list[str]) -> bool:
+    cols = set(columns)
+
+    def agg(t):
+        return t == ["count"] or (len(t) == 2 and t[0] in ("sum", "print") and t[1] in cols)
+
+    def filt(t):
+        if len(t) == 3 and t[0] in ("greater", "lesser"):
+            return t[2] in cols and _is_number(t[1])
+        return len(t) == 2 and t[1] in cols and t[0] not in tg.SYNONYM_TO_OP
+
+    if len(tok) == 4 and "diff" in tok:
+        return (tok[0] == "sum" and tok[1] in cols and tok[2:] == ["diff", "count"]) or (
+            tok[:3] == ["count", "diff", "sum"] and tok[3] in cols
+        )
+    for a in (1, 2):
+        if len(tok) >= a and agg(tok[-a:]):
+            head = tok[:-a]
+            if not head:
+                return True
+            conn = [i for i, t in enumerate(head) if t in ("and", "or")]
+            if not conn:
+                return filt(head)
+            return len(conn) == 1 and filt(head[: conn[0]]) and filt(head[conn[0] + 1 :])
+    return False
+
+
+def _is_number(tok: str) -> bool:
+    try:
+        return math.isfinite(float(tok.replace(",", "")))
+    except ValueError:
+        return False
+
+
+def right_answer(question: str, columns: list[str], rows: list[list], kinds: list[str]) -> dict | None:
+    """{"scalar": x} or {"cells": [[r, c], ...]} computed by the grammar's interpreter, or None when the
+    question is not in the grammar or the table has empty cells where the program reads."""
+    program = canonical_program(question, columns)
+    if program is None or not rows:
+        return None
+    program = " ".join(t.replace(",", "") if _is_number(t) else t for t in program.split())
+    clean = []
+    for r in rows:
+        clean.append(
+            [
+                " ".join(tokenize(c or "")) if k == "text" else (math.nan if c is None else float(c))
+                for c, k in zip(r, kinds, strict=True)
+            ]
+        )
+    try:
+        answer = reference_answer(columns, clean, program)
+    except Exception:  # a question the grammar parses but this table cannot answer (e.g. sum of text)
+        return None
+    if "scalar" in answer and not math.isfinite(answer["scalar"]):
+        return None
+    return answer
+
+
+def answers_agree(got: dict, want: dict | None) -> bool | None:
+    """Does the model's answer (trace["answer"]) equal the grammar's? None: nothing to compare."""
+    if want is None:
+        return None
+    if "scalar" in want:
+        return got.get("kind") == "scalar" and abs(got["scalar"] - want["scalar"]) < 0.05
+    return got.get("kind") == "lookup" and sorted(map(tuple, got["cells"])) == sorted(
+        map(tuple, want["cells"])
+    )
