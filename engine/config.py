@@ -21,7 +21,8 @@ class ModelConfig:
     bidirectional: bool = False  # bidirectional question RNN (paper: 5+ columns)
     question_attention: bool = True  # attention over question words at every step (paper: 10 columns)
     name_match: bool = True  # step-dependent column-name match feature (generalises to unseen names)
-    init_scale: float = 0.1  # U[-s, s] initialisation (paper: 0.1)
+    step_embedding: bool = True  # a learned vector per timestep added to h_t in the selector (ours)
+    init_scale: float = 0.0  # U[-s, s] initialisation (paper: 0.1); 0 = variance-preserving init
 
     def __post_init__(self):
         object.__setattr__(self, "ops", tuple(self.ops))
@@ -59,6 +60,7 @@ class TrainConfig:
     noise_eta: float = 0.01  # noise variance eta / (1 + t)^0.55, added after clipping
     huber_delta: float = 10.0
     lookup_weight: float = 50.0  # lambda
+    log_scalar_loss: bool = True  # log(1 + |error|) for scalars (with expected_loss) instead of Huber
     expected_loss: bool = True  # expected loss over the last step's op (True) or the paper's mixture loss
     train_size: int = 50_000
     eval_size: int = 1000

@@ -24,7 +24,8 @@ def _lookup_loss(p, batch: Batch):
     return cell_loss.sum((1, 2)) / cells.sum((1, 2)).clamp(min=1)
 
 
-def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, ops=None):
+def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, ops=None,
+            log_scalar: bool = False):
     """Huber loss on scalar answers plus λ-weighted mean cell log-loss on lookup answers. (scalar)
 
     ops=None: the paper's loss of the soft mixture at step T. ops=<the model's op names>: the expected
@@ -51,10 +52,15 @@ def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, o
         "difference": s3 - s1,
     }
 
-    def huber(pred):
-        return F.huber_loss(pred, y, reduction="none", delta=huber_delta)
+    def scalar_loss(error):
+        if log_scalar:  # log(1 + |error|): sums of hundreds of cells do not drown counts
+            return torch.log1p(error.abs())
+        return F.huber_loss(error, torch.zeros_like(error), reduction="none", delta=huber_delta)
 
-    wrong_scalar = F.huber_loss(y.abs() + huber_delta, y.new_zeros(y.shape), reduction="none", delta=huber_delta)
+    def huber(pred):
+        return scalar_loss(pred - y)
+
+    wrong_scalar = scalar_loss(y.abs() + huber_delta)  # writing no number is as bad as missing by |y| + δ
     assign_loss = _lookup_loss(p_col[:, None, :] * rs_prev[:, :, None], batch)
     wrong_lookup = _lookup_loss(torch.zeros_like(batch.values), batch) + 1.0
     total = 0.0

@@ -40,16 +40,32 @@ class NeuralProgrammer(nn.Module):
         self.history_rnn = nn.Linear(3 * d, d, bias=False)  # W^history over [α^op U ; α^col P ; h_{t-1}]
         if config.question_attention:
             self.attn_query = nn.Linear(qd + d, qd, bias=False)
+        if config.step_embedding:
+            self.step_embed = nn.Parameter(torch.empty(config.steps, d))
         if config.name_match:
             # weights of the (step-dependent, any-step) column-name match features
             self.match_weight = nn.Parameter(torch.zeros(2))
         self.reset_parameters()
 
     def reset_parameters(self):
+        """init_scale > 0: the paper's U[-s, s] everywhere. init_scale = 0: variance-preserving init
+        (unit word vectors, weights U[±1/sqrt(fan_in)]), so that q differs clearly between questions
+        from the first step; with the paper's init at small d every question looks alike and the op
+        softmax collapses onto one operation (docs/design.md)."""
         s = self.config.init_scale
+        d = self.config.d
         for name, p in self.named_parameters():
-            if name != "match_weight":
+            if name == "match_weight":
+                continue
+            if s > 0:
                 nn.init.uniform_(p, -s, s)
+            elif name == "embed.weight":
+                nn.init.normal_(p, 0.0, 1.0)
+            elif name in ("op_embed", "step_embed"):
+                nn.init.normal_(p, 0.0, d ** -0.5 if name == "op_embed" else 0.5)
+            else:  # (out, in) weight matrices
+                bound = p.shape[-1] ** -0.5
+                nn.init.uniform_(p, -bound, bound)
         with torch.no_grad():
             self.embed.weight[0].zero_()
             if self.config.name_match:
@@ -116,11 +132,12 @@ class NeuralProgrammer(nn.Module):
         state = initial_state(batch.row_mask)
         out = {k: [] for k in ("op_logits", "col_logits", "op_probs", "col_probs", "rows", "scalars",
                                "attention", "lookups")}
-        for _ in range(cfg.steps):
-            select_in = [q, h]
+        for t in range(cfg.steps):
+            h_sel = h + self.step_embed[t] if cfg.step_embedding else h
+            select_in = [q, h_sel]
             attention = None
             if cfg.question_attention:
-                query = self.attn_query(torch.cat([q, h], -1))  # (B, qd)
+                query = self.attn_query(torch.cat([q, h_sel], -1))  # (B, qd)
                 scores = torch.einsum("bqd,bd->bq", states, query).masked_fill(~qmask, NEG)
                 attention = F.softmax(scores, -1)  # (B, Q)
                 select_in.append(torch.einsum("bq,bqd->bd", attention, states))

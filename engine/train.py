@@ -143,7 +143,7 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
         idx = torch.randint(len(train_set), (cfg.batch_size,), generator=generator)
         batch = train_set.index(idx)
         loss = loss_fn(model(batch), batch, cfg.huber_delta, cfg.lookup_weight,
-                       model.config.ops if cfg.expected_loss else None)
+                       model.config.ops if cfg.expected_loss else None, cfg.log_scalar_loss)
         if not torch.isfinite(loss):
             msg = (f"training stopped at step {step}: the loss became {loss.item()} (try a lower learning rate, "
                    "a smaller clipping threshold or less gradient noise); the best model so far is kept")
