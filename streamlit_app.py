@@ -5,22 +5,27 @@ import streamlit as st
 from explorer.state import init_state
 
 PAGES = [
-    st.Page("explorer/pages/ask.py", title="Ask", icon="❓", url_path="ask", default=True),
-    st.Page("explorer/pages/step.py", title="Step through", icon="⏯️", url_path="step"),
-    st.Page("explorer/pages/train.py", title="Train", icon="🏋️", url_path="train"),
-    st.Page("explorer/pages/programs.py", title="Programs", icon="🧾", url_path="programs"),
-    st.Page("explorer/pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
-    st.Page("explorer/pages/about.py", title="About / Lessons", icon="🎓", url_path="about"),
+    ("ask", "Ask", "quiz"),
+    ("step", "Step through", "play_circle"),
+    ("train", "Train", "model_training"),
+    ("programs", "Programs", "account_tree"),
+    ("compare", "Compare", "compare"),
+    ("about", "About / Lessons", "school"),
 ]
 
 
 def run() -> None:
-    st.set_page_config(page_title="Neural Programmer Explorer", page_icon="🧮", layout="wide")
+    st.set_page_config("Neural Programmer Explorer", page_icon=":material/table_chart:", layout="wide")
     init_state()
-    page = st.navigation(PAGES)
+    pages = [
+        st.Page(f"explorer/pages/{name}.py", title=title, icon=f":material/{icon}:", default=name == "ask",
+                url_path=None if name == "ask" else name)
+        for name, title, icon in PAGES
+    ]
+    page = st.navigation(pages)
     st.sidebar.caption(
-        "Neural Programmer (Neelakantan, Le & Sutskever, 2016): a neural network that "
-        "answers questions about tables by inducing a program of built-in operations."
+        "Neural Programmer (Neelakantan, Le & Sutskever, 2016): a neural network that answers questions "
+        "about tables by inducing a program of built-in operations."
     )
     page.run()
 

@@ -62,8 +62,10 @@ def _heatmap(
         clickmode="event+select",
         dragmode=False,
     )
-    fig.update_xaxes(type="category", side="bottom")
-    fig.update_yaxes(type="category", autorange="reversed" if reverse_y else True)
+    fig.update_xaxes(type="category", side="bottom", automargin=True, showgrid=False)
+    fig.update_yaxes(
+        type="category", autorange="reversed" if reverse_y else True, automargin=True, showgrid=False
+    )
     return fig
 
 
@@ -147,7 +149,7 @@ def step_bars(step: dict, trace: dict, view: str) -> tuple[go.Figure, go.Figure]
             title={"text": f"{title} probabilities at step {step['t']}", "font": {"size": 14}},
             height=260,
             margin={"l": 10, "r": 10, "t": 40, "b": 10},
-            yaxis_range=[0, 1],
+            yaxis_range=[0, 1.02],
         )
         figs.append(fig)
     return figs[0], figs[1]

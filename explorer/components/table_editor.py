@@ -100,7 +100,7 @@ def editor() -> None:
         num_rows="dynamic",
         column_config=config,
         width="stretch",
-        height=min(38 + 35 * (len(base) + 1), 420),
+        height=min(38 + 35 * (len(base) + 1), 530),
     )
     if ss.get(key) and any(ss[key].get(k) for k in ("edited_rows", "added_rows", "deleted_rows")):
         ss[state.TABLE_EDITED] = True

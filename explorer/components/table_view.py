@@ -1,4 +1,9 @@
-"""Read-only tables coloured by what the model did: a row selector's weights, chosen cells, a column."""
+"""Read-only tables coloured by what the model did: a row selector's weights, chosen cells, a column.
+
+st.dataframe draws a pandas Styler's background and text colours (not borders), so every mark is a
+colour: blue rows (the row selector, darker = more selected), a green column (the column the step
+uses), amber cells (printed / answer cells) and red text for a row picked in the row heatmap.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,50 @@ import pandas as pd
 import streamlit as st
 
 ROW_RGB = (31, 119, 180)  # blue: how strongly a row is selected
+COLUMN_RGB = (44, 160, 44)  # green: the column the step uses
 CELL_COLOR = "#ffbf47"  # amber: answer / printed cells
-COLUMN_COLOR = "#2ca02c"  # green outline: the column the step uses
+FOCUS_TEXT = "#d62728"  # red text: the row clicked in the row-selector heatmap
 
 
-def styled(
-    df: pd.DataFrame,
+def _weight(row_weights, r: int) -> float:
+    w = row_weights[r] if row_weights is not None and r < len(row_weights) else 0.0
+    return min(max(float(w), 0.0), 1.0)
+
+
+def cell_styles(
+    n: int,
+    m: int,
     row_weights: list[float] | None = None,
     cells=None,
-    column: str | None = None,
+    column_index: int | None = None,
     focus_row: int | None = None,
-):
-    """A pandas Styler: rows shaded by weight (0..1), `cells` [[r, c]] in amber, `column` outlined."""
-    n, m = len(df), len(df.columns)
+) -> list[list[str]]:
+    """CSS per cell (n rows × m columns); pure, so tests can check the colours."""
     css = [["" for _ in range(m)] for _ in range(n)]
     for r in range(n):
-        w = row_weights[r] if row_weights is not None and r < len(row_weights) else 0.0
-        w = min(max(float(w), 0.0), 1.0)
-        if w > 0.02:
-            text = "white" if w > 0.55 else "black"
-            for c in range(m):
+        w = _weight(row_weights, r)
+        for c in range(m):
+            if c == column_index:
+                alpha = round(0.18 + 0.7 * w, 3)
+                text = "white" if alpha > 0.6 else "black"
+                css[r][c] = f"background-color: rgba{(*COLUMN_RGB, alpha)}; color: {text};"
+            elif w > 0.02:
+                text = "white" if w > 0.55 else "black"
                 css[r][c] = f"background-color: rgba{(*ROW_RGB, round(0.85 * w, 3))}; color: {text};"
     for r, c in cells or []:
         if 0 <= r < n and 0 <= c < m:
             css[r][c] = f"background-color: {CELL_COLOR}; color: black; font-weight: bold;"
-    if column is not None and column in df.columns:
-        c = list(df.columns).index(column)
-        for r in range(n):
-            css[r][c] += f" border-left: 3px solid {COLUMN_COLOR}; border-right: 3px solid {COLUMN_COLOR};"
     if focus_row is not None and 0 <= focus_row < n:
         for c in range(m):
-            css[focus_row][c] += " border-top: 2px solid #d62728; border-bottom: 2px solid #d62728;"
+            css[focus_row][c] = css[focus_row][c].replace("color: white;", "").replace("color: black;", "")
+            css[focus_row][c] += f" color: {FOCUS_TEXT}; font-weight: bold;"
+    return css
+
+
+def styled(df: pd.DataFrame, row_weights=None, cells=None, column: str | None = None, focus_row=None):
+    """A pandas Styler of the table with the marks of `cell_styles`."""
+    column_index = list(df.columns).index(column) if column is not None and column in df.columns else None
+    css = cell_styles(len(df), len(df.columns), row_weights, cells, column_index, focus_row)
     style = pd.DataFrame(css, index=df.index, columns=df.columns)
     return df.style.apply(lambda _: style, axis=None).format(_fmt, na_rep="")
 
@@ -56,10 +74,11 @@ def show(df: pd.DataFrame, key: str, height: int | None = None, **kw) -> None:
 def legend(column: bool = False) -> None:
     parts = [
         "<span style='background: rgba(31,119,180,0.8); color: white; padding: 0 4px'>selected rows</span>",
-        f"<span style='background: {CELL_COLOR}; padding: 0 4px'>answer cells</span>",
+        f"<span style='background: {CELL_COLOR}; padding: 0 4px'>answer / printed cells</span>",
     ]
     if column:
         parts.append(
-            f"<span style='border: 2px solid {COLUMN_COLOR}; padding: 0 4px'>the step's column</span>"
+            "<span style='background: rgba(44,160,44,0.7); color: white; padding: 0 4px'>"
+            "the step's column</span>"
         )
     st.caption(" ".join(parts), unsafe_allow_html=True)

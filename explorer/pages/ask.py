@@ -33,5 +33,9 @@ if trace is not None:
     st.divider()
     trace_view.results(trace, ctx.df, right, agree)
     teach.panel(ctx, trace, right, agree)
-    st.page_link("explorer/pages/step.py", label="Step through this program one step at a time", icon="⏯️")
+    st.page_link(
+        "explorer/pages/step.py",
+        label="Step through this program one step at a time",
+        icon=":material/play_circle:",
+    )
 state.sync_url()

@@ -9,6 +9,7 @@ from explorer import baselines, questions, state
 from explorer.components import context
 from explorer.components.trace_view import answer_text, right_text
 
+RIGHT, WRONG = ":green[:material/check_circle: right]", ":red[:material/cancel: wrong]"
 st.title("Neural Programmer vs. LSTM baselines")
 st.caption(
     "An LSTM reads the question and the table and has to *compute* the answer inside its weights; "
@@ -47,7 +48,7 @@ with cols[0]:
             unsafe_allow_html=True,
         )
         if agree is not None:
-            st.markdown("✅ right" if agree else "❌ wrong")
+            st.markdown(RIGHT if agree else WRONG)
         st.code("\n".join(trace["program_text"]), language=None)
         st.caption("Its answer comes with the program that computed it.")
 
@@ -56,7 +57,7 @@ if not files:
         with st.container(border=True):
             st.markdown("**LSTM baseline**")
             st.info(
-                f"No baseline checkpoint is available: {why_not}. When the reproduction work ships "
+                f"No baseline is available yet: {why_not}. When the reproduction work ships "
                 "`engine/baselines.py` and `checkpoints/baselines/*.safetensors`, they appear here."
             )
 else:
@@ -71,7 +72,8 @@ else:
                 f"<div style='font-size: 1.5rem; font-weight: 600'>{fmt(value)}</div>", unsafe_allow_html=True
             )
             if right is not None and "scalar" in right:
-                st.markdown("✅ right" if abs(value - right["scalar"]) < 0.05 else "❌ wrong")
+                ok = abs(value - right["scalar"]) < 0.05
+                st.markdown(RIGHT if ok else WRONG)
             elif right is not None:
                 st.caption("The right answer is a set of cells; the baseline only produces numbers.")
             st.caption("No program: nothing to inspect but the number.")

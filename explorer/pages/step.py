@@ -22,7 +22,9 @@ context.fit_warnings(ctx)
 
 trace = context.get_trace(ctx, question) if entry is not None else None
 if trace is None:
-    st.page_link("explorer/pages/ask.py", label="Go to Ask to choose a table and a question", icon="❓")
+    st.page_link(
+        "explorer/pages/ask.py", label="Choose a table and a question on Ask", icon=":material/quiz:"
+    )
     st.stop()
 
 T = len(trace["steps"])
@@ -39,8 +41,8 @@ def _slide() -> None:
 
 
 ss["step_slider"] = ss[state.STEP]
-a, b, c, d = st.columns([1, 1, 6, 3], vertical_alignment="bottom")
-a.button("◀ Previous", on_click=_move, args=(-1,), disabled=ss[state.STEP] <= 1, key="step_prev")
+a, b, c, d = st.columns([1.3, 1.3, 5, 3], vertical_alignment="bottom")
+a.button("◀ Back", on_click=_move, args=(-1,), disabled=ss[state.STEP] <= 1, key="step_prev")
 b.button("Next ▶", on_click=_move, args=(1,), disabled=ss[state.STEP] >= T, key="step_next")
 if T > 1:
     c.slider("Step", 1, T, key="step_slider", on_change=_slide)
