@@ -36,7 +36,6 @@ def curves(snap: dict) -> tuple[go.Figure, go.Figure]:
         height=260,
         xaxis_title="step",
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis_type="log",
     )
     acc = go.Figure()
     evals = snap["evals"]

@@ -70,11 +70,17 @@ def source_picker() -> None:
     if st.session_state.get(UPLOAD_ERROR):
         st.error(st.session_state[UPLOAD_ERROR])
     label = src.get("label", "")
-    edited = " (edited)" if st.session_state.get(state.TABLE_EDITED) else ""
+    edited = " (edited)" if st.session_state.get(state.TABLE_EDITED) or _has_edits() else ""
     st.caption(
         f"Table: **{label}{edited}** — {len(st.session_state[state.TABLE])} rows. Edit the cells below; "
         "+ under the table adds a row, select rows and press the bin to delete them."
     )
+
+
+def _has_edits() -> bool:
+    """The data editor holds edits (its widget state, available before the editor is drawn)."""
+    delta = st.session_state.get(f"editor_{st.session_state[state.TABLE_VER]}")
+    return bool(delta) and any(delta.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
 
 
 def editor() -> None:
@@ -102,7 +108,7 @@ def editor() -> None:
         width="stretch",
         height=min(38 + 35 * (len(base) + 1), 530),
     )
-    if ss.get(key) and any(ss[key].get(k) for k in ("edited_rows", "added_rows", "deleted_rows")):
+    if _has_edits():
         ss[state.TABLE_EDITED] = True
     ss[state.TABLE] = tables.normalize(out)
 

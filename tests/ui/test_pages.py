@@ -134,3 +134,18 @@ def test_lesson_loads_table_question_and_view():
     assert at.session_state[state.QUESTION].startswith("greater 60 points and")
     assert at.title[0].value == "Step through the program"  # the lesson's view
     assert "Step 1 of 1" in texts(at.info)  # the tiny test model has T = 1, so step 3 is clamped to 1
+
+
+def test_compare_with_a_baseline_shows_both_answers(monkeypatch, tmp_path):
+    baselines = pytest.importorskip("engine.baselines")
+    if not all(hasattr(baselines, f) for f in ("build", "save_baseline", "load_baseline")):
+        pytest.skip("engine.baselines does not offer build/save_baseline/load_baseline")
+    baselines.save_baseline(tmp_path / "seq2seq.safetensors", baselines.build("seq2seq"))
+    monkeypatch.setenv("NPX_BASELINE_DIR", str(tmp_path))
+    at = page(new_app({"table": "baseline_small", "q": "greater 0 A sum A"}), "compare")
+    assert not at.exception, at.exception
+    shown = texts(at.markdown)
+    assert "LSTM baseline" in shown and "seq2seq" in shown and "Right answer" in shown
+    at = page(new_app({"table": "shop_sales", "q": "sum sales"}), "compare")
+    assert not at.exception
+    assert "cannot read this input" in texts(at.warning)

@@ -1,0 +1,111 @@
+"""Playwright fixtures: `streamlit run` on 127.0.0.1 and the system Chromium (never `playwright install`).
+
+The server reads tiny checkpoints written to a temporary directory (the AppTest helpers' sum model and
+an untrained letters model); NPX_E2E_CHECKPOINT_DIRS points it at other checkpoints instead (for
+example `checkpoints/` to take the README screenshot with the shipped models).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import OUT, SHOTS
+from tests.ui.helpers import ROOT, make_letters_model, make_sum_model
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Start the app once for the whole e2e session; stop it afterwards."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+    tmp = tmp_path_factory.mktemp("e2e")
+    ckpts = os.environ.get("NPX_E2E_CHECKPOINT_DIRS")
+    if not ckpts:
+        ckpts = str(tmp / "checkpoints")
+        make_sum_model(Path(ckpts) / "names-5.safetensors")
+        make_letters_model(Path(ckpts) / "single-column.safetensors")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "NPX_CHECKPOINT_DIRS": ckpts,
+        "NPX_RUNS_DIR": str(tmp / "runs"),
+        "NPX_BASELINE_DIR": str(tmp / "baselines"),
+    }
+    log = open(OUT / "e2e-server.log", "w")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.headless=true",
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--browser.gatherUsageStats=false",
+            "--server.fileWatcherType=none",
+            "--global.developmentMode=false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("streamlit did not start; see test-output/e2e-server.log")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

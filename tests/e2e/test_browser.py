@@ -1,0 +1,139 @@
+"""End-to-end tests in headless Chromium against `streamlit run`: the Ask page (edit a cell, ask, see the
+answer and heatmaps, click a heatmap, see the table highlight), a short training run, and a screenshot
+of every page under test-output/screenshots/ (NPX_UPDATE_DOCS=1 also copies the Ask page's one to
+docs/screenshot_ask.png)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import OUT, screenshot, wait_for_app
+from tests.ui.helpers import ROOT
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium"),
+]
+
+
+
+def _answer(page: Page) -> str:
+    return page.locator("[data-testid=np-answer]").first.inner_text().strip()
+
+
+def _ask(page: Page, question: str) -> float:
+    """Type a question, press Enter, wait for the answer; returns the seconds it took."""
+    box = page.get_by_role("textbox", name="Question")
+    box.fill(question)
+    start = time.perf_counter()
+    box.press("Enter")
+    wait_for_app(page)
+    expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible()
+    return time.perf_counter() - start
+
+
+def test_ask_page_loads_with_answer_and_heatmaps(page: Page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Ask the Neural Programmer")).to_be_visible()
+    expect(page.locator("[data-testid=np-answer]")).to_have_count(1)
+    expect(page.locator("[data-testid=stPlotlyChart]")).to_have_count(5)
+    screenshot(page, "ask")
+
+
+def test_edit_a_cell_and_ask(page: Page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    seconds = _ask(page, "sum sales")
+    assert _answer(page) == "1936.8"
+    (OUT / "timings.txt").open("a").write(f"ask → heatmaps drawn (browser, incl. network): {seconds:.2f} s\n")
+    # edit the first sales cell (row 0, second column) in the canvas grid: select year, move right, type
+    grid = page.get_by_test_id("stDataFrame").first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 80, box["y"] + 35 + 17)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")  # open the cell editor
+    page.wait_for_timeout(400)
+    page.keyboard.press("Control+a")
+    page.keyboard.type("1120.5", delay=30)
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    expect(page.locator("[data-testid=np-answer]")).to_have_text(
+        re.compile(r"^\s*2936\.8\s*$"), timeout=20_000
+    )
+    expect(page.get_by_text("(edited)")).to_be_visible()
+    assert "data=" in page.url and "q=sum+sales" in page.url  # the edited table and question are in the link
+
+
+def test_click_a_heatmap_cell_highlights_the_table(page: Page, app_url):
+    page.goto(f"{app_url}/?table=shop_sales&q=sum+profit")
+    wait_for_app(page)
+    expect(page.get_by_text("The answer:")).to_be_visible()
+    chart = page.locator("[data-testid=stPlotlyChart]").first
+    chart.scroll_into_view_if_needed()
+    drag = chart.locator(".nsewdrag").first.bounding_box()
+    n_ops = 9  # sum is the top row of the operation heatmap; the model has one step
+    x, y = drag["x"] + drag["width"] / 2, drag["y"] + drag["height"] / n_ops / 2
+    for _ in range(3):  # plotly clicks are occasionally lost in headless browsers
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.up()
+        wait_for_app(page)
+        if page.get_by_text("Step 1:").count():
+            break
+        page.wait_for_timeout(1000)
+    expect(page.get_by_text("Step 1: sum of profit")).to_be_visible()
+    screenshot(page, "ask-heatmap-click")
+
+
+def test_start_and_stop_a_short_training_run(page: Page, app_url):
+    page.goto(f"{app_url}/train")
+    wait_for_app(page)
+    page.get_by_text("Data sizes").click()
+    for label, value in (("Training examples", "200"), ("Test examples", "20"), ("Evaluate every", "20")):
+        field = page.get_by_label(label)
+        field.fill(value)
+        field.press("Enter")
+        wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"step \d+ of 1000"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Start training")).to_be_disabled()
+    screenshot(page, "train-running")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text("saved as checkpoint")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Start training")).to_be_enabled()
+    screenshot(page, "train-done")
+
+
+@pytest.mark.parametrize(
+    "path, heading",
+    [
+        ("step", "Step through the program"),
+        ("programs", "Induced programs"),
+        ("compare", "Neural Programmer vs. LSTM baselines"),
+        ("about", "About the Neural Programmer"),
+    ],
+)
+def test_every_page_screenshot(page: Page, app_url, path, heading):
+    page.goto(f"{app_url}/{path}")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    screenshot(page, path)
+
+
+def test_docs_screenshot(page: Page, app_url):
+    """The README's picture of the Ask page (copied to docs/ only when NPX_UPDATE_DOCS=1)."""
+    page.goto(f"{app_url}/?table=shop_sales&q=greater+2015+year+sum+sales")
+    wait_for_app(page)
+    page.wait_for_timeout(500)
+    shot = screenshot(page, "ask-docs")
+    if os.environ.get("NPX_UPDATE_DOCS") == "1":
+        shutil.copy(shot, ROOT / "docs" / "screenshot_ask.png")
