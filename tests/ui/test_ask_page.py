@@ -228,3 +228,25 @@ def test_teach_adds_the_right_answer_to_the_custom_set():
     assert not at.exception
     custom = at.session_state[state.CUSTOM]
     assert len(custom) == 1 and custom[0]["answer"] == {"scalar": 12.0} and custom[0]["question"] == "count"
+
+
+@pytest.mark.parametrize("question", [
+    "5 6", "sum", "print", "greater 10", "sum nonexistent", "  ", "Σ ∂ ünïcødé", "sum sales " * 60,
+    "greater 1e999 sales count", "greater -0 sales and or count", "count?!", "sum A diff count",
+])
+def test_odd_questions_never_raise(question):
+    at = ask(new_app(), question)
+    assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize("csv", [
+    b"x\n1\n", b"only,text\na,b\nc,d\n", b"a;b\n1;2\n3;4\n", b"a\tb\n1\t2\n", b"a,b\n,\n1,\n",
+    b"n\n1,5\n", b"\"q,x\",y\n1,2\n", b"a,b\ninf,nan\n-1e308,1e308\n",
+])
+def test_odd_tables_never_raise(csv):
+    at = new_app()
+    at.file_uploader(key="csv_upload").set_value(("odd.csv", csv, "text/csv")).run()
+    assert not at.exception, at.exception
+    for name in ("step", "compare"):
+        at.switch_page(f"explorer/pages/{name}.py").run()
+        assert not at.exception, (name, at.exception)
