@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from engine.ops import ROW_OPS
 from engine.trace import fmt
 from explorer import state
 from explorer.components import heatmaps, table_view
@@ -95,15 +96,21 @@ def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
     steps, focus = trace["steps"], st.session_state.get(state.FOCUS)
     key = "rows_soft" if view == "soft" else "rows_hard"
     if focus:
-        s = steps[focus["step"] - 1]
+        t = focus["step"]
+        s = steps[t - 1]
         cells = s["lookup_cells"] if s["op"] == "assign" else None
         if view == "soft" and s["op"] == "assign":
             cells = [[r, c] for r, row in enumerate(s["lookup_soft"]) for c, p in enumerate(row) if p > 0.5]
-        st.markdown(f"**Step {s['t']}:** {s['description']}")
+        if s["op"] in ROW_OPS:  # a filter: the rows it selected
+            weights, which = s[key], "rows it selected"
+        else:  # sum, count, print, difference: the rows it read
+            weights = steps[t - 2][key] if t >= 2 else [1.0] * trace["n_rows"]
+            which = "rows it read"
+        st.markdown(f"**Step {t}:** {s['description']} ({which} in blue)")
         table_view.show(
             df,
             "linked_table",
-            row_weights=s[key],
+            row_weights=weights,
             cells=cells,
             column=s["column"],
             focus_row=focus.get("row"),

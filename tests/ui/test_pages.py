@@ -73,7 +73,10 @@ def test_training_starts_stops_and_appears_in_the_picker(app_env):
     assert "saved as checkpoint" in texts(at.success), texts(at.error)
     assert job.summary["stopped"]
     assert (app_env / f"{job.name}.safetensors").exists()
-    at = page(at, "ask")
+    at.button(key="use_trained").click().run()  # from inside the polling fragment
+    assert not at.exception
+    assert at.session_state[state.CKPT] == f"trained/{job.name}"
+    assert at.title[0].value == "Ask the Neural Programmer"
     assert any(o.startswith(f"trained/{job.name} ") for o in at.selectbox(key="ckpt_pick").options)
 
 
