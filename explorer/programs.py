@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from functools import cache
 
 import torch
 
+from engine import data
 from engine.batch import encode
 from engine.evaluate import correct
 from engine.ops import COLUMN_OPS
@@ -41,7 +43,8 @@ def induced_programs(
     batch_size: int = 200,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[dict]:
-    """Per example: {"program" (induced), "correct" (bool)}, in the order of `examples`."""
+    """Per example, in order: {"program" (induced, with the table's column names), "positional" (the same
+    with columns named A, B, … by position, for grouping tables with different names), "correct"}."""
     model.eval()
     op_names = list(model.config.ops)
     out = []
@@ -58,12 +61,25 @@ def induced_programs(
             out.append(
                 {
                     "program": _program(ops[b], cols[b], pivots, ex["columns"], op_names),
+                    "positional": _program(ops[b], cols[b], pivots, data.LETTERS, op_names),
                     "correct": bool(flags[b]),
                 }
             )
         if progress:
             progress(len(out), len(examples))
     return out
+
+
+@cache
+def template_count(task: str) -> int:
+    """How many test templates a task has (words-5 has 116 368: worth computing once)."""
+    return len(data.templates(task))
+
+
+def positional(program: str, columns: list[str]) -> str:
+    """A template with its column names replaced by letters by position ("sum sales" -> "sum B")."""
+    index = {c: data.LETTERS[j] for j, c in enumerate(columns) if j < len(data.LETTERS)}
+    return " ".join(index.get(w, w) for w in program.split())
 
 
 def pattern(program: str) -> str:
@@ -76,11 +92,13 @@ def summarise(examples: list[dict], results: list[dict]) -> dict:
     """Tables for the Programs page: per template and per (template, induced program), and per pattern."""
     by_template = defaultdict(list)
     for i, (ex, r) in enumerate(zip(examples, results, strict=True)):
-        by_template[ex.get("program") or ex.get("template") or "(no template)"].append((i, r))
+        by_template[
+            positional(ex.get("program") or ex.get("template") or "(no template)", ex["columns"])
+        ].append((i, r))
     templates, programs = [], []
     for tmpl, items in sorted(by_template.items()):
         n_ok = sum(r["correct"] for _, r in items)
-        counts = Counter(r["program"] for _, r in items)
+        counts = Counter(r["positional"] for _, r in items)
         templates.append(
             {
                 "template": tmpl,
@@ -93,7 +111,7 @@ def summarise(examples: list[dict], results: list[dict]) -> dict:
             }
         )
         for prog, n in counts.most_common():
-            ok = sum(r["correct"] for _, r in items if r["program"] == prog)
+            ok = sum(r["correct"] for _, r in items if r["positional"] == prog)
             programs.append(
                 {"template": tmpl, "induced program": prog, "examples": n, "correct": ok, "accuracy": ok / n}
             )

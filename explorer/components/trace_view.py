@@ -17,11 +17,15 @@ HM_KEYS = ("hm_ops", "hm_cols", "hm_rows", "hm_words")
 IMAGE_FORMAT = "image_format"
 
 
+def cell_text(v) -> str:
+    return fmt(v) if isinstance(v, float) else "(empty)" if v is None else str(v)
+
+
 def answer_text(answer: dict, view: str = "hard") -> str:
     if answer["kind"] == "scalar":
         return fmt(answer["soft_scalar"] if view == "soft" else answer["scalar"])
     if answer["kind"] == "lookup":
-        values = [fmt(v) if isinstance(v, float) else str(v) for v in answer["values"]]
+        values = [cell_text(v) for v in answer["values"]]
         if not values:
             return "no cells (the print step selected no rows)"
         return ", ".join(values[:12]) + (f" … ({len(values)} cells)" if len(values) > 12 else "")
@@ -32,7 +36,7 @@ def right_text(right: dict, columns: list, rows: list) -> str:
     if "scalar" in right:
         return fmt(right["scalar"])
     vals = [rows[r][c] for r, c in right["cells"]]
-    return ", ".join(fmt(v) if isinstance(v, float) else str(v) for v in vals[:12]) or "no cells"
+    return ", ".join(cell_text(v) for v in vals[:12]) or "no cells"
 
 
 def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, columns, rows) -> None:

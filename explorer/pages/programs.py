@@ -36,7 +36,7 @@ default_task = entry.task if entry.task in tasks else tasks[0]
 if ss.get("prog_task_for") != ckpt_id:
     ss["prog_task"], ss["prog_task_for"] = default_task, ckpt_id
 task = c2.selectbox("Test questions of task", tasks, key="prog_task")
-n = c3.number_input("Examples", 10, 5000, min(len(data.templates(task)), 300), key="prog_n")
+n = c3.number_input("Examples", 10, 5000, min(programs.template_count(task), 300), key="prog_n")
 seed = c4.number_input("Seed", 0, 10**6, 7, key="prog_seed")
 
 if st.button("Evaluate", type="primary", key="prog_run"):
@@ -90,13 +90,16 @@ fig.update_layout(
     yaxis_tickformat=".0%",
     margin={"l": 10, "r": 10, "t": 40},
 )
+fig.update_yaxes(automargin=True)
+fig.update_xaxes(automargin=True)
 heatmaps.show(fig, "prog_chart", clickable=False, name="accuracy-per-template")
 
 tmpl = pd.DataFrame(summary["templates"])
 if only_errors:
     tmpl = tmpl[tmpl["correct"] < tmpl["examples"]]
 st.markdown(
-    "**Templates** (the canonical program of the question) and the program the model induced most often:"
+    "**Templates** (the canonical program of the question, columns named A, B, … by position) and the "
+    "program the model induced most often:"
 )
 st.dataframe(
     tmpl.drop(columns=["pattern"]),

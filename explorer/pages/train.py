@@ -45,7 +45,8 @@ if task == CUSTOM:
     else:
         ids = [e.id for e in entries]
         pick = ss.get(state.CKPT) if ss.get(state.CKPT) in ids else ids[0]
-        ss.setdefault("train_base", pick)
+        if ss.get("train_base") not in ids:
+            ss["train_base"] = pick
         base_id = st.selectbox(
             "Fine-tune this checkpoint",
             ids,
