@@ -1,0 +1,186 @@
+"""The simplified single-column task of the LSTM baselines (spec §8.2, P16 §3.2.2) and its tokens.
+
+P16 gives only an outline ("single column, scalar answers, 4-7 elements in [-10, 10], fresh examples
+every step"). Our choices:
+
+- Table: one numeric column named "A", 4-7 rows (uniform). Cells are uniform **integers** in
+  [-10 s, 10 s] where s is the `scale` (1 for training and the main test, 5 for the scaled test
+  [-50, 50]). Integers keep every answer an integer, so "correct" is an exact string match.
+- Questions: the 16 scalar-answer templates of the single-column grammar (the 23 of spec §7.2 minus
+  the 7 print ones), in the main generator's text format (`greater 3 A and lesser -7 A sum A`,
+  `sum A diff count`). A category (aggregation, comparison, logic, arithmetic) is drawn uniformly,
+  then a template uniformly within it, as engine.data does. Pivots are uniform integers in the same
+  range as the cells.
+- Answers: `answer()`, a plain-Python interpreter (tests check it against pandas and
+  engine.data.reference_answer).
+
+Tokens (`input_tokens`): numbers are written as their characters ("-12" -> "-", "1", "2"), so the
+models can read a number of any size, including the scaled test's, with 19 input symbols. The table
+is "[T] v1 | v2 | ... | vM", the question "[Q] w1 w2 ...", and `table_first` puts the table before
+or after the question. Answers are decoded as characters (sign, digits) followed by "<eos>".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import templates as tg
+from .batch import cell_number
+from .templates import OP_WORDS
+from .vocab import tokenize
+
+BASE_RANGE = 10  # cells and pivots are integers in [-BASE_RANGE * scale, BASE_RANGE * scale]
+MIN_ROWS, MAX_ROWS = 4, 7
+MAX_DIGITS = 6  # the largest cell or pivot magnitude a user's input may have: 999999
+COLUMN = "A"
+TASK_NAME = "baseline-simple"
+
+IN_TOKENS = ("<pad>", "[T]", "[Q]", "|", "-", *"0123456789", COLUMN.lower(),
+             "sum", "count", "greater", "lesser", "and", "or", "diff")
+OUT_TOKENS = ("<pad>", "<bos>", "<eos>", "-", *"0123456789")
+IN_ID = {t: i for i, t in enumerate(IN_TOKENS)}
+OUT_ID = {t: i for i, t in enumerate(OUT_TOKENS)}
+PAD, BOS, EOS = 0, OUT_ID["<bos>"], OUT_ID["<eos>"]
+
+
+def _scalar_templates() -> dict[str, list[str]]:
+    """Category -> scalar-answer templates of the single-column grammar, rendered with column A."""
+    return {cat: [tg.render(t, [COLUMN]) for t in pool if "print" not in t]
+            for cat, pool in tg.canonical(0, 1).items()}
+
+
+TEMPLATES = _scalar_templates()
+ALL_TEMPLATES = [t for pool in TEMPLATES.values() for t in pool]
+
+
+def _keep(values: list[int], op: str, pivot: int) -> list[bool]:
+    return [v > pivot if op == "greater" else v < pivot for v in values]
+
+
+def answer(values: list[int], question: str) -> int:
+    """The answer of a filled question over column A's values, in plain Python."""
+    tok = question.split()
+    m = len(values)
+    if "diff" in tok:  # "sum A diff count" | "count diff sum A"
+        return sum(values) - m if tok[0] == "sum" else m - sum(values)
+    agg, tok = ("count", tok[:-1]) if tok[-1] == "count" else ("sum", tok[:-2])
+    keep = [True] * m
+    if len(tok) == 3:  # "greater n A"
+        keep = _keep(values, tok[0], int(tok[1]))
+    elif len(tok) == 7:  # "greater n1 A and|or lesser n2 A"
+        a, b = _keep(values, tok[0], int(tok[1])), _keep(values, tok[4], int(tok[5]))
+        keep = [x and y if tok[3] == "and" else x or y for x, y in zip(a, b, strict=True)]
+    elif tok:
+        raise ValueError(f"not a simplified-task question: {question!r}")
+    return sum(keep) if agg == "count" else sum(v for v, k in zip(values, keep, strict=True) if k)
+
+
+def sample(n: int, rng: np.random.Generator, scale: int = 1) -> list[dict]:
+    """n fresh examples in the engine's JSONL form (scalar answers, "program" = the template)."""
+    lim = BASE_RANGE * scale
+    cats = list(TEMPLATES)
+    out = []
+    for _ in range(n):
+        m = int(rng.integers(MIN_ROWS, MAX_ROWS + 1))
+        values = rng.integers(-lim, lim + 1, size=m).tolist()
+        pool = TEMPLATES[cats[rng.integers(len(cats))]]
+        template = pool[rng.integers(len(pool))]
+        fill = {p: str(int(rng.integers(-lim, lim + 1))) for p in ("[n]", "[n1]", "[n2]")}
+        question = " ".join(fill.get(w, w) for w in template.split())
+        out.append({"columns": [COLUMN], "rows": [[v] for v in values], "question": question,
+                    "answer": {"scalar": float(answer(values, question))}, "program": template,
+                    "canonical_question": question, "task": TASK_NAME, "scale": scale})
+    return out
+
+
+def generate(n: int, seed: int, scale: int = 1) -> list[dict]:
+    """n examples, deterministic in (seed, scale)."""
+    return sample(n, np.random.default_rng([seed, scale, 8_2]), scale)
+
+
+def _number(word: str) -> int | None:
+    body = word[1:] if word.startswith("-") else word
+    return int(word) if body.isdigit() else None
+
+
+def input_tokens(values: list[int], question: str, table_first: bool) -> list[str]:
+    """The model's input symbols; raises KeyError for a word outside IN_TOKENS."""
+    table = ["[T]"]
+    for i, v in enumerate(values):
+        table += (["|"] if i else []) + list(str(int(v)))
+    words = ["[Q]"]
+    for w in question.lower().split():
+        words += list(str(n)) if (n := _number(w)) is not None else [w]
+    for w in words:
+        if w not in IN_ID:
+            raise KeyError(w)
+    return table + words if table_first else words + table
+
+
+def example_tokens(ex: dict, table_first: bool) -> list[str]:
+    return input_tokens([r[0] for r in ex["rows"]], ex["question"], table_first)
+
+
+def answer_text(ex: dict) -> str:
+    """The target string of an example ("-12")."""
+    return str(int(round(ex["answer"]["scalar"])))
+
+
+# ----------------------------------------------------------------------------- user input and tensors
+
+def read_table(columns: list[str], rows: list[list]) -> list[int] | None:
+    """Column A's integer values, or None unless the table has one column, MIN_ROWS..MAX_ROWS rows
+    and only integer cells of at most MAX_DIGITS digits."""
+    if len(columns) != 1 or not MIN_ROWS <= len(rows) <= MAX_ROWS:
+        return None
+    values = []
+    for r in rows:
+        x = cell_number(r[0]) if len(r) == 1 else None
+        if x is None or x != int(x) or abs(x) >= 10 ** MAX_DIGITS:
+            return None
+        values.append(int(x))
+    return values
+
+
+_PHRASES = [(tuple(f.split()), op) for op, forms in OP_WORDS.items() if op != "print" for f in [op, *forms]]
+_PHRASES = sorted(set(_PHRASES) | {(("and",), "and"), (("or",), "or")}, key=lambda p: -len(p[0]))
+
+
+def normalise_question(column: str, question: str) -> str | None:
+    """The question in the canonical words the models know (synonyms and the column's name mapped,
+    "difference" -> "diff"), or None if a word is unknown or a number is not a small integer."""
+    words, out, i = tokenize(question), [], 0
+    name = tuple(tokenize(column)) or ("a",)
+    phrases = [(name, COLUMN), *_PHRASES]
+    while i < len(words):
+        if (x := cell_number(words[i])) is not None:
+            if x != int(x) or abs(x) >= 10 ** MAX_DIGITS:
+                return None
+            out.append(str(int(x)))
+            i += 1
+            continue
+        hit = next(((p, w) for p, w in phrases if tuple(words[i:i + len(p)]) == p), None)
+        if hit is None:
+            return None
+        out.append(hit[1])
+        i += len(hit[0])
+    return " ".join(out) if out else None
+
+
+def encode_inputs(token_lists: list[list[str]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ids (B, L) right-padded, lengths (B,))."""
+    lengths = [len(t) for t in token_lists]
+    ids = torch.zeros(len(token_lists), max(lengths), dtype=torch.long)
+    for b, toks in enumerate(token_lists):
+        ids[b, :len(toks)] = torch.tensor([IN_ID[t] for t in toks])
+    return ids, torch.tensor(lengths)
+
+
+def encode_targets(texts: list[str]) -> torch.Tensor:
+    """(B, T) <bos> chars <eos> <pad>...; decoder input is [:, :-1], target [:, 1:]."""
+    seqs = [[BOS, *(OUT_ID[ch] for ch in t), EOS] for t in texts]
+    out = torch.zeros(len(seqs), max(map(len, seqs)), dtype=torch.long)
+    for b, s in enumerate(seqs):
+        out[b, :len(s)] = torch.tensor(s)
+    return out
