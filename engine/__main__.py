@@ -1,0 +1,8 @@
+"""`python -m engine ...`: the command line (engine/cli.py)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
