@@ -21,11 +21,15 @@ class ModelConfig:
     bidirectional: bool = False  # bidirectional question RNN (paper: 5+ columns)
     question_attention: bool = True  # attention over question words at every step (paper: 10 columns)
     name_match: bool = True  # step-dependent column-name match feature (generalises to unseen names)
+    product_logic: bool = False  # and/or as product / probabilistic sum instead of min / max
     step_embedding: bool = True  # a learned vector per timestep added to h_t in the selector (ours)
     init_scale: float = 0.0  # U[-s, s] initialisation (paper: 0.1); 0 = variance-preserving init
 
     def __post_init__(self):
+        if not isinstance(self.ops, (list, tuple)) or not all(isinstance(o, str) for o in self.ops):
+            raise ValueError("ops must be a list of operation names")
         object.__setattr__(self, "ops", tuple(self.ops))
+        _check_types(self)
         if not 1 <= self.steps <= 16:
             raise ValueError(f"steps must be in [1, 16], got {self.steps}")
         if not 4 <= self.d <= 1024:
@@ -53,15 +57,26 @@ class TrainConfig:
     task: str = "single-column"
     steps: int = 3000  # optimiser steps
     batch_size: int = 50
-    lr: float = 1e-3
+    lr: float = 3e-3
     adam_eps: float = 1e-6
     clip: float = 1.0  # global-norm threshold
     grad_noise: bool = True
     noise_eta: float = 0.01  # noise variance eta / (1 + t)^0.55, added after clipping
     huber_delta: float = 10.0
     lookup_weight: float = 50.0  # lambda
-    log_scalar_loss: bool = True  # log(1 + |error|) for scalars (with expected_loss) instead of Huber
-    expected_loss: bool = True  # expected loss over the last step's op (True) or the paper's mixture loss
+    log_scalar_loss: bool = False  # log(1 + |error|) for scalars instead of Huber
+    hardness_start: float = 0.1  # fraction of the run after which execution starts turning hard
+    hardness_end: float = 0.0  # ... and from which it is fully hard (straight-through); 0 = stay soft
+    entropy_weight: float = 0.0  # penalty on the op distributions' entropy, ramped up from 0 (commit to programs)
+    entropy_ramp: float = 0.5  # fraction of the run over which the entropy penalty ramps up
+    search_samples: int = 32  # programs sampled per question for the program-search loss (0 = off)
+    search_weight: float = 5.0  # weight of the program-search loss
+    search_epsilon: float = 0.5  # uniform exploration mixed into the sampling distributions
+    balanced_lookup: bool = True  # weigh answer cells and other cells equally in the lookup loss
+    # "programs": expected loss over all op sequences (engine/marginal.py); "last-step": expected loss
+    # over the last step's op only; "mixture": the paper's loss of the soft mixture's output
+    objective: str = "mixture"
+    name_dropout: float = 0.5  # share of examples whose column names are hidden (UNK) from the embeddings
     train_size: int = 50_000
     eval_size: int = 1000
     eval_every: int = 250
@@ -74,6 +89,18 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
         return cls(**_known_fields(cls, data))
+
+
+def _check_types(obj) -> None:
+    """Reject values of the wrong type (e.g. from a hand-edited or hostile checkpoint)."""
+    for f in fields(obj):
+        value, kind = getattr(obj, f.name), f.type
+        if kind in ("int", int) and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{f.name} must be an integer, got {value!r}")
+        if kind in ("bool", bool) and not isinstance(value, bool):
+            raise ValueError(f"{f.name} must be true or false, got {value!r}")
+        if kind in ("float", float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{f.name} must be a number, got {value!r}")
 
 
 def _known_fields(cls, data: dict) -> dict:

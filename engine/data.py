@@ -158,6 +158,21 @@ def reference_answer(columns: list[str], rows: list[list], program: str) -> dict
 
 # ----------------------------------------------------------------------------- generation
 
+def _ordered_pivots(canon: tuple, fill: dict) -> dict:
+    """Pivots of a two-comparison question, ordered so that the filter is not trivially empty or full.
+
+    Spec A5 leaves the pivot distribution open. Independent pivots make `greater n1 and lesser n2`
+    empty half the time (answer 0 whatever the program), a shortcut that traps training. We draw two
+    values and give the greater-than the smaller one under `and` (a real interval) and the larger one
+    under `or` (a real union of two tails).
+    """
+    low, high = sorted((fill["[n1]"], fill["[n2]"]), key=float)
+    first_is_greater = canon[canon.index("[n1]") - 1] == "greater"
+    greater_gets_low = "and" in canon
+    g, l_ = (low, high) if greater_gets_low else (high, low)
+    return {"[n1]": g, "[n2]": l_} if first_is_greater else {"[n1]": l_, "[n2]": g}
+
+
 def _example(spec: TaskSpec, split: str, k: int, c: int, template: tuple, rng: np.random.Generator) -> dict:
     sp = SPLITS[split]
     m = int(rng.integers(sp.min_rows, sp.max_rows + 1))
@@ -176,12 +191,14 @@ def _example(spec: TaskSpec, split: str, k: int, c: int, template: tuple, rng: n
     else:
         cols, rows = list(numeric.T), numeric.tolist()
     fill = {}
+    canon = tg.to_canonical(template)
     for t in template:
         if t in ("[n]", "[n1]", "[n2]"):
             fill[t] = f"{np.round(rng.uniform(-lim, lim), 2) + 0.0:.2f}"
         elif t == "[w]":
             fill[t] = TEXT_WORDS[rng.integers(len(TEXT_WORDS))]
-    canon = tg.to_canonical(template)
+    if "[n1]" in canon and "[n2]" in canon:
+        fill.update(_ordered_pivots(canon, fill))
     canonical_question = tg.render(canon, names, fill)
     return {
         "columns": names,

@@ -15,17 +15,29 @@ SCALAR_TOLERANCE = 0.05  # "equal up to the first decimal place"
 EPS = 1e-6
 
 
-def _lookup_loss(p, batch: Batch):
-    """Mean binary log-loss over the real cells (spec §5.1). p: (B, M, C) -> (B,)"""
+def lookup_log_loss(p, batch: Batch, balanced: bool = False):
+    """Binary log-loss over the real cells. p: (B, [N,] M, C) -> (B, [N])
+
+    balanced=False: the mean over all cells (spec §5.1). balanced=True: the mean over answer cells plus
+    the mean over the other cells, so that the few answer cells are not outvoted; otherwise "select
+    nothing" is the cheapest early move and the filters feeding and/or never get learned (like the
+    2017 paper, which also weighs answer cells apart from the rest, spec §5.2).
+    """
     p = p.clamp(EPS, 1 - EPS)
     y = batch.target_cells
     cells = batch.row_mask[:, :, None] * batch.col_mask[:, None, :]  # (B, M, C) real cells
-    cell_loss = -(y * p.log() + (1 - y) * (1 - p).log()) * cells
-    return cell_loss.sum((1, 2)) / cells.sum((1, 2)).clamp(min=1)
+    if p.dim() == 4:  # one lookup per program node
+        y, cells = y[:, None], cells[:, None]
+    pos, neg = -(y * p.log()) * cells, -((1 - y) * (1 - p).log()) * cells
+    n_cells = cells.sum((-2, -1))
+    if not balanced:
+        return (pos + neg).sum((-2, -1)) / n_cells.clamp(min=1)
+    n_pos = (y * cells).sum((-2, -1))
+    return pos.sum((-2, -1)) / n_pos.clamp(min=1) + neg.sum((-2, -1)) / (n_cells - n_pos).clamp(min=1)
 
 
 def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, ops=None,
-            log_scalar: bool = False):
+            log_scalar: bool = False, balanced: bool = False):
     """Huber loss on scalar answers plus λ-weighted mean cell log-loss on lookup answers. (scalar)
 
     ops=None: the paper's loss of the soft mixture at step T. ops=<the model's op names>: the expected
@@ -37,7 +49,7 @@ def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, o
     y = batch.target_scalar
     if ops is None:
         scalar_loss = F.huber_loss(out["scalar"], y, reduction="none", delta=huber_delta)
-        lookup_loss = _lookup_loss(out["lookup"], batch)
+        lookup_loss = lookup_log_loss(out["lookup"], batch, balanced)
         return (is_scalar * scalar_loss + (1 - is_scalar) * lookup_weight * lookup_loss).mean()
 
     T = out["rows"].shape[1]
@@ -61,8 +73,8 @@ def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, o
         return scalar_loss(pred - y)
 
     wrong_scalar = scalar_loss(y.abs() + huber_delta)  # writing no number is as bad as missing by |y| + δ
-    assign_loss = _lookup_loss(p_col[:, None, :] * rs_prev[:, :, None], batch)
-    wrong_lookup = _lookup_loss(torch.zeros_like(batch.values), batch) + 1.0
+    assign_loss = lookup_log_loss(p_col[:, None, :] * rs_prev[:, :, None], batch, balanced)
+    wrong_lookup = lookup_log_loss(torch.zeros_like(batch.values), batch, balanced) + 1.0
     total = 0.0
     for k, name in enumerate(ops):
         if name in candidates:
@@ -83,15 +95,25 @@ def final_kinds(model, out: dict) -> list[str]:
             for i in last]
 
 
-def correct(model, out: dict, batch: Batch) -> torch.Tensor:
-    """(B,) bool: the hard answer equals the true one (scalar to 0.05; lookup: exactly the answer's cells)."""
-    kinds = torch.tensor([{"scalar": 0, "lookup": 1, "none": 2}[k] for k in final_kinds(model, out)])
-    scalar_ok = (out["scalar"] - batch.target_scalar).abs() < SCALAR_TOLERANCE
+def op_kinds(ops) -> torch.Tensor:
+    """(O,) what each op writes: 0 scalar, 1 lookup, 2 rows only."""
+    return torch.tensor([0 if o in SCALAR_OPS else 1 if o in LOOKUP_OPS else 2 for o in ops])
+
+
+def answer_correct(kinds, scalar, lookup, batch: Batch) -> torch.Tensor:
+    """(..., B) bool for hard outputs: kinds (..., B) of the last op, scalar (..., B), lookup (..., B, M, C)."""
+    scalar_ok = (scalar - batch.target_scalar).abs() < SCALAR_TOLERANCE
     cells = (batch.row_mask[:, :, None] * batch.col_mask[:, None, :]) > 0
-    chosen = (out["lookup"] > 0.5) & cells
+    chosen = (lookup > 0.5) & cells
     lookup_ok = (chosen == (batch.target_cells > 0.5)).all(-1).all(-1)
     is_scalar = batch.is_scalar > 0
     return torch.where(is_scalar, scalar_ok & (kinds == 0), lookup_ok & (kinds == 1))
+
+
+def correct(model, out: dict, batch: Batch) -> torch.Tensor:
+    """(B,) bool: the hard answer equals the true one (scalar to 0.05; lookup: exactly the answer's cells)."""
+    kinds = op_kinds(model.config.ops)[out["op_logits"][:, -1].argmax(-1)]
+    return answer_correct(kinds, out["scalar"], out["lookup"], batch)
 
 
 @torch.no_grad()

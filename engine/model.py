@@ -104,8 +104,22 @@ class NeuralProgrammer(nn.Module):
 
     # ---- the T steps ----------------------------------------------------------------------------
 
-    def forward(self, batch: Batch, hard: bool = False, record: bool = False) -> dict:
-        """Run T steps. hard: argmax selections (test time). record: keep per-step lookups for traces."""
+    def forward(self, batch: Batch, hard: bool = False, record: bool = False, hardness: float = 0.0) -> dict:
+        """Run T steps. hard: argmax selections (test time). record: keep per-step lookups for traces.
+
+        hardness h in [0, 1] (training only): execute with (1 - h) soft + h hardmax selections while the
+        gradient flows through the soft ones (straight-through at h = 1). Annealing h from 0 to 1 takes
+        away the soft mixtures of operations that fit answers without being any program.
+        """
+
+        def select(logits):
+            soft = F.softmax(logits, -1)
+            if hard:
+                return hardmax(logits)
+            if hardness > 0:
+                return soft + hardness * (hardmax(logits) - soft).detach()
+            return soft
+
         cfg = self.config
         q, states, forward, qmask = self.encode_question(batch)
         P = self.column_vectors(batch)  # (B, C, d)
@@ -117,7 +131,7 @@ class NeuralProgrammer(nn.Module):
         for op in ("greater", "lesser"):
             if op in self.op_index:
                 pivot_logits[op] = self.pivot_attention(forward, batch, op)
-                beta[op] = hardmax(pivot_logits[op]) if hard else F.softmax(pivot_logits[op], -1)
+                beta[op] = select(pivot_logits[op])
         zeros = batch.values.new_zeros(B, M, C)
         greater, _ = comparisons(batch.values, batch.valid, batch.numbers, beta["greater"]) \
             if "greater" in beta else (zeros, None)
@@ -151,11 +165,10 @@ class NeuralProgrammer(nn.Module):
                         "bcq,bq->bc", batch.name_match, attention)
             col_logits = col_logits.masked_fill(batch.col_mask == 0, NEG)
             p_op_soft, p_col_soft = F.softmax(op_logits, -1), F.softmax(col_logits, -1)
-            p_op = hardmax(op_logits) if hard else p_op_soft
-            p_col = hardmax(col_logits) if hard else p_col_soft
+            p_op, p_col = select(op_logits), select(col_logits)
 
             scalar, lookup, rows = execute_step(self.op_index, p_op, p_col, batch.values, batch.row_mask,
-                                                greater, lesser, text_match, state)
+                                                greater, lesser, text_match, state, cfg.product_logic)
             state = advance(state, scalar, rows)
             # the history RNN always reads the soft distributions (spec §3.5, A15)
             c_t = torch.cat([p_op_soft @ U, torch.einsum("bc,bcd->bd", p_col_soft, P), h], -1)
@@ -171,5 +184,7 @@ class NeuralProgrammer(nn.Module):
 
         result = {k: torch.stack(v, 1) for k, v in out.items() if v}  # (B, T, ...)
         result["scalar"], result["lookup"] = scalar, lookup  # step-T outputs (B,), (B, M, C)
+        result["pivot_logits"] = pivot_logits  # (B, N) per comparison op
+        result["cell_selections"] = {"greater": greater, "lesser": lesser, "text_match": text_match}  # (B, M, C)
         result["pivot_attention"] = {op: F.softmax(lg, -1) for op, lg in pivot_logits.items()}  # (B, N)
         return result

@@ -41,7 +41,8 @@ class StepState:
     rows: list  # [rs_{t-1}, rs_{t-2}], each (B, M)
 
 
-def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser, text_match, state):
+def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser, text_match, state,
+                 product_logic: bool = False):
     """One step of soft execution.
 
     op_index: op name -> position in p_op; p_op: (B, O); p_col: (B, C); values: (B, M, C);
@@ -66,10 +67,14 @@ def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser,
     lookup = (w("assign")[:, None] * p_col)[:, None, :] * rs1[:, :, None]  # (B, M, C)
 
     rows = w("reset")[:, None] * row_mask
+    # and/or: min/max as in the paper, or the product forms (equal on 0/1 rows) whose gradient reaches
+    # both operands rather than only the smaller/larger one
     if "and" in op_index:
-        rows = rows + w("and")[:, None] * torch.minimum(rs1, rs2)
+        both = rs1 * rs2 if product_logic else torch.minimum(rs1, rs2)
+        rows = rows + w("and")[:, None] * both
     if "or" in op_index:
-        rows = rows + w("or")[:, None] * torch.maximum(rs1, rs2)
+        either = rs1 + rs2 - rs1 * rs2 if product_logic else torch.maximum(rs1, rs2)
+        rows = rows + w("or")[:, None] * either
     cell_select = w("greater")[:, None, None] * greater + w("lesser")[:, None, None] * lesser
     if "text_match" in op_index:
         cell_select = cell_select + w("text_match")[:, None, None] * text_match

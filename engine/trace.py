@@ -42,12 +42,14 @@ def describe_step(step: dict, steps: list[dict], columns: list[str]) -> str:
         return f"sum of {col} → {fmt(step['scalar_hard'])}"
     if op == "count":
         return f"count the selected rows → {fmt(step['scalar_hard'])}"
-    if op == "difference":
-        a = steps[t - 3]["scalar_hard"] if t >= 3 else 0.0
-        b = steps[t - 1]["scalar_hard"] if t >= 1 else 0.0
-        return f"difference of step {t - 2} and step {t} results: {fmt(a)} − {fmt(b)} → {fmt(step['scalar_hard'])}"
+    if op == "difference":  # scalar_{t-3} - scalar_{t-1}; steps is 0-based, t is 1-based
+        a = steps[t - 4]["scalar_hard"] if t >= 4 else 0.0
+        b = steps[t - 2]["scalar_hard"] if t >= 2 else 0.0
+        return (f"difference of the results three steps and one step back: {fmt(a)} − {fmt(b)} "
+                f"→ {fmt(step['scalar_hard'])}")
     if op == "assign":
-        return f"print {col} of the selected rows → {len(step['lookup_cells'])} cells"
+        n = len(step["lookup_cells"])
+        return f"print {col} of the selected rows → {n} cell{'s' if n != 1 else ''}"
     return "reset: select all rows"
 
 

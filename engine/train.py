@@ -18,7 +18,9 @@ from . import data
 from .batch import encode
 from .config import NUMERIC_OPS, TEXT_OPS, ModelConfig, TrainConfig
 from .evaluate import evaluate, loss_fn
+from .marginal import expected_program_loss
 from .model import NeuralProgrammer
+from .search import search_loss
 from .vocab import Vocab
 
 
@@ -52,6 +54,10 @@ class Progress:
             self.step = step
             self.losses.append((step, loss))
 
+    def on_step(self, step: int, model) -> None:
+        """Called by the trainer after every optimiser step with the live model; override to watch it
+        (e.g. copy its weights for a probe view). Must not modify the model."""
+
     def snapshot(self) -> dict:
         with self.lock:
             elapsed = time.time() - self.started
@@ -77,6 +83,26 @@ def default_model_config(task: str, vocab_size: int, **overrides) -> ModelConfig
                 "bidirectional": spec.max_columns + spec.text_columns >= 5}
     settings.update(overrides)
     return ModelConfig(**settings)
+
+
+def hardness_at(cfg: TrainConfig, step: int) -> float:
+    """0 (soft execution) until hardness_start, then linearly up to 1 (hard forward) at hardness_end."""
+    if cfg.hardness_end <= 0:
+        return 0.0
+    start, end = cfg.hardness_start * cfg.steps, cfg.hardness_end * cfg.steps
+    return float(min(1.0, max(0.0, (step - start) / max(end - start, 1.0))))
+
+
+def drop_names(batch, rate: float, generator):
+    """Hide column names from the embeddings (UNK in the question and the header) in a share of the examples,
+    so the model learns to find columns through the name-match feature, as it must for names never seen in
+    training (a names-5 test table). The match feature itself is computed from the words and stays."""
+    hide = torch.rand(len(batch), generator=generator) < rate  # (B,)
+    in_name = (batch.name_match.sum(1) > 0) & hide[:, None]  # (B, Q) question words naming a column
+    batch.question_ids = torch.where(in_name, torch.ones_like(batch.question_ids), batch.question_ids)
+    named = (batch.name_ids > 0) & hide[:, None, None]
+    batch.name_ids = torch.where(named, torch.ones_like(batch.name_ids), batch.name_ids)
+    return batch
 
 
 def add_gradient_noise(params, step: int, eta: float):
@@ -122,7 +148,7 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     generator = torch.Generator().manual_seed(cfg.seed)
     best_state, best_acc, best_step = copy.deepcopy(model.state_dict()), -1.0, 0
     progress.update(message="training", started=time.time())
-    started, step = time.time(), 0
+    started, step, steps_done = time.time(), 0, 0
     model.train()
 
     def run_eval(step):
@@ -142,8 +168,27 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
             break
         idx = torch.randint(len(train_set), (cfg.batch_size,), generator=generator)
         batch = train_set.index(idx)
-        loss = loss_fn(model(batch), batch, cfg.huber_delta, cfg.lookup_weight,
-                       model.config.ops if cfg.expected_loss else None, cfg.log_scalar_loss)
+        if cfg.name_dropout > 0 and model.config.name_match:
+            batch = drop_names(batch, cfg.name_dropout, generator)
+        out = model(batch, hardness=hardness_at(cfg, step))
+        if cfg.objective == "programs":
+            loss = expected_program_loss(out, batch, model.config.ops, cfg.huber_delta, cfg.lookup_weight,
+                                         cfg.balanced_lookup, cfg.log_scalar_loss)
+        else:
+            loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight,
+                           model.config.ops if cfg.objective == "last-step" else None, cfg.log_scalar_loss,
+                           cfg.balanced_lookup)
+        if cfg.search_samples > 1 and cfg.search_weight > 0 and torch.isfinite(loss):
+            aux, _ = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, generator)
+            loss = loss + cfg.search_weight * aux
+        if cfg.entropy_weight != 0:
+            # soft mixtures of operations can fit the answers without being any program; push each
+            # step's op distribution towards one op, more and more as training goes on
+            ramp = min(1.0, step / max(1.0, cfg.entropy_ramp * cfg.steps))
+            ramp = ramp if cfg.entropy_weight > 0 else 1.0 - ramp  # a bonus (< 0) fades out instead
+            p_op = out["op_probs"].clamp_min(1e-9)
+            entropy = -(p_op * p_op.log()).sum(-1).mean()
+            loss = loss + cfg.entropy_weight * ramp * entropy
         if not torch.isfinite(loss):
             msg = (f"training stopped at step {step}: the loss became {loss.item()} (try a lower learning rate, "
                    "a smaller clipping threshold or less gradient noise); the best model so far is kept")
@@ -156,16 +201,18 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
             add_gradient_noise(params, step, cfg.noise_eta)
         optimizer.step()
         progress.add_loss(step, loss.item())
+        progress.on_step(step, model)
+        steps_done = step
         if step % cfg.eval_every == 0 or step == cfg.steps:
             acc = run_eval(step)
             if target_accuracy is not None and acc >= target_accuracy:
                 break
-    if not progress.evals or progress.evals[-1][0] != step:
-        run_eval(step)
+    if not progress.evals or progress.evals[-1][0] != steps_done:
+        run_eval(steps_done)
 
     model.load_state_dict(best_state)
     model.eval()
-    summary = {"task": cfg.task, "steps_run": step, "best_step": best_step, "eval_accuracy": best_acc,
+    summary = {"task": cfg.task, "steps_run": steps_done, "best_step": best_step, "eval_accuracy": best_acc,
                "eval_size": len(eval_examples), "train_size": len(train_examples),
                "seconds": round(time.time() - started, 2), "stopped": progress.stopped,
                "error": progress.error, "train_config": cfg.to_dict()}

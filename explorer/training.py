@@ -11,7 +11,6 @@ import copy
 import json
 import logging
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,25 +30,16 @@ log = logging.getLogger(__name__)
 
 
 class ProbeProgress(Progress):
-    """Progress that also keeps a copy of the model's weights every `every` steps (for the probe view).
-
-    engine.train has no model callback, so this reads the `model` local of the caller (train's frame)
-    when it reports a loss. If that ever fails the probe view just says it is unavailable.
-    """
+    """Progress that also keeps a copy of the model's weights every `every` steps (for the probe view)."""
 
     def __init__(self, every: int, **kw):
         super().__init__(**kw)
         self.every = max(1, every)
         self.probe_state: tuple[int, dict] | None = None
 
-    def add_loss(self, step: int, loss: float):
-        super().add_loss(step, loss)
+    def on_step(self, step: int, model) -> None:
         if step == 1 or step % self.every == 0:
-            try:
-                model = sys._getframe(1).f_locals.get("model")
-                state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            except Exception:  # noqa: BLE001 - the probe is a nicety; training must go on
-                return
+            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             with self.lock:
                 self.probe_state = (step, state)
 

@@ -162,9 +162,6 @@ def test_pickle_is_never_executed(saved, tmp_path):
     assert marker.exists()
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="engine bug: ModelConfig does not type-check its fields, so a float/bool/str "
-                          "where an int or float belongs escapes load_checkpoint as a TypeError")
 @pytest.mark.parametrize("change", [{"d": 12.0}, {"steps": 2.5}, {"init_scale": "x"},
                                     {"vocab_size": "float"}],
                          ids=["d-float", "steps-float", "init_scale-str", "vocab_size-float"])

@@ -55,8 +55,6 @@ def test_tiny_model_learns_aggregations():
     assert sum(losses[-10:]) < sum(losses[:10])  # the loss went down
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: train() reports steps_run = the index of the step it "
-                   "did not run when stopped (the loop variable), so a stop before step 1 says 1 step ran")
 def test_stop_before_first_step_runs_no_step():
     train_ex, test_ex = restricted({"count"}, n_train=200, n_test=46)
     stop = threading.Event()

