@@ -19,9 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import re
-import struct
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
@@ -38,10 +36,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from . import baseline_data as bd
 from .baseline_data import encode_inputs, encode_targets, normalise_question  # noqa: F401
-from .checkpoint import MAX_HEADER_BYTES, CheckpointError
+from .checkpoint import CheckpointError, json_field, read_metadata, read_source, write_atomic
 
 SCHEMA = "np-explorer-baseline/1"
-MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_OUT_LEN = 6  # answer characters before <eos>
 
 
@@ -278,57 +275,23 @@ def save_baseline(path, model: _Baseline, info: dict | None = None) -> Path:
             "info": json.dumps(info if info is not None else model.info),
             "in_tokens": json.dumps(bd.IN_TOKENS), "out_tokens": json.dumps(bd.OUT_TOKENS),
             "created": datetime.now(UTC).isoformat(timespec="seconds")}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(save_tensors(tensors, metadata=meta))
-    os.replace(tmp, path)
-    return path
-
-
-def _json(meta: dict, key: str, kind: type):
-    try:
-        value = json.loads(meta[key])
-    except (KeyError, TypeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"baseline metadata field {key!r} is missing or not JSON") from e
-    if not isinstance(value, kind):
-        raise CheckpointError(f"baseline metadata field {key!r} has the wrong type")
-    return value
+    return write_atomic(path, save_tensors(tensors, metadata=meta))
 
 
 def load_baseline(source) -> _Baseline:
     """A baseline model (eval mode, `.info` set) from a path or raw bytes; CheckpointError if invalid."""
-    if isinstance(source, (bytes, bytearray)):
-        raw = bytes(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise CheckpointError(f"baseline checkpoint not found: {path}")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise CheckpointError(f"baseline checkpoint larger than {MAX_FILE_BYTES // 2**20} MB")
-        raw = path.read_bytes()
-    if len(raw) > MAX_FILE_BYTES or len(raw) < 8:
-        raise CheckpointError("the file is not a baseline checkpoint (wrong size)")
-    (n,) = struct.unpack("<Q", raw[:8])
-    if n > MAX_HEADER_BYTES or 8 + n > len(raw):
-        raise CheckpointError("the file's header is truncated or implausibly large")
-    try:
-        header = json.loads(raw[8:8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError("the file's header is not valid JSON") from e
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
-        raise CheckpointError(f"not a baseline checkpoint (schema must be {SCHEMA!r})")
+    raw = read_source(source, "baseline checkpoint")
+    meta = read_metadata(raw, SCHEMA)
     if meta.get("kind") not in KINDS:
         raise CheckpointError(f"unknown baseline kind {meta.get('kind')!r}")
-    if (_json(meta, "in_tokens", list) != list(bd.IN_TOKENS)
-            or _json(meta, "out_tokens", list) != list(bd.OUT_TOKENS)):
+    if (json_field(meta, "in_tokens", list) != list(bd.IN_TOKENS)
+            or json_field(meta, "out_tokens", list) != list(bd.OUT_TOKENS)):
         raise CheckpointError("the checkpoint's token lists differ from this version's")
     try:
-        config = _config_from_dict(KINDS[meta["kind"]][1], _json(meta, "config", dict))
+        config = _config_from_dict(KINDS[meta["kind"]][1], json_field(meta, "config", dict))
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"baseline config is invalid: {e}") from e
-    info = _json(meta, "info", dict) if "info" in meta else {}
+    info = json_field(meta, "info", dict) if "info" in meta else {}
     try:
         tensors = load_tensors(raw)
     except Exception as e:  # safetensors raises its own error types for corrupt buffers

@@ -42,17 +42,38 @@ def to_bytes(model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None)
     return save_tensors(tensors, metadata=metadata)
 
 
-def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:
-    """Write atomically (temp file + rename) so a reader never sees half a checkpoint."""
+def write_atomic(path, payload: bytes) -> Path:
+    """Write via a temp file + rename so a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(to_bytes(model, vocab, summary))
+    tmp.write_bytes(payload)
     os.replace(tmp, path)
     return path
 
 
-def _read_metadata(raw: bytes) -> dict:
+def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:
+    return write_atomic(path, to_bytes(model, vocab, summary))
+
+
+def read_source(source, what: str = "checkpoint") -> bytes:
+    """The raw bytes of a path or bytes, refusing anything larger than MAX_FILE_BYTES."""
+    if isinstance(source, (bytes, bytearray)):
+        raw = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise CheckpointError(f"{what} not found: {path}")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB: {path}")
+        raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        raise CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB")
+    return raw
+
+
+def read_metadata(raw: bytes, schema: str = SCHEMA) -> dict:
+    """The string metadata of a .safetensors file, read from its JSON header without loading tensors."""
     if len(raw) < 8:
         raise CheckpointError("the file is too short to be a .safetensors checkpoint")
     (n,) = struct.unpack("<Q", raw[:8])
@@ -65,12 +86,13 @@ def _read_metadata(raw: bytes) -> dict:
     meta = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(meta, dict):
         raise CheckpointError("the file has no Neural Programmer metadata (a .safetensors file from elsewhere?)")
-    if meta.get("schema") != SCHEMA:
-        raise CheckpointError(f"unsupported checkpoint schema {meta.get('schema')!r} (expected {SCHEMA!r})")
+    if meta.get("schema") != schema:
+        raise CheckpointError(f"unsupported checkpoint schema {meta.get('schema')!r} (expected {schema!r})")
     return meta
 
 
-def _json_field(meta: dict, key: str, kind: type):
+def json_field(meta: dict, key: str, kind: type):
+    """A metadata field decoded from JSON and checked to be of `kind`."""
     try:
         value = json.loads(meta[key])
     except (KeyError, TypeError, json.JSONDecodeError) as e:
@@ -82,30 +104,20 @@ def _json_field(meta: dict, key: str, kind: type):
 
 def load_checkpoint(source) -> tuple[NeuralProgrammer, Vocab, dict]:
     """(model in eval mode, vocabulary, info) from a path or the raw bytes of a .safetensors file."""
-    if isinstance(source, (bytes, bytearray)):
-        raw = bytes(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise CheckpointError(f"checkpoint not found: {path}")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise CheckpointError(f"checkpoint larger than {MAX_FILE_BYTES // 2**20} MB: {path}")
-        raw = path.read_bytes()
-    if len(raw) > MAX_FILE_BYTES:
-        raise CheckpointError(f"checkpoint larger than {MAX_FILE_BYTES // 2**20} MB")
-    meta = _read_metadata(raw)
-    words = _json_field(meta, "vocab", list)
+    raw = read_source(source)
+    meta = read_metadata(raw)
+    words = json_field(meta, "vocab", list)
     if not (3 <= len(words) <= MAX_VOCAB) or not all(isinstance(w, str) and len(w) < 200 for w in words):
         raise CheckpointError("checkpoint vocabulary is malformed")
     if words[:2] != [PAD, UNK] or len(set(words)) != len(words):
         raise CheckpointError("checkpoint vocabulary must start with <pad>, <unk> and have no repeats")
     try:
-        config = ModelConfig.from_dict(_json_field(meta, "model_config", dict))
+        config = ModelConfig.from_dict(json_field(meta, "model_config", dict))
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"checkpoint model config is invalid: {e}") from e
     if config.vocab_size != len(words):
         raise CheckpointError("checkpoint vocab_size does not match its vocabulary")
-    summary = _json_field(meta, "summary", dict) if "summary" in meta else {}
+    summary = json_field(meta, "summary", dict) if "summary" in meta else {}
 
     try:
         tensors = load_tensors(raw)
