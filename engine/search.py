@@ -38,7 +38,8 @@ def _expand(x, k: int):
 
 
 def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float = 0.1, generator=None):
-    """-log P(correct sampled programs), averaged over questions where one was found; (loss, found rate)."""
+    """Per question: -log P(its correct sampled programs), 0 where none was found; and that found mask.
+    (B,), (B,) bool"""
     ops = model.config.ops
     op_index = model.op_index
     K, (B, T, O) = samples, out["op_logits"].shape
@@ -81,9 +82,6 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
         logp = logp + F.log_softmax(lg, -1)[None].expand(K, B, lg.shape[-1]) \
             .gather(2, piv_s[op][..., None])[..., 0] * used
     found = ok.any(0)  # (B,)
-    if not found.any():
-        return logp.sum() * 0.0, 0.0
-    # sum over distinct-or-not correct samples: -log sum_k p_k over the correct ones
-    masked = logp.masked_fill(~ok, -1e9)
-    mml = -torch.logsumexp(masked, 0)  # (B,)
-    return mml[found].mean(), found.float().mean().item()
+    # -log of the total probability of the correct samples (repeats counted once per draw)
+    mml = -torch.logsumexp(logp.masked_fill(~ok, -1e9), 0)  # (B,)
+    return torch.where(found, mml, torch.zeros_like(mml)), found
