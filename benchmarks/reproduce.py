@@ -166,8 +166,15 @@ def main():
     ap.add_argument("--checkpoints", default=str(ROOT / "checkpoints"))
     ap.add_argument("--output", default=str(ROOT / "docs" / "RESULTS.md"))
     ap.add_argument("--tasks", default=",".join(PAPER))
+    ap.add_argument("--render-only", action="store_true",
+                    help="re-render docs/RESULTS.md from docs/RESULTS.json (e.g. after benchmarks/trainability.py)")
     args = ap.parse_args()
     rows = {}
+    if args.render_only:
+        rows = json.loads(Path(args.output).with_suffix(".json").read_text())
+        Path(args.output).write_text(render(rows, args.per_template, args.cap, args.seed))
+        print(f"wrote {args.output}")
+        return
     for task in args.tasks.split(","):
         rows[task] = evaluate_task(task, Path(args.checkpoints) / f"{task}.safetensors", args.per_template,
                                    args.cap, args.seed)
