@@ -135,8 +135,9 @@ def model_card(rows: dict) -> str:
     """checkpoints/README.md: one entry per shipped checkpoint."""
     lines = ["# Shipped checkpoints", "",
              "Written by `python benchmarks/reproduce.py`. Trained on this 2-core CPU with "
-             "`benchmarks/train_shipped.sh` (that is, `python -m engine train --task TASK --steps 10000 --seed 0 "
-             "--output checkpoints/TASK.safetensors`, defaults of `engine/config.py`). Accuracy: hard execution "
+             "`benchmarks/train_shipped.sh STEPS TASK...` (that is, `python -m engine train --task TASK --steps STEPS "
+             "--seed 0 --output checkpoints/TASK.safetensors`; each file's metadata holds its full training "
+             "config and summary). Accuracy: hard execution "
              "on the fresh test set of docs/RESULTS.md. `tests/test_shipped_checkpoints.py` re-checks each one.", "",
              "| file | task | test accuracy % | test questions | seed | steps | training time |",
              "|---|---|---|---|---|---|---|"]
