@@ -54,6 +54,7 @@ class TaskSpec:
     uniform_programs: bool = False  # uniform over all templates instead of category-then-template
     column_names: str = "letters"  # "letters" or "words"
     fixed_columns: bool = False  # text-2: always 1 text + 1 numeric column
+    shuffle_letters: bool = True  # train tables: random distinct letters in random order (test: A, B, ...)
 
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in [
@@ -182,6 +183,11 @@ def _example(spec: TaskSpec, split: str, k: int, c: int, template: tuple, rng: n
     if spec.column_names == "words":
         pool = TRAIN_NAMES if split == "train" else HELDOUT_NAMES
         names = [pool[i] for i in rng.choice(len(pool), size=k + c, replace=False)]
+    elif split == "train" and spec.shuffle_letters:
+        # distinct letters in random order: a column's letter says nothing about its position, so the
+        # model must find columns by the name the question uses (as it must for real headers)
+        letters = LETTERS[:max(kk + cc for kk, cc in _train_shapes(spec))]
+        names = [letters[i] for i in rng.choice(len(letters), size=k + c, replace=False)]
     else:
         names = LETTERS[:k + c]
     if k:
