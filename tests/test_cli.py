@@ -235,6 +235,15 @@ def test_train_ctrl_c_saves_best(tmp_path, capsys, monkeypatch):
                 os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(train_module, "Progress", InterruptingProgress)
+    # a run in the background (nohup, `&`) starts with SIGINT ignored; start from Python's default
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_run(tmp_path, capsys)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_run(tmp_path, capsys):
     out = tmp_path / "stopped.safetensors"
     args = ["--steps", "100000", "--train-size", "300", "--eval-size", "30", "--d", "8", "--eval-every", "10"]
     code, stdout, err = main(capsys, "train", "--task", "single-column", *args, "--output", out)
