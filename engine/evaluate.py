@@ -90,10 +90,8 @@ def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, o
 
 def final_kinds(model, out: dict) -> list[str]:
     """'scalar', 'lookup' or 'none': what the op chosen at the last step writes."""
-    names = model.config.ops
-    last = out["op_logits"][:, -1].argmax(-1).tolist()
-    return ["scalar" if names[i] in SCALAR_OPS else "lookup" if names[i] in LOOKUP_OPS else "none"
-            for i in last]
+    kinds = op_kinds(model.config.ops)[out["op_logits"][:, -1].argmax(-1)]
+    return [("scalar", "lookup", "none")[k] for k in kinds.tolist()]
 
 
 def op_kinds(ops) -> torch.Tensor:

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from .batch import Batch
 from .evaluate import answer_correct, op_kinds
-from .ops import COLUMN_OPS, advance, execute_step, initial_state
+from .ops import COLUMN_OPS, advance, comparisons, execute_step, initial_state
 
 
 def _sample(logits, k: int, epsilon: float, generator) -> torch.Tensor:
@@ -55,12 +55,13 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
         numeric = _expand(1 - batch.text_col, K)[:, None, :]
         text_match = _expand(batch.entry_match * batch.text_col[:, None, :], K)
         KB, M, C = values.shape
+        N = numbers.shape[1]
         zeros = values.new_zeros(KB, M, C)
-        chosen = {op: numbers.gather(1, piv.reshape(KB, 1)) for op, piv in piv_s.items()}  # (KB, 1)
-        greater = (values > chosen["greater"][:, :, None]).to(values.dtype) * valid * numeric \
-            if "greater" in chosen else zeros
-        lesser = (values < chosen["lesser"][:, :, None]).to(values.dtype) * valid * numeric \
-            if "lesser" in chosen else zeros
+        one_hot = {op: F.one_hot(piv.reshape(KB), N).to(values.dtype) for op, piv in piv_s.items()}  # (KB, N)
+        greater = comparisons(values, valid, numbers, one_hot["greater"])[0] * numeric \
+            if "greater" in one_hot else zeros
+        lesser = comparisons(values, valid, numbers, one_hot["lesser"])[1] * numeric \
+            if "lesser" in one_hot else zeros
         state = initial_state(row_mask)
         for t in range(T):
             p_op = F.one_hot(op_s[:, :, t].reshape(KB), O).to(values.dtype)
