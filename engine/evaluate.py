@@ -37,7 +37,7 @@ def lookup_log_loss(p, batch: Batch, balanced: bool = False):
 
 
 def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, ops=None,
-            log_scalar: bool = False, balanced: bool = False, reduce: bool = True):
+            log_scalar: bool = False, balanced: bool = False):
     """Huber loss on scalar answers plus λ-weighted mean cell log-loss on lookup answers. (scalar)
 
     ops=None: the paper's loss of the soft mixture at step T. ops=<the model's op names>: the expected
@@ -50,8 +50,7 @@ def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, o
     if ops is None:
         scalar_loss = F.huber_loss(out["scalar"], y, reduction="none", delta=huber_delta)
         lookup_loss = lookup_log_loss(out["lookup"], batch, balanced)
-        per_example = is_scalar * scalar_loss + (1 - is_scalar) * lookup_weight * lookup_loss
-        return per_example.mean() if reduce else per_example
+        return (is_scalar * scalar_loss + (1 - is_scalar) * lookup_weight * lookup_loss).mean()
 
     T = out["rows"].shape[1]
     rs_prev = out["rows"][:, T - 2] if T >= 2 else batch.row_mask  # (B, M) rows step T reads
@@ -85,7 +84,7 @@ def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, o
         else:
             per_op = is_scalar * wrong_scalar + (1 - is_scalar) * lookup_weight * wrong_lookup
         total = total + p_op[:, k] * per_op
-    return total.mean() if reduce else total
+    return total.mean()
 
 
 def final_kinds(model, out: dict) -> list[str]:

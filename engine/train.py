@@ -175,10 +175,9 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
             loss = expected_program_loss(out, batch, model.config.ops, cfg.huber_delta, cfg.lookup_weight,
                                          cfg.balanced_lookup, cfg.log_scalar_loss)
         else:
-            per_example = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight,
-                                  model.config.ops if cfg.objective == "last-step" else None,
-                                  cfg.log_scalar_loss, cfg.balanced_lookup, reduce=False)  # (B,)
-            loss = per_example.mean()
+            loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight,
+                           model.config.ops if cfg.objective == "last-step" else None,
+                           cfg.log_scalar_loss, cfg.balanced_lookup)
             if cfg.search_samples > 1 and cfg.search_weight > 0 and torch.isfinite(loss):
                 # where a sampled program answers right, also learn that program (engine/search.py)
                 mml, found = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, generator)
