@@ -1,8 +1,8 @@
 """How reliably does training reach the target? Several seeds, with and without gradient noise.
 
 Each run trains from scratch with the default TrainConfig (plus the given overrides), stops early when the
-evaluation accuracy reaches the target, and is then scored on a fresh test set (20 questions per
-template). Runs go two at a time (one torch thread each). Writes docs/trainability.json, which
+evaluation accuracy reaches the target, and is then scored on a fresh test set (100 questions per
+template, at most 5,000). Runs go two at a time (one torch thread each). Writes docs/trainability.json, which
 benchmarks/reproduce.py renders into docs/RESULTS.md.
 
     python benchmarks/trainability.py --task single-column --seeds 10 --steps 6000
@@ -34,7 +34,7 @@ def one_run(task: str, seed: int, noise: bool, steps: int, target: float) -> dic
     torch.set_num_threads(1)
     started = time.time()
     result = train(TrainConfig(task=task, steps=steps, seed=seed, grad_noise=noise), target_accuracy=target)
-    test = data.generate(task, "test", min(20 * len(data.templates(task)), 5000), seed + 4242)
+    test = data.generate(task, "test", min(100 * len(data.templates(task)), 5000), seed + 4242)
     acc = evaluate_examples(result.model, result.vocab, test)["accuracy"]
     return {"seed": seed, "noise": noise, "accuracy": acc, "seconds": round(time.time() - started, 1),
             "steps_run": result.summary["steps_run"]}

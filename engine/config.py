@@ -70,8 +70,9 @@ class TrainConfig:
     entropy_weight: float = 0.0  # penalty on the op distributions' entropy, ramped up from 0 (commit to programs)
     entropy_ramp: float = 0.5  # fraction of the run over which the entropy penalty ramps up
     search_samples: int = 32  # programs sampled per question for the program-search loss (0 = off)
-    search_weight: float = 5.0  # weight of the program-search loss
+    search_weight: float = 20.0  # weight of the program-search loss
     search_epsilon: float = 0.5  # uniform exploration mixed into the sampling distributions
+    search_memory: int = 4  # programs remembered per question wording and tried again (0 = no memory)
     balanced_lookup: bool = True  # weigh answer cells and other cells equally in the lookup loss
     # "programs": expected loss over all op sequences (engine/marginal.py); "last-step": expected loss
     # over the last step's op only; "mixture": the paper's loss of the soft mixture's output

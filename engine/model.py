@@ -105,7 +105,8 @@ class NeuralProgrammer(nn.Module):
     # ---- the T steps ----------------------------------------------------------------------------
 
     def forward(self, batch: Batch, hard: bool = False, record: bool = False, hardness: float = 0.0) -> dict:
-        """Run T steps. hard: argmax selections (test time). record: keep per-step lookups for traces.
+        """Run T steps. hard: argmax selections (test time), or a (B,) bool tensor choosing per example (a
+        trace runs one question soft and hard as a batch of two). record: keep per-step lookups for traces.
 
         hardness h in [0, 1] (training only): execute with (1 - h) soft + h hardmax selections while the
         gradient flows through the soft ones (straight-through at h = 1). Annealing h from 0 to 1 takes
@@ -114,6 +115,8 @@ class NeuralProgrammer(nn.Module):
 
         def select(logits):
             soft = F.softmax(logits, -1)
+            if isinstance(hard, torch.Tensor):  # per example: hard (B,) bool
+                return torch.where(hard.view(-1, *[1] * (logits.dim() - 1)), hardmax(logits), soft)
             if hard:
                 return hardmax(logits)
             if hardness > 0:
@@ -168,7 +171,8 @@ class NeuralProgrammer(nn.Module):
             p_op, p_col = select(op_logits), select(col_logits)
 
             scalar, lookup, rows = execute_step(self.op_index, p_op, p_col, batch.values, batch.row_mask,
-                                                greater, lesser, text_match, state, cfg.product_logic)
+                                                greater, lesser, text_match, state, cfg.product_logic,
+                                                want_lookup=record or t == cfg.steps - 1)
             state = advance(state, scalar, rows)
             # the history RNN always reads the soft distributions (spec §3.5, A15)
             c_t = torch.cat([p_op_soft @ U, torch.einsum("bc,bcd->bd", p_col_soft, P), h], -1)

@@ -42,12 +42,13 @@ class StepState:
 
 
 def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser, text_match, state,
-                 product_logic: bool = False):
+                 product_logic: bool = False, want_lookup: bool = True):
     """One step of soft execution.
 
     op_index: op name -> position in p_op; p_op: (B, O); p_col: (B, C); values: (B, M, C);
     row_mask: (B, M); greater, lesser, text_match: (B, M, C) static cell selections.
-    Returns scalar (B,), lookup (B, M, C), rows (B, M).
+    Returns scalar (B,), lookup (B, M, C) (None unless want_lookup: only the last step's is an answer),
+    rows (B, M).
     """
     rs1, rs2 = state.rows
     s1, _, s3 = state.scalar
@@ -64,7 +65,7 @@ def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser,
         scalar = scalar + w("sum") * (p_col * col_sums).sum(-1)
 
     # assign ("print"): the selected rows of the chosen column become the lookup answer
-    lookup = (w("assign")[:, None] * p_col)[:, None, :] * rs1[:, :, None]  # (B, M, C)
+    lookup = (w("assign")[:, None] * p_col)[:, None, :] * rs1[:, :, None] if want_lookup else None  # (B, M, C)
 
     rows = w("reset")[:, None] * row_mask
     # and/or: min/max as in the paper, or the product forms (equal on 0/1 rows) whose gradient reaches

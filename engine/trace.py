@@ -60,14 +60,22 @@ def program_lines(steps: list[dict], columns: list[str]) -> list[str]:
     return [f"{i}. {line}" for i, line in enumerate(lines, 1)]
 
 
+def _half(out, i: int):
+    """Example i of a forward pass's outputs, kept as a batch of one."""
+    if isinstance(out, dict):
+        return {k: _half(v, i) for k, v in out.items()}
+    return out[i:i + 1]
+
+
 @torch.no_grad()
 def trace(model, vocab, columns: list[str], rows: list[list], question: str) -> dict:
     """Run the model soft and hard on one table and question; return a JSON-serialisable trace."""
     cfg = model.config
     example = {"columns": list(columns), "rows": [list(r) for r in rows], "question": question}
-    batch = encode([example], vocab)
-    soft = model(batch, hard=False, record=True)
-    hard = model(batch, hard=True, record=True)
+    # one pass over a batch of two copies, the first executed soft and the second hard: the selections do
+    # not depend on the execution (the history RNN reads the soft distributions), so this is both runs
+    both = model(encode([example, example], vocab), hard=torch.tensor([False, True]), record=True)
+    soft, hard = _half(both, 0), _half(both, 1)
     q = split_question(question)
     m, c = len(rows), len(columns)
     ops = list(cfg.ops)

@@ -20,7 +20,7 @@ from .config import NUMERIC_OPS, TEXT_OPS, ModelConfig, TrainConfig
 from .evaluate import evaluate, loss_fn
 from .marginal import expected_program_loss
 from .model import NeuralProgrammer
-from .search import search_loss
+from .search import ProgramMemory, search_loss
 from .vocab import Vocab
 
 
@@ -146,6 +146,7 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=cfg.lr, eps=cfg.adam_eps, fused=True)
     generator = torch.Generator().manual_seed(cfg.seed)
+    memory = ProgramMemory(cfg.search_memory) if cfg.search_memory > 0 else None
     best_state, best_acc, best_step = copy.deepcopy(model.state_dict()), -1.0, 0
     progress.update(message="training", started=time.time())
     started, step, steps_done = time.time(), 0, 0
@@ -180,7 +181,8 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
                            cfg.log_scalar_loss, cfg.balanced_lookup)
             if cfg.search_samples > 1 and cfg.search_weight > 0 and torch.isfinite(loss):
                 # where a sampled program answers right, also learn that program (engine/search.py)
-                mml, found = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, generator)
+                mml, found = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, generator,
+                                          memory)
                 if found.any():
                     loss = loss + cfg.search_weight * mml[found].mean()
         if cfg.entropy_weight != 0:

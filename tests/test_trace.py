@@ -119,3 +119,25 @@ def test_difference_description(vocab, model_factory, forcer):
     assert t["program_text"][:2] == ["1. sum of profit → 220.5", "2. count the selected rows → 5"]
     assert "220.5 − 5 → 215.5" in t["program_text"][2]
     assert "three steps and one step back" in t["steps"][3]["description"]
+
+
+def test_one_pass_trace_equals_separate_soft_and_hard_runs(vocab, model_factory):
+    """trace() runs soft and hard as one batch of two; each half must equal its own forward pass."""
+    import torch
+
+    from engine.batch import encode
+
+    torch.manual_seed(3)
+    model = model_factory(vocab, text=True)
+    t = trace(model, vocab, COLUMNS, ROWS, QUESTION)
+    batch = encode([{"columns": COLUMNS, "rows": ROWS, "question": QUESTION}], vocab)
+    with torch.no_grad():
+        soft, hard = model(batch, record=True), model(batch, hard=True, record=True)
+    for i, step in enumerate(t["steps"]):
+        assert step["rows_soft"] == pytest.approx(soft["rows"][0, i].tolist(), abs=1e-4)
+        assert step["rows_hard"] == pytest.approx(hard["rows"][0, i].tolist(), abs=1e-4)
+        assert step["scalar_soft"] == pytest.approx(float(soft["scalars"][0, i]), rel=1e-4, abs=1e-4)
+        assert step["scalar_hard"] == pytest.approx(float(hard["scalars"][0, i]), rel=1e-4, abs=1e-4)
+        assert step["op_probs"] == pytest.approx(soft["op_probs"][0, i].tolist(), abs=1e-4)
+        assert torch.allclose(torch.tensor(step["lookup_soft"]), soft["lookups"][0, i], atol=1e-4)
+    assert t["answer"]["soft_scalar"] == pytest.approx(float(soft["scalar"][0]), rel=1e-4, abs=1e-4)
