@@ -143,7 +143,7 @@ def main(argv=None) -> int:
     cfg = train["config"]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), task {TASK}, d={args.d}, "
           f"T={cfg['steps']}, bidirectional={cfg['bidirectional']}, {train['parameters']} parameters")
-    interesting = ("objective", "search_samples", "hardness_end", "grad_noise", "expected_loss")
+    interesting = ("search_samples", "search_memory", "search_weight", "grad_noise")
     print("training options: " + ", ".join(f"{k}={train['train_config'][k]}" for k in interesting
                                             if k in train["train_config"]))
     print(f"training : {train['examples_per_s']:.0f} examples/s ({train['steps_per_s']:.1f} steps/s of batch "

@@ -202,7 +202,6 @@ def cmd_generate(args) -> int:
 # ----------------------------------------------------------------------------- train
 
 def _train_configs(args):
-    from dataclasses import fields as dataclass_fields
 
     from . import data
     from .config import ModelConfig, TrainConfig
@@ -217,12 +216,6 @@ def _train_configs(args):
             overrides[name] = value
     if args.no_grad_noise:
         overrides["grad_noise"] = False
-    names = {f.name for f in dataclass_fields(TrainConfig)}
-    if args.mixture_loss:  # the paper's loss of the soft mixture (older engines: expected_loss=False)
-        if "objective" in names:
-            overrides["objective"] = "mixture"
-        else:
-            overrides["expected_loss"] = False
     overrides.update(_options(TrainConfig, args.train_option, "--train-option"))
     cfg = TrainConfig(task=args.task, **overrides)
     positive = ("steps", "batch_size", "train_size", "eval_size", "eval_every")
@@ -533,8 +526,6 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--noise-eta", type=float, help="gradient noise variance eta / (1 + t)^0.55")
     g.add_argument("--huber-delta", type=float)
     g.add_argument("--lookup-weight", type=float, help="lambda, the weight of the lookup loss")
-    g.add_argument("--mixture-loss", action="store_true",
-                   help="the paper's loss of the soft mixture at step T (objective=mixture)")
     g.add_argument("--train-size", type=int, help="number of generated training examples")
     g.add_argument("--eval-size", type=int, help="number of generated test examples")
     g.add_argument("--eval-every", type=int, help="evaluate every this many steps")
@@ -543,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--target-accuracy", type=float, default=1.0,
                    help="stop when the eval accuracy reaches this (default 1.0; 0 or less: never stop early)")
     g.add_argument("--train-option", action="append", metavar="KEY=VALUE",
-                   help="set any other TrainConfig field (repeatable), e.g. entropy_weight=0.01")
+                   help="set any other TrainConfig field (repeatable), e.g. search_samples=16")
     g = p.add_argument_group("model (defaults: engine.train.default_model_config)")
     g.add_argument("--d", type=int, help="hidden size")
     g.add_argument("--T", type=int, help="number of steps (operation selections)")

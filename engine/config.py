@@ -64,19 +64,11 @@ class TrainConfig:
     noise_eta: float = 0.01  # noise variance eta / (1 + t)^0.55, added after clipping
     huber_delta: float = 10.0
     lookup_weight: float = 50.0  # lambda
-    log_scalar_loss: bool = False  # log(1 + |error|) for scalars instead of Huber
-    hardness_start: float = 0.1  # fraction of the run after which execution starts turning hard
-    hardness_end: float = 0.0  # ... and from which it is fully hard (straight-through); 0 = stay soft
-    entropy_weight: float = 0.0  # penalty on the op distributions' entropy, ramped up from 0 (commit to programs)
-    entropy_ramp: float = 0.5  # fraction of the run over which the entropy penalty ramps up
     search_samples: int = 32  # programs sampled per question for the program-search loss (0 = off)
     search_weight: float = 20.0  # weight of the program-search loss
     search_epsilon: float = 0.5  # uniform exploration mixed into the sampling distributions
     search_memory: int = 4  # programs remembered per question wording and tried again (0 = no memory)
     balanced_lookup: bool = True  # weigh answer cells and other cells equally in the lookup loss
-    # "programs": expected loss over all op sequences (engine/marginal.py); "last-step": expected loss
-    # over the last step's op only; "mixture": the paper's loss of the soft mixture's output
-    objective: str = "mixture"
     name_dropout: float = 0.5  # share of examples whose column names are hidden (UNK) from the embeddings
     train_size: int = 50_000
     eval_size: int = 1000

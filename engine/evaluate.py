@@ -16,7 +16,7 @@ EPS = 1e-6
 
 
 def lookup_log_loss(p, batch: Batch, balanced: bool = False):
-    """Binary log-loss over the real cells. p: (B, [N,] M, C) -> (B, [N])
+    """Binary log-loss over the real cells. p: (B, M, C) -> (B,)
 
     balanced=False: the mean over all cells (spec §5.1). balanced=True: the mean over answer cells plus
     the mean over the other cells, so that the few answer cells are not outvoted; otherwise "select
@@ -26,8 +26,6 @@ def lookup_log_loss(p, batch: Batch, balanced: bool = False):
     p = p.clamp(EPS, 1 - EPS)
     y = batch.target_cells
     cells = batch.row_mask[:, :, None] * batch.col_mask[:, None, :]  # (B, M, C) real cells
-    if p.dim() == 4:  # one lookup per program node
-        y, cells = y[:, None], cells[:, None]
     pos, neg = -(y * p.log()) * cells, -((1 - y) * (1 - p).log()) * cells
     n_cells = cells.sum((-2, -1))
     if not balanced:
@@ -36,55 +34,13 @@ def lookup_log_loss(p, batch: Batch, balanced: bool = False):
     return pos.sum((-2, -1)) / n_pos.clamp(min=1) + neg.sum((-2, -1)) / (n_cells - n_pos).clamp(min=1)
 
 
-def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, ops=None,
-            log_scalar: bool = False, balanced: bool = False):
-    """Huber loss on scalar answers plus λ-weighted mean cell log-loss on lookup answers. (scalar)
-
-    ops=None: the paper's loss of the soft mixture at step T. ops=<the model's op names>: the expected
-    loss over the last step's operation choice, Σ_k α_T(k) L(output of op k), with a fixed penalty for
-    an op that writes the wrong kind of answer. It tells each op apart by its own result, which makes
-    learning much more reliable (docs/design.md).
-    """
+def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, balanced: bool = False):
+    """The paper's loss of the soft mixture at step T: Huber on scalar answers plus λ-weighted cell
+    log-loss on lookup answers (spec §5.1). (scalar)"""
     is_scalar = batch.is_scalar
-    y = batch.target_scalar
-    if ops is None:
-        scalar_loss = F.huber_loss(out["scalar"], y, reduction="none", delta=huber_delta)
-        lookup_loss = lookup_log_loss(out["lookup"], batch, balanced)
-        return (is_scalar * scalar_loss + (1 - is_scalar) * lookup_weight * lookup_loss).mean()
-
-    T = out["rows"].shape[1]
-    rs_prev = out["rows"][:, T - 2] if T >= 2 else batch.row_mask  # (B, M) rows step T reads
-    scalars = out["scalars"]
-    p_op, p_col = out["op_probs"][:, -1], out["col_probs"][:, -1]  # (B, O), (B, C)
-    s1 = scalars[:, T - 2] if T >= 2 else y.new_zeros(y.shape)
-    s3 = scalars[:, T - 4] if T >= 4 else y.new_zeros(y.shape)
-    candidates = {
-        "count": rs_prev.sum(-1),
-        "sum": (p_col * torch.einsum("bm,bmc->bc", rs_prev, batch.values)).sum(-1),
-        "difference": s3 - s1,
-    }
-
-    def scalar_loss(error):
-        if log_scalar:  # log(1 + |error|): sums of hundreds of cells do not drown counts
-            return torch.log1p(error.abs())
-        return F.huber_loss(error, torch.zeros_like(error), reduction="none", delta=huber_delta)
-
-    def huber(pred):
-        return scalar_loss(pred - y)
-
-    wrong_scalar = scalar_loss(y.abs() + huber_delta)  # writing no number is as bad as missing by |y| + δ
-    assign_loss = lookup_log_loss(p_col[:, None, :] * rs_prev[:, :, None], batch, balanced)
-    wrong_lookup = lookup_log_loss(torch.zeros_like(batch.values), batch, balanced) + 1.0
-    total = 0.0
-    for k, name in enumerate(ops):
-        if name in candidates:
-            per_op = is_scalar * huber(candidates[name]) + (1 - is_scalar) * lookup_weight * wrong_lookup
-        elif name == "assign":
-            per_op = is_scalar * wrong_scalar + (1 - is_scalar) * lookup_weight * assign_loss
-        else:
-            per_op = is_scalar * wrong_scalar + (1 - is_scalar) * lookup_weight * wrong_lookup
-        total = total + p_op[:, k] * per_op
-    return total.mean()
+    scalar_loss = F.huber_loss(out["scalar"], batch.target_scalar, reduction="none", delta=huber_delta)
+    lookup_loss = lookup_log_loss(out["lookup"], batch, balanced)
+    return (is_scalar * scalar_loss + (1 - is_scalar) * lookup_weight * lookup_loss).mean()
 
 
 def final_kinds(model, out: dict) -> list[str]:

@@ -104,13 +104,9 @@ class NeuralProgrammer(nn.Module):
 
     # ---- the T steps ----------------------------------------------------------------------------
 
-    def forward(self, batch: Batch, hard: bool = False, record: bool = False, hardness: float = 0.0) -> dict:
+    def forward(self, batch: Batch, hard: bool = False, record: bool = False) -> dict:
         """Run T steps. hard: argmax selections (test time), or a (B,) bool tensor choosing per example (a
         trace runs one question soft and hard as a batch of two). record: keep per-step lookups for traces.
-
-        hardness h in [0, 1] (training only): execute with (1 - h) soft + h hardmax selections while the
-        gradient flows through the soft ones (straight-through at h = 1). Annealing h from 0 to 1 takes
-        away the soft mixtures of operations that fit answers without being any program.
         """
 
         def select(logits):
@@ -119,8 +115,6 @@ class NeuralProgrammer(nn.Module):
                 return torch.where(hard.view(-1, *[1] * (logits.dim() - 1)), hardmax(logits), soft)
             if hard:
                 return hardmax(logits)
-            if hardness > 0:
-                return soft + hardness * (hardmax(logits) - soft).detach()
             return soft
 
         cfg = self.config

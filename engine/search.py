@@ -102,7 +102,7 @@ class ProgramMemory:
 
     def __init__(self, size: int = 4, pivot_ops=("greater", "lesser")):
         self.size, self.pivot_ops = size, tuple(pivot_ops)
-        self.entries: dict[tuple, dict[tuple, int]] = {}  # question key -> {program: times it was right}
+        self.entries: dict[tuple, dict[tuple, int]] = {}  # key -> {program: times right}, most right first
 
     def keys(self, batch: Batch) -> list[tuple]:
         """Each question's words and where its numbers stand (stored pivots index those numbers)."""
@@ -111,33 +111,42 @@ class ProgramMemory:
         return [(tuple(w[:n]), tuple(x)) for w, n, x in zip(words, batch.question_len.tolist(), numbers,
                                                               strict=True)]
 
-    def recall(self, keys: list[tuple], steps: int):
-        """Stored programs per question: ops (S, B, T), pivots {op: (S, B)}, present (S, B) bool."""
-        S, B, P = self.size, len(keys), len(self.pivot_ops)
-        table = torch.zeros(S, B, steps + P, dtype=torch.long)
-        present = torch.zeros(S, B, dtype=torch.bool)
-        for b, key in enumerate(keys):
-            for s, program in enumerate(self.entries.get(key, ())):
-                table[s, b] = torch.tensor(program)
-                present[s, b] = True
-        return table[..., :steps], {op: table[..., steps + i] for i, op in enumerate(self.pivot_ops)}, present
+    def programs(self, ops, pivots: dict, op_index: dict):
+        """Programs as memory rows: (..., T) ops then one pivot per pivot op, 0 where the op is unused
+        (so that programs differing only in an unused pivot are one entry). (..., T + P)"""
+        parts = [ops]
+        for op in self.pivot_ops:
+            used = (ops == op_index[op]).any(-1) if op in op_index and op in pivots else None
+            parts.append(pivots[op] * used if used is not None else torch.zeros_like(ops[..., 0]))
+        return torch.cat([ops] + [p[..., None] for p in parts[1:]], -1)
 
-    def store(self, keys: list[tuple], ops, pivots: dict, ok, logp) -> None:
-        """Count the right programs among the recalled ones and add each question's likeliest new find.
-        ops (K, B, T), pivots {op: (K, B)}, ok (K, B) bool, logp (K, B)."""
-        program = torch.cat([ops] + [pivots[op][..., None] for op in self.pivot_ops], -1).tolist()  # (K, B, T+P)
-        best = logp.masked_fill(~ok, float("-inf")).argmax(0).tolist()  # (B,)
-        for b in torch.nonzero(ok.any(0)).flatten().tolist():
-            entry = self.entries.setdefault(keys[b], {})
-            for k in torch.nonzero(ok[:, b]).flatten().tolist():
-                if tuple(program[k][b]) in entry:
-                    entry[tuple(program[k][b])] += 1
-            new = tuple(program[best[b]][b])
-            if new not in entry:
+    def recall(self, keys: list[tuple], steps: int):
+        """Stored programs per question: ops (S, B, T), pivots {op: (S, B)}, present (S, B) bool, and the
+        recalled programs as tuples, per question."""
+        recalled = [list(self.entries.get(key, ()))[:self.size] for key in keys]
+        width = steps + len(self.pivot_ops)
+        padded = [[progs[s] if s < len(progs) else (0,) * width for progs in recalled] for s in range(self.size)]
+        table = torch.tensor(padded, dtype=torch.long).view(self.size, len(keys), width)  # (S, B, T + P)
+        present = torch.tensor([[s < len(progs) for progs in recalled] for s in range(self.size)],
+                               dtype=torch.bool).view(self.size, len(keys))
+        pivots = {op: table[..., steps + i] for i, op in enumerate(self.pivot_ops)}
+        return table[..., :steps], pivots, present, recalled
+
+    def store(self, keys: list[tuple], recalled: list[list], recalled_ok, best_programs, found) -> None:
+        """Count the recalled programs that were right again (recalled_ok (S, B)), and add each question's
+        best new find: best_programs (B, T + P) rows where found (B,) bool."""
+        for s, b in torch.nonzero(recalled_ok).tolist():
+            self.entries[keys[b]][recalled[b][s]] += 1
+        touched = {keys[b] for _, b in torch.nonzero(recalled_ok).tolist()}
+        for b, program in zip(torch.nonzero(found).flatten().tolist(), best_programs[found].tolist(), strict=True):
+            entry, program = self.entries.setdefault(keys[b], {}), tuple(program)
+            if program not in entry:
                 if len(entry) >= self.size:  # make room: forget the least successful program
                     del entry[min(entry, key=entry.get)]
-                entry[new] = 1
-            self.entries[keys[b]] = dict(sorted(entry.items(), key=lambda kv: -kv[1]))
+                entry[program] = 1
+                touched.add(keys[b])
+        for key in touched:  # most successful first
+            self.entries[key] = dict(sorted(self.entries[key].items(), key=lambda kv: -kv[1]))
 
 
 def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float = 0.1, generator=None,
@@ -156,7 +165,7 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
         if memory is not None:
             # stored programs run with the likeliest columns (sample 0); missing entries are masked out
             keys = memory.keys(batch)
-            mem_ops, mem_piv, mem_present = memory.recall(keys, T)  # (S, B, T), (S, B), (S, B)
+            mem_ops, mem_piv, mem_present, recalled = memory.recall(keys, T)  # (S, B, T), (S, B), (S, B)
             S = mem_ops.shape[0]
             op_s = torch.cat([op_s, mem_ops], 0)
             col_s = torch.cat([col_s, col_s[:1].expand(S, B, T)], 0)
@@ -177,7 +186,12 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
         logp = logp + F.log_softmax(lg, -1)[None].expand(K, B, lg.shape[-1]) \
             .gather(2, piv_s[op][..., None])[..., 0] * used
     if memory is not None:
-        memory.store(keys, op_s, piv_s, ok, logp.detach())
+        with torch.no_grad():  # remember the likeliest right sample of each question
+            sampled_ok = ok[:samples]
+            best = logp[:samples].masked_fill(~sampled_ok, float("-inf")).argmax(0)  # (B,)
+            rows = memory.programs(op_s[best, torch.arange(B)], {op: p[best, torch.arange(B)]
+                                                                  for op, p in piv_s.items()}, model.op_index)
+            memory.store(keys, recalled, ok[samples:], rows, sampled_ok.any(0))
     found = ok.any(0)  # (B,)
     # -log of the total probability of the correct samples (repeats counted once per draw)
     mml = -torch.logsumexp(logp.masked_fill(~ok, -1e9), 0)  # (B,)

@@ -18,7 +18,6 @@ from . import data
 from .batch import encode
 from .config import NUMERIC_OPS, TEXT_OPS, ModelConfig, TrainConfig
 from .evaluate import evaluate, loss_fn
-from .marginal import expected_program_loss
 from .model import NeuralProgrammer
 from .search import ProgramMemory, search_loss
 from .vocab import Vocab
@@ -83,14 +82,6 @@ def default_model_config(task: str, vocab_size: int, **overrides) -> ModelConfig
                 "bidirectional": spec.max_columns + spec.text_columns >= 5}
     settings.update(overrides)
     return ModelConfig(**settings)
-
-
-def hardness_at(cfg: TrainConfig, step: int) -> float:
-    """0 (soft execution) until hardness_start, then linearly up to 1 (hard forward) at hardness_end."""
-    if cfg.hardness_end <= 0:
-        return 0.0
-    start, end = cfg.hardness_start * cfg.steps, cfg.hardness_end * cfg.steps
-    return float(min(1.0, max(0.0, (step - start) / max(end - start, 1.0))))
 
 
 def drop_names(batch, rate: float, generator):
@@ -171,28 +162,13 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
         batch = train_set.index(idx)
         if cfg.name_dropout > 0 and model.config.name_match:
             batch = drop_names(batch, cfg.name_dropout, generator)
-        out = model(batch, hardness=hardness_at(cfg, step))
-        if cfg.objective == "programs":
-            loss = expected_program_loss(out, batch, model.config.ops, cfg.huber_delta, cfg.lookup_weight,
-                                         cfg.balanced_lookup, cfg.log_scalar_loss)
-        else:
-            loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight,
-                           model.config.ops if cfg.objective == "last-step" else None,
-                           cfg.log_scalar_loss, cfg.balanced_lookup)
-            if cfg.search_samples > 1 and cfg.search_weight > 0 and torch.isfinite(loss):
-                # where a sampled program answers right, also learn that program (engine/search.py)
-                mml, found = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, generator,
-                                          memory)
-                if found.any():
-                    loss = loss + cfg.search_weight * mml[found].mean()
-        if cfg.entropy_weight != 0:
-            # soft mixtures of operations can fit the answers without being any program; push each
-            # step's op distribution towards one op, more and more as training goes on
-            ramp = min(1.0, step / max(1.0, cfg.entropy_ramp * cfg.steps))
-            ramp = ramp if cfg.entropy_weight > 0 else 1.0 - ramp  # a bonus (< 0) fades out instead
-            p_op = out["op_probs"].clamp_min(1e-9)
-            entropy = -(p_op * p_op.log()).sum(-1).mean()
-            loss = loss + cfg.entropy_weight * ramp * entropy
+        out = model(batch)
+        loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
+        if cfg.search_samples > 1 and cfg.search_weight > 0 and torch.isfinite(loss):
+            # where a sampled or remembered program answers right, also learn that program (engine/search.py)
+            mml, found = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, generator, memory)
+            if found.any():
+                loss = loss + cfg.search_weight * mml[found].mean()
         if not torch.isfinite(loss):
             msg = (f"training stopped at step {step}: the loss became {loss.item()} (try a lower learning rate, "
                    "a smaller clipping threshold or less gradient noise); the best model so far is kept")

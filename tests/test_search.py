@@ -118,18 +118,18 @@ def test_memory_replays_stored_programs_and_forgets_the_least_successful():
     assert search_loss(model, out, batch, samples=2, epsilon=0.0, generator=g)[1].float().mean() < 0.2
     memory = ProgramMemory(size=2)
     keys = memory.keys(batch)
-    pivots = {op: torch.zeros(1, B, dtype=torch.long) for op in memory.pivot_ops}
-    memory.store(keys, program, pivots, torch.ones(1, B, dtype=torch.bool), torch.zeros(1, B))
+    rows = memory.programs(program[0], {op: torch.zeros(B, dtype=torch.long) for op in memory.pivot_ops},
+                           model.op_index)
+    memory.store(keys, [[] for _ in keys], torch.zeros(0, B, dtype=torch.bool), rows, torch.ones(B, dtype=torch.bool))
     assert len(memory.entries) == 2  # two wordings: "sum A diff count" and "count diff sum A"
     mml, found = search_loss(model, out, batch, samples=2, epsilon=0.0, generator=g, memory=memory)
     assert found.all() and (mml > 0).all()
-    recalled, _, present = memory.recall(keys, 4)
+    recalled, _, present, _ = memory.recall(keys, 4)
     assert present[0].all() and torch.equal(recalled[0], program[0])
     assert all(max(entry.values()) >= 2 for entry in memory.entries.values())  # right again: counted
     # a full entry makes room for a new find by forgetting its least successful program
     key = keys[0]
     memory.entries[key] = {(0, 0, 0, 0, 0, 0): 5, (1, 1, 1, 1, 0, 0): 1}
-    other = torch.full((1, 1, 4), i["count"])
-    memory.store([key], other, {op: torch.zeros(1, 1, dtype=torch.long) for op in memory.pivot_ops},
-                 torch.ones(1, 1, dtype=torch.bool), torch.zeros(1, 1))
+    other = torch.tensor([[i["count"]] * 4 + [0, 0]])
+    memory.store([key], [[]], torch.zeros(0, 1, dtype=torch.bool), other, torch.ones(1, dtype=torch.bool))
     assert set(memory.entries[key]) == {(0, 0, 0, 0, 0, 0), (i["count"],) * 4 + (0, 0)}
