@@ -75,6 +75,8 @@ class TrainConfig:
     eval_every: int = 250
     seed: int = 0
     threads: int = 1  # torch threads (1 is fastest for this small model on 2 cores; 0 = default)
+    compile: bool = False  # torch.compile the training forward pass and the search's executor (needs a C++
+    # compiler; about 2x faster steps after a one-off compile of 20-80 s on a 2-core CPU)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -149,11 +149,23 @@ class ProgramMemory:
             self.entries[key] = dict(sorted(self.entries[key].items(), key=lambda kv: -kv[1]))
 
 
+_compiled_executor = None
+
+
+def _executor(compiled: bool):
+    global _compiled_executor
+    if not compiled:
+        return execute_programs
+    if _compiled_executor is None:
+        _compiled_executor = torch.compile(execute_programs, dynamic=True)
+    return _compiled_executor
+
+
 def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float = 0.1, generator=None,
-                memory: ProgramMemory | None = None):
+                memory: ProgramMemory | None = None, compiled: bool = False):
     """Per question: -log P(its correct sampled programs), 0 where none was found; and that found mask.
     memory: also try the programs that answered the same wording before, and remember new finds.
-    (B,), (B,) bool"""
+    compiled: run the hard execution through torch.compile. (B,), (B,) bool"""
     ops = model.config.ops
     B, T, O = out["op_logits"].shape
     op_logits, col_logits = out["op_logits"], out["col_logits"]  # (B, T, O), (B, T, C)
@@ -172,7 +184,7 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
             piv_s = {op: torch.cat([p, mem_piv[op] if op in mem_piv else p[:1].expand(S, B)], 0)
                      for op, p in piv_s.items()}
             present = torch.cat([present, mem_present], 0)
-        ok = execute_programs(ops, op_s, col_s, piv_s, batch)[2] & present  # (K[+S], B)
+        ok = _executor(compiled)(ops, op_s, col_s, piv_s, batch)[2] & present  # (K[+S], B)
         K = op_s.shape[0]
 
     # log-probability of each sampled program: ops, plus columns and pivots where the op uses them
@@ -193,6 +205,8 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
                                                                   for op, p in piv_s.items()}, model.op_index)
             memory.store(keys, recalled, ok[samples:], rows, sampled_ok.any(0))
     found = ok.any(0)  # (B,)
-    # -log of the total probability of the correct samples (repeats counted once per draw)
-    mml = -torch.logsumexp(logp.masked_fill(~ok, -1e9), 0)  # (B,)
+    # -log of the mean probability of the correct draws: its gradient is that of -log of their total
+    # probability (each draw weighted by its probability), and it is >= 0, 0 when they are certain
+    n_ok = ok.sum(0).clamp(min=1).to(logp.dtype)  # (B,)
+    mml = -(torch.logsumexp(logp.masked_fill(~ok, -1e9), 0) - n_ok.log())  # (B,)
     return torch.where(found, mml, torch.zeros_like(mml)), found

@@ -74,14 +74,14 @@ def trace(model, vocab, columns: list[str], rows: list[list], question: str) -> 
     example = {"columns": list(columns), "rows": [list(r) for r in rows], "question": question}
     # one pass over a batch of two copies, the first executed soft and the second hard: the selections do
     # not depend on the execution (the history RNN reads the soft distributions), so this is both runs
-    both = model(encode([example, example], vocab), hard=torch.tensor([False, True]), record=True)
+    both = model(encode([example], vocab).index(torch.tensor([0, 0])), hard=torch.tensor([False, True]), record=True)
     soft, hard = _half(both, 0), _half(both, 1)
     q = split_question(question)
     m, c = len(rows), len(columns)
     ops = list(cfg.ops)
 
-    def mat(x):  # tensor -> nested lists of floats (rounded to keep the JSON small)
-        return [[round(float(v), 5) for v in row] for row in x.tolist()]
+    def r5(x):  # tensor -> (nested) lists of floats rounded to 5 decimals (a small JSON), in one pass
+        return (x.double() * 1e5).round().div(1e5).tolist()
 
     pivots, hard_pivot = {}, {}
     for op, att in hard["pivot_attention"].items():
@@ -89,7 +89,7 @@ def trace(model, vocab, columns: list[str], rows: list[list], question: str) -> 
         number_list = q.numbers or [-1.0]
         i = int(att.argmax())
         hard_pivot[op] = number_list[i]
-        pivots[op] = {"attention": [round(float(a), 5) for a in att], "numbers": number_list,
+        pivots[op] = {"attention": r5(att), "numbers": number_list,
                       "hard": number_list[i], "soft": float(sum(a * n for a, n in zip(att.tolist(), number_list,
                                                                                       strict=True)))}
     steps = []
@@ -103,14 +103,14 @@ def trace(model, vocab, columns: list[str], rows: list[list], question: str) -> 
             "column": columns[col_i] if op in COLUMN_OPS and col_i is not None else None,
             "column_index": col_i if op in COLUMN_OPS else None,
             "pivot": hard_pivot.get(op),
-            "op_probs": [round(float(p), 5) for p in soft["op_probs"][0, t]],
-            "col_probs": [round(float(p), 5) for p in soft["col_probs"][0, t, :c]],
-            "rows_soft": [round(float(p), 5) for p in soft["rows"][0, t, :m]],
-            "rows_hard": [round(float(p), 5) for p in hard["rows"][0, t, :m]],
+            "op_probs": r5(soft["op_probs"][0, t]),
+            "col_probs": r5(soft["col_probs"][0, t, :c]),
+            "rows_soft": r5(soft["rows"][0, t, :m]),
+            "rows_hard": r5(hard["rows"][0, t, :m]),
             "scalar_soft": float(soft["scalars"][0, t]), "scalar_hard": float(hard["scalars"][0, t]),
-            "lookup_soft": mat(soft["lookups"][0, t, :m, :c]),
+            "lookup_soft": r5(soft["lookups"][0, t, :m, :c]),
             "lookup_cells": [[i, j] for i, j in (lookup_hard > 0.5).nonzero().tolist()],
-            "question_attention": ([round(float(a), 5) for a in soft["attention"][0, t, :len(q.words)]]
+            "question_attention": (r5(soft["attention"][0, t, :len(q.words)])
                                    if "attention" in soft else None),
         }
         steps.append(step)
