@@ -112,7 +112,7 @@ if fixed:
 else:
     c[0].number_input("Steps per program (T)", 1, 8, 4, key="hp_T", disabled=running)
     c[1].selectbox("Hidden size", [16, 32, 64, 128, 256], index=2, key="hp_d", disabled=running)
-c[2].number_input("Learning rate", 1e-5, 0.1, 1e-3, format="%.5f", key="hp_lr", disabled=running)
+c[2].number_input("Learning rate", 1e-5, 0.1, 3e-3, format="%.5f", key="hp_lr", disabled=running)
 c[3].number_input("Batch size", 1, 500, 50, key="hp_batch", disabled=running)
 c = st.columns(4)
 c[0].toggle("Gradient noise", True, key="hp_noise", disabled=running)
@@ -135,6 +135,20 @@ c[2].number_input(
 )
 c[3].number_input(
     "Evaluate every", 1, 10_000, 50 if task == CUSTOM else 100, key="hp_every", disabled=running
+)
+c = st.columns(4)
+c[0].number_input(
+    "Search: programs sampled", 0, 256, 32, key="hp_search", disabled=running,
+    help="programs sampled per question, executed exactly; the ones that answer right are learned (0 = off)",
+)
+c[1].number_input("Search weight", 0.0, 1000.0, 20.0, key="hp_search_weight", disabled=running)
+c[2].number_input(
+    "Search: exploration ε", 0.0, 1.0, 0.5, key="hp_epsilon", disabled=running,
+    help="share of uniform choice mixed into the sampling, so rare programs get tried",
+)
+c[3].number_input(
+    "Remembered programs", 0, 16, 4, key="hp_memory", disabled=running,
+    help="right programs kept per question wording and tried again on later tables (0 = no memory)",
 )
 with st.expander("Data sizes"):
     c = st.columns(2)
@@ -163,6 +177,10 @@ def _start() -> None:
             "every",
             "train_size",
             "eval_size",
+            "search",
+            "search_weight",
+            "epsilon",
+            "memory",
         )
     }
     chosen = ss.get("train_task")
@@ -187,6 +205,10 @@ def _start() -> None:
             eval_size=int(hp["eval_size"]),
             eval_every=int(hp["every"]),
             seed=int(hp["seed"]),
+            search_samples=int(hp["search"]),
+            search_weight=float(hp["search_weight"]),
+            search_epsilon=float(hp["epsilon"]),
+            search_memory=int(hp["memory"]),
         )
         if chosen == CUSTOM:
             if base_entry is None or not ss.get(state.CUSTOM):

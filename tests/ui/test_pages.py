@@ -60,6 +60,8 @@ def _start_training(at, steps: int = 3000):
 
 def test_training_starts_stops_and_appears_in_the_picker(app_env):
     at = page(new_app(), "train")
+    at.number_input(key="hp_search").set_value(8)
+    at.number_input(key="hp_memory").set_value(2)
     at = _start_training(at)
     assert not at.exception, at.exception
     job = at.session_state[state.JOB]
@@ -72,6 +74,7 @@ def test_training_starts_stops_and_appears_in_the_picker(app_env):
     assert not at.exception
     assert "saved as checkpoint" in texts(at.success), texts(at.error)
     assert job.summary["stopped"]
+    assert job.summary["train_config"]["search_samples"] == 8 and job.summary["train_config"]["search_memory"] == 2
     assert (app_env / f"{job.name}.safetensors").exists()
     at.button(key="use_trained").click().run()  # from inside the polling fragment
     assert not at.exception
