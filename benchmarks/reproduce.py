@@ -166,7 +166,8 @@ def main():
     ap.add_argument("--seed", type=int, default=2016)
     ap.add_argument("--checkpoints", default=str(ROOT / "checkpoints"))
     ap.add_argument("--output", default=str(ROOT / "docs" / "RESULTS.md"))
-    ap.add_argument("--tasks", default=",".join(PAPER))
+    ap.add_argument("--tasks", default=",".join(PAPER),
+                    help="comma-separated settings to evaluate; the others keep their rows from RESULTS.json")
     ap.add_argument("--render-only", action="store_true",
                     help="re-render docs/RESULTS.md from docs/RESULTS.json (e.g. after benchmarks/trainability.py)")
     args = ap.parse_args()
@@ -176,9 +177,13 @@ def main():
         Path(args.output).write_text(render(rows, args.per_template, args.cap, args.seed))
         print(f"wrote {args.output}")
         return
+    previous = Path(args.output).with_suffix(".json")
+    if previous.is_file():  # keep the rows of the settings not evaluated this time
+        rows = {k: v for k, v in json.loads(previous.read_text()).items() if k in PAPER}
     for task in args.tasks.split(","):
         rows[task] = evaluate_task(task, Path(args.checkpoints) / f"{task}.safetensors", args.per_template,
                                    args.cap, args.seed)
+    rows = {task: rows.get(task) for task in PAPER if task in rows}
     Path(args.output).write_text(render(rows, args.per_template, args.cap, args.seed))
     (Path(args.output).with_suffix(".json")).write_text(json.dumps(rows, indent=1))
     if Path(args.checkpoints).resolve() == (ROOT / "checkpoints").resolve():
