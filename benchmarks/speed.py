@@ -5,9 +5,11 @@
 Training: task columns-5 with its default model (default_model_config('columns-5', ..., d=D)) and the
 default TrainConfig, batch 50: engine.train.train itself runs, and the time of its optimiser steps
 (forward, loss, backward, global-norm clipping, gradient noise, Adam) is taken over --steps steps after
---warmup steps.
-Inference: one question on a 120-row, 5-column test table; `trace()` end to end (soft + hard runs and
-the JSON trace) and a bare hard forward of one already encoded example, each over --runs runs.
+--warmup steps, twice: from scratch (the first steps of a run, where the search samples programs
+for almost every question) and going on from a trained model (--trained, where most questions are
+solved and search samples only for the rest, as through most of a run).
+Inference: one question on a 120-row, 5-column test table; `trace()` end to end (one pass executing soft and
+hard, and the JSON trace) and a bare hard forward of one already encoded example, each over --runs runs.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from engine.train import Progress, default_model_config, train  # noqa: E402
 from engine.vocab import Vocab  # noqa: E402
 
 TASK = "columns-5"
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / f"{TASK}.safetensors"
 
 
 def percentile(xs: list[float], q: float) -> float:
@@ -55,10 +58,11 @@ class TimedProgress(Progress):
 
 
 def bench_training(d: int, steps: int, warmup: int, batch_size: int = 50,
-                   options: dict | None = None) -> dict:
+                   options: dict | None = None, init=None) -> dict:
     """Times engine.train.train itself (so every option of the current training step is included: loss,
     backward, clipping, gradient noise, Adam), from the end of the warm-up to the end of the last step;
-    data generation, encoding and evaluation are outside the timed span."""
+    data generation, encoding and evaluation are outside the timed span. init: (model, vocab) to go on
+    training (a trained model solves most questions, so search samples fewer programs)."""
     settings = dict(batch_size=batch_size, steps=warmup + steps, eval_every=10**9, eval_size=10, threads=0,
                     seed=0)
     cfg = TrainConfig(task=TASK, **{**(options or {}), **settings})
@@ -67,7 +71,7 @@ def bench_training(d: int, steps: int, warmup: int, batch_size: int = 50,
     train_ex = data.generate(TASK, "train", 2000, seed=0)
     eval_ex = data.generate(TASK, "test", 10, seed=1)
     progress = TimedProgress()
-    result = train(cfg, model_cfg, progress=progress, train_examples=train_ex, eval_examples=eval_ex)
+    result = train(cfg, model_cfg, progress=progress, train_examples=train_ex, eval_examples=eval_ex, init=init)
     stamps = progress.stamps
     assert len(stamps) == warmup + steps, "training stopped early"
     times = [b - a for a, b in zip(stamps[warmup - 1:], stamps[warmup:], strict=False)]
@@ -121,6 +125,8 @@ def main(argv=None) -> int:
     parser.add_argument("--train-option", action="append", metavar="KEY=VALUE",
                         help="override a TrainConfig field for the training benchmark (repeatable)")
     parser.add_argument("--skip-inference", action="store_true")
+    parser.add_argument("--trained", default=str(SHIPPED),
+                        help="checkpoint for the trained-model training figure (default: the shipped columns-5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -130,15 +136,21 @@ def main(argv=None) -> int:
         parser.error(str(e))
 
     train = bench_training(args.d, args.steps, args.warmup, options=options)
+    trained = None
+    if Path(args.trained).is_file():
+        from engine.checkpoint import load_checkpoint
+        model, vocab, _ = load_checkpoint(args.trained)
+        trained = bench_training(model.config.d, args.steps, args.warmup, options=options, init=(model, vocab))
     if args.skip_inference:
-        print(f"training ({options or 'defaults'}): {train['examples_per_s']:.0f} examples/s, "
-              f"step p50 {train['step_ms_p50']:.1f} ms, p95 {train['step_ms_p95']:.1f} ms "
-              f"({train['steps']} steps)")
+        for label, r in (("from scratch", train), ("trained model", trained)):
+            if r:
+                print(f"training {label} ({options or 'defaults'}): {r['examples_per_s']:.0f} examples/s, "
+                      f"step p50 {r['step_ms_p50']:.1f} ms, p95 {r['step_ms_p95']:.1f} ms ({r['steps']} steps)")
         return 0
     infer = bench_inference(args.d, args.runs, args.warmup)
     if args.json:
         print(json.dumps({"threads": args.threads, "torch": torch.__version__, "training": train,
-                          "inference": infer}, indent=2))
+                          "training_trained_model": trained, "inference": infer}, indent=2))
         return 0
     cfg = train["config"]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), task {TASK}, d={args.d}, "
@@ -146,9 +158,11 @@ def main(argv=None) -> int:
     interesting = ("search_samples", "search_memory", "search_weight", "grad_noise")
     print("training options: " + ", ".join(f"{k}={train['train_config'][k]}" for k in interesting
                                             if k in train["train_config"]))
-    print(f"training : {train['examples_per_s']:.0f} examples/s ({train['steps_per_s']:.1f} steps/s of batch "
-          f"{train['batch_size']}; step p50 {train['step_ms_p50']:.1f} ms, p95 {train['step_ms_p95']:.1f} ms;"
-          f" {train['steps']} steps)")
+    for label, r in (("from scratch ", train), ("trained model", trained)):
+        if r:
+            print(f"training {label}: {r['examples_per_s']:.0f} examples/s ({r['steps_per_s']:.1f} steps/s of "
+                  f"batch {r['batch_size']}; step p50 {r['step_ms_p50']:.1f} ms, p95 {r['step_ms_p95']:.1f} ms;"
+                  f" {r['steps']} steps)")
     labels = {"trace": "trace()     ", "hard_forward": "hard forward", "encode": "encode      "}
     for key, label in labels.items():
         r = infer[key]

@@ -68,6 +68,7 @@ class TrainConfig:
     search_weight: float = 20.0  # weight of the program-search loss
     search_epsilon: float = 0.5  # uniform exploration mixed into the sampling distributions
     search_memory: int = 4  # programs remembered per question wording and tried again (0 = no memory)
+    search_solved: bool = False  # also sample programs for questions the likeliest/remembered ones answer
     balanced_lookup: bool = True  # weigh answer cells and other cells equally in the lookup loss
     name_dropout: float = 0.5  # share of examples whose column names are hidden (UNK) from the embeddings
     train_size: int = 50_000
@@ -75,8 +76,6 @@ class TrainConfig:
     eval_every: int = 250
     seed: int = 0
     threads: int = 1  # torch threads (1 is fastest for this small model on 2 cores; 0 = default)
-    compile: bool = False  # torch.compile the training forward pass and the search's executor (needs a C++
-    # compiler; about 2x faster steps after a one-off compile of 20-80 s on a 2-core CPU)
 
     def to_dict(self) -> dict:
         return asdict(self)

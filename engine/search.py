@@ -4,12 +4,13 @@ Soft execution alone lets a *mixture* of operations fit an answer without being 
 `greater` + half `lesser` looks like their `and`), and a step whose output is only used through a
 later and/or never gets a gradient once that later step has committed elsewhere. Both trap training.
 
-So at every training step we also sample K discrete programs per question from the model's own
-distributions (ops, columns, pivots; the argmax program is always one of them, plus uniform
-exploration), execute them hard, and for the questions where some sampled program gives exactly the
-right answer we maximise the log-probability of those programs (maximum marginal likelihood). Only
-the final answers are used, as in the paper. The history RNN reads the soft distributions, so the
-per-step distributions do not depend on the sampled choices and one soft forward pass gives them all.
+So at every training step we also try discrete programs for each question: the argmax program, the
+ones remembered for its wording, and (where those fail) K - 1 sampled from the model's own
+distributions (ops, columns, pivots, plus uniform exploration). We execute them hard, and where some
+program gives exactly the right answer we maximise the log-probability of the right programs
+(maximum marginal likelihood). Only the final answers are used, as in the paper. The history RNN reads
+the soft distributions, so the per-step distributions do not depend on the sampled choices and one
+soft forward pass gives them all.
 
 A discrete program reads one column per step, so its hard execution works on (K*B, M) row vectors
 gathered from the table instead of the (B, M, C) cell tensors of soft execution: 5-10x less work.
@@ -26,14 +27,15 @@ from .ops import COLUMN_OPS
 
 
 def _sample(logits, k: int, epsilon: float, generator) -> torch.Tensor:
-    """k samples (k, ...) from softmax(logits) mixed with epsilon uniform; sample 0 is the argmax."""
+    """k samples (k, ...) from softmax(logits) mixed with epsilon uniform."""
     probs = F.softmax(logits, -1)
     valid = (logits > -1e8).to(probs.dtype)
     probs = (1 - epsilon) * probs + epsilon * valid / valid.sum(-1, keepdim=True)
     flat = probs.reshape(-1, probs.shape[-1])
-    draws = torch.multinomial(flat, k - 1, replacement=True, generator=generator)  # (N, k-1)
-    draws = draws.T.reshape(k - 1, *probs.shape[:-1])
-    return torch.cat([logits.argmax(-1)[None], draws], 0)
+    if k == 0:
+        return torch.zeros(0, *probs.shape[:-1], dtype=torch.long)
+    draws = torch.multinomial(flat, k, replacement=True, generator=generator)  # (N, k)
+    return draws.T.reshape(k, *probs.shape[:-1])
 
 
 def execute_programs(ops, op_s, col_s, pivots: dict, batch: Batch):
@@ -149,45 +151,54 @@ class ProgramMemory:
             self.entries[key] = dict(sorted(self.entries[key].items(), key=lambda kv: -kv[1]))
 
 
-_compiled_executor = None
-
-
-def _executor(compiled: bool):
-    global _compiled_executor
-    if not compiled:
-        return execute_programs
-    if _compiled_executor is None:
-        _compiled_executor = torch.compile(execute_programs, dynamic=True)
-    return _compiled_executor
-
-
 def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float = 0.1, generator=None,
-                memory: ProgramMemory | None = None, compiled: bool = False):
-    """Per question: -log P(its correct sampled programs), 0 where none was found; and that found mask.
-    memory: also try the programs that answered the same wording before, and remember new finds.
-    compiled: run the hard execution through torch.compile. (B,), (B,) bool"""
+                memory: ProgramMemory | None = None, explore_solved: bool = False):
+    """Per question: -log P(its right programs among those tried), 0 where none was found; and that found
+    mask. (B,), (B,) bool
+
+    Tried: the likeliest program, the programs remembered for the question's wording (memory), and
+    `samples - 1` sampled ones. Sampled programs are executed only for the questions that neither of the
+    first two answers right (all questions with explore_solved): once a question is solved, exploring it
+    costs time and teaches little, and late in training that skips most of the search's work.
+    """
     ops = model.config.ops
     B, T, O = out["op_logits"].shape
     op_logits, col_logits = out["op_logits"], out["col_logits"]  # (B, T, O), (B, T, C)
     with torch.no_grad():
-        op_s = _sample(op_logits, samples, epsilon, generator)  # (K, B, T)
-        col_s = _sample(col_logits, samples, epsilon, generator)  # (K, B, T)
-        piv_s = {op: _sample(lg, samples, epsilon, generator) for op, lg in out["pivot_logits"].items()}  # (K, B)
-        present = torch.ones(samples, B, dtype=torch.bool)
+        # the likeliest program, then the remembered ones (run with the likeliest columns)
+        op_s, col_s = op_logits.argmax(-1)[None], col_logits.argmax(-1)[None]  # (1, B, T)
+        piv_s = {op: lg.argmax(-1)[None] for op, lg in out["pivot_logits"].items()}  # (1, B)
+        present = torch.ones(1, B, dtype=torch.bool)
         if memory is not None:
-            # stored programs run with the likeliest columns (sample 0); missing entries are masked out
             keys = memory.keys(batch)
             mem_ops, mem_piv, mem_present, recalled = memory.recall(keys, T)  # (S, B, T), (S, B), (S, B)
             S = mem_ops.shape[0]
             op_s = torch.cat([op_s, mem_ops], 0)
-            col_s = torch.cat([col_s, col_s[:1].expand(S, B, T)], 0)
-            piv_s = {op: torch.cat([p, mem_piv[op] if op in mem_piv else p[:1].expand(S, B)], 0)
+            col_s = torch.cat([col_s, col_s.expand(S, B, T)], 0)
+            piv_s = {op: torch.cat([p, mem_piv[op] if op in mem_piv else p.expand(S, B)], 0)
                      for op, p in piv_s.items()}
             present = torch.cat([present, mem_present], 0)
-        ok = _executor(compiled)(ops, op_s, col_s, piv_s, batch)[2] & present  # (K[+S], B)
+        ok = execute_programs(ops, op_s, col_s, piv_s, batch)[2] & present  # (1 [+ S], B)
+        first = ok.shape[0]
+
+        # sampled programs, executed where the question is still unsolved
+        draws = max(samples - 1, 0)
+        unsolved = torch.ones(B, dtype=torch.bool) if explore_solved else ~ok.any(0)  # (B,)
+        draw_ops = _sample(op_logits, draws, epsilon, generator)  # (D, B, T)
+        draw_cols = _sample(col_logits, draws, epsilon, generator)  # (D, B, T)
+        draw_piv = {op: _sample(lg, draws, epsilon, generator) for op, lg in out["pivot_logits"].items()}
+        draw_ok = torch.zeros(draws, B, dtype=torch.bool)
+        todo = torch.nonzero(unsolved).flatten()
+        if draws and len(todo):
+            draw_ok[:, todo] = execute_programs(ops, draw_ops[:, todo], draw_cols[:, todo],
+                                                {op: p[:, todo] for op, p in draw_piv.items()},
+                                                batch.index(todo))[2]
+        op_s, col_s = torch.cat([op_s, draw_ops], 0), torch.cat([col_s, draw_cols], 0)  # (K, B, T)
+        piv_s = {op: torch.cat([p, draw_piv[op]], 0) for op, p in piv_s.items()}  # (K, B)
+        ok = torch.cat([ok, draw_ok], 0)  # (K, B)
         K = op_s.shape[0]
 
-    # log-probability of each sampled program: ops, plus columns and pivots where the op uses them
+    # log-probability of each program: ops, plus columns and pivots where the op uses them
     log_op = F.log_softmax(op_logits, -1)[None].expand(K, B, T, O).gather(3, op_s[..., None])[..., 0]
     log_col = F.log_softmax(col_logits, -1)[None].expand(K, B, T, col_logits.shape[-1]) \
         .gather(3, col_s[..., None])[..., 0]
@@ -198,15 +209,16 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
         logp = logp + F.log_softmax(lg, -1)[None].expand(K, B, lg.shape[-1]) \
             .gather(2, piv_s[op][..., None])[..., 0] * used
     if memory is not None:
-        with torch.no_grad():  # remember the likeliest right sample of each question
-            sampled_ok = ok[:samples]
-            best = logp[:samples].masked_fill(~sampled_ok, float("-inf")).argmax(0)  # (B,)
+        with torch.no_grad():  # remember the likeliest right program of each question (not a recalled one)
+            new_ok = ok.clone()
+            new_ok[1:first] = False
+            best = logp.masked_fill(~new_ok, float("-inf")).argmax(0)  # (B,)
             rows = memory.programs(op_s[best, torch.arange(B)], {op: p[best, torch.arange(B)]
                                                                   for op, p in piv_s.items()}, model.op_index)
-            memory.store(keys, recalled, ok[samples:], rows, sampled_ok.any(0))
+            memory.store(keys, recalled, ok[1:first], rows, new_ok.any(0))
     found = ok.any(0)  # (B,)
-    # -log of the mean probability of the correct draws: its gradient is that of -log of their total
-    # probability (each draw weighted by its probability), and it is >= 0, 0 when they are certain
+    # -log of the mean probability of the right programs: its gradient is that of -log of their total
+    # probability (each weighted by its probability), and it is >= 0, 0 when they are certain
     n_ok = ok.sum(0).clamp(min=1).to(logp.dtype)  # (B,)
     mml = -(torch.logsumexp(logp.masked_fill(~ok, -1e9), 0) - n_ok.log())  # (B,)
     return torch.where(found, mml, torch.zeros_like(mml)), found

@@ -138,8 +138,6 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     optimizer = torch.optim.Adam(params, lr=cfg.lr, eps=cfg.adam_eps, fused=True)
     generator = torch.Generator().manual_seed(cfg.seed)
     memory = ProgramMemory(cfg.search_memory) if cfg.search_memory > 0 else None
-    # the compiled module shares the model's parameters; the model itself stays plain for evaluation
-    forward = torch.compile(model, dynamic=True) if cfg.compile else model
     best_state, best_acc, best_step = copy.deepcopy(model.state_dict()), -1.0, 0
     progress.update(message="training", started=time.time())
     started, step, steps_done = time.time(), 0, 0
@@ -164,12 +162,12 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
         batch = train_set.index(idx)
         if cfg.name_dropout > 0 and model.config.name_match:
             batch = drop_names(batch, cfg.name_dropout, generator)
-        out = forward(batch)
+        out = model(batch)
         loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
         if cfg.search_samples > 1 and cfg.search_weight > 0 and torch.isfinite(loss):
             # where a sampled or remembered program answers right, also learn that program (engine/search.py)
             mml, found = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, generator, memory,
-                                     compiled=cfg.compile)
+                                     cfg.search_solved)
             if found.any():
                 loss = loss + cfg.search_weight * mml[found].mean()
         if not torch.isfinite(loss):

@@ -133,3 +133,29 @@ def test_memory_replays_stored_programs_and_forgets_the_least_successful():
     other = torch.tensor([[i["count"]] * 4 + [0, 0]])
     memory.store([key], [[]], torch.zeros(0, 1, dtype=torch.bool), other, torch.ones(1, dtype=torch.bool))
     assert set(memory.entries[key]) == {(0, 0, 0, 0, 0, 0), (i["count"],) * 4 + (0, 0)}
+
+
+def test_sampled_programs_run_only_for_unsolved_questions(monkeypatch):
+    """With the true programs remembered every question is solved: no sampled program is executed unless
+    explore_solved asks for it."""
+    import engine.search as search
+
+    vocab, ops, i, batch, program = difference_programs()
+    B = program.shape[1]
+    torch.manual_seed(0)
+    model = NeuralProgrammer(default_model_config("single-column", len(vocab)))
+    out = model(batch)
+    memory = ProgramMemory(size=2)
+    rows = memory.programs(program[0], {op: torch.zeros(B, dtype=torch.long) for op in memory.pivot_ops},
+                           model.op_index)
+    memory.store(memory.keys(batch), [[] for _ in range(B)], torch.zeros(0, B, dtype=torch.bool), rows,
+                 torch.ones(B, dtype=torch.bool))
+    executed = []
+    real = search.execute_programs
+    monkeypatch.setattr(search, "execute_programs", lambda ops, o, *a: executed.append(o.shape) or real(ops, o, *a))
+    g = torch.Generator().manual_seed(0)
+    found = search_loss(model, out, batch, samples=16, epsilon=0.5, generator=g, memory=memory)[1]
+    assert found.all() and executed == [(3, B, 4)]  # argmax + 2 remembered slots, no draws
+    executed.clear()
+    search_loss(model, out, batch, samples=16, epsilon=0.5, generator=g, memory=memory, explore_solved=True)
+    assert executed == [(3, B, 4), (15, B, 4)]
