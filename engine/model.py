@@ -109,8 +109,8 @@ class NeuralProgrammer(nn.Module):
         trace runs one question soft and hard as a batch of two). record: keep per-step lookups for traces.
         """
 
-        def select(logits):
-            soft = F.softmax(logits, -1)
+        def select(logits, soft=None):
+            soft = F.softmax(logits, -1) if soft is None else soft
             if isinstance(hard, torch.Tensor):  # per example: hard (B,) bool
                 return torch.where(hard.view(-1, *[1] * (logits.dim() - 1)), hardmax(logits), soft)
             if hard:
@@ -149,27 +149,28 @@ class NeuralProgrammer(nn.Module):
             attention = None
             if cfg.question_attention:
                 query = self.attn_query(torch.cat([q, h_sel], -1))  # (B, qd)
-                scores = torch.einsum("bqd,bd->bq", states, query).masked_fill(~qmask, NEG)
+                # batched products as bmm: einsum's parsing and permutes cost more than these small products
+                scores = torch.bmm(states, query[:, :, None])[..., 0].masked_fill(~qmask, NEG)
                 attention = F.softmax(scores, -1)  # (B, Q)
-                select_in.append(torch.einsum("bq,bqd->bd", attention, states))
+                select_in.append(torch.bmm(attention[:, None], states)[:, 0])
             s = torch.cat(select_in, -1)
             op_logits = torch.tanh(self.op_select(s)) @ U.T  # (B, O)
-            col_logits = torch.einsum("bd,bcd->bc", torch.tanh(self.col_select(s)), P)  # (B, C)
+            col_logits = torch.bmm(P, torch.tanh(self.col_select(s))[:, :, None])[..., 0]  # (B, C)
             if cfg.name_match:
                 col_logits = col_logits + self.match_weight[1] * any_match
                 if attention is not None:  # the column named by the words this step attends to
-                    col_logits = col_logits + self.match_weight[0] * torch.einsum(
-                        "bcq,bq->bc", batch.name_match, attention)
+                    col_logits = col_logits + self.match_weight[0] * torch.bmm(
+                        batch.name_match, attention[:, :, None])[..., 0]
             col_logits = col_logits.masked_fill(batch.col_mask == 0, NEG)
             p_op_soft, p_col_soft = F.softmax(op_logits, -1), F.softmax(col_logits, -1)
-            p_op, p_col = select(op_logits), select(col_logits)
+            p_op, p_col = select(op_logits, p_op_soft), select(col_logits, p_col_soft)
 
             scalar, lookup, rows = execute_step(self.op_index, p_op, p_col, batch.values, batch.row_mask,
                                                 greater, lesser, text_match, state, cfg.product_logic,
                                                 want_lookup=record or t == cfg.steps - 1)
             state = advance(state, scalar, rows)
             # the history RNN always reads the soft distributions (spec §3.5, A15)
-            c_t = torch.cat([p_op_soft @ U, torch.einsum("bc,bcd->bd", p_col_soft, P), h], -1)
+            c_t = torch.cat([p_op_soft @ U, torch.bmm(p_col_soft[:, None], P)[:, 0], h], -1)
             h = torch.tanh(self.history_rnn(c_t))
 
             for key, val in (("op_logits", op_logits), ("col_logits", col_logits), ("op_probs", p_op_soft),

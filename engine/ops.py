@@ -55,13 +55,15 @@ def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser,
     B = values.shape[0]
     zero = values.new_zeros(B)
 
+    columns = p_op.unbind(-1)  # one op (and one backward) instead of a select per use
+
     def w(name):  # (B,) probability of an op, 0 when the op is not in this model's set
         i = op_index.get(name)
-        return p_op[:, i] if i is not None else zero
+        return columns[i] if i is not None else zero
 
     scalar = w("count") * rs1.sum(-1) + w("difference") * (s3 - s1)
     if "sum" in op_index:
-        col_sums = torch.einsum("bm,bmc->bc", rs1, values)  # (B, C)
+        col_sums = torch.bmm(rs1[:, None], values)[:, 0]  # (B, C)
         scalar = scalar + w("sum") * (p_col * col_sums).sum(-1)
 
     # assign ("print"): the selected rows of the chosen column become the lookup answer
@@ -79,7 +81,7 @@ def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser,
     cell_select = w("greater")[:, None, None] * greater + w("lesser")[:, None, None] * lesser
     if "text_match" in op_index:
         cell_select = cell_select + w("text_match")[:, None, None] * text_match
-    rows = rows + torch.einsum("bc,bmc->bm", p_col, cell_select)
+    rows = rows + torch.bmm(cell_select, p_col[:, :, None])[..., 0]
     return scalar, lookup, rows
 
 

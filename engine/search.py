@@ -84,7 +84,7 @@ def execute_programs(ops, op_s, col_s, pivots: dict, batch: Batch):
     scalar_ok = ((scalar - batch.target_scalar).abs() < SCALAR_TOLERANCE) & (kinds == 0)
     target = per_column(batch.target_cells > 0.5)  # (B*C, M)
     target_col = target[cell]  # (KB, M) the answer's cells in the last step's column
-    all_in_col = target_col.sum(-1) == target.view(B, C * M).sum(-1)[kb]
+    all_in_col = target_col.sum(-1) == target.reshape(B, C * M).sum(-1)[kb]
     lookup_ok = (~(rs1 ^ target_col).any(-1) & all_in_col).reshape(K, B) & (kinds == 1)
     correct = torch.where(batch.is_scalar > 0, scalar_ok, lookup_ok)
     return scalar, rs1.reshape(K, B, M), correct

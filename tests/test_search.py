@@ -159,3 +159,20 @@ def test_sampled_programs_run_only_for_unsolved_questions(monkeypatch):
     executed.clear()
     search_loss(model, out, batch, samples=16, epsilon=0.5, generator=g, memory=memory, explore_solved=True)
     assert executed == [(3, B, 4), (15, B, 4)]
+
+
+@pytest.mark.parametrize("task", ["columns-3", "text-2"])
+def test_one_question_batches_execute(task):
+    """A batch of one (the unsolved questions of a step can be a single one) goes through the executor."""
+    vocab = Vocab(data.vocabulary(task))
+    examples = data.generate(task, "train", 6, seed=5)
+    ops = default_model_config(task, len(vocab)).ops
+    g = torch.Generator().manual_seed(1)
+    for ex in examples:
+        batch = encode([ex], vocab)
+        op_s = torch.randint(len(ops), (7, 1, 4), generator=g)
+        col_s = torch.randint(len(ex["columns"]), (7, 1, 4), generator=g)
+        pivots = {op: torch.zeros(7, 1, dtype=torch.long) for op in ("greater", "lesser")}
+        scalar, _, ok = execute_programs(ops, op_s, col_s, pivots, batch)
+        ref_scalar, ref_ok = reference_programs(ops, op_s, col_s, pivots, batch)
+        assert torch.allclose(scalar, ref_scalar, atol=1e-3) and torch.equal(ok, ref_ok)
