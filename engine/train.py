@@ -10,6 +10,7 @@ import copy
 import math
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -138,6 +139,8 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     optimizer = torch.optim.Adam(params, lr=cfg.lr, eps=cfg.adam_eps, fused=True)
     generator = torch.Generator().manual_seed(cfg.seed)
     memory = ProgramMemory(cfg.search_memory) if cfg.search_memory > 0 else None
+    # the compiled module shares the model's parameters; the model itself stays plain for evaluation
+    forward = torch.compile(model) if cfg.compile else model
     best_state, best_acc, best_step = copy.deepcopy(model.state_dict()), -1.0, 0
     progress.update(message="training", started=time.time())
     started, step, steps_done = time.time(), 0, 0
@@ -162,7 +165,17 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
         batch = train_set.index(idx)
         if cfg.name_dropout > 0 and model.config.name_match:
             batch = drop_names(batch, cfg.name_dropout, generator)
-        out = model(batch)
+        try:
+            out = forward(batch)
+        except Exception as e:  # compile failures surface at the first call, as many exception types
+            if forward is model:
+                raise
+            # e.g. no C++ compiler: say so and go on without compiling, rather than lose the run
+            note = f"torch.compile failed ({type(e).__name__}: {str(e)[:200]}); training without it"
+            warnings.warn(note, stacklevel=1)
+            progress.update(message=note)
+            forward = model
+            out = forward(batch)
         loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
         if cfg.search_samples > 1 and cfg.search_weight > 0 and torch.isfinite(loss):
             # where a sampled or remembered program answers right, also learn that program (engine/search.py)

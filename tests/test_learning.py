@@ -91,3 +91,31 @@ def test_divergence_stops_cleanly_with_best_model(monkeypatch):
     assert result.summary["error"] and "nan" in result.summary["error"].lower()
     assert result.summary["best_step"] <= 12
     assert all(torch.isfinite(p).all() for p in result.model.parameters())
+
+
+def test_difference_programs_are_learned_with_the_program_memory():
+    """`sum A diff count` needs four steps right at once (sum; reset; count; difference); sampled search
+    alone rarely finds it, the program memory keeps and replays each find."""
+    programs = {"sum A diff count", "count diff sum A", "count", "sum A"}
+    result, report, progress = learn(programs, steps=1500, lr=0.003)
+    assert report["accuracy"] >= 0.95, (report["per_template"], progress.evals)
+    for key in ("sum A diff count", "count diff sum A"):
+        r = report["per_template"][key]
+        assert r["correct"] / r["total"] >= 0.9, (key, report["per_template"])
+
+
+def test_a_failing_compile_falls_back_to_plain_training(monkeypatch):
+    def broken_compile(model, **kw):
+        def call(*a, **k):
+            raise RuntimeError("no C++ compiler")
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    train_ex, test_ex = restricted({"count"}, n_train=200, n_test=46)
+    vocab = Vocab(data.vocabulary(TASK))
+    progress = Progress()
+    with pytest.warns(UserWarning, match="torch.compile failed"):
+        result = train(TrainConfig(task=TASK, steps=5, threads=1, eval_size=len(test_ex), compile=True),
+                       default_model_config(TASK, len(vocab), d=8), progress=progress,
+                       train_examples=train_ex, eval_examples=test_ex)
+    assert result.summary["steps_run"] == 5 and len(progress.losses) == 5
