@@ -151,12 +151,18 @@ def model_card(rows: dict) -> str:
 
 
 def trainability_table(doc: dict) -> str:
-    out = ["| task | gradient noise | runs reaching the target | steps | accuracies |", "|---|---|---|---|---|"]
+    out = ["| task | gradient noise | runs reaching the target | at most steps | test accuracy % per seed | "
+           "wall time per run (s) |", "|---|---|---|---|---|---|"]
     for r in doc.get("runs", []):
         accs = ", ".join(f"{100 * a:.1f}" for a in r["accuracies"])
+        secs = ", ".join(f"{s:.0f}" for s in r.get("seconds", []))
         out.append(f"| {r['task']} | {'on' if r['noise'] else 'off'} | {r['hits']}/{len(r['accuracies'])} "
-                   f"(target {100 * r['target']:.0f} %) | {r['steps']} | {accs} |")
-    return "\n".join(out)
+                   f"(target {100 * r['target']:.0f} %) | {r['steps']} | {accs} | {secs or '–'} |")
+    lines = [doc["command"]] if doc.get("command") else []
+    return "\n".join(out + (["", f"`{lines[0]}`: each run stops when its 1,000-question evaluation set "
+                                    "reaches the target, then is scored on a fresh test set of 100 questions "
+                                    "per template (at most 5,000); two runs at a time, one thread each."]
+                             if lines else []))
 
 
 def main():
