@@ -130,10 +130,14 @@ class NeuralProgrammer(nn.Module):
                 pivot_logits[op] = self.pivot_attention(forward, batch, op)
                 beta[op] = select(pivot_logits[op])
         zeros = batch.values.new_zeros(B, M, C)
-        greater, _ = comparisons(batch.values, batch.valid, batch.numbers, beta["greater"]) \
-            if "greater" in beta else (zeros, None)
-        _, lesser = comparisons(batch.values, batch.valid, batch.numbers, beta["lesser"]) \
-            if "lesser" in beta else (None, zeros)
+        if beta:  # one pass for both comparisons; an op missing from the set selects nothing
+            any_beta = beta.get("greater", beta.get("lesser"))
+            greater, lesser = comparisons(batch.values, batch.valid, batch.numbers, beta.get("greater", any_beta),
+                                          beta.get("lesser", any_beta))
+            greater = greater if "greater" in beta else zeros
+            lesser = lesser if "lesser" in beta else zeros
+        else:
+            greater, lesser = zeros, zeros
         text_match = batch.entry_match * batch.text_col[:, None, :]
         numeric = (1 - batch.text_col)[:, None, :]
         greater, lesser = greater * numeric, lesser * numeric

@@ -17,19 +17,22 @@ LOOKUP_OPS = ("assign",)
 COLUMN_OPS = ("sum", "greater", "lesser", "assign", "text_match")  # ops that take a column argument
 
 
-def comparisons(values, valid, numbers, beta):
+def comparisons(values, valid, numbers, beta, beta_lesser=None):
     """Comparison of every cell with a pivot chosen by attention over the question's numbers.
 
     Our answer to spec ambiguity A1: instead of comparing with the *expected* pivot Σ β_k n_k (a step
     function of it, so β gets no gradient), take the *expected comparison* Σ β_k 1[x > n_k]. It is
     differentiable in β, needs no temperature, and equals the paper's hard comparison when β is one-hot.
     values, valid: (B, M, C); numbers: (B, N); beta: (B, N) -> greater, lesser: (B, M, C)
+    beta_lesser: the lesser comparison's own pivot attention (default: beta), so that one call serves both.
     """
     x = values.unsqueeze(-1)  # (B, M, C, 1)
     n = numbers[:, None, None, :]  # (B, 1, 1, N)
-    w = beta[:, None, None, :]
-    greater = ((x > n).to(values.dtype) * w).sum(-1) * valid
-    lesser = ((x < n).to(values.dtype) * w).sum(-1) * valid
+    w_greater = beta[:, None, None, :]
+    w_lesser = w_greater if beta_lesser is None else beta_lesser[:, None, None, :]
+    zero = values.new_zeros(())
+    greater = torch.where(x > n, w_greater, zero).sum(-1) * valid
+    lesser = torch.where(x < n, w_lesser, zero).sum(-1) * valid
     return greater, lesser
 
 
