@@ -116,11 +116,13 @@ class ProgramMemory:
     def programs(self, ops, pivots: dict, op_index: dict):
         """Programs as memory rows: (..., T) ops then one pivot per pivot op, 0 where the op is unused
         (so that programs differing only in an unused pivot are one entry). (..., T + P)"""
-        parts = [ops]
+        columns = [ops]
         for op in self.pivot_ops:
-            used = (ops == op_index[op]).any(-1) if op in op_index and op in pivots else None
-            parts.append(pivots[op] * used if used is not None else torch.zeros_like(ops[..., 0]))
-        return torch.cat([ops] + [p[..., None] for p in parts[1:]], -1)
+            if op in op_index and op in pivots:
+                columns.append((pivots[op] * (ops == op_index[op]).any(-1))[..., None])
+            else:
+                columns.append(torch.zeros_like(ops[..., :1]))
+        return torch.cat(columns, -1)
 
     def recall(self, keys: list[tuple], steps: int):
         """Stored programs per question: ops (S, B, T), pivots {op: (S, B)}, present (S, B) bool, and the
