@@ -158,11 +158,11 @@ def trainability_table(doc: dict) -> str:
         secs = ", ".join(f"{s:.0f}" for s in r.get("seconds", []))
         out.append(f"| {r['task']} | {'on' if r['noise'] else 'off'} | {r['hits']}/{len(r['accuracies'])} "
                    f"(target {100 * r['target']:.0f} %) | {r['steps']} | {accs} | {secs or '–'} |")
-    lines = [doc["command"]] if doc.get("command") else []
-    return "\n".join(out + (["", f"`{lines[0]}`: each run stops when its 1,000-question evaluation set "
-                                    "reaches the target, then is scored on a fresh test set of 100 questions "
-                                    "per template (at most 5,000); two runs at a time, one thread each."]
-                             if lines else []))
+    if doc.get("command"):
+        out += ["", f"`{doc['command']}`: each run stops when its 1,000-question evaluation set reaches the "
+                "target, then is scored on a fresh test set of 100 questions per template (at most 5,000); two "
+                "runs at a time, one thread each."]
+    return "\n".join(out)
 
 
 def main():

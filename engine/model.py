@@ -121,7 +121,7 @@ class NeuralProgrammer(nn.Module):
         q, states, forward, qmask = self.encode_question(batch)
         P = self.column_vectors(batch)  # (B, C, d)
         U = self.op_embed  # (O, d)
-        B, M, C = batch.values.shape
+        B = batch.values.shape[0]
         dtype = batch.values.dtype
 
         pivot_logits, beta = {}, {}
@@ -129,15 +129,10 @@ class NeuralProgrammer(nn.Module):
             if op in self.op_index:
                 pivot_logits[op] = self.pivot_attention(forward, batch, op)
                 beta[op] = select(pivot_logits[op])
-        zeros = batch.values.new_zeros(B, M, C)
-        if beta:  # one pass for both comparisons; an op missing from the set selects nothing
-            any_beta = beta.get("greater", beta.get("lesser"))
-            greater, lesser = comparisons(batch.values, batch.valid, batch.numbers, beta.get("greater", any_beta),
-                                          beta.get("lesser", any_beta))
-            greater = greater if "greater" in beta else zeros
-            lesser = lesser if "lesser" in beta else zeros
-        else:
-            greater, lesser = zeros, zeros
+        # one pass for both comparisons; an op missing from the set has no pivot weight and selects nothing
+        no_pivot = torch.zeros_like(batch.numbers)  # (B, N)
+        greater, lesser = comparisons(batch.values, batch.valid, batch.numbers, beta.get("greater", no_pivot),
+                                      beta.get("lesser", no_pivot))
         text_match = batch.entry_match * batch.text_col[:, None, :]
         numeric = (1 - batch.text_col)[:, None, :]
         greater, lesser = greater * numeric, lesser * numeric

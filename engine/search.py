@@ -139,9 +139,10 @@ class ProgramMemory:
     def store(self, keys: list[tuple], recalled: list[list], recalled_ok, best_programs, found) -> None:
         """Count the recalled programs that were right again (recalled_ok (S, B)), and add each question's
         best new find: best_programs (B, T + P) rows where found (B,) bool."""
+        touched = set()
         for s, b in torch.nonzero(recalled_ok).tolist():
             self.entries[keys[b]][recalled[b][s]] += 1
-        touched = {keys[b] for _, b in torch.nonzero(recalled_ok).tolist()}
+            touched.add(keys[b])
         for b, program in zip(torch.nonzero(found).flatten().tolist(), best_programs[found].tolist(), strict=True):
             entry, program = self.entries.setdefault(keys[b], {}), tuple(program)
             if program not in entry:
