@@ -1,0 +1,37 @@
+"""Every size limit on user input, in one table (README "Limits" lists them; messages quote the values).
+
+Limits are checked before anything large is allocated: while a file is read, before a batch is
+padded, before a checkpoint's model is built. Raise a limit here, never at a call site.
+"""
+
+from __future__ import annotations
+
+# tables (CSV files and the tables inside JSONL examples)
+TABLE_MAX_BYTES = 20 * 1024 * 1024  # a CSV file given to the command line
+TABLE_MAX_ROWS = 100_000
+TABLE_MAX_COLUMNS = 100
+TABLE_MAX_CELLS = 200_000  # rows x columns of one table
+CELL_MAX_CHARS = 1_000
+NAME_MAX_CHARS = 200  # a column name
+
+# the app's uploads are smaller: a table there is drawn, edited and carried in links
+APP_TABLE_MAX_BYTES = 1_000_000
+APP_TABLE_MAX_ROWS = 500
+APP_TABLE_MAX_COLUMNS = 20
+
+# questions
+QUESTION_MAX_CHARS = 2_000
+QUESTION_MAX_NUMBERS = 32  # numbers in one question: the comparisons hold B x M x C x N values
+
+# JSONL files (read a line at a time, so the file itself may be long)
+JSONL_LINE_MAX_BYTES = 16 * 1024 * 1024
+JSON_MAX_DEPTH = 32  # nesting of arrays/objects in one line (JSON's parser recurses)
+NUMBER_MAX_ABS = 1e300  # larger numbers (or 400-digit integers) are refused rather than turned into inf
+
+# batches: padded cells (B x M x C) and padded comparison entries (B x M x C x N) of one encoded batch
+BATCH_MAX_CELLS = 4_000_000
+BATCH_MAX_COMPARISONS = 32_000_000
+
+# the app's custom training set (Teach / JSONL upload)
+CUSTOM_MAX_EXAMPLES = 500
+CUSTOM_MAX_BYTES = 5 * 1024 * 1024
