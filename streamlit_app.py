@@ -1,32 +1,28 @@
-"""Neural Programmer Explorer: the router. Pages live in explorer/pages/, the engine in engine/."""
+"""Neural Programmer Explorer: the router. Pages live in explorer/pages/ (listed in explorer/state.py),
+the engine in engine/."""
 
 import streamlit as st
 
-from explorer.state import init_state
-
-PAGES = [
-    ("ask", "Ask", "quiz"),
-    ("step", "Step through", "play_circle"),
-    ("train", "Train", "model_training"),
-    ("programs", "Programs", "account_tree"),
-    ("compare", "Compare", "compare"),
-    ("about", "About / Lessons", "school"),
-]
+from explorer import state
+from explorer.components import progress_panel
 
 
 def run() -> None:
     st.set_page_config("Neural Programmer Explorer", page_icon=":material/table_chart:", layout="wide")
-    init_state()
+    state.init_state()
     pages = [
-        st.Page(f"explorer/pages/{name}.py", title=title, icon=f":material/{icon}:", default=name == "ask",
-                url_path=None if name == "ask" else name)
-        for name, title, icon in PAGES
+        st.Page(p.path, title=p.title, icon=f":material/{p.icon}:", default=p is state.ASK,
+                url_path=None if p is state.ASK else p.name)
+        for p in state.PAGES
     ]
     page = st.navigation(pages)
     st.sidebar.caption(
         "Neural Programmer (Neelakantan, Le & Sutskever, 2016): a neural network that answers questions "
         "about tables by inducing a program of built-in operations."
     )
+    if page.url_path != state.TRAIN.name:  # the Train page shows the run (and beats the heart) itself
+        with st.sidebar:  # this browser's training run, if any: its progress, and the owner's heartbeat
+            progress_panel.sidebar_status()
     page.run()
 
 

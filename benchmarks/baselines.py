@@ -23,8 +23,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import baseline_data as bd  # noqa: E402
 from engine import baselines as B  # noqa: E402
+from engine.atomic import write_atomic  # noqa: E402
+from engine.baselines import task as bd  # noqa: E402
 from engine.evaluate import evaluate_examples  # noqa: E402
 
 TEST_SEEDS = {1: 1_000_001, 5: 1_000_005}  # distinct from the training and validation seeds
@@ -161,8 +162,7 @@ def main(argv=None):
             other = json.loads(Path(f).read_text())
             out["other_runs"].append({k: other[k] for k in ("device", "command", "date", "results")})
     path = ROOT / args.out
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    write_atomic(path, json.dumps(out, indent=2) + "\n")
     print(f"\nwrote {_rel(path)}")
 
 

@@ -27,8 +27,7 @@ import torch  # noqa: E402
 
 from engine import data  # noqa: E402
 from engine.batch import encode  # noqa: E402
-from engine.cli import CliError, _options  # noqa: E402
-from engine.config import TrainConfig  # noqa: E402
+from engine.config import TrainConfig, parse_options  # noqa: E402
 from engine.model import NeuralProgrammer  # noqa: E402
 from engine.trace import trace  # noqa: E402
 from engine.train import Progress, default_model_config, train  # noqa: E402
@@ -63,7 +62,7 @@ def bench_training(d: int, steps: int, warmup: int, batch_size: int = 50,
     backward, clipping, gradient noise, Adam), from the end of the warm-up to the end of the last step;
     data generation, encoding and evaluation are outside the timed span. init: (model, vocab) to go on
     training (a trained model solves most questions, so search samples fewer programs)."""
-    settings = dict(batch_size=batch_size, steps=warmup + steps, eval_every=10**9, eval_size=10, threads=0,
+    settings = dict(batch_size=batch_size, steps=warmup + steps, eval_every=10**6, eval_size=10, threads=0,
                     seed=0)
     cfg = TrainConfig(task=TASK, **{**(options or {}), **settings})
     vocab = Vocab(data.vocabulary(TASK))
@@ -131,9 +130,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
-        options = _options(TrainConfig, args.train_option, "--train-option")
-    except CliError as e:
-        parser.error(str(e))
+        options = parse_options(TrainConfig, args.train_option, exclude=("task",))
+    except ValueError as e:
+        parser.error(f"--train-option: {e}")
 
     train = bench_training(args.d, args.steps, args.warmup, options=options)
     trained = None

@@ -1,32 +1,45 @@
-"""Checkpoints: one .safetensors file with the weights plus JSON metadata (config, vocabulary, summary).
+"""Neural Programmer checkpoints: one .safetensors file with the weights plus JSON metadata.
 
-Loading never unpickles anything and validates every field before building the model (guide §4.4).
+The metadata holds the config (every ModelConfig field), the vocabulary and a summary of the run.
+Loading reads the file through engine.safetensors_reader and checks everything its header says before
+building anything: the schema, the config (all fields present, each in range), the tensor table against
+the shapes that config implies (computed on the meta device, so a hostile config costs no memory), and
+the vocabulary; only then are the tensors read (NaN and infinity refused) and the model built. Every
+failure is a CheckpointError; nothing is ever unpickled.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import struct
+import math
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-import torch
-from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from .atomic import write_atomic
 from .config import ModelConfig
 from .model import NeuralProgrammer
+from .safetensors_reader import (
+    CheckpointError,
+    Header,
+    TensorSpec,
+    check_schema,
+    check_tensor_table,
+    expected_specs,
+    json_field,
+    read_header,
+    read_source,
+    read_tensors,
+)
 from .vocab import PAD, UNK, Vocab
 
+# CheckpointError lives in the reader and is re-exported here, where most callers already import from
+__all__ = ["SCHEMA", "CheckpointError", "load_checkpoint", "read_checkpoint_info", "save_checkpoint", "to_bytes"]
+
 SCHEMA = "np-explorer/1"
-MAX_FILE_BYTES = 200 * 1024 * 1024
-MAX_HEADER_BYTES = 4 * 1024 * 1024
-MAX_VOCAB = 200_000
-
-
-class CheckpointError(ValueError):
-    """The file is not a valid Neural Programmer checkpoint; the message says why."""
+MAX_WORD_CHARS = 200  # one vocabulary word
 
 
 def to_bytes(model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> bytes:
@@ -42,103 +55,79 @@ def to_bytes(model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None)
     return save_tensors(tensors, metadata=metadata)
 
 
-def write_atomic(path, payload: bytes) -> Path:
-    """Write via a temp file + rename so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
-    return path
-
-
 def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:
     return write_atomic(path, to_bytes(model, vocab, summary))
 
 
-def read_source(source, what: str = "checkpoint") -> bytes:
-    """The raw bytes of a path or bytes, refusing anything larger than MAX_FILE_BYTES."""
-    if isinstance(source, (bytes, bytearray)):
-        raw = bytes(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise CheckpointError(f"{what} not found: {path}")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB: {path}")
-        raw = path.read_bytes()
-    if len(raw) > MAX_FILE_BYTES:
-        raise CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB")
-    return raw
-
-
-def read_metadata(raw: bytes, schema: str = SCHEMA) -> dict:
-    """The string metadata of a .safetensors file, read from its JSON header without loading tensors."""
-    if len(raw) < 8:
-        raise CheckpointError("the file is too short to be a .safetensors checkpoint")
-    (n,) = struct.unpack("<Q", raw[:8])
-    if n > MAX_HEADER_BYTES or 8 + n > len(raw):
-        raise CheckpointError("the file's header is truncated or implausibly large (not a checkpoint?)")
+def config_from_metadata(meta: dict[str, str]) -> ModelConfig:
+    """The ModelConfig the metadata describes; every field must be there (a default would hide a change)."""
+    data = json_field(meta, "model_config", dict)
+    missing = [f.name for f in fields(ModelConfig) if f.name not in data]
+    if missing:
+        raise CheckpointError(f"checkpoint model config lacks the field(s) {', '.join(missing)} "
+                              "(every ModelConfig field must be present)")
     try:
-        header = json.loads(raw[8:8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError("the file's header is not valid JSON (not a .safetensors file?)") from e
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(meta, dict):
-        raise CheckpointError("the file has no Neural Programmer metadata (a .safetensors file from elsewhere?)")
-    if meta.get("schema") != schema:
-        raise CheckpointError(f"unsupported checkpoint schema {meta.get('schema')!r} (expected {schema!r})")
-    return meta
+        return ModelConfig.from_dict(data)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"checkpoint model config is invalid: {e}") from e
 
 
-def json_field(meta: dict, key: str, kind: type):
-    """A metadata field decoded from JSON and checked to be of `kind`."""
-    try:
-        value = json.loads(meta[key])
-    except (KeyError, TypeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"checkpoint metadata field {key!r} is missing or not JSON") from e
-    if not isinstance(value, kind):
-        raise CheckpointError(f"checkpoint metadata field {key!r} has the wrong type")
-    return value
+def expected_tensors(config: ModelConfig) -> dict[str, TensorSpec]:
+    """(dtype, shape) of every weight a model of `config` has, without allocating it."""
+    return expected_specs(lambda: NeuralProgrammer(config))
+
+
+def vocabulary_from_metadata(meta: dict[str, str], config: ModelConfig) -> Vocab:
+    words = json_field(meta, "vocab", list)
+    if len(words) != config.vocab_size:
+        raise CheckpointError(f"checkpoint vocab_size {config.vocab_size} does not match its vocabulary "
+                              f"of {len(words)} words")
+    if not all(isinstance(w, str) and len(w) <= MAX_WORD_CHARS for w in words):
+        raise CheckpointError(f"checkpoint vocabulary must be strings of at most {MAX_WORD_CHARS} characters")
+    if words[:2] != [PAD, UNK] or len(set(words)) != len(words):
+        raise CheckpointError("checkpoint vocabulary must start with <pad>, <unk> and have no repeats")
+    vocab = Vocab(words[2:])
+    if vocab.words != words:
+        raise CheckpointError("checkpoint vocabulary must be lower-case and sorted after <pad>, <unk>")
+    return vocab
+
+
+def _checked_header(header: Header) -> tuple[ModelConfig, Vocab, dict, dict[str, TensorSpec]]:
+    """(config, vocabulary, summary, expected tensors) once everything in the header is consistent.
+
+    The tensor table is compared before the vocabulary is decoded: both are bounded by the header size,
+    but the table check is the cheap one that refuses an inflated config."""
+    meta = check_schema(header, SCHEMA)
+    config = config_from_metadata(meta)
+    expected = expected_tensors(config)
+    check_tensor_table(header, expected)
+    vocab = vocabulary_from_metadata(meta, config)
+    summary = json_field(meta, "summary", dict) if "summary" in meta else {}
+    return config, vocab, summary, expected
+
+
+def read_checkpoint_info(path) -> dict:
+    """What a listing shows, from the header alone (no tensor read, no model built).
+
+    {"task", "accuracy" (None when not a finite number), "ops", "steps", "d", "summary", "created"};
+    CheckpointError whenever `load_checkpoint` would refuse the file's header."""
+    header = read_header(path)
+    config, _, summary, _ = _checked_header(header)
+    acc = summary.get("eval_accuracy")
+    number = isinstance(acc, (int, float)) and not isinstance(acc, bool) and math.isfinite(acc)
+    return {"task": str(summary.get("task", "unknown")), "accuracy": float(acc) if number else None,
+            "ops": tuple(config.ops), "steps": config.steps, "d": config.d, "summary": summary,
+            "created": header.metadata.get("created", "")}
 
 
 def load_checkpoint(source) -> tuple[NeuralProgrammer, Vocab, dict]:
     """(model in eval mode, vocabulary, info) from a path or the raw bytes of a .safetensors file."""
     raw = read_source(source)
-    meta = read_metadata(raw)
-    words = json_field(meta, "vocab", list)
-    if not (3 <= len(words) <= MAX_VOCAB) or not all(isinstance(w, str) and len(w) < 200 for w in words):
-        raise CheckpointError("checkpoint vocabulary is malformed")
-    if words[:2] != [PAD, UNK] or len(set(words)) != len(words):
-        raise CheckpointError("checkpoint vocabulary must start with <pad>, <unk> and have no repeats")
-    try:
-        config = ModelConfig.from_dict(json_field(meta, "model_config", dict))
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"checkpoint model config is invalid: {e}") from e
-    if config.vocab_size != len(words):
-        raise CheckpointError("checkpoint vocab_size does not match its vocabulary")
-    summary = json_field(meta, "summary", dict) if "summary" in meta else {}
-
-    try:
-        tensors = load_tensors(raw)
-    except Exception as e:  # safetensors raises its own error types for corrupt buffers
-        raise CheckpointError(f"checkpoint tensors are corrupt: {e}") from e
+    header = read_header(raw)
+    config, vocab, summary, expected = _checked_header(header)
+    tensors = read_tensors(raw, header, expected)
     model = NeuralProgrammer(config)
-    expected = model.state_dict()
-    if set(tensors) != set(expected):
-        missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
-        raise CheckpointError(f"checkpoint weights do not match the model (missing {missing}, extra {extra})")
-    for name, ref in expected.items():
-        t = tensors[name]
-        if t.shape != ref.shape or t.dtype != ref.dtype:
-            raise CheckpointError(f"weight {name} has shape {tuple(t.shape)} {t.dtype}, "
-                                  f"expected {tuple(ref.shape)} {ref.dtype}")
-        if not torch.isfinite(t).all():
-            raise CheckpointError(f"weight {name} contains NaN or infinite values")
     model.load_state_dict(tensors, strict=True)
     model.eval()
-    vocab = Vocab(words[2:])
-    if vocab.words != words:
-        raise CheckpointError("checkpoint vocabulary must be sorted after <pad>, <unk>")
-    info = {"summary": summary, "created": meta.get("created", ""), "config": config.to_dict()}
+    info = {"summary": summary, "created": header.metadata.get("created", ""), "config": config.to_dict()}
     return model, vocab, info

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,8 +220,14 @@ def _example(spec: TaskSpec, split: str, k: int, c: int, template: tuple, rng: n
     }
 
 
-def generate(task: str, split: str, n: int, seed: int) -> list[dict]:
-    """n examples of `task` ("train" or "test" split), deterministic in (task, split, seed)."""
+STOP_CHECK_EVERY = 100  # examples between two calls of generate's `stop` (about 20 ms of work)
+
+
+def generate(task: str, split: str, n: int, seed: int, stop: Callable[[], bool] | None = None) -> list[dict]:
+    """n examples of `task` ("train" or "test" split), deterministic in (task, split, seed).
+
+    stop: called every STOP_CHECK_EVERY examples; once it returns True the examples made so far are
+    returned (fewer than n), so a caller can be interrupted during a long generation."""
     spec = TASKS[task]
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}")
@@ -233,9 +240,16 @@ def generate(task: str, split: str, n: int, seed: int) -> list[dict]:
             k, c = _test_shape(spec)
             pool = tg.surface_all(k, c, spec.word_variability)
             order = np.concatenate([rng.permutation(len(pool)) for _ in range(max(1, -(-n // len(pool))))])
-            return [_example(spec, split, k, c, pool[order[i]], rng) for i in range(n)]
+            out = []
+            for i in range(n):
+                if stop is not None and i % STOP_CHECK_EVERY == 0 and stop():
+                    break
+                out.append(_example(spec, split, k, c, pool[order[i]], rng))
+            return out
         shapes, out = _train_shapes(spec), []
-        for _ in range(n):
+        for i in range(n):
+            if stop is not None and i % STOP_CHECK_EVERY == 0 and stop():
+                break
             k, c = shapes[rng.integers(len(shapes))]
             template = tg.sample(k, c, spec.word_variability, spec.uniform_programs, rng)
             out.append(_example(spec, split, k, c, template, rng))

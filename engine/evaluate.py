@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .batch import Batch, encode
+from .batch import Batch, encode, size_batches
 from .ops import LOOKUP_OPS, SCALAR_OPS
 
 SCALAR_TOLERANCE = 0.05  # "equal up to the first decimal place"
@@ -38,7 +38,8 @@ def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, b
     """The paper's loss of the soft mixture at step T: Huber on scalar answers plus λ-weighted cell
     log-loss on lookup answers (spec §5.1). (scalar)"""
     is_scalar = batch.is_scalar
-    scalar_loss = F.huber_loss(out["scalar"], batch.target_scalar, reduction="none", delta=huber_delta)
+    target = batch.target_scalar.to(out["scalar"].dtype)  # float32 in training, float64 when answering
+    scalar_loss = F.huber_loss(out["scalar"], target, reduction="none", delta=huber_delta)
     lookup_loss = lookup_log_loss(out["lookup"], batch, balanced)
     return (is_scalar * scalar_loss + (1 - is_scalar) * lookup_weight * lookup_loss).mean()
 
@@ -83,18 +84,32 @@ def evaluate(model, batch: Batch, batch_size: int = 500) -> torch.Tensor:
     return torch.cat(results)
 
 
+def template_key(ex: dict) -> str:
+    """The template an example was made from, for per-template accuracy: `predict` moves the generator's
+    template string to "program_template" and writes the induced program (a list) under "program"."""
+    for key in ("program_template", "program", "template"):
+        if isinstance(ex.get(key), str):
+            return ex[key]
+    return "(no template)"
+
+
 def evaluate_examples(model, vocab, examples: list[dict], batch_size: int = 500,
                       progress: Callable[[int, int, float], None] | None = None) -> dict:
-    """Accuracy overall and per template for JSONL-style examples, encoded a chunk at a time."""
-    flags = []
-    for i in range(0, len(examples), batch_size):
-        chunk = examples[i:i + batch_size]
-        flags.extend(evaluate(model, encode(chunk, vocab), batch_size).tolist())
+    """Accuracy overall and per template for JSONL-style examples. They are encoded in groups of similar
+    size (batch.size_batches: each group within the memory budget, at most batch_size examples), and the
+    flags come back in the examples' order."""
+    flags: list[bool | None] = [None] * len(examples)
+    done = right = 0
+    for group in size_batches(examples, max_batch=batch_size):
+        for i, ok in zip(group, evaluate(model, encode([examples[i] for i in group], vocab), batch_size).tolist(),
+                         strict=True):
+            flags[i] = ok
+        done, right = done + len(group), right + sum(flags[i] for i in group)
         if progress:
-            progress(len(flags), len(examples), sum(flags) / len(flags))
+            progress(done, len(examples), right / done)
     per_template = defaultdict(lambda: [0, 0])
     for ex, ok in zip(examples, flags, strict=True):
-        key = ex.get("program") or ex.get("template") or "(no template)"
+        key = template_key(ex)
         per_template[key][0] += int(ok)
         per_template[key][1] += 1
     return {

@@ -18,20 +18,28 @@ NAME_MAX_CHARS = 200  # a column name
 APP_TABLE_MAX_BYTES = 1_000_000
 APP_TABLE_MAX_ROWS = 500
 APP_TABLE_MAX_COLUMNS = 20
+APP_NAME_MAX_CHARS = 40  # longer column names are cut (with a note): they label narrow table columns
 
 # questions
 QUESTION_MAX_CHARS = 2_000
-QUESTION_MAX_NUMBERS = 32  # numbers in one question: the comparisons hold B x M x C x N values
+QUESTION_MAX_NUMBERS = 32  # numbers in one question (the pivots every cell is compared with)
 
 # JSONL files (read a line at a time, so the file itself may be long)
 JSONL_LINE_MAX_BYTES = 16 * 1024 * 1024
 JSON_MAX_DEPTH = 32  # nesting of arrays/objects in one line (JSON's parser recurses)
 NUMBER_MAX_ABS = 1e300  # larger numbers (or 400-digit integers) are refused rather than turned into inf
 
-# batches: padded cells (B x M x C) and padded comparison entries (B x M x C x N) of one encoded batch
+# batches: padded cells (B x M x C) of one encoded batch, and its cells x question numbers (B x M x C x N)
+# and columns x question words (B x C x Q, the name matches). At these values an answering (float64) batch
+# peaks near 600 MB RSS in evaluate_examples, torch included (measured with /usr/bin/time -v)
 BATCH_MAX_CELLS = 4_000_000
 BATCH_MAX_COMPARISONS = 32_000_000
 
 # the app's custom training set (Teach / JSONL upload)
 CUSTOM_MAX_EXAMPLES = 500
 CUSTOM_MAX_BYTES = 5 * 1024 * 1024
+
+# checkpoint files (.safetensors): checked from the header before any tensor is read or model built
+CHECKPOINT_MAX_BYTES = 200 * 1024 * 1024
+CHECKPOINT_HEADER_MAX_BYTES = 4 * 1024 * 1024
+CHECKPOINT_HEADER_MAX_DEPTH = 8  # a valid header nests 3 deep (header -> tensor entry -> shape)

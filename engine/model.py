@@ -2,6 +2,11 @@
 
 Question RNN -> (for T steps) selector over operations and columns -> soft execution of the
 operations on the table -> history RNN. Hard (argmax) selection at test time.
+
+The neural parts are float32. The execution (comparisons, sums, counts, differences, row selections)
+runs in float64 whenever the model answers rather than trains (no gradient, or hard=True): the
+selection weights are cast to float64 and the table's values are the batch's exact float64 ones, so an
+answer is as exact as the numbers it reads. Training's soft execution stays float32 (speed).
 """
 
 from __future__ import annotations
@@ -122,24 +127,27 @@ class NeuralProgrammer(nn.Module):
         P = self.column_vectors(batch)  # (B, C, d)
         U = self.op_embed  # (O, d)
         B = batch.values.shape[0]
-        dtype = batch.values.dtype
+        # execution dtype: exact (float64) for answers; float32 while training (hard=True is an answer)
+        answering = not torch.is_grad_enabled() or (isinstance(hard, bool) and hard)
+        exec_dtype = torch.float64 if answering else q.dtype
+        values, row_mask = batch.values.to(exec_dtype), batch.row_mask.to(exec_dtype)  # (B, M, C), (B, M)
 
         pivot_logits, beta = {}, {}
         for op in ("greater", "lesser"):
             if op in self.op_index:
                 pivot_logits[op] = self.pivot_attention(forward, batch, op)
-                beta[op] = select(pivot_logits[op])
+                beta[op] = select(pivot_logits[op]).to(exec_dtype)
         # one pass for both comparisons; an op missing from the set has no pivot weight and selects nothing
-        no_pivot = torch.zeros_like(batch.numbers)  # (B, N)
-        greater, lesser = comparisons(batch.values, batch.valid, batch.numbers, beta.get("greater", no_pivot),
-                                      beta.get("lesser", no_pivot))
-        text_match = batch.entry_match * batch.text_col[:, None, :]
-        numeric = (1 - batch.text_col)[:, None, :]
+        no_pivot = values.new_zeros(batch.numbers.shape)  # (B, N)
+        greater, lesser = comparisons(values, batch.valid.to(exec_dtype), batch.numbers.to(exec_dtype),
+                                      beta.get("greater", no_pivot), beta.get("lesser", no_pivot))
+        text_match = (batch.entry_match * batch.text_col[:, None, :]).to(exec_dtype)
+        numeric = (1 - batch.text_col)[:, None, :].to(exec_dtype)
         greater, lesser = greater * numeric, lesser * numeric
-        any_match = (batch.name_match.sum(-1) > 0).to(dtype)  # (B, C)
+        any_match = (batch.name_match.sum(-1) > 0).to(q.dtype)  # (B, C)
 
         h = q.new_zeros(B, cfg.d)  # h_1 = 0
-        state = initial_state(batch.row_mask)
+        state = initial_state(row_mask)
         out = {k: [] for k in ("op_logits", "col_logits", "op_probs", "col_probs", "rows", "scalars",
                                "attention", "lookups")}
         for t in range(cfg.steps):
@@ -164,8 +172,8 @@ class NeuralProgrammer(nn.Module):
             p_op_soft, p_col_soft = F.softmax(op_logits, -1), F.softmax(col_logits, -1)
             p_op, p_col = select(op_logits, p_op_soft), select(col_logits, p_col_soft)
 
-            scalar, lookup, rows = execute_step(self.op_index, p_op, p_col, batch.values, batch.row_mask,
-                                                greater, lesser, text_match, state, cfg.product_logic,
+            scalar, lookup, rows = execute_step(self.op_index, p_op.to(exec_dtype), p_col.to(exec_dtype), values,
+                                                row_mask, greater, lesser, text_match, state, cfg.product_logic,
                                                 want_lookup=record or t == cfg.steps - 1)
             state = advance(state, scalar, rows)
             # the history RNN always reads the soft distributions (spec §3.5, A15)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 ROW_OPS = ("greater", "lesser", "and", "or", "reset", "text_match")
 SCALAR_OPS = ("sum", "count", "difference")
@@ -25,14 +26,27 @@ def comparisons(values, valid, numbers, beta, beta_lesser=None):
     differentiable in β, needs no temperature, and equals the paper's hard comparison when β is one-hot.
     values, valid: (B, M, C); numbers: (B, N); beta: (B, N) -> greater, lesser: (B, M, C)
     beta_lesser: the lesser comparison's own pivot attention (default: beta), so that one call serves both.
+
+    Σ β_k 1[x > n_k] is the total weight of the numbers below x: with the numbers sorted, a prefix sum of
+    their weights read at x's place among them (searchsorted). So memory and time grow with the cells
+    (B x M x C), not with cells x numbers as a broadcast comparison would; the sums are the same.
     """
-    x = values.unsqueeze(-1)  # (B, M, C, 1)
-    n = numbers[:, None, None, :]  # (B, 1, 1, N)
-    w_greater = beta[:, None, None, :]
-    w_lesser = w_greater if beta_lesser is None else beta_lesser[:, None, None, :]
-    zero = values.new_zeros(())
-    greater = torch.where(x > n, w_greater, zero).sum(-1) * valid
-    lesser = torch.where(x < n, w_lesser, zero).sum(-1) * valid
+    B, M, C = values.shape
+    order = numbers.argsort(-1)  # (B, N) the numbers in ascending order
+    pivots = numbers.gather(-1, order).contiguous()  # (B, N)
+    x = values.reshape(B, M * C).contiguous()  # (B, MC)
+    below = torch.searchsorted(pivots, x, side="left")  # (B, MC) how many numbers are < x
+    not_above = torch.searchsorted(pivots, x, side="right")  # (B, MC) how many are <= x
+
+    def sorted_weights(w):  # (B, N) in the numbers' ascending order
+        return w.gather(-1, order)
+
+    # (B, N + 1): weight of the first k sorted numbers; weight of the sorted numbers from k on
+    prefix = F.pad(sorted_weights(beta).cumsum(-1), (1, 0))
+    suffix = F.pad(sorted_weights(beta if beta_lesser is None else beta_lesser).flip(-1).cumsum(-1).flip(-1),
+                   (0, 1))
+    greater = prefix.gather(-1, below).view(B, M, C) * valid
+    lesser = suffix.gather(-1, not_above).view(B, M, C) * valid
     return greater, lesser
 
 

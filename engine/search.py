@@ -25,11 +25,35 @@ from .batch import Batch
 from .evaluate import SCALAR_TOLERANCE, op_kinds
 from .ops import COLUMN_OPS
 
+# Logits at or below this are masked positions (the model writes -1e9 there); every row has at least one
+# entry above it (a batch always has a column and a number slot), or the model's scores have diverged.
+MASKED = -1e8
+
+
+class DivergedError(ArithmeticError):
+    """The model's scores are not usable any more (training diverged); the message says which."""
+
+
+def check_logits(out: dict) -> None:
+    """Raise DivergedError unless every distribution the search samples from is a real distribution.
+
+    A diverging run (e.g. a huge learning rate) drives the op, column or pivot scores to NaN, to infinity,
+    or so far down that the real entries look masked, while the loss may still be finite; sampling from
+    them then fails inside torch.multinomial. One (B, ...) reduction per distribution, before any sampling.
+    """
+    named = [("operation", out["op_logits"]), ("column", out["col_logits"])]
+    named += [(f"{op} pivot", lg) for op, lg in out["pivot_logits"].items()]
+    for name, logits in named:
+        if not torch.isfinite(logits).all():
+            raise DivergedError(f"the model's {name} scores became NaN or infinite")
+        if not (logits > MASKED).any(-1).all():
+            raise DivergedError(f"the model's {name} scores overflowed (every one below {MASKED:g})")
+
 
 def _sample(logits, k: int, epsilon: float, generator) -> torch.Tensor:
     """k samples (k, ...) from softmax(logits) mixed with epsilon uniform."""
     probs = F.softmax(logits, -1)
-    valid = (logits > -1e8).to(probs.dtype)
+    valid = (logits > MASKED).to(probs.dtype)
     probs = (1 - epsilon) * probs + epsilon * valid / valid.sum(-1, keepdim=True)
     flat = probs.reshape(-1, probs.shape[-1])
     if k == 0:
@@ -163,7 +187,9 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
     `samples - 1` sampled ones. Sampled programs are executed only for the questions that neither of the
     first two answers right (all questions with explore_solved): once a question is solved, exploring it
     costs time and teaches little, and late in training that skips most of the search's work.
+    DivergedError when the scores cannot be sampled from (check_logits).
     """
+    check_logits(out)
     ops = model.config.ops
     B, T, O = out["op_logits"].shape
     op_logits, col_logits = out["op_logits"], out["col_logits"]  # (B, T, O), (B, T, C)

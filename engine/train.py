@@ -1,7 +1,11 @@
 """Training (spec §5.1, §6.1): Adam, global-norm clipping, annealed gradient noise, periodic evaluation.
 
-`train()` is a plain function with a thread-safe `Progress` object and a stop `threading.Event`, so the
-CLI shows a progress bar and the app can run it in a background thread and poll it.
+A small trainer in three parts, as minGPT's: `Trainer.setup` (data, model, optimiser), `Trainer.step`
+(one optimiser step) and `Trainer.evaluate` (hard accuracy, keeping the best weights); `train()` loops
+them. It reports through a thread-safe `Progress` object (the callback a caller overrides and the state
+another thread polls) and honours a stop `threading.Event`, so the CLI shows a progress bar and the app
+runs it in a background thread. A diverging run (non-finite loss or scores) stops with a message in
+`progress.error` and `summary["error"]`, keeping the best model evaluated so far.
 """
 
 from __future__ import annotations
@@ -16,16 +20,14 @@ from dataclasses import dataclass, field
 import torch
 
 from . import data
-from .batch import encode
+from .batch import Batch, encode
 from .config import NUMERIC_OPS, TEXT_OPS, ModelConfig, TrainConfig
 from .evaluate import evaluate, loss_fn
 from .model import NeuralProgrammer
-from .search import ProgramMemory, search_loss
+from .search import DivergedError, ProgramMemory, search_loss
 from .vocab import Vocab
 
-
-class TrainingError(RuntimeError):
-    """Training stopped for a reason the user must hear about (e.g. a NaN loss)."""
+DIVERGED_ADVICE = "try a lower learning rate, a smaller clipping threshold or less gradient noise"
 
 
 @dataclass
@@ -105,6 +107,112 @@ def add_gradient_noise(params, step: int, eta: float):
             p.grad.add_(torch.randn_like(p.grad), alpha=std)
 
 
+def initial_model(cfg: TrainConfig, model_config: ModelConfig | None,
+                  init: tuple[NeuralProgrammer, Vocab] | None) -> tuple[NeuralProgrammer, Vocab]:
+    """A copy of `init`, or a new model (seeded by cfg.seed) for cfg.task's vocabulary."""
+    torch.manual_seed(cfg.seed)
+    if init is not None:
+        model, vocab = copy.deepcopy(init[0]), init[1]
+    else:
+        vocab = Vocab(data.vocabulary(cfg.task))
+        model = NeuralProgrammer(model_config or default_model_config(cfg.task, len(vocab)))
+    if model.config.vocab_size != len(vocab):
+        raise ValueError("model vocab_size does not match the vocabulary")
+    return model, vocab
+
+
+def training_data(cfg: TrainConfig, stop: threading.Event, train_examples: list[dict] | None = None,
+                  eval_examples: list[dict] | None = None) -> tuple[list[dict], list[dict]] | None:
+    """The given examples, or cfg.task's generated ones; None when `stop` is set while they are generated
+    (the generator checks it every few examples, so a stop takes effect in well under a second)."""
+    if train_examples is None:
+        train_examples = data.generate(cfg.task, "train", cfg.train_size, cfg.seed, stop=stop.is_set)
+    if eval_examples is None and not stop.is_set():
+        eval_examples = data.generate(cfg.task, "test", cfg.eval_size, cfg.seed + 1_000_003, stop=stop.is_set)
+    return None if stop.is_set() else (train_examples, eval_examples)
+
+
+class Trainer:
+    """The state of one run (model, encoded data, optimiser, search memory, best weights) with its `step`
+    and `evaluate`; `train()` is the loop and reports through `progress`."""
+
+    def __init__(self, cfg: TrainConfig, model: NeuralProgrammer, vocab: Vocab, train_examples: list[dict],
+                 eval_examples: list[dict], progress: Progress):
+        self.cfg, self.model, self.vocab, self.progress = cfg, model, vocab, progress
+        # float32 stores indexed a batch at a time, so their total size is bounded by the settings alone
+        self.train_set = encode(train_examples, vocab, exact=False, bounded=False)
+        self.eval_set = encode(eval_examples, vocab, exact=False, bounded=False)
+        self.train_probe = self.train_set.index(slice(0, min(len(self.train_set), cfg.eval_size)))
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr, eps=cfg.adam_eps, fused=True)
+        self.generator = torch.Generator().manual_seed(cfg.seed)
+        self.memory = ProgramMemory(cfg.search_memory) if cfg.search_memory > 0 else None
+        # the compiled module shares the model's parameters; the model itself stays plain for evaluation
+        self.forward = torch.compile(model) if cfg.compile else model
+        self.best_state, self.best_accuracy, self.best_step = copy.deepcopy(model.state_dict()), -1.0, 0
+
+    def step(self, step: int) -> float:
+        """One optimiser step on a sampled batch; its loss. DivergedError (weights untouched) when the loss
+        or the scores the program search samples from are not finite."""
+        cfg, model = self.cfg, self.model
+        model.train()
+        idx = torch.randint(len(self.train_set), (cfg.batch_size,), generator=self.generator)
+        batch = self.train_set.index(idx)
+        if cfg.name_dropout > 0 and model.config.name_match:
+            batch = drop_names(batch, cfg.name_dropout, self.generator)
+        out = self._forward(batch)
+        loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
+        if not torch.isfinite(loss):
+            raise DivergedError(f"the loss became {loss.item()}")
+        if cfg.search_samples > 1 and cfg.search_weight > 0:
+            # where a sampled or remembered program answers right, also learn that program (engine/search.py);
+            # it raises DivergedError before sampling from scores that are not finite
+            mml, found = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, self.generator,
+                                     self.memory, cfg.search_solved)
+            if found.any():
+                loss = loss + cfg.search_weight * mml[found].mean()
+            if not torch.isfinite(loss):
+                raise DivergedError(f"the program-search loss became {loss.item()}")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, cfg.clip)
+        if cfg.grad_noise:
+            add_gradient_noise(self.params, step, cfg.noise_eta)
+        self.optimizer.step()
+        return loss.item()
+
+    def _forward(self, batch: Batch) -> dict:
+        try:
+            return self.forward(batch)
+        except Exception as e:  # compile failures surface at the first call, as many exception types
+            if self.forward is self.model:
+                raise
+            # e.g. no C++ compiler: say so and go on without compiling, rather than lose the run
+            note = f"torch.compile failed ({type(e).__name__}: {str(e)[:200]}); training without it"
+            warnings.warn(note, stacklevel=1)
+            self.progress.update(message=note)
+            self.forward = self.model
+            return self.forward(batch)
+
+    def evaluate(self, step: int) -> float:
+        """Hard accuracy on the test set (and on a slice of the training set, for the curves); the weights
+        are kept as the best when the test accuracy beats every earlier evaluation."""
+        test_acc = evaluate(self.model, self.eval_set).float().mean().item()
+        train_acc = evaluate(self.model, self.train_probe).float().mean().item()
+        if test_acc > self.best_accuracy:
+            self.best_state = copy.deepcopy(self.model.state_dict())
+            self.best_accuracy, self.best_step = test_acc, step
+        with self.progress.lock:
+            self.progress.evals.append((step, train_acc, test_acc))
+            self.progress.best_accuracy = self.best_accuracy
+        return test_acc
+
+    def keep_best(self) -> NeuralProgrammer:
+        self.model.load_state_dict(self.best_state)
+        self.model.eval()
+        return self.model
+
+
 def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress: Progress | None = None,
           stop: threading.Event | None = None, init: tuple[NeuralProgrammer, Vocab] | None = None,
           train_examples: list[dict] | None = None, eval_examples: list[dict] | None = None,
@@ -113,102 +221,56 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
 
     init: fine-tune this (model, vocab) instead of starting from scratch (the model is copied).
     target_accuracy: stop as soon as the evaluation accuracy reaches it.
+    summary["eval_accuracy"] is -1 when no model was evaluated (stopped while the data was generated).
     """
     progress = progress or Progress()
     stop = stop or threading.Event()
     progress.update(total=cfg.steps, started=time.time(), message="generating data")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
+    started = time.time()
+    model, vocab = initial_model(cfg, model_config, init)
+    examples = training_data(cfg, stop, train_examples, eval_examples)
+    summary = {"task": cfg.task, "steps_run": 0, "best_step": 0, "eval_accuracy": -1.0,
+               "eval_size": len(examples[1]) if examples else 0, "train_size": len(examples[0]) if examples else 0,
+               "seconds": 0.0, "stopped": False, "error": None, "train_config": cfg.to_dict()}
+    if examples is None:  # nothing was trained: the model is the initial one and is not evaluated
+        progress.update(stopped=True, done=True, message="stopped while generating data")
+        model.eval()
+        summary.update(stopped=True, seconds=round(time.time() - started, 2))
+        return TrainResult(model, vocab, summary)
+    trainer = Trainer(cfg, model, vocab, *examples, progress)
 
-    if train_examples is None:
-        train_examples = data.generate(cfg.task, "train", cfg.train_size, cfg.seed)
-    if eval_examples is None:
-        eval_examples = data.generate(cfg.task, "test", cfg.eval_size, cfg.seed + 1_000_003)
-    if init is not None:
-        model, vocab = copy.deepcopy(init[0]), init[1]
-    else:
-        vocab = Vocab(data.vocabulary(cfg.task))
-        model = NeuralProgrammer(model_config or default_model_config(cfg.task, len(vocab)))
-    if model.config.vocab_size != len(vocab):
-        raise ValueError("model vocab_size does not match the vocabulary")
-    train_set, eval_set = encode(train_examples, vocab), encode(eval_examples, vocab)
-    train_probe = train_set.index(slice(0, min(len(train_set), cfg.eval_size)))
-
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=cfg.lr, eps=cfg.adam_eps, fused=True)
-    generator = torch.Generator().manual_seed(cfg.seed)
-    memory = ProgramMemory(cfg.search_memory) if cfg.search_memory > 0 else None
-    # the compiled module shares the model's parameters; the model itself stays plain for evaluation
-    forward = torch.compile(model) if cfg.compile else model
-    best_state, best_acc, best_step = copy.deepcopy(model.state_dict()), -1.0, 0
     progress.update(message="training", started=time.time())
-    started, step, steps_done = time.time(), 0, 0
-    model.train()
-
-    def run_eval(step):
-        nonlocal best_state, best_acc, best_step
-        test_acc = evaluate(model, eval_set).float().mean().item()
-        train_acc = evaluate(model, train_probe).float().mean().item()
-        if test_acc > best_acc:
-            best_state, best_acc, best_step = copy.deepcopy(model.state_dict()), test_acc, step
-        with progress.lock:
-            progress.evals.append((step, train_acc, test_acc))
-            progress.best_accuracy = best_acc
-        return test_acc
-
+    started, steps_done, diverged = time.time(), 0, False
     for step in range(1, cfg.steps + 1):
         if stop.is_set():
             progress.update(stopped=True)
             break
-        idx = torch.randint(len(train_set), (cfg.batch_size,), generator=generator)
-        batch = train_set.index(idx)
-        if cfg.name_dropout > 0 and model.config.name_match:
-            batch = drop_names(batch, cfg.name_dropout, generator)
         try:
-            out = forward(batch)
-        except Exception as e:  # compile failures surface at the first call, as many exception types
-            if forward is model:
-                raise
-            # e.g. no C++ compiler: say so and go on without compiling, rather than lose the run
-            note = f"torch.compile failed ({type(e).__name__}: {str(e)[:200]}); training without it"
-            warnings.warn(note, stacklevel=1)
-            progress.update(message=note)
-            forward = model
-            out = forward(batch)
-        loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
-        if cfg.search_samples > 1 and cfg.search_weight > 0 and torch.isfinite(loss):
-            # where a sampled or remembered program answers right, also learn that program (engine/search.py)
-            mml, found = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, generator, memory,
-                                     cfg.search_solved)
-            if found.any():
-                loss = loss + cfg.search_weight * mml[found].mean()
-        if not torch.isfinite(loss):
-            msg = (f"training stopped at step {step}: the loss became {loss.item()} (try a lower learning rate, "
-                   "a smaller clipping threshold or less gradient noise); the best model so far is kept")
-            progress.update(error=msg)
+            loss = trainer.step(step)
+        except DivergedError as e:
+            progress.update(error=f"training stopped at step {step}: {e} ({DIVERGED_ADVICE}); "
+                                  "the best model so far is kept")
+            diverged = True
             break
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, cfg.clip)
-        if cfg.grad_noise:
-            add_gradient_noise(params, step, cfg.noise_eta)
-        optimizer.step()
-        progress.add_loss(step, loss.item())
+        progress.add_loss(step, loss)
         progress.on_step(step, model)
         steps_done = step
         if step % cfg.eval_every == 0 or step == cfg.steps:
-            acc = run_eval(step)
+            acc = trainer.evaluate(step)
             if target_accuracy is not None and acc >= target_accuracy:
                 break
-    if not progress.evals or progress.evals[-1][0] != steps_done:
-        run_eval(steps_done)
+    if diverged:
+        # the weights after the last step may hold NaN or huge values: never evaluate them as a candidate
+        if trainer.best_accuracy < 0:
+            trainer.keep_best()
+            trainer.evaluate(0)
+    elif not progress.evals or progress.evals[-1][0] != steps_done:
+        trainer.evaluate(steps_done)
 
-    model.load_state_dict(best_state)
-    model.eval()
-    summary = {"task": cfg.task, "steps_run": steps_done, "best_step": best_step, "eval_accuracy": best_acc,
-               "eval_size": len(eval_examples), "train_size": len(train_examples),
-               "seconds": round(time.time() - started, 2), "stopped": progress.stopped,
-               "error": progress.error, "train_config": cfg.to_dict()}
+    model = trainer.keep_best()
+    summary.update(steps_run=steps_done, best_step=trainer.best_step, eval_accuracy=trainer.best_accuracy,
+                   seconds=round(time.time() - started, 2), stopped=progress.stopped, error=progress.error)
     progress.update(done=True, message="done")
     return TrainResult(model, vocab, summary)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
+from .limits import NUMBER_MAX_ABS
+
 PAD, UNK = "<pad>", "<unk>"
 _STRIP = "?!,;:\"'()[]{}."
-_NUMBER = re.compile(r"^[-+]?(\d[\d,]*(\.\d*)?|\.\d+)$")
+# A number: optional sign; digits, where commas may group thousands ("1,500", "12,345,678", never
+# "1,5", which is ambiguous); an optional decimal point; an optional exponent ("1e3", "2.5E-4").
+_NUMBER = re.compile(r"^[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$", re.ASCII)
 
 
 def tokenize(text: str) -> list[str]:
@@ -24,15 +27,18 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def number_value(token: str) -> float | None:
+    """The float a token spells when it has the syntax of a number, even if it overflows or is
+    larger than NUMBER_MAX_ABS ('1e999' -> inf); None for anything else (words, 'nan', 'inf')."""
+    if not _NUMBER.fullmatch(token):
+        return None
+    return float(token.replace(",", ""))  # the regex admits only what float() reads
+
+
 def parse_number(token: str) -> float | None:
-    """A finite float for a numeric token ('1,500', '-3.25'), else None."""
-    if not _NUMBER.match(token):
-        return None
-    try:
-        value = float(token.replace(",", ""))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    """A finite float within ±NUMBER_MAX_ABS for a numeric token ('1,500', '-3.25', '1e3'), else None."""
+    value = number_value(token)
+    return value if value is not None and abs(value) <= NUMBER_MAX_ABS else None
 
 
 @dataclass

@@ -1,18 +1,19 @@
-"""LSTM baselines for the Compare page, if the reproduction work has shipped them.
+"""The LSTM baselines on the Compare page: find their checkpoints, load them (cached), ask them.
 
-The baselines are expected as `engine.baselines.load_baseline(path)` returning an object with
-`answer(columns, rows, question) -> float`, and checkpoints at checkpoints/baselines/*.safetensors
-(NPX_BASELINE_DIR overrides the directory). Until both exist, `available()` says why not.
+Checkpoints live in checkpoints/baselines/*.safetensors (NPX_BASELINE_DIR overrides the directory) and
+are read by engine.baselines.load_baseline, which refuses any invalid file with a CheckpointError.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from pathlib import Path
 
 import streamlit as st
+
+from engine.baselines import load_baseline
+from engine.checkpoint import CheckpointError
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -26,19 +27,9 @@ def baseline_dir() -> Path:
     return Path(os.environ.get("NPX_BASELINE_DIR") or ROOT / "checkpoints" / "baselines")
 
 
-def _loader():
-    try:
-        module = importlib.import_module("engine.baselines")
-        return module.load_baseline
-    except (ImportError, AttributeError):
-        return None
-
-
 def available() -> tuple[list[Path], str | None]:
     """(baseline checkpoint files, None) or ([], the reason there are none)."""
     files = sorted(baseline_dir().glob("*.safetensors")) if baseline_dir().is_dir() else []
-    if _loader() is None:
-        return [], "the LSTM baselines are not part of this installation yet (no engine.baselines module)"
     if not files:
         where = baseline_dir()
         where = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
@@ -48,7 +39,7 @@ def available() -> tuple[list[Path], str | None]:
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the baseline…")
 def _load(path: str, mtime: float):
-    return _loader()(path)
+    return load_baseline(path)
 
 
 def answer(
@@ -57,6 +48,9 @@ def answer(
     """(the baseline's answer, None) or (None, why it could not answer)."""
     try:
         model = _load(str(path), path.stat().st_mtime)
+    except (CheckpointError, OSError) as e:
+        return None, f"the baseline checkpoint {path.name} cannot be read: {e}"
+    try:
         value = model.answer(columns, rows, question)
     except Exception as e:  # noqa: BLE001 - a baseline that fails is reported, never raised
         log.exception("baseline %s failed", path)

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
-from safetensors import safe_open
 
 from engine import data
-from engine.checkpoint import CheckpointError, load_checkpoint
+from engine.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
 from engine.trace import trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,28 +63,13 @@ class Entry:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _read_entry(path: str, mtime: float, ckpt_id: str, trained: bool) -> Entry:
-    """Metadata only (the safetensors header; nothing is unpickled)."""
+    """Metadata only: the checked safetensors header (no tensor read, no model built, nothing unpickled)."""
     try:
-        with safe_open(path, framework="pt") as f:
-            meta = f.metadata() or {}
-        summary = json.loads(meta.get("summary", "{}"))
-        config = json.loads(meta["model_config"])
-        acc = summary.get("eval_accuracy")
-        return Entry(
-            ckpt_id,
-            path,
-            mtime,
-            str(summary.get("task", "unknown")),
-            float(acc) if isinstance(acc, (int, float)) else None,
-            trained,
-            tuple(config.get("ops", ())),
-            int(config.get("steps", 0)),
-            int(config.get("d", 0)),
-        )
-    except Exception as e:  # any unreadable file is listed with the reason, never raised
-        return Entry(
-            ckpt_id, path, mtime, "unknown", None, trained, (), 0, 0, error=str(e) or type(e).__name__
-        )
+        info = read_checkpoint_info(path)
+    except CheckpointError as e:  # any unreadable file is listed with the reason, never raised
+        return Entry(ckpt_id, path, mtime, "unknown", None, trained, (), 0, 0, error=str(e))
+    return Entry(ckpt_id, path, mtime, info["task"], info["accuracy"], trained, info["ops"], info["steps"],
+                 info["d"])
 
 
 def list_checkpoints() -> list[Entry]:

@@ -1,7 +1,7 @@
 """Induced programs over a test set: run the model hard in batches, read off each example's program.
 
-A program is written the way the trace writes it, with the question's numbers as n1, n2 so that
-programs of one template group together: "greater n1 B → lesser n2 A → and → sum A".
+A program is read by engine.program.decode and written by engine.program.short, with the question's
+numbers as n1, n2 so that programs of one template group together: "greater n1 B → lesser n2 A → and → sum A".
 """
 
 from __future__ import annotations
@@ -15,24 +15,7 @@ import torch
 from engine import data
 from engine.batch import encode
 from engine.evaluate import correct
-from engine.ops import COLUMN_OPS
-
-OP_SHORT = {"assign": "print", "difference": "diff", "text_match": "match"}
-
-
-def _program(ops, cols, pivots, names, op_names) -> str:
-    parts = []
-    for o, c in zip(ops, cols, strict=True):
-        op = op_names[o]
-        if op == "reset":
-            continue
-        word = OP_SHORT.get(op, op)
-        if op in ("greater", "lesser"):
-            word += f" n{pivots[op] + 1}"
-        if op in COLUMN_OPS and c < len(names):
-            word += f" {names[c]}"
-        parts.append(word)
-    return " → ".join(parts) or "reset (nothing)"
+from engine.program import decode, short
 
 
 @torch.no_grad()
@@ -46,25 +29,14 @@ def induced_programs(
     """Per example, in order: {"program" (induced, with the table's column names), "positional" (the same
     with columns named A, B, … by position, for grouping tables with different names), "correct"}."""
     model.eval()
-    op_names = list(model.config.ops)
     out = []
     for i in range(0, len(examples), batch_size):
         chunk = examples[i : i + batch_size]
         batch = encode(chunk, vocab)
         res = model(batch, hard=True)
         flags = correct(model, res, batch).tolist()
-        ops = res["op_logits"].argmax(-1).tolist()  # (B, T)
-        cols = res["col_logits"].argmax(-1).tolist()  # (B, T)
-        piv = {op: att.argmax(-1).tolist() for op, att in res["pivot_attention"].items()}
-        for b, ex in enumerate(chunk):
-            pivots = {op: v[b] for op, v in piv.items()}
-            out.append(
-                {
-                    "program": _program(ops[b], cols[b], pivots, ex["columns"], op_names),
-                    "positional": _program(ops[b], cols[b], pivots, data.LETTERS, op_names),
-                    "correct": bool(flags[b]),
-                }
-            )
+        for program, ok in zip(decode(model, chunk, res), flags, strict=True):
+            out.append({"program": short(program), "positional": short(program, data.LETTERS), "correct": bool(ok)})
         if progress:
             progress(len(out), len(examples))
     return out

@@ -1,17 +1,28 @@
-"""Session state: the key names, their defaults, the URL (query parameters) and table loading.
+"""Session state: every key and its default, the pages, the URL (query parameters) and table loading.
 
-Everything a user sees (table, question, checkpoint, view) lives under these non-widget keys, one
-copy per browser session, so tabs never see each other's work. The URL carries the sample table
-(or a small edited table), the question, the checkpoint and the step, so a link reproduces the view.
+Everything a user sees (table, question, checkpoint, view) lives under the keys below, one copy per
+browser session, so tabs never see each other's work. The URL carries the sample table (or a small
+edited table), the question, the checkpoint, the view, the step and the training run's owner token, so
+a link reproduces the view; `URL_PARAMS` says how each parameter is checked before it is used (a link is
+user input: anything that does not fit is left out with a message).
 """
 
 from __future__ import annotations
 
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from explorer import tables
+from engine.config import ModelConfig
+from engine.limits import QUESTION_MAX_CHARS
+from explorer import escape, tables
 
+# ----------------------------------------------------------------------------- the app's own state
 TABLE = "table"  # the current table (DataFrame), edits included
 TABLE_BASE = "table_base"  # what the data editor was last given (base-table + version-key pattern)
 TABLE_VER = "table_ver"
@@ -23,12 +34,79 @@ VIEW = "view"  # "hard" (test time) or "soft" (training time)
 FOCUS = "focus"  # {"step": t, "row": r or None} picked by clicking a heatmap
 STEP = "step_t"  # the Step through page's timestep
 CUSTOM = "custom_set"  # the Teach set: examples in the JSONL form
-JOB = "train_job"
 RUN_OWNER = "run_owner"  # the owner token of this browser's training run (also the URL's `run` parameter)
 RUN_PARAM = "run"
 PROGRAMS = "programs_result"
-FLASH = "flash"  # messages to show once on the next page drawn: [(kind, text)]
+FLASH = "flash"  # plain-text messages to show once on the next page drawn: [(kind, text)]
 URL_READ = "url_read"
+UPLOAD_ERROR = "upload_error"  # why the last upload was refused (cleared when a table is loaded)
+COLUMN_ERROR = "column_error"  # why the last column edit was refused
+HEATMAP_SEEN = "hm_seen"  # heatmap key -> the last click seen, so a click is acted on once
+
+# ----------------------------------------------------------------------------- widgets whose state is read
+# (a button's key only names the button; the Train page's widgets are named in explorer/pages/train.py)
+QUESTION_BOX = "question_box"
+SAMPLE_PICK = "sample_pick"
+CSV_UPLOAD = "csv_upload"
+EDITOR_PREFIX = "editor_"  # + TABLE_VER: the data editor of the current base table
+CKPT_PICK = "ckpt_pick"
+EXAMPLE_PICK = "example_pick"
+FOCUS_PICK = "focus_pick"
+VIEW_PICK = "view_pick"
+STEP_SLIDER = "step_slider"
+STEP_VIEW = "step_view"
+COL_PICK, COL_NEW_NAME, COL_ADD_NAME, COL_ADD_KIND = "col_pick", "col_new_name", "col_add_name", "col_add_kind"
+TEACH_KIND, TEACH_NUMBER, TEACH_COLUMN, TEACH_ROWS = "teach_kind", "teach_number", "teach_column", "teach_rows"
+TEACH_FOR = "teach_for"  # the question the Teach widgets were filled in for
+TEACH_MSG = "teach_msg"  # (kind, text) of the last Add, shown once
+PROG_CKPT, PROG_TASK, PROG_TASK_FOR = "prog_ckpt", "prog_task", "prog_task_for"
+PROG_N, PROG_SEED, PROG_ERRORS, PROG_EXAMPLE = "prog_n", "prog_seed", "prog_errors", "prog_example"
+
+# Train page (its hyper-parameter widgets are keyed hp_<field> by explorer/components/train_settings.py)
+TRAIN_TASK, TRAIN_BASE, TRAIN_ERROR = "train_task", "train_base", "train_error"
+CUSTOM_UPLOAD, CUSTOM_UPLOAD_SEEN = "custom_upload", "custom_upload_seen"
+
+DEFAULTS: dict[str, Any] = {  # copied into every new session (init_state); TABLE comes from the URL or a sample
+    TABLE_VER: 0,
+    TABLE_SOURCE: None,
+    TABLE_EDITED: False,
+    CKPT: None,
+    VIEW: "hard",
+    FOCUS: None,
+    STEP: 1,
+    CUSTOM: [],
+    RUN_OWNER: None,
+    PROGRAMS: None,
+    FLASH: [],
+    UPLOAD_ERROR: None,
+    COLUMN_ERROR: None,
+    HEATMAP_SEEN: {},
+}
+
+# ----------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # the file stem and the URL path
+    title: str
+    icon: str  # a material icon name
+
+    @property
+    def path(self) -> str:
+        return f"explorer/pages/{self.name}.py"
+
+
+ASK, STEP_THROUGH, TRAIN, PROGRAMS_PAGE, COMPARE, ABOUT = PAGES = (
+    Page("ask", "Ask", "quiz"),
+    Page("step", "Step through", "play_circle"),
+    Page("train", "Train", "model_training"),
+    Page("programs", "Programs", "account_tree"),
+    Page("compare", "Compare", "compare"),
+    Page("about", "About / Lessons", "school"),
+)
+
+# ----------------------------------------------------------------------------- the URL
 
 DEFAULT_SAMPLE = "shop_sales"
 SAMPLE_QUESTIONS = {
@@ -43,18 +121,64 @@ SAMPLE_QUESTIONS = {
     "text_5": "word:2 B sum C",
     "baseline_small": "greater 0 A sum A",
 }
+STEP_MAX = int(next(f.metadata["hi"] for f in fields(ModelConfig) if f.name == "steps"))  # the largest T
+URL_DATA_MAX_CHARS = 12_000  # a packed table in a link (the app writes at most tables.MAX_URL_TABLE_CHARS)
+CKPT_ID = re.compile(r"(trained/)?[A-Za-z0-9_.-]{1,100}")
+RUN_TOKEN = re.compile(r"[0-9a-f]{32}")
+STEP_DIGITS = re.compile(r"[0-9]{1,3}")  # ASCII only: str.isdigit also accepts '²'
+
+
+def _question(text: str) -> str:
+    if len(text) > QUESTION_MAX_CHARS:
+        raise ValueError(f"it has {len(text)} characters; the limit is {QUESTION_MAX_CHARS}")
+    return " ".join(text.split())
+
+
+def _matching(pattern: re.Pattern, what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if not pattern.fullmatch(text):
+            raise ValueError(f"it is not {what}")
+        return text
+
+    return parse
+
+
+def _step(text: str) -> int:
+    if not STEP_DIGITS.fullmatch(text) or not 1 <= int(text) <= STEP_MAX:
+        raise ValueError(f"it is not a step number from 1 to {STEP_MAX}")
+    return int(text)
+
+
+def _view(text: str) -> str:
+    if text not in ("hard", "soft"):
+        raise ValueError("it is neither 'hard' nor 'soft'")
+    return text
+
+
+@dataclass(frozen=True)
+class UrlParam:
+    """A query parameter that restores one session key; `parse` raises ValueError saying why not."""
+
+    name: str
+    key: str
+    parse: Callable[[str], Any]
+
+
+URL_PARAMS = (
+    UrlParam("q", QUESTION, _question),
+    UrlParam("ckpt", CKPT, _matching(CKPT_ID, "a checkpoint name")),
+    UrlParam("view", VIEW, _view),
+    UrlParam("step", STEP, _step),
+    UrlParam(RUN_PARAM, RUN_OWNER, _matching(RUN_TOKEN, "a run token (32 lowercase hex digits)")),
+)
 
 
 def init_state() -> None:
     """Set every key once per session; the first run of a session reads the URL."""
     ss = st.session_state
-    ss.setdefault(TABLE_VER, 0)
-    ss.setdefault(CKPT, None)
-    ss.setdefault(VIEW, "hard")
-    ss.setdefault(FOCUS, None)
-    ss.setdefault(STEP, 1)
-    ss.setdefault(CUSTOM, [])
-    ss.setdefault(FLASH, [])
+    for key, default in DEFAULTS.items():
+        if key not in ss:
+            ss[key] = copy.deepcopy(default)
     if not ss.get(URL_READ):
         ss[URL_READ] = True
         _read_url()
@@ -63,31 +187,38 @@ def init_state() -> None:
     ss.setdefault(QUESTION, "")
 
 
+def _refuse(name: str, why: str) -> None:
+    flash("warning", f"The link's {name} parameter was left out: {why}.")
+
+
 def _read_url() -> None:
     qp = st.query_params
+    _read_url_table(qp.get("data"), qp.get("table"))
+    for param in URL_PARAMS:
+        text = qp.get(param.name)
+        if text is None:
+            continue
+        try:
+            st.session_state[param.key] = param.parse(text)
+        except ValueError as e:
+            _refuse(param.name, str(e))
+
+
+def _read_url_table(data: str | None, sample: str | None) -> None:
     try:
-        if qp.get("data"):
-            set_table(
-                tables.from_url_param(qp["data"]),
-                {"kind": "link", "id": qp.get("table"), "label": "table from the link"},
-            )
+        if data:
+            if len(data) > URL_DATA_MAX_CHARS:
+                raise tables.TableError(f"it has {len(data)} characters; the limit is {URL_DATA_MAX_CHARS}")
+            set_table(tables.from_url_param(data), {"kind": "link", "id": None, "label": "table from the link"})
             st.session_state[TABLE_EDITED] = True
-        elif qp.get("table"):
-            load_sample(qp["table"], with_question=False)
+        elif sample:
+            load_sample(sample, with_question=False)
     except tables.TableError as e:
         flash("warning", f"The link's table could not be loaded ({e}); showing a sample table instead.")
-    if "q" in qp:
-        st.session_state[QUESTION] = qp["q"][:500]
-    if qp.get("ckpt"):
-        st.session_state[CKPT] = qp["ckpt"]
-    if qp.get("view") in ("hard", "soft"):
-        st.session_state[VIEW] = qp["view"]
-    if qp.get("step", "").isdigit():
-        st.session_state[STEP] = int(qp["step"])
 
 
 def sync_url(step: int | None = None) -> None:
-    """Write the current table, question, checkpoint and view into the URL (only what changed)."""
+    """Write the current table, question, checkpoint, view and run into the URL (only when it changed)."""
     ss = st.session_state
     src = ss.get(TABLE_SOURCE) or {}
     want = {}
@@ -105,8 +236,14 @@ def sync_url(step: int | None = None) -> None:
         want["view"] = "soft"
     if step is not None:
         want["step"] = str(step)
+    if ss.get(RUN_OWNER):
+        want[RUN_PARAM] = ss[RUN_OWNER]
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)
+
+
+def editor_key() -> str:
+    return f"{EDITOR_PREFIX}{st.session_state[TABLE_VER]}"
 
 
 def set_table(df: pd.DataFrame, source: dict | None = None) -> None:
@@ -116,9 +253,10 @@ def set_table(df: pd.DataFrame, source: dict | None = None) -> None:
     ss[TABLE_BASE] = df
     ss[TABLE_VER] = ss.get(TABLE_VER, 0) + 1
     ss[FOCUS] = None
-    if source is not None:
+    if source is not None:  # a new table: an earlier upload's refusal no longer applies
         ss[TABLE_SOURCE] = source
         ss[TABLE_EDITED] = False
+        ss[UPLOAD_ERROR] = None
 
 
 def load_sample(sample_id: str, with_question: bool = True) -> None:
@@ -139,10 +277,11 @@ def load_example(example: dict, ckpt_id: str | None, label: str) -> None:
 
 
 def flash(kind: str, text: str) -> None:
+    """Show `text` (plain text: it is escaped when drawn) once, on the next page drawn."""
     st.session_state.setdefault(FLASH, []).append((kind, text))
 
 
 def show_flash() -> None:
     for kind, text in st.session_state.get(FLASH, []):
-        getattr(st, kind)(text)
+        getattr(st, kind)(escape.md(text))
     st.session_state[FLASH] = []

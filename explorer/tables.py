@@ -8,22 +8,22 @@ message that says what to do.
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import math
 import zlib
 from pathlib import Path
 
 import pandas as pd
 
+from engine import limits
+from engine.examples import InputError, read_table_csv
 from engine.vocab import parse_number
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_tables"
-MAX_UPLOAD_BYTES = 1_000_000  # 1 MB
-MAX_ROWS = 500
-MAX_COLUMNS = 20
-MAX_NAME_CHARS = 40
+MAX_UPLOAD_BYTES = limits.APP_TABLE_MAX_BYTES
+MAX_ROWS = limits.APP_TABLE_MAX_ROWS
+MAX_COLUMNS = limits.APP_TABLE_MAX_COLUMNS
+MAX_NAME_CHARS = limits.APP_NAME_MAX_CHARS
 MAX_URL_TABLE_CHARS = 1500  # edited tables up to this size (compressed, base64) travel in the URL
 
 SAMPLE_TITLES = {
@@ -40,7 +40,7 @@ SAMPLE_TITLES = {
 }
 
 
-class TableError(ValueError):
+class TableError(InputError):
     """The table or file cannot be used; the message says why and what to do."""
 
 
@@ -68,83 +68,26 @@ def blank_table() -> pd.DataFrame:
 # ----------------------------------------------------------------------------- parsing
 
 
-def _decode(raw: bytes) -> str:
-    if not raw or not raw.strip():
-        raise TableError("the file is empty: upload a CSV with a header row and at least one data row")
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise TableError(
-            f"the file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1_000_000} MB "
-            f"({MAX_ROWS} rows × {MAX_COLUMNS} columns): upload a smaller table"
-        )
-    if b"\x00" in raw[:4096]:
-        raise TableError("the file looks binary (a spreadsheet?): export it from your program as CSV, UTF-8")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise TableError(
-            f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x} at position {e.start}): "
-            "save it again as 'CSV UTF-8' and upload it again"
-        ) from e
-
-
-def _dedupe_names(header: list[str]) -> tuple[list[str], list[str]]:
-    names, notes = [], []
-    for j, raw in enumerate(header):
-        name = " ".join(str(raw).split())[:MAX_NAME_CHARS]
-        if not name:
-            name = f"column {j + 1}"
-            notes.append(f"column {j + 1} had no name; it is called '{name}' now (rename it below)")
-        base, k = name, 2
-        while name in names:
-            name = f"{base} {k}"
-            k += 1
-        if name != base:
-            notes.append(f"the column name '{base}' was used twice; the second one is '{name}' now")
-        names.append(name)
-    return names, notes
-
-
 def parse_csv(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
-    """A normalised table and notes about what was fixed, from the bytes of a CSV file."""
-    text = _decode(raw)
+    """A normalised table and notes about what was fixed, from the bytes of a CSV file.
+
+    engine.examples.read_table_csv does all the reading and checking (the command line reads files
+    the same way), with the app's smaller limits; TableError carries its message.
+    """
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        records = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
-    except csv.Error as e:
-        raise TableError(f"the CSV could not be read ({e}): check the quotes in the file") from e
-    if not records:
-        raise TableError("the file is empty: upload a CSV with a header row and at least one data row")
-    header, body = records[0], records[1:]
-    while (
-        header
-        and not header[-1].strip()
-        and all(len(r) < len(header) or not r[len(header) - 1].strip() for r in body)
-    ):
-        header = header[:-1]  # a trailing delimiter on every line is not a column
-    width = len(header)
-    if width > MAX_COLUMNS:
-        raise TableError(f"the table has {width} columns; the limit is {MAX_COLUMNS}: remove some columns")
-    if len(body) > MAX_ROWS:
-        raise TableError(f"the table has {len(body)} rows; the limit is {MAX_ROWS}: keep the rows you need")
-    ragged = [
-        (i + 2, len(r))
-        for i, r in enumerate(body)
-        if len(r) != width and not (len(r) > width and not any(c.strip() for c in r[width:]))
-    ]
-    if ragged:
-        where = ", ".join(f"line {line} has {n}" for line, n in ragged[:3])
-        raise TableError(
-            f"rows have different numbers of fields: the header has {width}, {where}"
-            f"{' …' if len(ragged) > 3 else ''}. Fix those lines (quote cells that contain "
-            "commas) and upload again"
+        table = read_table_csv(
+            raw,
+            max_bytes=MAX_UPLOAD_BYTES,
+            max_rows=MAX_ROWS,
+            max_columns=MAX_COLUMNS,
+            max_cells=MAX_ROWS * MAX_COLUMNS,
+            max_name_chars=MAX_NAME_CHARS,
+            name="the file",
         )
-    names, notes = _dedupe_names(header)
-    cells = [[c.strip() or None for c in (r + [""] * width)[:width]] for r in body]
-    df = pd.DataFrame(cells, columns=names, dtype=object)
-    return normalize(df), notes
+    except InputError as e:
+        raise TableError(str(e)) from e
+    df = pd.DataFrame(table.rows, columns=table.columns, dtype=object)
+    return normalize(df), table.notes
 
 
 # ----------------------------------------------------------------------------- kinds and conversion
@@ -290,10 +233,12 @@ def to_url_param(df: pd.DataFrame) -> str | None:
 
 
 def from_url_param(packed: str) -> pd.DataFrame:
+    inflate = zlib.decompressobj()
     try:
-        raw = zlib.decompressobj().decompress(
-            base64.urlsafe_b64decode(packed.encode("ascii")), MAX_UPLOAD_BYTES
-        )
+        # one byte past the limit, so that a larger table is refused rather than silently cut
+        raw = inflate.decompress(base64.urlsafe_b64decode(packed.encode("ascii")), MAX_UPLOAD_BYTES + 1)
     except (ValueError, zlib.error) as e:
         raise TableError("the table in the link is damaged: load a sample table instead") from e
+    if len(raw) > MAX_UPLOAD_BYTES or inflate.unconsumed_tail:
+        raise TableError(f"the table in the link is larger than {MAX_UPLOAD_BYTES:,} bytes: load a sample table")
     return parse_csv(raw)[0]

@@ -1,4 +1,4 @@
-"""Tests of the LSTM baselines (engine/baselines.py) and their simplified task (engine/baseline_data.py)."""
+"""Tests of the LSTM baselines (engine/baselines/): the simplified task, the models, training, checkpoints."""
 
 import json
 import re
@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from engine import baseline_data as bd
 from engine import baselines as B
 from engine import data
+from engine.baselines import models
+from engine.baselines import task as bd
 from engine.checkpoint import CheckpointError
 
 torch.set_num_threads(1)
@@ -71,9 +72,9 @@ def test_tokens():
     assert toks2 == ["[Q]", "count", "[T]", "3", "|", "-", "1", "2"]
     with pytest.raises(KeyError):
         bd.input_tokens([1], "print A", table_first=True)
-    ids, lengths = B.encode_inputs([toks, toks[:4]])
+    ids, lengths = bd.encode_inputs([toks, toks[:4]])
     assert ids.shape == (2, len(toks)) and lengths.tolist() == [len(toks), 4] and ids[1, 4:].eq(0).all()
-    tgt = B.encode_targets(["-12", "7"])
+    tgt = bd.encode_targets(["-12", "7"])
     assert tgt.tolist() == [[bd.BOS, bd.OUT_ID["-"], bd.OUT_ID["1"], bd.OUT_ID["2"], bd.EOS],
                             [bd.BOS, bd.OUT_ID["7"], bd.EOS, 0, 0]]
 
@@ -89,14 +90,14 @@ def test_forward_and_decode_shapes(kind, config):
     torch.manual_seed(0)
     model = B.build(kind, config)
     examples = bd.generate(6, seed=1)
-    ids, lengths = B._inputs(model, examples)
-    tgt = B.encode_targets([bd.answer_text(ex) for ex in examples])
+    ids, lengths = models.model_inputs(model, examples)
+    tgt = bd.encode_targets([bd.answer_text(ex) for ex in examples])
     logits = model(ids, lengths, tgt[:, :-1])
     assert logits.shape == (6, tgt.shape[1] - 1, len(bd.OUT_TOKENS))
     texts = model.decode(ids, lengths)
-    assert len(texts) == 6 and all(t is None or len(t) <= B.MAX_OUT_LEN for t in texts)
+    assert len(texts) == 6 and all(t is None or len(t) <= models.MAX_OUT_LEN for t in texts)
     # padding does not change an example's decoding: alone or batched with a longer one
-    alone = model.decode(*B._inputs(model, examples[:1]))
+    alone = model.decode(*models.model_inputs(model, examples[:1]))
     assert alone[0] == texts[0]
     assert 0.0 <= B.evaluate_baseline(model, examples) <= 1.0
 
@@ -109,7 +110,7 @@ def test_save_load_round_trip_and_rejections(tmp_path):
     assert isinstance(loaded, B.AttentionLSTM) and loaded.config == model.config
     assert loaded.info["val_accuracy"] == 0.5 and not loaded.training
     examples = bd.generate(20, seed=2)
-    ids, lengths = B._inputs(model, examples)
+    ids, lengths = models.model_inputs(model, examples)
     assert loaded.decode(ids, lengths) == model.decode(ids, lengths)
     assert B.load_baseline(path.read_bytes()).config == model.config
 
@@ -138,6 +139,13 @@ def test_save_load_round_trip_and_rejections(tmp_path):
                     with_header(bad_kind), with_header(bad_schema), with_header(bad_shape), nan_raw]:
         with pytest.raises(CheckpointError):
             B.load_baseline(corrupt)
+    missing = json.loads(json.dumps(header))
+    missing["__metadata__"]["config"] = json.dumps({"emb": 8, "hidden": 20, "heads": 10, "table_first": True})
+    with pytest.raises(CheckpointError, match=r"lacks \['layers'\]"):  # before: took the default
+        B.load_baseline(with_header(missing))
+    nested = json.dumps(header).encode()[:-1] + b', "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    with pytest.raises(CheckpointError, match="nests 50001 levels deep"):  # before: RecursionError
+        B.load_baseline(struct.pack("<Q", len(nested)) + nested + raw[8 + n:])
     (tmp_path / "bad.safetensors").write_bytes(raw[:-16])
     with pytest.raises(CheckpointError):
         B.load_baseline(tmp_path / "bad.safetensors")
@@ -158,10 +166,10 @@ def test_answer_reads_only_what_it_can():
     assert model.answer(["A", "B"], [[1, 2]] * 4, "sum A") is None  # two columns
     assert model.answer(["A"], rows, "print A") is None  # not a scalar question
     assert model.answer(["A"], rows, "greater 2.5 A count") is None  # non-integer pivot
-    assert B.normalise_question("Sales", "bigger than 3 sales total of Sales?") == "greater 3 A sum A"
-    assert B.normalise_question("A", "sum A difference count") == "sum A diff count"
-    assert B.normalise_question("A", "how many") == "count"
-    assert B.normalise_question("A", "what is the sum") is None
+    assert bd.normalise_question("Sales", "bigger than 3 sales total of Sales?") == "greater 3 A sum A"
+    assert bd.normalise_question("A", "sum A difference count") == "sum A diff count"
+    assert bd.normalise_question("A", "how many") == "count"
+    assert bd.normalise_question("A", "what is the sum") is None
 
 
 def test_short_training_beats_chance():

@@ -12,9 +12,18 @@ from safetensors.torch import save as save_tensors
 
 from engine import data
 from engine.batch import encode
-from engine.checkpoint import SCHEMA, CheckpointError, load_checkpoint, save_checkpoint, to_bytes
+from engine.checkpoint import (
+    SCHEMA,
+    CheckpointError,
+    expected_tensors,
+    load_checkpoint,
+    read_checkpoint_info,
+    save_checkpoint,
+    to_bytes,
+)
 from engine.config import ModelConfig
 from engine.model import NeuralProgrammer
+from engine.safetensors_reader import DTYPE_NAMES
 from engine.vocab import Vocab
 
 EXAMPLES = data.generate("columns-3", "train", 6, seed=3)
@@ -114,6 +123,10 @@ def bad_files(saved):
     }
 
 
+# defects that only the tensor data shows: a listing (header only) cannot see them, loading refuses them
+DATA_DEFECTS = {"NaN weights", "inf weights"}
+
+
 def test_rejects_bad_files(saved, tmp_path):
     for label, raw in bad_files(saved).items():
         with pytest.raises(CheckpointError) as err:
@@ -123,6 +136,58 @@ def test_rejects_bad_files(saved, tmp_path):
         path.write_bytes(raw)
         with pytest.raises(CheckpointError):
             load_checkpoint(path)
+        if label in DATA_DEFECTS:
+            assert read_checkpoint_info(path)["d"] == 12
+        else:
+            with pytest.raises(CheckpointError):
+                read_checkpoint_info(path)
+
+
+@pytest.mark.parametrize("field", ["vocab_size", "d", "ops", "step_embedding", "init_scale"])
+def test_missing_config_field_is_refused_by_name(saved, field):
+    """Before: a missing field silently took its default (a different model than the one saved)."""
+    cfg = json.loads(saved[3]["model_config"])
+    del cfg[field]
+    raw = rebuild(saved, {"model_config": json.dumps(cfg)})
+    with pytest.raises(CheckpointError, match=rf"lacks the field\(s\) {field} "):
+        load_checkpoint(raw)
+
+
+def test_checkpoint_info_lists_without_loading(saved, tmp_path):
+    model, vocab, _, _, _ = saved
+    path = save_checkpoint(tmp_path / "m.safetensors", model, vocab, {"task": "columns-3", "eval_accuracy": 0.75})
+    info = read_checkpoint_info(path)
+    assert (info["task"], info["accuracy"], info["ops"], info["steps"], info["d"]) == (
+        "columns-3", 0.75, model.config.ops, model.config.steps, 12)
+    for odd in (float("nan"), "high", True, None):  # not a finite number: no accuracy shown
+        save_checkpoint(path, model, vocab, {"eval_accuracy": odd})
+        assert read_checkpoint_info(path)["accuracy"] is None and read_checkpoint_info(path)["task"] == "unknown"
+
+
+@pytest.mark.parametrize("config", [
+    ModelConfig(vocab_size=30, d=8),
+    ModelConfig(vocab_size=30, d=12, bidirectional=True, question_attention=False),
+    ModelConfig(vocab_size=5, d=4, steps=2, name_match=False, step_embedding=False, init_scale=0.1),
+])
+def test_expected_tensors_match_a_built_model(config):
+    """The shapes are computed on the meta device; they must be exactly what the real model has."""
+    real = {k: (DTYPE_NAMES[v.dtype], tuple(v.shape)) for k, v in NeuralProgrammer(config).state_dict().items()}
+    assert expected_tensors(config) == real
+
+
+def test_explorer_listing_uses_the_checked_reader(saved, tmp_path):
+    from explorer.models import _read_entry
+
+    model, vocab, _, _, _ = saved
+    good = save_checkpoint(tmp_path / "good.safetensors", model, vocab, {"task": "columns-3"})
+    entry = _read_entry(str(good), 1.0, "good", False)
+    assert entry.error is None and entry.d == 12 and entry.task == "columns-3"
+    cfg = json.loads(saved[3]["model_config"])
+    del cfg["steps"]
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(rebuild(saved, {"model_config": json.dumps(cfg)}))
+    entry = _read_entry(str(bad), 1.0, "bad", False)
+    assert "lacks the field(s) steps" in entry.error and entry.label == "bad (unreadable)"
 
 
 def test_rejects_missing_paths(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 
 from engine import data
 from engine import templates as tg
+from engine.examples import check_example, dumps_example, read_jsonl
 
 NUMBER = re.compile(r"^-?\d+\.\d{2}$")
 FILTER = r"(?:(greater|lesser) (-?\d+\.\d{2}) (\S+)|(word:\d) (\S+))"
@@ -177,3 +178,14 @@ def test_reference_answer_examples():
     assert data.reference_answer(cols, rows, "greater 100.00 A print A") == {"cells": []}
     text = [["word:1", 4.0], ["word:2", 5.0], ["word:1", 6.0]]
     assert data.reference_answer(cols, text, "word:1 A sum B") == {"scalar": 10.0}
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_generated_examples_pass_the_one_checker_and_round_trip_as_strict_json(split):
+    for task in data.TASKS:
+        exs = data.generate(task, split, 20, seed=9)
+        for i, ex in enumerate(exs):
+            check_example(ex, f"{task} {split} example {i}", need_answer=True)
+        lines = "\n".join(dumps_example(ex) for ex in exs)
+        assert "NaN" not in lines and "Infinity" not in lines
+        assert read_jsonl(lines.encode(), need_answer=True) == exs

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.batch import encode
 from engine.config import TEXT_OPS
@@ -38,18 +40,20 @@ def random_examples(rng, n=3):
     return examples
 
 
-@pytest.fixture(scope="module")
-def setup():
+@pytest.fixture(scope="module", params=[False, True], ids=["float32", "float64"])
+def setup(request):
+    """The ops in training's dtype (float32) and in the answers' (float64, exact=True)."""
     rng = np.random.default_rng(1234)
     examples = random_examples(rng)
-    batch = encode(examples, Vocab(["greater", "lesser", "sum"]))
+    batch = encode(examples, Vocab(["greater", "lesser", "sum"]), exact=request.param)
     B, M, C = batch.values.shape
+    dtype = batch.values.dtype
     frames = [pd.DataFrame(ex["rows"], columns=ex["columns"]) for ex in examples]
     # previous row selections (real rows only) and previous scalars
-    rs1 = torch.tensor(rng.random((B, M)) < 0.4, dtype=torch.float32) * batch.row_mask
-    rs2 = torch.tensor(rng.random((B, M)) < 0.7, dtype=torch.float32) * batch.row_mask
+    rs1 = torch.tensor(rng.random((B, M)) < 0.4, dtype=dtype) * batch.row_mask
+    rs2 = torch.tensor(rng.random((B, M)) < 0.7, dtype=dtype) * batch.row_mask
     assert (rs1.sum(-1) != rs2.sum(-1)).all() and ((rs1 * rs2).sum(-1) > 0).all()  # tell them apart
-    scalars = [torch.tensor(rng.uniform(-10, 10, B), dtype=torch.float32) for _ in range(3)]
+    scalars = [torch.tensor(rng.uniform(-10, 10, B), dtype=dtype) for _ in range(3)]
     state = StepState(scalar=scalars, rows=[rs1, rs2])
     text_match = batch.entry_match * batch.text_col[:, None, :]
     return examples, batch, frames, state, text_match
@@ -60,7 +64,11 @@ def one_hot(i, n, B):
 
 
 def run(batch, state, p_op, p_col, greater, lesser, text_match):
-    return execute_step(OP_INDEX, p_op, p_col, batch.values, batch.row_mask, greater, lesser, text_match,
+    """One step in the batch's dtype (the model casts its float32 selections so for exact answers)."""
+    dt = batch.values.dtype
+    p_op, p_col, greater, lesser, text_match = (x.to(dt) for x in (p_op, p_col, greater, lesser, text_match))
+    state = StepState(scalar=[s.to(dt) for s in state.scalar], rows=[r.to(dt) for r in state.rows])
+    return execute_step(OP_INDEX, p_op, p_col, batch.values, batch.row_mask.to(dt), greater, lesser, text_match,
                         state)
 
 
@@ -254,3 +262,19 @@ def test_gradcheck_comparisons_wrt_pivot_attention(setup):
     rows.sum().backward()
     multi = to64["number_mask"].sum(-1) > 1  # examples with a choice of pivot
     assert multi.any() and (logits.grad[multi].abs().sum(-1) > 0).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 3), st.integers(1, 5), st.integers(0, 2**31 - 1))
+def test_comparisons_equal_the_broadcast_definition(B, M, C, N, seed):
+    """comparisons (sorted numbers and prefix sums) = Σ_k β_k 1[x > n_k] and Σ_k β_k 1[x < n_k] written
+    out over every cell and number, with ties between cells and numbers and repeated numbers."""
+    g = torch.Generator().manual_seed(seed)
+    values = torch.randint(-3, 4, (B, M, C), generator=g).double()  # few distinct values: many ties
+    numbers = torch.randint(-3, 4, (B, N), generator=g).double()
+    valid = (torch.rand(B, M, C, generator=g) < 0.8).double()
+    beta, beta_lesser = (torch.softmax(torch.randn(B, N, generator=g, dtype=torch.float64), -1) for _ in range(2))
+    greater, lesser = comparisons(values, valid, numbers, beta, beta_lesser)
+    x, n = values[..., None], numbers[:, None, None, :]
+    torch.testing.assert_close(greater, ((x > n) * beta[:, None, None, :]).sum(-1) * valid)
+    torch.testing.assert_close(lesser, ((x < n) * beta_lesser[:, None, None, :]).sum(-1) * valid)

@@ -139,5 +139,6 @@ def test_one_pass_trace_equals_separate_soft_and_hard_runs(vocab, model_factory)
         assert step["scalar_soft"] == pytest.approx(float(soft["scalars"][0, i]), rel=1e-4, abs=1e-4)
         assert step["scalar_hard"] == pytest.approx(float(hard["scalars"][0, i]), rel=1e-4, abs=1e-4)
         assert step["op_probs"] == pytest.approx(soft["op_probs"][0, i].tolist(), abs=1e-4)
-        assert torch.allclose(torch.tensor(step["lookup_soft"]), soft["lookups"][0, i], atol=1e-4)
+        lookup = soft["lookups"][0, i]
+        assert torch.allclose(torch.tensor(step["lookup_soft"], dtype=lookup.dtype), lookup, atol=1e-4)
     assert t["answer"]["soft_scalar"] == pytest.approx(float(soft["scalar"][0]), rel=1e-4, abs=1e-4)

@@ -11,7 +11,8 @@ import streamlit as st
 
 from engine.batch import column_kinds
 from engine.checkpoint import CheckpointError
-from explorer import models, questions, state, tables
+from engine.limits import QUESTION_MAX_CHARS
+from explorer import escape, models, questions, state, tables
 
 log = logging.getLogger(__name__)
 AUTO = "auto"
@@ -36,7 +37,7 @@ def table_context() -> Context:
 
 
 def _on_ckpt() -> None:
-    pick = st.session_state.get("ckpt_pick")
+    pick = st.session_state.get(state.CKPT_PICK)
     st.session_state[state.CKPT] = None if pick in (None, AUTO) else pick
 
 
@@ -54,19 +55,19 @@ def checkpoint_picker(ctx: Context, container=None) -> models.Entry | None:
     ids = [e.id for e in entries]
     best = models.best_match(entries, ctx.columns, ctx.kinds)
     if ss.get(state.CKPT) and ss[state.CKPT] not in ids:
-        box.warning(f"There is no checkpoint '{ss[state.CKPT]}' here; using the best match for the table.")
+        box.warning(f"There is no checkpoint '{escape.md(ss[state.CKPT])}' here; using the best match for the table.")
         ss[state.CKPT] = None
-    ss["ckpt_pick"] = ss.get(state.CKPT) or AUTO
+    ss[state.CKPT_PICK] = ss.get(state.CKPT) or AUTO
     labels = {e.id: e.label for e in entries}
     labels[AUTO] = f"best match for the table: {best.label}" if best else "best match (none readable)"
-    box.selectbox("Checkpoint", [AUTO] + ids, format_func=labels.get, key="ckpt_pick", on_change=_on_ckpt)
+    box.selectbox("Checkpoint", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK, on_change=_on_ckpt)
     entry = models.find(entries, ss.get(state.CKPT)) or best
     if entry is None:
         return None
     try:
         _, vocab, _ = models.load(entry)
     except CheckpointError as e:
-        box.error(f"This checkpoint cannot be used: {e}. Pick another one.")
+        box.error(f"This checkpoint cannot be used: {escape.md(e)}. Pick another one.")
         return None
     ctx.entry, ctx.vocab = entry, vocab
     return entry
@@ -75,34 +76,35 @@ def checkpoint_picker(ctx: Context, container=None) -> models.Entry | None:
 def fit_warnings(ctx: Context) -> None:
     if ctx.entry is not None:
         for p in models.fit_problems(ctx.entry, ctx.columns, ctx.kinds):
-            st.warning(p[0].upper() + p[1:] + ".")
+            st.warning(escape.md(p[0].upper() + p[1:] + "."))
 
 
 def _submit() -> None:
-    st.session_state[state.QUESTION] = " ".join(str(st.session_state.get("question_box", "")).split())[:500]
+    text = str(st.session_state.get(state.QUESTION_BOX, ""))[:QUESTION_MAX_CHARS]
+    st.session_state[state.QUESTION] = " ".join(text.split())
     st.session_state[state.FOCUS] = None
 
 
 def _pick_example() -> None:
-    q = st.session_state.get("example_pick")
+    q = st.session_state.get(state.EXAMPLE_PICK)
     if q:
         st.session_state[state.QUESTION] = q
-        st.session_state["question_box"] = q
+        st.session_state[state.QUESTION_BOX] = q
         st.session_state[state.FOCUS] = None
-    st.session_state["example_pick"] = None
+    st.session_state[state.EXAMPLE_PICK] = None
 
 
 def question_box(ctx: Context) -> None:
     """Question input, Ask button, example questions and the word check of the draft."""
     ss = st.session_state
-    if "question_box" not in ss:
-        ss["question_box"] = ss.get(state.QUESTION, "")
+    if state.QUESTION_BOX not in ss:
+        ss[state.QUESTION_BOX] = ss.get(state.QUESTION, "")
     left, right = st.columns([6, 1], vertical_alignment="bottom")
     left.text_input(
         "Question",
-        key="question_box",
+        key=state.QUESTION_BOX,
         on_change=_submit,
-        max_chars=500,
+        max_chars=QUESTION_MAX_CHARS,
         placeholder="e.g. greater 50 sales sum profit",
     )
     right.button("Ask", type="primary", on_click=_submit, key="ask", width="stretch")
@@ -110,19 +112,25 @@ def question_box(ctx: Context) -> None:
         ex = questions.examples(ctx.columns, ctx.rows, ctx.kinds, ctx.entry.ops, ctx.entry.task)
         if ex:
             st.pills(
-                "Example questions for this table and model", ex, key="example_pick", on_change=_pick_example
+                "Example questions for this table and model",
+                ex,
+                format_func=escape.md,
+                key=state.EXAMPLE_PICK,
+                on_change=_pick_example,
             )
-    if ctx.vocab is not None and ss.get("question_box"):
-        report = questions.word_report(ss["question_box"], ctx.vocab, ctx.columns)
+    if ctx.vocab is not None and ss.get(state.QUESTION_BOX):
+        report = questions.word_report(ss[state.QUESTION_BOX], ctx.vocab, ctx.columns)
         notes = []
         if report["unknown"]:
             notes.append(
-                "unknown to the model (it reads them as <unk>): **" + ", ".join(report["unknown"]) + "**"
+                f"unknown to the model (it reads them as {escape.md('<unk>')}): **"
+                + escape.md_join(report["unknown"])
+                + "**"
             )
         if report["by_name"]:
             notes.append(
                 "not in its vocabulary but column names, found by name: "
-                + ", ".join(f"{w} → {c}" for w, c in report["by_name"].items())
+                + ", ".join(f"{escape.md(w)} → {escape.md(c)}" for w, c in report["by_name"].items())
             )
         if report["comparison_without_number"]:
             notes.append("the question compares but has no number: add one, e.g. 'greater 50 sales'")
@@ -148,7 +156,7 @@ def get_trace(ctx: Context, question: str) -> dict | None:
     """The trace of the question on the table, or None after showing a message."""
     if ctx.problems:
         for p in ctx.problems:
-            st.error(f"The model cannot run yet: {p}.")
+            st.error(f"The model cannot run yet: {escape.md(p)}.")
         return None
     if ctx.entry is None:
         return None
@@ -159,11 +167,11 @@ def get_trace(ctx: Context, question: str) -> dict | None:
     try:
         return models.run_trace(ctx.entry, ctx.columns, ctx.rows, question)
     except CheckpointError as e:
-        st.error(f"This checkpoint cannot be used: {e}. Pick another one.")
+        st.error(f"This checkpoint cannot be used: {escape.md(e)}. Pick another one.")
     except Exception as e:  # noqa: BLE001 - shown as a message, never as a traceback
         log.exception("trace failed")
         st.error(
-            f"The model could not run on this table and question ({type(e).__name__}: {e}). "
+            f"The model could not run on this table and question ({type(e).__name__}: {escape.md(e)}). "
             "Check the table for unusual cells, or try another question."
         )
     return None

@@ -3,12 +3,17 @@
 Every heatmap carries an invisible scatter marker on each cell (hoverinfo="none") because plotly
 heatmaps report no click selections in Streamlit (streamlit#8760); a click then returns the marker's
 x (the step) and y. `view="hard"` shows the one-hot choices made at test time, "soft" the probabilities.
+Plotly renders HTML in labels and hover text, so every label made from a user's column name or question
+word goes through `escape.html` (shown as the text typed, never as markup).
 """
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
+
+from engine.program import op_label
+from explorer import escape
 
 SCALE = "Blues"
 
@@ -76,7 +81,7 @@ def ops_figure(trace: dict, view: str) -> go.Figure:
     else:
         z = [[1.0 if s["op"] == op else 0.0 for s in steps] for op in ops]
     return _heatmap(
-        z, step_labels(trace), [_op_name(o) for o in ops], "Operation × step", "step", "operation"
+        z, step_labels(trace), [op_label(o) for o in ops], "Operation × step", "step", "operation"
     )
 
 
@@ -86,7 +91,7 @@ def columns_figure(trace: dict, view: str) -> go.Figure:
         z = [[s["col_probs"][j] for s in steps] for j in range(len(cols))]
     else:
         z = [[1.0 if s["column_index"] == j else 0.0 for s in steps] for j in range(len(cols))]
-    return _heatmap(z, step_labels(trace), [str(c) for c in cols], "Column × step", "step", "column")
+    return _heatmap(z, step_labels(trace), [escape.html(c) for c in cols], "Column × step", "step", "column")
 
 
 def rows_figure(trace: dict, view: str) -> go.Figure:
@@ -123,14 +128,14 @@ def words_figure(trace: dict) -> go.Figure | None:
     steps = trace["steps"]
     if not steps or steps[0]["question_attention"] is None or not trace["words"]:
         return None
-    words = [f"{i + 1}:{w}" for i, w in enumerate(trace["words"])]
+    words = [escape.html(f"{i + 1}:{w}") for i, w in enumerate(trace["words"])]
     z = [[s["question_attention"][i] for s in steps] for i in range(len(words))]
     return _heatmap(z, step_labels(trace), words, "Question-word attention × step", "step", "word")
 
 
 def step_bars(step: dict, trace: dict, view: str) -> tuple[go.Figure, go.Figure]:
     """Bars of the op and column distributions of one step (Step through page)."""
-    ops, cols = [_op_name(o) for o in trace["ops"]], [str(c) for c in trace["columns"]]
+    ops, cols = [op_label(o) for o in trace["ops"]], [escape.html(c) for c in trace["columns"]]
     if view == "soft":
         p_op, p_col = step["op_probs"], step["col_probs"]
     else:
@@ -138,8 +143,8 @@ def step_bars(step: dict, trace: dict, view: str) -> tuple[go.Figure, go.Figure]
         p_col = [1.0 if j == step["column_index"] else 0.0 for j in range(len(cols))]
     figs = []
     for title, names, p, chosen in (
-        ("Operation", ops, p_op, _op_name(step["op"])),
-        ("Column", cols, p_col, step["column"]),
+        ("Operation", ops, p_op, op_label(step["op"])),
+        ("Column", cols, p_col, None if step["column"] is None else escape.html(step["column"])),
     ):
         colors = ["#d62728" if n == chosen else "#1f77b4" for n in names]
         fig = go.Figure(
@@ -153,10 +158,6 @@ def step_bars(step: dict, trace: dict, view: str) -> tuple[go.Figure, go.Figure]
         )
         figs.append(fig)
     return figs[0], figs[1]
-
-
-def _op_name(op: str) -> str:
-    return {"assign": "print", "text_match": "text match"}.get(op, op)
 
 
 def show(fig: go.Figure, key: str, image_format: str = "png", clickable: bool = True, name: str = "heatmap"):

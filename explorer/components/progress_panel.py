@@ -7,9 +7,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine.trace import trace as run_trace
+from explorer import state, training
 from explorer.components import heatmaps
 
 MAX_POINTS = 400
+HEARTBEAT_SECONDS = 5.0  # how often any open page of the owner tells the server it is still there
 
 
 def _downsample(points: list) -> list:
@@ -105,3 +107,18 @@ def monitor(job) -> None:
         with right:
             heatmaps.show(acc, "train_acc", clickable=False, name="accuracy")
     probe_view(job)
+
+
+@st.fragment(run_every=HEARTBEAT_SECONDS)
+def _run_status() -> None:
+    job = training.touch(st.session_state.get(state.RUN_OWNER))
+    if job is not None:
+        st.caption(f"Training run: {status_line(job.progress.snapshot())}")
+
+
+def sidebar_status() -> None:
+    """On every page, while this browser's run goes on: one line about it, redrawn every few seconds, each
+    redraw a sign to the server that the run's owner is still there (so it is not stopped as orphaned)."""
+    job = training.touch(st.session_state.get(state.RUN_OWNER))
+    if job is not None and job.running:
+        _run_status()

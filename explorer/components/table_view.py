@@ -71,14 +71,12 @@ def show(df: pd.DataFrame, key: str, height: int | None = None, **kw) -> None:
     st.dataframe(styled(df, **kw), key=key, height=height or min(38 + 35 * rows, 460), hide_index=False)
 
 
+LEGEND = (  # static HTML (no user text): the colours of the marks, as in the table
+    "<span style='background: rgba(31,119,180,0.8); color: white; padding: 0 4px'>selected rows</span> "
+    f"<span style='background: {CELL_COLOR}; padding: 0 4px'>answer / printed cells</span>"
+)
+COLUMN_LEGEND = " <span style='background: rgba(44,160,44,0.7); color: white; padding: 0 4px'>the step's column</span>"
+
+
 def legend(column: bool = False) -> None:
-    parts = [
-        "<span style='background: rgba(31,119,180,0.8); color: white; padding: 0 4px'>selected rows</span>",
-        f"<span style='background: {CELL_COLOR}; padding: 0 4px'>answer / printed cells</span>",
-    ]
-    if column:
-        parts.append(
-            "<span style='background: rgba(44,160,44,0.7); color: white; padding: 0 4px'>"
-            "the step's column</span>"
-        )
-    st.caption(" ".join(parts), unsafe_allow_html=True)
+    st.caption(LEGEND + (COLUMN_LEGEND if column else ""), unsafe_allow_html=True)

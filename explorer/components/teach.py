@@ -6,9 +6,8 @@ import json
 
 import streamlit as st
 
+from engine.limits import CUSTOM_MAX_EXAMPLES
 from explorer import state
-
-MAX_CUSTOM = 500
 
 
 def _example(ctx, question: str, answer: dict) -> dict:
@@ -24,29 +23,29 @@ def _example(ctx, question: str, answer: dict) -> dict:
 
 def _add(ctx, question: str) -> None:
     ss = st.session_state
-    if ss.get("teach_kind") == "a number":
-        value = ss.get("teach_number")
+    if ss.get(state.TEACH_KIND) == "a number":
+        value = ss.get(state.TEACH_NUMBER)
         if value is None:
-            ss["teach_msg"] = ("error", "Type the right number first.")
+            ss[state.TEACH_MSG] = ("error", "Type the right number first.")
             return
         answer = {"scalar": float(value)}
     else:
-        col = ss.get("teach_column")
-        rows = ss.get("teach_rows") or []
+        col = ss.get(state.TEACH_COLUMN)
+        rows = ss.get(state.TEACH_ROWS) or []
         if col not in ctx.columns or not rows:
-            ss["teach_msg"] = ("error", "Pick the column and the rows of the answer cells first.")
+            ss[state.TEACH_MSG] = ("error", "Pick the column and the rows of the answer cells first.")
             return
         j = ctx.columns.index(col)
         answer = {"cells": [[int(r), j] for r in sorted(rows)]}
     custom = ss.setdefault(state.CUSTOM, [])
-    if len(custom) >= MAX_CUSTOM:
-        ss["teach_msg"] = (
+    if len(custom) >= CUSTOM_MAX_EXAMPLES:
+        ss[state.TEACH_MSG] = (
             "error",
-            f"The custom set is full ({MAX_CUSTOM} examples): train on it or clear it on the Train page.",
+            f"The custom set is full ({CUSTOM_MAX_EXAMPLES} examples): train on it or clear it on the Train page.",
         )
         return
     custom.append(_example(ctx, question, answer))
-    ss["teach_msg"] = (
+    ss[state.TEACH_MSG] = (
         "success",
         f"Added. The custom set has {len(custom)} example(s): fine-tune on it on the "
         "Train page (task: custom set).",
@@ -65,30 +64,32 @@ def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
             if (right and "cells" in right) or (not right and trace["answer"]["kind"] == "lookup")
             else "a number"
         )
-        ss.setdefault("teach_kind", default_kind)
-        st.radio("The right answer is", ["a number", "cells of the table"], key="teach_kind", horizontal=True)
-        if ss["teach_kind"] == "a number":
-            if right and "scalar" in right and ss.get("teach_for") != question:
-                ss["teach_number"] = float(right["scalar"])
+        ss.setdefault(state.TEACH_KIND, default_kind)
+        st.radio(
+            "The right answer is", ["a number", "cells of the table"], key=state.TEACH_KIND, horizontal=True
+        )
+        if ss[state.TEACH_KIND] == "a number":
+            if right and "scalar" in right and ss.get(state.TEACH_FOR) != question:
+                ss[state.TEACH_NUMBER] = float(right["scalar"])
             st.number_input(
-                "Right answer", key="teach_number", value=None, format="%.4f", placeholder="type the number"
+                "Right answer", key=state.TEACH_NUMBER, value=None, format="%.4f", placeholder="type the number"
             )
         else:
-            if right and "cells" in right and ss.get("teach_for") != question:
+            if right and "cells" in right and ss.get(state.TEACH_FOR) != question:
                 cols = {c for _, c in right["cells"]}
-                ss["teach_column"] = ctx.columns[cols.pop()] if len(cols) == 1 else ctx.columns[0]
-                ss["teach_rows"] = [r for r, _ in right["cells"]]
+                ss[state.TEACH_COLUMN] = ctx.columns[cols.pop()] if len(cols) == 1 else ctx.columns[0]
+                ss[state.TEACH_ROWS] = [r for r, _ in right["cells"]]
             left, right_col = st.columns([1, 2])
-            left.selectbox("Column", ctx.columns, key="teach_column")
+            left.selectbox("Column", ctx.columns, key=state.TEACH_COLUMN)
             right_col.multiselect(
                 "Rows",
                 list(range(len(ctx.rows))),
-                key="teach_rows",
+                key=state.TEACH_ROWS,
                 placeholder="row numbers as in the table's index",
             )
-        ss["teach_for"] = question
+        ss[state.TEACH_FOR] = question
         st.button("Add to the custom set", on_click=_add, args=(ctx, question), key="teach_add")
-        msg = ss.pop("teach_msg", None)
+        msg = ss.pop(state.TEACH_MSG, None)
         if msg:
             getattr(st, msg[0])(msg[1])
         n = len(ss.get(state.CUSTOM, []))

@@ -9,12 +9,13 @@ import streamlit as st
 
 from engine.ops import ROW_OPS
 from engine.trace import fmt
-from explorer import state
+from explorer import escape, state
 from explorer.components import heatmaps, table_view
 from explorer.components.table_editor import download
 
 HM_KEYS = ("hm_ops", "hm_cols", "hm_rows", "hm_words")
 IMAGE_FORMAT = "image_format"
+ANSWER_KEY = "np_answer"  # the answer's container (the browser tests find it by the class st-key-np_answer)
 
 
 def cell_text(v) -> str:
@@ -32,32 +33,29 @@ def answer_text(answer: dict, view: str = "hard") -> str:
     return "no answer (the last operation neither computes a number nor prints cells)"
 
 
-def right_text(right: dict, columns: list, rows: list) -> str:
+def right_text(right: dict, rows: list) -> str:
     if "scalar" in right:
         return fmt(right["scalar"])
     vals = [rows[r][c] for r, c in right["cells"]]
     return ", ".join(cell_text(v) for v in vals[:12]) or "no cells"
 
 
-def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, columns, rows) -> None:
+def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, rows: list) -> None:
     ans = trace["answer"]
     st.markdown("#### Answer")
-    st.markdown(
-        f"<div data-testid='np-answer' style='font-size: 1.6rem; font-weight: 600'>"
-        f"{answer_text(ans, view)}</div>",
-        unsafe_allow_html=True,
-    )
+    with st.container(key=ANSWER_KEY):
+        st.subheader(escape.md(answer_text(ans, view)), anchor=False)
     if view == "soft" and ans["kind"] == "scalar":
         st.caption(f"Soft (training-time) value; the hard, test-time answer is {fmt(ans['scalar'])}.")
     if agree is True:
         st.success("Right: the grammar's interpreter gives the same answer.")
     elif agree is False:
         st.error(
-            f"Wrong: the right answer is {right_text(right, columns, rows)}. "
+            f"Wrong: the right answer is {escape.md(right_text(right, rows))}. "
             "You can teach the model this answer below."
         )
     for w in trace["warnings"]:
-        st.warning(w[0].upper() + w[1:] + ".")
+        st.warning(escape.md(w[0].upper() + w[1:] + "."))
 
 
 def program_box(trace: dict) -> None:
@@ -77,7 +75,7 @@ def _focus_from(key: str, point: dict, trace: dict) -> dict | None:
 def update_focus(trace: dict) -> None:
     """Turn a new heatmap click (a changed selection event) into the focused step/row."""
     ss = st.session_state
-    seen = ss.setdefault("hm_seen", {})
+    seen = ss[state.HEATMAP_SEEN]
     for key in HM_KEYS:
         point = heatmaps.clicked_point(ss.get(key))
         sig = json.dumps(point, sort_keys=True, default=str) if point else None
@@ -91,7 +89,7 @@ def update_focus(trace: dict) -> None:
 
 
 def _on_focus_pick() -> None:
-    v = st.session_state.get("focus_pick")
+    v = st.session_state.get(state.FOCUS_PICK)
     st.session_state[state.FOCUS] = None if v in (None, "answer") else {"step": int(v[1:]), "row": None}
 
 
@@ -110,7 +108,7 @@ def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
         else:  # sum, count, print, difference: the rows it read
             weights = steps[t - 2][key] if t >= 2 else [1.0] * trace["n_rows"]
             which = "rows it read"
-        st.markdown(f"**Step {t}:** {s['description']} ({which} in blue)")
+        st.markdown(f"**Step {t}:** {escape.md(s['description'])} ({which} in blue)")
         table_view.show(
             df,
             "linked_table",
@@ -132,12 +130,12 @@ def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
 
 def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | None) -> None:
     ss = st.session_state
-    columns, rows = trace["columns"], df.values.tolist()
+    rows = df.values.tolist()
     update_focus(trace)
     view = ss.get(state.VIEW, "hard")
     top_left, top_right = st.columns([2, 3])
     with top_left:
-        answer_box(trace, right, agree, view, columns, rows)
+        answer_box(trace, right, agree, view, rows)
     with top_right:
         program_box(trace)
 
@@ -145,16 +143,16 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
     c1.segmented_control(
         "View",
         ["hard", "soft"],
-        key="view_pick",
+        key=state.VIEW_PICK,
         default=view,
         required=True,
         format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
-        on_change=lambda: ss.__setitem__(state.VIEW, ss.get("view_pick") or "hard"),
+        on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.VIEW_PICK) or "hard"),
     )
     options = ["answer"] + [f"t{s['t']}" for s in trace["steps"]]
     focus = ss.get(state.FOCUS)
-    ss["focus_pick"] = f"t{focus['step']}" if focus else "answer"
-    c2.select_slider("Highlight in the table", options, key="focus_pick", on_change=_on_focus_pick)
+    ss[state.FOCUS_PICK] = f"t{focus['step']}" if focus else "answer"
+    c2.select_slider("Highlight in the table", options, key=state.FOCUS_PICK, on_change=_on_focus_pick)
     fmt_pick = c3.radio(
         "Heatmap download",
         ["png", "svg"],

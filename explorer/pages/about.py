@@ -7,14 +7,12 @@ import streamlit as st
 
 from explorer import state
 
-ASK, STEP = "explorer/pages/ask.py", "explorer/pages/step.py"
-
 LESSONS = [
     {
         "title": "1. Count the rows",
         "table": "shop_sales",
         "question": "count",
-        "page": ASK,
+        "page": state.ASK,
         "text": "The simplest program. Nothing filters, so every row stays selected, and *count* adds up the "
         "row selector. In the **operation × step** heatmap the last step should be *count*; earlier "
         "steps may just *reset* (do nothing) — the model always runs all T steps.",
@@ -23,7 +21,7 @@ LESSONS = [
         "title": "2. Sum with a filter",
         "table": "shop_sales",
         "question": "greater 2015 year sum sales",
-        "page": STEP,
+        "page": state.STEP_THROUGH,
         "step": 1,
         "text": "Two steps do the work: *greater* on the column **year** keeps the rows after 2015 — the "
         "pivot, "
@@ -34,7 +32,7 @@ LESSONS = [
         "title": "3. Two filters with and / or",
         "table": "league",
         "question": "greater 60 points and lesser 70 goals count",
-        "page": STEP,
+        "page": state.STEP_THROUGH,
         "step": 3,
         "text": "*greater* and *lesser* each select rows; *and* keeps the rows both selected "
         "(*or* keeps rows "
@@ -45,7 +43,7 @@ LESSONS = [
         "title": "4. A lookup (print)",
         "table": "grade_book",
         "question": "lesser 70 exam print score",
-        "page": ASK,
+        "page": state.ASK,
         "text": "Not every answer is a number. *print* (the paper's *assign*) returns cells: the "
         "**score** of "
         "every student with an exam mark under 70. The answer cells are amber in the table; the "
@@ -55,7 +53,7 @@ LESSONS = [
         "title": "5. Difference",
         "table": "shop_sales",
         "question": "sum orders diff count",
-        "page": STEP,
+        "page": state.STEP_THROUGH,
         "step": 4,
         "text": "*difference* subtracts the scalar of the step just before it from the one three steps back, "
         "so the model must schedule *sum* and *count* at the right steps to make the arithmetic "
@@ -68,11 +66,11 @@ def _open(lesson: dict) -> None:
     ss = st.session_state
     state.load_sample(lesson["table"], with_question=False)
     ss[state.QUESTION] = lesson["question"]
-    ss.pop("question_box", None)
+    ss.pop(state.QUESTION_BOX, None)
     ss[state.CKPT] = None
     ss[state.VIEW] = "hard"
     ss[state.STEP] = lesson.get("step", 1)
-    st.switch_page(lesson["page"])
+    st.switch_page(lesson["page"].path)
 
 
 st.title("About the Neural Programmer")
@@ -106,6 +104,6 @@ for i, lesson in enumerate(LESSONS):
         with left:
             st.markdown(f"**{lesson['title']}** — `{lesson['question']}`")
             st.markdown(lesson["text"])
-        where = "Ask" if lesson["page"] == ASK else f"Step through (step {lesson.get('step', 1)})"
+        where = "Ask" if lesson["page"] is state.ASK else f"Step through (step {lesson.get('step', 1)})"
         if right.button(f"Open in {where}", key=f"lesson_{i}"):
             _open(lesson)

@@ -34,8 +34,8 @@ if trace is not None:
     trace_view.results(trace, ctx.df, right, agree)
     teach.panel(ctx, trace, right, agree)
     st.page_link(
-        "explorer/pages/step.py",
+        state.STEP_THROUGH.path,
         label="Step through this program one step at a time",
-        icon=":material/play_circle:",
+        icon=f":material/{state.STEP_THROUGH.icon}:",
     )
 state.sync_url()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.trace import fmt
-from explorer import baselines, questions, state
+from explorer import baselines, escape, questions, state
 from explorer.components import context
 from explorer.components.trace_view import answer_text, right_text
 
 RIGHT, WRONG = ":green[:material/check_circle: right]", ":red[:material/cancel: wrong]"
+COMPARE_ANSWER_KEY = "np_compare_answer"
 st.title("Neural Programmer vs. LSTM baselines")
 st.caption(
     "An LSTM reads the question and the table and has to *compute* the answer inside its weights; "
@@ -24,7 +25,7 @@ entry = context.checkpoint_picker(ctx, container=top)
 context.question_box(ctx)
 question = ss.get(state.QUESTION, "")
 src = (ss.get(state.TABLE_SOURCE) or {}).get("label", "")
-st.caption(f"Table: {src} ({len(ctx.df)} rows) — edit it on the Ask page.")
+st.caption(f"Table: {escape.md(src)} ({len(ctx.df)} rows) — edit it on the Ask page.")
 
 trace = context.get_trace(ctx, question) if entry is not None else None
 files, why_not = baselines.available()
@@ -35,18 +36,15 @@ right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)
 agree = questions.answers_agree(trace["answer"], right)
 if right is not None:
     st.markdown(
-        f"**Right answer** (by the grammar's interpreter): **{right_text(right, ctx.columns, ctx.rows)}**"
+        f"**Right answer** (by the grammar's interpreter): **{escape.md(right_text(right, ctx.rows))}**"
     )
 
 cols = st.columns(1 + max(len(files), 1))
 with cols[0]:
     with st.container(border=True):
-        st.markdown(f"**Neural Programmer** · `{entry.id}`")
-        st.markdown(
-            f"<div data-testid='np-compare-answer' style='font-size: 1.5rem; font-weight: 600'>"
-            f"{answer_text(trace['answer'])}</div>",
-            unsafe_allow_html=True,
-        )
+        st.markdown(f"**Neural Programmer** · {escape.md(entry.id)}")
+        with st.container(key=COMPARE_ANSWER_KEY):
+            st.subheader(escape.md(answer_text(trace["answer"])), anchor=False)
         if agree is not None:
             st.markdown(RIGHT if agree else WRONG)
         st.code("\n".join(trace["program_text"]), language=None)
@@ -57,20 +55,17 @@ if not files:
         with st.container(border=True):
             st.markdown("**LSTM baseline**")
             st.info(
-                f"No baseline is available yet: {why_not}. When the reproduction work ships "
-                "`engine/baselines.py` and `checkpoints/baselines/*.safetensors`, they appear here."
+                f"No baseline is available: {escape.md(why_not)}."
             )
 else:
     for col, path in zip(cols[1:], files, strict=False):
         with col, st.container(border=True):
-            st.markdown(f"**LSTM baseline** · `{path.stem}`")
+            st.markdown(f"**LSTM baseline** · {escape.md(path.stem)}")
             value, error = baselines.answer(path, ctx.columns, ctx.rows, question)
             if error:
-                st.warning(f"No answer: {error}.")
+                st.warning(f"No answer: {escape.md(error)}.")
                 continue
-            st.markdown(
-                f"<div style='font-size: 1.5rem; font-weight: 600'>{fmt(value)}</div>", unsafe_allow_html=True
-            )
+            st.subheader(fmt(value), anchor=False)
             if right is not None and "scalar" in right:
                 ok = abs(value - right["scalar"]) < 0.05
                 st.markdown(RIGHT if ok else WRONG)
@@ -81,6 +76,6 @@ if files:
     st.button(
         "Load the small table the baselines were trained on",
         key="load_baseline_table",
-        on_click=lambda: (state.load_sample("baseline_small"), ss.pop("question_box", None)),
+        on_click=lambda: (state.load_sample("baseline_small"), ss.pop(state.QUESTION_BOX, None)),
     )
 state.sync_url()

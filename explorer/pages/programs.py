@@ -8,7 +8,7 @@ import streamlit as st
 
 from engine import data
 from engine.checkpoint import CheckpointError
-from explorer import models, programs, state
+from explorer import escape, models, programs, state
 from explorer.components import heatmaps
 
 ss = st.session_state
@@ -24,20 +24,20 @@ if not entries:
     st.error("No checkpoint found: put one in `checkpoints/` or train one on the Train page.")
     st.stop()
 ids = [e.id for e in entries]
-if ss.get("prog_ckpt") not in ids:
-    ss["prog_ckpt"] = ss.get(state.CKPT) if ss.get(state.CKPT) in ids else ids[0]
+if ss.get(state.PROG_CKPT) not in ids:
+    ss[state.PROG_CKPT] = ss.get(state.CKPT) if ss.get(state.CKPT) in ids else ids[0]
 c1, c2, c3, c4 = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
 ckpt_id = c1.selectbox(
-    "Checkpoint", ids, key="prog_ckpt", format_func=lambda i: models.find(entries, i).label
+    "Checkpoint", ids, key=state.PROG_CKPT, format_func=lambda i: models.find(entries, i).label
 )
 entry = models.find(entries, ckpt_id)
 tasks = list(data.TASKS)
 default_task = entry.task if entry.task in tasks else tasks[0]
-if ss.get("prog_task_for") != ckpt_id:
-    ss["prog_task"], ss["prog_task_for"] = default_task, ckpt_id
-task = c2.selectbox("Test questions of task", tasks, key="prog_task")
-n = c3.number_input("Examples", 10, 5000, min(programs.template_count(task), 300), key="prog_n")
-seed = c4.number_input("Seed", 0, 10**6, 7, key="prog_seed")
+if ss.get(state.PROG_TASK_FOR) != ckpt_id:
+    ss[state.PROG_TASK], ss[state.PROG_TASK_FOR] = default_task, ckpt_id
+task = c2.selectbox("Test questions of task", tasks, key=state.PROG_TASK)
+n = c3.number_input("Examples", 10, 5000, min(programs.template_count(task), 300), key=state.PROG_N)
+seed = c4.number_input("Seed", 0, 10**6, 7, key=state.PROG_SEED)
 
 if st.button("Evaluate", type="primary", key="prog_run"):
     try:
@@ -69,10 +69,10 @@ if not res:
 
 summary, examples, results = res["summary"], res["examples"], res["results"]
 st.subheader(
-    f"{res['ckpt']} on {res['task']}: {summary['accuracy']:.1%} right "
+    f"{escape.md(res['ckpt'])} on {res['task']}: {summary['accuracy']:.1%} right "
     f"({summary['correct']} of {summary['total']})"
 )
-only_errors = st.toggle("Only templates with errors", key="prog_errors")
+only_errors = st.toggle("Only templates with errors", key=state.PROG_ERRORS)
 
 pat = pd.DataFrame(summary["patterns"])
 fig = go.Figure(
@@ -136,22 +136,22 @@ def _label(i: int) -> str:
     return f"{mark} #{i}: {examples[i]['question']}  →  {results[i]['program']}"
 
 
-pick = st.selectbox("Example", pool[:1000], format_func=_label, key="prog_example")
+pick = st.selectbox("Example", pool[:1000], format_func=_label, key=state.PROG_EXAMPLE)
 a, b, _ = st.columns([1, 1, 3])
 
 
 def _open(page: str) -> None:
     ex = examples[pick]
     state.load_example(ex, res["ckpt"], f"{res['task']} test example #{pick}")
-    ss.pop("question_box", None)
+    ss.pop(state.QUESTION_BOX, None)
     ss[state.STEP] = 1
     st.switch_page(page)
 
 
 if a.button("Open in Ask", key="open_ask"):
-    _open("explorer/pages/ask.py")
+    _open(state.ASK.path)
 if b.button("Open in Step through", key="open_step"):
-    _open("explorer/pages/step.py")
+    _open(state.STEP_THROUGH.path)
 ex = examples[pick]
 st.caption(
     f"Right answer: {ex['answer']} · template: {ex.get('program')} · table {len(ex['rows'])} rows × "

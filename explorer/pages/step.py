@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from engine.program import op_label
 from engine.trace import fmt
-from explorer import state
+from explorer import escape, state
 from explorer.components import context, heatmaps, table_view
 from explorer.components.trace_view import answer_text
 
@@ -17,13 +18,16 @@ top = st.container()
 entry = context.checkpoint_picker(ctx, container=top)
 question = ss.get(state.QUESTION, "")
 src = (ss.get(state.TABLE_SOURCE) or {}).get("label", "")
-st.markdown(f"**Question:** `{question or '(none)'}` on the table *{src}* (change them on the Ask page).")
+st.markdown(
+    f"**Question:** {escape.md(question) or '(none)'} on the table *{escape.md(src)}* "
+    "(change them on the Ask page)."
+)
 context.fit_warnings(ctx)
 
 trace = context.get_trace(ctx, question) if entry is not None else None
 if trace is None:
     st.page_link(
-        "explorer/pages/ask.py", label="Choose a table and a question on Ask", icon=":material/quiz:"
+        state.ASK.path, label="Choose a table and a question on Ask", icon=f":material/{state.ASK.icon}:"
     )
     st.stop()
 
@@ -33,26 +37,26 @@ ss[state.STEP] = min(max(int(ss.get(state.STEP, 1)), 1), T)
 
 def _move(delta: int) -> None:
     ss[state.STEP] = min(max(ss[state.STEP] + delta, 1), T)
-    ss["step_slider"] = ss[state.STEP]
+    ss[state.STEP_SLIDER] = ss[state.STEP]
 
 
 def _slide() -> None:
-    ss[state.STEP] = int(ss["step_slider"])
+    ss[state.STEP] = int(ss[state.STEP_SLIDER])
 
 
-ss["step_slider"] = ss[state.STEP]
+ss[state.STEP_SLIDER] = ss[state.STEP]
 a, b, c, d = st.columns([1.3, 1.3, 5, 3], vertical_alignment="bottom")
 a.button("◀ Back", on_click=_move, args=(-1,), disabled=ss[state.STEP] <= 1, key="step_prev")
 b.button("Next ▶", on_click=_move, args=(1,), disabled=ss[state.STEP] >= T, key="step_next")
 if T > 1:
-    c.slider("Step", 1, T, key="step_slider", on_change=_slide)
+    c.slider("Step", 1, T, key=state.STEP_SLIDER, on_change=_slide)
 view = d.segmented_control(
     "View",
     ["hard", "soft"],
-    key="step_view",
+    key=state.STEP_VIEW,
     default=ss.get(state.VIEW, "hard"),
     required=True,
-    on_change=lambda: ss.__setitem__(state.VIEW, ss.get("step_view")),
+    on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.STEP_VIEW)),
 )
 view = view or "hard"
 
@@ -60,7 +64,7 @@ t = ss[state.STEP]
 step = trace["steps"][t - 1]
 key = "rows_soft" if view == "soft" else "rows_hard"
 before = trace["steps"][t - 2][key] if t >= 2 else [1.0] * trace["n_rows"]
-st.info(f"**Step {t} of {T}:** {step['description']}.")
+st.info(f"**Step {t} of {T}:** {escape.md(step['description'])}.")
 
 left, right = st.columns(2)
 with left:
@@ -84,8 +88,8 @@ with right:
     heatmaps.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
 
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Operation", {"assign": "print", "text_match": "text match"}.get(step["op"], step["op"]))
-m2.metric("Column", step["column"] or "—")
+m1.metric("Operation", op_label(step["op"]))
+m2.metric("Column", escape.md(step["column"]) if step["column"] else "—")
 if step["op"] in ("greater", "lesser"):
     m3.metric("Pivot", fmt(step["pivot"]), help="the question number the comparison uses")
 else:
@@ -95,13 +99,13 @@ m4.metric("Scalar output", fmt(scalar), help="what sum, count or difference comp
 n_sel = sum(1 for v in step[key] if v >= 0.5)
 st.caption(
     f"Row selector after the step: {n_sel} of {trace['n_rows']} rows. Lookup output: "
-    f"{len(cells)} cell(s). Final answer after step {T}: {answer_text(trace['answer'], view)}."
+    f"{len(cells)} cell(s). Final answer after step {T}: {escape.md(answer_text(trace['answer'], view))}."
 )
 if step["question_attention"] is not None and trace["words"]:
     top_words = sorted(zip(trace["words"], step["question_attention"], strict=True), key=lambda x: -x[1])[:3]
     st.caption(
         "At this step the model attends most to the words: "
-        + ", ".join(f"**{w}** ({a:.0%})" for w, a in top_words)
+        + ", ".join(f"**{escape.md(w)}** ({a:.0%})" for w, a in top_words)
     )
 with st.expander("The whole program"):
     st.code("\n".join(trace["program_text"]), language=None)

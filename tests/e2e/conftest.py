@@ -1,8 +1,9 @@
 """Playwright fixtures: `streamlit run` on 127.0.0.1 and the system Chromium (never `playwright install`).
 
-The server reads tiny checkpoints written to a temporary directory (the AppTest helpers' sum model and
-an untrained letters model); NPX_E2E_CHECKPOINT_DIRS points it at other checkpoints instead (for
-example `checkpoints/` to take the README screenshot with the shipped models).
+The server reads tiny checkpoints written to a temporary directory (the AppTest helpers' sum model, an
+untrained letters model and the model that prints the named column); NPX_E2E_CHECKPOINT_DIRS points it
+at other checkpoints instead (for example `checkpoints/` to take the README screenshot with the shipped
+models). Every test ends with a check that no error reached its page or the server log.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import OUT, SHOTS
-from tests.ui.helpers import ROOT, make_letters_model, make_sum_model
-
-CHROMIUM = "/usr/bin/chromium"
+from tests.e2e.helpers import CHROMIUM, SERVER_LOG, SHOTS, expect_no_app_error, need_chromium, server_log_since
+from tests.ui.helpers import PRINT_MODEL, ROOT, make_letters_model, make_print_model, make_sum_model
 
 
 def _free_port() -> int:
@@ -31,9 +30,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
+    need_chromium()  # before any browser starts: skip here, or fail in CI
     return {
         **browser_type_launch_args,
-        "executable_path": CHROMIUM,
+        "executable_path": str(CHROMIUM),
         "headless": True,
         "args": [
             "--no-sandbox",
@@ -55,14 +55,14 @@ def browser_context_args(browser_context_args):
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """Start the app once for the whole e2e session; stop it afterwards."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+    need_chromium()
     tmp = tmp_path_factory.mktemp("e2e")
     ckpts = os.environ.get("NPX_E2E_CHECKPOINT_DIRS")
     if not ckpts:
         ckpts = str(tmp / "checkpoints")
         make_sum_model(Path(ckpts) / "names-5.safetensors")
         make_letters_model(Path(ckpts) / "single-column.safetensors")
+        make_print_model(Path(ckpts) / f"{PRINT_MODEL}.safetensors")
     SHOTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {
@@ -71,7 +71,7 @@ def app_url(tmp_path_factory):
         "NPX_RUNS_DIR": str(tmp / "runs"),
         "NPX_BASELINE_DIR": str(tmp / "baselines"),
     }
-    log = open(OUT / "e2e-server.log", "w")  # noqa: SIM115 - closed in teardown
+    log = open(SERVER_LOG, "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -109,3 +109,21 @@ def app_url(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(autouse=True)
+def no_errors(request):
+    """After every browser test: no uncaught exception on its page and no traceback in the server log.
+
+    It asks for the server and the page itself, so it runs after they start and ends before they close."""
+    if "app_url" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("app_url")
+    page = request.getfixturevalue("page") if "page" in request.fixturenames else None
+    start = SERVER_LOG.stat().st_size
+    yield
+    if page is not None:
+        expect_no_app_error(page)
+    logged = server_log_since(start)
+    assert "Traceback" not in logged, f"the server logged an error during the test:\n{logged[-3000:]}"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from tests.ui.helpers import make_letters_model, make_sum_model
+from tests.ui.helpers import PRINT_MODEL, make_letters_model, make_print_model, make_sum_model
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +15,7 @@ def ckpt_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("checkpoints")
     make_sum_model(d / "names-5.safetensors")
     make_letters_model(d / "single-column.safetensors")
+    make_print_model(d / f"{PRINT_MODEL}.safetensors")
     return d
 
 

@@ -114,12 +114,12 @@ def test_positional_grouping():
 
 def test_jsonl_custom_sets():
     good = b'{"columns": ["A"], "rows": [[1], [2]], "question": "sum A", "answer": {"scalar": 3}}\n'
-    assert training.parse_jsonl(good)[0]["answer"] == {"scalar": 3}
+    assert training.read_custom_set(good)[0]["answer"] == {"scalar": 3}
     for bad, why in (
-        (b"{", "not JSON"),
-        (b'{"columns": ["A"]}', "needs the keys"),
+        (b"{", "line 1: not valid JSON"),
+        (b'{"columns": ["A"]}', "line 1: missing key"),
         (b"", "no examples"),
-        (b'{"columns": ["A"], "rows": [[1, 2]], "question": "q", "answer": {"scalar": 1}}', "one cell"),
+        (b'{"columns": ["A"], "rows": [[1, 2]], "question": "q", "answer": {"scalar": 1}}', "one per column"),
     ):
         with pytest.raises(ValueError, match=why):
-            training.parse_jsonl(bad)
+            training.read_custom_set(bad)

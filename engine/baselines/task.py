@@ -25,10 +25,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import templates as tg
-from .batch import cell_number
-from .templates import OP_WORDS
-from .vocab import tokenize
+from .. import templates as tg
+from ..batch import cell_number
+from ..templates import OP_WORDS
+from ..vocab import tokenize
 
 BASE_RANGE = 10  # cells and pivots are integers in [-BASE_RANGE * scale, BASE_RANGE * scale]
 MIN_ROWS, MAX_ROWS = 4, 7

@@ -1,0 +1,111 @@
+"""The one way this project writes a file: a unique temp file beside the target, fsync, rename.
+
+A reader (or a concurrent writer) of the target therefore sees either the old file or one complete new
+file, never a mix: every writer has its own temp file (`tempfile.mkstemp`, so two writers of one path
+never share one), and `os.replace` swaps the name in one step. On any error — including Ctrl-C — the
+temp file is removed and the old target is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+
+def _read_umask() -> int:
+    """The process umask, read once. Linux reports it in /proc; elsewhere it can only be read by setting
+    it, which for a moment would give files other threads create a different mode."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files 0600; a checkpoint or JSONL written here should get the ordinary mode a plain
+# open() would have given it, so other users of a shared server can read what was written.
+_FILE_MODE = 0o666 & ~_read_umask()
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable; not every platform or file system can open a directory."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _open_temp(path: Path) -> tuple[int, Path]:
+    """A new, uniquely named temp file in the target's directory, with a message that names the target."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise type(e)(e.errno, f"cannot write {path}: {reason} (directory {path.parent})") from e
+    return fd, Path(tmp)
+
+
+def _remove_quietly(tmp: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_writer(path, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO]:
+    """Stream into `path` atomically: `with atomic_writer(p) as f: f.write(...)`.
+
+    `mode` is "w" (text, `encoding`, newlines written as given) or "wb" (bytes). The target appears
+    only when the block ends without an exception; otherwise the old target is untouched.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_writer mode must be 'w' or 'wb', not {mode!r}")
+    path = Path(path)
+    fd, tmp = _open_temp(path)
+    try:
+        if mode == "wb":
+            f = os.fdopen(fd, "wb")
+        else:
+            f = os.fdopen(fd, "w", encoding=encoding, newline="")
+    except BaseException:
+        os.close(fd)
+        _remove_quietly(tmp)
+        raise
+    try:
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:  # also KeyboardInterrupt / SystemExit: never leave the temp file behind
+        _remove_quietly(tmp)
+        raise
+    _fsync_directory(path.parent)
+
+
+def write_atomic(path, data: bytes | str, encoding: str = "utf-8") -> Path:
+    """Write `data` (bytes, or text in `encoding`) to `path` atomically; returns the path."""
+    if isinstance(data, str):
+        data = data.encode(encoding)
+    elif not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"write_atomic needs bytes or str, not {type(data).__name__}")
+    path = Path(path)
+    with atomic_writer(path, "wb") as f:
+        f.write(data)
+    return path

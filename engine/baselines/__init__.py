@@ -1,0 +1,16 @@
+"""The paper's LSTM baselines (spec §8.2, P16 §3.2.2) on the simplified single-column task.
+
+- `task`: the simplified task (one column of 4-7 integers, scalar questions) and its symbol encoding;
+- `models`: the sequence-to-sequence and attention LSTMs, their configs, `build`;
+- `training`: `train_baseline`, `evaluate_baseline`;
+- `checkpoint`: `save_baseline`, `load_baseline` (through engine/safetensors_reader.py, never unpickled).
+
+The names below are the package's public interface (the app's Compare page and benchmarks/baselines.py).
+"""
+
+from .checkpoint import load_baseline, save_baseline
+from .models import AttentionConfig, AttentionLSTM, BaselineModel, Seq2Seq, Seq2SeqConfig, build
+from .training import evaluate_baseline, train_baseline
+
+__all__ = ["AttentionConfig", "AttentionLSTM", "BaselineModel", "Seq2Seq", "Seq2SeqConfig", "build",
+           "evaluate_baseline", "load_baseline", "save_baseline", "train_baseline"]

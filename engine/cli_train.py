@@ -1,0 +1,156 @@
+"""The `train` command: flags generated from the config fields, a progress bar, Ctrl-C, and the save.
+
+Every field of TrainConfig and ModelConfig with `cli=True` becomes a flag (`--batch-size`, `--lr`, `--T`,
+`--grad-noise/--no-grad-noise`, ...), typed like the field and left unset by default, so the defaults and the
+ranges are those of engine/config.py alone; `--train-option/--model-option KEY=VALUE` set the same fields.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .config import ModelConfig, Setting, TrainConfig, parse_options, settings
+
+# argparse destinations: both configs have a `steps` field, so each config's flags get their own prefix
+_PREFIX = {TrainConfig: "train_", ModelConfig: "model_"}
+
+
+def _typed(s: Setting):
+    """argparse `type=` for a setting: its own parser, with argparse's usage error for bad text."""
+    def parse(text: str):
+        try:
+            return s.parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    parse.__name__ = s.type.__name__  # argparse names the type in its message
+    return parse
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per command-line setting of TrainConfig and ModelConfig, then the KEY=VALUE options."""
+    titles = {TrainConfig: "training (defaults and ranges: engine.config.TrainConfig)",
+              ModelConfig: "model (defaults: engine.config.ModelConfig, adjusted per task by "
+                           "engine.train.default_model_config)"}
+    for cls, title in titles.items():
+        group = parser.add_argument_group(title)
+        for s in settings(cls):
+            if not s.cli:
+                continue
+            dest, text = _PREFIX[cls] + s.name, f"{s.help} (default {s.default})"
+            if s.type is bool:
+                group.add_argument(f"--{s.flag}", dest=dest, action=argparse.BooleanOptionalAction,
+                                   default=None, help=text)
+            else:
+                group.add_argument(f"--{s.flag}", dest=dest, type=_typed(s), default=None,
+                                   metavar=s.type.__name__.upper(), help=f"{text}; {s.describe_range()}")
+        option = "train" if cls is TrainConfig else "model"
+        group.add_argument(f"--{option}-option", action="append", metavar="KEY=VALUE",
+                           help=f"set a {cls.__name__} field by name (repeatable), e.g. "
+                                + ("search_samples=16" if cls is TrainConfig else "question_attention=false"))
+
+
+def configs_from_args(args) -> tuple[TrainConfig, ModelConfig]:
+    """The run's configs: the defaults, then the flags given, then the KEY=VALUE options (CliError, code 2,
+    for a value out of range, naming the field and the range)."""
+    from . import data
+    from .cli import CliError
+    from .train import default_model_config
+    from .vocab import Vocab
+
+    def given(cls, option_items, exclude=()):
+        values = {s.name: getattr(args, _PREFIX[cls] + s.name) for s in settings(cls) if s.cli}
+        values = {k: v for k, v in values.items() if v is not None}
+        values.update(parse_options(cls, option_items, exclude))
+        return values
+
+    try:
+        cfg = TrainConfig(task=args.task, **given(TrainConfig, args.train_option, exclude=("task",)))
+        vocab = Vocab(data.vocabulary(args.task))
+        model_cfg = default_model_config(args.task, len(vocab),
+                                         **given(ModelConfig, args.model_option, exclude=("vocab_size", "ops")))
+    except ValueError as e:
+        raise CliError(f"invalid setting: {e}", 2) from e
+    return cfg, model_cfg
+
+
+def _poll_progress(progress, bar, done: threading.Event, interval: float = 0.25):
+    """Mirror the trainer's Progress into the tqdm bar until `done` is set."""
+    shown, training = 0, False
+    while True:
+        finished = done.wait(interval)
+        snap = progress.snapshot()
+        if not training and snap["message"] == "training":
+            training = True
+            bar.reset(total=snap["total"])
+            shown = 0
+        bar.set_description(snap["message"] or "starting", refresh=False)
+        if snap["step"] > shown:
+            bar.update(snap["step"] - shown)
+            shown = snap["step"]
+        post = {}
+        losses = snap["losses"][-20:]
+        if losses:
+            post["loss"] = f"{sum(v for _, v in losses) / len(losses):.4g}"
+        if snap["evals"]:
+            _, train_acc, test_acc = snap["evals"][-1]
+            post.update(train_acc=f"{train_acc:.3f}", eval_acc=f"{test_acc:.3f}", best=f"{snap['best_accuracy']:.3f}")
+        if post:
+            bar.set_postfix(post, refresh=False)
+        bar.refresh()
+        if finished:
+            return
+
+
+def run_training(args) -> int:
+    """Check the output, train with a progress bar (Ctrl-C stops and saves), save, report. Exit code 0, 2 when
+    the NaN guard stopped the run, 130 when Ctrl-C came before there was a model to save."""
+    from .cli import CliError, bar
+    from .runs import OutputError, check_output, save_trained
+    from .train import Progress, train
+
+    cfg, model_cfg = configs_from_args(args)
+    try:
+        output = check_output(args.output)  # before any work: an unwritable path fails now, not after training
+    except OutputError as e:
+        raise CliError(str(e)) from e
+    target = args.target_accuracy if args.target_accuracy > 0 else None
+    progress, stop, done = Progress(total=cfg.steps), threading.Event(), threading.Event()
+    b = bar(total=cfg.steps, unit="step", desc="starting")
+
+    def on_sigint(signum, frame):
+        if stop.is_set():  # a second Ctrl-C aborts without saving
+            raise KeyboardInterrupt
+        stop.set()  # honoured during data generation too
+        b.write("interrupted: stopping and saving the best model so far, unless the output holds a better "
+                "one (Ctrl-C again to abort)", file=sys.stderr)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    poller = threading.Thread(target=_poll_progress, args=(progress, b, done), daemon=True)
+    poller.start()
+    try:
+        result = train(cfg, model_cfg, progress=progress, stop=stop, target_accuracy=target)
+    finally:
+        done.set()
+        poller.join()
+        b.close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+    summary = {**result.summary, "model_config": result.model.config.to_dict(), "target_accuracy": target}
+    try:
+        outcome = save_trained(output, result, summary)
+    except OSError as e:
+        raise CliError(f"cannot write checkpoint {output}: {e.strerror or e}") from e
+    how = " (stopped by Ctrl-C)" if summary.get("stopped") else ""
+    if summary["steps_run"] or summary["eval_accuracy"] >= 0:
+        print(f"trained {summary['steps_run']} steps{how}: best eval accuracy {summary['eval_accuracy']:.4f} at "
+              f"step {summary['best_step']} ({summary['eval_size']} test examples), {summary['seconds']:.1f} s")
+    print(outcome.message)
+    if summary.get("error"):
+        print(f"error: {summary['error']}", file=sys.stderr)
+        return 2
+    return 130 if outcome.path is None else 0  # interrupted before anything could be saved
