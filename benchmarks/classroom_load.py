@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -75,7 +76,7 @@ def start_server(port: int, runs: Path, owner_timeout: float) -> subprocess.Pope
 
 
 def answer_of(page) -> str:
-    return page.locator("[data-testid=np-answer]").first.inner_text().strip()
+    return page.locator(".st-key-np_answer").first.inner_text().strip()
 
 
 def errors_on(page) -> int:
@@ -84,6 +85,10 @@ def errors_on(page) -> int:
 
 def start_training(page, url: str) -> None:
     page.goto(f"{url}/train")
+    wait_for_app(page)
+    steps = page.get_by_role("spinbutton", name="Training steps")
+    steps.fill("100000")  # still running when the class leaves: the server must stop it
+    steps.press("Enter")
     wait_for_app(page)
     page.get_by_role("button", name="Start training").click()
     wait_for_app(page)
@@ -116,19 +121,27 @@ def run(args, server: subprocess.Popen, url: str) -> int:
                     for _ in range(args.askers + args.trainers)]
         pages = [c.new_page() for c in contexts]
         started = time.time()
+        t0 = time.time()  # one question with the server to itself (models loaded, nothing training)
+        pages[0].goto(f"{url}/?table=shop_sales&q={quote_plus(QUESTIONS[0])}")
+        wait_for_app(pages[0], timeout=180_000)
+        alone_seconds = time.time() - t0
         for page in pages[args.askers:]:
             start_training(page, url)
-        trainers_running = sum(page.get_by_role("button", name="Stop").is_enabled()
-                               for page in pages[args.askers:])
+        trainers_running = 0
+        for page in pages[args.askers:]:
+            page.get_by_text(re.compile(r"step [1-9]")).first.wait_for(timeout=120_000)  # its first step
+            trainers_running += page.get_by_role("button", name="Stop").is_enabled()
         seen = {}
-        t_ask = time.time()
+        t_ask, cpu_ask = time.time(), cpu_seconds(server.pid)
         for i, page in enumerate(pages[:args.askers]):  # open every asker's page first: they load together
             q = QUESTIONS[i % len(QUESTIONS)]
             page.goto(f"{url}/?table=shop_sales&q={quote_plus(q)}", wait_until="commit")
+        latencies = []
         for i, page in enumerate(pages[:args.askers]):
-            wait_for_app(page, timeout=180_000)
+            wait_for_app(page, timeout=600_000)
+            latencies.append(time.time() - t_ask)  # an upper bound for this session: waited in turn
             seen[i] = (QUESTIONS[i % len(QUESTIONS)], answer_of(page))
-        ask_seconds = time.time() - t_ask
+        ask_seconds, ask_cpu = time.time() - t_ask, cpu_seconds(server.pid) - cpu_ask
         # every session still shows its own question and answer after the others asked
         for i, page in enumerate(pages[:args.askers]):
             page.reload()
@@ -139,6 +152,10 @@ def run(args, server: subprocess.Popen, url: str) -> int:
             if errors_on(page):
                 problems.append(f"session {i}: an error element is on the page")
         peak_busy = memory_kb(server.pid)
+        going_at_close = 0
+        for page in pages[args.askers:]:
+            wait_for_app(page, timeout=180_000)
+            going_at_close += page.get_by_role("button", name="Stop").is_enabled()
         for c in contexts:
             c.close()
         browser.close()
@@ -158,10 +175,15 @@ def run(args, server: subprocess.Popen, url: str) -> int:
     health = urllib.request.urlopen(f"{url}/_stcore/health", timeout=5).read() == b"ok" if alive else False
 
     print(f"sessions: {args.askers} asking, {args.trainers} training ({trainers_running} runs were going)")
-    print(f"all {args.askers} askers answered in {ask_seconds:.1f} s (pages opened together, "
+    print(f"one question alone (page load to answer): {alone_seconds:.1f} s")
+    print(f"all {args.askers} askers answered in {ask_seconds:.1f} s (pages opened together while "
+          f"{trainers_running} runs trained; median session {sorted(latencies)[len(latencies) // 2]:.1f} s; "
           f"{time.time() - started:.0f} s in all)")
+    print(f"  the server used {ask_cpu:.1f} CPU s of those {ask_seconds:.1f} s (training included); the rest "
+          "is the headless browsers rendering on the same cores (a classroom's browsers run on its own machines)")
     for i, (q, a) in sorted(seen.items()):
         print(f"  session {i:2d}: {q!r} -> {a}")
+    print(f"training runs still going when everyone left: {going_at_close}")
     print(f"server memory while busy: {peak_busy.get('VmRSS', 0) / 1024:.0f} MB "
           f"(peak {peak_busy.get('VmHWM', 0) / 1024:.0f} MB)")
     print("CPU back to idle " + (f"{idle_at:.0f} s after the last browser closed" if idle_at is not None

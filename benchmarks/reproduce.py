@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine import data  # noqa: E402
+from engine.atomic import write_atomic  # noqa: E402
 from engine.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
 from engine.evaluate import evaluate_examples  # noqa: E402
 
@@ -180,7 +181,7 @@ def main():
     rows = {}
     if args.render_only:
         rows = json.loads(Path(args.output).with_suffix(".json").read_text())
-        Path(args.output).write_text(render(rows, args.per_template, args.cap, args.seed))
+        write_atomic(args.output, render(rows, args.per_template, args.cap, args.seed))
         print(f"wrote {args.output}")
         return
     previous = Path(args.output).with_suffix(".json")
@@ -190,10 +191,10 @@ def main():
         rows[task] = evaluate_task(task, Path(args.checkpoints) / f"{task}.safetensors", args.per_template,
                                    args.cap, args.seed)
     rows = {task: rows.get(task) for task in PAPER if task in rows}
-    Path(args.output).write_text(render(rows, args.per_template, args.cap, args.seed))
-    (Path(args.output).with_suffix(".json")).write_text(json.dumps(rows, indent=1))
+    write_atomic(args.output, render(rows, args.per_template, args.cap, args.seed))
+    write_atomic(Path(args.output).with_suffix(".json"), json.dumps(rows, indent=1))
     if Path(args.checkpoints).resolve() == (ROOT / "checkpoints").resolve():
-        (ROOT / "checkpoints" / "README.md").write_text(model_card(rows))
+        write_atomic(ROOT / "checkpoints" / "README.md", model_card(rows))
     print(f"wrote {args.output}")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "trainability.json"
+from engine.atomic import write_atomic  # noqa: E402
 
 
 def one_run(task: str, seed: int, noise: bool, steps: int, target: float) -> dict:
@@ -63,7 +64,7 @@ def main():
         print(f"{args.task} noise={'on' if noise else 'off'}: {row['hits']}/{len(mine)} reach "
               f"{100 * args.target:.0f}%; accuracies {[round(100 * a, 1) for a in row['accuracies']]}")
     doc["command"] = "python benchmarks/trainability.py " + " ".join(sys.argv[1:])
-    OUT.write_text(json.dumps(doc, indent=1))
+    write_atomic(OUT, json.dumps(doc, indent=1))
 
 
 if __name__ == "__main__":

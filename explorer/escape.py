@@ -5,9 +5,10 @@ CSV files opened in a spreadsheet.
 - Streamlit's markdown (st.markdown, st.caption, alerts, widget labels, button labels, pills, metrics)
   renders links, images, emphasis, `:color[...]` directives and `$maths$`. CommonMark lets a backslash
   escape any ASCII punctuation character, so `md` escapes all of them: the text is then shown exactly as
-  typed, and no link, image or directive can be formed from it. GitHub-flavoured markdown also turns
-  bare addresses (http://…, www.…, name@host.org) into links *after* parsing, whatever the escapes, so
-  `md` puts an invisible word joiner (U+2060) inside them, where the link pattern cannot match.
+  typed, and no link, image or directive can be formed from it. Two rewrites run *after* parsing,
+  whatever the escapes: GitHub-flavoured markdown links bare addresses (http://…, www.…, name@host.org)
+  and remark-emoji turns :smile: into an emoji; so `md` puts an invisible word joiner (U+2060) after
+  every colon, after a www before its dot and before every @, where neither pattern can match.
 - Plotly renders a subset of HTML (<a href>, <b>, <br>, <span style>) in titles, tick labels and hover
   text; `html` escapes it with `html.escape`, and plotly shows the entities as the characters typed.
 - Spreadsheets run cells that begin with = + - @ (or a tab or carriage return) as formulas; `csv_cell`
@@ -26,14 +27,14 @@ import pandas as pd
 
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
-LINK_BREAK = "\u2060"  # word joiner: invisible, not a space, not a word character
-_AUTOLINK_START = re.compile(r"(?i)(https?(?=:)|www(?=\.)|(?=@))")  # where GFM starts a bare link
+WORD_JOINER = "\u2060"  # word joiner: invisible, not a space, not a word character
+_BREAK_AT = re.compile(r"(?i)(?<=:)|(?<=www)(?=\.)|(?=@)")  # inside http://, www., a@b and :emoji:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def md(value) -> str:
     """`value` as Streamlit markdown that renders as exactly its text, on one line."""
-    text = _AUTOLINK_START.sub(lambda m: m.group(1) + LINK_BREAK, _LINE_BREAKS.sub(" ", str(value)))
+    text = _BREAK_AT.sub(WORD_JOINER, _LINE_BREAKS.sub(" ", str(value)))
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 

@@ -66,7 +66,9 @@ PROG_N, PROG_SEED, PROG_ERRORS, PROG_EXAMPLE = "prog_n", "prog_seed", "prog_erro
 TRAIN_TASK, TRAIN_BASE, TRAIN_ERROR = "train_task", "train_base", "train_error"
 CUSTOM_UPLOAD, CUSTOM_UPLOAD_SEEN = "custom_upload", "custom_upload_seen"
 
-DEFAULTS: dict[str, Any] = {  # copied into every new session (init_state); TABLE comes from the URL or a sample
+# copied into every new session by init_state; TABLE (with TABLE_BASE) and QUESTION come from the URL or
+# the default sample and its question
+DEFAULTS: dict[str, Any] = {
     TABLE_VER: 0,
     TABLE_SOURCE: None,
     TABLE_EDITED: False,

@@ -129,7 +129,7 @@ def check(at, where: str) -> None:
 
 
 @_settings(110)
-@given(params=url_params, target=st.sampled_from(["ask", "ask", "step", "compare"]))
+@given(params=url_params, target=st.sampled_from(["ask", "ask", "step", "compare", "train"]))
 def test_any_link_opens_without_error_or_markup(params, target):
     at = new_app(params)
     check(at, "ask")

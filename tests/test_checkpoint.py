@@ -176,7 +176,7 @@ def test_expected_tensors_match_a_built_model(config):
 
 
 def test_explorer_listing_uses_the_checked_reader(saved, tmp_path):
-    from explorer.models import _read_entry
+    from explorer.checkpoints import _read_entry
 
     model, vocab, _, _, _ = saved
     good = save_checkpoint(tmp_path / "good.safetensors", model, vocab, {"task": "columns-3"})

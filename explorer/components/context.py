@@ -12,7 +12,7 @@ import streamlit as st
 from engine.batch import column_kinds
 from engine.checkpoint import CheckpointError
 from engine.limits import QUESTION_MAX_CHARS
-from explorer import escape, models, questions, state, tables
+from explorer import checkpoints, escape, questions, state, tables
 
 log = logging.getLogger(__name__)
 AUTO = "auto"
@@ -25,7 +25,7 @@ class Context:
     rows: list[list]
     kinds: list[str]
     problems: list[str]
-    entry: models.Entry | None = None
+    entry: checkpoints.Entry | None = None
     vocab: object = None
 
 
@@ -41,10 +41,10 @@ def _on_ckpt() -> None:
     st.session_state[state.CKPT] = None if pick in (None, AUTO) else pick
 
 
-def checkpoint_picker(ctx: Context, container=None) -> models.Entry | None:
+def checkpoint_picker(ctx: Context, container=None) -> checkpoints.Entry | None:
     """Selectbox of checkpoints ('auto' = best match for the table); sets ctx.entry and ctx.vocab."""
     box = container or st
-    entries = models.list_checkpoints()
+    entries = checkpoints.list_checkpoints()
     if not entries:
         box.error(
             "No checkpoint found. Shipped checkpoints belong in `checkpoints/`; or train one on the "
@@ -53,7 +53,7 @@ def checkpoint_picker(ctx: Context, container=None) -> models.Entry | None:
         return None
     ss = st.session_state
     ids = [e.id for e in entries]
-    best = models.best_match(entries, ctx.columns, ctx.kinds)
+    best = checkpoints.best_match(entries, ctx.columns, ctx.kinds)
     if ss.get(state.CKPT) and ss[state.CKPT] not in ids:
         box.warning(f"There is no checkpoint '{escape.md(ss[state.CKPT])}' here; using the best match for the table.")
         ss[state.CKPT] = None
@@ -61,11 +61,11 @@ def checkpoint_picker(ctx: Context, container=None) -> models.Entry | None:
     labels = {e.id: e.label for e in entries}
     labels[AUTO] = f"best match for the table: {best.label}" if best else "best match (none readable)"
     box.selectbox("Checkpoint", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK, on_change=_on_ckpt)
-    entry = models.find(entries, ss.get(state.CKPT)) or best
+    entry = checkpoints.find(entries, ss.get(state.CKPT)) or best
     if entry is None:
         return None
     try:
-        _, vocab, _ = models.load(entry)
+        _, vocab, _ = checkpoints.load(entry)
     except CheckpointError as e:
         box.error(f"This checkpoint cannot be used: {escape.md(e)}. Pick another one.")
         return None
@@ -75,7 +75,7 @@ def checkpoint_picker(ctx: Context, container=None) -> models.Entry | None:
 
 def fit_warnings(ctx: Context) -> None:
     if ctx.entry is not None:
-        for p in models.fit_problems(ctx.entry, ctx.columns, ctx.kinds):
+        for p in checkpoints.fit_problems(ctx.entry, ctx.columns, ctx.kinds):
             st.warning(escape.md(p[0].upper() + p[1:] + "."))
 
 
@@ -165,7 +165,7 @@ def get_trace(ctx: Context, question: str) -> dict | None:
         st.info(problem)
         return None
     try:
-        return models.run_trace(ctx.entry, ctx.columns, ctx.rows, question)
+        return checkpoints.run_trace(ctx.entry, ctx.columns, ctx.rows, question)
     except CheckpointError as e:
         st.error(f"This checkpoint cannot be used: {escape.md(e)}. Pick another one.")
     except Exception as e:  # noqa: BLE001 - shown as a message, never as a traceback

@@ -8,7 +8,7 @@ import streamlit as st
 
 from engine.trace import trace as run_trace
 from explorer import state, training
-from explorer.components import heatmaps
+from explorer.components import figures
 
 MAX_POINTS = 400
 HEARTBEAT_SECONDS = 5.0  # how often any open page of the owner tells the server it is still there
@@ -87,10 +87,10 @@ def probe_view(job) -> None:
     st.code("\n".join(tr["program_text"]), language=None)
     left, right = st.columns(2)
     with left:
-        heatmaps.show(heatmaps.ops_figure(tr, "soft"), "probe_ops", clickable=False, name="probe-operations")
+        figures.show(figures.ops_figure(tr, "soft"), "probe_ops", clickable=False, name="probe-operations")
     with right:
-        heatmaps.show(
-            heatmaps.columns_figure(tr, "soft"), "probe_cols", clickable=False, name="probe-columns"
+        figures.show(
+            figures.columns_figure(tr, "soft"), "probe_cols", clickable=False, name="probe-columns"
         )
 
 
@@ -103,9 +103,9 @@ def monitor(job) -> None:
         loss, acc = curves(snap)
         left, right = st.columns(2)
         with left:
-            heatmaps.show(loss, "train_loss", clickable=False, name="loss")
+            figures.show(loss, "train_loss", clickable=False, name="loss")
         with right:
-            heatmaps.show(acc, "train_acc", clickable=False, name="accuracy")
+            figures.show(acc, "train_acc", clickable=False, name="accuracy")
     probe_view(job)
 
 

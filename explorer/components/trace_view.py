@@ -10,7 +10,7 @@ import streamlit as st
 from engine.ops import ROW_OPS
 from engine.trace import fmt
 from explorer import escape, state
-from explorer.components import heatmaps, table_view
+from explorer.components import figures, table_view
 from explorer.components.table_editor import download
 
 HM_KEYS = ("hm_ops", "hm_cols", "hm_rows", "hm_words")
@@ -77,7 +77,7 @@ def update_focus(trace: dict) -> None:
     ss = st.session_state
     seen = ss[state.HEATMAP_SEEN]
     for key in HM_KEYS:
-        point = heatmaps.clicked_point(ss.get(key))
+        point = figures.clicked_point(ss.get(key))
         sig = json.dumps(point, sort_keys=True, default=str) if point else None
         if sig != seen.get(key):
             seen[key] = sig
@@ -163,25 +163,25 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
 
     left, right_col = st.columns(2)
     with left:
-        heatmaps.show(heatmaps.ops_figure(trace, view), "hm_ops", fmt_pick, name="operations")
+        figures.show(figures.ops_figure(trace, view), "hm_ops", fmt_pick, name="operations")
     with right_col:
-        heatmaps.show(heatmaps.columns_figure(trace, view), "hm_cols", fmt_pick, name="columns")
+        figures.show(figures.columns_figure(trace, view), "hm_cols", fmt_pick, name="columns")
     left, right_col = st.columns([2, 3])
     with left:
-        heatmaps.show(heatmaps.rows_figure(trace, view), "hm_rows", fmt_pick, name="rows")
+        figures.show(figures.rows_figure(trace, view), "hm_rows", fmt_pick, name="rows")
     with right_col:
         linked_table(trace, df, view)
     left, right_col = st.columns(2)
     with left:
-        fig = heatmaps.pivot_figure(trace)
+        fig = figures.pivot_figure(trace)
         if fig is not None:
-            heatmaps.show(fig, "hm_pivot", fmt_pick, clickable=False, name="pivot")
+            figures.show(fig, "hm_pivot", fmt_pick, clickable=False, name="pivot")
         else:
             st.info("The question has no numbers, so the comparisons have no pivot (they compare with −1).")
     with right_col:
-        fig = heatmaps.words_figure(trace)
+        fig = figures.words_figure(trace)
         if fig is not None:
-            heatmaps.show(fig, "hm_words", fmt_pick, name="question-attention")
+            figures.show(fig, "hm_words", fmt_pick, name="question-attention")
         else:
             st.caption("This model has no question-word attention.")
     exports(trace)

@@ -54,9 +54,7 @@ if not files:
     with cols[1]:
         with st.container(border=True):
             st.markdown("**LSTM baseline**")
-            st.info(
-                f"No baseline is available: {escape.md(why_not)}."
-            )
+            st.info(f"No baseline is available: {escape.md(why_not)}.")
 else:
     for col, path in zip(cols[1:], files, strict=False):
         with col, st.container(border=True):

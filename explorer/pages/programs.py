@@ -8,8 +8,8 @@ import streamlit as st
 
 from engine import data
 from engine.checkpoint import CheckpointError
-from explorer import escape, models, programs, state
-from explorer.components import heatmaps
+from explorer import checkpoints, escape, programs, state
+from explorer.components import figures
 
 ss = st.session_state
 st.title("Induced programs")
@@ -19,7 +19,7 @@ st.caption(
 )
 state.show_flash()
 
-entries = [e for e in models.list_checkpoints() if not e.error]
+entries = [e for e in checkpoints.list_checkpoints() if not e.error]
 if not entries:
     st.error("No checkpoint found: put one in `checkpoints/` or train one on the Train page.")
     st.stop()
@@ -28,9 +28,9 @@ if ss.get(state.PROG_CKPT) not in ids:
     ss[state.PROG_CKPT] = ss.get(state.CKPT) if ss.get(state.CKPT) in ids else ids[0]
 c1, c2, c3, c4 = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
 ckpt_id = c1.selectbox(
-    "Checkpoint", ids, key=state.PROG_CKPT, format_func=lambda i: models.find(entries, i).label
+    "Checkpoint", ids, key=state.PROG_CKPT, format_func=lambda i: checkpoints.find(entries, i).label
 )
-entry = models.find(entries, ckpt_id)
+entry = checkpoints.find(entries, ckpt_id)
 tasks = list(data.TASKS)
 default_task = entry.task if entry.task in tasks else tasks[0]
 if ss.get(state.PROG_TASK_FOR) != ckpt_id:
@@ -41,7 +41,7 @@ seed = c4.number_input("Seed", 0, 10**6, 7, key=state.PROG_SEED)
 
 if st.button("Evaluate", type="primary", key="prog_run"):
     try:
-        model, vocab, _ = models.load(entry)
+        model, vocab, _ = checkpoints.load(entry)
     except CheckpointError as e:
         st.error(f"This checkpoint cannot be used: {e}")
         st.stop()
@@ -92,7 +92,7 @@ fig.update_layout(
 )
 fig.update_yaxes(automargin=True)
 fig.update_xaxes(automargin=True)
-heatmaps.show(fig, "prog_chart", clickable=False, name="accuracy-per-template")
+figures.show(fig, "prog_chart", clickable=False, name="accuracy-per-template")
 
 tmpl = pd.DataFrame(summary["templates"])
 if only_errors:

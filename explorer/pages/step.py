@@ -7,7 +7,7 @@ import streamlit as st
 from engine.program import op_label
 from engine.trace import fmt
 from explorer import escape, state
-from explorer.components import context, heatmaps, table_view
+from explorer.components import context, figures, table_view
 from explorer.components.trace_view import answer_text
 
 st.title("Step through the program")
@@ -80,12 +80,12 @@ with right:
     table_view.show(ctx.df, "step_after", row_weights=step[key], cells=cells, column=step["column"])
 table_view.legend(column=True)
 
-ops_fig, cols_fig = heatmaps.step_bars(step, trace, view)
+ops_fig, cols_fig = figures.step_bars(step, trace, view)
 left, right = st.columns(2)
 with left:
-    heatmaps.show(ops_fig, "step_ops", clickable=False, name=f"step{t}-operations")
+    figures.show(ops_fig, "step_ops", clickable=False, name=f"step{t}-operations")
 with right:
-    heatmaps.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
+    figures.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
 
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Operation", op_label(step["op"]))

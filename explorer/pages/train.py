@@ -15,7 +15,7 @@ import streamlit as st
 from engine import data
 from engine.config import TrainConfig
 from engine.limits import CUSTOM_MAX_EXAMPLES
-from explorer import escape, models, state, training
+from explorer import checkpoints, escape, state, training
 from explorer.components import progress_panel, train_settings
 
 CUSTOM = "custom"
@@ -38,7 +38,7 @@ task = st.selectbox("Task", tasks, format_func=task_labels.get, key=state.TRAIN_
                     help="The paper's synthetic settings, or fine-tune a checkpoint on your own questions")
 base = None
 if task == CUSTOM:
-    entries = [e for e in models.list_checkpoints() if not e.error]
+    entries = [e for e in checkpoints.list_checkpoints() if not e.error]
     if not entries:
         st.error("Fine-tuning needs a checkpoint to start from, and there is none: train one on a task first.")
     else:
@@ -47,8 +47,8 @@ if task == CUSTOM:
         if ss.get(state.TRAIN_BASE) not in ids:
             ss[state.TRAIN_BASE] = pick
         base_id = st.selectbox("Fine-tune this checkpoint", ids, key=state.TRAIN_BASE, disabled=running,
-                               format_func=lambda i: models.find(entries, i).label)
-        base = models.find(entries, base_id)
+                               format_func=lambda i: checkpoints.find(entries, i).label)
+        base = checkpoints.find(entries, base_id)
     with st.expander(f"The custom set ({n_custom} examples)", expanded=n_custom == 0):
         if n_custom:
             st.dataframe(pd.DataFrame([{"question": e["question"], "answer": json.dumps(e["answer"]),
@@ -86,7 +86,8 @@ train_settings.draw(running=running, custom=task == CUSTOM, base=base)
 def _start() -> None:
     """Start a run from the widget values (read from session state: a callback runs before the page)."""
     chosen = ss.get(state.TRAIN_TASK)
-    base_entry = models.find(models.list_checkpoints(), ss.get(state.TRAIN_BASE)) if chosen == CUSTOM else None
+    every_entry = checkpoints.list_checkpoints()
+    base_entry = checkpoints.find(every_entry, ss.get(state.TRAIN_BASE)) if chosen == CUSTOM else None
     if chosen in data.TASKS:
         task_name = chosen
     else:
@@ -100,9 +101,9 @@ def _start() -> None:
         if chosen == CUSTOM:
             if base_entry is None or not ss.get(state.CUSTOM):
                 raise training.JobRefused("fine-tuning needs a checkpoint and at least one example in the custom set")
-            training.start(owner, cfg, models.runs_dir(), base=base_entry.path, custom=list(ss[state.CUSTOM]))
+            training.start(owner, cfg, checkpoints.runs_dir(), base=base_entry.path, custom=list(ss[state.CUSTOM]))
         else:
-            training.start(owner, cfg, models.runs_dir(), model_settings=model_values)
+            training.start(owner, cfg, checkpoints.runs_dir(), model_settings=model_values)
     except (training.JobRefused, ValueError, TypeError, OSError) as e:
         ss[state.TRAIN_ERROR] = str(e)
         return

@@ -57,6 +57,6 @@ def screenshot(page, name: str) -> Path:
     page.set_viewport_size({"width": 1400, "height": min(max(int(height) + 40, 1000), 6000)})
     page.wait_for_timeout(700)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), timeout=90_000)  # a loaded 2-core machine can take a while
     page.set_viewport_size({"width": 1400, "height": 1000})
     return path

@@ -63,7 +63,7 @@ def test_hostile_link_shows_the_payloads_as_text(page: Page, app_url):
     wait_for_app(page)
     title = page.title()
     expect(page.locator(ANSWER)).to_be_visible()
-    shown = page.locator(ANSWER).inner_text().strip().replace(escape.LINK_BREAK, "")  # the invisible link break
+    shown = page.locator(ANSWER).inner_text().strip().replace(escape.WORD_JOINER, "")  # the invisible word joiner
     assert shown == ", ".join([IFRAME, IMG, OVERLAY, MD_LINK])
     _assert_nothing_ran(page, dialogs, title)
 

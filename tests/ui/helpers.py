@@ -86,8 +86,8 @@ def editor_key(at: AppTest) -> str:
 
 
 def visible(markdown: str) -> str:
-    """What markdown source shows as text: backslash escapes resolved, invisible link breaks dropped."""
-    return re.sub(r"\\(.)", r"\1", str(markdown)).replace(escape.LINK_BREAK, "")
+    """What markdown source shows as text: backslash escapes resolved, invisible word joiners dropped."""
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace(escape.WORD_JOINER, "")
 
 
 def walk(node):
@@ -121,7 +121,8 @@ def texts(elements) -> str:
 MARKDOWN_FIELDS = ("body", "label", "help")  # rendered as markdown by every element that has them
 MARKDOWN_OPTIONS = ("ButtonGroup", "Radio")  # widgets whose options are markdown too (selectbox's are text)
 FORMING = ("<", "](", "![")  # what, unescaped, markdown turns into HTML, a link or an image
-BARE_LINK = re.compile(r"(?i)https?://|www\.|[-.\w+]@[-\w]+\.")  # GFM links these after parsing, escaped or not
+# rewritten after parsing, escaped or not: bare links (GFM) and emoji shortcodes (remark-emoji)
+BARE_LINK = re.compile(r"(?i)https?://|www\.|[-.\w+]@[-\w]+\.|:[\w+-]+:")
 HOVER_MARKUP = re.compile(r"<br>|<extra></extra>")  # the only markup of our own hover templates
 
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from engine.batch import column_kinds
-from explorer import models, programs, questions, tables, training
+from explorer import checkpoints, programs, questions, tables, training
 
 
 def test_every_sample_table_loads_and_is_small():
@@ -82,7 +82,7 @@ def test_right_answer_matches_pandas():
 
 
 def _entry(task: str, trained: bool = False, ops=("sum", "reset")):
-    return models.Entry(task if not trained else f"trained/{task}", "", 0.0, task, 0.5, trained, ops, 4, 64)
+    return checkpoints.Entry(task if not trained else f"trained/{task}", "", 0.0, task, 0.5, trained, ops, 4, 64)
 
 
 def test_best_match_follows_the_table():
@@ -98,12 +98,12 @@ def test_best_match_follows_the_table():
         ("text_5", "text-5"),
     ):
         cols, rows = tables.to_engine(tables.load_sample(sample_id))
-        assert models.best_match(entries, cols, column_kinds(cols, rows)).id == want, sample_id
+        assert checkpoints.best_match(entries, cols, column_kinds(cols, rows)).id == want, sample_id
 
 
 def test_fit_problems_say_what_to_do():
     cols, rows = tables.to_engine(tables.load_sample("text_5"))
-    problems = models.fit_problems(_entry("single-column"), cols, column_kinds(cols, rows))
+    problems = checkpoints.fit_problems(_entry("single-column"), cols, column_kinds(cols, rows))
     assert any("text_match" in p for p in problems) and any("at most 1 numeric" in p for p in problems)
 
 

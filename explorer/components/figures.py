@@ -1,4 +1,5 @@
-"""Plotly figures of a trace: operation × step, column × step, row selector × step, pivot and word attention.
+"""Every plotly figure the app draws, and `show` to draw one: the heatmaps of a trace (operation × step,
+column × step, row selector × step, pivot and word attention) and the Step page's bars.
 
 Every heatmap carries an invisible scatter marker on each cell (hoverinfo="none") because plotly
 heatmaps report no click selections in Streamlit (streamlit#8760); a click then returns the marker's
