@@ -35,6 +35,11 @@ NUMBER_MAX_ABS = 1e300  # larger numbers (or 400-digit integers) are refused rat
 BATCH_MAX_CELLS = 4_000_000
 BATCH_MAX_COMPARISONS = 32_000_000
 
+# predict reads this much of a JSONL file ahead before predicting: a hard pass holds about 200 bytes per
+# padded cell, so a chunk of a million cells keeps predict near 500 MB however long the file
+PREDICT_CHUNK_EXAMPLES = 2000
+PREDICT_CHUNK_CELLS = 1_000_000
+
 # the app's custom training set (Teach / JSONL upload)
 CUSTOM_MAX_EXAMPLES = 500
 CUSTOM_MAX_BYTES = 5 * 1024 * 1024

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import torch
 
+from . import limits
 from .batch import encode, size_batches
 from .evaluate import final_kinds
 from .examples import InputError
@@ -23,10 +24,6 @@ from .ops import COLUMN_OPS
 from .vocab import split_question
 
 PIVOT_OPS = ("greater", "lesser")  # the operations that compare with a number from the question
-# read ahead by predict_chunks before predicting: a hard pass holds about 200 bytes per padded cell, so a
-# chunk of a million cells keeps predict near 500 MB however long the file (measured: README "Limits")
-PREDICT_CHUNK_EXAMPLES = 2000
-PREDICT_CHUNK_CELLS = 1_000_000
 
 
 class OpText(NamedTuple):
@@ -205,7 +202,7 @@ def predict_chunks(model, vocab, numbered: Iterable[tuple[int, dict]], max_batch
     for line, ex in numbered:
         chunk.append((line, ex))
         cells += max(len(ex["rows"]), 1) * max(len(ex["columns"]), 1)
-        if len(chunk) >= PREDICT_CHUNK_EXAMPLES or cells >= PREDICT_CHUNK_CELLS:
+        if len(chunk) >= limits.PREDICT_CHUNK_EXAMPLES or cells >= limits.PREDICT_CHUNK_CELLS:
             yield _predict_chunk(model, vocab, chunk, max_batch, name)
             chunk, cells = [], 0
     if chunk:

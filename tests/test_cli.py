@@ -219,7 +219,7 @@ def test_predict_never_writes_nan(pipeline, tmp_path, capsys):
 def test_predict_groups_by_size_and_streams(pipeline, tmp_path, capsys, monkeypatch):
     """A large table among small ones is batched apart from them (no batch pads past the budget), and a long
     file read a few examples at a time gives the same output, in the input's order."""
-    from engine import program
+    from engine import limits, program
     from engine.limits import BATCH_MAX_CELLS
 
     d, _, _ = pipeline
@@ -241,7 +241,7 @@ def test_predict_groups_by_size_and_streams(pipeline, tmp_path, capsys, monkeypa
     assert (1, 10_000, 20) in shapes  # the large table alone: 31 examples padded to it would be 6.2M cells
     assert all(b * m * c <= BATCH_MAX_CELLS for b, m, c in shapes)
     shapes.clear()
-    monkeypatch.setattr(program, "PREDICT_CHUNK_EXAMPLES", 7)
+    monkeypatch.setattr(limits, "PREDICT_CHUNK_EXAMPLES", 7)
     assert main(capsys, "predict", "--checkpoint", ckpt, "--input", inp, "--output", tmp_path / "b.jsonl")[0] == 0
     assert max(b for b, _, _ in shapes) <= 7  # read and predicted 7 examples at a time
     assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
