@@ -265,7 +265,20 @@ def claim_path(out_dir: Path, name: str) -> Path:
     raise OSError(f"no free checkpoint name for {name} in {out_dir}")
 
 
+TRAINING_NICENESS = 10  # the people asking questions come first: a run gets the cores they leave free
+
+
+def _lower_priority() -> None:
+    """Give this (training) thread a lower CPU priority. Linux schedules threads one by one, so the server's
+    other threads (every session's page runs) keep answering quickly while two runs train on two cores."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not permitted: the run just keeps normal priority
+        pass
+
+
 def _work(job: Job, out_dir: Path, init, custom, base) -> None:
+    _lower_priority()
     try:
         result = train(job.cfg, None if init else job.model_config, progress=job.progress, stop=job.stop,
                        init=init, train_examples=copy.deepcopy(custom) if custom else None,

@@ -3,6 +3,7 @@ whose owner is gone is stopped, run names never collide, and a reloaded page fin
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -190,3 +191,13 @@ def test_a_nan_answer_that_slips_past_the_reader_saves_no_checkpoint(tmp_path):
     runs = tmp_path / "runs"
     assert job.saved_path is None and (not runs.exists() or not any(runs.iterdir()))
     assert "the loss became nan" in job.summary["error"] and job.progress.error == job.summary["error"]
+
+
+def test_a_run_trains_at_a_lower_priority_than_the_pages(tmp_path):
+    """Two runs on two cores must not starve the sessions asking questions: the training thread is niced,
+    the server's other threads are not."""
+    job = training.start(training.new_owner(), ENDLESS, tmp_path, model_settings=TINY)
+    assert _wait(lambda: job.progress.snapshot()["step"] > 0, 30)
+    assert os.getpriority(os.PRIO_PROCESS, job.thread.native_id) == training.TRAINING_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
+    assert training.stop(job.owner)
