@@ -11,15 +11,10 @@ from playwright.sync_api import Page, expect
 from explorer import escape, tables
 from tests.e2e.helpers import screenshot, wait_for_app
 from tests.e2e.test_browser import ANSWER
-from tests.ui.helpers import PRINT_MODEL
+from tests.ui.helpers import HTML_LINK_NAME, IFRAME, IMG, MD_LINK, OVERLAY, PRINT_MODEL
 
 pytestmark = pytest.mark.e2e
 
-IFRAME = "<iframe srcdoc=\"<script>parent.document.title='X';parent.npxPwned=1</script>\"></iframe>"
-IMG = "<img src=x onerror=\"window.npxPwned=2;alert('img')\">"
-OVERLAY = '<div id="npx-overlay" style="position:fixed;inset:0;z-index:99999;background:red">Log in</div>'
-MD_LINK = "[Log in again](http://evil.example/login)"
-HTML_LINK_NAME = '<a href="http://evil.example">h</a>'  # column names are at most 40 characters
 MD_LINK_NAME = "[m](http://evil.example/n)"
 IMG_NAME = "<img src=x onerror=alert(1)>"
 

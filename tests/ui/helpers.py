@@ -177,3 +177,12 @@ def markup_problems(at: AppTest) -> list[str]:
         found += [f"{kind}: {t}" for t in texts
                   if any(f in _unescaped(t) for f in FORMING) or BARE_LINK.search(re.sub(r"\\(.)", r"\1", t))]
     return found
+
+
+# hostile cell and column-name payloads shared by the AppTest and the browser tests: each would run script,
+# cover the page or make a link if the app rendered user text as markup
+IFRAME = "<iframe srcdoc=\"<script>parent.document.title='X';parent.npxPwned=1</script>\"></iframe>"
+IMG = "<img src=x onerror=\"window.npxPwned=2;alert('img')\">"
+OVERLAY = '<div id="npx-overlay" style="position:fixed;inset:0;z-index:99999;background:red">Log in</div>'
+MD_LINK = "[Log in again](http://evil.example/login)"
+HTML_LINK_NAME = '<a href="http://evil.example">h</a>'  # column names are at most 40 characters

@@ -16,6 +16,11 @@ import pytest
 from explorer import escape, state, tables
 from explorer.components import table_editor
 from tests.ui.helpers import (
+    HTML_LINK_NAME,
+    IFRAME,
+    IMG,
+    MD_LINK,
+    OVERLAY,
     PRINT_MODEL,
     ROOT,
     answer_of,
@@ -28,12 +33,7 @@ from tests.ui.helpers import (
     visible,
 )
 
-IFRAME = "<iframe srcdoc=\"<script>parent.document.title='X'</script>\"></iframe>"
-IMG = '<img src=x onerror="window.npxPwned=1">'
-OVERLAY = '<div style="position:fixed;inset:0;z-index:99999;background:red">Log in again</div>'
-MD_LINK = "[free marks](http://evil.example/login)"
 MD_IMAGE = "![t](http://evil.example/pixel.png)"
-HTML_LINK_NAME = '<a href="http://evil.example">h</a>'  # column names are at most 40 characters
 FORMULA = "=cmd|' /C calc'!A0"
 TOKEN = "0123456789abcdef0123456789abcdef"
 
