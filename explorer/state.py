@@ -219,8 +219,12 @@ def _read_url_table(data: str | None, sample: str | None) -> None:
         flash("warning", f"The link's table could not be loaded ({e}); showing a sample table instead.")
 
 
-def sync_url(step: int | None = None) -> None:
-    """Write the current table, question, checkpoint, view and run into the URL (only when it changed)."""
+def sync_url(step: int | None = None, run: bool = False) -> None:
+    """Write the current table, question, checkpoint and view into the URL (only when it changed).
+
+    run: also the training run's owner token (the Train page only). Addresses of the other pages are the ones
+    people share with a class, and whoever holds the token can stop the run; the token stays in the session
+    on every page, so the run's heartbeat goes on there."""
     ss = st.session_state
     src = ss.get(TABLE_SOURCE) or {}
     want = {}
@@ -238,7 +242,7 @@ def sync_url(step: int | None = None) -> None:
         want["view"] = "soft"
     if step is not None:
         want["step"] = str(step)
-    if ss.get(RUN_OWNER):
+    if run and ss.get(RUN_OWNER):
         want[RUN_PARAM] = ss[RUN_OWNER]
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)

@@ -163,4 +163,4 @@ def monitor() -> None:
 
 
 monitor()
-state.sync_url()  # the URL carries the run's token, so a reload finds the run
+state.sync_url(run=True)  # the URL carries the run's token, so a reload finds the run

@@ -120,12 +120,18 @@ def test_bad_url_parameters_are_left_out_with_a_message(param, value, why):
     assert at.session_state[state.TABLE_SOURCE]["id"] == state.DEFAULT_SAMPLE
 
 
-def test_the_run_parameter_survives_every_page():
+def test_the_run_token_stays_in_the_session_but_only_the_train_page_shows_it():
+    """A teacher shares the Ask page's address with a class: it must not hand out the token that stops (and
+    keeps alive) the teacher's run. The session keeps the token on every page, and the Train page's address
+    carries it so that a reload there finds the run."""
     at = new_app({"run": TOKEN, "q": "sum sales"})
     assert at.session_state[state.RUN_OWNER] == TOKEN
     for name in ("ask", "step", "compare", "about"):
         at = page(at, name)
-        assert at.query_params["run"] == TOKEN, name
+        assert at.session_state[state.RUN_OWNER] == TOKEN, name
+        assert "run" not in at.query_params, name
+    at = page(at, "train")
+    assert at.query_params["run"] == TOKEN
 
 
 @pytest.mark.parametrize("raw, message", [
