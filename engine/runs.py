@@ -20,7 +20,6 @@ Wiring in a command (the order matters: the check comes before the work)::
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -94,10 +93,9 @@ def _existing_accuracy(path: Path) -> float | None:
     """The test accuracy recorded in the checkpoint at `path`; None when it has none or is no checkpoint
     (then it cannot be compared, and a cut-short run must not replace it either)."""
     try:
-        acc = read_checkpoint_info(path)["accuracy"]
+        return read_checkpoint_info(path)["accuracy"]  # None unless a finite number
     except (CheckpointError, OSError):
         return None
-    return acc if acc is not None and math.isfinite(acc) else None
 
 
 def save_trained(path, result: TrainResult, summary: dict | None = None) -> SaveOutcome:

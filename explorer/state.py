@@ -21,6 +21,7 @@ import streamlit as st
 from engine.config import ModelConfig
 from engine.limits import QUESTION_MAX_CHARS
 from explorer import escape, tables
+from explorer.training import OWNER_TOKEN
 
 # ----------------------------------------------------------------------------- the app's own state
 TABLE = "table"  # the current table (DataFrame), edits included
@@ -126,7 +127,6 @@ SAMPLE_QUESTIONS = {
 STEP_MAX = int(next(f.metadata["hi"] for f in fields(ModelConfig) if f.name == "steps"))  # the largest T
 URL_DATA_MAX_CHARS = 12_000  # a packed table in a link (the app writes at most tables.MAX_URL_TABLE_CHARS)
 CKPT_ID = re.compile(r"(trained/)?[A-Za-z0-9_.-]{1,100}")
-RUN_TOKEN = re.compile(r"[0-9a-f]{32}")
 STEP_DIGITS = re.compile(r"[0-9]{1,3}")  # ASCII only: str.isdigit also accepts '²'
 
 
@@ -171,7 +171,7 @@ URL_PARAMS = (
     UrlParam("ckpt", CKPT, _matching(CKPT_ID, "a checkpoint name")),
     UrlParam("view", VIEW, _view),
     UrlParam("step", STEP, _step),
-    UrlParam(RUN_PARAM, RUN_OWNER, _matching(RUN_TOKEN, "a run token (32 lowercase hex digits)")),
+    UrlParam(RUN_PARAM, RUN_OWNER, _matching(OWNER_TOKEN, "a run token (32 lowercase hex digits)")),
 )
 
 
