@@ -73,6 +73,7 @@ class Batch:
     target_scalar: torch.Tensor  # (B,) scalar answer (0 for lookup examples)
     is_scalar: torch.Tensor  # (B,) 1 for a scalar answer, 0 for a lookup answer
     target_cells: torch.Tensor  # (B, M, C) 1 for answer cells of lookup examples
+    cell_ids: torch.Tensor  # (B, M, C) word id of a text cell's text (its tokens joined), 0 elsewhere
 
     def __len__(self) -> int:
         return self.values.shape[0]
@@ -105,7 +106,7 @@ def checked_questions(examples: list[dict]) -> list[Question]:
     for i, ex in enumerate(examples, 1):
         where = f"example {i}: " if len(examples) > 1 else ""
         text = str(ex["question"])
-        q = split_question(text)
+        q = split_question(text, ex["columns"])
         if len(q.numbers) > QUESTION_MAX_NUMBERS:
             raise ValueError(f"{where}the question has {len(q.numbers):,} numbers; at most "
                              f"{QUESTION_MAX_NUMBERS} (QUESTION_MAX_NUMBERS) are allowed")
@@ -215,6 +216,7 @@ def encode(examples: list[dict], vocab: Vocab, *, exact: bool = True, bounded: b
     target_scalar = np.zeros(B, number_dtype)
     is_scalar = np.zeros(B, np.float32)
     target_cells = np.zeros((B, M, C), np.float32)
+    cell_ids = np.zeros((B, M, C), np.int64)
 
     for b, (ex, q) in enumerate(zip(examples, questions, strict=True)):
         columns, rows = ex["columns"], ex["rows"]
@@ -244,8 +246,9 @@ def encode(examples: list[dict], vocab: Vocab, *, exact: bool = True, bounded: b
             name_match[b, j, :len(q.words)] = [w in name_words for w in q.words]
             if kinds[j] == "text":
                 text_col[b, j] = 1.0
-                entry_match[b, :m, j] = [" ".join(tokenize(r[j])) in qgrams if not is_empty(r[j]) else False
-                                         for r in rows]
+                texts = ["" if is_empty(r[j]) else " ".join(tokenize(r[j])) for r in rows]
+                entry_match[b, :m, j] = [bool(t) and t in qgrams for t in texts]
+                cell_ids[b, :m, j] = [vocab.id(t) if t else 0 for t in texts]
             elif fast is None:
                 nums = [cell_number(r[j]) for r in rows]
                 column = np.array([0.0 if x is None else x for x in nums], np.float64)
@@ -267,4 +270,4 @@ def encode(examples: list[dict], vocab: Vocab, *, exact: bool = True, bounded: b
 
     return Batch(*(torch.from_numpy(a) for a in (
         values, valid, row_mask, col_mask, text_col, name_ids, question_ids, question_len, name_match,
-        numbers, number_left, number_mask, entry_match, target_scalar, is_scalar, target_cells)))
+        numbers, number_left, number_mask, entry_match, target_scalar, is_scalar, target_cells, cell_ids)))

@@ -106,16 +106,27 @@ def _checked_header(header: Header) -> tuple[ModelConfig, Vocab, dict, dict[str,
     return config, vocab, summary, expected
 
 
+def _accuracy(value, measured_only: bool = False) -> float | None:
+    """A recorded accuracy, or None when it is not a finite number (or, measured_only, when it is negative:
+    -1 stands for "not measured")."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if number and not (measured_only and value < 0) else None
+
+
 def read_checkpoint_info(path) -> dict:
     """What a listing shows, from the header alone (no tensor read, no model built).
 
-    {"task", "accuracy" (None when not a finite number), "ops", "steps", "d", "summary", "created"};
+    {"task", "accuracy" (the test split's, scored once after training), "valid_accuracy" (the validation
+    set's, which chose the model; an older file's "eval_accuracy"), each None when not a finite number (and
+    the test accuracy when it was not measured),
+    "preset", "ops", "steps", "d", "summary", "created"};
     CheckpointError whenever `load_checkpoint` would refuse the file's header."""
     header = read_header(path)
     config, _, summary, _ = _checked_header(header)
-    acc = summary.get("eval_accuracy")
-    number = isinstance(acc, (int, float)) and not isinstance(acc, bool) and math.isfinite(acc)
-    return {"task": str(summary.get("task", "unknown")), "accuracy": float(acc) if number else None,
+    train_config = summary.get("train_config") if isinstance(summary.get("train_config"), dict) else {}
+    return {"task": str(summary.get("task", "unknown")), "accuracy": _accuracy(summary.get("test_accuracy"), True),
+            "valid_accuracy": _accuracy(summary.get("valid_accuracy", summary.get("eval_accuracy"))),
+            "preset": str(summary.get("preset", train_config.get("preset", "default"))),
             "ops": tuple(config.ops), "steps": config.steps, "d": config.d, "summary": summary,
             "created": header.metadata.get("created", "")}
 

@@ -156,7 +156,7 @@ def cmd_ask(args) -> int:
 # ----------------------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import data
+    from . import data, presets
     from .cli_train import add_config_flags
 
     tasks = list(data.TASKS)
@@ -169,21 +169,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="write synthetic examples as JSONL",
                        description="Write n synthetic examples (one JSON object per line).")
     p.add_argument("--task", required=True, choices=tasks, metavar="TASK", help=task_help)
-    p.add_argument("--split", choices=("train", "test"), default="train")
+    p.add_argument("--split", choices=tuple(data.SPLITS), default="train",
+                   help="train, valid (the training distribution, its own random stream) or test")
     p.add_argument("--n", type=int, required=True, help="number of examples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", required=True, help="JSONL file to write")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("train", help="train a model and save a .safetensors checkpoint",
-                       description="Train on freshly generated data for TASK; keeps the best model by eval "
-                       "accuracy. Ctrl-C stops early and saves it, unless --output already holds a better "
+                       description="Train on freshly generated data for TASK, starting from a preset "
+                       "(engine/presets/; every flag below overrides it); keeps the best model by its accuracy "
+                       "on a validation set drawn from the training distribution, then scores the test split "
+                       "once. Ctrl-C stops early and saves it, unless --output already holds a better "
                        "model. Exit code 2 when the loss became NaN/inf (the best model so far is saved).")
     p.add_argument("--task", required=True, choices=tasks, metavar="TASK", help=task_help)
     p.add_argument("--output", required=True, help="checkpoint file to write (.safetensors); checked "
                    "before training starts")
+    p.add_argument("--preset", choices=presets.NAMES, default="default",
+                   help="the starting values: " + "; ".join(f"{n}: {presets.PRESETS[n].description}"
+                                                            for n in presets.NAMES))
     p.add_argument("--target-accuracy", type=float, default=1.0,
-                   help="stop when the eval accuracy reaches this (default 1.0; 0 or less: never stop early)")
+                   help="stop when the validation accuracy reaches this (default 1.0; 0 or less: never stop early)")
     add_config_flags(p)
     p.set_defaults(func=cmd_train)
 

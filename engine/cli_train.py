@@ -31,15 +31,15 @@ def _typed(s: Setting):
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per command-line setting of TrainConfig and ModelConfig, then the KEY=VALUE options."""
-    titles = {TrainConfig: "training (defaults and ranges: engine.config.TrainConfig)",
-              ModelConfig: "model (defaults: engine.config.ModelConfig, adjusted per task by "
-                           "engine.train.default_model_config)"}
+    titles = {TrainConfig: "training (defaults: the --preset's values, else engine.config.TrainConfig's; "
+                           "ranges: engine.config.TrainConfig)",
+              ModelConfig: "model (defaults: the --preset's values for the task, else engine.config.ModelConfig's)"}
     for cls, title in titles.items():
         group = parser.add_argument_group(title)
         for s in settings(cls):
             if not s.cli:
                 continue
-            dest, text = _PREFIX[cls] + s.name, f"{s.help} (default {s.default})"
+            dest, text = _PREFIX[cls] + s.name, f"{s.help} (default {s.default}, unless the preset sets it)"
             if s.type is bool:
                 group.add_argument(f"--{s.flag}", dest=dest, action=argparse.BooleanOptionalAction,
                                    default=None, help=text)
@@ -55,9 +55,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
 def configs_from_args(args) -> tuple[TrainConfig, ModelConfig]:
     """The run's configs: the defaults, then the flags given, then the KEY=VALUE options (CliError, code 2,
     for a value out of range, naming the field and the range)."""
-    from . import data
+    from . import data, presets
     from .cli import CliError
-    from .train import default_model_config
     from .vocab import Vocab
 
     def given(cls, option_items, exclude=()):
@@ -67,9 +66,11 @@ def configs_from_args(args) -> tuple[TrainConfig, ModelConfig]:
         return values
 
     try:
-        cfg = TrainConfig(task=args.task, **given(TrainConfig, args.train_option, exclude=("task",)))
+        preset = getattr(args, "preset", "default")
+        cfg = presets.train_config(preset, args.task,
+                                   **given(TrainConfig, args.train_option, exclude=("task", "preset")))
         vocab = Vocab(data.vocabulary(args.task))
-        model_cfg = default_model_config(args.task, len(vocab),
+        model_cfg = presets.model_config(preset, args.task, len(vocab),
                                          **given(ModelConfig, args.model_option, exclude=("vocab_size", "ops")))
     except ValueError as e:
         raise CliError(f"invalid setting: {e}", 2) from e
@@ -95,8 +96,8 @@ def _poll_progress(progress, bar, done: threading.Event, interval: float = 0.25)
         if losses:
             post["loss"] = f"{sum(v for _, v in losses) / len(losses):.4g}"
         if snap["evals"]:
-            _, train_acc, test_acc = snap["evals"][-1]
-            post.update(train_acc=f"{train_acc:.3f}", eval_acc=f"{test_acc:.3f}", best=f"{snap['best_accuracy']:.3f}")
+            _, train_acc, valid_acc = snap["evals"][-1]
+            post.update(train_acc=f"{train_acc:.3f}", valid_acc=f"{valid_acc:.3f}", best=f"{snap['best_accuracy']:.3f}")
         if post:
             bar.set_postfix(post, refresh=False)
         bar.refresh()
@@ -146,9 +147,12 @@ def run_training(args) -> int:
     except OSError as e:
         raise CliError(f"cannot write checkpoint {output}: {e.strerror or e}") from e
     how = " (stopped by Ctrl-C)" if summary.get("stopped") else ""
-    if summary["steps_run"] or summary["eval_accuracy"] >= 0:
-        print(f"trained {summary['steps_run']} steps{how}: best eval accuracy {summary['eval_accuracy']:.4f} at "
-              f"step {summary['best_step']} ({summary['eval_size']} test examples), {summary['seconds']:.1f} s")
+    if summary["steps_run"] or summary["valid_accuracy"] >= 0:
+        test = summary["test_accuracy"]
+        tested = f"; test accuracy {test:.4f} ({cfg.test_size} test examples, read once)" if test >= 0 else ""
+        print(f"trained {summary['steps_run']} steps{how} from preset {cfg.preset}: best validation accuracy "
+              f"{summary['valid_accuracy']:.4f} at step {summary['best_step']} ({summary['eval_size']} validation "
+              f"examples){tested}, {summary['seconds']:.1f} s")
     print(outcome.message)
     if summary.get("error"):
         print(f"error: {summary['error']}", file=sys.stderr)

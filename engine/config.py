@@ -185,6 +185,9 @@ class ModelConfig:
                                    label="Step embedding")
     init_scale: float = setting(0.0, "U[-s, s] initialisation (paper: 0.1); 0 = variance-preserving init",
                                 label="Init scale", lo=0.0, hi=1.0)
+    text_match: str = setting("exact", "text_match's cell selection: exact (a cell's text occurs in the question, "
+                              "as the 2017 entry match) or learned (the paper's two-stage attention, spec §2.9)",
+                              label="Text match", choices=("exact", "learned"))
 
     def __post_init__(self):
         _validate(self)
@@ -207,6 +210,8 @@ class TrainConfig:
 
     task: str = setting("single-column", "the synthetic task whose data is generated (engine.data.TASKS)",
                         label="Task", cli=False)
+    preset: str = setting("default", "the preset the other values started from (engine/presets/)",
+                          label="Preset", cli=False)
     steps: int = setting(3000, "optimiser steps", label="Training steps", lo=1, hi=1_000_000)
     batch_size: int = setting(50, "examples per optimiser step", label="Batch size", lo=1, hi=4096)
     # the upper bound is deliberately loose: a diverging rate is caught by training's NaN guard, which stops
@@ -221,6 +226,8 @@ class TrainConfig:
                                  lo=1e-3, hi=1e6)
     lookup_weight: float = setting(50.0, "lambda, the weight of the lookup loss", label="λ (lookup loss weight)",
                                    lo=0.0, hi=1e6)
+    soft_loss: bool = setting(True, "the paper's loss on the soft execution (off: program search alone)",
+                              label="Soft-execution loss")
     search_samples: int = setting(32, "programs sampled per question for the program-search loss (0 = off)",
                                   label="Search: programs sampled", lo=0, hi=1024)
     search_weight: float = setting(20.0, "weight of the program-search loss", label="Search weight",
@@ -235,11 +242,20 @@ class TrainConfig:
                                     label="Balanced lookup loss")
     name_dropout: float = setting(0.5, "share of examples whose column names are hidden (UNK) from the "
                                   "embeddings", label="Name dropout", lo=0.0, hi=1.0)
+    shuffle_letters: bool = setting(True, "training tables name their columns with distinct letters in random "
+                                    "order (off: A, B, C… in order, as the paper)", label="Shuffle letters")
+    ordered_pivots: bool = setting(True, "two-comparison questions get pivots that make a real interval or union "
+                                   "(off: independent pivots, as the paper)", label="Ordered pivots")
+    lone_column_name: bool = setting(True, "questions about a one-column table name the column (off: `greater 50 "
+                                     "count`, as the paper's Table 4)", label="Name a lone column")
     train_size: int = setting(50_000, "number of generated training examples", label="Training examples",
                               lo=1, hi=1_000_000)
-    eval_size: int = setting(1000, "number of generated test examples", label="Test examples",
+    eval_size: int = setting(1000, "number of validation examples: fresh tables from the training distribution, "
+                             "used for early stopping and the best model", label="Validation examples",
                              lo=1, hi=100_000)
-    eval_every: int = setting(250, "evaluate every this many steps", label="Evaluate every", lo=1, hi=1_000_000)
+    test_size: int = setting(1000, "number of test examples, scored once after training (0 = none)",
+                             label="Test examples", lo=0, hi=100_000)
+    eval_every: int = setting(250, "validate every this many steps", label="Validate every", lo=1, hi=1_000_000)
     seed: int = setting(0, "random seed of data generation and initialisation", label="Seed", lo=0, hi=2**31 - 1)
     threads: int = setting(1, "torch threads (1 is fastest for this small model on 2 cores; 0 = torch's "
                            "default)", label="Threads", lo=0, hi=256)

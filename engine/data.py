@@ -30,7 +30,7 @@ from . import templates as tg
 from .templates import CONNECTORS, OP_WORDS
 
 __all__ = ["TASKS", "TaskSpec", "OP_WORDS", "TRAIN_NAMES", "HELDOUT_NAMES", "TEXT_WORDS", "SPLITS",
-           "templates", "generate", "vocabulary", "reference_answer"]
+           "Style", "TRAINING_SPLITS", "templates", "generate", "vocabulary", "reference_answer"]
 
 TEXT_WORDS = [f"word:{k}" for k in range(10)]
 # Real header words for names-5; the held-out pool only ever appears at test time.
@@ -55,7 +55,6 @@ class TaskSpec:
     uniform_programs: bool = False  # uniform over all templates instead of category-then-template
     column_names: str = "letters"  # "letters" or "words"
     fixed_columns: bool = False  # text-2: always 1 text + 1 numeric column
-    shuffle_letters: bool = True  # train tables: random distinct letters in random order (test: A, B, ...)
 
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in [
@@ -78,7 +77,21 @@ class SplitSpec:
     value_range: float  # cells and pivots ~ U[-value_range, value_range], rounded to 2 decimals
 
 
-SPLITS = {"train": SplitSpec(30, 100, 100.0), "test": SplitSpec(120, 120, 200.0)}
+# "valid" draws from the training distribution (its ranges, shapes, templates and names) with a random
+# stream of its own: model selection never sees a test table, a test range or a held-out name.
+SPLITS = {"train": SplitSpec(30, 100, 100.0), "test": SplitSpec(120, 120, 200.0),
+          "valid": SplitSpec(30, 100, 100.0)}
+TRAINING_SPLITS = ("train", "valid")
+
+
+@dataclass(frozen=True)
+class Style:
+    """How generated questions and training tables are written; each switch is one of our additions to the
+    paper's data (all on by default; the paper2016 preset turns them off)."""
+
+    shuffle_letters: bool = True  # training tables: distinct letters in random order (test: A, B, ...)
+    ordered_pivots: bool = True  # two-comparison questions: pivots that make a real interval / union
+    lone_column_name: bool = True  # a one-column table's question names its column ("sum A", not "sum")
 
 
 def _test_shape(spec: TaskSpec) -> tuple[int, int]:
@@ -175,16 +188,18 @@ def _ordered_pivots(canon: tuple, fill: dict) -> dict:
     return {"[n1]": g, "[n2]": l_} if first_is_greater else {"[n1]": l_, "[n2]": g}
 
 
-def _example(spec: TaskSpec, split: str, k: int, c: int, template: tuple, rng: np.random.Generator) -> dict:
+def _example(spec: TaskSpec, split: str, k: int, c: int, template: tuple, rng: np.random.Generator,
+             style: Style) -> dict:
     sp = SPLITS[split]
+    training = split in TRAINING_SPLITS
     m = int(rng.integers(sp.min_rows, sp.max_rows + 1))
     lim = sp.value_range
     # + 0.0 turns -0.0 into 0.0 so the JSON and the question text never show "-0".
     numeric = np.round(rng.uniform(-lim, lim, size=(m, c)), 2) + 0.0
     if spec.column_names == "words":
-        pool = TRAIN_NAMES if split == "train" else HELDOUT_NAMES
+        pool = TRAIN_NAMES if training else HELDOUT_NAMES
         names = [pool[i] for i in rng.choice(len(pool), size=k + c, replace=False)]
-    elif split == "train" and spec.shuffle_letters:
+    elif training and style.shuffle_letters:
         # distinct letters in random order: a column's letter says nothing about its position, so the
         # model must find columns by the name the question uses (as it must for real headers)
         letters = LETTERS[:max(kk + cc for kk, cc in _train_shapes(spec))]
@@ -204,13 +219,16 @@ def _example(spec: TaskSpec, split: str, k: int, c: int, template: tuple, rng: n
             fill[t] = f"{np.round(rng.uniform(-lim, lim), 2) + 0.0:.2f}"
         elif t == "[w]":
             fill[t] = TEXT_WORDS[rng.integers(len(TEXT_WORDS))]
-    if "[n1]" in canon and "[n2]" in canon:
+    # the test distribution is fixed whatever the training style: pivots ordered (spec A5 leaves it open)
+    if "[n1]" in canon and "[n2]" in canon and (style.ordered_pivots or not training):
         fill.update(_ordered_pivots(canon, fill))
     canonical_question = tg.render(canon, names, fill)
+    # the paper's Table 4 writes one-column questions without the name: "greater 50 count", "sum diff count"
+    shown = template if style.lone_column_name or k + c > 1 else tuple(t for t in template if not isinstance(t, int))
     return {
         "columns": names,
         "rows": rows,
-        "question": tg.render(template, names, fill),
+        "question": tg.render(shown, names, fill),
         "answer": _execute(names, cols, canonical_question),
         "template": tg.render(template, names),
         "program": tg.render(canon, names),
@@ -223,8 +241,9 @@ def _example(spec: TaskSpec, split: str, k: int, c: int, template: tuple, rng: n
 STOP_CHECK_EVERY = 100  # examples between two calls of generate's `stop` (about 20 ms of work)
 
 
-def generate(task: str, split: str, n: int, seed: int, stop: Callable[[], bool] | None = None) -> list[dict]:
-    """n examples of `task` ("train" or "test" split), deterministic in (task, split, seed).
+def generate(task: str, split: str, n: int, seed: int, stop: Callable[[], bool] | None = None,
+             style: Style = Style()) -> list[dict]:
+    """n examples of `task` ("train", "valid" or "test" split), deterministic in (task, split, seed, style).
 
     stop: called every STOP_CHECK_EVERY examples; once it returns True the examples made so far are
     returned (fewer than n), so a caller can be interrupted during a long generation."""
@@ -244,7 +263,7 @@ def generate(task: str, split: str, n: int, seed: int, stop: Callable[[], bool] 
             for i in range(n):
                 if stop is not None and i % STOP_CHECK_EVERY == 0 and stop():
                     break
-                out.append(_example(spec, split, k, c, pool[order[i]], rng))
+                out.append(_example(spec, split, k, c, pool[order[i]], rng, style))
             return out
         shapes, out = _train_shapes(spec), []
         for i in range(n):
@@ -252,7 +271,7 @@ def generate(task: str, split: str, n: int, seed: int, stop: Callable[[], bool] 
                 break
             k, c = shapes[rng.integers(len(shapes))]
             template = tg.sample(k, c, spec.word_variability, spec.uniform_programs, rng)
-            out.append(_example(spec, split, k, c, template, rng))
+            out.append(_example(spec, split, k, c, template, rng, style))
         return out
     finally:
         if gc_was_enabled:

@@ -107,6 +107,30 @@ class NeuralProgrammer(nn.Module):
         logits = Z @ self.op_embed[self.op_index[op]]
         return logits.masked_fill(batch.number_mask == 0, NEG)
 
+    def learned_text_match(self, batch: Batch, q, Z, qmask, P):
+        """The paper's two-stage text_match (spec §2.9), once per question. (B, M, C) in [0, 1].
+
+        With A[m][k] the embedding of text cell (m, k): B = σ(A·q) picks the cells the question is about;
+        D[k] = (1/M) Σ_m B[m][k] A[m][k]; E[k] = D[k] + P[k]; G[k] = Σ_l softmax_l(E[k]·z_l) z_l;
+        text_match[m][k] = σ(A[m][k]·G[k]). q and z_l are the forward question RNN's (d wide).
+        A is never built as a (B, M, C, d) tensor: the cells hold few distinct words, so every product
+        with A is a product with those words' embeddings (U of them), gathered back per cell.
+        q: (B, d); Z: (B, Q, d) question states; qmask: (B, Q); P: (B, C, d)."""
+        B, M, C = batch.cell_ids.shape
+        cells = ((batch.cell_ids > 0) & (batch.text_col[:, None, :] > 0)
+                 & (batch.row_mask[:, :, None] > 0)).to(q.dtype)  # (B, M, C) real text cells
+        words, where = torch.unique(batch.cell_ids, return_inverse=True)  # (U,), (B, M, C) index into words
+        W = self.embed(words)  # (U, d)
+        by_cell = where.transpose(1, 2).reshape(B, C * M)  # (B, C*M) column-major, for per-column sums
+        coarse = torch.sigmoid((q @ W.T).gather(1, by_cell)).view(B, C, M) * cells.transpose(1, 2)  # B[m][k]
+        weight = q.new_zeros(B, C, len(words)).scatter_add_(2, by_cell.view(B, C, M), coarse)  # (B, C, U)
+        rows = batch.row_mask.sum(-1).clamp(min=1.0)[:, None, None]  # (B, 1, 1) M of each table
+        E = (weight @ W) / rows + P  # (B, C, d)
+        scores = torch.bmm(E, Z.transpose(1, 2)).masked_fill(~qmask[:, None, :], NEG)  # (B, C, Q)
+        G = torch.bmm(F.softmax(scores, -1), Z)  # (B, C, d)
+        fine = (G @ W.T).gather(2, by_cell.view(B, C, M))  # (B, C, M) A[m][k]·G[k]
+        return torch.sigmoid(fine).transpose(1, 2) * cells  # (B, M, C)
+
     # ---- the T steps ----------------------------------------------------------------------------
 
     def forward(self, batch: Batch, hard: bool = False, record: bool = False) -> dict:
@@ -141,7 +165,13 @@ class NeuralProgrammer(nn.Module):
         no_pivot = values.new_zeros(batch.numbers.shape)  # (B, N)
         greater, lesser = comparisons(values, batch.valid.to(exec_dtype), batch.numbers.to(exec_dtype),
                                       beta.get("greater", no_pivot), beta.get("lesser", no_pivot))
-        text_match = (batch.entry_match * batch.text_col[:, None, :]).to(exec_dtype)
+        if cfg.text_match == "learned" and "text_match" in self.op_index:
+            text_match = self.learned_text_match(batch, q[:, :cfg.d], forward, qmask, P)  # (B, M, C)
+            if answering:  # an answer selects whole rows: a cell matches when its probability passes 1/2
+                text_match = (text_match > 0.5).to(text_match.dtype)
+            text_match = text_match.to(exec_dtype)
+        else:
+            text_match = (batch.entry_match * batch.text_col[:, None, :]).to(exec_dtype)
         numeric = (1 - batch.text_col)[:, None, :].to(exec_dtype)
         greater, lesser = greater * numeric, lesser * numeric
         any_match = (batch.name_match.sum(-1) > 0).to(q.dtype)  # (B, C)

@@ -83,7 +83,8 @@ def decode(model, examples: list[dict], out: dict) -> list[Program]:
     Only the columns and the question of each example are used (padding columns and numbers of the batch
     are never chosen)."""
     ops = model.config.ops
-    numbers = [split_question(ex["question"]).numbers or [-1.0] for ex in examples]  # -1: none (spec §2.5)
+    # -1: no number (spec §2.5)
+    numbers = [split_question(ex["question"], ex["columns"]).numbers or [-1.0] for ex in examples]
     n_cols = torch.tensor([len(ex["columns"]) for ex in examples])  # (B,)
     n_nums = torch.tensor([len(n) for n in numbers])  # (B,)
     op_idx = out["op_logits"].argmax(-1).tolist()  # (B, T)

@@ -90,10 +90,10 @@ def beside(path: Path, tag: str) -> Path:
 
 
 def _existing_accuracy(path: Path) -> float | None:
-    """The test accuracy recorded in the checkpoint at `path`; None when it has none or is no checkpoint
+    """The validation accuracy recorded in the checkpoint at `path`; None when it has none or is no checkpoint
     (then it cannot be compared, and a cut-short run must not replace it either)."""
     try:
-        return read_checkpoint_info(path)["accuracy"]  # None unless a finite number
+        return read_checkpoint_info(path)["valid_accuracy"]  # None unless a finite number
     except (CheckpointError, OSError):
         return None
 
@@ -103,14 +103,14 @@ def save_trained(path, result: TrainResult, summary: dict | None = None) -> Save
     lose a better model.
 
     A run that finished replaces `path`. A run cut short (summary "stopped" or "error") replaces it only
-    when the file there is a checkpoint with a lower test accuracy (or there is no file); otherwise the old
+    when the file there is a checkpoint with a lower validation accuracy (or there is no file); otherwise the old
     file is kept and the new model goes to `beside(path, "stopped" | "failed")`. A run stopped before any
     model was evaluated (while its data was generated) writes nothing. OSError if the write itself fails.
     """
     path = Path(path)
     summary = dict(result.summary if summary is None else summary)
     how = cut_short(summary)
-    new_acc = summary.get("eval_accuracy", -1.0)
+    new_acc = summary.get("valid_accuracy", -1.0)
     if how and summary.get("steps_run", 0) == 0 and new_acc < 0:
         kept = path if path.exists() else None
         return SaveOutcome(None, kept, "stopped before training began: nothing was saved"
@@ -121,8 +121,8 @@ def save_trained(path, result: TrainResult, summary: dict | None = None) -> Save
         if old_acc is None or old_acc >= new_acc:
             target = beside(path, how)
             write_atomic(target, payload)
-            old = "no recorded accuracy" if old_acc is None else f"test accuracy {old_acc:.4f}"
-            return SaveOutcome(target, path, f"the run {how} at test accuracy {new_acc:.4f}; kept {path} "
+            old = "no recorded accuracy" if old_acc is None else f"validation accuracy {old_acc:.4f}"
+            return SaveOutcome(target, path, f"the run {how} at validation accuracy {new_acc:.4f}; kept {path} "
                                              f"({old}) and saved this run as {target}")
     write_atomic(path, payload)
     return SaveOutcome(path, None, f"saved {path}")

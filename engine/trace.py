@@ -32,7 +32,7 @@ def trace(model, vocab, columns: list[str], rows: list[list], question: str) -> 
     # not depend on the execution (the history RNN reads the soft distributions), so this is both runs
     both = model(encode([example], vocab).index(torch.tensor([0, 0])), hard=torch.tensor([False, True]), record=True)
     soft, hard = _half(both, 0), _half(both, 1)
-    q = split_question(question)
+    q = split_question(question, example["columns"])
     m, c = len(rows), len(columns)
     ops = list(cfg.ops)
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import data
+from . import data, presets
 from .batch import Batch, encode
-from .config import NUMERIC_OPS, TEXT_OPS, ModelConfig, TrainConfig
-from .evaluate import evaluate, loss_fn
+from .config import ModelConfig, TrainConfig
+from .evaluate import evaluate, evaluate_examples, loss_fn
 from .model import NeuralProgrammer
 from .search import DivergedError, ProgramMemory, search_loss
 from .vocab import Vocab
@@ -37,7 +37,7 @@ class Progress:
     total: int = 0
     step: int = 0
     losses: list = field(default_factory=list)  # (step, loss)
-    evals: list = field(default_factory=list)  # (step, train_acc, test_acc)
+    evals: list = field(default_factory=list)  # (step, train_acc, valid_acc)
     best_accuracy: float = -1.0
     started: float = field(default_factory=time.time)
     done: bool = False
@@ -78,13 +78,9 @@ class TrainResult:
     summary: dict
 
 
-def default_model_config(task: str, vocab_size: int, **overrides) -> ModelConfig:
-    """The model variant a task needs: text_match for text tables, a bidirectional RNN for 5+ columns."""
-    spec = data.TASKS[task]
-    settings = {"vocab_size": vocab_size, "ops": TEXT_OPS if spec.text_columns else NUMERIC_OPS,
-                "bidirectional": spec.max_columns + spec.text_columns >= 5}
-    settings.update(overrides)
-    return ModelConfig(**settings)
+def default_model_config(task: str, vocab_size: int, preset: str = "default", **overrides) -> ModelConfig:
+    """The model a task needs under `preset` (engine/presets/): its operations and the preset's variant."""
+    return presets.model_config(preset, task, vocab_size, **overrides)
 
 
 def drop_names(batch, rate: float, generator):
@@ -115,21 +111,42 @@ def initial_model(cfg: TrainConfig, model_config: ModelConfig | None,
         model, vocab = copy.deepcopy(init[0]), init[1]
     else:
         vocab = Vocab(data.vocabulary(cfg.task))
-        model = NeuralProgrammer(model_config or default_model_config(cfg.task, len(vocab)))
+        model = NeuralProgrammer(model_config or default_model_config(cfg.task, len(vocab), cfg.preset))
     if model.config.vocab_size != len(vocab):
         raise ValueError("model vocab_size does not match the vocabulary")
     return model, vocab
 
 
+def data_style(cfg: TrainConfig) -> data.Style:
+    return data.Style(shuffle_letters=cfg.shuffle_letters, ordered_pivots=cfg.ordered_pivots,
+                      lone_column_name=cfg.lone_column_name)
+
+
 def training_data(cfg: TrainConfig, stop: threading.Event, train_examples: list[dict] | None = None,
                   eval_examples: list[dict] | None = None) -> tuple[list[dict], list[dict]] | None:
-    """The given examples, or cfg.task's generated ones; None when `stop` is set while they are generated
-    (the generator checks it every few examples, so a stop takes effect in well under a second)."""
+    """(training, validation) examples: the given ones, or cfg.task's generated ones, both from the training
+    distribution (the validation split has fresh tables and its own random stream; it never reads a test
+    range or a held-out name). None when `stop` is set while they are generated (the generator checks it
+    every few examples, so a stop takes effect in well under a second)."""
+    style = data_style(cfg)
     if train_examples is None:
-        train_examples = data.generate(cfg.task, "train", cfg.train_size, cfg.seed, stop=stop.is_set)
+        train_examples = data.generate(cfg.task, "train", cfg.train_size, cfg.seed, stop=stop.is_set, style=style)
     if eval_examples is None and not stop.is_set():
-        eval_examples = data.generate(cfg.task, "test", cfg.eval_size, cfg.seed + 1_000_003, stop=stop.is_set)
+        eval_examples = data.generate(cfg.task, "valid", cfg.eval_size, cfg.seed + 1_000_003, stop=stop.is_set,
+                                      style=style)
     return None if stop.is_set() else (train_examples, eval_examples)
+
+
+def test_accuracy(cfg: TrainConfig, model: NeuralProgrammer, vocab: Vocab, stop: threading.Event) -> float:
+    """The task's test split scored once, after training (-1 when test_size is 0 or the run is stopped);
+    nothing before this line reads it."""
+    if cfg.test_size == 0 or stop.is_set():
+        return -1.0
+    examples = data.generate(cfg.task, "test", cfg.test_size, cfg.seed + 2_000_003, stop=stop.is_set,
+                             style=data_style(cfg))
+    if stop.is_set() or not examples:
+        return -1.0
+    return evaluate_examples(model, vocab, examples)["accuracy"]
 
 
 class Trainer:
@@ -164,6 +181,8 @@ class Trainer:
         loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
         if not torch.isfinite(loss):
             raise DivergedError(f"the loss became {loss.item()}")
+        if not cfg.soft_loss:  # program search alone: the soft loss is computed (the guard reads it) but not used
+            loss = loss * 0.0
         if cfg.search_samples > 1 and cfg.search_weight > 0:
             # where a sampled or remembered program answers right, also learn that program (engine/search.py);
             # it raises DivergedError before sampling from scores that are not finite
@@ -195,17 +214,17 @@ class Trainer:
             return self.forward(batch)
 
     def evaluate(self, step: int) -> float:
-        """Hard accuracy on the test set (and on a slice of the training set, for the curves); the weights
-        are kept as the best when the test accuracy beats every earlier evaluation."""
-        test_acc = evaluate(self.model, self.eval_set).float().mean().item()
+        """Hard accuracy on the validation set (and on a slice of the training set, for the curves); the
+        weights are kept as the best when the validation accuracy beats every earlier evaluation."""
+        valid_acc = evaluate(self.model, self.eval_set).float().mean().item()
         train_acc = evaluate(self.model, self.train_probe).float().mean().item()
-        if test_acc > self.best_accuracy:
+        if valid_acc > self.best_accuracy:
             self.best_state = copy.deepcopy(self.model.state_dict())
-            self.best_accuracy, self.best_step = test_acc, step
+            self.best_accuracy, self.best_step = valid_acc, step
         with self.progress.lock:
-            self.progress.evals.append((step, train_acc, test_acc))
+            self.progress.evals.append((step, train_acc, valid_acc))
             self.progress.best_accuracy = self.best_accuracy
-        return test_acc
+        return valid_acc
 
     def keep_best(self) -> NeuralProgrammer:
         self.model.load_state_dict(self.best_state)
@@ -220,8 +239,10 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     """Train a Neural Programmer on `cfg.task` (or on `train_examples`), keeping the best evaluated model.
 
     init: fine-tune this (model, vocab) instead of starting from scratch (the model is copied).
-    target_accuracy: stop as soon as the evaluation accuracy reaches it.
-    summary["eval_accuracy"] is -1 when no model was evaluated (stopped while the data was generated).
+    target_accuracy: stop as soon as the validation accuracy reaches it.
+    summary["valid_accuracy"]: the best validation accuracy, which chose the model (-1 when no model was
+    evaluated: stopped while the data was generated); summary["test_accuracy"]: the task's test split, read
+    once after training when the data was generated (-1 for given examples, test_size 0 or a stopped run).
     """
     progress = progress or Progress()
     stop = stop or threading.Event()
@@ -231,7 +252,8 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     started = time.time()
     model, vocab = initial_model(cfg, model_config, init)
     examples = training_data(cfg, stop, train_examples, eval_examples)
-    summary = {"task": cfg.task, "steps_run": 0, "best_step": 0, "eval_accuracy": -1.0,
+    summary = {"task": cfg.task, "steps_run": 0, "best_step": 0, "valid_accuracy": -1.0, "test_accuracy": -1.0,
+               "preset": cfg.preset,
                "eval_size": len(examples[1]) if examples else 0, "train_size": len(examples[0]) if examples else 0,
                "seconds": 0.0, "stopped": False, "error": None, "train_config": cfg.to_dict()}
     if examples is None:  # nothing was trained: the model is the initial one and is not evaluated
@@ -270,7 +292,11 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
         trainer.evaluate(steps_done)
 
     model = trainer.keep_best()
-    summary.update(steps_run=steps_done, best_step=trainer.best_step, eval_accuracy=trainer.best_accuracy,
-                   seconds=round(time.time() - started, 2), stopped=progress.stopped, error=progress.error)
+    seconds = round(time.time() - started, 2)  # training alone: the test below is not part of it
+    if train_examples is None and not diverged:
+        progress.update(message="scoring the test split")
+        summary["test_accuracy"] = test_accuracy(cfg, model, vocab, stop)
+    summary.update(steps_run=steps_done, best_step=trainer.best_step, valid_accuracy=trainer.best_accuracy,
+                   seconds=seconds, stopped=progress.stopped, error=progress.error)
     progress.update(done=True, message="done")
     return TrainResult(model, vocab, summary)

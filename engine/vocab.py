@@ -50,9 +50,30 @@ class Question:
     number_left: list[int]  # index in `words` of the token left of each number (0 if none)
 
 
-def split_question(text: str) -> Question:
+def lone_column_words(tokens: list[str], columns: list[str] | None) -> list[str]:
+    """`tokens` without the name of a one-column table's only column: with one column the name says nothing,
+    so `sum A` and `sum` (the paper's Table 4 form) read alike whatever a model was trained on. Tokens are
+    kept when the name is all there is or the table has more (or no) columns."""
+    if not columns or len(columns) != 1:
+        return tokens
+    name = tokenize(columns[0])
+    n = len(name)
+    if not n:
+        return tokens
+    out, i = [], 0
+    while i < len(tokens):
+        if tokens[i:i + n] == name:
+            i += n
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out if any(parse_number(t) is None for t in out) else tokens
+
+
+def split_question(text: str, columns: list[str] | None = None) -> Question:
+    """The question as the model reads it; `columns`: the table's (a lone column's name is dropped)."""
     words, numbers, left = [], [], []
-    for tok in tokenize(text):
+    for tok in lone_column_words(tokenize(text), columns):
         value = parse_number(tok)
         if value is None:
             words.append(tok)

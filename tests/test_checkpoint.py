@@ -155,13 +155,17 @@ def test_missing_config_field_is_refused_by_name(saved, field):
 
 def test_checkpoint_info_lists_without_loading(saved, tmp_path):
     model, vocab, _, _, _ = saved
-    path = save_checkpoint(tmp_path / "m.safetensors", model, vocab, {"task": "columns-3", "eval_accuracy": 0.75})
+    path = save_checkpoint(tmp_path / "m.safetensors", model, vocab, {
+        "task": "columns-3", "test_accuracy": 0.75, "valid_accuracy": 0.8, "train_config": {"preset": "paper2016"}})
     info = read_checkpoint_info(path)
-    assert (info["task"], info["accuracy"], info["ops"], info["steps"], info["d"]) == (
-        "columns-3", 0.75, model.config.ops, model.config.steps, 12)
-    for odd in (float("nan"), "high", True, None):  # not a finite number: no accuracy shown
-        save_checkpoint(path, model, vocab, {"eval_accuracy": odd})
-        assert read_checkpoint_info(path)["accuracy"] is None and read_checkpoint_info(path)["task"] == "unknown"
+    assert (info["task"], info["accuracy"], info["valid_accuracy"], info["preset"], info["ops"], info["steps"],
+            info["d"]) == ("columns-3", 0.75, 0.8, "paper2016", model.config.ops, model.config.steps, 12)
+    for odd in (float("nan"), "high", True, None, -1.0):  # not a finite number, or not measured: none shown
+        save_checkpoint(path, model, vocab, {"test_accuracy": odd})
+        info = read_checkpoint_info(path)
+        assert info["accuracy"] is None and info["task"] == "unknown" and info["preset"] == "default"
+    save_checkpoint(path, model, vocab, {"eval_accuracy": 0.5})  # a file from before validation splits
+    assert read_checkpoint_info(path)["valid_accuracy"] == 0.5 and read_checkpoint_info(path)["accuracy"] is None
 
 
 @pytest.mark.parametrize("config", [

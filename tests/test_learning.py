@@ -50,7 +50,7 @@ def test_tiny_model_learns_aggregations():
     assert report["accuracy"] >= 0.95, (report["per_template"], progress.evals)
     for key, r in report["per_template"].items():
         assert r["correct"] / r["total"] >= 0.9, key
-    assert result.summary["eval_accuracy"] == pytest.approx(report["accuracy"])
+    assert result.summary["valid_accuracy"] == pytest.approx(report["accuracy"])
     losses = [loss for _, loss in progress.losses]
     assert sum(losses[-10:]) < sum(losses[:10])  # the loss went down
 

@@ -35,7 +35,7 @@ def test_a_huge_learning_rate_stops_with_a_message_and_keeps_a_model():
     assert error and error.startswith("training stopped at step") and "lower learning rate" in error
     assert progress.error == error and progress.done
     assert result.summary["steps_run"] < HUGE_LR["steps"]
-    assert result.summary["eval_accuracy"] >= 0  # the kept model was evaluated
+    assert result.summary["valid_accuracy"] >= 0  # the kept model was evaluated
     assert all(torch.isfinite(p).all() for p in result.model.parameters())
 
 
@@ -59,7 +59,7 @@ def test_stop_during_data_generation_returns_within_a_second():
     result = train(TrainConfig(task=TASK, steps=100, train_size=50_000, threads=1), stop=stop)
     assert time.perf_counter() - started < 1.0
     assert result.summary["stopped"] and result.summary["steps_run"] == 0
-    assert result.summary["eval_accuracy"] == -1.0  # nothing was trained or evaluated
+    assert result.summary["valid_accuracy"] == -1.0  # nothing was trained or evaluated
 
 
 def test_a_stop_while_generating_takes_effect_mid_way():
@@ -93,11 +93,11 @@ def test_a_stopped_run_never_replaces_a_better_checkpoint(tmp_path):
     target = tmp_path / "model.safetensors"
     torch.manual_seed(0)
     best = train_module.NeuralProgrammer(default_model_config(TASK, len(VOCAB), d=8))
-    save_checkpoint(target, best, VOCAB, {"task": TASK, "eval_accuracy": 1.0})
+    save_checkpoint(target, best, VOCAB, {"task": TASK, "valid_accuracy": 1.0})
     before = target.read_bytes()
 
     result = _stopped_run(stop_at=3)
-    assert result.summary["stopped"] and result.summary["eval_accuracy"] < 1.0
+    assert result.summary["stopped"] and result.summary["valid_accuracy"] < 1.0
     outcome = save_trained(target, result)
     assert target.read_bytes() == before and outcome.kept == target
     assert outcome.path == tmp_path / "model.stopped.safetensors" and outcome.path.is_file()
@@ -110,15 +110,15 @@ def test_a_stopped_run_never_replaces_a_better_checkpoint(tmp_path):
 def test_a_stopped_run_replaces_a_worse_checkpoint_and_a_finished_run_always_does(tmp_path):
     target = tmp_path / "model.safetensors"
     result = _stopped_run(stop_at=3)
-    save_checkpoint(target, result.model, VOCAB, {"task": TASK, "eval_accuracy": -0.5})
+    save_checkpoint(target, result.model, VOCAB, {"task": TASK, "valid_accuracy": -0.5})
     outcome = save_trained(target, result)
     assert outcome.path == target and outcome.kept is None
     assert load_checkpoint(target)[2]["summary"]["stopped"]
 
-    finished = dict(result.summary, stopped=False, eval_accuracy=0.0)
-    save_checkpoint(target, result.model, VOCAB, {"task": TASK, "eval_accuracy": 1.0})
+    finished = dict(result.summary, stopped=False, valid_accuracy=0.0)
+    save_checkpoint(target, result.model, VOCAB, {"task": TASK, "valid_accuracy": 1.0})
     assert save_trained(target, result, finished).path == target
-    assert load_checkpoint(target)[2]["summary"]["eval_accuracy"] == 0.0
+    assert load_checkpoint(target)[2]["summary"]["valid_accuracy"] == 0.0
 
 
 def test_a_run_stopped_before_training_saves_nothing(tmp_path):

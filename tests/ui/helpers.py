@@ -38,14 +38,14 @@ def make_sum_model(path: Path) -> Path:
     with torch.no_grad():
         model.op_select.weight.zero_()  # every op logit is 0: the argmax is the first op, "sum"
         model.col_select.weight.zero_()  # the column comes from the name match alone
-    return save_checkpoint(path, model, vocab, {"task": "names-5", "eval_accuracy": 0.5})
+    return save_checkpoint(path, model, vocab, {"task": "names-5", "test_accuracy": 0.5, "valid_accuracy": 0.5})
 
 
 def make_letters_model(path: Path) -> Path:
     vocab = Vocab(data.vocabulary("single-column"))
     torch.manual_seed(1)
     model = NeuralProgrammer(default_model_config("single-column", len(vocab), d=16, steps=3))
-    return save_checkpoint(path, model, vocab, {"task": "single-column", "eval_accuracy": 0.1})
+    return save_checkpoint(path, model, vocab, {"task": "single-column", "test_accuracy": 0.1, "valid_accuracy": 0.1})
 
 
 def make_print_model(path: Path) -> Path:
@@ -61,7 +61,7 @@ def make_print_model(path: Path) -> Path:
     with torch.no_grad():
         model.op_select.weight.zero_()
         model.col_select.weight.zero_()
-    return save_checkpoint(path, model, vocab, {"task": "text-2", "eval_accuracy": 0.5})
+    return save_checkpoint(path, model, vocab, {"task": "text-2", "test_accuracy": 0.5, "valid_accuracy": 0.5})
 
 
 def new_app(query: dict | None = None) -> AppTest:
