@@ -1,10 +1,12 @@
 """Reproduce the paper's Table 2 with the shipped checkpoints and write docs/RESULTS.md.
 
-For every setting: a fresh test set from the paper's test distribution (120 rows, values in [-200, 200],
-exactly the setting's columns), >= 20 questions per template, capped at 25,000; hard-execution
-accuracy beside the paper's; training time on this CPU; and the share of test templates seen in
-training. Also the held-out column-names split (names-5), the LSTM baselines (docs/baselines.json)
-and the trainability sweep (docs/trainability.json) when those files exist.
+For every setting and every shipped checkpoint of it (checkpoints/TASK.safetensors, and
+checkpoints/paper2016-TASK.safetensors where one ships): a fresh test set from the paper's test distribution
+(120 rows, values in [-200, 200], exactly the setting's columns), >= 20 questions per template, capped at
+25,000; hard-execution accuracy beside the paper's; the preset (training method) that produced the checkpoint;
+training time on this CPU; and the share of test templates seen in training. Also the held-out column-names
+split (names-5), the LSTM baselines (docs/baselines.json), the trainability sweep (docs/trainability.json) and
+the ablation (docs/ablation.json, rendered by benchmarks/ablation.py) when those files exist.
 
     python benchmarks/reproduce.py [--per-template 20] [--cap 25000] [--checkpoints checkpoints]
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import data  # noqa: E402
+from engine import data, presets  # noqa: E402
 from engine.atomic import write_atomic  # noqa: E402
 from engine.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
 from engine.evaluate import evaluate_examples  # noqa: E402
@@ -36,6 +38,7 @@ PAPER = {  # spec §8.1: accuracy %, number of test templates
     "text-5": ("Text Match on 5 Columns", 98.03, 14600, 31.02),
     "names-5": ("5 Columns, held-out column names (ours)", None, None, None),
 }
+CHECKPOINT_PRESETS = ("default", "paper2016")  # checkpoints/TASK and checkpoints/paper2016-TASK
 
 
 def positional(ex: dict) -> str:
@@ -49,6 +52,11 @@ def seen_share(task: str, test: list[dict], train_size: int, seed: int) -> float
     seen = {positional(ex) for ex in data.generate(task, "train", train_size, seed)}
     test_templates = {positional(ex) for ex in test}
     return 100.0 * len(test_templates & seen) / max(len(test_templates), 1)
+
+
+def checkpoint_name(task: str, preset: str) -> str:
+    """The file stem a shipped checkpoint of `task` trained with `preset` has (the key of its row)."""
+    return task if preset == "default" else f"{preset}-{task}"
 
 
 def evaluate_task(task: str, path: Path, per_template: int, cap: int, seed: int) -> dict | None:
@@ -65,15 +73,20 @@ def evaluate_task(task: str, path: Path, per_template: int, cap: int, seed: int)
     result = evaluate_examples(model, vocab, test)
     summary = info["summary"]
     train_cfg = summary.get("train_config", {})
+    # checkpoints from before the validation split chose their model on a test-distribution set
+    valid = summary.get("valid_accuracy", summary.get("eval_accuracy"))
     row = {
-        "task": task, "accuracy": 100.0 * result["accuracy"], "correct": result["correct"],
+        "task": task, "preset": train_cfg.get("preset", "default"),
+        "accuracy": 100.0 * result["accuracy"], "correct": result["correct"],
         "total": result["total"], "train_seconds": summary.get("seconds"),
         "steps": summary.get("steps_run"), "seed": train_cfg.get("seed"),
+        "valid_accuracy": None if valid is None or valid < 0 else 100.0 * valid,
+        "selected_on_test": "valid_accuracy" not in summary,
         "seen": seen_share(task, test, train_cfg.get("train_size", 50_000), train_cfg.get("seed", 0)),
         "eval_seconds": round(time.time() - started, 1),
         "worst": sorted(((v["correct"] / v["total"], k) for k, v in result["per_template"].items()))[:3],
     }
-    print(f"{task:14s} {row['accuracy']:6.2f}%  ({row['correct']}/{row['total']})", flush=True)
+    print(f"{path.stem:24s} {row['accuracy']:6.2f}%  ({row['correct']}/{row['total']})", flush=True)
     return row
 
 
@@ -81,33 +94,64 @@ def fmt(x, digits=2, suffix=""):
     return "–" if x is None else f"{x:.{digits}f}{suffix}"
 
 
-def render(rows: dict, per_template: int, cap: int, seed: int) -> str:
+def templates_cell(task: str, paper_n: int | None) -> str:
+    """Our test templates beside the paper's."""
+    return f"{len(data.templates(task)):,} / {paper_n:,}" if paper_n else f"{len(data.templates(task)):,} / –"
+
+
+def method_notes(rows: dict) -> list[str]:
+    """What each preset in the table is, in the preset's own words, said once under the table."""
+    used = [p for p in presets.NAMES if any(r and r.get("preset", "default") == p for r in rows.values())]
+    lines = [f"- `{p}`: {presets.PRESETS[p].description}" for p in used]
+    if "default" in used:
+        lines.append("- Rows from `default` were trained by the paper's soft loss *plus* program search with a "
+                     "memory and our other additions, not by the paper's gradient descent alone; the ablation "
+                     "(`benchmarks/ablation.py`) measures what each addition does.")
+    text = [t for t in PAPER if data.TASKS[t].text_columns]
+    lines.append("- Test templates: where our count and the paper's differ, so do the question grammars; most of "
+                 "all for text match (" + "; ".join(f"{t}: {len(data.templates(t)):,} against the paper's "
+                                                   f"{PAPER[t][2]:,}" for t in text) +
+                 "), so the text rows do not compare like with like.")
+    return lines
+
+
+def render(rows: dict, per_template: int, cap: int, seed: int, ablation: Path = ROOT / "docs" / "ablation.json") -> str:
     lines = [
         "# Results",
         "",
         "Produced by `python benchmarks/reproduce.py` (do not edit by hand). Hard-execution accuracy on "
         f"fresh test sets (seed {seed}) from the paper's test distribution: 120 rows, values in [−200, 200], "
         f"exactly the setting's columns, {per_template} questions per template capped at {cap:,}. A scalar is "
-        "right to 0.05, a lookup when exactly the answer's cells are printed. Training on this 2-core CPU.",
+        "right to 0.05, a lookup when exactly the answer's cells are printed. Training on this 2-core CPU. "
+        "Each row names the preset (the training method) that produced its checkpoint; validation: the best "
+        "accuracy on the validation set that chose the checkpoint during training.",
         "",
-        "| setting | paper % | ours % | test questions | paper test templates | train time | "
-        "test templates seen in training (ours / paper) |",
-        "|---|---|---|---|---|---|---|",
+        "| setting | preset (method) | paper % | ours % | test questions | test templates (ours / paper) | "
+        "train time | test templates seen in training (ours / paper) | validation % |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for task, (name, paper_acc, paper_n, paper_seen) in PAPER.items():
-        row = rows.get(task)
-        if row is None:
-            lines.append(f"| {name} | {fmt(paper_acc)} | no checkpoint | – | {paper_n or '–'} | – | – |")
-            continue
-        t = row["train_seconds"]
-        lines.append(
-            f"| {name} | {fmt(paper_acc)} | **{row['accuracy']:.2f}** | {row['total']:,} | {paper_n or '–'} | "
-            f"{fmt(t, 0, ' s')} ({row['steps']} steps) | {row['seen']:.1f} / {fmt(paper_seen, 2)} |")
-    lines += ["", "Hardest templates per setting (accuracy, template):", ""]
-    for task, row in rows.items():
+        stems = [checkpoint_name(task, p) for p in CHECKPOINT_PRESETS]
+        found = [stem for stem in stems if rows.get(stem)]
+        if not found:
+            lines.append(f"| {name} | – | {fmt(paper_acc)} | no checkpoint | – | {templates_cell(task, paper_n)} "
+                         "| – | – | – |")
+        for stem in found:
+            row = rows[stem]
+            valid = fmt(row.get("valid_accuracy")) + ("*" if row.get("selected_on_test", True) else "")
+            lines.append(
+                f"| {name} | {row.get('preset', 'default')} | {fmt(paper_acc)} | **{row['accuracy']:.2f}** | "
+                f"{row['total']:,} | {templates_cell(task, paper_n)} | {fmt(row['train_seconds'], 0, ' s')} "
+                f"({row['steps']} steps) | {row['seen']:.1f} / {fmt(paper_seen, 2)} | {valid} |")
+    lines += [""] + method_notes(rows)
+    if any(r and r.get("selected_on_test", True) for r in rows.values()):
+        lines.append("- \\*: a checkpoint trained before the validation split existed; its model was chosen on a "
+                     "set drawn from the test distribution (no test data reached the weights).")
+    lines += ["", "Hardest templates per checkpoint (accuracy, template):", ""]
+    for stem, row in rows.items():
         if row:
             worst = "; ".join(f"{100 * a:.0f}% `{k}`" for a, k in row["worst"])
-            lines.append(f"- {task}: {worst}")
+            lines.append(f"- {stem}: {worst}")
     baselines = ROOT / "docs" / "baselines.json"
     if baselines.is_file():
         lines += ["", "## LSTM baselines (spec §8.2)", "",
@@ -120,6 +164,11 @@ def render(rows: dict, per_template: int, cap: int, seed: int) -> str:
     trainability = ROOT / "docs" / "trainability.json"
     if trainability.is_file():
         lines += ["", "## Trainability", "", trainability_table(json.loads(trainability.read_text()))]
+    if ablation.is_file():
+        from benchmarks.ablation import marked_section  # imports this module's PAPER: not at the top
+
+        source = str(ablation.relative_to(ROOT)) if ablation.resolve().is_relative_to(ROOT) else str(ablation)
+        lines += ["", marked_section(json.loads(ablation.read_text()), source).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -137,15 +186,17 @@ def model_card(rows: dict) -> str:
     lines = ["# Shipped checkpoints", "",
              "Written by `python benchmarks/reproduce.py`. Trained on this 2-core CPU with "
              "`benchmarks/train_shipped.sh STEPS TASK...` (that is, `python -m engine train --task TASK --steps STEPS "
-             "--seed 0 --output checkpoints/TASK.safetensors`; each file's metadata holds its full training "
-             "config and summary). Accuracy: hard execution "
+             "--seed 0 --output checkpoints/TASK.safetensors`; a `paper2016-TASK` file adds `--preset paper2016`; "
+             "each file's metadata holds its preset, full training config and summary). Accuracy: hard execution "
              "on the fresh test set of docs/RESULTS.md. `tests/test_shipped_checkpoints.py` re-checks each one.", "",
-             "| file | task | test accuracy % | test questions | seed | steps | training time |",
-             "|---|---|---|---|---|---|---|"]
-    for task, row in rows.items():
+             "| file | task | preset (method) | test accuracy % | test questions | seed | steps | training time |",
+             "|---|---|---|---|---|---|---|---|"]
+    for stem, row in rows.items():
         if row:
-            lines.append(f"| `{task}.safetensors` | {task} | {row['accuracy']:.2f} | {row['total']:,} | "
-                         f"{row['seed']} | {row['steps']} | {fmt(row['train_seconds'], 0, ' s')} |")
+            lines.append(f"| `{stem}.safetensors` | {row['task']} | {row.get('preset', 'default')} | "
+                         f"{row['accuracy']:.2f} | {row['total']:,} | {row['seed']} | {row['steps']} | "
+                         f"{fmt(row['train_seconds'], 0, ' s')} |")
+    lines += [""] + [f"- `{p}`: {presets.PRESETS[p].description}" for p in presets.NAMES]
     lines += ["", "`baselines/seq2seq.safetensors`, `baselines/attention.safetensors`: the LSTM baselines of "
               "the paper (spec §8.2), from `benchmarks/baselines.py`; figures in `docs/baselines.json`."]
     return "\n".join(lines) + "\n"
@@ -174,24 +225,31 @@ def main():
     ap.add_argument("--checkpoints", default=str(ROOT / "checkpoints"))
     ap.add_argument("--output", default=str(ROOT / "docs" / "RESULTS.md"))
     ap.add_argument("--tasks", default=",".join(PAPER),
-                    help="comma-separated settings to evaluate; the others keep their rows from RESULTS.json")
+                    help="comma-separated settings whose checkpoints to evaluate; the others keep their rows "
+                         "from RESULTS.json")
+    ap.add_argument("--ablation", type=Path, default=ROOT / "docs" / "ablation.json",
+                    help="the ablation runs to include (benchmarks/ablation.py writes them)")
     ap.add_argument("--render-only", action="store_true",
                     help="re-render docs/RESULTS.md from docs/RESULTS.json (e.g. after benchmarks/trainability.py)")
     args = ap.parse_args()
     rows = {}
     if args.render_only:
         rows = json.loads(Path(args.output).with_suffix(".json").read_text())
-        write_atomic(args.output, render(rows, args.per_template, args.cap, args.seed))
+        write_atomic(args.output, render(rows, args.per_template, args.cap, args.seed, args.ablation))
         print(f"wrote {args.output}")
         return
+    order = [checkpoint_name(task, p) for task in PAPER for p in CHECKPOINT_PRESETS]
     previous = Path(args.output).with_suffix(".json")
     if previous.is_file():  # keep the rows of the settings not evaluated this time
-        rows = {k: v for k, v in json.loads(previous.read_text()).items() if k in PAPER}
+        rows = {k: {"task": k, **v} if v else v for k, v in json.loads(previous.read_text()).items() if k in order}
     for task in args.tasks.split(","):
-        rows[task] = evaluate_task(task, Path(args.checkpoints) / f"{task}.safetensors", args.per_template,
-                                   args.cap, args.seed)
-    rows = {task: rows.get(task) for task in PAPER if task in rows}
-    write_atomic(args.output, render(rows, args.per_template, args.cap, args.seed))
+        for preset in CHECKPOINT_PRESETS:
+            stem = checkpoint_name(task, preset)
+            path = Path(args.checkpoints) / f"{stem}.safetensors"
+            if preset == "default" or path.is_file():
+                rows[stem] = evaluate_task(task, path, args.per_template, args.cap, args.seed)
+    rows = {stem: rows.get(stem) for stem in order if stem in rows}
+    write_atomic(args.output, render(rows, args.per_template, args.cap, args.seed, args.ablation))
     write_atomic(Path(args.output).with_suffix(".json"), json.dumps(rows, indent=1))
     if Path(args.checkpoints).resolve() == (ROOT / "checkpoints").resolve():
         write_atomic(ROOT / "checkpoints" / "README.md", model_card(rows))

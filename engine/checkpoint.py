@@ -59,9 +59,15 @@ def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict |
     return write_atomic(path, to_bytes(model, vocab, summary))
 
 
+# ModelConfig fields added after checkpoints were first shipped, with the value that means what files without
+# the field did (text_match: the exact entry match, the only one there was)
+ADDED_FIELDS = {"text_match": "exact"}
+
+
 def config_from_metadata(meta: dict[str, str]) -> ModelConfig:
-    """The ModelConfig the metadata describes; every field must be there (a default would hide a change)."""
-    data = json_field(meta, "model_config", dict)
+    """The ModelConfig the metadata describes; every field must be there (a default would hide a change),
+    except ADDED_FIELDS, which an older file lacks and which read as that file's behaviour."""
+    data = {**ADDED_FIELDS, **json_field(meta, "model_config", dict)}
     missing = [f.name for f in fields(ModelConfig) if f.name not in data]
     if missing:
         raise CheckpointError(f"checkpoint model config lacks the field(s) {', '.join(missing)} "

@@ -153,6 +153,14 @@ def _collect(e, pivots: dict[int, set[float]], matched: set[int]) -> None:
         _collect(part, pivots, matched)
 
 
+def _ordered(e):
+    """The expression with the operands of and/or in one order (a quick test of sameness before regions)."""
+    if not isinstance(e, tuple):
+        return e
+    parts = tuple(_ordered(x) for x in e)
+    return (parts[0], *sorted(parts[1:], key=repr)) if e[0] in ("and", "or") else parts
+
+
 def answer_kind(e: tuple) -> str:
     return "lookup" if e[0] == "print" else "none" if e[0] == "none" else "scalar"
 
@@ -161,7 +169,7 @@ def same(a: tuple, b: tuple) -> bool:
     """Do two answer expressions give the same answer on every table?"""
     if answer_kind(a) != answer_kind(b):
         return False
-    if answer_kind(a) == "none":
+    if answer_kind(a) == "none" or _ordered(a) == _ordered(b):  # the same up to the order of and/or operands
         return True
     regions = _Regions(a, b)
     if a[0] == "print":
@@ -238,10 +246,14 @@ def reason(got: tuple, want: tuple, columns: list[str]) -> str:
     if extra:
         return (f"filters on {extra} where the question reads every row" if not want_cols else
                 f"also filters on {extra}, which the question does not")
-    if got_atoms != want_atoms:
-        did = ", ".join(sorted(_condition(a, columns) for a in (got_atoms - want_atoms or got_atoms)))
-        asked = ", ".join(sorted(_condition(a, columns) for a in (want_atoms - got_atoms or want_atoms)))
+    did = " and ".join(sorted(_condition(a, columns) for a in got_atoms - want_atoms))
+    asked = " and ".join(sorted(_condition(a, columns) for a in want_atoms - got_atoms))
+    if did and asked:
         return f"keeps rows with {did} where the question keeps rows with {asked}"
+    if asked:
+        return f"leaves out the question's filter {asked}"
+    if did:
+        return f"adds the filter {did}, which the question does not have"
     if got_conn != want_conn:
         did = " and ".join(sorted(got_conn)) or "nothing"
         asked = " and ".join(sorted(want_conn)) or "nothing"

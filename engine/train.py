@@ -293,7 +293,7 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
 
     model = trainer.keep_best()
     seconds = round(time.time() - started, 2)  # training alone: the test below is not part of it
-    if train_examples is None and not diverged:
+    if train_examples is None:  # the kept model (the best validated) is scored even after a diverged run
         progress.update(message="scoring the test split")
         summary["test_accuracy"] = test_accuracy(cfg, model, vocab, stop)
     summary.update(steps_run=steps_done, best_step=trainer.best_step, valid_accuracy=trainer.best_accuracy,

@@ -2,6 +2,7 @@
 
 A program is read by engine.program.decode and written by engine.program.short, with the question's
 numbers as n1, n2 so that programs of one template group together: "greater n1 B → lesser n2 A → and → sum A".
+A right answer counts twice over: with the grammar's program, or by luck with another one (engine/program_check.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from engine import data
 from engine.batch import encode
 from engine.evaluate import correct
 from engine.program import decode, short
+from engine.program_check import check
 
 
 @torch.no_grad()
@@ -27,7 +29,9 @@ def induced_programs(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[dict]:
     """Per example, in order: {"program" (induced, with the table's column names), "positional" (the same
-    with columns named A, B, … by position, for grouping tables with different names), "correct"}."""
+    with columns named A, B, … by position, for grouping tables with different names), "correct",
+    "program_check" ("same" or "different": the induced program against the grammar's, None when the
+    question is not in the grammar)}."""
     model.eval()
     out = []
     for i in range(0, len(examples), batch_size):
@@ -35,8 +39,9 @@ def induced_programs(
         batch = encode(chunk, vocab)
         res = model(batch, hard=True)
         flags = correct(model, res, batch).tolist()
-        for program, ok in zip(decode(model, chunk, res), flags, strict=True):
-            out.append({"program": short(program), "positional": short(program, data.LETTERS), "correct": bool(ok)})
+        for ex, program, ok in zip(chunk, decode(model, chunk, res), flags, strict=True):
+            out.append({"program": short(program), "positional": short(program, data.LETTERS), "correct": bool(ok),
+                        "program_check": check(ex["question"], ex["columns"], program)})
         if progress:
             progress(len(out), len(examples))
     return out
@@ -60,6 +65,16 @@ def pattern(program: str) -> str:
     return " ".join("match" if w == "[w]" else w for w in program.split() if w in keep or w == "[w]")
 
 
+RIGHT_PROGRAM, WRONG_PROGRAM = "right, right program", "right, wrong program"
+
+
+def right_kinds(results: list[dict]) -> dict[str, int]:
+    """Right answers from the grammar's program and right answers from another program (a right answer
+    whose question is outside the grammar is in neither)."""
+    right = [r.get("program_check") for r in results if r["correct"]]
+    return {RIGHT_PROGRAM: right.count("same"), WRONG_PROGRAM: right.count("different")}
+
+
 def summarise(examples: list[dict], results: list[dict]) -> dict:
     """Tables for the Programs page: per template and per (template, induced program), and per pattern."""
     by_template = defaultdict(list)
@@ -77,6 +92,7 @@ def summarise(examples: list[dict], results: list[dict]) -> dict:
                 "pattern": pattern(tmpl),
                 "examples": len(items),
                 "correct": n_ok,
+                **right_kinds([r for _, r in items]),
                 "accuracy": n_ok / len(items),
                 "most common program": counts.most_common(1)[0][0],
                 "distinct programs": len(counts),
@@ -84,8 +100,10 @@ def summarise(examples: list[dict], results: list[dict]) -> dict:
         )
         for prog, n in counts.most_common():
             ok = sum(r["correct"] for _, r in items if r["positional"] == prog)
+            same = [r for _, r in items if r["positional"] == prog]
             programs.append(
-                {"template": tmpl, "induced program": prog, "examples": n, "correct": ok, "accuracy": ok / n}
+                {"template": tmpl, "induced program": prog, "examples": n, "correct": ok, **right_kinds(same),
+                 "accuracy": ok / n}
             )
     per_pattern = defaultdict(lambda: [0, 0])
     for row in templates:
@@ -97,6 +115,7 @@ def summarise(examples: list[dict], results: list[dict]) -> dict:
     return {
         "accuracy": n_ok / max(total, 1),
         "correct": n_ok,
+        **right_kinds(results),
         "total": total,
         "templates": templates,
         "programs": programs,

@@ -1,4 +1,5 @@
-"""Questions: example questions for a table and checkpoint, word checks, and the grammar's right answer.
+"""Questions: example questions for a table and checkpoint, word checks, the grammar's right answer and
+whether the induced program is the grammar's (engine/program_check.py).
 
 Examples are rendered from the engine's template grammar (engine/templates.py) for the table's own
 shape: text columns fill the text slots, numeric columns the numeric ones, numbers come from the
@@ -13,6 +14,9 @@ import numpy as np
 
 from engine import templates as tg
 from engine.data import TASKS, reference_answer
+from engine.program import Step
+from engine.program_check import Verdict, compare
+from engine.question_grammar import canonical, parse
 from engine.trace import fmt
 from engine.vocab import split_question, tokenize
 
@@ -107,46 +111,8 @@ def word_report(question: str, vocab, columns: list[str]) -> dict:
 
 def canonical_program(question: str, columns: list[str]) -> str | None:
     """The question as a canonical program of the grammar ("greater 50 sales count"), or None."""
-    lower = {c.lower(): c for c in columns}
-    toks, out, i = tokenize(question), [], 0
-    forms = sorted(((f.split(), op) for f, op in tg.SYNONYM_TO_OP.items()), key=lambda x: -len(x[0]))
-    while i < len(toks):
-        for words, op in forms:
-            if toks[i : i + len(words)] == words:
-                out.append(op)
-                i += len(words)
-                break
-        else:
-            out.append(lower.get(toks[i], toks[i]))
-            i += 1
-    return " ".join(out) if _grammatical(out, columns) else None
-
-
-def _grammatical(tok: list[str], columns: list[str]) -> bool:
-    cols = set(columns)
-
-    def agg(t):
-        return t == ["count"] or (len(t) == 2 and t[0] in ("sum", "print") and t[1] in cols)
-
-    def filt(t):
-        if len(t) == 3 and t[0] in ("greater", "lesser"):
-            return t[2] in cols and _is_number(t[1])
-        return len(t) == 2 and t[1] in cols and t[0] not in tg.SYNONYM_TO_OP
-
-    if len(tok) == 4 and "diff" in tok:
-        return (tok[0] == "sum" and tok[1] in cols and tok[2:] == ["diff", "count"]) or (
-            tok[:3] == ["count", "diff", "sum"] and tok[3] in cols
-        )
-    for a in (1, 2):
-        if len(tok) >= a and agg(tok[-a:]):
-            head = tok[:-a]
-            if not head:
-                return True
-            conn = [i for i, t in enumerate(head) if t in ("and", "or")]
-            if not conn:
-                return filt(head)
-            return len(conn) == 1 and filt(head[: conn[0]]) and filt(head[conn[0] + 1 :])
-    return False
+    parsed = parse(question, columns)
+    return None if parsed is None else canonical(parsed, columns)
 
 
 def _is_number(tok: str) -> bool:
@@ -159,9 +125,11 @@ def _is_number(tok: str) -> bool:
 def right_answer(question: str, columns: list[str], rows: list[list], kinds: list[str]) -> dict | None:
     """{"scalar": x} or {"cells": [[r, c], ...]} computed by the grammar's interpreter, or None when the
     question is not in the grammar or the table has empty cells where the program reads."""
-    program = canonical_program(question, columns)
-    if program is None or not rows:
+    parsed = parse(question, columns)
+    if parsed is None or not rows:
         return None
+    slots = [f"c{j}" for j in range(len(columns))]  # names by position: a name may hold spaces
+    program = canonical(parsed, slots)
     program = " ".join(t.replace(",", "") if _is_number(t) else t for t in program.split())
     clean = []
     for r in rows:
@@ -172,7 +140,7 @@ def right_answer(question: str, columns: list[str], rows: list[list], kinds: lis
             ]
         )
     try:
-        answer = reference_answer(columns, clean, program)
+        answer = reference_answer(slots, clean, program)
     except Exception:  # a question the grammar parses but this table cannot answer (e.g. sum of text)
         return None
     if "scalar" in answer and not math.isfinite(answer["scalar"]):
@@ -189,3 +157,10 @@ def answers_agree(got: dict, want: dict | None) -> bool | None:
     return got.get("kind") == "lookup" and sorted(map(tuple, got["cells"])) == sorted(
         map(tuple, want["cells"])
     )
+
+
+def program_verdict(question: str, columns: list[str], trace: dict) -> Verdict | None:
+    """The trace's induced program against the grammar's program for the question (None: not a grammar
+    question), so a right answer from the wrong program can be told from a right one."""
+    program = [Step(s["op"], s["column"], s["column_index"], s["pivot"], None) for s in trace["steps"]]
+    return compare(question, columns, program)

@@ -15,7 +15,7 @@ from engine.checkpoint import load_checkpoint
 from engine.trace import trace
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--d", "16", "--eval-every", "10",
+TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16", "--eval-every", "10",
         "--threads", "1"]
 
 
@@ -48,7 +48,7 @@ def pipeline(tmp_path_factory):
                    "--output", "test.jsonl", cwd=d))
     assert "40" in r.stdout
     r = ok(run_cli("train", "--task", "single-column", *TINY, "--output", "m.safetensors", cwd=d))
-    assert "best eval accuracy" in r.stdout and "m.safetensors" in r.stdout
+    assert "best validation accuracy" in r.stdout and "m.safetensors" in r.stdout
     assert "step" in r.stderr and "loss=" in r.stderr  # the tqdm bar with the running loss
     ckpt = ["--checkpoint", "m.safetensors"]
     evaluate = ok(run_cli("evaluate", *ckpt, "--input", "test.jsonl", "--json", cwd=d))

@@ -23,7 +23,7 @@ from engine.vocab import Vocab
 TASK = "single-column"
 VOCAB = Vocab(data.vocabulary(TASK))
 # a run that diverges within a few steps: lr 1e6 on a wide model (measured: stops at step 9, under 2 s)
-HUGE_LR = dict(task=TASK, lr=1e6, steps=150, batch_size=5, train_size=100, eval_size=20, eval_every=10,
+HUGE_LR = dict(task=TASK, lr=1e6, steps=150, batch_size=5, train_size=100, eval_size=20, test_size=20, eval_every=10,
                threads=1, search_samples=4)
 
 
@@ -83,7 +83,7 @@ def _stopped_run(stop_at: int):
             if step == stop_at:
                 stop.set()
 
-    cfg = TrainConfig(task=TASK, steps=1000, train_size=100, eval_size=20, eval_every=1000, threads=1,
+    cfg = TrainConfig(task=TASK, steps=1000, train_size=100, eval_size=20, test_size=20, eval_every=1000, threads=1,
                       search_samples=4)
     return train(cfg, default_model_config(TASK, len(VOCAB), d=8), progress=StopAt(), stop=stop)
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from engine.ops import ROW_OPS
 from engine.trace import fmt
-from explorer import escape, state
+from explorer import escape, questions, state
 from explorer.components import figures, table_view
 from explorer.components.table_editor import download
 
@@ -41,19 +41,28 @@ def right_text(right: dict, rows: list) -> str:
 
 
 def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, rows: list) -> None:
+    """The answer, whether it is right, and for a grammar question whether the program is the grammar's."""
     ans = trace["answer"]
+    verdict = questions.program_verdict(trace["question"], trace["columns"], trace) if agree is not None else None
     st.markdown("#### Answer")
     with st.container(key=ANSWER_KEY):
         st.subheader(escape.md(answer_text(ans, view)), anchor=False)
     if view == "soft" and ans["kind"] == "scalar":
         st.caption(f"Soft (training-time) value; the hard, test-time answer is {fmt(ans['scalar'])}.")
-    if agree is True:
-        st.success("Right: the grammar's interpreter gives the same answer.")
+    if agree is True and verdict is not None and not verdict.same:
+        st.warning(
+            "**Right answer, wrong program:** the grammar's interpreter gives the same answer, but the "
+            f"program {escape.md(verdict.reason)}. On another table it would answer differently."
+        )
+    elif agree is True:
+        st.success("Right: the grammar's interpreter gives the same answer, and the program matches the grammar's.")
     elif agree is False:
         st.error(
             f"Wrong: the right answer is {escape.md(right_text(right, rows))}. "
             "You can teach the model this answer below."
         )
+        if verdict is not None and not verdict.same:
+            st.caption(f"Where it goes wrong: the program {escape.md(verdict.reason)}.")
     for w in trace["warnings"]:
         st.warning(escape.md(w[0].upper() + w[1:] + "."))
 

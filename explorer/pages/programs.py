@@ -72,6 +72,20 @@ st.subheader(
     f"{escape.md(res['ckpt'])} on {res['task']}: {summary['accuracy']:.1%} right "
     f"({summary['correct']} of {summary['total']})"
 )
+m1, m2, m3 = st.columns(3)
+m1.metric("Right answers", f"{summary['correct']} of {summary['total']}", border=True)
+m2.metric(
+    "Right, right program",
+    summary[programs.RIGHT_PROGRAM],
+    border=True,
+    help="A right answer from the grammar's own program (the same answer on every table).",
+)
+m3.metric(
+    "Right answer, wrong program",
+    summary[programs.WRONG_PROGRAM],
+    border=True,
+    help="A right answer by luck: the program differs from the grammar's and would answer another table wrongly.",
+)
 only_errors = st.toggle("Only templates with errors", key=state.PROG_ERRORS)
 
 pat = pd.DataFrame(summary["patterns"])
@@ -132,7 +146,8 @@ if not pool:
 
 
 def _label(i: int) -> str:
-    mark = "✓" if results[i]["correct"] else "✗"
+    mark = "✗" if not results[i]["correct"] else "✓ (wrong program)" if results[i].get("program_check") == "different" \
+        else "✓"
     return f"{mark} #{i}: {examples[i]['question']}  →  {results[i]['program']}"
 
 
