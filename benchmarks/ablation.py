@@ -135,16 +135,14 @@ def jobs(tasks, seeds: int, steps: int, records: list[dict]) -> list[dict]:
     resolved configs."""
     done = {(r["row"], r["task"], r["seed"], json.dumps([r["train_config"], r["model_config"]])) for r in records}
     out = []
-    for row in ROWS:
-        for task in tasks:
-            if same_as_paper(row, task, steps):
-                continue
-            for seed in range(seeds):
-                train, model = resolve(row, task, steps, seed)
-                if (row.label, task, seed, json.dumps([train, model])) not in done:
-                    out.append({"row": row.label, "preset": row.preset, "overrides": {"train": row.train,
-                                "model": row.model}, "task": task, "seed": seed,
-                                "train_config": train, "model_config": model})
+    # seed by seed, so that a sweep stopped early has every cell at fewer seeds rather than some cells at none
+    for seed, row, task in ((s, r, t) for s in range(seeds) for r in ROWS for t in tasks):
+        if same_as_paper(row, task, steps):
+            continue
+        train, model = resolve(row, task, steps, seed)
+        if (row.label, task, seed, json.dumps([train, model])) not in done:
+            out.append({"row": row.label, "preset": row.preset, "overrides": {"train": row.train, "model": row.model},
+                        "task": task, "seed": seed, "train_config": train, "model_config": model})
     return out
 
 
