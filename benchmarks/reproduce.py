@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import model_card as trained_how  # noqa: E402
 from engine import data, presets  # noqa: E402
 from engine.atomic import write_atomic  # noqa: E402
 from engine.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
@@ -252,7 +253,8 @@ def main():
     write_atomic(args.output, render(rows, args.per_template, args.cap, args.seed, args.ablation))
     write_atomic(Path(args.output).with_suffix(".json"), json.dumps(rows, indent=1))
     if Path(args.checkpoints).resolve() == (ROOT / "checkpoints").resolve():
-        write_atomic(ROOT / "checkpoints" / "README.md", model_card(rows))
+        card = trained_how.with_section(model_card(rows), trained_how.section(ROOT / "checkpoints"))
+        write_atomic(ROOT / "checkpoints" / "README.md", card)
     print(f"wrote {args.output}")
 
 

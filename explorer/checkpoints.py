@@ -46,6 +46,7 @@ class Entry:
     steps: int
     d: int
     error: str | None = None
+    method: str | None = None  # a key of METHODS, from the run's recorded train_config; None: not recorded
 
     @property
     def label(self) -> str:
@@ -54,11 +55,37 @@ class Entry:
         acc = (
             f", test accuracy {self.accuracy:.0%}" if self.accuracy is not None and self.accuracy >= 0 else ""
         )
-        return f"{self.id} ({self.task}{acc})"
+        how = f", {METHODS[self.method]}" if self.method else ""
+        return f"{self.id} ({self.task}{how}{acc})"
+
+    @property
+    def gradient_descent_only(self) -> bool:
+        """Trained as the 2016 paper trains (no program search): shown to see the difference, never auto-picked."""
+        return self.method in ("paper", "soft")
 
     @property
     def spec(self):
         return data.TASKS.get(self.task)
+
+
+# how a checkpoint was trained, in the plain words of the checkpoint pickers
+METHODS = {
+    "paper": "the paper's method: gradient descent only",
+    "soft": "gradient descent only",
+    "search": "program search only",
+    "ours": "ours: gradient descent + program search",
+}
+
+
+def training_method(summary: dict) -> str | None:
+    """The key of METHODS that says how a run was trained (its summary's train_config), None if not recorded."""
+    cfg = summary.get("train_config")
+    if not isinstance(cfg, dict):
+        return None
+    samples = cfg.get("search_samples")
+    if not (isinstance(samples, int) and samples > 0):  # no program search: the soft loss alone
+        return "paper" if cfg.get("preset") == "paper2016" else "soft"
+    return "ours" if cfg.get("soft_loss", True) else "search"
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -69,7 +96,7 @@ def _read_entry(path: str, mtime: float, ckpt_id: str, trained: bool) -> Entry:
     except CheckpointError as e:  # any unreadable file is listed with the reason, never raised
         return Entry(ckpt_id, path, mtime, "unknown", None, trained, (), 0, 0, error=str(e))
     return Entry(ckpt_id, path, mtime, info["task"], info["accuracy"], trained, info["ops"], info["steps"],
-                 info["d"])
+                 info["d"], method=training_method(info["summary"]))
 
 
 def list_checkpoints() -> list[Entry]:
@@ -136,8 +163,11 @@ def fit_problems(entry: Entry, columns: list[str], kinds: list[str]) -> list[str
 
 
 def best_match(entries: list[Entry], columns: list[str], kinds: list[str]) -> Entry | None:
-    """The checkpoint that suits the table best: it fits, its column naming matches, its size is closest."""
-    usable = [e for e in entries if not e.error]
+    """The checkpoint that suits the table best: it fits, its column naming matches, its size is closest.
+
+    Checkpoints trained by gradient descent alone (the paper's method) are never picked: they are shipped to
+    show where that method gets stuck, and a user picks them by name."""
+    usable = [e for e in entries if not e.error and not e.gradient_descent_only]
     if not usable:
         return None
     n_text, n_num, letters = table_shape(columns, kinds)

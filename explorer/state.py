@@ -31,6 +31,7 @@ TABLE_SOURCE = "table_source"  # {"kind": sample|upload|blank|example|link, "id"
 TABLE_EDITED = "table_edited"  # the table differs from its source
 QUESTION = "question"  # the question asked (the text box may hold a newer draft)
 CKPT = "ckpt_id"  # None: the best match for the table
+VERSUS = "versus_ckpt"  # the Compare page's second checkpoint (two trainings side by side); None: baselines
 VIEW = "view"  # "hard" (test time) or "soft" (training time)
 FOCUS = "focus"  # {"step": t, "row": r or None} picked by clicking a heatmap
 STEP = "step_t"  # the Step through page's timestep
@@ -51,6 +52,7 @@ SAMPLE_PICK = "sample_pick"
 CSV_UPLOAD = "csv_upload"
 EDITOR_PREFIX = "editor_"  # + TABLE_VER: the data editor of the current base table
 CKPT_PICK = "ckpt_pick"
+VERSUS_PICK, COMPARE_MODE_PICK = "versus_pick", "compare_mode_pick"
 EXAMPLE_PICK = "example_pick"
 FOCUS_PICK = "focus_pick"
 VIEW_PICK = "view_pick"
@@ -74,6 +76,7 @@ DEFAULTS: dict[str, Any] = {
     TABLE_SOURCE: None,
     TABLE_EDITED: False,
     CKPT: None,
+    VERSUS: None,
     VIEW: "hard",
     FOCUS: None,
     STEP: 1,
@@ -116,7 +119,7 @@ SAMPLE_QUESTIONS = {
     "shop_sales": "greater 2015 year sum sales",
     "countries": "greater 40 population count",
     "league": "greater 60 points sum goals",
-    "grade_book": "lesser 70 exam print score",
+    "grade_book": "lesser 90 attendance print score",
     "letters_1": "greater 20 A sum A",
     "letters_3": "greater 20 A and lesser 30 B count",
     "letters_5": "lesser 10 C print E",
@@ -169,6 +172,7 @@ class UrlParam:
 URL_PARAMS = (
     UrlParam("q", QUESTION, _question),
     UrlParam("ckpt", CKPT, _matching(CKPT_ID, "a checkpoint name")),
+    UrlParam("vs", VERSUS, _matching(CKPT_ID, "a checkpoint name")),
     UrlParam("view", VIEW, _view),
     UrlParam("step", STEP, _step),
     UrlParam(RUN_PARAM, RUN_OWNER, _matching(OWNER_TOKEN, "a run token (32 lowercase hex digits)")),
@@ -219,12 +223,13 @@ def _read_url_table(data: str | None, sample: str | None) -> None:
         flash("warning", f"The link's table could not be loaded ({e}); showing a sample table instead.")
 
 
-def sync_url(step: int | None = None, run: bool = False) -> None:
+def sync_url(step: int | None = None, run: bool = False, versus: bool = False) -> None:
     """Write the current table, question, checkpoint and view into the URL (only when it changed).
 
-    run: also the training run's owner token (the Train page only). Addresses of the other pages are the ones
-    people share with a class, and whoever holds the token can stop the run; the token stays in the session
-    on every page, so the run's heartbeat goes on there."""
+    versus: also the Compare page's second checkpoint (the Compare page only: it opens the page's side by
+    side view). run: also the training run's owner token (the Train page only). Addresses of the other
+    pages are the ones people share with a class, and whoever holds the token can stop the run; the token
+    stays in the session on every page, so the run's heartbeat goes on there."""
     ss = st.session_state
     src = ss.get(TABLE_SOURCE) or {}
     want = {}
@@ -240,6 +245,8 @@ def sync_url(step: int | None = None, run: bool = False) -> None:
         want["ckpt"] = ss[CKPT]
     if ss.get(VIEW) == "soft":
         want["view"] = "soft"
+    if versus and ss.get(VERSUS):
+        want["vs"] = ss[VERSUS]
     if step is not None:
         want["step"] = str(step)
     if run and ss.get(RUN_OWNER):

@@ -26,14 +26,14 @@ from pathlib import Path
 
 import torch
 
-from engine import data
+from engine import data, presets
 from engine.atomic import write_atomic
 from engine.checkpoint import load_checkpoint, to_bytes
 from engine.config import ModelConfig, TrainConfig
 from engine.examples import read_jsonl
 from engine.limits import CUSTOM_MAX_BYTES, CUSTOM_MAX_EXAMPLES
 from engine.model import NeuralProgrammer
-from engine.train import Progress, default_model_config, train
+from engine.train import Progress, train
 from engine.vocab import Vocab
 
 MAX_ACTIVE_JOBS = 2  # running jobs on the whole server (two cores: more would slow every run down)
@@ -214,7 +214,8 @@ def run_name(stem: str) -> str:
 def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict | None = None,
           base: str | None = None, custom: list[dict] | None = None) -> Job:
     """Start training in a daemon thread for `owner`: a new model (ModelConfig `model_settings` over the
-    task's defaults), or the checkpoint at `base` fine-tuned on the `custom` examples.
+    values of the preset `cfg.preset` for the task), or the checkpoint at `base` fine-tuned on the `custom`
+    examples.
 
     JobRefused when MAX_ACTIVE_JOBS jobs are running or this owner already has one running."""
     if not valid_owner(owner):
@@ -229,7 +230,7 @@ def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict |
         stem = re.sub(r"(-ft)?-\d{8}-\d{6}(-\d{6}-[0-9a-f]{6})?$", "", Path(base).stem) + "-ft"
     else:
         vocab = Vocab(data.vocabulary(cfg.task))
-        model_config = default_model_config(cfg.task, len(vocab), **(model_settings or {}))
+        model_config = presets.model_config(cfg.preset, cfg.task, len(vocab), **(model_settings or {}))
         probe = data.generate(cfg.task, "test", 1, seed=12345)[0]
         probe["rows"] = probe["rows"][:20]
         stem = cfg.task

@@ -15,7 +15,8 @@ from engine.checkpoint import load_checkpoint
 from engine.trace import trace
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16", "--eval-every", "10",
+TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16",
+        "--eval-every", "10",
         "--threads", "1"]
 
 

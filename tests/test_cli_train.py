@@ -18,7 +18,8 @@ from engine.config import ModelConfig, TrainConfig, settings
 from engine.train import default_model_config
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16", "--eval-every", "10",
+TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16",
+        "--eval-every", "10",
         "--threads", "1"]
 
 

@@ -17,8 +17,8 @@ TINY = {"d": 8, "steps": 2}
 # a run that goes on until it is stopped, each step a few milliseconds
 ENDLESS = TrainConfig(task="single-column", steps=1_000_000, batch_size=5, train_size=50, eval_size=10, test_size=10,
                       eval_every=1_000_000, threads=1, search_samples=2)
-SHORT = TrainConfig(task="single-column", steps=3, batch_size=5, train_size=50, eval_size=10, test_size=10, eval_every=3,
-                    threads=1, search_samples=2)
+SHORT = TrainConfig(task="single-column", steps=3, batch_size=5, train_size=50, eval_size=10, test_size=10,
+                    eval_every=3, threads=1, search_samples=2)
 
 
 @pytest.fixture(scope="module", autouse=True)

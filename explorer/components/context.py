@@ -59,10 +59,14 @@ def checkpoint_picker(ctx: Context, container=None) -> checkpoints.Entry | None:
         ss[state.CKPT] = None
     ss[state.CKPT_PICK] = ss.get(state.CKPT) or AUTO
     labels = {e.id: e.label for e in entries}
-    labels[AUTO] = f"best match for the table: {best.label}" if best else "best match (none readable)"
-    box.selectbox("Checkpoint", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK, on_change=_on_ckpt)
+    labels[AUTO] = f"best match for the table: {best.label}" if best else "best match (none: pick one by name)"
+    box.selectbox("Checkpoint", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK, on_change=_on_ckpt,
+                  help="Each checkpoint says how it was trained. The best match is never one trained by gradient "
+                  "descent alone (the paper's method): those are here to show where that method gets stuck.")
     entry = checkpoints.find(entries, ss.get(state.CKPT)) or best
     if entry is None:
+        box.info("No checkpoint here is a match to pick by itself (none is readable, or every one was trained by "
+                 "gradient descent alone): pick one from the list.")
         return None
     try:
         _, vocab, _ = checkpoints.load(entry)

@@ -41,7 +41,7 @@ def curves(snap: dict) -> tuple[go.Figure, go.Figure]:
     )
     acc = go.Figure()
     evals = snap["evals"]
-    for i, name in ((1, "train"), (2, "test")):
+    for i, name in ((1, "train"), (2, "validation")):
         acc.add_trace(
             go.Scatter(x=[e[0] for e in evals], y=[e[i] for e in evals], mode="lines+markers", name=name)
         )
@@ -66,7 +66,7 @@ def status_line(snap: dict) -> str:
     if last is not None:
         parts.append(f"loss {last:.3g}")
     if snap["best_accuracy"] >= 0:
-        parts.append(f"best test accuracy {snap['best_accuracy']:.0%}")
+        parts.append(f"best validation accuracy {snap['best_accuracy']:.0%}")
     return " · ".join(parts)
 
 

@@ -1,10 +1,12 @@
-"""The Train page's hyper-parameter widgets, generated from the config fields (engine/config.py `settings`).
+"""The Train page's preset choice and hyper-parameter widgets, generated from the config fields
+(engine/config.py `settings`) and the presets (engine/presets/).
 
 Each field's label, help text, type and range are said once, in the config; this module only chooses
 which fields the page offers, in what order, and where the app differs from the command line: shorter
 runs and smaller data by default (a shared server's two cores), a few tighter upper bounds, and the
-hidden sizes offered as a short list. `chosen()` reads the widgets back as typed overrides, from which
-the page builds a TrainConfig (which validates them again).
+hidden sizes offered as a short list. Choosing a preset (or a task) sets every widget to the preset's
+resolved value for that task; each widget then overrides its field. `chosen()` reads the preset and the
+widgets back, from which the page builds the run's TrainConfig (which validates them again).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from typing import Any
 
 import streamlit as st
 
+from engine import data, presets
 from engine.config import ModelConfig, Setting, TrainConfig, settings
 
 SETTINGS = {cls: {s.name: s for s in settings(cls)} for cls in (TrainConfig, ModelConfig)}
+PRESET_PICK = "hp_preset"
+FILLED_FOR = "hp_filled_for"  # (preset, task, custom) the widgets were last set for
 
 
 @dataclass(frozen=True)
@@ -25,13 +30,13 @@ class Knob:
 
     config: type  # TrainConfig or ModelConfig
     name: str
-    default: Any = None  # None: the config's default
-    custom_default: Any = None  # the default when fine-tuning on the custom set (None: as `default`)
+    default: Any = None  # the app's value where the preset names none (None: the preset's resolved value)
+    custom_default: Any = None  # the same when fine-tuning on the custom set (None: as `default`)
     hi: float | None = None  # a tighter upper bound than the config's
     choices: tuple | None = None
     fmt: str | None = None
     step: float | None = None
-    group: str = "main"  # "main" (the grid) or "data" (the Data sizes expander)
+    group: str = "main"  # "main" (the grid), "method" (what the method adds) or "data" (data sizes)
 
     @property
     def setting(self) -> Setting:
@@ -42,11 +47,6 @@ class Knob:
         """The widget's session-state key: hp_<field>, hp_model_<field> for the model's fields."""
         return f"hp_{'model_' if self.config is ModelConfig else ''}{self.name}"
 
-    def initial(self, custom: bool):
-        if custom and self.custom_default is not None:
-            return self.custom_default
-        return self.setting.default if self.default is None else self.default
-
 
 KNOBS = (
     Knob(ModelConfig, "steps", hi=8),
@@ -56,66 +56,130 @@ KNOBS = (
     Knob(TrainConfig, "grad_noise"),
     Knob(TrainConfig, "noise_eta", hi=1.0, fmt="%.4f"),
     Knob(TrainConfig, "clip"),
+    Knob(TrainConfig, "adam_eps", fmt="%.1e"),
     Knob(TrainConfig, "huber_delta"),
     Knob(TrainConfig, "lookup_weight"),
     Knob(TrainConfig, "seed"),
     Knob(TrainConfig, "steps", default=1000, custom_default=200, hi=100_000),
     Knob(TrainConfig, "eval_every", default=100, custom_default=50, hi=10_000),
-    Knob(TrainConfig, "search_samples", hi=256),
-    Knob(TrainConfig, "search_weight"),
-    Knob(TrainConfig, "search_epsilon"),
-    Knob(TrainConfig, "search_memory", hi=16),
+    Knob(TrainConfig, "soft_loss", group="method"),
+    Knob(TrainConfig, "search_samples", hi=256, group="method"),
+    Knob(TrainConfig, "search_weight", group="method"),
+    Knob(TrainConfig, "search_epsilon", group="method"),
+    Knob(TrainConfig, "search_memory", hi=16, group="method"),
+    Knob(ModelConfig, "name_match", group="method"),
+    Knob(TrainConfig, "name_dropout", group="method"),
+    Knob(ModelConfig, "step_embedding", group="method"),
+    Knob(ModelConfig, "init_scale", group="method"),
+    Knob(TrainConfig, "balanced_lookup", group="method"),
+    Knob(TrainConfig, "shuffle_letters", group="method"),
+    Knob(TrainConfig, "ordered_pivots", group="method"),
+    Knob(TrainConfig, "lone_column_name", group="method"),
+    Knob(ModelConfig, "text_match", group="method"),
+    Knob(ModelConfig, "product_logic", group="method"),
+    Knob(ModelConfig, "bidirectional", group="method"),
+    Knob(ModelConfig, "question_attention", group="method"),
     Knob(TrainConfig, "train_size", default=5000, hi=50_000, group="data"),
     Knob(TrainConfig, "eval_size", default=300, hi=5000, group="data"),
+    Knob(TrainConfig, "test_size", default=300, hi=5000, group="data"),
 )
-MODEL_SHAPE = ("steps", "d")  # the ModelConfig fields a fine-tuned checkpoint fixes
+MODEL_SHAPE = ("steps", "d")  # the ModelConfig fields a fine-tuned checkpoint fixes (all are: these are shown)
 
 
-def _widget(container, knob: Knob, custom: bool, disabled: bool) -> None:
+def resolved(preset: str, task: str, custom: bool) -> dict[str, Any]:
+    """{widget key: value} of every knob for `preset` on `task`: the preset's resolved value, or the app's
+    own default (a shorter run, less data) for the fields the preset leaves at the config's default."""
+    chosen = presets.PRESETS[preset]
+    named = {TrainConfig: set(chosen.train), ModelConfig: set(chosen.model(data.TASKS[task]))}
+    configs = {TrainConfig: presets.train_config(preset, task),
+               ModelConfig: presets.model_config(preset, task, len(data.vocabulary(task)) + 2)}
+    out = {}
+    for knob in KNOBS:
+        app_default = knob.custom_default if custom and knob.custom_default is not None else knob.default
+        if app_default is not None and knob.name not in named[knob.config]:
+            value = app_default
+        else:
+            value = getattr(configs[knob.config], knob.name)
+        out[knob.key] = knob.setting.type(value)
+    return out
+
+
+def _fill(preset: str, task: str, custom: bool) -> None:
+    """Set the widgets to the preset's values: all of them when the preset, task or custom choice changed,
+    otherwise only those Streamlit dropped (a widget not drawn on the last run loses its state)."""
+    ss = st.session_state
+    values = resolved(preset, task, custom)
+    changed = ss.get(FILLED_FOR) != (preset, task, custom)
+    for key, value in values.items():
+        if changed or key not in ss:
+            ss[key] = value
+    ss[FILLED_FOR] = (preset, task, custom)
+
+
+def _widget(container, knob: Knob, disabled: bool) -> None:
+    """The knob's widget; its value is already in session state (set by _fill), so none is passed here."""
     s = knob.setting
-    value = knob.initial(custom)
     common = {"key": knob.key, "help": s.help, "disabled": disabled}
     if knob.choices or s.choices:
-        options = list(knob.choices or s.choices)
-        container.selectbox(s.label, options, index=options.index(value), **common)
+        container.selectbox(s.label, list(knob.choices or s.choices), **common)
     elif s.type is bool:
-        container.toggle(s.label, value, **common)
+        container.toggle(s.label, **common)
     else:
         hi = s.hi if knob.hi is None else knob.hi
         kind = s.type
         step = knob.step if knob.step is not None else (1 if kind is int else None)
         container.number_input(s.label, kind(s.lo) if s.lo is not None else None, kind(hi) if hi is not None else None,
-                               kind(value), step=step, format=knob.fmt, **common)
+                               step=step, format=knob.fmt, **common)
 
 
-def draw(*, running: bool, custom: bool, base=None) -> None:
-    """The widgets, four to a row; `base` (a checkpoint entry being fine-tuned) fixes the model's shape."""
+def _grid(knobs: list[Knob], *, disabled: bool, base) -> None:
+    """Knobs four to a row; a fine-tuned checkpoint (`base`) shows its fixed shape instead of model knobs."""
     ss = st.session_state
-    main = [k for k in KNOBS if k.group == "main"]
-    for row in range(0, len(main), 4):
-        columns = st.columns(4)
-        for column, knob in zip(columns, main[row:row + 4], strict=False):
-            if base is not None and knob.config is ModelConfig and knob.name in MODEL_SHAPE:
+    if base is not None:
+        knobs = [k for k in knobs if k.config is not ModelConfig or k.name in MODEL_SHAPE]
+    for row in range(0, len(knobs), 4):
+        for column, knob in zip(st.columns(4), knobs[row:row + 4], strict=False):
+            if base is not None and knob.config is ModelConfig:
                 column.metric(knob.setting.label, getattr(base, knob.name), help="fixed by the checkpoint being "
                               "fine-tuned")
                 continue
             off = knob.name == "noise_eta" and not ss.get(_key("grad_noise"), True)
-            _widget(column, knob, custom, running or off)
+            _widget(column, knob, disabled or off)
+
+
+def draw(*, running: bool, custom: bool, task: str, base=None) -> None:
+    """The preset choice, then the widgets; `base` (a checkpoint entry being fine-tuned) fixes the model."""
+    ss = st.session_state
+    if ss.get(PRESET_PICK) not in presets.NAMES:  # first visit, or the radio was not drawn on the last run
+        filled = ss.get(FILLED_FOR)
+        ss[PRESET_PICK] = filled[0] if filled else presets.NAMES[0]
+    st.radio("Preset: how to train", presets.NAMES, key=PRESET_PICK, disabled=running,
+             captions=[presets.PRESETS[name].description for name in presets.NAMES],
+             help="Choosing a preset (or another task) sets every value below to the preset's; any of them "
+             "can then be changed. The checkpoint records the preset and every value.")
+    _fill(ss[PRESET_PICK], task, custom)
+    _grid([k for k in KNOBS if k.group == "main"], disabled=running, base=base)
+    with st.expander("The method: what is added to the paper's gradient descent (each one a switch)"):
+        if base is not None:
+            st.caption("The model's own switches are fixed by the checkpoint being fine-tuned.")
+        _grid([k for k in KNOBS if k.group == "method"], disabled=running, base=base)
     with st.expander("Data sizes"):
-        data = [k for k in KNOBS if k.group == "data"]
-        for column, knob in zip(st.columns(len(data)), data, strict=True):
-            _widget(column, knob, custom, running or custom)
+        sizes = [k for k in KNOBS if k.group == "data"]
+        for column, knob in zip(st.columns(len(sizes)), sizes, strict=True):
+            _widget(column, knob, running or custom)
 
 
 def _key(name: str, config: type = TrainConfig) -> str:
     return next(k.key for k in KNOBS if k.config is config and k.name == name)
 
 
-def chosen() -> tuple[dict, dict]:
-    """({TrainConfig field: value}, {ModelConfig field: value}) from the widgets, typed like the fields."""
+def chosen() -> tuple[str, dict, dict]:
+    """(preset, {TrainConfig field: value}, {ModelConfig field: value}) from the widgets, typed like the
+    fields."""
     ss = st.session_state
     train, model = {}, {}
     for knob in KNOBS:
         if knob.key in ss:
             (model if knob.config is ModelConfig else train)[knob.name] = knob.setting.type(ss[knob.key])
-    return train, model
+    preset = ss.get(PRESET_PICK)
+    return (preset if preset in presets.NAMES else presets.NAMES[0]), train, model

@@ -1,5 +1,5 @@
-"""About / Lessons: what the Neural Programmer is, and five guided lessons that load a table, a question
-and the view to look at."""
+"""About / Lessons: what the Neural Programmer is, the two ways it is trained here, and six guided lessons
+that load a table, a question, the checkpoint(s) and the view to look at."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import streamlit as st
 
 from explorer import state
 
+# names-5 knows `attendance` and `score` (engine.data.TRAIN_NAMES); in the grade book they select different rows
+LESSON_4_QUESTION = "lesser 90 attendance print score"
 LESSONS = [
     {
         "title": "1. Count the rows",
@@ -42,12 +44,15 @@ LESSONS = [
     {
         "title": "4. A lookup (print)",
         "table": "grade_book",
-        "question": "lesser 70 exam print score",
+        "question": LESSON_4_QUESTION,
         "page": state.ASK,
-        "text": "Not every answer is a number. *print* (the paper's *assign*) returns cells: the "
-        "**score** of "
-        "every student with an exam mark under 70. The answer cells are amber in the table; the "
-        "**column × step** heatmap shows the model moving from *exam* (to filter) to *score* (to print).",
+        "text": "Not every answer is a number. *print* (the paper's *assign*) returns cells: the **score** of "
+        "every student who came to fewer than 90 % of the lessons. The answer cells are amber in the table; "
+        "the **column × step** heatmap shows the model filtering on *attendance* and then printing *score*. "
+        "In this table the two columns disagree (filtering on *score* would select other students), so a "
+        "right answer here means the model really filtered on *attendance*. The names-5 model learned its "
+        "column names from a list of 40 header words: *attendance* and *score* are among them, *exam* and "
+        "*homework* are not. Ask `lesser 70 exam print score` and see which column it filters on.",
     },
     {
         "title": "5. Difference",
@@ -59,6 +64,26 @@ LESSONS = [
         "so the model must schedule *sum* and *count* at the right steps to make the arithmetic "
         "come out. The last step shows the subtraction in words.",
     },
+    {
+        "title": "6. Why gradient descent gets stuck",
+        "table": "letters_1",
+        "question": "greater 20 and lesser 60 count",
+        "page": state.COMPARE,
+        "checkpoints": ("single-column", "paper2016-single-column"),
+        "text": "The same network trained two ways answers the same question side by side: on the left with "
+        "program search (ours), on the right by gradient descent alone (the paper's method). The correct program "
+        "takes four steps — *greater*, *lesser*, *and*, *count* — and the left checkpoint runs it.\n\n"
+        "The checkpoint on the right has not found it, and training longer seldom helps: gradient descent "
+        "changes every step a little "
+        "at a time, and early on the quickest gain is to make step 3 a single filter, because *greater* or "
+        "*lesser* alone already gets many answers close. From then on the *and* that would join steps 1 and 2 "
+        "has almost no probability, so what steps 1 and 2 do hardly changes the answer: nothing pushes them "
+        "to become two *different* filters. And as long as they are not, switching step 3 to *and* would not "
+        "help either. Each step waits for the other — a deadlock.\n\nProgram search runs whole programs, so it "
+        "can try *greater; lesser; and; count* at once, see that it answers right, and learn from it. "
+        "Compare the two programs, and the **operation probabilities × step** heatmaps: how sure each one "
+        "is at step 3.",
+    },
 ]
 
 
@@ -67,7 +92,7 @@ def _open(lesson: dict) -> None:
     state.load_sample(lesson["table"], with_question=False)
     ss[state.QUESTION] = lesson["question"]
     ss.pop(state.QUESTION_BOX, None)
-    ss[state.CKPT] = None
+    ss[state.CKPT], ss[state.VERSUS] = lesson.get("checkpoints", (None, None))
     ss[state.VIEW] = "hard"
     ss[state.STEP] = lesson.get("step", 1)
     st.switch_page(lesson["page"].path)
@@ -80,10 +105,24 @@ Gradient Descent*, ICLR 2016) answers questions about a table by composing a sma
 operations — *sum, count, difference, greater, lesser, and, or, print, reset* — over a fixed number of
 steps T. At every step a recurrent network reads the question and the history and chooses **an
 operation** and **a column**; comparisons also choose **a number from the question** (the pivot).
-During training the choices are *soft* (probability-weighted mixtures of all operations, so gradients
-flow); at test time they are *hard* (the single most likely operation and column), which turns the
-choices into a discrete program — the **induced program** this app shows. It learns from question and
-answer pairs only: nobody tells it the program.
+At test time the choices are *hard* (the single most likely operation and column), which turns them into
+a discrete program — the **induced program** this app shows. It learns from question and answer pairs
+only: nobody tells it the program. This app trains it in two ways (the **Train** page offers both, as
+*presets*; each checkpoint records its own, and the checkpoint pickers say it in words):
+
+- **The paper's method** (preset *paper2016*): gradient descent through *soft* execution. During training
+  every step runs every operation on every column at once and mixes the results by their probabilities,
+  so the answer changes smoothly with the weights and gradient descent can improve them a little at a
+  time. It learns the one-filter questions, but it usually gets stuck on two filters joined by *and* /
+  *or* and on *difference* (lesson 6 shows why).
+- **Ours** (preset *default*, the shipped checkpoints unless their name says *paper2016*): the same soft
+  execution and loss, plus a **program search**: the model also samples whole programs, runs them
+  exactly, and learns from the ones that give the right answer; those are remembered for questions
+  worded alike and tried again on new tables. A **column-name match** lets it find the column a
+  question names. Each addition is one switch on the Train page.
+
+How much each addition matters, setting by setting, is measured in the ablation table of
+`docs/RESULTS.md`; `checkpoints/README.md` says how each shipped checkpoint was trained.
 
 **Reading the views.** *Operation × step* and *column × step* show the choices at each step;
 *row selector × step* shows which rows are still selected after each step (the *row selector*, a weight
@@ -94,9 +133,9 @@ training-time probabilities or the test-time program.
 
 st.header("Lessons")
 st.caption(
-    "Each lesson loads a table and a question, picks the best checkpoint for the table, and opens "
-    "the view to look at. The explanations say what a well-trained model does; a model that has not "
-    "learned the question yet may do something else, which is instructive too."
+    "Each lesson loads a table and a question, picks the best checkpoint for the table (lesson 6: the two "
+    "checkpoints it compares), and opens the view to look at. The explanations say what the shipped "
+    "checkpoints do; a model you trained yourself may do something else, which is instructive too."
 )
 for i, lesson in enumerate(LESSONS):
     with st.container(border=True):
@@ -104,6 +143,7 @@ for i, lesson in enumerate(LESSONS):
         with left:
             st.markdown(f"**{lesson['title']}** — `{lesson['question']}`")
             st.markdown(lesson["text"])
-        where = "Ask" if lesson["page"] is state.ASK else f"Step through (step {lesson.get('step', 1)})"
+        where = {state.ASK: "Ask", state.COMPARE: "Compare"}.get(
+            lesson["page"], f"Step through (step {lesson.get('step', 1)})")
         if right.button(f"Open in {where}", key=f"lesson_{i}"):
             _open(lesson)

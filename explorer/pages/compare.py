@@ -1,31 +1,60 @@
-"""Compare: one question answered by the Neural Programmer and by the LSTM baselines, side by side."""
+"""Compare: one question answered side by side, by the Neural Programmer and the LSTM baselines, or by two
+trainings of the same model (two checkpoints: explorer/components/two_trainings.py)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from engine.trace import fmt
-from explorer import baselines, escape, questions, state
-from explorer.components import context
+from explorer import baselines, checkpoints, escape, questions, state
+from explorer.components import context, two_trainings
 from explorer.components.trace_view import answer_text, right_text
 
 RIGHT, WRONG = ":green[:material/check_circle: right]", ":red[:material/cancel: wrong]"
 COMPARE_ANSWER_KEY = "np_compare_answer"
-st.title("Neural Programmer vs. LSTM baselines")
+BASELINES, TRAININGS = "baselines", "trainings"
+MODES = {BASELINES: "Neural Programmer vs. LSTM baselines", TRAININGS: "Two trainings of the same model"}
+ss = st.session_state
+
+
+def _on_mode() -> None:
+    if ss.get(state.COMPARE_MODE_PICK) == TRAININGS:
+        entries = [e for e in checkpoints.list_checkpoints() if not e.error]
+        ss[state.VERSUS] = ss.get(state.VERSUS) or two_trainings.default_versus(
+            entries, checkpoints.find(entries, ss.get(state.CKPT)))
+        ss[state.VERSUS] = ss[state.VERSUS] or ""  # none to compare with: the view says so
+    else:
+        ss[state.VERSUS] = None
+
+
+st.title("Compare")
+state.show_flash()
+mode = TRAININGS if ss.get(state.VERSUS) is not None else BASELINES
+ss[state.COMPARE_MODE_PICK] = mode
+st.segmented_control("What to compare", list(MODES), format_func=MODES.get, key=state.COMPARE_MODE_PICK,
+                     required=True, on_change=_on_mode)
+ctx = context.table_context()
+table_note = (f"Table: {escape.md((ss.get(state.TABLE_SOURCE) or {}).get('label', ''))} ({len(ctx.df)} rows) "
+              "— edit it on the Ask page.")
+st.subheader(MODES[mode], anchor=False)
+if mode == TRAININGS:
+    st.caption(
+        "The same Neural Programmer architecture, trained two ways, answers the same question on the same "
+        "table. Each side shows how its checkpoint was trained, the program it runs and its heatmaps: where "
+        "the programs differ, the training method made the difference. " + table_note
+    )
+    two_trainings.draw(ctx, st.container())
+    state.sync_url(versus=True)
+    st.stop()
 st.caption(
     "An LSTM reads the question and the table and has to *compute* the answer inside its weights; "
     "the Neural Programmer only *chooses* built-in operations (sum, count, greater…) that compute "
     "exactly. On new tables and larger numbers that difference decides who is right."
 )
-state.show_flash()
-ss = st.session_state
-ctx = context.table_context()
-top = st.container()
-entry = context.checkpoint_picker(ctx, container=top)
+entry = context.checkpoint_picker(ctx)
 context.question_box(ctx)
 question = ss.get(state.QUESTION, "")
-src = (ss.get(state.TABLE_SOURCE) or {}).get("label", "")
-st.caption(f"Table: {escape.md(src)} ({len(ctx.df)} rows) — edit it on the Ask page.")
+st.caption(table_note)
 
 trace = context.get_trace(ctx, question) if entry is not None else None
 files, why_not = baselines.available()

@@ -12,8 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from engine import data
-from engine.config import TrainConfig
+from engine import data, presets
 from engine.limits import CUSTOM_MAX_EXAMPLES
 from explorer import checkpoints, escape, state, training
 from explorer.components import progress_panel, train_settings
@@ -79,8 +78,16 @@ if task == CUSTOM:
                                if dropped else ""))
                 st.rerun()
 
-st.subheader("Hyper-parameters")
-train_settings.draw(running=running, custom=task == CUSTOM, base=base)
+
+def _task_name(chosen: str | None, base_entry) -> str:
+    """The synthetic task a run trains on: the chosen one, or the fine-tuned checkpoint's."""
+    if chosen in data.TASKS:
+        return chosen
+    return base_entry.task if base_entry is not None and base_entry.task in data.TASKS else "single-column"
+
+
+st.subheader("How to train")
+train_settings.draw(running=running, custom=task == CUSTOM, task=_task_name(task, base), base=base)
 
 
 def _start() -> None:
@@ -88,16 +95,12 @@ def _start() -> None:
     chosen = ss.get(state.TRAIN_TASK)
     every_entry = checkpoints.list_checkpoints()
     base_entry = checkpoints.find(every_entry, ss.get(state.TRAIN_BASE)) if chosen == CUSTOM else None
-    if chosen in data.TASKS:
-        task_name = chosen
-    else:
-        task_name = base_entry.task if base_entry and base_entry.task in data.TASKS else "single-column"
     if not training.valid_owner(ss.get(state.RUN_OWNER)):
         ss[state.RUN_OWNER] = training.new_owner()
     owner = ss[state.RUN_OWNER]
-    train_values, model_values = train_settings.chosen()
+    preset, train_values, model_values = train_settings.chosen()
     try:
-        cfg = TrainConfig(task=task_name, **train_values)
+        cfg = presets.train_config(preset, _task_name(chosen, base_entry), **train_values)
         if chosen == CUSTOM:
             if base_entry is None or not ss.get(state.CUSTOM):
                 raise training.JobRefused("fine-tuning needs a checkpoint and at least one example in the custom set")
@@ -125,6 +128,21 @@ if ss.get(state.TRAIN_ERROR):
     st.error(escape.md(ss[state.TRAIN_ERROR]))
 
 
+def _scores(preset: str, summary: dict) -> None:
+    """The finished run's preset and accuracies: validation (the model kept) and test (scored once)."""
+    a, b, c = st.columns(3)
+    a.metric("Preset", preset, help=escape.md(presets.PRESETS[preset].description) if preset in presets.PRESETS
+             else None)
+    for column, key, label, help_text in (
+        (b, "valid_accuracy", "Validation accuracy", "the best accuracy on fresh tables from the training "
+         "distribution; the saved model is the one that reached it"),
+        (c, "test_accuracy", "Test accuracy", "the test split, scored once after training"),
+    ):
+        value = summary.get(key)
+        shown = f"{value:.1%}" if isinstance(value, (int, float)) and value >= 0 else "–"
+        column.metric(label, shown, help=help_text + ("" if shown != "–" else " (none: not measured)"))
+
+
 def _result(current: training.Job) -> None:
     """What became of a finished run: saved (where, how good), and why it ended early, if it did."""
     summary = current.summary or {}
@@ -133,11 +151,11 @@ def _result(current: training.Job) -> None:
     if summary.get("error"):
         st.warning(escape.md(summary["error"]))
     if current.saved_path is not None:
-        acc = summary.get("eval_accuracy", -1)
         why = summary.get("stopped_because")
         stopped = f" (stopped early: {why})" if why else (" (stopped early)" if summary.get("stopped") else "")
-        st.success(f"Done{escape.md(stopped)}: saved as checkpoint **trained/{escape.md(current.name)}**"
-                   f"{f' with test accuracy {acc:.0%}' if acc >= 0 else ''}. It is in the checkpoint pickers now.")
+        st.success(f"Done{escape.md(stopped)}: saved as checkpoint **trained/{escape.md(current.name)}**. "
+                   "It is in the checkpoint pickers now.")
+        _scores(current.cfg.preset, summary)
         if st.button("Use it on the Ask page", key="use_trained"):
             ss[state.CKPT] = f"trained/{current.name}"
             st.switch_page(state.ASK.path)
@@ -152,7 +170,7 @@ def monitor() -> None:
     if current is None:
         st.caption("No training run in this session yet.")
         return
-    st.markdown(f"**Run:** `{current.name}`")
+    st.markdown(f"**Run:** `{current.name}` · preset **{escape.md(current.cfg.preset)}**")
     progress_panel.monitor(current)
     if current.running:
         return

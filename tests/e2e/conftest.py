@@ -1,9 +1,10 @@
 """Playwright fixtures: `streamlit run` on 127.0.0.1 and the system Chromium (never `playwright install`).
 
 The server reads tiny checkpoints written to a temporary directory (the AppTest helpers' sum model, an
-untrained letters model and the model that prints the named column); NPX_E2E_CHECKPOINT_DIRS points it
-at other checkpoints instead (for example `checkpoints/` to take the README screenshot with the shipped
-models). Every test ends with a check that no error reached its page or the server log.
+untrained letters model, the model that prints the named column and an untrained paper2016 model);
+NPX_E2E_CHECKPOINT_DIRS points it at other checkpoints instead (for example `checkpoints/` to take the
+README screenshot with the shipped models). Every test ends with a check that no error reached its page
+or the server log.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.helpers import CHROMIUM, SERVER_LOG, SHOTS, expect_no_app_error, need_chromium, server_log_since
-from tests.ui.helpers import PRINT_MODEL, ROOT, make_letters_model, make_print_model, make_sum_model
+from tests.ui.helpers import (
+    PAPER,
+    PRINT_MODEL,
+    ROOT,
+    make_letters_model,
+    make_paper_model,
+    make_print_model,
+    make_sum_model,
+)
 
 
 def _free_port() -> int:
@@ -63,6 +72,7 @@ def app_url(tmp_path_factory):
         make_sum_model(Path(ckpts) / "names-5.safetensors")
         make_letters_model(Path(ckpts) / "single-column.safetensors")
         make_print_model(Path(ckpts) / f"{PRINT_MODEL}.safetensors")
+        make_paper_model(Path(ckpts) / f"{PAPER}.safetensors")  # the lesson "Why gradient descent gets stuck"
     SHOTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {

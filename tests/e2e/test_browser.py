@@ -94,7 +94,8 @@ def test_start_and_stop_a_short_training_run(page: Page, app_url):
     page.goto(f"{app_url}/train")
     wait_for_app(page)
     page.get_by_text("Data sizes").click()
-    for label, value in (("Training examples", "200"), ("Test examples", "20"), ("Evaluate every", "20")):
+    for label, value in (("Training examples", "200"), ("Validation examples", "20"), ("Test examples", "20"),
+                         ("Validate every", "20")):
         field = page.get_by_role("spinbutton", name=label)
         field.fill(value)
         field.press("Enter")

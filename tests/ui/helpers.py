@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from streamlit.testing.v1 import AppTest
 
-from engine import data
+from engine import data, presets
 from engine.checkpoint import save_checkpoint
 from engine.model import NeuralProgrammer
 from engine.train import default_model_config
@@ -29,6 +29,19 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
 TIMEOUT = 60
 PRINT_MODEL = "text-print"  # the checkpoint id of make_print_model in the test checkpoint directories
+
+
+PAPER = "paper2016-single-column"  # the shipped paper-method checkpoint, which lesson 6 opens
+
+
+def make_paper_model(path: Path) -> Path:
+    vocab = Vocab(data.vocabulary("single-column"))
+    torch.manual_seed(3)
+    config = presets.model_config("paper2016", "single-column", len(vocab), d=16)
+    train = presets.train_config("paper2016", "single-column")
+    summary = {"task": "single-column", "preset": "paper2016", "train_config": train.to_dict(),
+               "model_config": config.to_dict(), "valid_accuracy": 0.3, "test_accuracy": 0.25}
+    return save_checkpoint(path, NeuralProgrammer(config), vocab, summary)
 
 
 def make_sum_model(path: Path) -> Path:
