@@ -213,8 +213,8 @@ def trainability_table(doc: dict) -> str:
                    f"(target {100 * r['target']:.0f} %) | {r['steps']} | {accs} | {secs or '–'} |")
     if doc.get("command"):
         out += ["", f"`{doc['command']}`: each run stops when its 1,000-question validation set (fresh tables "
-                "from the training distribution) reaches the target, then is scored on a fresh test set of 100 questions per template (at most 5,000); two "
-                "runs at a time, one thread each."]
+                "from the training distribution) reaches the target, then is scored on a fresh test set of 100 "
+                "questions per template (at most 5,000); two runs at a time, one thread each."]
     return "\n".join(out)
 
 

@@ -35,7 +35,8 @@ def one_run(task: str, seed: int, noise: bool, steps: int, target: float) -> dic
     torch.set_num_threads(1)
     started = time.time()
     # stops on the validation set (training distribution); the test below is read once, after training
-    result = train(TrainConfig(task=task, steps=steps, seed=seed, grad_noise=noise, test_size=0), target_accuracy=target)
+    cfg = TrainConfig(task=task, steps=steps, seed=seed, grad_noise=noise, test_size=0)
+    result = train(cfg, target_accuracy=target)
     test = data.generate(task, "test", min(100 * len(data.templates(task)), 5000), seed + 4242)
     acc = evaluate_examples(result.model, result.vocab, test)["accuracy"]
     return {"seed": seed, "noise": noise, "accuracy": acc, "seconds": round(time.time() - started, 1),
