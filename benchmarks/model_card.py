@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.atomic import write_atomic  # noqa: E402
 from engine.checkpoint import CheckpointError, read_checkpoint_info  # noqa: E402
-from explorer.checkpoints import METHODS, training_method  # noqa: E402
+from engine.presets import METHODS, training_method  # noqa: E402
 
 BEGIN = "<!-- how each checkpoint was trained: written by python benchmarks/model_card.py -->"
 END = "<!-- end of how each checkpoint was trained -->"

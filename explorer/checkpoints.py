@@ -18,6 +18,7 @@ import streamlit as st
 
 from engine import data
 from engine.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
+from engine.presets import METHODS, training_method
 from engine.trace import trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,26 +67,6 @@ class Entry:
     @property
     def spec(self):
         return data.TASKS.get(self.task)
-
-
-# how a checkpoint was trained, in the plain words of the checkpoint pickers
-METHODS = {
-    "paper": "the paper's method: gradient descent only",
-    "soft": "gradient descent only",
-    "search": "program search only",
-    "ours": "ours: gradient descent + program search",
-}
-
-
-def training_method(summary: dict) -> str | None:
-    """The key of METHODS that says how a run was trained (its summary's train_config), None if not recorded."""
-    cfg = summary.get("train_config")
-    if not isinstance(cfg, dict):
-        return None
-    samples = cfg.get("search_samples")
-    if not (isinstance(samples, int) and samples > 0):  # no program search: the soft loss alone
-        return "paper" if cfg.get("preset") == "paper2016" else "soft"
-    return "ours" if cfg.get("soft_loss", True) else "search"
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

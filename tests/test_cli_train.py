@@ -92,7 +92,7 @@ def test_train_flags_are_generated_from_the_config_fields(capsys):
     text = capsys.readouterr().out
     for cls in (TrainConfig, ModelConfig):
         for s in settings(cls):
-            assert (f"--{s.flag} " in text or f"--{s.flag}," in text) == (s.cli or s.name == "task"), s.name
+            assert (f"--{s.flag} " in text or f"--{s.flag}," in text) == (s.cli or s.name in ("task", "preset")), s.name
     cfg, model_cfg = configs_from_args(_train_args())
     assert cfg == TrainConfig(task="columns-5")  # no flag given: the dataclass's defaults, written once
     assert model_cfg == default_model_config("columns-5", model_cfg.vocab_size)

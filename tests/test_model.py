@@ -180,7 +180,7 @@ def test_state_is_recomputed_not_accumulated(letters_vocab, model_factory, force
 def test_pivot_attention_reads_the_word_left_of_each_number(letters_vocab, model_factory):
     """Spec §2.5: β_op = softmax(Z · U(op)), Z = question-RNN state at the word left of each number."""
     model = model_factory(letters_vocab, bidirectional=True)
-    ex = {"columns": ["A"], "rows": [[1.0]], "question": "greater 50 A and lesser 20.5 A sum A"}
+    ex = {"columns": ["A", "B"], "rows": [[1.0, 2.0]], "question": "greater 50 A and lesser 20.5 A sum A"}
     batch = encode([ex, SMALL], letters_vocab)
     assert batch.numbers[0].tolist() == [50.0, 20.5] and batch.number_left[0].tolist() == [0, 3]
     _, _, forward, _ = model.encode_question(batch)

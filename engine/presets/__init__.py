@@ -52,3 +52,24 @@ def model_config(preset: str, task: str, vocab_size: int, **overrides) -> ModelC
     values.update(get(preset).model(spec))
     values.update(overrides)
     return ModelConfig(**values)
+
+
+# how a checkpoint was trained, in the plain words of the checkpoint pickers
+METHODS = {
+    "paper": "the paper's method: gradient descent only",
+    "soft": "gradient descent only",
+    "search": "program search only",
+    "ours": "ours: gradient descent + program search",
+}
+
+
+def training_method(summary: dict) -> str | None:
+    """The key of METHODS that says how a run was trained (its summary's train_config), None if not recorded."""
+    cfg = summary.get("train_config")
+    if not isinstance(cfg, dict):
+        return None
+    samples, weight = cfg.get("search_samples"), cfg.get("search_weight", 1.0)
+    searched = isinstance(samples, int) and samples > 1 and isinstance(weight, (int, float)) and weight > 0
+    if not searched:  # no program search (train.py searches with 2+ samples and a positive weight)
+        return "paper" if cfg.get("preset") == "paper2016" else "soft"
+    return "ours" if cfg.get("soft_loss", True) else "search"
