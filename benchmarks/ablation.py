@@ -232,7 +232,9 @@ def render_section(doc: dict, source: str = "docs/ablation.json") -> str:
         "`paper2016` is gradient descent through soft execution and nothing else; `default` adds program search "
         "(sampled programs executed hard, a marginal-likelihood loss on the right ones). The paper's figures stand "
         "beside the paper2016 row only: the paper trained far longer (its budget is not given; its gradient-noise "
-        "plots run about 300 epochs), so they are a reference, not a like-for-like comparison.", "",
+        "plots run about 300 epochs), so they are a reference, not a like-for-like comparison. The budget is what "
+        "this 2-core machine allowed for every cell in one session, and it is short: read the rows against each "
+        "other, not against the headline table, whose checkpoints trained up to 10,000 steps.", "",
         "| method | preset | d | " + " | ".join(header(t) for t in tasks) + " | paper % (same order) |",
         "|---|---|---|" + "---|" * len(tasks) + "---|",
     ]
