@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import state
+from explorer import checkpoints, escape, state
 
 # names-5 knows `attendance` and `score` (engine.data.TRAIN_NAMES); in the grade book they select different rows
 LESSON_4_QUESTION = "lesser 90 attendance print score"
@@ -130,6 +130,15 @@ between 0 and 1 per row); *pivot* shows which question number a comparison uses;
 attention* shows which words the model looks at when it chooses. Use the **soft / hard** switch to see
 training-time probabilities or the test-time program.
 """)
+
+with st.expander("How each shipped checkpoint was trained"):
+    shipped = [e for e in checkpoints.list_checkpoints() if not e.trained and not e.error]
+    st.markdown("\n".join(
+        f"- **{escape.md(e.id)}** ({escape.md(e.task)}): "
+        + escape.md(checkpoints.METHODS.get(e.method, "training method not recorded") if e.method
+                    else "training method not recorded")
+        + (f", test accuracy {e.accuracy:.1%}" if e.accuracy is not None else "")
+        for e in shipped) or "No shipped checkpoints were found.")
 
 st.header("Lessons")
 st.caption(

@@ -16,7 +16,7 @@ from engine import data
 from engine.batch import column_kinds
 from engine.checkpoint import load_checkpoint, read_checkpoint_info
 from engine.trace import trace
-from explorer import checkpoints, questions, state, tables, training
+from explorer import checkpoints, escape, questions, state, tables, training
 from explorer.components.train_settings import KNOBS, PRESET_PICK, resolved
 from explorer.components.two_trainings import PROGRAM_KEYS, SIDES
 from explorer.pages.about import LESSON_4_QUESTION, LESSONS
@@ -101,6 +101,14 @@ def test_the_picker_names_each_method_and_never_picks_the_papers_by_itself(with_
     columns, rows = ["A"], [[1.0], [2.0]]
     assert checkpoints.best_match(only_paper, columns, column_kinds(columns, rows)) is None
     assert checkpoints.best_match(entries, columns, column_kinds(columns, rows)).id == "single-column"
+
+
+def test_the_about_page_says_how_each_shipped_checkpoint_was_trained(with_paper):
+    at = page(new_app(), "about")
+    assert not at.exception, at.exception
+    listed = "\n".join(m.value for m in at.markdown)
+    assert f"**{escape.md(PAPER)}**" in listed and escape.md(checkpoints.METHODS["paper"]) in listed
+    assert all(f"**{escape.md(e.id)}**" in listed for e in checkpoints.list_checkpoints() if not e.trained)
 
 
 # ----------------------------------------------------------------------------- lesson 6 and the Compare page
