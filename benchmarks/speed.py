@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/speed.py [--threads 1] [--d 64] [--steps 200] [--runs 200] [--json]
 
-Training: task columns-5 with its default model (default_model_config('columns-5', ..., d=D)) and the
+Training: task columns-5 with its default model (presets.model_config("default", 'columns-5', ..., d=D)) and the
 default TrainConfig, batch 50: engine.train.train itself runs, and the time of its optimiser steps
 (forward, loss, backward, global-norm clipping, gradient noise, Adam) is taken over --steps steps after
 --warmup steps, twice: from scratch (the first steps of a run, where the search samples programs
@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from engine import data  # noqa: E402
+from engine import data, presets  # noqa: E402
 from engine.batch import encode  # noqa: E402
 from engine.config import TrainConfig, parse_options  # noqa: E402
 from engine.model import NeuralProgrammer  # noqa: E402
 from engine.trace import trace  # noqa: E402
-from engine.train import Progress, default_model_config, train  # noqa: E402
+from engine.train import Progress, train  # noqa: E402
 from engine.vocab import Vocab  # noqa: E402
 
 TASK = "columns-5"
@@ -66,7 +66,7 @@ def bench_training(d: int, steps: int, warmup: int, batch_size: int = 50,
                     seed=0)
     cfg = TrainConfig(task=TASK, **{**(options or {}), **settings})
     vocab = Vocab(data.vocabulary(TASK))
-    model_cfg = default_model_config(TASK, len(vocab), d=d)
+    model_cfg = presets.model_config("default", TASK, len(vocab), d=d)
     train_ex = data.generate(TASK, "train", 2000, seed=0)
     eval_ex = data.generate(TASK, "test", 10, seed=1)
     progress = TimedProgress()
@@ -86,7 +86,7 @@ def bench_training(d: int, steps: int, warmup: int, batch_size: int = 50,
 def bench_inference(d: int, runs: int, warmup: int) -> dict:
     vocab = Vocab(data.vocabulary(TASK))
     torch.manual_seed(0)
-    model = NeuralProgrammer(default_model_config(TASK, len(vocab), d=d)).eval()
+    model = NeuralProgrammer(presets.model_config("default", TASK, len(vocab), d=d)).eval()
     ex = next(e for e in data.generate(TASK, "test", 50, seed=0) if e["program"].count("[n") == 2)
     assert len(ex["rows"]) == 120 and len(ex["columns"]) == 5
     batch = encode([ex], vocab)

@@ -12,6 +12,9 @@ Test-template counts (`templates(task)`, the test-time column set):
 
 Train split: C ~ U[1, max_columns] (and K ~ U[1, text_columns]), category uniform then template
 uniform (or uniform over all surface templates for words-5), synonyms uniform per op word.
+Valid split: as the train split (its shapes, ranges, templates and names) on a random stream of its own;
+training selects its model on it and never on the test split. (`Style` switches how training tables and
+questions are written: shuffled letters, ordered pivots, a lone column's name.)
 Test split: exactly the max column set, and templates drawn *without replacement* (a random
 permutation, restarted when n exceeds the count), so n = len(templates(task)) gives every test
 template exactly once, as in P16 ("each question in the test set is unique").

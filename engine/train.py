@@ -78,11 +78,6 @@ class TrainResult:
     summary: dict
 
 
-def default_model_config(task: str, vocab_size: int, preset: str = "default", **overrides) -> ModelConfig:
-    """The model a task needs under `preset` (engine/presets/): its operations and the preset's variant."""
-    return presets.model_config(preset, task, vocab_size, **overrides)
-
-
 def drop_names(batch, rate: float, generator):
     """Hide column names from the embeddings (UNK in the question and the header) in a share of the examples,
     so the model learns to find columns through the name-match feature, as it must for names never seen in
@@ -111,7 +106,7 @@ def initial_model(cfg: TrainConfig, model_config: ModelConfig | None,
         model, vocab = copy.deepcopy(init[0]), init[1]
     else:
         vocab = Vocab(data.vocabulary(cfg.task))
-        model = NeuralProgrammer(model_config or default_model_config(cfg.task, len(vocab), cfg.preset))
+        model = NeuralProgrammer(model_config or presets.model_config(cfg.preset, cfg.task, len(vocab)))
     if model.config.vocab_size != len(vocab):
         raise ValueError("model vocab_size does not match the vocabulary")
     return model, vocab

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli
+from engine import cli, presets
 from engine import train as train_module
 from engine.checkpoint import load_checkpoint
 from engine.cli_train import configs_from_args
 from engine.config import ModelConfig, TrainConfig, settings
-from engine.train import default_model_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16",
@@ -95,7 +94,7 @@ def test_train_flags_are_generated_from_the_config_fields(capsys):
             assert (f"--{s.flag} " in text or f"--{s.flag}," in text) == (s.cli or s.name in ("task", "preset")), s.name
     cfg, model_cfg = configs_from_args(_train_args())
     assert cfg == TrainConfig(task="columns-5")  # no flag given: the dataclass's defaults, written once
-    assert model_cfg == default_model_config("columns-5", model_cfg.vocab_size)
+    assert model_cfg == presets.model_config("default", "columns-5", model_cfg.vocab_size)
     # the flags in use in tests, README and benchmarks keep their names
     cfg, model_cfg = configs_from_args(_train_args(
         "--d", 16, "--T", 3, "--no-grad-noise", "--no-bidirectional", "--batch-size", 7, "--lr", "1e-2",

@@ -13,11 +13,11 @@ import threading
 import pytest
 import torch
 
-from engine import data
+from engine import data, presets
 from engine import train as train_module
 from engine.config import TrainConfig
 from engine.evaluate import evaluate_examples
-from engine.train import Progress, default_model_config, train
+from engine.train import Progress, train
 from engine.vocab import Vocab
 
 TASK = "single-column"
@@ -36,7 +36,7 @@ def learn(programs, seed=0, **overrides):
                     eval_size=len(test_ex))
     settings.update(overrides)
     progress = Progress()
-    result = train(TrainConfig(**settings), default_model_config(TASK, len(vocab), d=16), progress=progress,
+    result = train(TrainConfig(**settings), presets.model_config("default", TASK, len(vocab), d=16), progress=progress,
                    train_examples=train_ex, eval_examples=test_ex, target_accuracy=1.0)
     # evaluate independently of the trainer's own bookkeeping
     report = evaluate_examples(result.model, result.vocab, test_ex)
@@ -62,7 +62,7 @@ def test_stop_before_first_step_runs_no_step():
     vocab = Vocab(data.vocabulary(TASK))
     progress = Progress()
     result = train(TrainConfig(task=TASK, steps=50, threads=1, eval_size=len(test_ex)),
-                   default_model_config(TASK, len(vocab), d=8), progress=progress, stop=stop,
+                   presets.model_config("default", TASK, len(vocab), d=8), progress=progress, stop=stop,
                    train_examples=train_ex, eval_examples=test_ex)
     assert result.summary["stopped"] and progress.losses == []
     assert result.summary["steps_run"] == 0
@@ -86,7 +86,7 @@ def test_divergence_stops_cleanly_with_best_model(monkeypatch):
     vocab = Vocab(data.vocabulary(TASK))
     progress = Progress()
     result = train(TrainConfig(task=TASK, steps=30, eval_every=10, threads=1, eval_size=len(test_ex)),
-                   default_model_config(TASK, len(vocab), d=8), progress=progress,
+                   presets.model_config("default", TASK, len(vocab), d=8), progress=progress,
                    train_examples=train_ex, eval_examples=test_ex)
     assert result.summary["error"] and "nan" in result.summary["error"].lower()
     assert result.summary["best_step"] <= 12
@@ -116,6 +116,6 @@ def test_a_failing_compile_falls_back_to_plain_training(monkeypatch):
     progress = Progress()
     with pytest.warns(UserWarning, match="torch.compile failed"):
         result = train(TrainConfig(task=TASK, steps=5, threads=1, eval_size=len(test_ex), compile=True),
-                       default_model_config(TASK, len(vocab), d=8), progress=progress,
+                       presets.model_config("default", TASK, len(vocab), d=8), progress=progress,
                        train_examples=train_ex, eval_examples=test_ex)
     assert result.summary["steps_run"] == 5 and len(progress.losses) == 5

@@ -4,13 +4,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine import data
+from engine import data, presets
 from engine.batch import encode
 from engine.evaluate import answer_correct, correct, op_kinds
 from engine.model import NeuralProgrammer
 from engine.ops import advance, comparisons, execute_step, initial_state
 from engine.search import ProgramMemory, execute_programs, search_loss
-from engine.train import default_model_config
 from engine.vocab import Vocab
 
 
@@ -43,7 +42,7 @@ def test_random_programs_match_soft_ops_with_one_hot_choices(task):
     vocab = Vocab(data.vocabulary(task))
     examples = data.generate(task, "test", 40, seed=3)
     batch = encode(examples, vocab, exact=False)  # float32, as training's store: the reference's dtype
-    ops = default_model_config(task, len(vocab)).ops
+    ops = presets.model_config("default", task, len(vocab)).ops
     g = torch.Generator().manual_seed(0)
     K, B, T = 30, len(examples), 4
     op_s = torch.randint(len(ops), (K, B, T), generator=g)
@@ -58,7 +57,7 @@ def test_random_programs_match_soft_ops_with_one_hot_choices(task):
 def difference_programs():
     """Diff-template questions of single-column and their true programs written by hand (1, B, 4)."""
     vocab = Vocab(data.vocabulary("single-column"))
-    ops = default_model_config("single-column", len(vocab)).ops
+    ops = presets.model_config("default", "single-column", len(vocab)).ops
     examples = [e for e in data.generate("single-column", "test", 300, seed=1) if "diff" in e["program"]]
     batch = encode(examples, vocab)
     i = {o: k for k, o in enumerate(ops)}
@@ -85,7 +84,7 @@ def test_argmax_sample_agrees_with_model_hard_forward_and_loss_has_gradient():
     task = "columns-3"
     vocab = Vocab(data.vocabulary(task))
     torch.manual_seed(0)
-    model = NeuralProgrammer(default_model_config(task, len(vocab)))
+    model = NeuralProgrammer(presets.model_config("default", task, len(vocab)))
     batch = encode(data.generate(task, "train", 60, seed=2), vocab)
     out = model(batch)
     with torch.no_grad():
@@ -111,7 +110,7 @@ def test_memory_replays_stored_programs_and_forgets_the_least_successful():
     vocab, ops, i, batch, program = difference_programs()
     B = program.shape[1]
     torch.manual_seed(0)
-    model = NeuralProgrammer(default_model_config("single-column", len(vocab)))
+    model = NeuralProgrammer(presets.model_config("default", "single-column", len(vocab)))
     out = model(batch)
     g = torch.Generator().manual_seed(0)
     # an untrained model with no exploration finds (almost) none of these four-step programs
@@ -143,7 +142,7 @@ def test_sampled_programs_run_only_for_unsolved_questions(monkeypatch):
     vocab, ops, i, batch, program = difference_programs()
     B = program.shape[1]
     torch.manual_seed(0)
-    model = NeuralProgrammer(default_model_config("single-column", len(vocab)))
+    model = NeuralProgrammer(presets.model_config("default", "single-column", len(vocab)))
     out = model(batch)
     memory = ProgramMemory(size=2)
     rows = memory.programs(program[0], {op: torch.zeros(B, dtype=torch.long) for op in memory.pivot_ops},
@@ -166,7 +165,7 @@ def test_one_question_batches_execute(task):
     """A batch of one (the unsolved questions of a step can be a single one) goes through the executor."""
     vocab = Vocab(data.vocabulary(task))
     examples = data.generate(task, "train", 6, seed=5)
-    ops = default_model_config(task, len(vocab)).ops
+    ops = presets.model_config("default", task, len(vocab)).ops
     g = torch.Generator().manual_seed(1)
     for ex in examples:
         batch = encode([ex], vocab, exact=False)

@@ -11,13 +11,13 @@ import time
 import pytest
 import torch
 
-from engine import data
+from engine import data, presets
 from engine import train as train_module
 from engine.checkpoint import load_checkpoint, save_checkpoint
 from engine.config import TrainConfig
 from engine.runs import OutputError, check_output, save_trained
 from engine.search import MASKED, DivergedError, check_logits
-from engine.train import Progress, default_model_config, train
+from engine.train import Progress, train
 from engine.vocab import Vocab
 
 TASK = "single-column"
@@ -30,7 +30,7 @@ HUGE_LR = dict(task=TASK, lr=1e6, steps=150, batch_size=5, train_size=100, eval_
 def test_a_huge_learning_rate_stops_with_a_message_and_keeps_a_model():
     """Before: `RuntimeError: invalid multinomial distribution` from inside the program search."""
     progress = Progress()
-    result = train(TrainConfig(**HUGE_LR), default_model_config(TASK, len(VOCAB), d=128), progress=progress)
+    result = train(TrainConfig(**HUGE_LR), presets.model_config("default", TASK, len(VOCAB), d=128), progress=progress)
     error = result.summary["error"]
     assert error and error.startswith("training stopped at step") and "lower learning rate" in error
     assert progress.error == error and progress.done
@@ -85,14 +85,14 @@ def _stopped_run(stop_at: int):
 
     cfg = TrainConfig(task=TASK, steps=1000, train_size=100, eval_size=20, test_size=20, eval_every=1000, threads=1,
                       search_samples=4)
-    return train(cfg, default_model_config(TASK, len(VOCAB), d=8), progress=StopAt(), stop=stop)
+    return train(cfg, presets.model_config("default", TASK, len(VOCAB), d=8), progress=StopAt(), stop=stop)
 
 
 def test_a_stopped_run_never_replaces_a_better_checkpoint(tmp_path):
     """Before: Ctrl-C overwrote an existing 100 % checkpoint at --output with the stopped model."""
     target = tmp_path / "model.safetensors"
     torch.manual_seed(0)
-    best = train_module.NeuralProgrammer(default_model_config(TASK, len(VOCAB), d=8))
+    best = train_module.NeuralProgrammer(presets.model_config("default", TASK, len(VOCAB), d=8))
     save_checkpoint(target, best, VOCAB, {"task": TASK, "valid_accuracy": 1.0})
     before = target.read_bytes()
 

@@ -18,6 +18,7 @@ import streamlit as st
 
 from engine import data, presets
 from engine.config import ModelConfig, Setting, TrainConfig, settings
+from engine.vocab import Vocab
 
 SETTINGS = {cls: {s.name: s for s in settings(cls)} for cls in (TrainConfig, ModelConfig)}
 PRESET_PICK = "hp_preset"
@@ -92,7 +93,7 @@ def resolved(preset: str, task: str, custom: bool) -> dict[str, Any]:
     chosen = presets.PRESETS[preset]
     named = {TrainConfig: set(chosen.train), ModelConfig: set(chosen.model(data.TASKS[task]))}
     configs = {TrainConfig: presets.train_config(preset, task),
-               ModelConfig: presets.model_config(preset, task, len(data.vocabulary(task)) + 2)}
+               ModelConfig: presets.model_config(preset, task, len(Vocab(data.vocabulary(task))))}
     out = {}
     for knob in KNOBS:
         app_default = knob.custom_default if custom and knob.custom_default is not None else knob.default
