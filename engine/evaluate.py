@@ -34,12 +34,20 @@ def lookup_log_loss(p, batch: Batch, balanced: bool = False):
     return pos.sum((-2, -1)) / n_pos.clamp(min=1) + neg.sum((-2, -1)) / (n_cells - n_pos).clamp(min=1)
 
 
+def huber(x, y, delta):
+    """Elementwise Huber loss; delta a number, or a tensor (one per model when many train at once under vmap)."""
+    if not isinstance(delta, torch.Tensor):
+        return F.huber_loss(x, y, reduction="none", delta=delta)
+    a = (x - y).abs()
+    return torch.where(a < delta, 0.5 * a * a, delta * (a - 0.5 * delta))
+
+
 def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, balanced: bool = False):
     """The paper's loss of the soft mixture at step T: Huber on scalar answers plus λ-weighted cell
     log-loss on lookup answers (spec §5.1). (scalar)"""
     is_scalar = batch.is_scalar
     target = batch.target_scalar.to(out["scalar"].dtype)  # float32 in training, float64 when answering
-    scalar_loss = F.huber_loss(out["scalar"], target, reduction="none", delta=huber_delta)
+    scalar_loss = huber(out["scalar"], target, huber_delta)
     lookup_loss = lookup_log_loss(out["lookup"], batch, balanced)
     return (is_scalar * scalar_loss + (1 - is_scalar) * lookup_weight * lookup_loss).mean()
 

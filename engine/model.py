@@ -36,6 +36,9 @@ class NeuralProgrammer(nn.Module):
         d, O = config.d, len(config.ops)
         qd = 2 * d if config.bidirectional else d  # size of the question vector q
         self.op_index = {name: i for i, name in enumerate(config.ops)}
+        # the question RNN as explicit steps: the same function as nn.RNN's fused kernel, which torch.func.vmap
+        # cannot batch (engine/multi_train.py trains many models at once with it on)
+        self.unroll_rnn = False
         self.embed = nn.Embedding(config.vocab_size, d, padding_idx=0)  # V: words and column names
         self.question_rnn = nn.RNN(d, d, bias=False, batch_first=True, bidirectional=config.bidirectional)
         self.op_embed = nn.Parameter(torch.empty(O, d))  # U: one embedding per operation
@@ -82,7 +85,8 @@ class NeuralProgrammer(nn.Module):
         """q (B, qd), per-word states (B, Q, qd), forward states (B, Q, d) and the word mask (B, Q)."""
         d = self.config.d
         B, Q = batch.question_ids.shape
-        states, _ = self.question_rnn(self.embed(batch.question_ids))  # (B, Q, qd)
+        words = self.embed(batch.question_ids)  # (B, Q, d)
+        states = self.unrolled_rnn(words) if self.unroll_rnn else self.question_rnn(words)[0]  # (B, Q, qd)
         forward = states[..., :d]
         last = (batch.question_len - 1).clamp(min=0)
         q = forward[torch.arange(B), last]  # (B, d) state after the last word
@@ -92,6 +96,23 @@ class NeuralProgrammer(nn.Module):
             q = torch.cat([q, states[:, 0, d:]], -1)  # (B, 2d)
         mask = torch.arange(Q)[None, :] < batch.question_len[:, None]
         return q, states, forward, mask
+
+    def unrolled_rnn(self, words):
+        """nn.RNN(tanh, no bias, batch_first) written out over the Q positions. words (B, Q, d) -> (B, Q, qd)"""
+        rnn = self.question_rnn
+
+        def run(inputs, w_hh):  # inputs (B, Q, d) already multiplied by W_ih
+            h, out = inputs.new_zeros(inputs.shape[0], inputs.shape[2]), []
+            for x in inputs.unbind(1):
+                h = torch.tanh(x + h @ w_hh.T)
+                out.append(h)
+            return torch.stack(out, 1)
+
+        forward = run(words @ rnn.weight_ih_l0.T, rnn.weight_hh_l0)
+        if not self.config.bidirectional:
+            return forward
+        backward = run((words @ rnn.weight_ih_l0_reverse.T).flip(1), rnn.weight_hh_l0_reverse).flip(1)
+        return torch.cat([forward, backward], -1)
 
     def column_vectors(self, batch: Batch):
         """P: column-name vectors, the mean embedding of each name's words. (B, C, d)"""

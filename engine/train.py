@@ -90,12 +90,22 @@ def drop_names(batch, rate: float, generator):
     return batch
 
 
-def add_gradient_noise(params, step: int, eta: float):
-    """Gaussian noise of variance eta / (1 + t)^0.55 on every gradient (spec §6.1, after clipping)."""
-    std = math.sqrt(eta / (1 + step) ** 0.55)
-    for p in params:
-        if p.grad is not None:
-            p.grad.add_(torch.randn_like(p.grad), alpha=std)
+NOISE_SEED_OFFSET = 7_000_003  # the gradient noise's generator: cfg.seed + this, apart from sampling and data
+
+
+def noise_std(step: int, eta: float) -> float:
+    """The standard deviation of the annealed gradient noise, variance eta / (1 + t)^0.55 (spec §6.1)."""
+    return math.sqrt(eta / (1 + step) ** 0.55)
+
+
+def add_gradient_noise(params, step: int, eta: float, generator: torch.Generator):
+    """Gaussian noise on every gradient (after clipping), drawn from the run's own generator as one flat
+    vector in parameter order: the model-batched trainer draws the same numbers (engine/multi_train.py)."""
+    params = [p for p in params if p.grad is not None]
+    noise = torch.randn(sum(p.numel() for p in params), generator=generator)
+    std = noise_std(step, eta)
+    for p, n in zip(params, noise.split([p.numel() for p in params]), strict=True):
+        p.grad.add_(n.view_as(p.grad).to(p.grad.device), alpha=std)
 
 
 def initial_model(cfg: TrainConfig, model_config: ModelConfig | None,
@@ -157,7 +167,8 @@ class Trainer:
         self.train_probe = self.train_set.index(slice(0, min(len(self.train_set), cfg.eval_size)))
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr, eps=cfg.adam_eps, fused=True)
-        self.generator = torch.Generator().manual_seed(cfg.seed)
+        self.generator = torch.Generator().manual_seed(cfg.seed)  # batches, name dropout, program search
+        self.noise_generator = torch.Generator().manual_seed(cfg.seed + NOISE_SEED_OFFSET)
         self.memory = ProgramMemory(cfg.search_memory) if cfg.search_memory > 0 else None
         # the compiled module shares the model's parameters; the model itself stays plain for evaluation
         self.forward = torch.compile(model) if cfg.compile else model
@@ -191,7 +202,7 @@ class Trainer:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, cfg.clip)
         if cfg.grad_noise:
-            add_gradient_noise(self.params, step, cfg.noise_eta)
+            add_gradient_noise(self.params, step, cfg.noise_eta, self.noise_generator)
         self.optimizer.step()
         return loss.item()
 

@@ -75,8 +75,8 @@ def test_divergence_stops_cleanly_with_best_model(monkeypatch):
     cannot take NaN inputs (e.g. search_loss's torch.multinomial) before its isfinite(loss) guard."""
     real_noise = train_module.add_gradient_noise
 
-    def add_gradient_noise(params, step, eta):
-        real_noise(params, step, eta)
+    def add_gradient_noise(params, step, eta, generator):
+        real_noise(params, step, eta, generator)
         if step >= 12:
             for p in params:
                 p.grad.fill_(float("nan"))

@@ -1,0 +1,260 @@
+"""Many models in one process: K independent runs trained as one batched computation.
+
+At d = 64 a training step is bound by the *count* of small tensor operations (~600 per step), not by their
+arithmetic. Stacking the K models' parameters (torch.func.stack_module_state) and running the forward pass
+under torch.func.vmap turns every operation into one that does K times the work. Each run keeps everything
+that makes it the run `engine.train.train` would make alone: its own initialisation (seeded as there), its
+own data, batch sampler and noise generator, its own hyper-parameters (learning rate, Adam ε, clipping,
+noise, Huber δ, λ) and its own validation and best model. tests/test_multi_train.py checks that K runs here
+equal K separate runs.
+
+What may differ between runs: anything that leaves the shapes and the program alike (TrainConfig.seed, lr,
+adam_eps, clip, grad_noise, noise_eta, huber_delta, lookup_weight, the data switches and sizes). What must be
+equal: `SHARED` below and the ModelConfig. Soft training only: program search samples discrete programs
+per model, which does not batch this way (a run with search trains alone, with `engine.train.train`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import fields
+
+import torch
+from torch.func import functional_call, stack_module_state, vmap
+
+from .batch import Batch, encode
+from .config import ModelConfig, TrainConfig
+from .evaluate import evaluate, loss_fn
+from .model import NeuralProgrammer
+from .train import NOISE_SEED_OFFSET, TrainResult, drop_names, initial_model, noise_std, test_accuracy, training_data
+
+# TrainConfig fields every run of one batched computation must share (shapes, schedule, the program)
+SHARED = ("task", "preset", "steps", "batch_size", "eval_every", "balanced_lookup", "soft_loss", "search_samples",
+          "search_weight", "threads", "compile")
+BETAS = (0.9, 0.999)  # Adam's defaults, as engine.train's torch.optim.Adam
+
+
+def batchable(cfg: TrainConfig) -> str | None:
+    """Why `cfg` cannot train in a model-batched group (None when it can)."""
+    if cfg.search_samples > 1 and cfg.search_weight > 0:
+        return "program search samples programs per model; train it alone"
+    if not cfg.soft_loss:
+        return "without the soft loss there is nothing to train by gradient descent"
+    if cfg.compile:
+        return "torch.compile is not combined with vmap here"
+    return None
+
+
+def check_group(cfgs: list[TrainConfig]) -> None:
+    """ValueError unless `cfgs` can train as one batched computation."""
+    if not cfgs:
+        raise ValueError("no runs to train")
+    for cfg in cfgs:
+        if why := batchable(cfg):
+            raise ValueError(f"run with seed {cfg.seed} cannot be model-batched: {why}")
+        for name in SHARED:
+            if getattr(cfg, name) != getattr(cfgs[0], name):
+                raise ValueError(f"runs trained together must share {name} "
+                                 f"({getattr(cfgs[0], name)!r} and {getattr(cfg, name)!r})")
+
+
+def padded_stack(batches: list[Batch]) -> Batch:
+    """The K stores concatenated along the examples, each padded to the largest store's rows, columns, name
+    words, question words and numbers (zeros, and -1 for absent numbers as `encode` pads). Masks make the
+    padding inert: a padded row, column, word or number has zero weight everywhere."""
+    out = {}
+    for f in fields(Batch):
+        parts = [getattr(b, f.name) for b in batches]
+        shape = [max(p.shape[i] for p in parts) for i in range(1, parts[0].dim())]
+        fill = -1.0 if f.name == "numbers" else 0
+        padded = []
+        for p in parts:
+            target = (p.shape[0], *shape)
+            if tuple(p.shape) == target:
+                padded.append(p)
+                continue
+            q = p.new_full(target, fill)
+            q[tuple(slice(0, n) for n in p.shape)] = p
+            padded.append(q)
+        out[f.name] = torch.cat(padded)
+    return Batch(**out)
+
+
+class MultiTrainer:
+    """K runs as one: stacked parameters, a vmapped loss, a per-model Adam, clipping and noise."""
+
+    def __init__(self, cfgs: list[TrainConfig], models: list[NeuralProgrammer], vocab, data: list[tuple]):
+        self.cfgs, self.K, self.vocab = cfgs, len(cfgs), vocab
+        self.models = models  # plain modules: each model's evaluation copy and its initial weights
+        sets = [encode(train, vocab, exact=False, bounded=False) for train, _ in data]
+        self.sizes = [len(s) for s in sets]
+        self.offsets = torch.tensor([0] + self.sizes[:-1]).cumsum(0)  # (K,) where each run's examples start
+        self.store = padded_stack(sets)  # (sum of sizes, M, C, ...)
+        self.eval_sets = [encode(valid, vocab, exact=False, bounded=False) for _, valid in data]
+        self.train_probes = [s.index(slice(0, min(len(s), c.eval_size))) for s, c in zip(sets, cfgs, strict=True)]
+        self.params, _ = stack_module_state(models)  # name -> (K, ...) leaf tensors
+        self.shapes = {name: p.shape[1:] for name, p in self.params.items()}
+        self.base = copy.deepcopy(models[0]).to("meta")  # the function the stacked parameters are run through
+        self.base.unroll_rnn = True
+        self.generators = [torch.Generator().manual_seed(c.seed) for c in cfgs]
+        self.noise_generators = [torch.Generator().manual_seed(c.seed + NOISE_SEED_OFFSET) for c in cfgs]
+
+        def per_model(values):  # (K,) float32
+            return torch.tensor(values, dtype=torch.float32)
+
+        self.lr, self.eps = per_model([c.lr for c in cfgs]), per_model([c.adam_eps for c in cfgs])
+        self.clip = per_model([c.clip for c in cfgs])
+        self.eta = per_model([c.noise_eta if c.grad_noise else 0.0 for c in cfgs])
+        self.delta, self.lam = per_model([c.huber_delta for c in cfgs]), per_model([c.lookup_weight for c in cfgs])
+        self.exp_avg = {n: torch.zeros_like(p) for n, p in self.params.items()}
+        self.exp_avg_sq = {n: torch.zeros_like(p) for n, p in self.params.items()}
+        self.active = torch.ones(self.K, dtype=torch.bool)  # runs still training (not finished or diverged)
+        self.best = [(-1.0, 0, copy.deepcopy(m.state_dict())) for m in models]  # (valid acc, step, weights)
+        self.curves: list[list] = [[] for _ in cfgs]  # per run: (step, train_acc, valid_acc)
+        balanced = cfgs[0].balanced_lookup
+
+        def loss_one(params, batch_fields, delta, lam):
+            batch = Batch(**batch_fields)
+            out = functional_call(self.base, params, (batch,))
+            return loss_fn(out, batch, delta, lam, balanced)
+
+        self.losses = vmap(loss_one)  # (K,) losses of (K, ...) parameters, batches and hyper-parameters
+
+    def sample(self) -> dict:
+        """Each run's batch, drawn by its own generator as `train.Trainer.step` draws it, stacked. (K, B, ...)"""
+        B = self.cfgs[0].batch_size
+        idx = torch.stack([torch.randint(n, (B,), generator=g) for n, g in zip(self.sizes, self.generators,
+                                                                              strict=True)])  # (K, B)
+        batch = self.store.index((idx + self.offsets[:, None]).view(-1))
+        model0 = self.models[0]
+        if model0.config.name_match and any(c.name_dropout > 0 for c in self.cfgs):
+            parts = [drop_names(batch.index(slice(k * B, (k + 1) * B)), c.name_dropout, g) if c.name_dropout > 0
+                     else batch.index(slice(k * B, (k + 1) * B))
+                     for k, (c, g) in enumerate(zip(self.cfgs, self.generators, strict=True))]
+            batch = Batch(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(Batch)})
+        return {f.name: getattr(batch, f.name).view(self.K, B, *getattr(batch, f.name).shape[1:])
+                for f in fields(Batch)}
+
+    def step(self, step: int) -> torch.Tensor:
+        """One optimiser step of every active run; the (K,) losses (non-finite for a run that diverged, whose
+        weights are then left as they were and which trains no further)."""
+        losses = self.losses(self.params, self.sample(), self.delta, self.lam)  # (K,)
+        finite = torch.isfinite(losses).detach()
+        self.active &= finite
+        for p in self.params.values():
+            p.grad = None
+        torch.where(self.active, losses, torch.zeros_like(losses)).sum().backward()
+        with torch.no_grad():
+            self._update(step)
+        return losses.detach()
+
+    def _update(self, step: int) -> None:
+        names, K = list(self.params), self.K
+        grads = [torch.nan_to_num(self.params[n].grad) if self.params[n].grad is not None
+                 else torch.zeros_like(self.params[n]) for n in names]
+        # nn.Embedding's padding_idx keeps word 0's gradient at zero, but under vmap only for the first model
+        # (the batching rule offsets the ids of the others): zero it for all, as each lone run has it
+        grads[names.index("embed.weight")][:, 0] = 0.0
+        # global-norm clipping per model, as torch.nn.utils.clip_grad_norm_ (coefficient clamped at 1)
+        norm = torch.stack([g.reshape(K, -1).pow(2).sum(1) for g in grads]).sum(0).sqrt()  # (K,)
+        coef = (self.clip / (norm + 1e-6)).clamp(max=1.0)
+        # annealed noise per model from its own generator, one flat vector in parameter order (train.py)
+        total = sum(g[0].numel() for g in grads)
+        std = (self.eta / (1 + step) ** 0.55).sqrt()  # (K,) = noise_std(step, eta) per model
+        noise = torch.stack([torch.randn(total, generator=g) for g in self.noise_generators])  # (K, total)
+        noise = noise.split([g[0].numel() for g in grads], dim=1)
+        bc1, bc2 = 1 - BETAS[0] ** step, 1 - BETAS[1] ** step
+        live = self.active.to(torch.float32)
+        for n, g, z in zip(names, grads, noise, strict=True):
+            view = (K,) + (1,) * (g.dim() - 1)
+            g = g * coef.view(view) + std.view(view) * z.view_as(g)
+            m, v = self.exp_avg[n], self.exp_avg_sq[n]
+            m.lerp_(g, 1 - BETAS[0])
+            v.mul_(BETAS[1]).addcmul_(g, g, value=1 - BETAS[1])
+            denom = v.sqrt() / math.sqrt(bc2) + self.eps.view(view)
+            self.params[n].sub_((live * self.lr / bc1).view(view) * m / denom)
+
+    def model(self, k: int) -> NeuralProgrammer:
+        """Run k's current weights in its plain module (for evaluation and the result)."""
+        model = self.models[k]
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                p.copy_(self.params[name][k])
+        return model
+
+    def evaluate(self, step: int, k: int) -> float:
+        model = self.model(k)
+        valid_acc = evaluate(model, self.eval_sets[k]).float().mean().item()
+        train_acc = evaluate(model, self.train_probes[k]).float().mean().item()
+        self.curves[k].append((step, train_acc, valid_acc))
+        if valid_acc > self.best[k][0]:
+            self.best[k] = (valid_acc, step, copy.deepcopy(model.state_dict()))
+        return valid_acc
+
+
+def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None, *,
+               stop: threading.Event | None = None, target_accuracy: float | None = None,
+               on_eval: Callable[[int, int, float], None] | None = None) -> list[TrainResult]:
+    """Train the runs `cfgs` (see SHARED) as one model-batched computation; one TrainResult per run, in order,
+    with the summary `engine.train.train` writes plus "curve": [(step, train_acc, valid_acc)].
+
+    target_accuracy: a run stops (its weights freeze) once its validation accuracy reaches it; the whole
+    computation stops when every run has. on_eval(k, step, valid_acc) is called after each validation."""
+    check_group(cfgs)
+    stop = stop or threading.Event()
+    first = cfgs[0]
+    if first.threads:
+        torch.set_num_threads(first.threads)
+    started = time.time()
+    built = [initial_model(cfg, model_config, None) for cfg in cfgs]  # each seeded as a lone run would be
+    vocab = built[0][1]
+    data = [training_data(cfg, stop) for cfg in cfgs]
+    if any(d is None for d in data):
+        raise InterruptedError("stopped while generating data")
+    trainer = MultiTrainer(cfgs, [m for m, _ in built], vocab, data)
+    done = [False] * len(cfgs)  # finished: reached the target
+    errors: list[str | None] = [None] * len(cfgs)
+    steps_run = [0] * len(cfgs)
+    train_started = time.time()
+    for step in range(1, first.steps + 1):
+        if stop.is_set() or not trainer.active.any():
+            break
+        losses = trainer.step(step)
+        for k in range(len(cfgs)):
+            if not bool(trainer.active[k]):
+                if errors[k] is None and not done[k]:
+                    errors[k] = f"training stopped at step {step}: the loss became {losses[k].item()}"
+                continue
+            steps_run[k] = step
+            if step % first.eval_every == 0 or step == first.steps:
+                acc = trainer.evaluate(step, k)
+                if on_eval:
+                    on_eval(k, step, acc)
+                if target_accuracy is not None and acc >= target_accuracy:
+                    done[k] = True
+                    trainer.active[k] = False
+    seconds = round(time.time() - train_started, 2)
+    results = []
+    for k, cfg in enumerate(cfgs):
+        if not trainer.curves[k] or trainer.curves[k][-1][0] != steps_run[k]:
+            if errors[k] is None:
+                trainer.evaluate(steps_run[k], k)
+        best_acc, best_step, state = trainer.best[k]
+        model = trainer.models[k]
+        model.load_state_dict(state)
+        model.eval()
+        summary = {"task": cfg.task, "steps_run": steps_run[k], "best_step": best_step, "valid_accuracy": best_acc,
+                   "test_accuracy": test_accuracy(cfg, model, vocab, stop), "preset": cfg.preset,
+                   "eval_size": len(data[k][1]), "train_size": len(data[k][0]), "seconds": seconds,
+                   "stopped": stop.is_set(), "error": errors[k], "train_config": cfg.to_dict(),
+                   "curve": list(trainer.curves[k]), "models_batched": len(cfgs),
+                   "total_seconds": round(time.time() - started, 2)}
+        results.append(TrainResult(model, vocab, summary))
+    return results
+
+
+__all__ = ["SHARED", "batchable", "check_group", "noise_std", "train_many", "MultiTrainer"]
