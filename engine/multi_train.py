@@ -30,7 +30,16 @@ from .batch import Batch, encode
 from .config import ModelConfig, TrainConfig
 from .evaluate import evaluate, loss_fn
 from .model import NeuralProgrammer
-from .train import NOISE_SEED_OFFSET, TrainResult, drop_names, initial_model, noise_std, test_accuracy, training_data
+from .train import (
+    NOISE_SEED_OFFSET,
+    TrainResult,
+    data_style,
+    hide_names,
+    initial_model,
+    noise_std,
+    test_accuracy,
+    training_data,
+)
 
 # TrainConfig fields every run of one batched computation must share (shapes, schedule, the program)
 SHARED = ("task", "preset", "steps", "batch_size", "eval_every", "balanced_lookup", "soft_loss", "search_samples",
@@ -90,11 +99,19 @@ class MultiTrainer:
     def __init__(self, cfgs: list[TrainConfig], models: list[NeuralProgrammer], vocab, data: list[tuple]):
         self.cfgs, self.K, self.vocab = cfgs, len(cfgs), vocab
         self.models = models  # plain modules: each model's evaluation copy and its initial weights
-        sets = [encode(train, vocab, exact=False, bounded=False) for train, _ in data]
+        encoded: dict[int, tuple] = {}  # id of a (train, valid) pair -> its encoded sets, shared by its runs
+        for pair in data:
+            if id(pair) not in encoded:
+                encoded[id(pair)] = (encode(pair[0], vocab, exact=False, bounded=False),
+                                     encode(pair[1], vocab, exact=False, bounded=False))
+        sets = [encoded[id(pair)][0] for pair in data]
         self.sizes = [len(s) for s in sets]
-        self.offsets = torch.tensor([0] + self.sizes[:-1]).cumsum(0)  # (K,) where each run's examples start
-        self.store = padded_stack(sets)  # (sum of sizes, M, C, ...)
-        self.eval_sets = [encode(valid, vocab, exact=False, bounded=False) for _, valid in data]
+        unique = list({id(s): s for s in sets}.values())  # each distinct training set stored once
+        starts = dict(zip((id(s) for s in unique), torch.tensor([0] + [len(s) for s in unique[:-1]]).cumsum(0),
+                          strict=True))
+        self.offsets = torch.stack([starts[id(s)] for s in sets])  # (K,) where each run's examples start
+        self.store = padded_stack(unique)  # (sum of distinct sizes, M, C, ...)
+        self.eval_sets = [encoded[id(pair)][1] for pair in data]
         self.train_probes = [s.index(slice(0, min(len(s), c.eval_size))) for s, c in zip(sets, cfgs, strict=True)]
         self.params, _ = stack_module_state(models)  # name -> (K, ...) leaf tensors
         self.shapes = {name: p.shape[1:] for name, p in self.params.items()}
@@ -130,12 +147,12 @@ class MultiTrainer:
         idx = torch.stack([torch.randint(n, (B,), generator=g) for n, g in zip(self.sizes, self.generators,
                                                                               strict=True)])  # (K, B)
         batch = self.store.index((idx + self.offsets[:, None]).view(-1))
-        model0 = self.models[0]
-        if model0.config.name_match and any(c.name_dropout > 0 for c in self.cfgs):
-            parts = [drop_names(batch.index(slice(k * B, (k + 1) * B)), c.name_dropout, g) if c.name_dropout > 0
-                     else batch.index(slice(k * B, (k + 1) * B))
-                     for k, (c, g) in enumerate(zip(self.cfgs, self.generators, strict=True))]
-            batch = Batch(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(Batch)})
+        if self.models[0].config.name_match and any(c.name_dropout > 0 for c in self.cfgs):
+            # each run's draw from its own generator, right after its indices (as drop_names draws), applied once
+            hide = torch.cat([torch.rand(B, generator=g) < c.name_dropout if c.name_dropout > 0
+                              else torch.zeros(B, dtype=torch.bool)
+                              for c, g in zip(self.cfgs, self.generators, strict=True)])  # (K*B,)
+            batch = hide_names(batch, hide)
         return {f.name: getattr(batch, f.name).view(self.K, B, *getattr(batch, f.name).shape[1:])
                 for f in fields(Batch)}
 
@@ -212,7 +229,13 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
     started = time.time()
     built = [initial_model(cfg, model_config, None) for cfg in cfgs]  # each seeded as a lone run would be
     vocab = built[0][1]
-    data = [training_data(cfg, stop) for cfg in cfgs]
+    # runs that differ only in hyper-parameters (a sweep's grid points of one seed) read the same data
+    generated: dict[tuple, tuple | None] = {}
+    for cfg in cfgs:
+        key = (cfg.seed, cfg.train_size, cfg.eval_size, data_style(cfg))
+        if key not in generated:
+            generated[key] = training_data(cfg, stop)
+    data = [generated[(c.seed, c.train_size, c.eval_size, data_style(c))] for c in cfgs]
     if any(d is None for d in data):
         raise InterruptedError("stopped while generating data")
     trainer = MultiTrainer(cfgs, [m for m, _ in built], vocab, data)

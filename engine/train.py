@@ -22,6 +22,7 @@ import torch
 from . import data, presets
 from .batch import Batch, encode
 from .config import ModelConfig, TrainConfig
+from .device import resolve_device, to_device
 from .evaluate import evaluate, evaluate_examples, loss_fn
 from .model import NeuralProgrammer
 from .search import DivergedError, ProgramMemory, search_loss
@@ -82,7 +83,11 @@ def drop_names(batch, rate: float, generator):
     """Hide column names from the embeddings (UNK in the question and the header) in a share of the examples,
     so the model learns to find columns through the name-match feature, as it must for names never seen in
     training (a names-5 test table). The match feature itself is computed from the words and stays."""
-    hide = torch.rand(len(batch), generator=generator) < rate  # (B,)
+    return hide_names(batch, torch.rand(len(batch), generator=generator) < rate)
+
+
+def hide_names(batch, hide):
+    """drop_names for the chosen examples: hide (B,) bool."""
     in_name = (batch.name_match.sum(1) > 0) & hide[:, None]  # (B, Q) question words naming a column
     batch.question_ids = torch.where(in_name, torch.ones_like(batch.question_ids), batch.question_ids)
     named = (batch.name_ids > 0) & hide[:, None, None]
@@ -161,10 +166,14 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, model: NeuralProgrammer, vocab: Vocab, train_examples: list[dict],
                  eval_examples: list[dict], progress: Progress):
         self.cfg, self.model, self.vocab, self.progress = cfg, model, vocab, progress
+        # the model (initialised on the CPU, so alike on every device) and the evaluation sets go to the device;
+        # the training set stays on the CPU, where each batch is drawn with the CPU generator, then moved
+        self.device = resolve_device(cfg.device)
+        model.to(self.device)
         # float32 stores indexed a batch at a time, so their total size is bounded by the settings alone
         self.train_set = encode(train_examples, vocab, exact=False, bounded=False)
-        self.eval_set = encode(eval_examples, vocab, exact=False, bounded=False)
-        self.train_probe = self.train_set.index(slice(0, min(len(self.train_set), cfg.eval_size)))
+        self.eval_set = encode(eval_examples, vocab, exact=False, bounded=False).to(self.device)
+        self.train_probe = self.train_set.index(slice(0, min(len(self.train_set), cfg.eval_size))).to(self.device)
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr, eps=cfg.adam_eps, fused=True)
         self.generator = torch.Generator().manual_seed(cfg.seed)  # batches, name dropout, program search
@@ -183,6 +192,7 @@ class Trainer:
         batch = self.train_set.index(idx)
         if cfg.name_dropout > 0 and model.config.name_match:
             batch = drop_names(batch, cfg.name_dropout, self.generator)
+        cpu_batch, batch = batch, batch.to(self.device)
         out = self._forward(batch)
         loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
         if not torch.isfinite(loss):
@@ -192,10 +202,13 @@ class Trainer:
         if cfg.search_samples > 1 and cfg.search_weight > 0:
             # where a sampled or remembered program answers right, also learn that program (engine/search.py);
             # it raises DivergedError before sampling from scores that are not finite
-            mml, found = search_loss(model, out, batch, cfg.search_samples, cfg.search_epsilon, self.generator,
-                                     self.memory, cfg.search_solved)
+            # programs are sampled (CPU generator) and executed on the CPU: only the scores travel there, and
+            # the loss (with its gradient) back
+            scores = to_device({k: out[k] for k in ("op_logits", "col_logits", "pivot_logits")}, "cpu")
+            mml, found = search_loss(model, scores, cpu_batch, cfg.search_samples, cfg.search_epsilon,
+                                     self.generator, self.memory, cfg.search_solved)
             if found.any():
-                loss = loss + cfg.search_weight * mml[found].mean()
+                loss = loss + cfg.search_weight * mml[found].mean().to(loss.device)
             if not torch.isfinite(loss):
                 raise DivergedError(f"the program-search loss became {loss.item()}")
         self.optimizer.zero_grad(set_to_none=True)
@@ -252,6 +265,7 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     """
     progress = progress or Progress()
     stop = stop or threading.Event()
+    resolve_device(cfg.device)  # a device this machine lacks is refused now, not after generating the data
     progress.update(total=cfg.steps, started=time.time(), message="generating data")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -304,5 +318,6 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
         summary["test_accuracy"] = test_accuracy(cfg, model, vocab, stop)
     summary.update(steps_run=steps_done, best_step=trainer.best_step, valid_accuracy=trainer.best_accuracy,
                    seconds=seconds, stopped=progress.stopped, error=progress.error)
+    model.cpu()  # whatever the device, the caller (a checkpoint, the app, a fine-tuning) gets a CPU model
     progress.update(done=True, message="done")
     return TrainResult(model, vocab, summary)

@@ -1,0 +1,147 @@
+"""Training throughput: one model alone, K models batched in one process, and one process per core.
+
+    .venv/bin/python benchmarks/throughput.py [--task single-column] [--preset paper2016] [--ds 64,256]
+                                              [--ks 1,4,8,16] [--processes 2] [--seconds 20] [--json]
+
+For each hidden size d:
+- "alone": engine.train's Trainer.step (forward, loss, backward, clipping, noise, Adam) of one model;
+- "K batched": engine.multi_train's MultiTrainer.step for K models (torch.func.vmap over stacked parameters),
+  in one process with one thread; examples/s counts all K models' examples;
+- "both cores": --processes processes at once, each a K-model batch with one thread, summed;
+- the arithmetic: FLOPs per training example (torch.utils.flop_counter over one step of forward and backward),
+  the FLOP/s one process reaches, and the core's peak as measured by a large float32 matmul on one thread.
+Program search is off in every row (the batched trainer trains soft-loss runs, as the paper's sweep does). The
+training data are small generated sets (2,000 examples per model): the step's cost does not depend on their
+number. Each row times whole steps for about --seconds seconds after a warm-up of 3 steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from engine import data, presets  # noqa: E402
+from engine.multi_train import MultiTrainer  # noqa: E402
+from engine.train import Progress, Trainer, initial_model, training_data  # noqa: E402
+from engine.vocab import Vocab  # noqa: E402
+
+
+def configs(task: str, preset: str, k: int):
+    return [presets.train_config(preset, task, seed=s, train_size=2000, eval_size=50, test_size=0,
+                                 search_samples=0, threads=1) for s in range(k)]
+
+
+def build(task: str, preset: str, d: int, k: int):
+    """A MultiTrainer of k models (k = 0: a lone Trainer)."""
+    torch.set_num_threads(1)
+    cfgs = configs(task, preset, max(k, 1))
+    model_config = presets.model_config(preset, task, len(Vocab(data.vocabulary(task))), d=d)
+    built = [initial_model(c, model_config, None) for c in cfgs]
+    sets = [training_data(c, threading.Event()) for c in cfgs]
+    if k == 0:
+        return Trainer(cfgs[0], built[0][0], built[0][1], *sets[0], Progress())
+    return MultiTrainer(cfgs, [m for m, _ in built], built[0][1], sets)
+
+
+def timed(trainer, models: int, seconds: float) -> float:
+    """Examples per second over whole steps for about `seconds` after a 3-step warm-up."""
+    batch = trainer.cfgs[0].batch_size if hasattr(trainer, "cfgs") else trainer.cfg.batch_size
+    for step in range(1, 4):
+        trainer.step(step)
+    step, start = 4, time.perf_counter()
+    while time.perf_counter() - start < seconds or step < 7:
+        trainer.step(step)
+        step += 1
+    return models * batch * (step - 4) / (time.perf_counter() - start)
+
+
+def _worker(args, queue):
+    task, preset, d, k, seconds, barrier = args
+    trainer = build(task, preset, d, k)
+    barrier.wait()  # every process starts timing together
+    queue.put(timed(trainer, k, seconds))
+
+
+def both_cores(task, preset, d, k, seconds, processes) -> float:
+    ctx = mp.get_context("spawn")
+    queue, barrier = ctx.Queue(), ctx.Barrier(processes)
+    procs = [ctx.Process(target=_worker, args=((task, preset, d, k, seconds, barrier), queue))
+             for _ in range(processes)]
+    for p in procs:
+        p.start()
+    rates = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return sum(rates)
+
+
+def flops_per_example(task, preset, d) -> float:
+    trainer = build(task, preset, d, 1)
+    trainer.step(1)
+    with FlopCounterMode(display=False) as counter:
+        trainer.step(2)
+    return counter.get_total_flops() / trainer.cfgs[0].batch_size
+
+
+def peak_flops(n: int = 1024, seconds: float = 3.0) -> float:
+    """FLOP/s of an n x n float32 matmul on one thread: what this core's arithmetic reaches at best."""
+    torch.set_num_threads(1)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2 * n ** 3 * count / (time.perf_counter() - start)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", default="single-column")
+    parser.add_argument("--preset", default="paper2016")
+    parser.add_argument("--ds", default="64,256", help="hidden sizes, comma-separated")
+    parser.add_argument("--ks", default="1,4,8,16", help="models per process, comma-separated")
+    parser.add_argument("--processes", type=int, default=2, help="processes for the both-cores row")
+    parser.add_argument("--seconds", type=float, default=20.0, help="timed seconds per row")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    ks = [int(k) for k in args.ks.split(",")]
+    peak = peak_flops()
+    rows = []
+    for d in (int(x) for x in args.ds.split(",")):
+        fpe = flops_per_example(args.task, args.preset, d)
+        alone = timed(build(args.task, args.preset, d, 0), 1, args.seconds)
+        batched = {k: timed(build(args.task, args.preset, d, k), k, args.seconds) for k in ks}
+        best_k = max(batched, key=batched.get)
+        both = both_cores(args.task, args.preset, d, best_k, args.seconds, args.processes)
+        rows.append({"d": d, "flops_per_example": fpe, "alone": alone, "batched": batched, "best_k": best_k,
+                     "both_cores": both, "processes": args.processes,
+                     "utilisation": fpe * batched[best_k] / peak})
+    if args.json:
+        print(json.dumps({"task": args.task, "preset": args.preset, "peak_flops": peak, "rows": rows}, indent=1))
+        return 0
+    print(f"task {args.task}, preset {args.preset} (program search off), batch 50, one thread per process")
+    print(f"core peak (1024x1024 float32 matmul, one thread): {peak / 1e9:.1f} GFLOP/s")
+    head = " | ".join(f"K={k}" for k in ks)
+    print(f"| d | alone | {head} | {args.processes} processes x best K | training FLOPs/example | share of peak |")
+    print("|---|---" + "|---" * len(ks) + "|---|---|---|")
+    for r in rows:
+        cells = " | ".join(f"{r['batched'][k]:,.0f}" for k in ks)
+        print(f"| {r['d']} | {r['alone']:,.0f} | {cells} | {r['both_cores']:,.0f} (K={r['best_k']}) | "
+              f"{r['flops_per_example'] / 1e6:.1f} M | {100 * r['utilisation']:.0f} % |")
+    print("(examples/s; 'share of peak' = FLOPs/example x one process's best examples/s / the core's peak)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
