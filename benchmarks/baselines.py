@@ -26,6 +26,8 @@ sys.path.insert(0, str(ROOT))
 from engine import baselines as B  # noqa: E402
 from engine.atomic import write_atomic  # noqa: E402
 from engine.baselines import task as bd  # noqa: E402
+from engine.config import DEVICES  # noqa: E402
+from engine.device import DeviceError, resolve_device  # noqa: E402
 from engine.evaluate import evaluate_examples  # noqa: E402
 
 TEST_SEEDS = {1: 1_000_001, 5: 1_000_005}  # distinct from the training and validation seeds
@@ -116,10 +118,14 @@ def main(argv=None):
                     help="results of other runs of this script (longer GPU runs) to copy under other_runs")
     ap.add_argument("--eval-size", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--device", default="cpu", help="where the baselines train (NP always on the CPU)")
+    ap.add_argument("--device", default="cpu", choices=DEVICES, help="where the baselines train (NP always on the CPU)")
     ap.add_argument("--checkpoints", default="checkpoints/baselines")
     ap.add_argument("--out", default="docs/baselines.json")
     args = ap.parse_args(argv)
+    try:
+        resolve_device(args.device)
+    except DeviceError as e:
+        ap.exit(2, f"error: {e}\n")
     torch.set_num_threads(1)
 
     tests = {scale: bd.generate(args.eval_size, seed=TEST_SEEDS[scale], scale=scale) for scale in (1, 5)}

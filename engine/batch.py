@@ -82,6 +82,10 @@ class Batch:
         """Rows `idx` of every tensor (a slice or an index tensor)."""
         return Batch(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
 
+    def to(self, device) -> Batch:
+        """The batch with every tensor on `device` (engine/device.py); a tensor already there is not copied."""
+        return Batch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
 
 def _numeric_array(rows: list[list], c: int) -> np.ndarray | None:
     """(m, c) float array when every cell is a number or empty (the common, fast case), else None."""

@@ -43,7 +43,7 @@ MAX_WORD_CHARS = 200  # one vocabulary word
 
 
 def to_bytes(model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> bytes:
-    tensors = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}  # from any device
     metadata = {
         "format": "pt",
         "schema": SCHEMA,
@@ -137,14 +137,18 @@ def read_checkpoint_info(path) -> dict:
             "created": header.metadata.get("created", "")}
 
 
-def load_checkpoint(source) -> tuple[NeuralProgrammer, Vocab, dict]:
-    """(model in eval mode, vocabulary, info) from a path or the raw bytes of a .safetensors file."""
+def load_checkpoint(source, device=None) -> tuple[NeuralProgrammer, Vocab, dict]:
+    """(model in eval mode, vocabulary, info) from a path or the raw bytes of a .safetensors file; the model
+    is on `device` (a torch.device or name, engine/device.py; default the CPU). The file is read on the CPU,
+    checked, then the built model moved."""
     raw = read_source(source)
     header = read_header(raw)
     config, vocab, summary, expected = _checked_header(header)
     tensors = read_tensors(raw, header, expected)
     model = NeuralProgrammer(config)
     model.load_state_dict(tensors, strict=True)
+    if device is not None:
+        model.to(device)
     model.eval()
     info = {"summary": summary, "created": header.metadata.get("created", ""), "config": config.to_dict()}
     return model, vocab, info

@@ -16,6 +16,7 @@ from typing import Any, get_type_hints
 NUMERIC_OPS = ("sum", "count", "difference", "greater", "lesser", "and", "or", "assign", "reset")
 TEXT_OPS = NUMERIC_OPS + ("text_match",)
 KNOWN_OPS = frozenset(TEXT_OPS)
+DEVICES = ("cpu", "cuda")  # where a model may run (engine/device.py)
 
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
@@ -259,12 +260,28 @@ class TrainConfig:
     seed: int = setting(0, "random seed of data generation and initialisation", label="Seed", lo=0, hi=2**31 - 1)
     threads: int = setting(1, "torch threads (1 is fastest for this small model on 2 cores; 0 = torch's "
                            "default)", label="Threads", lo=0, hi=256)
+    # data, sampling and noise stay on the CPU (CPU generators), so a run gives the same results on either device
+    device: str = setting("cpu", "where the model trains and is evaluated: cpu, or cuda (an NVIDIA GPU that torch "
+                          "can see)", label="Device", choices=DEVICES)
     # about 2x faster forward and backward after a one-off compile of about a minute on a 2-core CPU
+    temperature: float = setting(1.0, "softmax temperature of the soft operation, column and pivot selections at "
+                                 "the first step, annealed to 1 over temperature_steps (not with compile)",
+                                 label="Start temperature", lo=0.05, hi=100.0)
+    temperature_steps: int = setting(0, "steps over which the temperature falls geometrically to 1 (0: it stays)",
+                                     label="Temperature steps", lo=0, hi=1_000_000)
     compile: bool = setting(False, "torch.compile the training forward pass (needs a C++ compiler)",
                             label="Compile")
 
     def __post_init__(self):
         _validate(self)
+        if self.compile and self.temperature != 1.0:  # a new temperature each step would recompile each step
+            raise ValueError("compile and a temperature other than 1 cannot be combined")
+
+    def temperature_at(self, step: int) -> float:
+        """The soft selections' temperature at optimiser step `step` (1-based)."""
+        if self.temperature_steps == 0:
+            return self.temperature
+        return self.temperature ** max(0.0, 1.0 - (step - 1) / self.temperature_steps)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from .batch import Batch, encode, size_batches
+from .device import model_device
 from .ops import LOOKUP_OPS, SCALAR_OPS
 
 SCALAR_TOLERANCE = 0.05  # "equal up to the first decimal place"
@@ -54,13 +55,14 @@ def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, b
 
 def final_kinds(model, out: dict) -> list[str]:
     """'scalar', 'lookup' or 'none': what the op chosen at the last step writes."""
-    kinds = op_kinds(model.config.ops)[out["op_logits"][:, -1].argmax(-1)]
+    last = out["op_logits"][:, -1].argmax(-1)
+    kinds = op_kinds(model.config.ops, last.device)[last]
     return [("scalar", "lookup", "none")[k] for k in kinds.tolist()]
 
 
-def op_kinds(ops) -> torch.Tensor:
-    """(O,) what each op writes: 0 scalar, 1 lookup, 2 rows only."""
-    return torch.tensor([0 if o in SCALAR_OPS else 1 if o in LOOKUP_OPS else 2 for o in ops])
+def op_kinds(ops, device=None) -> torch.Tensor:
+    """(O,) what each op writes: 0 scalar, 1 lookup, 2 rows only (on `device`, default the CPU)."""
+    return torch.tensor([0 if o in SCALAR_OPS else 1 if o in LOOKUP_OPS else 2 for o in ops], device=device)
 
 
 def answer_correct(kinds, scalar, lookup, batch: Batch) -> torch.Tensor:
@@ -75,19 +77,21 @@ def answer_correct(kinds, scalar, lookup, batch: Batch) -> torch.Tensor:
 
 def correct(model, out: dict, batch: Batch) -> torch.Tensor:
     """(B,) bool: the hard answer equals the true one (scalar to 0.05; lookup: exactly the answer's cells)."""
-    kinds = op_kinds(model.config.ops)[out["op_logits"][:, -1].argmax(-1)]
+    last = out["op_logits"][:, -1].argmax(-1)
+    kinds = op_kinds(model.config.ops, last.device)[last]
     return answer_correct(kinds, out["scalar"], out["lookup"], batch)
 
 
 @torch.no_grad()
 def evaluate(model, batch: Batch, batch_size: int = 500) -> torch.Tensor:
-    """Hard-execution correctness of every example in `batch`. (B,) bool"""
+    """Hard-execution correctness of every example in `batch`, run on the model's device (the batch's
+    parts are moved there). (B,) bool, on the CPU"""
     was_training = model.training
     model.eval()
-    results = []
+    device, results = model_device(model), []
     for i in range(0, len(batch), batch_size):
-        part = batch.index(slice(i, i + batch_size))
-        results.append(correct(model, model(part, hard=True), part))
+        part = batch.index(slice(i, i + batch_size)).to(device)
+        results.append(correct(model, model(part, hard=True), part).cpu())
     model.train(was_training)
     return torch.cat(results)
 

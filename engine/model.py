@@ -89,12 +89,12 @@ class NeuralProgrammer(nn.Module):
         states = self.unrolled_rnn(words) if self.unroll_rnn else self.question_rnn(words)[0]  # (B, Q, qd)
         forward = states[..., :d]
         last = (batch.question_len - 1).clamp(min=0)
-        q = forward[torch.arange(B), last]  # (B, d) state after the last word
+        q = forward[torch.arange(B, device=last.device), last]  # (B, d) state after the last word
         if self.config.bidirectional:
             # right padding has zero embeddings and there is no bias, so the backward RNN's state stays 0
             # over the padding and its output at position 0 has read exactly the real words
             q = torch.cat([q, states[:, 0, d:]], -1)  # (B, 2d)
-        mask = torch.arange(Q)[None, :] < batch.question_len[:, None]
+        mask = torch.arange(Q, device=batch.question_len.device)[None, :] < batch.question_len[:, None]
         return q, states, forward, mask
 
     def unrolled_rnn(self, words):
@@ -124,7 +124,7 @@ class NeuralProgrammer(nn.Module):
     def pivot_attention(self, forward, batch: Batch, op: str):
         """β_op = softmax(Z · U(op)) over the question's numbers (spec §2.5). logits (B, N)"""
         B = forward.shape[0]
-        Z = forward[torch.arange(B)[:, None], batch.number_left]  # (B, N, d) state left of each number
+        Z = forward[torch.arange(B, device=forward.device)[:, None], batch.number_left]  # (B, N, d) left of each number
         logits = Z @ self.op_embed[self.op_index[op]]
         return logits.masked_fill(batch.number_mask == 0, NEG)
 
@@ -154,15 +154,20 @@ class NeuralProgrammer(nn.Module):
 
     # ---- the T steps ----------------------------------------------------------------------------
 
-    def forward(self, batch: Batch, hard: bool = False, record: bool = False) -> dict:
+    def forward(self, batch: Batch, hard: bool = False, record: bool = False, temperature: float = 1.0) -> dict:
         """Run T steps. hard: argmax selections (test time), or a (B,) bool tensor choosing per example (a
         trace runs one question soft and hard as a batch of two). record: keep per-step lookups for traces.
+        temperature: the soft selections' softmax temperature (training may start above 1 and anneal to 1, so
+        that no step commits to one operation before the steps it reads have learned; TrainConfig.temperature).
         """
 
+        def sharpen(logits):  # (..., K) logits at the temperature
+            return logits if temperature == 1.0 else logits / temperature
+
         def select(logits, soft=None):
-            soft = F.softmax(logits, -1) if soft is None else soft
-            if isinstance(hard, torch.Tensor):  # per example: hard (B,) bool
-                return torch.where(hard.view(-1, *[1] * (logits.dim() - 1)), hardmax(logits), soft)
+            soft = F.softmax(sharpen(logits), -1) if soft is None else soft
+            if isinstance(hard, torch.Tensor):  # per example: hard (B,) bool, moved to the logits' device
+                return torch.where(hard.to(logits.device).view(-1, *[1] * (logits.dim() - 1)), hardmax(logits), soft)
             if hard:
                 return hardmax(logits)
             return soft
@@ -220,7 +225,7 @@ class NeuralProgrammer(nn.Module):
                     col_logits = col_logits + self.match_weight[0] * torch.bmm(
                         batch.name_match, attention[:, :, None])[..., 0]
             col_logits = col_logits.masked_fill(batch.col_mask == 0, NEG)
-            p_op_soft, p_col_soft = F.softmax(op_logits, -1), F.softmax(col_logits, -1)
+            p_op_soft, p_col_soft = F.softmax(sharpen(op_logits), -1), F.softmax(sharpen(col_logits), -1)
             p_op, p_col = select(op_logits, p_op_soft), select(col_logits, p_col_soft)
 
             scalar, lookup, rows = execute_step(self.op_index, p_op.to(exec_dtype), p_col.to(exec_dtype), values,

@@ -28,6 +28,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from .batch import Batch, encode
 from .config import ModelConfig, TrainConfig
+from .device import resolve_device
 from .evaluate import evaluate, loss_fn
 from .model import NeuralProgrammer
 from .train import (
@@ -43,7 +44,7 @@ from .train import (
 
 # TrainConfig fields every run of one batched computation must share (shapes, schedule, the program)
 SHARED = ("task", "preset", "steps", "batch_size", "eval_every", "balanced_lookup", "soft_loss", "search_samples",
-          "search_weight", "threads", "compile")
+          "search_weight", "threads", "compile", "temperature", "temperature_steps", "device")
 BETAS = (0.9, 0.999)  # Adam's defaults, as engine.train's torch.optim.Adam
 
 
@@ -98,6 +99,9 @@ class MultiTrainer:
 
     def __init__(self, cfgs: list[TrainConfig], models: list[NeuralProgrammer], vocab, data: list[tuple]):
         self.cfgs, self.K, self.vocab = cfgs, len(cfgs), vocab
+        # the weights and optimiser state live on the device; data, sampling and noise stay on the CPU (CPU
+        # generators, as engine.train), so every device draws the same numbers
+        self.device = device = resolve_device(cfgs[0].device)
         self.models = models  # plain modules: each model's evaluation copy and its initial weights
         encoded: dict[int, tuple] = {}  # id of a (train, valid) pair -> its encoded sets, shared by its runs
         for pair in data:
@@ -111,9 +115,10 @@ class MultiTrainer:
                           strict=True))
         self.offsets = torch.stack([starts[id(s)] for s in sets])  # (K,) where each run's examples start
         self.store = padded_stack(unique)  # (sum of distinct sizes, M, C, ...)
-        self.eval_sets = [encoded[id(pair)][1] for pair in data]
-        self.train_probes = [s.index(slice(0, min(len(s), c.eval_size))) for s, c in zip(sets, cfgs, strict=True)]
-        self.params, _ = stack_module_state(models)  # name -> (K, ...) leaf tensors
+        self.eval_sets = [encoded[id(pair)][1].to(device) for pair in data]
+        self.train_probes = [s.index(slice(0, min(len(s), c.eval_size))).to(device)
+                             for s, c in zip(sets, cfgs, strict=True)]
+        self.params, _ = stack_module_state([m.to(device) for m in models])  # name -> (K, ...) leaf tensors
         self.shapes = {name: p.shape[1:] for name, p in self.params.items()}
         self.base = copy.deepcopy(models[0]).to("meta")  # the function the stacked parameters are run through
         self.base.unroll_rnn = True
@@ -121,7 +126,7 @@ class MultiTrainer:
         self.noise_generators = [torch.Generator().manual_seed(c.seed + NOISE_SEED_OFFSET) for c in cfgs]
 
         def per_model(values):  # (K,) float32
-            return torch.tensor(values, dtype=torch.float32)
+            return torch.tensor(values, dtype=torch.float32, device=device)
 
         self.lr, self.eps = per_model([c.lr for c in cfgs]), per_model([c.adam_eps for c in cfgs])
         self.clip = per_model([c.clip for c in cfgs])
@@ -129,14 +134,17 @@ class MultiTrainer:
         self.delta, self.lam = per_model([c.huber_delta for c in cfgs]), per_model([c.lookup_weight for c in cfgs])
         self.exp_avg = {n: torch.zeros_like(p) for n, p in self.params.items()}
         self.exp_avg_sq = {n: torch.zeros_like(p) for n, p in self.params.items()}
-        self.active = torch.ones(self.K, dtype=torch.bool)  # runs still training (not finished or diverged)
+        # runs still training (not finished, not diverged)
+        self.active = torch.ones(self.K, dtype=torch.bool, device=device)
         self.best = [(-1.0, 0, copy.deepcopy(m.state_dict())) for m in models]  # (valid acc, step, weights)
         self.curves: list[list] = [[] for _ in cfgs]  # per run: (step, train_acc, valid_acc)
         balanced = cfgs[0].balanced_lookup
 
+        self.temperature = 1.0  # the soft selections' temperature at the current step (shared by the runs)
+
         def loss_one(params, batch_fields, delta, lam):
             batch = Batch(**batch_fields)
-            out = functional_call(self.base, params, (batch,))
+            out = functional_call(self.base, params, (batch,), {"temperature": self.temperature})
             return loss_fn(out, batch, delta, lam, balanced)
 
         self.losses = vmap(loss_one)  # (K,) losses of (K, ...) parameters, batches and hyper-parameters
@@ -153,12 +161,14 @@ class MultiTrainer:
                               else torch.zeros(B, dtype=torch.bool)
                               for c, g in zip(self.cfgs, self.generators, strict=True)])  # (K*B,)
             batch = hide_names(batch, hide)
+        batch = batch.to(self.device)
         return {f.name: getattr(batch, f.name).view(self.K, B, *getattr(batch, f.name).shape[1:])
                 for f in fields(Batch)}
 
     def step(self, step: int) -> torch.Tensor:
         """One optimiser step of every active run; the (K,) losses (non-finite for a run that diverged, whose
         weights are then left as they were and which trains no further)."""
+        self.temperature = self.cfgs[0].temperature_at(step)
         losses = self.losses(self.params, self.sample(), self.delta, self.lam)  # (K,)
         finite = torch.isfinite(losses).detach()
         self.active &= finite
@@ -182,7 +192,7 @@ class MultiTrainer:
         # annealed noise per model from its own generator, one flat vector in parameter order (train.py)
         total = sum(g[0].numel() for g in grads)
         std = (self.eta / (1 + step) ** 0.55).sqrt()  # (K,) = noise_std(step, eta) per model
-        noise = torch.stack([torch.randn(total, generator=g) for g in self.noise_generators])  # (K, total)
+        noise = torch.stack([torch.randn(total, generator=g) for g in self.noise_generators]).to(self.device)
         noise = noise.split([g[0].numel() for g in grads], dim=1)
         bc1, bc2 = 1 - BETAS[0] ** step, 1 - BETAS[1] ** step
         live = self.active.to(torch.float32)
@@ -222,6 +232,7 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
     target_accuracy: a run stops (its weights freeze) once its validation accuracy reaches it; the whole
     computation stops when every run has. on_eval(k, step, valid_acc) is called after each validation."""
     check_group(cfgs)
+    resolve_device(cfgs[0].device)  # a clear error before any data is generated
     stop = stop or threading.Event()
     first = cfgs[0]
     if first.threads:
@@ -269,7 +280,7 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
         best_acc, best_step, state = trainer.best[k]
         model = trainer.models[k]
         model.load_state_dict(state)
-        model.eval()
+        model.cpu().eval()
         summary = {"task": cfg.task, "steps_run": steps_run[k], "best_step": best_step, "valid_accuracy": best_acc,
                    "test_accuracy": test_accuracy(cfg, model, vocab, stop), "preset": cfg.preset,
                    "eval_size": len(data[k][1]), "train_size": len(data[k][0]), "seconds": seconds,

@@ -193,7 +193,7 @@ class Trainer:
         if cfg.name_dropout > 0 and model.config.name_match:
             batch = drop_names(batch, cfg.name_dropout, self.generator)
         cpu_batch, batch = batch, batch.to(self.device)
-        out = self._forward(batch)
+        out = self._forward(batch, cfg.temperature_at(step))
         loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
         if not torch.isfinite(loss):
             raise DivergedError(f"the loss became {loss.item()}")
@@ -219,9 +219,9 @@ class Trainer:
         self.optimizer.step()
         return loss.item()
 
-    def _forward(self, batch: Batch) -> dict:
+    def _forward(self, batch: Batch, temperature: float) -> dict:
         try:
-            return self.forward(batch)
+            return self.forward(batch, temperature=temperature)
         except Exception as e:  # compile failures surface at the first call, as many exception types
             if self.forward is self.model:
                 raise
@@ -230,7 +230,7 @@ class Trainer:
             warnings.warn(note, stacklevel=1)
             self.progress.update(message=note)
             self.forward = self.model
-            return self.forward(batch)
+            return self.forward(batch, temperature=temperature)
 
     def evaluate(self, step: int) -> float:
         """Hard accuracy on the validation set (and on a slice of the training set, for the curves); the

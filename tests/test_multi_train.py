@@ -24,6 +24,9 @@ def configs(preset: str, task: str, variations: list[dict]):
                                     {"seed": 2, "grad_noise": False, "lookup_weight": 100.0, "lr": 3e-3}]),
     # our model (name match, step embedding, bidirectional RNN, name dropout) without program search
     ("default", "columns-5", [{"seed": 3, "search_samples": 0}, {"seed": 4, "search_samples": 0, "noise_eta": 0.1}]),
+    # an annealed softmax temperature, shared by the group
+    ("default", "single-column", [{"seed": s, "search_samples": 0, "temperature": 4.0, "temperature_steps": 12}
+                                  for s in (5, 6)]),
 ])
 def test_batched_runs_equal_separate_runs(preset, task, variations):
     cfgs = configs(preset, task, variations)
@@ -57,3 +60,10 @@ def test_padded_stack_keeps_each_store_and_pads_inertly():
     torch.testing.assert_close(both.values[:3, :small.values.shape[1]], small.values)
     assert (both.row_mask[:3, small.values.shape[1]:] == 0).all()
     assert (both.numbers[:3, small.numbers.shape[1]:] == -1).all()
+
+
+def test_cuda_without_a_gpu_is_refused_before_any_work(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cfgs = configs("paper2016", "single-column", [{"device": "cuda"}])
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        train_many(cfgs)

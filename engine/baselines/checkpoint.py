@@ -42,8 +42,9 @@ def save_baseline(path, model: BaselineModel, info: dict | None = None) -> Path:
     return write_atomic(path, save_tensors(tensors, metadata=meta))
 
 
-def load_baseline(source) -> BaselineModel:
-    """A baseline model (eval mode, `.info` set) from a path or raw bytes; CheckpointError if invalid."""
+def load_baseline(source, device=None) -> BaselineModel:
+    """A baseline model (eval mode, `.info` set) from a path or raw bytes, on `device` (a torch.device or name,
+    engine/device.py; default the CPU); CheckpointError if invalid."""
     raw = read_source(source, WHAT)
     header = read_header(raw, WHAT)
     meta = check_schema(header, SCHEMA, WHAT)
@@ -61,6 +62,8 @@ def load_baseline(source) -> BaselineModel:
     tensors = read_tensors(raw, header, expected_specs(lambda: build(kind, config)), WHAT)
     model = build(kind, config)
     model.load_state_dict(tensors, strict=True)
+    if device is not None:
+        model.to(device)
     model.eval()
     model.info = info | {"created": meta.get("created", "")}
     return model

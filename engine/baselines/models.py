@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ..device import baseline_inputs_to, model_device
 from . import task
 
 MAX_OUT_LEN = 6  # answer characters before <eos>
@@ -110,7 +111,7 @@ class BaselineModel(nn.Module):
         if canon is None:
             return None
         ids, lengths = task.encode_inputs([task.input_tokens(values, canon, self.config.table_first)])
-        text = self.decode(ids.to(self.out.weight.device), lengths)[0]  # no dropout: mode does not matter
+        text = self.decode(*baseline_inputs_to(ids, lengths, model_device(self)))[0]  # no dropout: mode does not matter
         return float(int(text)) if text and re.fullmatch(r"-?\d+", text) else None
 
 
@@ -170,4 +171,4 @@ def build(kind: str, config=None) -> BaselineModel:
 def model_inputs(model: BaselineModel, examples: list[dict]):
     """(ids (B, L) on the model's device, lengths (B,) on the CPU as packing wants) for task examples."""
     ids, lengths = task.encode_inputs([task.example_tokens(ex, model.config.table_first) for ex in examples])
-    return ids.to(model.out.weight.device), lengths
+    return baseline_inputs_to(ids, lengths, model_device(model))

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..device import resolve_device
 from . import task
 from .models import BaselineModel, build, model_inputs
 
@@ -51,8 +52,11 @@ def train_baseline(kind: str, config=None, steps: int = 5000, seed: int = 0, pro
 
     The learning rate follows a cosine from lr to lr / 20 over the run, measured by steps or by
     `seconds` (a wall-clock budget), whichever is further along. `progress` may be an
-    engine.train.Progress (add_loss / update / evals are used).
+    engine.train.Progress (add_loss / update / evals are used). `device`: "cpu" or "cuda" (DeviceError, one
+    line, when this machine has no CUDA GPU); examples are drawn on the CPU, so both give the same run up to
+    floating-point tolerance, and the model comes back on the CPU.
     """
+    device = resolve_device(device)
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
