@@ -28,7 +28,17 @@ class CliError(Exception):
         self.code = code
 
 
-def _load(checkpoint: str | None):
+def checked_device(name: str):
+    """The torch.device for --device; a CliError (exit code 2, one line) for cuda on a machine without a GPU."""
+    from .device import DeviceError, resolve_device
+
+    try:
+        return resolve_device(name)
+    except DeviceError as e:
+        raise CliError(str(e), 2) from e
+
+
+def _load(checkpoint: str | None, device=None):
     from .checkpoint import load_checkpoint
 
     if checkpoint is None:
@@ -36,7 +46,7 @@ def _load(checkpoint: str | None):
             raise CliError(f"no --checkpoint given and the default {DEFAULT_CHECKPOINT} does not exist; "
                            "train one with `python -m engine train --task single-column --output FILE`")
         checkpoint = str(DEFAULT_CHECKPOINT)
-    return load_checkpoint(checkpoint)
+    return load_checkpoint(checkpoint, device)
 
 
 def bar(**kw):
@@ -74,8 +84,9 @@ def cmd_evaluate(args) -> int:
     from .evaluate import evaluate_examples
     from .examples import read_jsonl
 
+    device = checked_device(args.device)
     examples = read_jsonl(args.input, need_answer=True)
-    model, vocab, _ = _load(args.checkpoint)
+    model, vocab, _ = _load(args.checkpoint, device)  # evaluate_examples runs on the model's device
     with bar(total=len(examples), desc="evaluating", unit="ex") as b:
         def progress(done, total, acc):
             b.update(done - b.n)
@@ -94,10 +105,13 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from .atomic import atomic_writer
+    from .device import on_device
     from .examples import dumps_example, iter_jsonl
     from .program import predict_chunks
 
+    device = checked_device(args.device)
     model, vocab, _ = _load(args.checkpoint)
+    model = on_device(model, device)  # the forward pass on the device; decoding reads its outputs on the CPU
     n = 0
     # streamed a chunk at a time, so memory stays bounded for long files; the output appears only when
     # every line was predicted (a bad line leaves no half-written file)
@@ -119,10 +133,12 @@ def cmd_predict(args) -> int:
 
 
 def cmd_ask(args) -> int:
+    from .device import on_device
     from .examples import check_question, read_table_csv
     from .limits import TABLE_MAX_BYTES, TABLE_MAX_CELLS, TABLE_MAX_COLUMNS, TABLE_MAX_ROWS
     from .trace import fmt, trace
 
+    device = checked_device(args.device)
     question = " ".join(args.question).strip()
     if not question:
         raise CliError("the question is empty")
@@ -130,7 +146,7 @@ def cmd_ask(args) -> int:
     table = read_table_csv(args.table, max_bytes=TABLE_MAX_BYTES, max_rows=TABLE_MAX_ROWS,
                            max_columns=TABLE_MAX_COLUMNS, max_cells=TABLE_MAX_CELLS)
     model, vocab, _ = _load(args.checkpoint)
-    result = trace(model, vocab, table.columns, table.rows, question)
+    result = trace(on_device(model, device), vocab, table.columns, table.rows, question)
     result["warnings"] = table.notes + result["warnings"]
     if args.json:
         print(json.dumps(result, allow_nan=False))
@@ -153,11 +169,69 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .config import TrainConfig, parse_options
+    from .sweep import load_grid, read_records, read_spec, summary_markdown
+    from .sweep_ray import run_sweep
+
+    try:
+        grid = load_grid(args.grid)
+    except OSError as e:
+        raise CliError(f"{args.grid}: {e.strerror or e}") from e
+    except ValueError as e:
+        raise CliError(str(e), 2) from e
+    try:
+        base = parse_options(TrainConfig, args.set, exclude=("task", "preset", "seed"))
+    except ValueError as e:
+        raise CliError(f"--set: {e}", 2) from e
+    shown = {}  # the bar, made once the total is known
+
+    def progress(done, total):
+        if "bar" not in shown:
+            # initial: the runs recorded before this call, so the ETA counts only this call's
+            shown["bar"] = bar(total=total, initial=done, unit="run", desc="sweep")
+        b = shown["bar"]
+        if done > b.n:
+            b.update(done - b.n)
+
+    def close_bar():
+        if "bar" in shown:
+            shown["bar"].close()
+
+    try:
+        outcome = run_sweep(args.output, args.preset, args.task, grid, args.seeds, base, target=args.target,
+                            workers=args.workers, models_per_worker=args.models_per_worker, address=args.address,
+                            progress=progress)
+    except ValueError as e:
+        raise CliError(str(e), 2) from e
+    except KeyboardInterrupt:
+        close_bar()  # before the message, so the bar does not redraw over it
+        finished = len(read_records(args.output))
+        print(f"\ninterrupted: the sweep's finished runs ({finished}) are recorded in {args.output}; rerun the "
+              "same command to resume (only the other runs train)", file=sys.stderr)
+        return 130
+    finally:
+        close_bar()
+    for problem in outcome.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(summary_markdown(outcome.rows, read_spec(args.output)), end="")
+    print(f"{outcome.finished} of {outcome.total} runs finished ({outcome.trained} trained now); "
+          f"summary in {Path(args.output) / 'summary.csv'} and summary.md")
+    if outcome.failures:
+        for failure in outcome.failures:
+            print(f"error: {failure}", file=sys.stderr)
+        print(f"error: {len(outcome.failures)} group(s) failed; rerun the same command to retry them",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
     from . import data, presets
     from .cli_train import add_config_flags
+    from .config import DEVICES
 
     tasks = list(data.TASKS)
     parser = argparse.ArgumentParser(
@@ -195,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ckpt_help = f"model checkpoint (default: {DEFAULT_CHECKPOINT.parent.name}/{DEFAULT_CHECKPOINT.name})"
     batch_help = "most examples per batch (batches are also grouped by table size to bound memory)"
+    device_help = "where the model runs: cpu (default) or cuda (an NVIDIA GPU that torch can see)"
     p = sub.add_parser("evaluate", help="hard-execution accuracy on a JSONL file",
                        description="Accuracy overall and per template (the 'program_template' key, else "
                        "'program' when it is a string, else 'template'); reads predict's output too.")
@@ -202,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="JSONL examples with answers")
     p.add_argument("--batch-size", type=_positive, default=500, help=batch_help)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="write the model's answer and program for each JSONL example",
@@ -214,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="JSONL examples (columns, rows, question)")
     p.add_argument("--output", required=True, help="JSONL file to write")
     p.add_argument("--batch-size", type=_positive, default=500, help=batch_help)
+    p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("ask", help="answer a question about a CSV table and show the program",
@@ -223,8 +300,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", help=ckpt_help)
     p.add_argument("--table", required=True, help="CSV file with a header row")
     p.add_argument("--json", action="store_true", help="print the full trace as JSON")
+    p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
     p.add_argument("question", nargs="+", help='the question, e.g. "greater 50 A sum A"')
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("sweep", help="train every point of a hyper-parameter grid, with Ray Tune",
+                       description="Train each point of --grid (a JSON object {TrainConfig field: [values]}) with "
+                       "seeds 0..N-1 from --preset, runs that can share one computation model-batched, --workers "
+                       "groups at once as Ray Tune trials. Writes OUTPUT/sweep.json, one OUTPUT/runs/<id>.json "
+                       "per finished run and OUTPUT/summary.csv/.md. Rerun the same command to resume.")
+    p.add_argument("--preset", choices=presets.NAMES, default="default", help="the starting values of every run")
+    p.add_argument("--task", required=True, choices=tasks, metavar="TASK", help=task_help)
+    p.add_argument("--grid", required=True, help='JSON grid file, e.g. {"lr": [0.001, 0.003], "clip": [1, 5]}')
+    p.add_argument("--seeds", type=_positive, default=1, help="seeds per grid point: 0..N-1 (default 1)")
+    p.add_argument("--output", required=True, help="sweep directory (created, or resumed when it holds this sweep)")
+    p.add_argument("--set", nargs="+", action="extend", metavar="FIELD=VALUE",
+                   help="TrainConfig values fixed for every run, e.g. --set steps=500 test_size=200")
+    p.add_argument("--target", type=float, default=1.0,
+                   help="accuracy a run must reach (test accuracy, else best validation accuracy); a run stops "
+                   "early when its validation accuracy reaches it (default 1.0; 0: never early)")
+    p.add_argument("--workers", type=_positive, default=None, help="groups trained at once (default: CPU count)")
+    p.add_argument("--models-per-worker", type=_positive, default=16,
+                   help="most runs trained together as one model-batched computation (default 16)")
+    p.add_argument("--address", help="an existing Ray cluster (default: a local Ray with --workers CPUs); "
+                   "--output must then be on a file system every node shares")
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 

@@ -108,11 +108,12 @@ def _poll_progress(progress, bar, done: threading.Event, interval: float = 0.25)
 def run_training(args) -> int:
     """Check the output, train with a progress bar (Ctrl-C stops and saves), save, report. Exit code 0, 2 when
     the NaN guard stopped the run, 130 when Ctrl-C came before there was a model to save."""
-    from .cli import CliError, bar
+    from .cli import CliError, bar, checked_device
     from .runs import OutputError, check_output, save_trained
     from .train import Progress, train
 
     cfg, model_cfg = configs_from_args(args)
+    checked_device(cfg.device)  # --device (a TrainConfig field): cuda without a GPU fails now, exit code 2
     try:
         output = check_output(args.output)  # before any work: an unwritable path fails now, not after training
     except OutputError as e:

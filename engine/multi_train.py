@@ -250,6 +250,8 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
     if any(d is None for d in data):
         raise InterruptedError("stopped while generating data")
     trainer = MultiTrainer(cfgs, [m for m, _ in built], vocab, data)
+    sizes = [(len(train), len(valid)) for train, valid in data]
+    del data, generated  # the examples as Python objects (several times the encoded stores): no longer read
     done = [False] * len(cfgs)  # finished: reached the target
     errors: list[str | None] = [None] * len(cfgs)
     steps_run = [0] * len(cfgs)
@@ -283,7 +285,7 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
         model.cpu().eval()
         summary = {"task": cfg.task, "steps_run": steps_run[k], "best_step": best_step, "valid_accuracy": best_acc,
                    "test_accuracy": test_accuracy(cfg, model, vocab, stop), "preset": cfg.preset,
-                   "eval_size": len(data[k][1]), "train_size": len(data[k][0]), "seconds": seconds,
+                   "eval_size": sizes[k][1], "train_size": sizes[k][0], "seconds": seconds,
                    "stopped": stop.is_set(), "error": errors[k], "train_config": cfg.to_dict(),
                    "curve": list(trainer.curves[k]), "models_batched": len(cfgs),
                    "total_seconds": round(time.time() - started, 2)}

@@ -103,10 +103,11 @@ class Page:
         return f"explorer/pages/{self.name}.py"
 
 
-ASK, STEP_THROUGH, TRAIN, PROGRAMS_PAGE, COMPARE, ABOUT = PAGES = (
+ASK, STEP_THROUGH, TRAIN, SWEEPS, PROGRAMS_PAGE, COMPARE, ABOUT = PAGES = (
     Page("ask", "Ask", "quiz"),
     Page("step", "Step through", "play_circle"),
     Page("train", "Train", "model_training"),
+    Page("sweeps", "Sweeps", "stacked_line_chart"),
     Page("programs", "Programs", "account_tree"),
     Page("compare", "Compare", "compare"),
     Page("about", "About / Lessons", "school"),

@@ -15,7 +15,7 @@ import streamlit as st
 from engine import data, presets
 from engine.limits import CUSTOM_MAX_EXAMPLES
 from explorer import checkpoints, escape, state, training
-from explorer.components import progress_panel, train_settings
+from explorer.components import progress_panel, sweep_launcher, train_settings
 
 CUSTOM = "custom"
 ss = st.session_state
@@ -181,4 +181,5 @@ def monitor() -> None:
 
 
 monitor()
+sweep_launcher.draw()
 state.sync_url(run=True)  # the URL carries the run's token, so a reload finds the run

@@ -1,0 +1,144 @@
+"""The Train page's "Small sweep": vary one hyper-parameter over a few values, with a few seeds and a short
+budget, as a background `python -m engine sweep` (explorer/small_sweep.py), and watch its runs as they finish.
+
+At most one small sweep goes at a time in the app (any page may see it; only the session that started it may
+stop it). A fragment polls its directory every POLL_SECONDS while it runs: records done / total, and the
+figures of the finished runs. Stop ends the process; starting the same settings again resumes the sweep.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import streamlit as st
+
+from engine import data, presets
+from engine.config import TrainConfig, settings
+from explorer import escape, small_sweep, state, sweeps
+from explorer.components import sweep_view
+
+PRESET, TASK, VARY, VALUES = "sweep_preset", "sweep_task", "sweep_vary", "sweep_values"
+SEEDS, STEPS, START, STOP, OPEN = "sweep_seeds", "sweep_steps", "sweep_start", "sweep_stop", "sweep_open"
+OWNER, ERROR, PATH = "sweep_owner", "sweep_error", "sweep_path"  # this session's token, refusal, last sweep
+POLL_SECONDS = 2.0
+SUGGESTED = {"lr": "0.001, 0.003, 0.01", "clip": "1, 10", "noise_eta": "0, 0.01, 1", "huber_delta": "1, 10",
+             "lookup_weight": "5, 50", "adam_eps": "1e-8, 1e-6", "grad_noise": "true, false"}
+LABELS = {s.name: s.label for s in settings(TrainConfig)}
+ss = st.session_state
+
+
+def _suggest() -> None:
+    ss[VALUES] = SUGGESTED[ss[VARY]]
+
+
+def chosen() -> small_sweep.SmallSweep:
+    """The small sweep the widgets describe (SweepError if a value does not parse or fit)."""
+    values = small_sweep.parse_values(ss[VARY], ss.get(VALUES) or "")
+    return small_sweep.SmallSweep(ss[PRESET], ss[TASK], ss[VARY], values, int(ss[SEEDS]), int(ss[STEPS]))
+
+
+def _start() -> None:
+    try:
+        launch = small_sweep.start(chosen(), ss[OWNER])
+    except (sweeps.SweepError, OSError) as e:
+        ss[ERROR] = str(e)
+        return
+    ss[ERROR], ss[PATH] = None, str(launch.path)
+
+
+def _stop() -> None:
+    small_sweep.stop(ss.get(OWNER))
+
+
+def _open() -> None:
+    ss[sweep_view.PAGE_PICK] = ss[PATH]
+
+
+def _settings(running: bool) -> None:
+    a, b, c = st.columns(3)
+    a.selectbox("Preset", presets.NAMES, key=PRESET, disabled=running)
+    b.selectbox("Task", list(data.TASKS), key=TASK, disabled=running)
+    c.selectbox("Hyper-parameter to vary", small_sweep.VARY, key=VARY, on_change=_suggest, disabled=running,
+                format_func=lambda n: f"{LABELS[n]} ({n})")
+    ss.setdefault(VALUES, SUGGESTED[ss[VARY]])
+    a, b, c = st.columns(3)
+    a.text_input(f"Its values ({small_sweep.MIN_VALUES}–{small_sweep.MAX_VALUES}, separated by commas)",
+                 key=VALUES, disabled=running)
+    b.number_input("Seeds per value", 1, small_sweep.MAX_SEEDS, 1, key=SEEDS, disabled=running)
+    c.number_input("Training steps per run", 1, small_sweep.MAX_STEPS, 300, step=100, key=STEPS, disabled=running,
+                   help=f"at most {small_sweep.MAX_STEPS}: a small sweep is a quick look, not a result")
+
+
+def _progress(path: Path, launch: small_sweep.Launch | None) -> None:
+    """Records done / total, the log's end if the sweep failed, and the finished runs' figures."""
+    try:
+        sweep = sweeps.load(path)
+    except (sweeps.SweepError, OSError):
+        sweep = None
+    if launch is not None and launch.path == path:
+        total = launch.sweep.runs
+    else:
+        total = sweep.total if sweep is not None else 0
+    done = sweeps.count_records(path)
+    running = launch is not None and launch.path == path and launch.running
+    word = "stopping…" if running and launch.stopping else ("running" if running else "not running")
+    st.progress(min(done / max(total, 1), 1.0), text=f"{done} of {total} runs finished · {word}")
+    if launch is not None and launch.path == path and not running and launch.process.returncode not in (0, None) \
+            and not launch.stopping:
+        st.error(f"The sweep ended with exit code {launch.process.returncode}; the end of its log:")
+        st.code(small_sweep.log_tail(path) or "(empty)", language=None)
+    if sweep is not None and sweep.records:
+        sweep_view.counts(sweep)
+        sweep_view.charts(sweep, "launcher")
+    st.caption(f"Its directory: {escape.md(path)}")
+    if st.button("Open it on the Sweeps page", key=OPEN, on_click=_open):
+        st.switch_page(state.SWEEPS.path)
+
+
+def draw() -> None:
+    """The Small sweep section of the Train page."""
+    ss.setdefault(OWNER, secrets.token_hex(16))
+    launch = small_sweep.current()
+    busy = launch is not None and launch.running
+    mine = launch is not None and launch.owner == ss[OWNER]
+    st.subheader("Small sweep")
+    st.caption("Train the same model several times, varying one hyper-parameter, to see which values train "
+               f"reliably. At most {small_sweep.MAX_RUNS} runs of at most {small_sweep.MAX_STEPS:,} steps, one "
+               "sweep at a time in this app; the other settings are the preset's. Stop keeps the finished runs, and "
+               "starting the same settings again carries on from them.")
+    _settings(busy)
+    try:
+        planned = chosen()
+        planned.check()
+    except sweeps.SweepError as e:
+        planned = None
+        st.warning(escape.md(e))
+    else:
+        st.caption(f"{len(planned.values)} value(s) × {planned.seeds} seed(s) = {planned.runs} runs of "
+                   f"{planned.steps:,} steps, validated every {planned.eval_every} steps.")
+    if busy and not mine:
+        st.info("A small sweep started from another page is running in this app; a new one can start when it "
+                "ends.")
+    a, b, _ = st.columns([1, 1, 4])
+    a.button("Start sweep", key=START, on_click=_start, disabled=busy or planned is None)
+    b.button("Stop sweep", key=STOP, on_click=_stop, disabled=not (busy and mine))
+    if ss.get(ERROR):
+        st.error(escape.md(ss[ERROR]))
+    _monitor(busy and mine)
+
+
+def _monitor(polling: bool) -> None:
+    @st.fragment(run_every=POLL_SECONDS if polling else None)
+    def monitor() -> None:
+        launch = small_sweep.current()
+        if launch is None or launch.owner != ss[OWNER]:
+            launch = None
+        if not ss.get(PATH):
+            return
+        _progress(Path(ss[PATH]), launch)
+        if launch is not None and not launch.running and not launch.announced:
+            launch.announced = True
+            st.rerun()  # once, so the Start button sees the sweep has ended
+
+    monitor()
