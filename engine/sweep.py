@@ -171,6 +171,9 @@ def groups(runs: list[Run], models_per_worker: int) -> list[list[Run]]:
         else:
             buckets.setdefault(tuple(getattr(run.cfg, f) for f in SHARED), []).append(run)
     for members in buckets.values():
+        # runs of one seed next to each other: a group then holds few seeds, and its runs of one seed share
+        # their generated data (multi_train generates each distinct data set once)
+        members.sort(key=lambda r: r.seed)
         n = math.ceil(len(members) / models_per_worker)
         for i in range(n):  # n nearly equal groups rather than full ones and a small remainder
             group = members[len(members) * i // n: len(members) * (i + 1) // n]
