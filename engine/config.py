@@ -269,19 +269,30 @@ class TrainConfig:
                                  label="Start temperature", lo=0.05, hi=100.0)
     temperature_steps: int = setting(0, "steps over which the temperature falls geometrically to 1 (0: it stays)",
                                      label="Temperature steps", lo=0, hi=1_000_000)
+    selection_noise: float = setting(0.0, "scale of Gumbel noise added to the operation and column logits of the "
+                                     "soft selections in training, falling to 0 with the temperature (0 = none)",
+                                     label="Selection noise", lo=0.0, hi=100.0)
     compile: bool = setting(False, "torch.compile the training forward pass (needs a C++ compiler)",
                             label="Compile")
 
     def __post_init__(self):
         _validate(self)
-        if self.compile and self.temperature != 1.0:  # a new temperature each step would recompile each step
-            raise ValueError("compile and a temperature other than 1 cannot be combined")
+        if self.compile and (self.temperature != 1.0 or self.selection_noise > 0):
+            # a new temperature or noise each step would recompile each step
+            raise ValueError("compile cannot be combined with a temperature other than 1 or selection noise")
 
     def temperature_at(self, step: int) -> float:
         """The soft selections' temperature at optimiser step `step` (1-based)."""
         if self.temperature_steps == 0:
             return self.temperature
         return self.temperature ** max(0.0, 1.0 - (step - 1) / self.temperature_steps)
+
+    def selection_noise_at(self, step: int) -> float:
+        """The Gumbel noise scale at step `step`: selection_noise, falling linearly to 0 over temperature_steps
+        (constant when temperature_steps is 0)."""
+        if self.temperature_steps == 0:
+            return self.selection_noise
+        return self.selection_noise * max(0.0, 1.0 - (step - 1) / self.temperature_steps)
 
     def to_dict(self) -> dict:
         return asdict(self)

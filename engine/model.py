@@ -154,11 +154,14 @@ class NeuralProgrammer(nn.Module):
 
     # ---- the T steps ----------------------------------------------------------------------------
 
-    def forward(self, batch: Batch, hard: bool = False, record: bool = False, temperature: float = 1.0) -> dict:
+    def forward(self, batch: Batch, hard: bool = False, record: bool = False, temperature: float = 1.0,
+                logit_noise: dict | None = None) -> dict:
         """Run T steps. hard: argmax selections (test time), or a (B,) bool tensor choosing per example (a
         trace runs one question soft and hard as a batch of two). record: keep per-step lookups for traces.
         temperature: the soft selections' softmax temperature (training may start above 1 and anneal to 1, so
         that no step commits to one operation before the steps it reads have learned; TrainConfig.temperature).
+        logit_noise: {"op": (B, T, O), "col": (B, T, C)} added to the selection logits of the soft distributions
+        (training's Gumbel perturbation, TrainConfig.selection_noise); the returned logits stay unperturbed.
         """
 
         def sharpen(logits):  # (..., K) logits at the temperature
@@ -225,7 +228,10 @@ class NeuralProgrammer(nn.Module):
                     col_logits = col_logits + self.match_weight[0] * torch.bmm(
                         batch.name_match, attention[:, :, None])[..., 0]
             col_logits = col_logits.masked_fill(batch.col_mask == 0, NEG)
-            p_op_soft, p_col_soft = F.softmax(sharpen(op_logits), -1), F.softmax(sharpen(col_logits), -1)
+            op_in, col_in = op_logits, col_logits
+            if logit_noise is not None:
+                op_in, col_in = op_logits + logit_noise["op"][:, t], col_logits + logit_noise["col"][:, t]
+            p_op_soft, p_col_soft = F.softmax(sharpen(op_in), -1), F.softmax(sharpen(col_in), -1)
             p_op, p_col = select(op_logits, p_op_soft), select(col_logits, p_col_soft)
 
             scalar, lookup, rows = execute_step(self.op_index, p_op.to(exec_dtype), p_col.to(exec_dtype), values,

@@ -37,6 +37,7 @@ from .train import (
     data_style,
     hide_names,
     initial_model,
+    logit_noise,
     noise_std,
     test_accuracy,
     training_data,
@@ -110,6 +111,7 @@ class MultiTrainer:
                                      encode(pair[1], vocab, exact=False, bounded=False))
         sets = [encoded[id(pair)][0] for pair in data]
         self.sizes = [len(s) for s in sets]
+        self.columns = [s.values.shape[2] for s in sets]  # each store's own column count, before padding
         unique = list({id(s): s for s in sets}.values())  # each distinct training set stored once
         starts = dict(zip((id(s) for s in unique), torch.tensor([0] + [len(s) for s in unique[:-1]]).cumsum(0),
                           strict=True))
@@ -142,9 +144,10 @@ class MultiTrainer:
 
         self.temperature = 1.0  # the soft selections' temperature at the current step (shared by the runs)
 
-        def loss_one(params, batch_fields, delta, lam):
+        def loss_one(params, batch_fields, delta, lam, noise):
             batch = Batch(**batch_fields)
-            out = functional_call(self.base, params, (batch,), {"temperature": self.temperature})
+            out = functional_call(self.base, params, (batch,),
+                                  {"temperature": self.temperature, "logit_noise": noise or None})
             return loss_fn(out, batch, delta, lam, balanced)
 
         self.losses = vmap(loss_one)  # (K,) losses of (K, ...) parameters, batches and hyper-parameters
@@ -165,11 +168,29 @@ class MultiTrainer:
         return {f.name: getattr(batch, f.name).view(self.K, B, *getattr(batch, f.name).shape[1:])
                 for f in fields(Batch)}
 
+    def logit_noise(self, step: int) -> dict:
+        """Each run's Gumbel perturbation of the selection logits, drawn as train.Trainer draws it (its own
+        columns, then padded); {} when no run has selection noise. (K, B, T, O) and (K, B, T, C)"""
+        scales = [c.selection_noise_at(step) for c in self.cfgs]
+        if not any(s > 0 for s in scales):
+            return {}
+        config, B, C = self.models[0].config, self.cfgs[0].batch_size, self.store.values.shape[2]
+        parts = []
+        for scale, columns, g in zip(scales, self.columns, self.noise_generators, strict=True):
+            if scale > 0:
+                noise = logit_noise(B, config.steps, len(config.ops), columns, scale, g)
+            else:
+                noise = {"op": torch.zeros(B, config.steps, len(config.ops)), "col": torch.zeros(B, config.steps, 0)}
+            noise["col"] = torch.nn.functional.pad(noise["col"], (0, C - noise["col"].shape[2]))
+            parts.append(noise)
+        return {k: torch.stack([p[k] for p in parts]).to(self.device) for k in ("op", "col")}
+
     def step(self, step: int) -> torch.Tensor:
         """One optimiser step of every active run; the (K,) losses (non-finite for a run that diverged, whose
         weights are then left as they were and which trains no further)."""
         self.temperature = self.cfgs[0].temperature_at(step)
-        losses = self.losses(self.params, self.sample(), self.delta, self.lam)  # (K,)
+        batch = self.sample()
+        losses = self.losses(self.params, batch, self.delta, self.lam, self.logit_noise(step))  # (K,)
         finite = torch.isfinite(losses).detach()
         self.active &= finite
         for p in self.params.values():

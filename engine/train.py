@@ -103,6 +103,18 @@ def noise_std(step: int, eta: float) -> float:
     return math.sqrt(eta / (1 + step) ** 0.55)
 
 
+def gumbel(shape, scale: float, generator: torch.Generator) -> torch.Tensor:
+    """Gumbel(0, scale) noise drawn on the CPU from `generator` (the run's noise generator)."""
+    uniform = torch.rand(shape, generator=generator).clamp(1e-10, 1.0 - 1e-7)
+    return -scale * torch.log(-torch.log(uniform))
+
+
+def logit_noise(batch_size: int, steps: int, ops: int, columns: int, scale: float, generator) -> dict:
+    """The selection logits' Gumbel perturbation of one training batch: op (B, T, O), then col (B, T, C)."""
+    return {"op": gumbel((batch_size, steps, ops), scale, generator),
+            "col": gumbel((batch_size, steps, columns), scale, generator)}
+
+
 def add_gradient_noise(params, step: int, eta: float, generator: torch.Generator):
     """Gaussian noise on every gradient (after clipping), drawn from the run's own generator as one flat
     vector in parameter order: the model-batched trainer draws the same numbers (engine/multi_train.py)."""
@@ -193,7 +205,12 @@ class Trainer:
         if cfg.name_dropout > 0 and model.config.name_match:
             batch = drop_names(batch, cfg.name_dropout, self.generator)
         cpu_batch, batch = batch, batch.to(self.device)
-        out = self._forward(batch, cfg.temperature_at(step))
+        noise_scale, noise = cfg.selection_noise_at(step), None
+        if noise_scale > 0:
+            noise = logit_noise(len(batch), model.config.steps, len(model.config.ops), batch.values.shape[2],
+                                noise_scale, self.noise_generator)
+            noise = {k: v.to(self.device) for k, v in noise.items()}
+        out = self._forward(batch, cfg.temperature_at(step), noise)
         loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
         if not torch.isfinite(loss):
             raise DivergedError(f"the loss became {loss.item()}")
@@ -219,9 +236,9 @@ class Trainer:
         self.optimizer.step()
         return loss.item()
 
-    def _forward(self, batch: Batch, temperature: float) -> dict:
+    def _forward(self, batch: Batch, temperature: float, noise: dict | None) -> dict:
         try:
-            return self.forward(batch, temperature=temperature)
+            return self.forward(batch, temperature=temperature, logit_noise=noise)
         except Exception as e:  # compile failures surface at the first call, as many exception types
             if self.forward is self.model:
                 raise
@@ -230,7 +247,7 @@ class Trainer:
             warnings.warn(note, stacklevel=1)
             self.progress.update(message=note)
             self.forward = self.model
-            return self.forward(batch, temperature=temperature)
+            return self.forward(batch, temperature=temperature, logit_noise=noise)
 
     def evaluate(self, step: int) -> float:
         """Hard accuracy on the validation set (and on a slice of the training set, for the curves); the

@@ -27,6 +27,9 @@ def configs(preset: str, task: str, variations: list[dict]):
     # an annealed softmax temperature, shared by the group
     ("default", "single-column", [{"seed": s, "search_samples": 0, "temperature": 4.0, "temperature_steps": 12}
                                   for s in (5, 6)]),
+    # Gumbel noise on the selection logits, drawn per run (one run without it)
+    ("default", "columns-5", [{"seed": 7, "search_samples": 0, "selection_noise": 1.0, "temperature_steps": 12},
+                              {"seed": 8, "search_samples": 0, "temperature_steps": 12}]),
 ])
 def test_batched_runs_equal_separate_runs(preset, task, variations):
     cfgs = configs(preset, task, variations)

@@ -1,0 +1,158 @@
+"""A sweep directory (`python -m engine sweep`) as a section of docs/RESULTS.md: runs reaching the target by
+condition, accuracy by hyper-parameter, the budget of each run and the command that made it.
+
+    .venv/bin/python benchmarks/sweep_report.py docs/sweeps/paper2016-single-column [--grid-file FILE] [--write]
+
+Without --write the section is printed; with it, it replaces the sweep's own section of docs/RESULTS.md (between
+marker comments named after the directory) or is added at the end. benchmarks/reproduce.py includes the section
+of every sweep directory under docs/sweeps/ in the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from engine import sweep  # noqa: E402
+from engine.atomic import write_atomic  # noqa: E402
+
+PAPER_TRAIN_SIZE = 50_000  # the paper's training set, for epochs in its terms
+# spec §8.3 ([GN §4.3]): single column, 72 configurations x 3 initialisations per condition
+PAPER_SINGLE_COLUMN = {True: "9/216", False: "1/216"}
+SHIPPED = ROOT / "docs" / "sweeps"
+
+
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- sweep {name}: written by benchmarks/sweep_report.py -->", f"<!-- /sweep {name} -->"
+
+
+def command(directory: Path, spec: dict, grid_file: str | None) -> str:
+    """The command line that (re)makes this sweep; rerunning it resumes from the records already there."""
+    out = (f"python -m engine sweep --preset {spec['preset']} --task {spec['task']} "
+           f"--grid {grid_file or str(directory / 'grid.json')} --seeds {spec['seeds']} --output {directory} "
+           f"--models-per-worker {spec['models_per_worker']} --target {spec['target']:g}")
+    return out + "".join(f" --set {k}={v}" for k, v in spec["base"].items())
+
+
+def pct(x) -> str:
+    return "–" if x is None or x < 0 else f"{100 * x:.1f}"
+
+
+def mean(xs: list) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def stats(recs: list[dict]) -> str:
+    """runs, reaching target, validation mean (max), test mean (max) as table cells."""
+    best = [r["best_accuracy"] for r in recs]
+    test = [r["test_accuracy"] for r in recs if r["test_accuracy"] >= 0]
+    return (f"{len(recs)} | **{sum(r['reached_target'] for r in recs)}/{len(recs)}** | "
+            f"{pct(mean(best))} ({pct(max(best, default=None))}) | {pct(mean(test))} ({pct(max(test, default=None))})")
+
+
+def render(directory: Path, grid_file: str | None = None) -> str:
+    directory = Path(directory)
+    spec = sweep.read_spec(directory)
+    if spec is None:
+        raise ValueError(f"{directory} has no sweep.json")
+    records = sweep.read_records(directory)
+    runs_planned = len(sweep.grid_points(spec["grid"])) * spec["seeds"]
+    base, name = spec["base"], directory.name
+    steps, batch = base.get("steps"), base.get("batch_size", 50)
+    train_size = base.get("train_size")
+    epochs = f"{steps * batch / train_size:g} epochs of its {train_size:,} training examples" if steps and train_size \
+        else "its steps"
+    paper_epochs = f"{steps * batch / PAPER_TRAIN_SIZE:.2f} of the paper's 50,000-example epochs" if steps else ""
+    seconds = [r["seconds"] for r in records]
+    grid_text = ", ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in spec["grid"].items())
+    where = directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory
+    lines = [f"## Sweep `{name}`: preset `{spec['preset']}`, task {spec['task']}", "",
+             f"{len(records)} of {runs_planned} runs finished: {len(sweep.grid_points(spec['grid']))} grid points "
+             f"({grid_text}) × "
+             f"{spec['seeds']} seeds. Each run: {steps} steps of batch {batch} ({epochs}; {paper_epochs}), "
+             f"validated every {base.get('eval_every', '?')} steps on {base.get('eval_size', '?')} validation "
+             f"examples (training distribution), the best validated model scored once on "
+             f"{base.get('test_size', '?'):,} fresh test questions. A run reaches the target when that test "
+             f"accuracy is at least {100 * spec['target']:.0f} %. {spec['models_per_worker']} runs batched per "
+             f"process (engine/multi_train.py), one thread each; wall time per run (its share of the batched "
+             f"computation's) {min(seconds, default=0):.0f}–{max(seconds, default=0):.0f} s.",
+             "", f"Produced by `{command(directory, spec, grid_file)}`, then "
+             f"`python benchmarks/sweep_report.py {where} --write`"
+             f" (records: `{name}/runs/*.json`).", ""]
+    paper = spec["preset"] == "paper2016" and spec["task"] == "single-column"
+    if "grad_noise" in spec["grid"]:
+        lines += ["| gradient noise | runs | reached the target | best validation % mean (max) | "
+                  "test % mean (max) |" + (" paper (216 runs per condition, ~300 epochs) |" if paper else ""),
+                  "|---|---|---|---|---|" + ("---|" if paper else "")]
+        for value in spec["grid"]["grad_noise"]:
+            recs = [r for r in records if r["params"].get("grad_noise") == value]
+            lines.append(f"| {'on' if value else 'off'} | {stats(recs)} |"
+                         + (f" {PAPER_SINGLE_COLUMN[value]} |" if paper else ""))
+        if paper:
+            lines.append("| dropout | not run (the 2016 model has no dropout) | | | | 0/216 |")
+    lines += ["", "| all runs | runs | reached the target | best validation % mean (max) | test % mean (max) |",
+              "|---|---|---|---|---|", f"| | {stats(records)} |", "",
+              "Accuracy by hyper-parameter value (every run with that value):", "",
+              "| hyper-parameter | value | runs | reached the target | best validation % mean (max) | "
+              "test % mean (max) |", "|---|---|---|---|---|---|"]
+    for field, values in spec["grid"].items():
+        for value in values:
+            recs = [r for r in records if r["params"].get(field) == value]
+            lines.append(f"| {field} | {value} | {stats(recs)} |")
+    return "\n".join(lines) + "\n"
+
+
+def marked(directory: Path, grid_file: str | None = None) -> str:
+    start, end = markers(Path(directory).name)
+    return f"{start}\n{render(directory, grid_file)}{end}\n"
+
+
+def write_section(results: Path, directory: Path, grid_file: str | None = None) -> None:
+    """Replace this sweep's section of `results` (between its markers), or add it at the end."""
+    start, end = markers(Path(directory).name)
+    text = results.read_text(encoding="utf-8") if results.is_file() else ""
+    block = marked(directory, grid_file)
+    if start in text and end in text.split(start, 1)[1]:
+        head, rest = text.split(start, 1)
+        text = head + block.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block if text else block
+    write_atomic(results, text)
+
+
+def shipped_sections() -> list[str]:
+    """The marked section of every sweep shipped under docs/sweeps/ (for benchmarks/reproduce.py)."""
+    return [marked(d, grid_file_for(d)) for d in sorted(SHIPPED.iterdir())
+            if d.is_dir() and (d / "sweep.json").is_file()]
+
+
+def grid_file_for(directory: Path) -> str | None:
+    """docs/sweeps/<preset>-grid.json, the grid file shipped beside a sweep, when there is one."""
+    spec = sweep.read_spec(directory) or {}
+    candidate = Path(directory).parent / f"{spec.get('preset')}-grid.json"
+    return str(candidate.relative_to(ROOT)) if candidate.is_file() and candidate.is_relative_to(ROOT) else None
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("directory", type=Path)
+    ap.add_argument("--grid-file", help="the grid file the sweep was started with (for the command shown)")
+    ap.add_argument("--write", action="store_true", help="write the section into docs/RESULTS.md")
+    ap.add_argument("--results", type=Path, default=ROOT / "docs" / "RESULTS.md")
+    args = ap.parse_args(argv)
+    directory = args.directory.resolve()
+    grid_file = args.grid_file or grid_file_for(directory)
+    if args.write:
+        write_section(args.results, directory, grid_file)
+        print(f"wrote the section of {directory.name} into {args.results}")
+    else:
+        print(render(directory, grid_file))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
