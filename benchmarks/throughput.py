@@ -25,12 +25,14 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from engine import data, presets  # noqa: E402
+from engine.atomic import write_atomic  # noqa: E402
 from engine.multi_train import MultiTrainer  # noqa: E402
 from engine.train import Progress, Trainer, initial_model, training_data  # noqa: E402
 from engine.vocab import Vocab  # noqa: E402
@@ -114,6 +116,8 @@ def main(argv=None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="processes for the both-cores row")
     parser.add_argument("--seconds", type=float, default=20.0, help="timed seconds per row")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--write", action="store_true",
+                        help="also save the figures to docs/throughput.json (benchmarks/reproduce.py shows them)")
     args = parser.parse_args(argv)
     ks = [int(k) for k in args.ks.split(",")]
     peak = peak_flops()
@@ -127,20 +131,30 @@ def main(argv=None) -> int:
         rows.append({"d": d, "flops_per_example": fpe, "alone": alone, "batched": batched, "best_k": best_k,
                      "both_cores": both, "processes": args.processes,
                      "utilisation": fpe * batched[best_k] / peak})
-    if args.json:
-        print(json.dumps({"task": args.task, "preset": args.preset, "peak_flops": peak, "rows": rows}, indent=1))
-        return 0
-    print(f"task {args.task}, preset {args.preset} (program search off), batch 50, one thread per process")
-    print(f"core peak (1024x1024 float32 matmul, one thread): {peak / 1e9:.1f} GFLOP/s")
-    head = " | ".join(f"K={k}" for k in ks)
-    print(f"| d | alone | {head} | {args.processes} processes x best K | training FLOPs/example | share of peak |")
-    print("|---|---" + "|---" * len(ks) + "|---|---|---|")
-    for r in rows:
-        cells = " | ".join(f"{r['batched'][k]:,.0f}" for k in ks)
-        print(f"| {r['d']} | {r['alone']:,.0f} | {cells} | {r['both_cores']:,.0f} (K={r['best_k']}) | "
-              f"{r['flops_per_example'] / 1e6:.1f} M | {100 * r['utilisation']:.0f} % |")
-    print("(examples/s; 'share of peak' = FLOPs/example x one process's best examples/s / the core's peak)")
+    doc = {"task": args.task, "preset": args.preset, "peak_flops": peak, "ks": ks, "rows": rows,
+           "command": "python benchmarks/throughput.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    if args.write:
+        write_atomic(ROOT / "docs" / "throughput.json", json.dumps(doc, indent=1) + "\n")
+    print(json.dumps(doc, indent=1) if args.json else table(doc))
     return 0
+
+
+def table(doc: dict) -> str:
+    """The figures as a markdown table with its caption (also shown in docs/RESULTS.md)."""
+    ks = doc["ks"]
+    head = " | ".join(f"K={k}" for k in ks)
+    lines = [f"Task {doc['task']}, preset `{doc['preset']}` (program search off), batch 50, one torch thread per "
+             f"process; examples/s. Core peak (1024×1024 float32 matmul, one thread): "
+             f"{doc['peak_flops'] / 1e9:.1f} GFLOP/s. Produced by `{doc['command'].strip()}`.", "",
+             f"| d | one model alone | {head} (one process) | both cores (processes × best K) | "
+             "training FLOPs / example | one process's share of the core's peak |",
+             "|---|---" + "|---" * len(ks) + "|---|---|---|"]
+    for r in doc["rows"]:
+        cells = " | ".join(f"{r['batched'][str(k)] if str(k) in r['batched'] else r['batched'][k]:,.0f}"
+                           for k in ks)
+        lines.append(f"| {r['d']} | {r['alone']:,.0f} | {cells} | {r['both_cores']:,.0f} ({r['processes']} × "
+                     f"K={r['best_k']}) | {r['flops_per_example'] / 1e6:.1f} M | {100 * r['utilisation']:.0f} % |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
