@@ -269,6 +269,10 @@ class TrainConfig:
                                  label="Start temperature", lo=0.05, hi=100.0)
     temperature_steps: int = setting(0, "steps over which the temperature falls geometrically to 1 (0: it stays)",
                                      label="Temperature steps", lo=0, hi=1_000_000)
+    long_first_steps: int = setting(0, "for the first N steps, train only on the questions whose programs need two "
+                                    "filters or a difference (and / or / diff), so that no step is claimed by a "
+                                    "one-filter shortcut before the long programs are learned (0 = off)",
+                                    label="Long programs first (steps)", lo=0, hi=1_000_000)
     selection_noise: float = setting(0.0, "scale of Gumbel noise added to the operation and column logits of the "
                                      "soft selections in training, falling to 0 with the temperature (0 = none)",
                                      label="Selection noise", lo=0.0, hi=100.0)

@@ -35,9 +35,11 @@ from .train import (
     NOISE_SEED_OFFSET,
     TrainResult,
     data_style,
+    draw_indices,
     hide_names,
     initial_model,
     logit_noise,
+    long_program_pool,
     noise_std,
     test_accuracy,
     training_data,
@@ -112,6 +114,9 @@ class MultiTrainer:
         sets = [encoded[id(pair)][0] for pair in data]
         self.sizes = [len(s) for s in sets]
         self.columns = [s.values.shape[2] for s in sets]  # each store's own column count, before padding
+        pools = {id(pair): long_program_pool(pair[0]) for pair in data}
+        self.long_pools = [pools[id(pair)] if c.long_first_steps else torch.zeros(0, dtype=torch.long)
+                           for pair, c in zip(data, cfgs, strict=True)]
         unique = list({id(s): s for s in sets}.values())  # each distinct training set stored once
         starts = dict(zip((id(s) for s in unique), torch.tensor([0] + [len(s) for s in unique[:-1]]).cumsum(0),
                           strict=True))
@@ -152,11 +157,12 @@ class MultiTrainer:
 
         self.losses = vmap(loss_one)  # (K,) losses of (K, ...) parameters, batches and hyper-parameters
 
-    def sample(self) -> dict:
+    def sample(self, step: int) -> dict:
         """Each run's batch, drawn by its own generator as `train.Trainer.step` draws it, stacked. (K, B, ...)"""
         B = self.cfgs[0].batch_size
-        idx = torch.stack([torch.randint(n, (B,), generator=g) for n, g in zip(self.sizes, self.generators,
-                                                                              strict=True)])  # (K, B)
+        idx = torch.stack([draw_indices(n, pool if step <= c.long_first_steps and len(pool) else None, B, g)
+                           for n, pool, c, g in zip(self.sizes, self.long_pools, self.cfgs, self.generators,
+                                                    strict=True)])  # (K, B)
         batch = self.store.index((idx + self.offsets[:, None]).view(-1))
         if self.models[0].config.name_match and any(c.name_dropout > 0 for c in self.cfgs):
             # each run's draw from its own generator, right after its indices (as drop_names draws), applied once
@@ -189,7 +195,7 @@ class MultiTrainer:
         """One optimiser step of every active run; the (K,) losses (non-finite for a run that diverged, whose
         weights are then left as they were and which trains no further)."""
         self.temperature = self.cfgs[0].temperature_at(step)
-        batch = self.sample()
+        batch = self.sample(step)
         losses = self.losses(self.params, batch, self.delta, self.lam, self.logit_noise(step))  # (K,)
         finite = torch.isfinite(losses).detach()
         self.active &= finite

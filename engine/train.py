@@ -103,6 +103,25 @@ def noise_std(step: int, eta: float) -> float:
     return math.sqrt(eta / (1 + step) ** 0.55)
 
 
+LONG_PROGRAM_WORDS = frozenset({"and", "or", "diff"})  # program words of the two-filter and difference templates
+
+
+def long_program_pool(examples: list[dict]) -> torch.Tensor:
+    """Indices of the examples whose generating program needs two filters or a difference (its "program" or
+    "template" holds and / or / diff): the pool the first `long_first_steps` batches are drawn from. (n,)"""
+    def is_long(ex):
+        text = ex.get("program") or ex.get("template") or ""
+        return isinstance(text, str) and not LONG_PROGRAM_WORDS.isdisjoint(text.split())
+    return torch.tensor([i for i, ex in enumerate(examples) if is_long(ex)], dtype=torch.long)
+
+
+def draw_indices(n: int, pool: torch.Tensor | None, batch_size: int, generator) -> torch.Tensor:
+    """A batch's example indices: uniform over all n examples, or over `pool` when one is given. (B,)"""
+    if pool is None:
+        return torch.randint(n, (batch_size,), generator=generator)
+    return pool[torch.randint(len(pool), (batch_size,), generator=generator)]
+
+
 def gumbel(shape, scale: float, generator: torch.Generator) -> torch.Tensor:
     """Gumbel(0, scale) noise drawn on the CPU from `generator` (the run's noise generator)."""
     uniform = torch.rand(shape, generator=generator).clamp(1e-10, 1.0 - 1e-7)
@@ -184,6 +203,7 @@ class Trainer:
         model.to(self.device)
         # float32 stores indexed a batch at a time, so their total size is bounded by the settings alone
         self.train_set = encode(train_examples, vocab, exact=False, bounded=False)
+        self.long_pool = long_program_pool(train_examples) if cfg.long_first_steps else torch.zeros(0, dtype=torch.long)
         self.eval_set = encode(eval_examples, vocab, exact=False, bounded=False).to(self.device)
         self.train_probe = self.train_set.index(slice(0, min(len(self.train_set), cfg.eval_size))).to(self.device)
         self.params = [p for p in model.parameters() if p.requires_grad]
@@ -200,7 +220,9 @@ class Trainer:
         or the scores the program search samples from are not finite."""
         cfg, model = self.cfg, self.model
         model.train()
-        idx = torch.randint(len(self.train_set), (cfg.batch_size,), generator=self.generator)
+        long_first = step <= cfg.long_first_steps and len(self.long_pool) > 0
+        idx = draw_indices(len(self.train_set), self.long_pool if long_first else None, cfg.batch_size,
+                           self.generator)
         batch = self.train_set.index(idx)
         if cfg.name_dropout > 0 and model.config.name_match:
             batch = drop_names(batch, cfg.name_dropout, self.generator)

@@ -25,8 +25,8 @@ def configs(preset: str, task: str, variations: list[dict]):
     # our model (name match, step embedding, bidirectional RNN, name dropout) without program search
     ("default", "columns-5", [{"seed": 3, "search_samples": 0}, {"seed": 4, "search_samples": 0, "noise_eta": 0.1}]),
     # an annealed softmax temperature, shared by the group
-    ("default", "single-column", [{"seed": s, "search_samples": 0, "temperature": 4.0, "temperature_steps": 12}
-                                  for s in (5, 6)]),
+    ("default", "single-column", [{"seed": s, "search_samples": 0, "temperature": 4.0, "temperature_steps": 12,
+                                   "long_first_steps": 10 * (s - 5)} for s in (5, 6)]),
     # Gumbel noise on the selection logits, drawn per run (one run without it)
     ("default", "columns-5", [{"seed": 7, "search_samples": 0, "selection_noise": 1.0, "temperature_steps": 12},
                               {"seed": 8, "search_samples": 0, "temperature_steps": 12}]),
