@@ -1,4 +1,4 @@
-"""Command line: generate data, train, evaluate, predict and ask (`python -m engine --help`).
+"""Command line: generate data, train, evaluate, predict, ask and sweep (`python -m engine --help`).
 
 This module only parses arguments and calls the engine: files are read by engine.examples, written by
 engine.atomic, programs decoded by engine.program, and the training flags are generated from the fields of

@@ -31,19 +31,8 @@ from .config import ModelConfig, TrainConfig
 from .device import resolve_device
 from .evaluate import evaluate, loss_fn
 from .model import NeuralProgrammer
-from .train import (
-    NOISE_SEED_OFFSET,
-    TrainResult,
-    data_style,
-    draw_indices,
-    hide_names,
-    initial_model,
-    logit_noise,
-    long_program_pool,
-    noise_std,
-    test_accuracy,
-    training_data,
-)
+from .sampling import NOISE_SEED_OFFSET, draw_indices, hide_names, logit_noise, long_program_pool, noise_std
+from .train import TrainResult, data_style, initial_model, test_accuracy, training_data
 
 # TrainConfig fields every run of one batched computation must share (shapes, schedule, the program)
 SHARED = ("task", "preset", "steps", "batch_size", "eval_every", "balanced_lookup", "soft_loss", "search_samples",
