@@ -19,10 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from engine import sweep  # noqa: E402
 from engine.atomic import write_atomic  # noqa: E402
+from engine.sweep_stats import PAPER_DROPOUT, by_value, group_stats, paper_fields  # noqa: E402
 
 PAPER_TRAIN_SIZE = 50_000  # the paper's training set, for epochs in its terms
-# spec §8.3 ([GN §4.3]): single column, 72 configurations x 3 initialisations per condition
-PAPER_SINGLE_COLUMN = {True: "9/216", False: "1/216"}
 SHIPPED = ROOT / "docs" / "sweeps"
 
 
@@ -42,16 +41,10 @@ def pct(x) -> str:
     return "–" if x is None or x < 0 else f"{100 * x:.1f}"
 
 
-def mean(xs: list) -> float | None:
-    return sum(xs) / len(xs) if xs else None
-
-
-def stats(recs: list[dict]) -> str:
-    """runs, reaching target, validation mean (max), test mean (max) as table cells."""
-    best = [r["best_accuracy"] for r in recs]
-    test = [r["test_accuracy"] for r in recs if r["test_accuracy"] >= 0]
-    return (f"{len(recs)} | **{sum(r['reached_target'] for r in recs)}/{len(recs)}** | "
-            f"{pct(mean(best))} ({pct(max(best, default=None))}) | {pct(mean(test))} ({pct(max(test, default=None))})")
+def stats(row: dict) -> str:
+    """group_stats as table cells: runs | reached | validation mean (max) | test mean (max)."""
+    return (f"{row['runs']} | **{row['reached']}/{row['runs']}** | {pct(row['best_mean'])} ({pct(row['best_max'])}) | "
+            f"{pct(row['test_mean'])} ({pct(row['test_max'])})")
 
 
 def render(directory: Path, grid_file: str | None = None) -> str:
@@ -78,31 +71,25 @@ def render(directory: Path, grid_file: str | None = None) -> str:
              f"examples (training distribution), the best validated model scored once on "
              f"{base.get('test_size', '?'):,} fresh test questions. A run reaches the target when that test "
              f"accuracy is at least {100 * spec['target']:.0f} %. {spec['models_per_worker']} runs batched per "
-             f"process (engine/multi_train.py), one thread each; wall time per run (its share of the batched "
-             f"computation's) {min(seconds, default=0):.0f}–{max(seconds, default=0):.0f} s.",
+             f"process (engine/multi_train.py), one thread each; the training wall time of one such batched "
+             f"computation: {min(seconds, default=0):.0f}–{max(seconds, default=0):.0f} s.",
              "", f"Produced by `{command(directory, spec, grid_file)}`, then "
              f"`python benchmarks/sweep_report.py {where} --write`"
              f" (records: `{name}/runs/*.json`).", ""]
-    paper = spec["preset"] == "paper2016" and spec["task"] == "single-column"
-    if "grad_noise" in spec["grid"]:
-        lines += ["| gradient noise | runs | reached the target | best validation % mean (max) | "
-                  "test % mean (max) |" + (" paper (216 runs per condition, ~300 epochs) |" if paper else ""),
-                  "|---|---|---|---|---|" + ("---|" if paper else "")]
-        for value in spec["grid"]["grad_noise"]:
-            recs = [r for r in records if r["params"].get("grad_noise") == value]
-            lines.append(f"| {'on' if value else 'off'} | {stats(recs)} |"
-                         + (f" {PAPER_SINGLE_COLUMN[value]} |" if paper else ""))
-        if paper:
-            lines.append("| dropout | not run (the 2016 model has no dropout) | | | | 0/216 |")
-    lines += ["", "| all runs | runs | reached the target | best validation % mean (max) | test % mean (max) |",
-              "|---|---|---|---|---|", f"| | {stats(records)} |", "",
-              "Accuracy by hyper-parameter value (every run with that value):", "",
+    rows = by_value(records, spec)
+    for field in paper_fields(spec):  # the paper's condition first, with its counts beside ours
+        lines += [f"| {field} | runs | reached the target | best validation % mean (max) | test % mean (max) | "
+                  "paper (216 runs per condition, ~300 epochs) |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['value']} | {stats(r)} | {r['paper']} |" for r in rows if r["field"] == field]
+        if field == "grad_noise":
+            lines.append(f"| dropout | not run (the 2016 model has no dropout) | | | | {PAPER_DROPOUT} |")
+        lines.append("")
+    lines += ["| all runs | runs | reached the target | best validation % mean (max) | test % mean (max) |",
+              "|---|---|---|---|---|", f"| | {stats(group_stats(records))} |", "",
+              "By hyper-parameter value (every run with that value):", "",
               "| hyper-parameter | value | runs | reached the target | best validation % mean (max) | "
               "test % mean (max) |", "|---|---|---|---|---|---|"]
-    for field, values in spec["grid"].items():
-        for value in values:
-            recs = [r for r in records if r["params"].get(field) == value]
-            lines.append(f"| {field} | {value} | {stats(recs)} |")
+    lines += [f"| {r['field']} | {r['value']} | {stats(r)} |" for r in rows]
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from engine.sweep_stats import by_value
 from explorer import escape, sweeps
 from explorer.components import figures
 
@@ -154,6 +155,23 @@ def charts(sweep: sweeps.Sweep, key: str, reach: bool = True) -> None:
                              clickable=False, name="accuracy-by-parameter")
 
 
+def value_table(sweep: sweeps.Sweep, key: str) -> None:
+    """Runs reaching the target by each hyper-parameter value, with the paper's count where it reports one (the
+    paper's trainability experiment: noise on 9/216, off 1/216)."""
+    rows = by_value(sweep.records, sweep.spec)
+    has_paper = any(r["paper"] for r in rows)
+    table = pd.DataFrame([{"hyper-parameter": r["field"], "value": value_text(r["value"]),
+                           "reached the target": f"{r['reached']} / {r['runs']}",
+                           **({"the paper": r["paper"] or ""} if has_paper else {}),
+                           "best validation (mean)": r["best_mean"], "test (mean)": r["test_mean"]}
+                          for r in rows])
+    st.markdown("**Runs reaching the target, by hyper-parameter value**"
+                + (" (the paper: 216 runs per condition, about 300 epochs each)" if has_paper else ""))
+    st.dataframe(table, hide_index=True, key=f"{key}_by_value",
+                 column_config={c: st.column_config.NumberColumn(format="percent")
+                                for c in ("best validation (mean)", "test (mean)")})
+
+
 def draw(sweep: sweeps.Sweep, key: str) -> None:
     """The whole sweep: spec, counts, summary table and figures."""
     st.markdown("  \n".join(spec_lines(sweep)))
@@ -166,4 +184,5 @@ def draw(sweep: sweeps.Sweep, key: str) -> None:
     percent = {c: st.column_config.NumberColumn(format="percent") for c in table.columns
                if str(c).endswith("accuracy") and c not in sweep.spec["grid"]}
     st.dataframe(table, hide_index=True, key=f"{key}_summary", column_config=percent)
+    value_table(sweep, key)
     charts(sweep, key)

@@ -255,3 +255,17 @@ def test_a_bad_value_disables_start_with_a_message(shipped):
     at.text_input(key=sweep_launcher.VALUES).set_value("0.1").run()
     assert "give 2 to 4 different values of lr, got 1" in visible(texts(at.warning))
     assert at.button(key=sweep_launcher.START).disabled
+
+
+def test_the_papers_counts_stand_beside_a_paper2016_noise_sweep(tmp_path, shipped):
+    spec = {**SPEC, "grid": {"grad_noise": [True, False]}}
+    runs = [({"grad_noise": True}, 0, [0.5, 1.0, 1.0, 1.0], 1.0), ({"grad_noise": True}, 1, [0.2, 0.3, 0.3, 0.3], 0.3),
+            ({"grad_noise": False}, 0, [0.2, 0.3, 0.3, 0.4], 0.35)]
+    path = write_sweep(tmp_path / "noise", spec, runs)
+    at = _typed(page(new_app(), "sweeps"), path)
+    table = next(df.value for df in at.dataframe if "the paper" in df.value.columns)
+    assert table.to_dict("records")[0] | {"best validation (mean)": 0, "test (mean)": 0} == {
+        "hyper-parameter": "grad_noise", "value": "true", "reached the target": "1 / 2", "the paper": "9/216",
+        "best validation (mean)": 0, "test (mean)": 0}
+    assert table["the paper"].tolist() == ["9/216", "1/216"]
+    assert table["reached the target"].tolist() == ["1 / 2", "0 / 1"]

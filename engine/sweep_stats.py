@@ -1,0 +1,41 @@
+"""A sweep's runs grouped by one hyper-parameter's value, and the paper's figures to set beside them.
+
+Shared by the RESULTS section (benchmarks/sweep_report.py) and the app's Sweeps page, so both count alike.
+"""
+
+from __future__ import annotations
+
+# spec §8.3 ([GN §4.3]): single column, 72 configurations x 3 initialisations per condition, ~300 epochs
+PAPER_TRAINABILITY = {("paper2016", "single-column", "grad_noise"): {True: "9/216", False: "1/216"}}
+PAPER_DROPOUT = "0/216"  # the same grid with dropout, which the 2016 model does not have
+
+
+def mean(xs: list) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def group_stats(records: list[dict]) -> dict:
+    """runs, runs reaching the target, best validation accuracy (mean, max), test accuracy (mean, max; None
+    when no run had a test split)."""
+    best = [r["best_accuracy"] for r in records]
+    test = [r["test_accuracy"] for r in records if r["test_accuracy"] >= 0]
+    return {"runs": len(records), "reached": sum(bool(r["reached_target"]) for r in records),
+            "best_mean": mean(best), "best_max": max(best, default=None),
+            "test_mean": mean(test), "test_max": max(test, default=None)}
+
+
+def by_value(records: list[dict], spec: dict) -> list[dict]:
+    """One row per (grid field, value): the field, the value, the paper's count for it where the paper
+    reports one (else None), and group_stats of the runs with that value."""
+    rows = []
+    for field, values in spec["grid"].items():
+        paper = PAPER_TRAINABILITY.get((spec["preset"], spec["task"], field), {})
+        for value in values:
+            recs = [r for r in records if r["params"].get(field) == value]
+            rows.append({"field": field, "value": value, "paper": paper.get(value), **group_stats(recs)})
+    return rows
+
+
+def paper_fields(spec: dict) -> list[str]:
+    """The grid fields of `spec` for which the paper reports runs reaching 100 %."""
+    return [f for f in spec["grid"] if (spec["preset"], spec["task"], f) in PAPER_TRAINABILITY]
