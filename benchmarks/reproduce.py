@@ -165,6 +165,15 @@ def render(rows: dict, per_template: int, cap: int, seed: int, ablation: Path = 
     trainability = ROOT / "docs" / "trainability.json"
     if trainability.is_file():
         lines += ["", "## Trainability", "", trainability_table(json.loads(trainability.read_text()))]
+    throughput = ROOT / "docs" / "throughput.json"
+    if throughput.is_file():
+        from benchmarks.throughput import table
+
+        lines += ["", "## Training throughput (`benchmarks/throughput.py`)", "",
+                  table(json.loads(throughput.read_text()))]
+    from benchmarks.sweep_report import shipped_sections
+
+    lines += [""] + [section.rstrip("\n") for section in shipped_sections()]
     if ablation.is_file():
         from benchmarks.ablation import marked_section  # imports this module's PAPER: not at the top
 
