@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .. import data
 from ..config import NUMERIC_OPS, TEXT_OPS, ModelConfig, TrainConfig
 
-NAMES = ("default", "paper2016")  # the modules of this package, the default first
+NAMES = ("default", "paper2016", "soft")  # the modules of this package, the default first
 
 
 @dataclass(frozen=True)
