@@ -31,6 +31,7 @@ def markers(name: str) -> tuple[str, str]:
 
 def command(directory: Path, spec: dict, grid_file: str | None) -> str:
     """The command line that (re)makes this sweep; rerunning it resumes from the records already there."""
+    directory = directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory
     out = (f"python -m engine sweep --preset {spec['preset']} --task {spec['task']} "
            f"--grid {grid_file or str(directory / 'grid.json')} --seeds {spec['seeds']} --output {directory} "
            f"--models-per-worker {spec['models_per_worker']} --target {spec['target']:g}")
