@@ -56,6 +56,11 @@ def parse_values(name: str, text: str) -> tuple:
     return tuple(values)
 
 
+# data sizes of a small sweep (the Train page's own defaults): a run of at most 2,000 steps sees at most 100,000
+# examples, and generating the preset's 50,000 would take most of a short run's time
+SMALL_DATA = {"train_size": 5000, "eval_size": 300, "test_size": 300}
+
+
 @dataclass(frozen=True)
 class SmallSweep:
     preset: str
@@ -91,7 +96,8 @@ def command(sweep: SmallSweep, out: Path) -> list[str]:
     """The engine's command line that runs `sweep` into `out` (its grid file is out/grid.json)."""
     return [sys.executable, "-m", "engine", "sweep", "--preset", sweep.preset, "--task", sweep.task,
             "--grid", str(out / GRID), "--seeds", str(sweep.seeds), "--output", str(out), "--workers", "1",
-            "--set", f"steps={sweep.steps}", "--set", f"eval_every={sweep.eval_every}"]
+            "--set", f"steps={sweep.steps}", "--set", f"eval_every={sweep.eval_every}",
+            *(item for name, value in SMALL_DATA.items() for item in ("--set", f"{name}={value}"))]
 
 
 @dataclass

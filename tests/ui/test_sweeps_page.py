@@ -167,7 +167,8 @@ def test_the_command_line_of_a_small_sweep(tmp_path):
     assert small_sweep.command(sweep, tmp_path) == [
         sys.executable, "-m", "engine", "sweep", "--preset", "paper2016", "--task", "columns-3",
         "--grid", str(tmp_path / "grid.json"), "--seeds", "2", "--output", str(tmp_path), "--workers", "1",
-        "--set", "steps=500", "--set", "eval_every=50"]
+        "--set", "steps=500", "--set", "eval_every=50", "--set", "train_size=5000", "--set", "eval_size=300",
+        "--set", "test_size=300"]
     assert small_sweep.parse_values("grad_noise", "true, false, true") == (True, False)
     assert small_sweep.parse_values("adam_eps", "1e-8,1e-6,1e-4") == (1e-8, 1e-6, 1e-4)
 
