@@ -31,7 +31,7 @@ from .config import ModelConfig, TrainConfig
 from .device import resolve_device
 from .evaluate import evaluate, loss_fn
 from .model import NeuralProgrammer
-from .sampling import NOISE_SEED_OFFSET, draw_indices, hide_names, logit_noise, long_program_pool, noise_std
+from .sampling import NOISE_SEED_OFFSET, draw_indices, hide_names, logit_noise, long_program_pool
 from .train import TrainResult, data_style, initial_model, test_accuracy, training_data
 
 # TrainConfig fields every run of one batched computation must share (shapes, schedule, the program)
@@ -115,7 +115,6 @@ class MultiTrainer:
         self.train_probes = [s.index(slice(0, min(len(s), c.eval_size))).to(device)
                              for s, c in zip(sets, cfgs, strict=True)]
         self.params, _ = stack_module_state([m.to(device) for m in models])  # name -> (K, ...) leaf tensors
-        self.shapes = {name: p.shape[1:] for name, p in self.params.items()}
         self.base = copy.deepcopy(models[0]).to("meta")  # the function the stacked parameters are run through
         self.base.unroll_rnn = True
         self.generators = [torch.Generator().manual_seed(c.seed) for c in cfgs]
@@ -207,7 +206,7 @@ class MultiTrainer:
         coef = (self.clip / (norm + 1e-6)).clamp(max=1.0)
         # annealed noise per model from its own generator, one flat vector in parameter order (train.py)
         total = sum(g[0].numel() for g in grads)
-        std = (self.eta / (1 + step) ** 0.55).sqrt()  # (K,) = noise_std(step, eta) per model
+        std = (self.eta / (1 + step) ** 0.55).sqrt()  # (K,) = sampling.noise_std(step, eta) per model
         noise = torch.stack([torch.randn(total, generator=g) for g in self.noise_generators]).to(self.device)
         noise = noise.split([g[0].numel() for g in grads], dim=1)
         bc1, bc2 = 1 - BETAS[0] ** step, 1 - BETAS[1] ** step
@@ -276,8 +275,9 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
         if stop.is_set() or not trainer.active.any():
             break
         losses = trainer.step(step)
+        active = trainer.active.tolist()
         for k in range(len(cfgs)):
-            if not bool(trainer.active[k]):
+            if not active[k]:
                 if errors[k] is None and not done[k]:
                     errors[k] = f"training stopped at step {step}: the loss became {losses[k].item()}"
                 continue
@@ -309,4 +309,4 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
     return results
 
 
-__all__ = ["SHARED", "batchable", "check_group", "noise_std", "train_many", "MultiTrainer"]
+__all__ = ["SHARED", "batchable", "check_group", "train_many", "MultiTrainer"]

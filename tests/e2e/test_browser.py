@@ -105,7 +105,7 @@ def test_start_and_stop_a_short_training_run(page: Page, app_url):
     expect(page.get_by_text(re.compile(r"step [1-9]\d* of 1000"))).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Start training")).to_be_disabled()
     screenshot(page, "train-running")
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text("saved as checkpoint")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Start training")).to_be_enabled()
     screenshot(page, "train-done")
