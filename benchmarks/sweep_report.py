@@ -17,11 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import sweep  # noqa: E402
+from engine import presets, sweep  # noqa: E402
 from engine.atomic import write_atomic  # noqa: E402
 from engine.sweep_stats import PAPER_DROPOUT, by_value, group_stats, paper_fields  # noqa: E402
 
 PAPER_TRAIN_SIZE = 50_000  # the paper's training set, for epochs in its terms
+MAX_RUN_ROWS = 20  # a sweep with at most this many runs lists each
 SHIPPED = ROOT / "docs" / "sweeps"
 
 
@@ -56,21 +57,20 @@ def render(directory: Path, grid_file: str | None = None) -> str:
     records = sweep.read_records(directory)
     runs_planned = len(sweep.grid_points(spec["grid"])) * spec["seeds"]
     base, name = spec["base"], directory.name
-    steps, batch = base.get("steps"), base.get("batch_size", 50)
-    train_size = base.get("train_size")
-    epochs = f"{steps * batch / train_size:g} epochs of its {train_size:,} training examples" if steps and train_size \
-        else "its steps"
-    paper_epochs = f"{steps * batch / PAPER_TRAIN_SIZE:.2f} of the paper's 50,000-example epochs" if steps else ""
+    cfg = presets.train_config(spec["preset"], spec["task"], **base)  # every run's values outside the grid
+    steps, batch, train_size = cfg.steps, cfg.batch_size, cfg.train_size
+    epochs = f"{steps * batch / train_size:g} epochs of its {train_size:,} training examples"
+    paper_epochs = f"{steps * batch / PAPER_TRAIN_SIZE:.2f} of the paper's 50,000-example epochs"
     seconds = [r["seconds"] for r in records]
+    points = len(sweep.grid_points(spec["grid"]))
     grid_text = ", ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in spec["grid"].items())
+    grid_text = f"{points} grid points ({grid_text})" if spec["grid"] else "one grid point (the preset's values)"
     where = directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory
     lines = [f"## Sweep `{name}`: preset `{spec['preset']}`, task {spec['task']}", "",
-             f"{len(records)} of {runs_planned} runs finished: {len(sweep.grid_points(spec['grid']))} grid points "
-             f"({grid_text}) × "
-             f"{spec['seeds']} seeds. Each run: {steps} steps of batch {batch} ({epochs}; {paper_epochs}), "
-             f"validated every {base.get('eval_every', '?')} steps on {base.get('eval_size', '?')} validation "
-             f"examples (training distribution), the best validated model scored once on "
-             f"{base.get('test_size', '?'):,} fresh test questions. A run reaches the target when that test "
+             f"{len(records)} of {runs_planned} runs finished: {grid_text} × {spec['seeds']} seeds. Each run: "
+             f"{steps:,} steps of batch {batch} ({epochs}; {paper_epochs}), validated every {cfg.eval_every} steps "
+             f"on {cfg.eval_size:,} validation examples (training distribution), the best validated model scored "
+             f"once on {cfg.test_size:,} fresh test questions. A run reaches the target when that test "
              f"accuracy is at least {100 * spec['target']:.0f} %. {spec['models_per_worker']} runs batched per "
              f"process (engine/multi_train.py), one thread each; the training wall time of one such batched "
              f"computation: {min(seconds, default=0):.0f}–{max(seconds, default=0):.0f} s.",
@@ -86,11 +86,16 @@ def render(directory: Path, grid_file: str | None = None) -> str:
             lines.append(f"| dropout | not run (the 2016 model has no dropout) | | | | {PAPER_DROPOUT} |")
         lines.append("")
     lines += ["| all runs | runs | reached the target | best validation % mean (max) | test % mean (max) |",
-              "|---|---|---|---|---|", f"| | {stats(group_stats(records))} |", "",
-              "By hyper-parameter value (every run with that value):", "",
-              "| hyper-parameter | value | runs | reached the target | best validation % mean (max) | "
-              "test % mean (max) |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['field']} | {r['value']} | {stats(r)} |" for r in rows]
+              "|---|---|---|---|---|", f"| | {stats(group_stats(records))} |"]
+    if rows:
+        lines += ["", "By hyper-parameter value (every run with that value):", "",
+                  "| hyper-parameter | value | runs | reached the target | best validation % mean (max) | "
+                  "test % mean (max) |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['field']} | {r['value']} | {stats(r)} |" for r in rows]
+    if len(records) <= MAX_RUN_ROWS:  # a sweep of seeds: every run
+        lines += ["", "| run | seed | best validation % | at step | test % |", "|---|---|---|---|---|"]
+        lines += [f"| `{r['id']}` | {r['seed']} | {pct(r['best_accuracy'])} | {r['best_step']:,} | "
+                  f"{pct(r['test_accuracy'])} |" for r in sorted(records, key=lambda r: (r["seed"], r["id"]))]
     return "\n".join(lines) + "\n"
 
 
