@@ -200,7 +200,8 @@ def run_sweep(output, preset: str, task: str, grid: dict, seeds: int, base: dict
     sweep.open_sweep(output, spec)
     done = sweep.recorded_ids(output)
     todo = [r for r in runs if r.id not in done]
-    # no larger groups than it takes to give every worker one: K models on one core are not faster than alone
+    # no larger groups than it takes to give every worker one, so that no worker idles while another trains a
+    # group that could have been split
     per_group = max(1, min(models_per_worker, math.ceil(len(todo) / workers)))
     batches = sweep.groups(todo, per_group)
     failures: list[str] = []
