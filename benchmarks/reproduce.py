@@ -164,7 +164,8 @@ def render(rows: dict, per_template: int, cap: int, seed: int, ablation: Path = 
             lines.append(r)
     trainability = ROOT / "docs" / "trainability.json"
     if trainability.is_file():
-        lines += ["", "## Trainability", "", trainability_table(json.loads(trainability.read_text()))]
+        lines += ["", "## Trainability of our default preset (program search with a memory)", "",
+                  trainability_table(json.loads(trainability.read_text()))]
     throughput = ROOT / "docs" / "throughput.json"
     if throughput.is_file():
         from benchmarks.throughput import table
@@ -173,7 +174,16 @@ def render(rows: dict, per_template: int, cap: int, seed: int, ablation: Path = 
                   table(json.loads(throughput.read_text()))]
     from benchmarks.sweep_report import shipped_sections
 
-    lines += [""] + [section.rstrip("\n") for section in shipped_sections()]
+    sections = shipped_sections()
+    if sections:
+        lines += ["", "## Sweeps: the paper's trainability experiment, and gradient descent alone", "",
+                  "Each sweep below is a directory of one JSON record per run under `docs/sweeps/` (the app's Sweeps "
+                  "page shows them) and names the command that made it. `paper2016-*`: the paper's own method over "
+                  "the grid of spec §6.1, beside the paper's counts (spec §8.3). `soft-*`: gradient descent alone "
+                  "with our additions (the `soft` preset: no program search, no memory). The ideas tried for "
+                  "gradient descent alone, each measured, are in docs/design.md (\"Gradient descent alone\"); "
+                  "how often our default preset (with program search) reaches 100 % is the table above."]
+        lines += [""] + [section.rstrip("\n") for section in sections]
     if ablation.is_file():
         from benchmarks.ablation import marked_section  # imports this module's PAPER: not at the top
 

@@ -66,7 +66,7 @@ def render(directory: Path, grid_file: str | None = None) -> str:
     grid_text = ", ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in spec["grid"].items())
     grid_text = f"{points} grid points ({grid_text})" if spec["grid"] else "one grid point (the preset's values)"
     where = directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory
-    lines = [f"## Sweep `{name}`: preset `{spec['preset']}`, task {spec['task']}", "",
+    lines = [f"### Sweep `{name}`: preset `{spec['preset']}`, task {spec['task']}", "",
              f"{len(records)} of {runs_planned} runs finished: {grid_text} × {spec['seeds']} seeds. Each run: "
              f"{steps:,} steps of batch {batch} ({epochs}; {paper_epochs}), validated every {cfg.eval_every} steps "
              f"on {cfg.eval_size:,} validation examples (training distribution), the best validated model scored "
