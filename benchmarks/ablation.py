@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.reproduce import PAPER  # noqa: E402
+from benchmarks.sections import replace_section  # noqa: E402
 from engine import data, presets  # noqa: E402
 from engine.atomic import write_atomic  # noqa: E402
 from engine.config import ModelConfig, TrainConfig  # noqa: E402
@@ -260,14 +261,7 @@ def marked_section(doc: dict, source: str = "docs/ablation.json") -> str:
 
 def write_section(results: Path, doc: dict, source: str = "docs/ablation.json") -> None:
     """Replace the ablation section of `results` (between the markers), or add it at the end."""
-    text = results.read_text(encoding="utf-8") if results.is_file() else ""
-    block = marked_section(doc, source)
-    if START in text and END in text.split(START, 1)[1]:
-        head, rest = text.split(START, 1)
-        text = head + block.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block if text else block
-    write_atomic(results, text)
+    replace_section(results, START, END, marked_section(doc, source))
 
 
 # ----------------------------------------------------------------------------- command line

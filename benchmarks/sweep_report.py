@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.sections import replace_section  # noqa: E402
 from engine import presets, sweep  # noqa: E402
-from engine.atomic import write_atomic  # noqa: E402
 from engine.sweep_stats import PAPER_DROPOUT, by_value, group_stats, paper_fields  # noqa: E402
 
 PAPER_TRAIN_SIZE = 50_000  # the paper's training set, for epochs in its terms
@@ -106,15 +106,7 @@ def marked(directory: Path, grid_file: str | None = None) -> str:
 
 def write_section(results: Path, directory: Path, grid_file: str | None = None) -> None:
     """Replace this sweep's section of `results` (between its markers), or add it at the end."""
-    start, end = markers(Path(directory).name)
-    text = results.read_text(encoding="utf-8") if results.is_file() else ""
-    block = marked(directory, grid_file)
-    if start in text and end in text.split(start, 1)[1]:
-        head, rest = text.split(start, 1)
-        text = head + block.rstrip("\n") + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block if text else block
-    write_atomic(results, text)
+    replace_section(results, *markers(Path(directory).name), marked(directory, grid_file))
 
 
 def shipped_sections() -> list[str]:
