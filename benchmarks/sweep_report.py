@@ -59,7 +59,8 @@ def render(directory: Path, grid_file: str | None = None) -> str:
     base, name = spec["base"], directory.name
     cfg = presets.train_config(spec["preset"], spec["task"], **base)  # every run's values outside the grid
     steps, batch, train_size = cfg.steps, cfg.batch_size, cfg.train_size
-    epochs = f"{steps * batch / train_size:g} epochs of its {train_size:,} training examples"
+    n_epochs = steps * batch / train_size
+    epochs = f"{n_epochs:g} epoch{'' if n_epochs == 1 else 's'} of its {train_size:,} training examples"
     paper_epochs = f"{steps * batch / PAPER_TRAIN_SIZE:.2f} of the paper's 50,000-example epochs"
     seconds = [r["seconds"] for r in records]
     points = len(sweep.grid_points(spec["grid"]))

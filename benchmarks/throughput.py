@@ -7,7 +7,8 @@ For each hidden size d:
 - "alone": engine.train's Trainer.step (forward, loss, backward, clipping, noise, Adam) of one model;
 - "K batched": engine.multi_train's MultiTrainer.step for K models (torch.func.vmap over stacked parameters),
   in one process with one thread; examples/s counts all K models' examples;
-- "both cores": --processes processes at once, each a K-model batch with one thread, summed;
+- "both cores": --processes processes at once, each running the best one-process row (a K-model batch, or the
+  lone trainer) with one thread, summed, and its ratio to that one-process figure;
 - the arithmetic: FLOPs per training example (torch.utils.flop_counter over one step of forward and backward),
   the FLOP/s one process reaches, and the core's peak as measured by a large float32 matmul on one thread.
 Program search is off in every row (the batched trainer trains soft-loss runs, as the paper's sweep does). The
@@ -64,14 +65,14 @@ def timed(trainer, models: int, seconds: float) -> float:
     while time.perf_counter() - start < seconds or step < 7:
         trainer.step(step)
         step += 1
-    return models * batch * (step - 4) / (time.perf_counter() - start)
+    return models * batch * (step - 4) / (time.perf_counter() - start)  # models: 1 for a lone Trainer
 
 
 def _worker(args, queue):
     task, preset, d, k, seconds, barrier = args
     trainer = build(task, preset, d, k)
     barrier.wait()  # every process starts timing together
-    queue.put(timed(trainer, k, seconds))
+    queue.put(timed(trainer, max(k, 1), seconds))
 
 
 def both_cores(task, preset, d, k, seconds, processes) -> float:
@@ -126,11 +127,12 @@ def main(argv=None) -> int:
         fpe = flops_per_example(args.task, args.preset, d)
         alone = timed(build(args.task, args.preset, d, 0), 1, args.seconds)
         batched = {k: timed(build(args.task, args.preset, d, k), k, args.seconds) for k in ks}
-        best_k = max(batched, key=batched.get)
+        one_process = {0: alone, **batched}  # 0: the lone trainer
+        best_k = max(one_process, key=one_process.get)
         both = both_cores(args.task, args.preset, d, best_k, args.seconds, args.processes)
         rows.append({"d": d, "flops_per_example": fpe, "alone": alone, "batched": batched, "best_k": best_k,
-                     "both_cores": both, "processes": args.processes,
-                     "utilisation": fpe * batched[best_k] / peak})
+                     "both_cores": both, "processes": args.processes, "speedup": both / one_process[best_k],
+                     "utilisation": fpe * one_process[best_k] / peak})
     doc = {"task": args.task, "preset": args.preset, "peak_flops": peak, "ks": ks, "rows": rows,
            "command": "python benchmarks/throughput.py " + " ".join(argv if argv is not None else sys.argv[1:])}
     if args.write:
@@ -146,14 +148,16 @@ def table(doc: dict) -> str:
     lines = [f"Task {doc['task']}, preset `{doc['preset']}` (program search off), batch 50, one torch thread per "
              f"process; examples/s. Core peak (1024×1024 float32 matmul, one thread): "
              f"{doc['peak_flops'] / 1e9:.1f} GFLOP/s. Produced by `{doc['command'].strip()}`.", "",
-             f"| d | one model alone | {head} (one process) | both cores (processes × best K) | "
-             "training FLOPs / example | one process's share of the core's peak |",
-             "|---|---" + "|---" * len(ks) + "|---|---|---|"]
+             f"| d | one model alone | {head} (one process) | both cores (processes × the best of one process) | "
+             "both cores / the best one process | training FLOPs / example | the best one process's share of "
+             "the core's peak |", "|---|---" + "|---" * len(ks) + "|---|---|---|---|"]
     for r in doc["rows"]:
         cells = " | ".join(f"{r['batched'][str(k)] if str(k) in r['batched'] else r['batched'][k]:,.0f}"
                            for k in ks)
+        best = "alone" if r["best_k"] == 0 else f"K={r['best_k']}"
         lines.append(f"| {r['d']} | {r['alone']:,.0f} | {cells} | {r['both_cores']:,.0f} ({r['processes']} × "
-                     f"K={r['best_k']}) | {r['flops_per_example'] / 1e6:.1f} M | {100 * r['utilisation']:.0f} % |")
+                     f"{best}) | {r['speedup']:.2f}× | {r['flops_per_example'] / 1e6:.1f} M | "
+                     f"{100 * r['utilisation']:.0f} % |")
     return "\n".join(lines)
 
 

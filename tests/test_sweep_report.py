@@ -29,7 +29,7 @@ def test_the_noise_condition_stands_beside_the_papers_counts(tmp_path):
                         ({"grad_noise": False}, 0, 0.5, 0.25)])
     text = sweep_report.render(path)
     assert "3 of 4 runs finished: 2 grid points (grad_noise ∈ {True, False}) × 2 seeds" in text
-    assert "200 steps of batch 50 (1 epochs of its 10,000 training examples; 0.20 of the paper's" in text
+    assert "200 steps of batch 50 (1 epoch of its 10,000 training examples; 0.20 of the paper's" in text
     assert "| True | 2 | **1/2** | 70.0 (100.0) | 65.0 (100.0) | 9/216 |" in text
     assert "| False | 1 | **0/1** | 50.0 (50.0) | 25.0 (25.0) | 1/216 |" in text
     assert "| dropout | not run" in text and "0/216" in text
