@@ -263,7 +263,6 @@ class TrainConfig:
     # data, sampling and noise stay on the CPU (CPU generators), so a run gives the same results on either device
     device: str = setting("cpu", "where the model trains and is evaluated: cpu, or cuda (an NVIDIA GPU that torch "
                           "can see)", label="Device", choices=DEVICES)
-    # about 2x faster forward and backward after a one-off compile of about a minute on a 2-core CPU
     temperature: float = setting(1.0, "softmax temperature of the soft operation, column and pivot selections at "
                                  "the first step, annealed to 1 over temperature_steps (not with compile)",
                                  label="Start temperature", lo=0.05, hi=100.0)
@@ -276,6 +275,7 @@ class TrainConfig:
     selection_noise: float = setting(0.0, "scale of Gumbel noise added to the operation and column logits of the "
                                      "soft selections in training, falling to 0 with the temperature (0 = none)",
                                      label="Selection noise", lo=0.0, hi=100.0)
+    # about 2x faster forward and backward after a one-off compile of about a minute on a 2-core CPU
     compile: bool = setting(False, "torch.compile the training forward pass (needs a C++ compiler)",
                             label="Compile")
 
@@ -285,18 +285,25 @@ class TrainConfig:
             # a new temperature or noise each step would recompile each step
             raise ValueError("compile cannot be combined with a temperature other than 1 or selection noise")
 
-    def temperature_at(self, step: int) -> float:
-        """The soft selections' temperature at optimiser step `step` (1-based)."""
+    @property
+    def program_search(self) -> bool:
+        """Whether a step adds the program-search loss (engine/search.py): 2+ samples and a positive weight."""
+        return self.search_samples > 1 and self.search_weight > 0
+
+    def anneal_left(self, step: int) -> float:
+        """The share of the soft-selection schedule still ahead at optimiser step `step` (1-based): 1 at the
+        first step, falling linearly to 0 over temperature_steps (always 1 when temperature_steps is 0)."""
         if self.temperature_steps == 0:
-            return self.temperature
-        return self.temperature ** max(0.0, 1.0 - (step - 1) / self.temperature_steps)
+            return 1.0
+        return max(0.0, 1.0 - (step - 1) / self.temperature_steps)
+
+    def temperature_at(self, step: int) -> float:
+        """The soft selections' temperature at step `step`: geometric from `temperature` to 1."""
+        return self.temperature ** self.anneal_left(step)
 
     def selection_noise_at(self, step: int) -> float:
-        """The Gumbel noise scale at step `step`: selection_noise, falling linearly to 0 over temperature_steps
-        (constant when temperature_steps is 0)."""
-        if self.temperature_steps == 0:
-            return self.selection_noise
-        return self.selection_noise * max(0.0, 1.0 - (step - 1) / self.temperature_steps)
+        """The Gumbel noise scale at step `step`: linear from selection_noise to 0."""
+        return self.selection_noise * self.anneal_left(step)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -42,7 +42,7 @@ BETAS = (0.9, 0.999)  # Adam's defaults, as engine.train's torch.optim.Adam
 
 def batchable(cfg: TrainConfig) -> str | None:
     """Why `cfg` cannot train in a model-batched group (None when it can)."""
-    if cfg.search_samples > 1 and cfg.search_weight > 0:
+    if cfg.program_search:
         return "program search samples programs per model; train it alone"
     if not cfg.soft_loss:
         return "without the soft loss there is nothing to train by gradient descent"

@@ -25,6 +25,7 @@ from pathlib import Path
 from . import presets
 from .atomic import atomic_writer, write_atomic
 from .config import TrainConfig, settings
+from .sweep_stats import group_stats, mean
 
 GRID_MAX_BYTES = 1_000_000  # a grid file larger than this is refused from its size, before it is read
 GRID_MAX_POINTS = 10_000  # the product of the value lists' lengths
@@ -274,10 +275,6 @@ def read_records(directory, problems: list[str] | None = None) -> list[dict]:
 STATS = ("runs", "reached_target", "mean_best_accuracy", "max_best_accuracy", "mean_test_accuracy", "mean_seconds")
 
 
-def _mean(values: list) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
 def summarise(records: list[dict], spec: dict) -> list[dict]:
     """One row per grid point of `spec`, in grid order: its params and STATS over the runs recorded for it
     (means are None when no run of the point finished, the test mean when no run had a test split)."""
@@ -288,11 +285,10 @@ def summarise(records: list[dict], spec: dict) -> list[dict]:
     rows = []
     for params in grid_points(spec["grid"]):
         recs = by_point.get(point_hash(params), [])
-        best = [r["best_accuracy"] for r in recs]
-        rows.append({**params, "runs": len(recs), "reached_target": sum(r["reached_target"] for r in recs),
-                     "mean_best_accuracy": _mean(best), "max_best_accuracy": max(best, default=None),
-                     "mean_test_accuracy": _mean([r["test_accuracy"] for r in recs if r["test_accuracy"] >= 0]),
-                     "mean_seconds": _mean([r["seconds"] for r in recs])})
+        stats = group_stats(recs)
+        rows.append({**params, "runs": stats["runs"], "reached_target": stats["reached"],
+                     "mean_best_accuracy": stats["best_mean"], "max_best_accuracy": stats["best_max"],
+                     "mean_test_accuracy": stats["test_mean"], "mean_seconds": mean([r["seconds"] for r in recs])})
     return rows
 
 

@@ -173,7 +173,7 @@ class Trainer:
             raise DivergedError(f"the loss became {loss.item()}")
         if not cfg.soft_loss:  # program search alone: the soft loss is computed (the guard reads it) but not used
             loss = loss * 0.0
-        if cfg.search_samples > 1 and cfg.search_weight > 0:
+        if cfg.program_search:
             # where a sampled or remembered program answers right, also learn that program (engine/search.py);
             # it raises DivergedError before sampling from scores that are not finite
             # programs are sampled (CPU generator) and executed on the CPU: only the scores travel there, and

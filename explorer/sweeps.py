@@ -124,11 +124,6 @@ def expected_runs(spec: dict) -> int:
     return math.prod(len(v) for v in spec["grid"].values()) * spec["seeds"]
 
 
-def count_records(path: Path) -> int:
-    runs = path / "runs"
-    return sum(1 for _ in runs.glob("*.json")) if runs.is_dir() else 0
-
-
 def _drawable(record) -> bool:
     if not isinstance(record, dict) or not isinstance(record.get("params"), dict):
         return False
@@ -139,10 +134,10 @@ def _drawable(record) -> bool:
 
 def load(path: Path) -> Sweep:
     """The spec and the drawable records of a sweep directory (SweepError if it is not one)."""
-    from engine.sweep import read_records  # the one reader of run records (engine/sweep.py writes them)
+    from engine.sweep import read_records, recorded_ids  # the one reader of run records (engine/sweep.py)
 
     spec = read_spec(path)
-    n = count_records(path)
+    n = len(recorded_ids(path))  # names only, before any record is read
     if n > MAX_RECORD_FILES:
         raise SweepError(f"{path} holds {n} run files; the app shows at most {MAX_RECORD_FILES}")
     problems: list[str] = []

@@ -15,6 +15,7 @@ import streamlit as st
 
 from engine import data, presets
 from engine.config import TrainConfig, settings
+from engine.sweep import recorded_ids
 from explorer import escape, small_sweep, state, sweeps
 from explorer.components import sweep_view
 
@@ -80,7 +81,7 @@ def _progress(path: Path, launch: small_sweep.Launch | None) -> None:
         total = launch.sweep.runs
     else:
         total = sweep.total if sweep is not None else 0
-    done = sweeps.count_records(path)
+    done = len(recorded_ids(path))
     running = launch is not None and launch.path == path and launch.running
     word = "stopping…" if running and launch.stopping else ("running" if running else "not running")
     st.progress(min(done / max(total, 1), 1.0), text=f"{done} of {total} runs finished · {word}")
