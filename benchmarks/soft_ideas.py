@@ -52,14 +52,16 @@ def main(argv=None) -> int:
     ap.add_argument("--templates", action="store_true")
     args = ap.parse_args(argv)
     chosen = range(1, len(ROWS) + 1) if args.rows == "all" else [int(r) for r in args.rows.split(",")]
-    print("| idea (switch) | steps | test % per seed | mean | wall s |\n|---|---|---|---|---|", flush=True)
+    print("| idea (switch) | steps | test % per seed | test mean | validation mean | wall s |\n"
+          "|---|---|---|---|---|---|", flush=True)
     for number in chosen:
         label, steps, switches, model_switches = ROWS[number - 1]
         start = time.time()
         results = run_row(steps, switches, model_switches, args.seeds)
         tests = [100 * r.summary["test_accuracy"] for r in results]
+        valid = [100 * r.summary["valid_accuracy"] for r in results]  # what a choice between ideas may read
         print(f"| {label} | {steps:,} | {', '.join(f'{t:.1f}' for t in tests)} | {sum(tests) / len(tests):.1f} | "
-              f"{time.time() - start:.0f} |", flush=True)
+              f"{sum(valid) / len(valid):.1f} | {time.time() - start:.0f} |", flush=True)
         if args.templates:
             report = evaluate_examples(results[0].model, results[0].vocab, data.generate(TASK, "test", 600, 99))
             print("  " + "; ".join(f"{k}: {v['correct']}/{v['total']}" for k, v in report["per_template"].items()))
