@@ -12,7 +12,7 @@ ideas measured in docs/design.md ("Gradient descent alone"), none of which makes
 from . import default
 
 DESCRIPTION = ("Gradient descent alone, with our additions and noise in the choices: no program search. Learns "
-               "the one-filter questions; and / or and difference only now and then.")
+               "the one-filter questions, and / or in about half of the runs, difference not.")
 
 TRAIN: dict = {**default.TRAIN, "search_samples": 0, "search_memory": 0, "selection_noise": 1.0}
 
