@@ -1,4 +1,4 @@
-"""Command line: generate data, train, evaluate, predict, ask and sweep (`python -m engine --help`).
+"""Command line: generate data, train, evaluate, predict, ask, sweep and wtq-convert (`python -m engine --help`).
 
 This module only parses arguments and calls the engine: files are read by engine.examples, written by
 engine.atomic, programs decoded by engine.program, and the training flags are generated from the fields of
@@ -226,6 +226,31 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_wtq_convert(args) -> int:
+    from .wtq_convert import convert_file, report_path
+
+    if args.limit is not None and args.limit < 1:
+        raise CliError("--limit must be at least 1", 2)
+    tables = Path(args.tables) if args.tables else Path(args.tsv).resolve().parent.parent
+    with bar(desc="converting", unit="ex") as b:
+        report = convert_file(Path(args.tsv), tables, Path(args.output), purpose=args.purpose,
+                              max_rows=args.max_rows, limit=args.limit, progress=lambda n: b.update(n - b.n))
+    print(f"read {report['read']} examples, wrote {report['written']} to {args.output} "
+          f"({report['seconds']:.1f} s; report in {report_path(Path(args.output))})")
+    for name, n in report["answer_types"].items():
+        print(f"  written, answer type {name}: {n}")
+    for name, n in report["written_trainable"].items():
+        if name != "trainable":
+            print(f"  written, kept for evaluation but not trainable ({name}): {n}")
+    for name, n in report["dropped"].items():
+        print(f"  dropped ({name}): {n}")
+    for problem in report["problems"][:5]:
+        print(f"warning: {problem}", file=sys.stderr)
+    if report["written"] == 0:
+        raise CliError(f"{args.tsv}: no example could be converted")
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -325,6 +350,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="an existing Ray cluster (default: a local Ray with --workers CPUs); "
                    "--output must then be on a file system every node shares")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("wtq-convert", help="convert WikiTableQuestions questions and tables to JSONL",
+                       description="Convert a WikiTableQuestions question TSV (id, utterance, context and, "
+                       "optionally, targetValue) and its tables to JSONL examples with the 2017 Neural "
+                       "Programmer pre-processing in a 'wtq' key (docs/wtq.md). Writes OUTPUT and a report beside it "
+                       "(.report.json in place of .jsonl: counts of kept and dropped examples, answer types, "
+                       "seconds).")
+    p.add_argument("--tsv", required=True, help="question file, e.g. data/random-split-1-train.tsv")
+    p.add_argument("--tables", help="the dataset directory the TSV's context paths are relative to "
+                   "(the one holding csv/; default: the TSV's folder's parent)")
+    p.add_argument("--output", required=True, help="JSONL file to write")
+    p.add_argument("--purpose", choices=("train", "eval"), default="train",
+                   help="train (default): drop examples the 2017 recipe cannot train on; eval: keep them, marked "
+                   "wtq.trainable false (answers no program can print have answer_type 'bad')")
+    p.add_argument("--max-rows", type=_positive, default=100,
+                   help="tables with more rows are not trained on (TF max_elements, default 100)")
+    p.add_argument("--limit", type=int, help="convert only the first N examples")
+    p.set_defaults(func=cmd_wtq_convert)
     return parser
 
 
