@@ -1,0 +1,103 @@
+"""Training throughput of the 2017 model (engine/wtq_model.py) on converted WikiTableQuestions examples.
+
+    .venv/bin/python benchmarks/wtq_throughput.py [--data runs/wtq/random-split-1-train.jsonl] [--d 256]
+                                                  [--batch-size 20] [--seconds 30] [--threads 1] [--json]
+
+One training step as the paper's recipe has it (spec §6.2): a random batch, encoded (engine/wtq_batch.py),
+forward with dropout, recurrent and word dropout, the TF loss plus weight decay (engine/wtq_model.py),
+backward, global-norm clipping at 1 and Adam (eps 1e-6). Prints examples/s, the split between encoding and
+the step itself, and what the paper's 100,001 steps of 20 would take at that rate. The vocabulary is the
+training file's words seen at least `word_cutoff` times. Timing starts after 3 warm-up steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from engine.examples import read_jsonl  # noqa: E402
+from engine.wtq_batch import build_vocab, encode_batch  # noqa: E402
+from engine.wtq_config import WtqModelConfig, WtqTrainConfig  # noqa: E402
+from engine.wtq_model import WtqProgrammer, batch_loss, weight_decay  # noqa: E402
+
+
+def measure(examples: list[dict], d: int, batch_size: int, seconds: float, seed: int = 0) -> dict:
+    train = WtqTrainConfig(batch_size=batch_size)
+    vocab = build_vocab(examples, WtqModelConfig().word_cutoff)
+    cfg = WtqModelConfig(vocab_size=len(vocab), d=d)
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    model = WtqProgrammer(cfg, vocab).train()
+    opt = torch.optim.Adam(model.parameters(), lr=train.learning_rate, eps=train.adam_eps)
+    encode_s = step_s = 0.0
+    steps = 0
+    losses = []
+    start = time.perf_counter()
+    for i in range(10**9):
+        t0 = time.perf_counter()
+        batch = encode_batch(rng.sample(examples, batch_size), vocab, cfg)
+        t1 = time.perf_counter()
+        loss = batch_loss(model(batch), batch, cfg)
+        opt.zero_grad()
+        (loss + weight_decay(model, train.l2)).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), train.clip_norm)
+        opt.step()
+        t2 = time.perf_counter()
+        losses.append(loss.item())
+        if i == 2:  # warm-up done
+            start, encode_s, step_s, steps = time.perf_counter(), 0.0, 0.0, 0
+            continue
+        if i > 2:
+            encode_s, step_s, steps = encode_s + t1 - t0, step_s + t2 - t1, steps + 1
+            if time.perf_counter() - start >= seconds:
+                break
+    wall = time.perf_counter() - start
+    rate = steps * batch_size / wall
+    return {
+        "d": d, "batch_size": batch_size, "vocab": len(vocab),
+        "parameters": sum(p.numel() for p in model.parameters()), "threads": torch.get_num_threads(),
+        "steps": steps, "seconds": round(wall, 2), "examples_per_s": round(rate, 1),
+        "encode_ms_per_step": round(1000 * encode_s / steps, 1), "train_ms_per_step": round(1000 * step_s / steps, 1),
+        "paper_schedule_hours": round(train.train_steps * batch_size / rate / 3600, 1),
+        "epoch_minutes": round(len(examples) / rate / 60, 1),
+        "first_loss": round(losses[0], 3), "last_loss": round(losses[-1], 3),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT / "runs" / "wtq" / "random-split-1-train.jsonl")
+    ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--batch-size", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    examples = [ex for ex in read_jsonl(args.data) if ex.get("wtq", {}).get("trainable")]
+    if len(examples) < args.batch_size:
+        print(f"{args.data}: only {len(examples)} trainable examples", file=sys.stderr)
+        return 1
+    read_s = time.perf_counter() - t0
+    result = measure(examples, args.d, args.batch_size, args.seconds)
+    result.update(data=str(args.data), examples=len(examples), read_s=round(read_s, 1))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>22}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
