@@ -33,6 +33,7 @@ from .safetensors_reader import (
     read_source,
     read_tensors,
 )
+from .seeded_init import uninitialised
 from .vocab import PAD, UNK, Vocab
 
 # CheckpointError lives in the reader and is re-exported here, where most callers already import from
@@ -81,6 +82,13 @@ def config_from_metadata(meta: dict[str, str]) -> ModelConfig:
 def expected_tensors(config: ModelConfig) -> dict[str, TensorSpec]:
     """(dtype, shape) of every weight a model of `config` has, without allocating it."""
     return expected_specs(lambda: NeuralProgrammer(config))
+
+
+def empty_model(config: ModelConfig) -> NeuralProgrammer:
+    """A model of `config` with uninitialised CPU weights, for weights loaded right after: built on the meta
+    device with the initialisers skipped, so loading draws no random numbers (torch's global generator, which
+    other threads may be using, is left alone) and spends no time on an initialisation thrown away."""
+    return uninitialised(lambda: NeuralProgrammer(config))
 
 
 def vocabulary_from_metadata(meta: dict[str, str], config: ModelConfig) -> Vocab:
@@ -145,7 +153,7 @@ def load_checkpoint(source, device=None) -> tuple[NeuralProgrammer, Vocab, dict]
     header = read_header(raw)
     config, vocab, summary, expected = _checked_header(header)
     tensors = read_tensors(raw, header, expected)
-    model = NeuralProgrammer(config)
+    model = empty_model(config)
     model.load_state_dict(tensors, strict=True)
     if device is not None:
         model.to(device)

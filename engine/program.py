@@ -147,11 +147,27 @@ def short(program: Program, names: list[str] | None = None) -> str:
     return " → ".join(parts) or "reset (nothing)"
 
 
+FIXED_MIN, FIXED_MAX = 1e-4, 1e15  # outside this range a number is written in scientific notation
+SIGNIFICANT = 15  # float64 holds about 16 digits: a 16th would be noise
+
+
 def fmt(x: float) -> str:
-    """A number as a person writes it: 812.5, -3, 0.25; 1.23457e+29 beyond what 2 decimals can show."""
-    if not math.isfinite(x) or abs(x) >= 1e15:  # float64 holds about 16 digits: more would be noise
+    """A number as a person writes it: 812.5, -3, 0.25, 0.00123; 1e+26 and 1.5e-07 outside [1e-4, 1e15).
+
+    Numbers of 1 or more get at most 2 decimals (the model computes in float32: more are noise), smaller
+    ones 3 significant digits, and no number more than 15 significant digits; beyond the fixed range,
+    6 significant digits in scientific notation (never the 27 digits of 1e26's binary value)."""
+    x = float(x)
+    if not math.isfinite(x) or x == 0:
+        return "0" if x == 0 else str(x)  # nan, inf, -inf
+    size = abs(x)
+    if not FIXED_MIN <= size < FIXED_MAX:
         return f"{x:.6g}"
-    s = f"{x:.2f}".rstrip("0").rstrip(".")
+    exponent = math.floor(math.log10(size))  # 2 for 812.5, -3 for 0.00123
+    decimals = max(2, 2 - exponent) if size < 1 else min(2, SIGNIFICANT - 1 - exponent)
+    s = f"{x:.{max(decimals, 0)}f}"
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
 
 
@@ -170,7 +186,8 @@ def describe(step: Step, t: int, rows: int, scalars: list[float], cells: int) ->
         return f"{text.phrase} {col} occurs in the question → {_rows(rows)}"
     if op in ("and", "or"):
         which = "both" if op == "and" else "either"
-        return f"{text.phrase}: rows selected by {which} of the two previous steps → {_rows(rows)}"
+        return (f"{text.phrase}: rows selected by {which} of the two previous steps ({_step_name(t - 2)}, "
+                f"{_step_name(t - 1)}) → {_rows(rows)}")
     if op == "sum":
         return f"{text.phrase} {col} → {fmt(scalars[t - 1])}"
     if op == "count":
@@ -178,18 +195,30 @@ def describe(step: Step, t: int, rows: int, scalars: list[float], cells: int) ->
     if op == "difference":  # scalar_{t-3} - scalar_{t-1}
         a = scalars[t - 4] if t >= 4 else 0.0
         b = scalars[t - 2] if t >= 2 else 0.0
-        return (f"{text.phrase} of the results three steps and one step back: {fmt(a)} − {fmt(b)} "
-                f"→ {fmt(scalars[t - 1])}")
+        return (f"{text.phrase} of the results three steps and one step back ({_step_name(t - 3)} − "
+                f"{_step_name(t - 1)}): {fmt(a)} − {fmt(b)} → {fmt(scalars[t - 1])}")
     if op == "assign":
         return f"{text.phrase} {col} of the selected rows → {cells} cell{'s' if cells != 1 else ''}"
     return f"{text.phrase}: select all rows"
 
 
+def step_name(t: int) -> str:
+    """How every view names step t (1-based): 't3', as the heatmaps' axes do."""
+    return f"t{t}"
+
+
+def _step_name(t: int) -> str:
+    """An earlier step an operation reads; before t1 it reads the start values (all rows, scalar 0)."""
+    return step_name(t) if t >= 1 else "start"
+
+
 def numbered(sentences: list[tuple[str, str]]) -> list[str]:
-    """Numbered lines of a program in words from (op, sentence) pairs; resets are left out unless they are
-    all there is."""
-    lines = [s for op, s in sentences if op != "reset"] or ["reset: select all rows (the program does nothing)"]
-    return [f"{i}. {line}" for i, line in enumerate(lines, 1)]
+    """The program in words, one line per step from (op, sentence) pairs, numbered t1…tT as the heatmaps
+    are; reset steps are kept, so that line tk is always step k."""
+    lines = [f"{step_name(t)}. {sentence}" for t, (_, sentence) in enumerate(sentences, 1)]
+    if sentences and all(op == "reset" for op, _ in sentences):
+        lines.append("(every step is reset: the program does nothing)")
+    return lines
 
 
 def predict_chunks(model, vocab, numbered: Iterable[tuple[int, dict]], max_batch: int = 500,

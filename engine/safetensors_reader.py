@@ -213,7 +213,7 @@ _INIT_NAMES = frozenset(name for name in dir(torch.nn.init) if name.endswith("_"
     "normal_", "uniform_", "fill_", "zero_", "copy_", "random_", "bernoulli_", "exponential_"}
 
 
-class _SkipInitOnMeta(TorchFunctionMode):
+class SkipInitOnMeta(TorchFunctionMode):
     """Makes initialisers no-ops on meta tensors. A meta tensor holds no values, and torch's meta kernels
     of the random fills import torch._dynamo the first time (measured: 2.3 s and 70 MB)."""
 
@@ -228,7 +228,7 @@ class _SkipInitOnMeta(TorchFunctionMode):
 def expected_specs(build: Callable[[], torch.nn.Module]) -> dict[str, TensorSpec]:
     """(dtype name, shape) of every state-dict entry of the module `build()` returns, built on the meta
     device without initialisation: no memory for its weights, whatever sizes a config claims."""
-    with torch.device("meta"), _SkipInitOnMeta():  # both modes are thread-local
+    with torch.device("meta"), SkipInitOnMeta():  # both modes are thread-local
         module = build()
     return {name: (DTYPE_NAMES.get(t.dtype, str(t.dtype)), tuple(t.shape)) for name, t in module.state_dict().items()}
 

@@ -6,6 +6,12 @@ them. It reports through a thread-safe `Progress` object (the callback a caller 
 another thread polls) and honours a stop `threading.Event`, so the CLI shows a progress bar and the app
 runs it in a background thread. A diverging run (non-finite loss or scores) stops with a message in
 `progress.error` and `summary["error"]`, keeping the best model evaluated so far.
+
+Reproducible: every random number comes from the run's own generators (initialisation: engine/seeded_init.py;
+batches and search: Trainer.generator; noise: Trainer.noise_generator; data: its numpy stream), so the same
+settings and seed give the same losses, bit for bit, in the app and the CLI, even with other runs going
+(tests/test_same_curve.py). The intra-op thread count changes float sums in the last bits, so cfg.threads
+(default 1, which the app always uses) is part of the settings: a --threads 2 run has its own curve.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import copy
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -24,52 +30,13 @@ from .config import ModelConfig, TrainConfig
 from .device import resolve_device, to_device
 from .evaluate import evaluate, evaluate_examples, loss_fn
 from .model import NeuralProgrammer
+from .progress import Progress
 from .sampling import NOISE_SEED_OFFSET, add_gradient_noise, draw_indices, drop_names, logit_noise, long_program_pool
 from .search import DivergedError, ProgramMemory, search_loss
+from .seeded_init import seeded
 from .vocab import Vocab
 
 DIVERGED_ADVICE = "try a lower learning rate, a smaller clipping threshold or less gradient noise"
-
-
-@dataclass
-class Progress:
-    """Lock-protected training state, written by the trainer and read (snapshot) by any other thread."""
-
-    total: int = 0
-    step: int = 0
-    losses: list = field(default_factory=list)  # (step, loss)
-    evals: list = field(default_factory=list)  # (step, train_acc, valid_acc)
-    best_accuracy: float = -1.0
-    started: float = field(default_factory=time.time)
-    done: bool = False
-    stopped: bool = False
-    error: str | None = None
-    message: str = ""
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def update(self, **kw):
-        with self.lock:
-            for k, v in kw.items():
-                setattr(self, k, v)
-
-    def add_loss(self, step: int, loss: float):
-        with self.lock:
-            self.step = step
-            self.losses.append((step, loss))
-
-    def on_step(self, step: int, model) -> None:
-        """Called by the trainer after every optimiser step with the live model; override to watch it
-        (e.g. copy its weights for a probe view). Must not modify the model."""
-
-    def snapshot(self) -> dict:
-        with self.lock:
-            elapsed = time.time() - self.started
-            rate = self.step / elapsed if elapsed > 0 else 0.0
-            eta = (self.total - self.step) / rate if rate > 0 else None
-            return {"total": self.total, "step": self.step, "losses": list(self.losses),
-                    "evals": list(self.evals), "best_accuracy": self.best_accuracy, "elapsed": elapsed,
-                    "eta": eta, "done": self.done, "stopped": self.stopped, "error": self.error,
-                    "message": self.message}
 
 
 @dataclass
@@ -81,16 +48,30 @@ class TrainResult:
 
 def initial_model(cfg: TrainConfig, model_config: ModelConfig | None,
                   init: tuple[NeuralProgrammer, Vocab] | None) -> tuple[NeuralProgrammer, Vocab]:
-    """A copy of `init`, or a new model (seeded by cfg.seed) for cfg.task's vocabulary."""
-    torch.manual_seed(cfg.seed)
+    """A copy of `init`, or a new model for cfg.task's vocabulary initialised from cfg.seed: the weights
+    `torch.manual_seed(cfg.seed)` and a plain build gave, drawn from a private generator (engine/seeded_init.py),
+    so runs starting at once in other threads cannot interleave with it."""
     if init is not None:
         model, vocab = copy.deepcopy(init[0]), init[1]
     else:
         vocab = Vocab(data.vocabulary(cfg.task))
-        model = NeuralProgrammer(model_config or presets.model_config(cfg.preset, cfg.task, len(vocab)))
+        config = model_config or presets.model_config(cfg.preset, cfg.task, len(vocab))
+        model = seeded(lambda: NeuralProgrammer(config), cfg.seed)
     if model.config.vocab_size != len(vocab):
         raise ValueError("model vocab_size does not match the vocabulary")
     return model, vocab
+
+
+LOSS_CURVE_POINTS = 1000  # at most this many points of the loss curve go into the summary (the checkpoint)
+
+
+def loss_curve(losses: list[float]) -> dict:
+    """The run's losses for its summary: {"every": k, "losses": the mean of each k consecutive steps' losses},
+    k as small as keeps it to LOSS_CURVE_POINTS points; every step's own loss (k = 1) for runs of up to that
+    many steps, so a run from the command line and one from the app can be compared step by step."""
+    every = max(1, -(-len(losses) // LOSS_CURVE_POINTS))
+    chunks = [losses[i:i + every] for i in range(0, len(losses), every)]
+    return {"every": every, "losses": [sum(c) / len(c) for c in chunks]}
 
 
 def data_style(cfg: TrainConfig) -> data.Style:
@@ -209,6 +190,7 @@ class Trainer:
     def evaluate(self, step: int) -> float:
         """Hard accuracy on the validation set (and on a slice of the training set, for the curves); the
         weights are kept as the best when the validation accuracy beats every earlier evaluation."""
+        started = time.perf_counter()
         valid_acc = evaluate(self.model, self.eval_set).float().mean().item()
         train_acc = evaluate(self.model, self.train_probe).float().mean().item()
         if valid_acc > self.best_accuracy:
@@ -217,6 +199,7 @@ class Trainer:
         with self.progress.lock:
             self.progress.evals.append((step, train_acc, valid_acc))
             self.progress.best_accuracy = self.best_accuracy
+        self.progress.add_eval_time(time.perf_counter() - started)
         return valid_acc
 
     def keep_best(self) -> NeuralProgrammer:
@@ -240,7 +223,7 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     progress = progress or Progress()
     stop = stop or threading.Event()
     resolve_device(cfg.device)  # a device this machine lacks is refused now, not after generating the data
-    progress.update(total=cfg.steps, started=time.time(), message="generating data")
+    progress.update(total=cfg.steps, eval_every=cfg.eval_every, started=time.time(), message="generating data")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     started = time.time()
@@ -258,11 +241,12 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     trainer = Trainer(cfg, model, vocab, *examples, progress)
 
     progress.update(message="training", started=time.time())
-    started, steps_done, diverged = time.time(), 0, False
+    started, steps_done, diverged, losses = time.time(), 0, False, []
     for step in range(1, cfg.steps + 1):
         if stop.is_set():
             progress.update(stopped=True)
             break
+        tick = time.perf_counter()
         try:
             loss = trainer.step(step)
         except DivergedError as e:
@@ -270,7 +254,9 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
                                   "the best model so far is kept")
             diverged = True
             break
+        progress.add_step_time(time.perf_counter() - tick)
         progress.add_loss(step, loss)
+        losses.append(loss)
         progress.on_step(step, model)
         steps_done = step
         if step % cfg.eval_every == 0 or step == cfg.steps:
@@ -291,7 +277,7 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
         progress.update(message="scoring the test split")
         summary["test_accuracy"] = test_accuracy(cfg, model, vocab, stop)
     summary.update(steps_run=steps_done, best_step=trainer.best_step, valid_accuracy=trainer.best_accuracy,
-                   seconds=seconds, stopped=progress.stopped, error=progress.error)
+                   loss_curve=loss_curve(losses), seconds=seconds, stopped=progress.stopped, error=progress.error)
     model.cpu()  # whatever the device, the caller (a checkpoint, the app, a fine-tuning) gets a CPU model
     progress.update(done=True, message="done")
     return TrainResult(model, vocab, summary)

@@ -60,6 +60,28 @@ class Entry:
         return f"{self.id} ({self.task}{how}{acc})"
 
     @property
+    def plain_name(self) -> str:
+        """What the checkpoint reads, in plain words: "Synthetic, 5 columns, real header names"."""
+        if self.error:
+            return f"{self.id} (cannot be read)"
+        spec = self.spec
+        if spec is None:
+            return f"Task {self.task}"
+        n, k = spec.max_columns, spec.text_columns
+        if k:
+            columns = f"{k} text + {n} number column{'s' * (n > 1)}"
+        else:
+            columns = f"{'up to ' * (n > 1 and not spec.fixed_columns)}{n} column{'s' * (n > 1)}"
+        last = chr(ord("A") + n + k - 1)
+        parts = ["Trained here" if self.trained else "Synthetic", columns,
+                 "real header names" if spec.column_names == "words" else f"named A{'–' + last if last != 'A' else ''}"]
+        if spec.word_variability:
+            parts.append("everyday wording (total, how many…)")
+        if self.gradient_descent_only:
+            parts.append("gradient descent only")
+        return ", ".join(parts)
+
+    @property
     def gradient_descent_only(self) -> bool:
         """Trained as the 2016 paper trains (no program search): shown to see the difference, never auto-picked."""
         return self.method in ("paper", "soft")

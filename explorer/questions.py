@@ -69,44 +69,67 @@ def examples(
                     else t
                     for t in tmpl
                 )
-            out.append(_render(tmpl, names, order, rows, rng))
+            out.append(render(tmpl, names, order, rows, rng))
     seen = set()
     return [q for q in out if not (q in seen or seen.add(q))][:n]
 
 
-def _render(tmpl: tuple, names: list[str], order: list[int], rows: list[list], rng) -> str:
-    words, ranks = [], iter([0.6, 0.4, 0.5])
+def render(tmpl: tuple, names: list[str], order: list[int], rows: list[list], rng,
+            numbers: list[str] = (), words_for: dict[int, str] | None = None, op_words: dict | None = None) -> str:
+    """The template as a question: numbers from `numbers` (in order), else from the column's range; text
+    words from `words_for` (template column -> word), else a cell of the column; op words via `op_words`."""
+    words, ranks, given = [], iter([0.6, 0.4, 0.5]), iter(numbers)
     for i, t in enumerate(tmpl):
         nxt = tmpl[i + 1] if i + 1 < len(tmpl) else None
         if t in ("[n]", "[n1]", "[n2]") and isinstance(nxt, int):
-            words.append(_pivot(_column_values(rows, order[nxt]), next(ranks, 0.5)))
+            words.append(next(given, None) or _pivot(_column_values(rows, order[nxt]), next(ranks, 0.5)))
         elif t == "[w]" and isinstance(nxt, int):
             cells = _column_values(rows, order[nxt])
-            words.append(str(cells[int(rng.integers(len(cells)))]) if cells else "word")
+            word = (words_for or {}).get(nxt)
+            words.append(word or (str(cells[int(rng.integers(len(cells)))]) if cells else "word"))
         elif isinstance(t, int):
             words.append(names[t])
         else:
-            words.append(str(t))
+            words.append((op_words or {}).get(t, str(t)))
     return " ".join(words)
 
 
-def word_report(question: str, vocab, columns: list[str]) -> dict:
-    """Which words the model knows: {"words", "numbers", "unknown", "by_name", "comparison_without_number"}.
+def word_report(question: str, vocab, columns: list[str], rows: list[list] | None = None,
+                kinds: list[str] | None = None) -> dict:
+    """Which words the model knows: {"words", "numbers", "unknown", "by_name", "in_cells",
+    "comparison_without_number"}.
 
-    by_name: unknown words that are (part of) a column name; the model still finds those columns by
-    comparing names with the question, so they are not a problem.
+    by_name: words outside the vocabulary that are (part of) a column name; in_cells: ones that are a text
+    cell of the table. The model finds those by comparing the question with the names and cells, so they
+    are not a problem and never listed as unknown.
     """
     q = split_question(question)
     unknown = vocab.unknown(q.words)
     name_words = {w: c for c in columns for w in tokenize(c)}
     by_name = {w: name_words[w] for w in unknown if w in name_words}
+    cells = text_cells(columns, rows or [], kinds or [])
+    in_cells = {w: columns[cells[w][0]] for w in unknown if w in cells and w not in by_name}
     return {
         "words": q.words,
         "numbers": q.numbers,
-        "unknown": [w for w in unknown if w not in by_name],
+        "unknown": [w for w in unknown if w not in by_name and w not in in_cells],
         "by_name": by_name,
+        "in_cells": in_cells,
         "comparison_without_number": bool(COMPARISON_WORDS & set(q.words)) and not q.numbers,
     }
+
+
+def text_cells(columns: list[str], rows: list[list], kinds: list[str]) -> dict[str, list[int]]:
+    """One-word cells of text columns -> the columns holding them: the model matches those against the
+    question itself."""
+    out: dict[str, list[int]] = {}
+    for j, kind in enumerate(kinds):
+        if kind == "text":
+            for v in _column_values(rows, j):
+                toks = tokenize(str(v))
+                if len(toks) == 1 and j not in out.setdefault(toks[0], []):
+                    out[toks[0]].append(j)
+    return out
 
 
 def canonical_program(question: str, columns: list[str]) -> str | None:

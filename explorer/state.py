@@ -41,7 +41,10 @@ RUN_PARAM = "run"
 PROGRAMS = "programs_result"
 FLASH = "flash"  # plain-text messages to show once on the next page drawn: [(kind, text)]
 URL_READ = "url_read"
-UPLOAD_ERROR = "upload_error"  # why the last upload was refused (cleared when a table is loaded)
+UPLOAD_ERROR = "upload_error"  # (why the last upload was refused, the table it was refused on) or None
+UPLOAD_SEEN = "csv_upload_seen"  # the id of the last uploaded file acted on (loaded or refused)
+EDITOR_TEXT = "editor_text"  # (editor key, the base table as text): the data editor's input
+QUESTION_CUT = "question_cut"  # the question box was cut to QUESTION_MAX_CHARS: how long the text was
 COLUMN_ERROR = "column_error"  # why the last column edit was refused
 HEATMAP_SEEN = "hm_seen"  # heatmap key -> the last click seen, so a click is acted on once
 
@@ -85,6 +88,7 @@ DEFAULTS: dict[str, Any] = {
     PROGRAMS: None,
     FLASH: [],
     UPLOAD_ERROR: None,
+    QUESTION_CUT: None,
     COLUMN_ERROR: None,
     HEATMAP_SEEN: {},
 }
@@ -267,10 +271,10 @@ def set_table(df: pd.DataFrame, source: dict | None = None) -> None:
     ss[TABLE_BASE] = df
     ss[TABLE_VER] = ss.get(TABLE_VER, 0) + 1
     ss[FOCUS] = None
-    if source is not None:  # a new table: an earlier upload's refusal no longer applies
+    ss[UPLOAD_ERROR] = None  # a new table, or new columns: an earlier upload's refusal no longer applies
+    if source is not None:
         ss[TABLE_SOURCE] = source
         ss[TABLE_EDITED] = False
-        ss[UPLOAD_ERROR] = None
 
 
 def load_sample(sample_id: str, with_question: bool = True) -> None:

@@ -35,6 +35,7 @@ from engine.limits import CUSTOM_MAX_BYTES, CUSTOM_MAX_EXAMPLES
 from engine.model import NeuralProgrammer
 from engine.train import Progress, train
 from engine.vocab import Vocab
+from explorer import fine_tune_scores
 
 MAX_ACTIVE_JOBS = 2  # running jobs on the whole server (two cores: more would slow every run down)
 # seconds without a sign of the owner before its job is stopped: the owner's pages beat every 1-5 s, and a
@@ -101,6 +102,10 @@ class Job:
     stop_reason: str | None = None  # who stopped it: "you" (Stop) or why the server did
     last_seen: float = field(default_factory=time.monotonic)  # the owner's last sign of life
     announced: bool = False  # the page has shown the final result once
+    estimate_seconds: float | None = None  # the Train page's measured estimate of the run (run_estimate.py)
+    base: str | None = None  # the checkpoint a fine-tuning starts from; None for a run on a task
+    started: float = field(default_factory=time.time)
+    finished: float | None = None  # when the worker ended (time.time())
 
     @property
     def running(self) -> bool:
@@ -212,7 +217,7 @@ def run_name(stem: str) -> str:
 
 
 def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict | None = None,
-          base: str | None = None, custom: list[dict] | None = None) -> Job:
+          base: str | None = None, custom: list[dict] | None = None, estimate_seconds: float | None = None) -> Job:
     """Start training in a daemon thread for `owner`: a new model (ModelConfig `model_settings` over the
     values of the preset `cfg.preset` for the task), or the checkpoint at `base` fine-tuned on the `custom`
     examples.
@@ -235,7 +240,8 @@ def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict |
         probe["rows"] = probe["rows"][:20]
         stem = cfg.task
     name = run_name(stem)
-    job = Job(owner, cfg, model_config, vocab, name, ProbeProgress(every=max(cfg.steps // 25, 5)), probe)
+    job = Job(owner, cfg, model_config, vocab, name, ProbeProgress(every=max(cfg.steps // 25, 5)), probe,
+              estimate_seconds=estimate_seconds, base=base)
     job.thread = threading.Thread(target=_work, args=(job, Path(out_dir), init, custom, base), daemon=True,
                                   name=f"train-{name}")
     with _lock:  # one acquisition: the cap is checked and the job registered together
@@ -281,12 +287,20 @@ def _lower_priority() -> None:
 def _work(job: Job, out_dir: Path, init, custom, base) -> None:
     _lower_priority()
     try:
+        before = None
+        if base:  # the checkpoint as it was: on the taught examples and on fresh questions of its own task
+            job.progress.update(message="scoring the checkpoint before fine-tuning")
+            before = fine_tune_scores.measure(init[0], init[1], job.cfg, custom, job.stop)
         result = train(job.cfg, None if init else job.model_config, progress=job.progress, stop=job.stop,
                        init=init, train_examples=copy.deepcopy(custom) if custom else None,
                        eval_examples=copy.deepcopy(custom) if custom else None)
         summary = dict(result.summary)
         if base:
             summary.update(fine_tuned_from=Path(base).stem, custom_examples=len(custom))
+            if summary["steps_run"]:
+                job.progress.update(message="scoring the fine-tuned model")
+                after = fine_tune_scores.measure(result.model, result.vocab, job.cfg, custom, job.stop)
+                summary.update(fine_tune_scores.summary_fields(job.cfg, before, after))
         if job.stop_reason:
             summary["stopped_because"] = job.stop_reason
         job.summary = summary
@@ -304,6 +318,7 @@ def _work(job: Job, out_dir: Path, init, custom, base) -> None:
         log.exception("training run %s failed", job.name)
         job.error = f"training failed: {e}"
     finally:
+        job.finished = time.time()
         job.progress.update(done=True, error=job.error or job.progress.error)
 
 

@@ -107,7 +107,7 @@ def test_ask(pipeline):
     _, _, stdout = pipeline
     lines = stdout.splitlines()
     assert lines[0].startswith("answer: ")
-    assert lines[1] == "program:" and lines[2].strip().startswith("1. ")
+    assert lines[1] == "program:" and lines[2].strip().startswith("t1. ")
 
 
 def test_errors_subprocess(pipeline):

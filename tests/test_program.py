@@ -5,11 +5,13 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine import data
 from engine.batch import encode
 from engine.config import KNOWN_OPS
-from engine.program import OP_TEXT, Step, answers, decode, describe, op_label, short
+from engine.program import OP_TEXT, Step, answers, decode, describe, fmt, numbered, op_label, short
 from engine.trace import trace
 from engine.vocab import Vocab
 
@@ -90,3 +92,43 @@ def test_describe_sentences():
     assert describe(Step("count", None, None, None, None), 2, 3, [0.0, 3.0], 0) == "count the selected rows → 3"
     assert describe(Step("assign", "A", 0, None, None), 1, 2, [0.0], 1) == "print A of the selected rows → 1 cell"
     assert describe(Step("reset", None, None, None, None), 1, 5, [0.0], 0) == "reset: select all rows"
+    huge = float("100000000000000000000000000")  # a pivot typed with 27 digits: never its binary value's digits
+    assert describe(Step("greater", "A", 0, huge, 0), 1, 0, [0.0], 0) == "greater than 1e+26 in A → 0 rows"
+
+
+def test_and_or_and_difference_name_the_steps_they_read():
+    """and/or read t-2 and t-1; difference reads t-3 and t-1 (spec §2.7); before t1 is the start."""
+    both = describe(Step("and", None, None, None, None), 3, 2, [0.0] * 3, 0)
+    assert both == "and: rows selected by both of the two previous steps (t1, t2) → 2 rows"
+    assert "(start, t1)" in describe(Step("or", None, None, None, None), 2, 5, [0.0] * 2, 0)
+    diff = describe(Step("difference", None, None, None, None), 4, 0, [220.5, 0.0, 5.0, 215.5], 0)
+    assert diff.endswith("(t1 − t3): 220.5 − 5 → 215.5")
+    assert "(start − t2)" in describe(Step("difference", None, None, None, None), 3, 0, [1.0, 2.0, -2.0], 0)
+
+
+def test_numbered_keeps_reset_steps_so_line_k_is_step_k():
+    lines = numbered([("sum", "sum of A → 3"), ("reset", "reset: select all rows"), ("count", "count → 2")])
+    assert lines == ["t1. sum of A → 3", "t2. reset: select all rows", "t3. count → 2"]
+    assert numbered([("reset", "r")] * 2)[-1] == "(every step is reset: the program does nothing)"
+    assert numbered([]) == []
+
+
+@pytest.mark.parametrize("x, text", [
+    (1e26, "1e+26"), (100000000000000004764729344.0, "1e+26"), (812.5, "812.5"), (-3.0, "-3"), (0.25, "0.25"),
+    (0.00123, "0.00123"), (1.5e-7, "1.5e-07"), (0.0, "0"), (-0.0, "0"), (185.29999, "185.3"), (-0.001, "-0.001"),
+    (123456789012345.67, "123456789012346"), (1e15, "1e+15"), (math.inf, "inf"), (-math.inf, "-inf"),
+])
+def test_fmt_examples(x, text):
+    assert fmt(x) == text
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_fmt_is_short_and_reads_back_close(x):
+    """Any finite float: at most 20 characters and 17 digits, and float(text) within 0.5 % of the value (2
+    decimals from 1 up, 3 significant digits below, 6 in scientific notation)."""
+    text = fmt(x)
+    assert len(text) <= 20
+    assert sum(ch.isdigit() for ch in text) <= 17
+    back = float(text)
+    assert math.isfinite(back)
+    assert abs(back - x) <= 0.005 * abs(x)

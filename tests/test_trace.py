@@ -20,23 +20,26 @@ G, L = {"greater": 0, "lesser": 1}, {"greater": 1, "lesser": 0}
 # program, pivots, expected program_text, expected answer
 CASES = {
     "and-sum": ([("greater", 1), ("lesser", 1), ("and", None), ("sum", 1)], G,
-                ["1. greater than 50 in profit → 3 rows", "2. less than 75 in profit → 3 rows",
-                 "3. and: rows selected by both of the two previous steps → 2 rows",
-                 "4. sum of profit → 130.5"],
+                ["t1. greater than 50 in profit → 3 rows", "t2. less than 75 in profit → 3 rows",
+                 "t3. and: rows selected by both of the two previous steps (t1, t2) → 2 rows",
+                 "t4. sum of profit → 130.5"],
                 {"kind": "scalar", "scalar": 130.5, "cells": None}),
     "or-count": ([("lesser", 1), ("greater", 1), ("or", None), ("count", None)], L,
-                 ["1. less than 50 in profit → 1 row", "2. greater than 75 in profit → 1 row",
-                  "3. or: rows selected by either of the two previous steps → 2 rows",
-                  "4. count the selected rows → 2"],
+                 ["t1. less than 50 in profit → 1 row", "t2. greater than 75 in profit → 1 row",
+                  "t3. or: rows selected by either of the two previous steps (t1, t2) → 2 rows",
+                  "t4. count the selected rows → 2"],
                  {"kind": "scalar", "scalar": 2.0, "cells": None}),
     "text-print": ([("reset", None), ("reset", None), ("text_match", 0), ("assign", 1)], G,
-                   ["1. rows whose name occurs in the question → 2 rows",
-                    "2. print profit of the selected rows → 2 cells"],
+                   ["t1. reset: select all rows", "t2. reset: select all rows",
+                    "t3. rows whose name occurs in the question → 2 rows",
+                    "t4. print profit of the selected rows → 2 cells"],
                    {"kind": "lookup", "scalar": None, "cells": [[0, 1], [2, 1]], "values": [10.0, 70.5]}),
-    "nothing": ([("reset", None)] * 4, G, ["1. reset: select all rows (the program does nothing)"],
+    "nothing": ([("reset", None)] * 4, G, [f"t{t}. reset: select all rows" for t in range(1, 5)]
+                + ["(every step is reset: the program does nothing)"],
                 {"kind": "none", "scalar": None, "cells": None}),
     "filter-last": ([("reset", None), ("reset", None), ("reset", None), ("greater", 1)], G,
-                    ["1. greater than 50 in profit → 3 rows"],
+                    ["t1. reset: select all rows", "t2. reset: select all rows", "t3. reset: select all rows",
+                     "t4. greater than 50 in profit → 3 rows"],
                     {"kind": "none", "scalar": None, "cells": None}),
 }
 
@@ -94,7 +97,7 @@ def test_no_attention_variant_and_no_numbers(vocab, model_factory, forcer):
     t = run(vocab, model_factory, forcer, program, {}, question="count", question_attention=False)
     assert all(s["question_attention"] is None for s in t["steps"])
     assert t["numbers"] == [] and t["pivots"]["greater"]["numbers"] == [-1.0]  # spec §2.5: no number = -1
-    assert t["answer"]["scalar"] == 5.0 and t["program_text"] == ["1. count the selected rows → 5"]
+    assert t["answer"]["scalar"] == 5.0 and t["program_text"][3] == "t4. count the selected rows → 5"
     json.dumps(t, allow_nan=False)
 
 
@@ -116,8 +119,9 @@ def test_difference_description(vocab, model_factory, forcer):
     t = run(vocab, model_factory, forcer, program, {})
     assert t["answer"]["scalar"] == pytest.approx(215.5)
     assert t["steps"][3]["scalar_hard"] == pytest.approx(215.5)
-    assert t["program_text"][:2] == ["1. sum of profit → 220.5", "2. count the selected rows → 5"]
-    assert "220.5 − 5 → 215.5" in t["program_text"][2]
+    assert t["program_text"][:3] == ["t1. sum of profit → 220.5", "t2. reset: select all rows",
+                                     "t3. count the selected rows → 5"]
+    assert "(t1 − t3): 220.5 − 5 → 215.5" in t["program_text"][3]
     assert "three steps and one step back" in t["steps"][3]["description"]
 
 

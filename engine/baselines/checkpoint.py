@@ -25,6 +25,7 @@ from ..safetensors_reader import (
     read_source,
     read_tensors,
 )
+from ..seeded_init import uninitialised
 from . import task
 from .models import KINDS, BaselineModel, build, config_from_dict
 
@@ -60,7 +61,7 @@ def load_baseline(source, device=None) -> BaselineModel:
         raise CheckpointError(f"baseline config is invalid: {e}") from e
     info = json_field(meta, "info", dict, WHAT) if "info" in meta else {}
     tensors = read_tensors(raw, header, expected_specs(lambda: build(kind, config)), WHAT)
-    model = build(kind, config)
+    model = uninitialised(lambda: build(kind, config))  # every weight is loaded next: draw no random numbers
     model.load_state_dict(tensors, strict=True)
     if device is not None:
         model.to(device)

@@ -12,10 +12,11 @@ import streamlit as st
 from engine.batch import column_kinds
 from engine.checkpoint import CheckpointError
 from engine.limits import QUESTION_MAX_CHARS
-from explorer import checkpoints, escape, questions, state, tables
+from explorer import checkpoints, escape, guesses, questions, state, tables
 
 log = logging.getLogger(__name__)
 AUTO = "auto"
+LIVE_DELAY = "300ms"  # the question is answered after this pause in typing
 
 
 @dataclass
@@ -58,11 +59,13 @@ def checkpoint_picker(ctx: Context, container=None) -> checkpoints.Entry | None:
         box.warning(f"There is no checkpoint '{escape.md(ss[state.CKPT])}' here; using the best match for the table.")
         ss[state.CKPT] = None
     ss[state.CKPT_PICK] = ss.get(state.CKPT) or AUTO
-    labels = {e.id: e.label for e in entries}
-    labels[AUTO] = f"best match for the table: {best.label}" if best else "best match (none: pick one by name)"
-    box.selectbox("Checkpoint", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK, on_change=_on_ckpt,
-                  help="Each checkpoint says how it was trained. The best match is never one trained by gradient "
-                  "descent alone (the paper's method): those are here to show where that method gets stuck.")
+    labels = {e.id: picker_label(e) for e in entries}
+    labels[AUTO] = f"Best match for the table: {picker_label(best)}" if best else "Best match (none: pick one)"
+    box.selectbox("Model (checkpoint)", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK,
+                  on_change=_on_ckpt,
+                  help="What each model was trained to read, then its file name and how it was trained. The best "
+                  "match is never one trained by gradient descent alone (the paper's method): those are here to "
+                  "show where that method gets stuck.")
     entry = checkpoints.find(entries, ss.get(state.CKPT)) or best
     if entry is None:
         box.info("No checkpoint here is a match to pick by itself (none is readable, or every one was trained by "
@@ -77,6 +80,20 @@ def checkpoint_picker(ctx: Context, container=None) -> checkpoints.Entry | None:
     return entry
 
 
+def picker_label(e: checkpoints.Entry) -> str:
+    """The plain name first (what a class reads), then the id and training details (what a researcher needs)."""
+    acc = f", {e.accuracy:.0%} right on its test set" if e.accuracy is not None and e.accuracy >= 0 else ""
+    return f"{e.plain_name}  ·  {e.id}{acc}"
+
+
+def model_summary(entry: checkpoints.Entry | None) -> str:
+    """The model in one line of markdown, for the summary above the question."""
+    if entry is None:
+        return "none picked"
+    acc = f", {entry.accuracy:.0%} right on its test set" if entry.accuracy is not None and entry.accuracy >= 0 else ""
+    return f"{escape.md(entry.plain_name)} ({escape.md(entry.id)}{acc})"
+
+
 def fit_warnings(ctx: Context) -> None:
     if ctx.entry is not None:
         for p in checkpoints.fit_problems(ctx.entry, ctx.columns, ctx.kinds):
@@ -84,9 +101,22 @@ def fit_warnings(ctx: Context) -> None:
 
 
 def _submit() -> None:
-    text = str(st.session_state.get(state.QUESTION_BOX, ""))[:QUESTION_MAX_CHARS]
-    st.session_state[state.QUESTION] = " ".join(text.split())
-    st.session_state[state.FOCUS] = None
+    """The box's text becomes the question; a paste longer than the limit is cut (and the user told) rather
+    than refused by the browser, which would drop the whole paste."""
+    ss = st.session_state
+    text = str(ss.get(state.QUESTION_BOX, ""))
+    ss[state.QUESTION_CUT] = len(text) if len(text) > QUESTION_MAX_CHARS else None
+    if len(text) > QUESTION_MAX_CHARS:
+        text = text[:QUESTION_MAX_CHARS]
+        ss[state.QUESTION_BOX] = text
+    ss[state.QUESTION] = " ".join(text.split())
+    ss[state.FOCUS] = None
+
+
+def ask_instead(question: str) -> None:
+    """Put `question` in the box and ask it (the one-click suggestion of an honest guess)."""
+    st.session_state[state.QUESTION_BOX] = question
+    _submit()
 
 
 def _pick_example() -> None:
@@ -98,23 +128,28 @@ def _pick_example() -> None:
     st.session_state[state.EXAMPLE_PICK] = None
 
 
-def question_box(ctx: Context) -> None:
-    """Question input, Ask button, example questions and the word check of the draft."""
+def question_box(ctx: Context, live: bool = True) -> None:
+    """Question input (answered as the user types, after a short pause, when `live`), Ask button, example
+    questions and the word check of the draft."""
     ss = st.session_state
     if state.QUESTION_BOX not in ss:
         ss[state.QUESTION_BOX] = ss.get(state.QUESTION, "")
-    left, right = st.columns([6, 1], vertical_alignment="bottom")
+    left, mid, right = st.columns([6, 1, 1.4], vertical_alignment="bottom")
     left.text_input(
         "Question",
         key=state.QUESTION_BOX,
         on_change=_submit,
-        max_chars=QUESTION_MAX_CHARS,
+        live=LIVE_DELAY if live else False,
         placeholder="e.g. greater 50 sales sum profit",
+        help=f"The answer follows as you type. The model reads at most {QUESTION_MAX_CHARS} characters.",
     )
-    right.button("Ask", type="primary", on_click=_submit, key="ask", width="stretch")
+    mid.button("Ask", type="primary", on_click=_submit, key="ask", width="stretch")
+    ex = []
     if ctx.entry is not None and ctx.columns:
         ex = questions.examples(ctx.columns, ctx.rows, ctx.kinds, ctx.entry.ops, ctx.entry.task)
-        if ex:
+    with right.popover("Examples", icon=":material/lightbulb:", width="stretch", disabled=not ex,
+                       help="Questions this model was trained to read, written for this table"):
+        if ex:  # in a popover, so the first screen keeps its room for the answer
             st.pills(
                 "Example questions for this table and model",
                 ex,
@@ -122,8 +157,13 @@ def question_box(ctx: Context) -> None:
                 key=state.EXAMPLE_PICK,
                 on_change=_pick_example,
             )
+    if ss.get(state.QUESTION_CUT):
+        st.info(
+            f"The question had {ss[state.QUESTION_CUT]:,} characters; the model reads at most "
+            f"{QUESTION_MAX_CHARS}, so it was cut to the first {QUESTION_MAX_CHARS}."
+        )
     if ctx.vocab is not None and ss.get(state.QUESTION_BOX):
-        report = questions.word_report(ss[state.QUESTION_BOX], ctx.vocab, ctx.columns)
+        report = questions.word_report(ss[state.QUESTION_BOX], ctx.vocab, ctx.columns, ctx.rows, ctx.kinds)
         notes = []
         if report["unknown"]:
             notes.append(
@@ -136,6 +176,11 @@ def question_box(ctx: Context) -> None:
                 "not in its vocabulary but column names, found by name: "
                 + ", ".join(f"{escape.md(w)} → {escape.md(c)}" for w, c in report["by_name"].items())
             )
+        if report["in_cells"]:
+            notes.append(
+                "not in its vocabulary but cells of the table, found by matching: "
+                + ", ".join(f"{escape.md(w)} → {escape.md(c)}" for w, c in report["in_cells"].items())
+            )
         if report["comparison_without_number"]:
             notes.append("the question compares but has no number: add one, e.g. 'greater 50 sales'")
         if notes:
@@ -146,7 +191,7 @@ def question_problem(ctx: Context, question: str) -> str | None:
     """Why the question cannot be run (with what to do), or None."""
     if not question.strip():
         return "Type a question, or pick one of the example questions."
-    report = questions.word_report(question, ctx.vocab, ctx.columns)
+    report = questions.word_report(question, ctx.vocab, ctx.columns, ctx.rows, ctx.kinds)
     known = [w for w in report["words"] if w not in report["unknown"]]
     if not known:
         return (
@@ -179,3 +224,29 @@ def get_trace(ctx: Context, question: str) -> dict | None:
             "Check the table for unusual cells, or try another question."
         )
     return None
+
+
+@dataclass(frozen=True)
+class Guess:
+    """Why the answer to a question is a guess, and the closest question the model does understand."""
+
+    reasons: list[str]
+    suggestion: str | None
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _closest(question: str, columns: list[str], rows: list[list], kinds: list[str], ops: tuple[str, ...],
+             ckpt: str, _vocab) -> str | None:
+    return guesses.closest_question(question, columns, rows, kinds, ops, _vocab)
+
+
+def honest_guess(ctx: Context, question: str) -> Guess | None:
+    """None when the model was trained on questions like this one; else why its answer is a guess."""
+    if ctx.entry is None or ctx.vocab is None:
+        return None
+    report = questions.word_report(question, ctx.vocab, ctx.columns, ctx.rows, ctx.kinds)
+    reasons = guesses.guess_reasons(question, ctx.columns, report)
+    if not reasons:
+        return None
+    ckpt = f"{ctx.entry.path}:{ctx.entry.mtime}"
+    return Guess(reasons, _closest(question, ctx.columns, ctx.rows, ctx.kinds, ctx.entry.ops, ckpt, ctx.vocab))

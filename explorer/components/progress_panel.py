@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine.trace import trace as run_trace
-from explorer import state, training
+from explorer import escape, state, training
 from explorer.components import figures
+from explorer.components.run_estimate import duration
 
 MAX_POINTS = 400
 HEARTBEAT_SECONDS = 5.0  # how often any open page of the owner tells the server it is still there
@@ -21,38 +22,45 @@ def _downsample(points: list) -> list:
     return [points[int(i * k)] for i in range(MAX_POINTS)] + [points[-1]]
 
 
-def _eta(seconds) -> str:
-    if seconds is None:
-        return "…"
-    seconds = int(seconds)
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+# room for the tick labels and axis titles: plotly's automargin grows a margin to fit its axis's labels, but
+# only up to the figure's edge, so the base margins below leave the titles their own space as well
+CHART_MARGIN = {"l": 64, "r": 16, "t": 64, "b": 52}
 
 
-def curves(snap: dict) -> tuple[go.Figure, go.Figure]:
+def run_settings(cfg) -> str:
+    """The settings a chart was produced with, said in its title (a downloaded PNG keeps them)."""
+    return f"{cfg.task}, preset {cfg.preset}, seed {cfg.seed}, lr {cfg.lr:g}, batch {cfg.batch_size}"
+
+
+def _layout(fig: go.Figure, title: str, settings: str, y_title: str) -> None:
+    fig.update_layout(
+        title={"text": f"{title}<br><span style='font-size:11px'>{escape.html(settings)}</span>",
+               "font": {"size": 14}},
+        height=300,
+        margin=CHART_MARGIN,
+        xaxis={"title": {"text": "step"}, "automargin": True},
+        yaxis={"title": {"text": y_title}, "automargin": True},
+        # inside the plot's top left, which rising accuracy curves leave empty: below the plot it covered the
+        # x axis title, above it the settings line
+        legend={"x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top", "bgcolor": "rgba(255,255,255,0.7)"},
+    )
+
+
+def curves(snap: dict, settings: str = "") -> tuple[go.Figure, go.Figure]:
+    """The loss and accuracy charts of a progress snapshot; `settings` (run_settings) goes under each title."""
     losses = _downsample(snap["losses"])
     loss = go.Figure(
         go.Scatter(x=[s for s, _ in losses], y=[v for _, v in losses], mode="lines", name="loss")
     )
-    loss.update_layout(
-        title={"text": "Training loss", "font": {"size": 14}},
-        height=260,
-        xaxis_title="step",
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-    )
+    _layout(loss, "Training loss", settings, "loss (soft execution)")
     acc = go.Figure()
     evals = snap["evals"]
     for i, name in ((1, "train"), (2, "validation")):
         acc.add_trace(
             go.Scatter(x=[e[0] for e in evals], y=[e[i] for e in evals], mode="lines+markers", name=name)
         )
-    acc.update_layout(
-        title={"text": "Accuracy (hard execution)", "font": {"size": 14}},
-        height=260,
-        xaxis_title="step",
-        yaxis_range=[0, 1.02],
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "y": -0.25},
-    )
+    _layout(acc, "Accuracy (hard execution)", settings, "share answered right")
+    acc.update_yaxes(range=[0, 1.02], tickformat=".0%")
     return loss, acc
 
 
@@ -61,8 +69,10 @@ def status_line(snap: dict) -> str:
     parts = [f"step {snap['step']} of {snap['total']}"]
     if snap["message"] == "generating data" and not snap["step"]:
         parts = ["generating the training data…"]
+    elif snap["message"] not in ("training", "done", "") and not snap["step"]:
+        parts = [f"{snap['message']}…"]  # e.g. scoring the checkpoint before fine-tuning
     elif not snap["done"]:
-        parts.append(f"ETA {_eta(snap['eta'])}")
+        parts.append(f"about {duration(snap['eta'])} left")
     if last is not None:
         parts.append(f"loss {last:.3g}")
     if snap["best_accuracy"] >= 0:
@@ -99,8 +109,11 @@ def monitor(job) -> None:
     snap = job.progress.snapshot()
     total = max(snap["total"], 1)
     st.progress(min(snap["step"] / total, 1.0), text=status_line(snap))
+    if job.estimate_seconds is not None:
+        took = f"; the run took {duration(job.finished - job.started)}" if job.finished else ""
+        st.caption(f"Estimated before the start: about {duration(job.estimate_seconds)}{took}.")
     if snap["losses"]:
-        loss, acc = curves(snap)
+        loss, acc = curves(snap, run_settings(job.cfg))
         left, right = st.columns(2)
         with left:
             figures.show(loss, "train_loss", clickable=False, name="loss")

@@ -4,10 +4,16 @@ Base-table + version-key pattern (guide §3.4): the editor is given `state.TABLE
 `editor_<version>`; its output becomes `state.TABLE` on every run. Loading a table or changing its
 columns sets a new base and version, which gives the editor a clean start. Edits survive a page
 switch: when the editor's widget state is gone, the current table becomes the new base.
+The editor shows every cell as text, so a word typed into a number column is kept (and named in a warning)
+instead of being blanked; `tables.normalize` turns all-number columns back into numbers. Uploads are
+acted on in the page run, once per file id, so no file is dropped without a message.
 """
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import streamlit as st
 
 from explorer import escape, state, tables
@@ -30,20 +36,40 @@ def _read_upload(raw: bytes):
     return df, notes
 
 
-def _on_upload() -> None:
-    """Load an uploaded CSV; a file that cannot be used leaves the current table as it was."""
-    upload = st.session_state.get(state.CSV_UPLOAD)
-    st.session_state[state.UPLOAD_ERROR] = None
-    if upload is None:
+def _take_upload(upload) -> None:
+    """Load a newly chosen file or refuse it with a message; either way it is acted on exactly once.
+
+    Done in the page run (not in the uploader's on_change, which a quick second upload can miss): every
+    file the uploader holds has an id, and a file whose id was not seen yet is new."""
+    ss = st.session_state
+    file_id = getattr(upload, "file_id", None) or f"{upload.name}:{upload.size}"
+    if ss.get(state.UPLOAD_SEEN) == file_id:
         return
+    ss[state.UPLOAD_SEEN] = file_id
     try:
         df, notes = _read_upload(upload.getvalue())
     except tables.TableError as e:
-        st.session_state[state.UPLOAD_ERROR] = f"{upload.name}: {e}. Your current table is unchanged."
+        ss[state.UPLOAD_ERROR] = (f"{upload.name}: {e}. Your current table is unchanged.", _table_signature())
         return
     state.set_table(df, {"kind": "upload", "id": None, "label": f"uploaded {upload.name}"})
-    for note in notes:
-        state.flash("info", note)
+    for note in notes:  # next to the uploader, in this run (a flash would wait for the next one)
+        st.info(escape.md(note))
+
+
+def _table_signature() -> str:
+    """What identifies the table on screen: its version and the editor's edits on it."""
+    ss = st.session_state
+    return f"{ss[state.TABLE_VER]}:{json.dumps(ss.get(state.editor_key()), sort_keys=True, default=str)}"
+
+
+def upload_error() -> str | None:
+    """Why the last upload was refused, while the table is still the one it was refused on (a sample
+    picked, a blank table, a column change or a cell edit since then makes it stale, and it goes)."""
+    ss = st.session_state
+    err = ss.get(state.UPLOAD_ERROR)
+    if err and (not isinstance(err, tuple) or err[1] != _table_signature()):
+        ss[state.UPLOAD_ERROR] = err = None
+    return err[0] if err else None
 
 
 def _on_blank() -> None:
@@ -67,29 +93,56 @@ def source_picker() -> None:
         on_change=_on_sample,
         placeholder="Choose a sample table…",
     )
-    mid.file_uploader(
+    upload = mid.file_uploader(
         f"…or upload a CSV (UTF-8, at most {tables.MAX_ROWS} rows × {tables.MAX_COLUMNS} "
         f"columns, {tables.MAX_UPLOAD_BYTES // 1_000_000} MB)",
         type=["csv", "txt"],
         key=state.CSV_UPLOAD,
-        on_change=_on_upload,
         max_upload_size=1,
     )
+    if upload is not None:
+        _take_upload(upload)
     right.button("Blank table", on_click=_on_blank, help="Start from an empty one-column table")
-    if st.session_state.get(state.UPLOAD_ERROR):
-        st.error(escape.md(st.session_state[state.UPLOAD_ERROR]))
-    label = escape.md(src.get("label", ""))
-    edited = " (edited)" if st.session_state.get(state.TABLE_EDITED) or _has_edits() else ""
+    error = upload_error()
+    if error:
+        st.error(escape.md(error))
     st.caption(
-        f"Table: **{label}{edited}** — {len(st.session_state[state.TABLE])} rows. Edit the cells below; "
-        "+ under the table adds a row, select rows and press the bin to delete them."
+        f"Table: **{summary()}**. Edit the cells below; + under the table adds a row, select rows and press "
+        "the bin to delete them. A number column that gets a word becomes a text column (you are told which cell)."
     )
+
+
+def summary() -> str:
+    """The table in one line of markdown: where it came from, whether it was edited, its size."""
+    ss = st.session_state
+    src, df = ss.get(state.TABLE_SOURCE) or {}, ss[state.TABLE]
+    edited = " (edited)" if ss.get(state.TABLE_EDITED) or _has_edits() else ""
+    return f"{escape.md(src.get('label', 'table'))}{edited}, {len(df)} rows × {len(df.columns)} columns"
 
 
 def _has_edits() -> bool:
     """The data editor holds edits (its widget state, available before the editor is drawn)."""
     delta = st.session_state.get(state.editor_key())
     return bool(delta) and any(delta.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+
+
+def _as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with every cell as text (numbers written as the table shows them), for the editor: a word
+    typed into a number column then stays a word, and the column is read as text with a message naming
+    the cell, where a number column would blank the cell without a word."""
+    out = pd.DataFrame({c: pd.Series([_cell_text(v) for v in df[c]], dtype=object) for c in df.columns},
+                       columns=list(df.columns))
+    out.index = df.index
+    return out
+
+
+def _cell_text(v) -> str | None:
+    """A cell as the editor shows it: whole numbers without '.0', other numbers exactly (repr round-trips)."""
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return str(v)
 
 
 def editor() -> None:
@@ -101,21 +154,19 @@ def editor() -> None:
         ss[state.TABLE_VER] += 1
         key = state.editor_key()
     base = ss[state.TABLE_BASE]
+    if ss.get(state.EDITOR_TEXT, (None,))[0] != key:  # built once per base table, so the editor's input is stable
+        ss[state.EDITOR_TEXT] = (key, _as_text(base))
     config = {
-        c: (
-            st.column_config.NumberColumn(str(c), help="numeric column")
-            if tables.is_numeric(base, c)
-            else st.column_config.TextColumn(str(c), help="text column")
-        )
+        c: st.column_config.TextColumn(str(c), help="numbers" if tables.is_numeric(base, c) else "text")
         for c in base.columns
     }
     out = st.data_editor(
-        base,
+        ss[state.EDITOR_TEXT][1],
         key=key,
         num_rows="dynamic",
         column_config=config,
         width="stretch",
-        height=min(38 + 35 * (len(base) + 1), 530),
+        height=min(38 + 35 * (len(base) + 1), 420),
     )
     if _has_edits():
         ss[state.TABLE_EDITED] = True
@@ -159,21 +210,25 @@ def _fix(name: str) -> None:
 def column_tools() -> None:
     """Rename, add and remove columns (outside the editor, which edits cells and rows)."""
     df = st.session_state[state.TABLE]
-    with st.expander("Columns: rename, add, remove"):
-        left, right = st.columns(2)
-        with left:
-            st.selectbox("Column", list(df.columns), key=state.COL_PICK)
-            st.text_input("New name", key=state.COL_NEW_NAME, max_chars=tables.MAX_NAME_CHARS)
-            a, b = st.columns(2)
-            a.button("Rename", on_click=_rename, key="col_rename")
-            b.button("Remove column", on_click=_drop, key="col_drop")
-        with right:
-            st.text_input("Name of the new column", key=state.COL_ADD_NAME, max_chars=tables.MAX_NAME_CHARS)
-            st.radio("It holds", ["numbers", "text"], key=state.COL_ADD_KIND, horizontal=True)
-            st.button("Add column", on_click=_add, key="col_add")
+    left, right = st.columns(2)
+    with left:
+        st.selectbox("Column", list(df.columns), key=state.COL_PICK)
+        st.text_input("New name", key=state.COL_NEW_NAME, max_chars=tables.MAX_NAME_CHARS)
+        a, b = st.columns(2)
+        a.button("Rename", on_click=_rename, key="col_rename")
+        b.button("Remove column", on_click=_drop, key="col_drop")
+    with right:
+        st.text_input("Name of the new column", key=state.COL_ADD_NAME, max_chars=tables.MAX_NAME_CHARS)
+        st.radio("It holds", ["numbers", "text"], key=state.COL_ADD_KIND, horizontal=True)
+        st.button("Add column", on_click=_add, key="col_add")
     if st.session_state.get(state.COLUMN_ERROR):
         st.error(escape.md(st.session_state[state.COLUMN_ERROR]))
-    for name, bad in tables.mixed_columns(df).items():
+
+
+def cell_warnings() -> None:
+    """Number columns holding a few words (typed into a number cell, or uploaded so): which cells, what the
+    model does with the column now, and one click to clear those cells."""
+    for name, bad in tables.mixed_columns(st.session_state[state.TABLE]).items():
         cells = ", ".join(f"row {r}: '{escape.md(v)}'" for r, v in bad[:4]) + (" …" if len(bad) > 4 else "")
         st.warning(
             f"Column **{escape.md(name)}** is mostly numbers but has cells that are not ({cells}), so the "
@@ -190,9 +245,10 @@ def csv_export(df) -> bytes:
 
 
 def download() -> None:
+    df = st.session_state[state.TABLE]
     st.download_button(
         "Table as CSV",
-        csv_export(st.session_state[state.TABLE]),
+        lambda: csv_export(df),  # built only when clicked
         "table.csv",
         "text/csv",
         on_click="ignore",

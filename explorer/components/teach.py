@@ -1,4 +1,9 @@
-"""Teach: mark the right answer to a question and add it to this session's custom training set."""
+"""Teach: mark the right answer to a question and add it to this session's custom training set.
+
+Each addition also records which checkpoint answered the question (TAUGHT_BY): the Train page starts the
+fine-tuning from that checkpoint, not from the first in its list, and reports, after training, the accuracy
+on the taught examples and on fresh questions of the checkpoint's own task (explorer/fine_tune_scores.py).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,17 @@ import json
 import streamlit as st
 
 from engine.limits import CUSTOM_MAX_EXAMPLES
-from explorer import state
+from explorer import escape, state
+
+# {"id": the checkpoint that answered the latest taught question, "added": how many additions so far}; the
+# count tells the Train page that a new teaching happened, so it moves its base checkpoint to that one once
+TAUGHT_BY = "teach_taught_by"
+GO_TRAIN = "teach_go_train"  # the button that opens the Train page on the custom set
+
+
+def taught_by() -> dict | None:
+    value = st.session_state.get(TAUGHT_BY)
+    return value if isinstance(value, dict) and isinstance(value.get("id"), str) else None
 
 
 def _example(ctx, question: str, answer: dict) -> dict:
@@ -45,11 +60,20 @@ def _add(ctx, question: str) -> None:
         )
         return
     custom.append(_example(ctx, question, answer))
+    entry = getattr(ctx, "entry", None)
+    answered = f" ({escape.md(getattr(entry, 'plain_name', entry.label))})" if entry is not None else ""
+    if entry is not None:
+        previous = taught_by() or {"added": 0}
+        ss[TAUGHT_BY] = {"id": entry.id, "added": previous["added"] + 1}
     ss[state.TEACH_MSG] = (
         "success",
-        f"Added. The custom set has {len(custom)} example(s): fine-tune on it on the "
-        "Train page (task: custom set).",
+        f"Added. The custom set has {len(custom)} example(s). Fine-tuning on it starts from the checkpoint that "
+        f"answered{answered}.",
     )
+
+
+def _to_train() -> None:
+    st.session_state[state.TRAIN_TASK] = "custom"  # the Train page's task: the custom set (explorer/pages/train.py)
 
 
 def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
@@ -95,6 +119,8 @@ def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
         n = len(ss.get(state.CUSTOM, []))
         if n:
             st.caption(f"The custom set of this session has {n} example(s).")
+            if st.button("Fine-tune on it (Train page)", key=GO_TRAIN, on_click=_to_train):
+                st.switch_page(state.TRAIN.path)
             st.download_button(
                 "Custom set as JSONL",
                 "\n".join(json.dumps(e) for e in ss[state.CUSTOM]),

@@ -10,11 +10,12 @@ import streamlit as st
 from engine.ops import ROW_OPS
 from engine.trace import fmt
 from explorer import escape, questions, state
-from explorer.components import figures, table_view
+from explorer.components import context, figures, table_view
 from explorer.components.table_editor import download
 
 HM_KEYS = ("hm_ops", "hm_cols", "hm_rows", "hm_words")
 IMAGE_FORMAT = "image_format"
+TABLE_HEIGHT = 300  # the highlighted table on the first screen (it scrolls inside)
 ANSWER_KEY = "np_answer"  # the answer's container (the browser tests find it by the class st-key-np_answer)
 
 
@@ -40,22 +41,31 @@ def right_text(right: dict, rows: list) -> str:
     return ", ".join(cell_text(v) for v in vals[:12]) or "no cells"
 
 
-def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, rows: list) -> None:
-    """The answer, whether it is right, and for a grammar question whether the program is the grammar's."""
+UNKNOWN_WORDS = "words the model does not know"  # engine.trace's warning, replaced by the guess notice
+
+
+def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, rows: list,
+               guess: context.Guess | None = None) -> None:
+    """The answer, whether it is right, and for a grammar question whether the program is the grammar's.
+    A question the model was not trained to read gets its answer marked as a guess, with the closest
+    question it does read as one click."""
     ans = trace["answer"]
     verdict = questions.program_verdict(trace["question"], trace["columns"], trace) if agree is not None else None
-    st.markdown("#### Answer")
+    st.markdown("**A guess, not an answer**" if guess else "**Answer**")
     with st.container(key=ANSWER_KEY):
         st.subheader(escape.md(answer_text(ans, view)), anchor=False)
     if view == "soft" and ans["kind"] == "scalar":
         st.caption(f"Soft (training-time) value; the hard, test-time answer is {fmt(ans['scalar'])}.")
-    if agree is True and verdict is not None and not verdict.same:
+    if guess:
+        guess_notice(guess)
+    elif agree is True and verdict is not None and not verdict.same:
         st.warning(
             "**Right answer, wrong program:** the grammar's interpreter gives the same answer, but the "
             f"program {escape.md(verdict.reason)}. On another table it would answer differently."
         )
     elif agree is True:
-        st.success("Right: the grammar's interpreter gives the same answer, and the program matches the grammar's.")
+        st.success("Right: the grammar's interpreter agrees, and the program matches the grammar's.",
+                   icon=":material/check_circle:")
     elif agree is False:
         st.error(
             f"Wrong: the right answer is {escape.md(right_text(right, rows))}. "
@@ -64,12 +74,30 @@ def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, r
         if verdict is not None and not verdict.same:
             st.caption(f"Where it goes wrong: the program {escape.md(verdict.reason)}.")
     for w in trace["warnings"]:
-        st.warning(escape.md(w[0].upper() + w[1:] + "."))
+        if not w.startswith(UNKNOWN_WORDS):  # the guess notice lists the unknown words (not column names)
+            st.warning(escape.md(w[0].upper() + w[1:] + "."))
+
+
+def guess_notice(guess: context.Guess) -> None:
+    reasons = "; ".join(guess.reasons)
+    st.warning(
+        f"**The model is guessing:** {escape.md(reasons)}. It answers anyway; do not trust this answer."
+    )
+    if guess.suggestion:
+        st.button(
+            f"Ask instead: **{escape.md(guess.suggestion)}**",
+            key="ask_instead",
+            icon=":material/lightbulb:",
+            on_click=context.ask_instead,
+            args=(guess.suggestion,),
+            help="The closest question this model was trained to read, built from its own grammar, the table's "
+            "columns and your numbers",
+        )
 
 
 def program_box(trace: dict) -> None:
-    st.markdown("#### Induced program")
-    st.code("\n".join(trace["program_text"]), language=None)
+    st.markdown("**Induced program**")
+    st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
 
 
 def _focus_from(key: str, point: dict, trace: dict) -> dict | None:
@@ -125,30 +153,51 @@ def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
             cells=cells,
             column=s["column"],
             focus_row=focus.get("row"),
+            height=TABLE_HEIGHT,
         )
     else:
         before = steps[-2][key] if len(steps) >= 2 else [1.0] * trace["n_rows"]
         cells = trace["answer"]["cells"] if trace["answer"]["kind"] == "lookup" else None
-        st.markdown(
-            "**The answer:** rows the last step read, answer cells in amber. "
-            "Click a heatmap cell to see what that step selected."
-        )
-        table_view.show(df, "linked_table", row_weights=before, cells=cells, column=steps[-1]["column"])
+        st.markdown("**The answer:** the rows its last step read, answer cells in amber. Click a heatmap cell "
+                    "to see one step.")
+        table_view.show(df, "linked_table", height=TABLE_HEIGHT, row_weights=before, cells=cells,
+                        column=steps[-1]["column"])
     table_view.legend(column=True)
 
 
-def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | None) -> None:
+def _fit(fig, height: int):
+    """The heatmap at a fixed, compact height, so the first screen holds it."""
+    fig.update_layout(height=height)
+    return fig
+
+
+def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | None,
+            guess: context.Guess | None = None) -> None:
+    """First row (on the first screen): answer and program, operation heatmap, highlighted table. Then the
+    view controls and the other heatmaps."""
     ss = st.session_state
     rows = df.values.tolist()
     update_focus(trace)
     view = ss.get(state.VIEW, "hard")
-    top_left, top_right = st.columns([2, 3])
-    with top_left:
-        answer_box(trace, right, agree, view, rows)
-    with top_right:
+    focus = ss.get(state.FOCUS)
+    fmt_pick = ss.get(IMAGE_FORMAT, "png")
+    n_ops = len(trace["ops"])
+    answer_col, ops_col, table_col = st.columns([5, 4, 5])
+    with answer_col:
+        answer_box(trace, right, agree, view, rows, guess)
         program_box(trace)
+    with ops_col:
+        fig = _fit(figures.ops_figure(trace, view, focus=focus), min(300, 90 + 22 * n_ops))
+        figures.show(fig, "hm_ops", fmt_pick, name="operations")
+        fig = figures.columns_figure(trace, view, focus=focus)
+        figures.show(_fit(fig, min(300, 90 + 22 * len(trace["columns"]))), "hm_cols", fmt_pick, name="columns")
+    with table_col:
+        linked_table(trace, df, view)
+        options = ["answer"] + [f"t{s['t']}" for s in trace["steps"]]
+        ss[state.FOCUS_PICK] = f"t{focus['step']}" if focus else "answer"
+        st.select_slider("Highlight in the table", options, key=state.FOCUS_PICK, on_change=_on_focus_pick)
 
-    c1, c2, c3 = st.columns([2, 3, 2], vertical_alignment="bottom")
+    c1, c3 = st.columns([3, 2], vertical_alignment="bottom")
     c1.segmented_control(
         "View",
         ["hard", "soft"],
@@ -158,41 +207,28 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
         format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
         on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.VIEW_PICK) or "hard"),
     )
-    options = ["answer"] + [f"t{s['t']}" for s in trace["steps"]]
-    focus = ss.get(state.FOCUS)
-    ss[state.FOCUS_PICK] = f"t{focus['step']}" if focus else "answer"
-    c2.select_slider("Highlight in the table", options, key=state.FOCUS_PICK, on_change=_on_focus_pick)
-    fmt_pick = c3.radio(
+    c3.radio(
         "Heatmap download",
         ["png", "svg"],
         horizontal=True,
         key=IMAGE_FORMAT,
         help="The camera icon at the top right of each heatmap downloads it in this format",
     )
-
-    left, right_col = st.columns(2)
+    left, mid, right_col = st.columns(3)
     with left:
-        figures.show(figures.ops_figure(trace, view), "hm_ops", fmt_pick, name="operations")
+        figures.show(figures.rows_figure(trace, view, focus=focus), "hm_rows", fmt_pick, name="rows")
+    with mid:
+        fig = figures.words_figure(trace, focus=focus)
+        if fig is not None:
+            figures.show(fig, "hm_words", fmt_pick, name="question-attention")
+        else:
+            st.caption("This model has no question-word attention.")
     with right_col:
-        figures.show(figures.columns_figure(trace, view), "hm_cols", fmt_pick, name="columns")
-    left, right_col = st.columns([2, 3])
-    with left:
-        figures.show(figures.rows_figure(trace, view), "hm_rows", fmt_pick, name="rows")
-    with right_col:
-        linked_table(trace, df, view)
-    left, right_col = st.columns(2)
-    with left:
         fig = figures.pivot_figure(trace)
         if fig is not None:
             figures.show(fig, "hm_pivot", fmt_pick, clickable=False, name="pivot")
         else:
             st.info("The question has no numbers, so the comparisons have no pivot (they compare with −1).")
-    with right_col:
-        fig = figures.words_figure(trace)
-        if fig is not None:
-            figures.show(fig, "hm_words", fmt_pick, name="question-attention")
-        else:
-            st.caption("This model has no question-word attention.")
     exports(trace)
 
 
@@ -200,7 +236,7 @@ def exports(trace: dict) -> None:
     a, b, c = st.columns([1, 1, 3])
     a.download_button(
         "Trace as JSON",
-        json.dumps(trace, indent=1),
+        lambda: json.dumps(trace, indent=1),  # built only when clicked, not on every keystroke
         "trace.json",
         "application/json",
         on_click="ignore",

@@ -170,7 +170,12 @@ def draw(*, running: bool, custom: bool, task: str, base=None) -> None:
     with st.expander("Data sizes"):
         sizes = [k for k in KNOBS if k.group == "data"]
         for column, knob in zip(st.columns(len(sizes)), sizes, strict=True):
-            _widget(column, knob, running or custom)
+            # a fine-tuning trains and validates on the custom set, but scores fresh test questions of the
+            # checkpoint's task before and after (explorer/fine_tune_scores.py): only their number applies
+            _widget(column, knob, running or (custom and knob.name != "test_size"))
+        if custom:
+            st.caption("Fine-tuning trains and validates on the custom set; the test examples are fresh questions "
+                       "of the checkpoint's own task, scored before and after, so that forgetting shows.")
 
 
 def _key(name: str, config: type = TrainConfig) -> str:

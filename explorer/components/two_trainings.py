@@ -1,30 +1,62 @@
 """The Compare page's "Two trainings of the same model": one question on one table, run through two
-checkpoints side by side, each with its answer, its program in words and its heatmaps.
+checkpoints, their programs and heatmaps aligned step by step and the first step where they part marked.
 
 The left checkpoint is the session's own (the shared checkpoint picker, so the other pages keep it); the
-right one is state.VERSUS, which the URL's `vs` parameter carries. Both traces come from the same cached
-path as the Ask page's (context.get_trace), so a question asked here costs nothing there.
+right one is state.VERSUS, which the URL's `vs` parameter carries. When the left one was fine-tuned (Teach,
+or the Train page with a base checkpoint), its run recorded `fine_tuned_from`, and the checkpoint it started
+from is offered beside it: the same model before and after the training run. Both traces come from the same
+cached path as the Ask page's (context.get_trace), so a question asked here costs nothing there.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import streamlit as st
 
-from engine.checkpoint import CheckpointError
-from explorer import checkpoints, escape, questions, state
+from engine.checkpoint import CheckpointError, read_checkpoint_info
+from explorer import checkpoints, escape, questions, state, step_diff
 from explorer.components import context, figures
 from explorer.components.trace_view import answer_text, right_text
 
 SIDES = ("left", "right")
 ANSWER_KEYS = {side: f"np_versus_answer_{side}" for side in SIDES}  # the browser tests find the answers here
-PROGRAM_KEYS = {side: f"np_versus_program_{side}" for side in SIDES}
+PARTING_KEY = "np_versus_parting"  # the line that says where the programs part
+ALIGNED_KEY = "np_versus_aligned"  # the two programs, one row per step
+VERSUS_AUTO = "versus_auto_for"  # the left checkpoint the right one was picked for by default; None: a person picked it
+PART_COLOUR = "rgba(214, 39, 40, 0.9)"  # the parting step's outline on every heatmap (plotly's red)
 
 
-def default_versus(entries: list[checkpoints.Entry], left: checkpoints.Entry | None) -> str | None:
-    """A second checkpoint worth comparing with `left`: the same task trained another way, else any other."""
+@st.cache_data(max_entries=256, show_spinner=False)
+def _summary(path: str, mtime: float) -> dict:
+    try:
+        return read_checkpoint_info(path)["summary"]
+    except CheckpointError:
+        return {}
+
+
+def fine_tuned_from(entry: checkpoints.Entry | None, entries: list[checkpoints.Entry]) -> str | None:
+    """The id of the checkpoint `entry` was fine-tuned from, when its run recorded one that is still here.
+
+    The run records the base file's stem; a shipped checkpoint of that name comes first (Teach fine-tunes
+    the shipped ones), then an app-trained one."""
+    if entry is None or entry.error:
+        return None
+    base = _summary(entry.path, entry.mtime).get("fine_tuned_from")
+    if not isinstance(base, str) or not base:
+        return None
+    match = [e for e in entries if Path(e.path).stem == base and e.id != entry.id and not e.error]
+    return match[0].id if match else None
+
+
+def default_versus(entries: list[checkpoints.Entry], left: checkpoints.Entry | None,
+                   base: str | None = None) -> str | None:
+    """A second checkpoint worth comparing with `left`: the one it was fine-tuned from (`base`), else the same
+    task trained another way, else the same task, else any other."""
     others = [e for e in entries if not e.error and (left is None or e.id != left.id)]
+    if base is not None and any(e.id == base for e in others):
+        return base
     if not others:
         return None
     same_task = [e for e in others if left is not None and e.task == left.task]
@@ -34,6 +66,7 @@ def default_versus(entries: list[checkpoints.Entry], left: checkpoints.Entry | N
 
 def _on_versus() -> None:
     st.session_state[state.VERSUS] = st.session_state.get(state.VERSUS_PICK)
+    st.session_state[VERSUS_AUTO] = None
 
 
 def versus_picker(ctx: context.Context, container) -> context.Context | None:
@@ -41,17 +74,21 @@ def versus_picker(ctx: context.Context, container) -> context.Context | None:
     ss = st.session_state
     entries = [e for e in checkpoints.list_checkpoints() if not e.error]
     ids = [e.id for e in entries]
-    if ss.get(state.VERSUS) not in ids:
-        if ss.get(state.VERSUS):
+    left = ctx.entry.id if ctx.entry is not None else None
+    # a default follows the left checkpoint (a fine-tune gets the checkpoint it started from); a pick stays
+    if ss.get(state.VERSUS) not in ids or ss.get(VERSUS_AUTO) not in (None, left):
+        if ss.get(state.VERSUS) and ss[state.VERSUS] not in ids:
             container.warning(f"There is no checkpoint '{escape.md(ss[state.VERSUS])}' here; showing another one.")
-        ss[state.VERSUS] = default_versus(entries, ctx.entry) or ""  # "": this view, with nothing beside
+        ss[state.VERSUS] = default_versus(entries, ctx.entry, fine_tuned_from(ctx.entry, entries)) or ""
+        ss[VERSUS_AUTO] = left  # "" above: this view, with nothing beside
     if not ss[state.VERSUS]:
         container.info("There is no second checkpoint to compare with: train one on the **Train** page.")
         return None
     ss[state.VERSUS_PICK] = ss[state.VERSUS]
     container.selectbox("Beside it", ids, key=state.VERSUS_PICK, on_change=_on_versus,
                         format_func=lambda i: checkpoints.find(entries, i).label,
-                        help="The second checkpoint: the same question and table, run through it")
+                        help="The second checkpoint: the same question and table, run through it. For a "
+                        "fine-tuned checkpoint the one it was fine-tuned from comes first: before and after.")
     entry = checkpoints.find(entries, ss[state.VERSUS])
     try:
         _, vocab, _ = checkpoints.load(entry)
@@ -61,12 +98,54 @@ def versus_picker(ctx: context.Context, container) -> context.Context | None:
     return replace(ctx, entry=entry, vocab=vocab)
 
 
-def _side(side: str, ctx: context.Context, trace: dict, right: dict | None) -> None:
-    """One checkpoint's column: who it is and how it was trained, answer, program and heatmaps."""
-    entry = ctx.entry
-    st.markdown(f"**{escape.md(entry.id)}**")
+def how_trained(entry: checkpoints.Entry, entries: list[checkpoints.Entry]) -> str:
+    """One plain-text line: task, method and, for a fine-tune, what it started from."""
     how = checkpoints.METHODS.get(entry.method) if entry.method else "training method not recorded"
-    st.caption(escape.md(f"{entry.task} · {how}"))
+    base = fine_tuned_from(entry, entries)
+    return f"{entry.task} · {how}" + (f" · fine-tuned from {base}" if base else "")
+
+
+def before_after(left: checkpoints.Entry, right: checkpoints.Entry, entries) -> tuple[str, str]:
+    """The two names as the view shows them: "(after)" / "(before)" added when one checkpoint was fine-tuned
+    from the other, so the pair reads as the same model before and after a training run."""
+    if fine_tuned_from(left, entries) == right.id:
+        return f"{left.id} (after)", f"{right.id} (before)"
+    if fine_tuned_from(right, entries) == left.id:
+        return f"{left.id} (before)", f"{right.id} (after)"
+    return left.id, right.id
+
+
+def program_table(pairs: list[step_diff.StepPair], left_name: str, right_name: str) -> str:
+    """The two programs as one markdown table, one row per step t1…tT; the first differing row in red and
+    later differing rows in orange. Step texts and names are escaped (column names are user input)."""
+    first = next((p.t for p in pairs if not p.same), None)
+
+    def cell(step: dict | None, colour: str | None) -> str:
+        text = escape.md(step["description"]) if step is not None else "*(no step)*"
+        return f":{colour}-background[{text}]" if colour else text
+
+    lines = [f"| step | {escape.md(left_name)} | {escape.md(right_name)} | |", "|---|---|---|---|"]
+    for p in pairs:
+        colour = None if p.same else ("red" if p.t == first else "orange")
+        note = "same" if p.same else ("**they part here**: " if p.t == first else "differs: ") + ", ".join(p.differs)
+        t = f"**t{p.t}**" if p.t == first else f"t{p.t}"
+        lines.append(f"| {t} | {cell(p.left, colour)} | {cell(p.right, colour)} | {note} |")
+    return "\n".join(lines)
+
+
+def _mark(fig, trace: dict, part: step_diff.StepPair | None):
+    """Outline the parting step's column on a heatmap (x is categorical: step t sits at position t - 1)."""
+    if part is not None and part.t <= len(trace["steps"]):
+        fig.add_vrect(x0=part.t - 1.5, x1=part.t - 0.5, line={"color": PART_COLOUR, "width": 3},
+                      fillcolor="rgba(0,0,0,0)", annotation_text="they part", annotation_position="top left",
+                      annotation_font={"color": PART_COLOUR, "size": 11})
+    return fig
+
+
+def _header(side: str, ctx: context.Context, trace: dict, right: dict | None, entries) -> None:
+    """One checkpoint's name, how it was trained and its answer (right or wrong)."""
+    st.markdown(f"**{escape.md(ctx.entry.id)}**")
+    st.caption(escape.md(how_trained(ctx.entry, entries)))
     with st.container(key=ANSWER_KEYS[side]):
         st.subheader(escape.md(answer_text(trace["answer"])), anchor=False)
     agree = questions.answers_agree(trace["answer"], right)
@@ -74,18 +153,24 @@ def _side(side: str, ctx: context.Context, trace: dict, right: dict | None) -> N
         st.success("Right")
     elif agree is False:
         st.error(f"Wrong: the right answer is {escape.md(right_text(right, ctx.rows))}.")
-    with st.container(key=PROGRAM_KEYS[side]):
-        st.markdown("**Its program**")
-        st.code("\n".join(trace["program_text"]), language=None)
-    figures.show(figures.ops_figure(trace, "hard"), f"versus_{side}_ops", clickable=False, name=f"{side}-operations")
-    soft = figures.ops_figure(trace, "soft").update_layout(title_text="Operation probabilities × step")
-    figures.show(soft, f"versus_{side}_ops_soft", clickable=False, name=f"{side}-operation-probabilities")
-    st.caption("Above: the operation it runs at each step (test time); below it, the probability it gives each "
-               "operation (what gradient descent trains).")
-    if len(ctx.columns) > 1:
-        figures.show(figures.columns_figure(trace, "hard"), f"versus_{side}_cols", clickable=False,
-                     name=f"{side}-columns")
-    figures.show(figures.rows_figure(trace, "hard"), f"versus_{side}_rows", clickable=False, name=f"{side}-rows")
+
+
+def _heatmap_rows(ctxs, traces, part) -> None:
+    """Each heatmap kind as one row of two figures, so both sides' t1…tT columns line up."""
+    kinds = [("ops", "operations", lambda t: figures.ops_figure(t, "hard")),
+             ("ops_soft", "operation-probabilities",
+              lambda t: figures.ops_figure(t, "soft").update_layout(title_text="Operation probabilities × step")),
+             ("rows", "rows", lambda t: figures.rows_figure(t, "hard"))]
+    if len(ctxs[0].columns) > 1:
+        kinds.insert(2, ("cols", "columns", lambda t: figures.columns_figure(t, "hard")))
+    for key, name, make in kinds:
+        for side, column, trace in zip(SIDES, st.columns(2), traces, strict=True):
+            with column:
+                figures.show(_mark(make(trace), trace, part), f"versus_{side}_{key}", clickable=False,
+                             name=f"{side}-{name}")
+        if key == "ops_soft":
+            st.caption("Above: the operation each runs at each step (test time); then the probability it gives "
+                       "each operation (what gradient descent trains). The red outline is where they part.")
 
 
 def draw(ctx: context.Context, top) -> None:
@@ -102,9 +187,25 @@ def draw(ctx: context.Context, top) -> None:
     traces = [context.get_trace(c, question) for c in (ctx, other)]
     if None in traces:
         return
+    entries = checkpoints.list_checkpoints()
     right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)
     if right is not None:
         st.markdown(f"**Right answer** (by the grammar's interpreter): **{escape.md(right_text(right, ctx.rows))}**")
     for side, column, c, trace in zip(SIDES, st.columns(2), (ctx, other), traces, strict=True):
         with column, st.container(border=True):
-            _side(side, c, trace, right)
+            _header(side, c, trace, right, entries)
+    pairs = step_diff.aligned_steps(*traces)
+    part = next((p for p in pairs if not p.same), None)
+    names = before_after(ctx.entry, other.entry, entries)
+    if names != (ctx.entry.id, other.entry.id):
+        st.caption("The same model before and after a fine-tuning run: where the programs part, the run changed "
+                   "what the model does.")
+    with st.container(key=PARTING_KEY):
+        line = escape.md(step_diff.parting_line(part, *names))
+        if part is None:
+            st.success(line, icon=":material/check:")
+        else:
+            st.error(f"**{line}**", icon=":material/call_split:")
+    with st.container(key=ALIGNED_KEY):
+        st.markdown(program_table(pairs, *names))
+    _heatmap_rows((ctx, other), traces, part)

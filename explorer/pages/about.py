@@ -1,11 +1,13 @@
-"""About / Lessons: what the Neural Programmer is, the two ways it is trained here, and six guided lessons
-that load a table, a question, the checkpoint(s) and the view to look at."""
+"""About / Lessons: what the Neural Programmer is, the two ways it is trained here, and seven guided lessons
+that load a table, a question, the checkpoint(s) and the view to look at (lesson 7: the Compare page's scale
+demo, opened)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer import checkpoints, escape, state
+from explorer import baselines, checkpoints, escape, state
+from explorer.components import scale_demo, two_trainings
 
 # names-5 knows `attendance` and `score` (engine.data.TRAIN_NAMES); in the grade book they select different rows
 LESSON_4_QUESTION = "lesser 90 attendance print score"
@@ -81,8 +83,27 @@ LESSONS = [
         "to become two *different* filters. And as long as they are not, switching step 3 to *and* would not "
         "help either. Each step waits for the other — a deadlock.\n\nProgram search runs whole programs, so it "
         "can try *greater; lesser; and; count* at once, see that it answers right, and learn from it. "
-        "Compare the two programs, and the **operation probabilities × step** heatmaps: how sure each one "
-        "is at step 3.",
+        "The Compare page lines the two programs up step by step and marks, in red, the first step where they "
+        "part; compare them there, and in the **operation probabilities × step** heatmaps see how sure each "
+        "one is at step 3.",
+    },
+    {
+        "title": "7. Why the LSTM baselines fail on larger numbers",
+        "table": baselines.DEMO_SAMPLE,
+        "question": baselines.DEMO_QUESTIONS[0],
+        "page": state.COMPARE,
+        "demo": True,
+        "text": "The paper compares the Neural Programmer with two LSTMs that read the table and the question "
+        "character by character and *write* the answer digit by digit (a sequence-to-sequence LSTM and one "
+        "with attention). They were trained here on one column of 4–7 integers between −10 and 10, the sample "
+        "table *baseline_small*. The button opens the **scale demo** on the Compare page: the same question on "
+        "that table, then on the table with every cell and every number of the question ×10, ×100 and ×1000, "
+        "so the question keeps its meaning and only the numbers grow.\n\n"
+        "Watch the baselines' column: right (or close) at ×1, then wrong. They computed the answer inside "
+        "their weights and have never seen numbers this large. The Neural Programmer's answer stays right "
+        "at every scale, because it only *chose* `sum A`; the sum itself is computed exactly. "
+        "Try the other questions of the demo: a *count* keeps the same right answer at every scale, and still "
+        "the baselines' answers change. Every figure in the demo is computed when you open it.",
     },
 ]
 
@@ -93,6 +114,10 @@ def _open(lesson: dict) -> None:
     ss[state.QUESTION] = lesson["question"]
     ss.pop(state.QUESTION_BOX, None)
     ss[state.CKPT], ss[state.VERSUS] = lesson.get("checkpoints", (None, None))
+    ss[two_trainings.VERSUS_AUTO] = None  # the lesson's pair stays as it is
+    ss[scale_demo.DEMO_OPEN] = bool(lesson.get("demo"))
+    if lesson.get("demo"):
+        ss[scale_demo.QUESTION_PICK] = lesson["question"]
     ss[state.VIEW] = "hard"
     ss[state.STEP] = lesson.get("step", 1)
     st.switch_page(lesson["page"].path)
@@ -143,16 +168,34 @@ with st.expander("How each shipped checkpoint was trained"):
 st.header("Lessons")
 st.caption(
     "Each lesson loads a table and a question, picks the best checkpoint for the table (lesson 6: the two "
-    "checkpoints it compares), and opens the view to look at. The explanations say what the shipped "
-    "checkpoints do; a model you trained yourself may do something else, which is instructive too."
+    "checkpoints it compares; lesson 7: the baselines too), and opens the view to look at. The explanations "
+    "say what the shipped checkpoints do; a model you trained yourself may do something else, which is "
+    "instructive too."
 )
+
+
+def button_label(lesson: dict) -> str:
+    """Where the lesson's button goes, in a few words (the button sits under the text, at its own width)."""
+    if lesson.get("demo"):
+        return "Open the scale demo in Compare"
+    return {state.ASK: "Open in Ask", state.COMPARE: "Open in Compare"}.get(
+        lesson["page"], f"Open in Step through, step {lesson.get('step', 1)}")
+
+
+def _measured_sentence() -> str:
+    """The baselines' measured accuracies, from docs/baselines.json with the command that wrote it."""
+    m = baselines.measured_accuracy()
+    if m is None:
+        return ""
+    figures = "; ".join(f"{escape.md(name)} {a10:.2%} → {a50:.2%}" for name, a10, a50 in m["rows"])
+    return (f"\n\nExact-match accuracy measured on {m['test_size']:,} fresh questions per range, numbers in "
+            f"[−10, 10] (the training range) → [−50, 50]: "
+            f"{figures} (`{baselines.code_span(m['command'])}`, docs/baselines.json).")
+
+
 for i, lesson in enumerate(LESSONS):
     with st.container(border=True):
-        left, right = st.columns([4, 1], vertical_alignment="center")
-        with left:
-            st.markdown(f"**{lesson['title']}** — `{lesson['question']}`")
-            st.markdown(lesson["text"])
-        where = {state.ASK: "Ask", state.COMPARE: "Compare"}.get(
-            lesson["page"], f"Step through (step {lesson.get('step', 1)})")
-        if right.button(f"Open in {where}", key=f"lesson_{i}"):
+        st.markdown(f"**{lesson['title']}** — `{lesson['question']}`")
+        st.markdown(lesson["text"] + (_measured_sentence() if lesson.get("demo") else ""))
+        if st.button(button_label(lesson), key=f"lesson_{i}", icon=":material/arrow_forward:", width="content"):
             _open(lesson)

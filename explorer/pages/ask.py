@@ -1,4 +1,5 @@
-"""Ask: edit a table, ask a question, see the answer, the induced program and every attention."""
+"""Ask: a question, its answer, the program in words and the heatmaps on one screen; the table and the model
+are changed in a panel that opens when wanted, and answers follow the typing and the edits."""
 
 from __future__ import annotations
 
@@ -8,34 +9,44 @@ from explorer import questions, state
 from explorer.components import context, table_editor, teach, trace_view
 
 st.title("Ask the Neural Programmer")
-st.caption(
-    "The model reads the question, then at every step picks an operation and a column and runs "
-    "them on the table; the heatmaps show those choices. Click a heatmap cell to see the rows that "
-    "step selected."
-)
 state.show_flash()
 
-top = st.container()
-table_editor.source_picker()
-table_editor.editor()
-table_editor.column_tools()
+summary = st.container()  # one line saying which table and model answer; filled once the model is known
+with st.expander("Change the table or the model: edit cells, upload a CSV, pick a sample or a model",
+                 icon=":material/tune:"):
+    table_tab, columns_tab, model_tab = st.tabs(["Table", "Columns", "Model"])
+    with table_tab:
+        table_editor.source_picker()
+        table_editor.editor()
+    with columns_tab:
+        table_editor.column_tools()
 
 ctx = context.table_context()
-entry = context.checkpoint_picker(ctx, container=top)
+entry = context.checkpoint_picker(ctx, container=model_tab)
+summary.caption(f"**Table:** {table_editor.summary()}  ·  **Model:** {context.model_summary(entry)}")
+table_editor.cell_warnings()
 context.fit_warnings(ctx)
-context.question_box(ctx)
 
-question = st.session_state.get(state.QUESTION, "")
-trace = context.get_trace(ctx, question) if entry is not None else None
-if trace is not None:
-    right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)
-    agree = questions.answers_agree(trace["answer"], right)
-    st.divider()
-    trace_view.results(trace, ctx.df, right, agree)
-    teach.panel(ctx, trace, right, agree)
-    st.page_link(
-        state.STEP_THROUGH.path,
-        label="Step through this program one step at a time",
-        icon=f":material/{state.STEP_THROUGH.icon}:",
-    )
-state.sync_url()
+
+@st.fragment
+def ask_and_answer(ctx: context.Context) -> None:
+    """The question box and everything that follows from the question. A fragment: typing (or a heatmap
+    click, an example, the view) reruns only this part; the table panel above is not redrawn, which keeps
+    each keystroke's rerun short. A table or model change reruns the whole page, and with it this part."""
+    context.question_box(ctx)
+    question = st.session_state.get(state.QUESTION, "")
+    trace = context.get_trace(ctx, question) if ctx.entry is not None else None
+    if trace is not None:
+        right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)
+        agree = questions.answers_agree(trace["answer"], right)
+        trace_view.results(trace, ctx.df, right, agree, context.honest_guess(ctx, question))
+        teach.panel(ctx, trace, right, agree)
+        st.page_link(
+            state.STEP_THROUGH.path,
+            label="Step through this program one step at a time",
+            icon=f":material/{state.STEP_THROUGH.icon}:",
+        )
+    state.sync_url()
+
+
+ask_and_answer(ctx)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.trace import fmt
-from explorer import baselines, checkpoints, escape, questions, state
-from explorer.components import context, two_trainings
+from explorer import baselines, escape, questions, state
+from explorer.components import context, scale_demo, two_trainings
 from explorer.components.trace_view import answer_text, right_text
 
 RIGHT, WRONG = ":green[:material/check_circle: right]", ":red[:material/cancel: wrong]"
@@ -18,13 +18,8 @@ ss = st.session_state
 
 
 def _on_mode() -> None:
-    if ss.get(state.COMPARE_MODE_PICK) == TRAININGS:
-        entries = [e for e in checkpoints.list_checkpoints() if not e.error]
-        ss[state.VERSUS] = ss.get(state.VERSUS) or two_trainings.default_versus(
-            entries, checkpoints.find(entries, ss.get(state.CKPT)))
-        ss[state.VERSUS] = ss[state.VERSUS] or ""  # none to compare with: the view says so
-    else:
-        ss[state.VERSUS] = None
+    # "": the side-by-side view picks the second checkpoint itself, for the checkpoint then on the left
+    ss[state.VERSUS] = "" if ss.get(state.COMPARE_MODE_PICK) == TRAININGS else None
 
 
 st.title("Compare")
@@ -39,9 +34,10 @@ table_note = (f"Table: {escape.md((ss.get(state.TABLE_SOURCE) or {}).get('label'
 st.subheader(MODES[mode], anchor=False)
 if mode == TRAININGS:
     st.caption(
-        "The same Neural Programmer architecture, trained two ways, answers the same question on the same "
-        "table. Each side shows how its checkpoint was trained, the program it runs and its heatmaps: where "
-        "the programs differ, the training method made the difference. " + table_note
+        "The same Neural Programmer architecture, trained two ways (or before and after a fine-tuning run), "
+        "answers the same question on the same table. Their programs and heatmaps are lined up step by step, "
+        "t1…tT, and the first step where they part is marked: from there on, the training made the "
+        "difference. " + table_note
     )
     two_trainings.draw(ctx, st.container())
     state.sync_url(versus=True)
@@ -51,6 +47,10 @@ st.caption(
     "the Neural Programmer only *chooses* built-in operations (sum, count, greater…) that compute "
     "exactly. On new tables and larger numbers that difference decides who is right."
 )
+with st.container(border=True):
+    st.markdown("**Scale demo** · the baselines and the Neural Programmer on the same small table, then on the "
+                "same table with its numbers ×10, ×100, ×1000")
+    scale_demo.draw()
 entry = context.checkpoint_picker(ctx)
 context.question_box(ctx)
 question = ss.get(state.QUESTION, "")
@@ -76,7 +76,7 @@ with cols[0]:
             st.subheader(escape.md(answer_text(trace["answer"])), anchor=False)
         if agree is not None:
             st.markdown(RIGHT if agree else WRONG)
-        st.code("\n".join(trace["program_text"]), language=None)
+        st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
         st.caption("Its answer comes with the program that computed it.")
 
 if not files:

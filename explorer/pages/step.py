@@ -1,14 +1,16 @@
-"""Step through: one timestep at a time, the table before and after, the choices and what happened."""
+"""Step through: the trace player (Play, linked hover) above, then one step at a time: what it read beside
+what it produced, why, and the probabilities behind its choices."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from engine.program import op_label
-from engine.trace import fmt
+from engine.program import step_name
 from explorer import escape, state
-from explorer.components import context, figures, table_view
+from explorer.components import context, figures, step_panels, trace_player
 from explorer.components.trace_view import answer_text
+
+PLAYER_KEY = "step_player"  # the trace player's widget key on this page
 
 st.title("Step through the program")
 state.show_flash()
@@ -44,69 +46,46 @@ def _slide() -> None:
     ss[state.STEP] = int(ss[state.STEP_SLIDER])
 
 
+def _picked() -> None:
+    """A step clicked in the player becomes the page's step."""
+    t = trace_player.picked(PLAYER_KEY)
+    if t is not None:
+        ss[state.STEP] = min(max(t, 1), T)
+
+
 ss[state.STEP_SLIDER] = ss[state.STEP]
 a, b, c, d = st.columns([1.3, 1.3, 5, 3], vertical_alignment="bottom")
 a.button("◀ Back", on_click=_move, args=(-1,), disabled=ss[state.STEP] <= 1, key="step_prev")
 b.button("Next ▶", on_click=_move, args=(1,), disabled=ss[state.STEP] >= T, key="step_next")
 if T > 1:
-    c.slider("Step", 1, T, key=state.STEP_SLIDER, on_change=_slide)
+    c.select_slider(
+        "Step", list(range(1, T + 1)), key=state.STEP_SLIDER, on_change=_slide, format_func=step_name
+    )
 view = d.segmented_control(
     "View",
     ["hard", "soft"],
     key=state.STEP_VIEW,
     default=ss.get(state.VIEW, "hard"),
     required=True,
+    format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
     on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.STEP_VIEW)),
 )
 view = view or "hard"
-
 t = ss[state.STEP]
-step = trace["steps"][t - 1]
-key = "rows_soft" if view == "soft" else "rows_hard"
-before = trace["steps"][t - 2][key] if t >= 2 else [1.0] * trace["n_rows"]
-st.info(f"**Step {t} of {T}:** {escape.md(step['description'])}.")
 
-left, right = st.columns(2)
-with left:
-    st.markdown(
-        "**Rows selected before the step**" + (" (all rows: nothing has filtered yet)" if t == 1 else "")
-    )
-    table_view.show(ctx.df, "step_before", row_weights=before, column=step["column"])
-with right:
-    cells = step["lookup_cells"]
-    if view == "soft":
-        cells = [[r, j] for r, row in enumerate(step["lookup_soft"]) for j, p in enumerate(row) if p > 0.5]
-    st.markdown("**Rows selected after the step**" + (", printed cells in amber" if cells else ""))
-    table_view.show(ctx.df, "step_after", row_weights=step[key], cells=cells, column=step["column"])
-table_view.legend(column=True)
+with st.container(border=True):
+    trace_player.show(trace, ctx.df, view, current=t, key=PLAYER_KEY, on_pick=_picked)
 
-ops_fig, cols_fig = figures.step_bars(step, trace, view)
+step_panels.explain(ctx, trace, t, view)
+step_panels.choices(trace, t, view)
+
+ops_fig, cols_fig = figures.step_bars(trace["steps"][t - 1], trace, view)
 left, right = st.columns(2)
 with left:
     figures.show(ops_fig, "step_ops", clickable=False, name=f"step{t}-operations")
 with right:
     figures.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
-
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Operation", op_label(step["op"]))
-m2.metric("Column", escape.md(step["column"]) if step["column"] else "—")
-if step["op"] in ("greater", "lesser"):
-    m3.metric("Pivot", fmt(step["pivot"]), help="the question number the comparison uses")
-else:
-    m3.metric("Pivot", "—", help="only greater and lesser use a pivot")
-scalar = step["scalar_soft"] if view == "soft" else step["scalar_hard"]
-m4.metric("Scalar output", fmt(scalar), help="what sum, count or difference computed at this step")
-n_sel = sum(1 for v in step[key] if v >= 0.5)
-st.caption(
-    f"Row selector after the step: {n_sel} of {trace['n_rows']} rows. Lookup output: "
-    f"{len(cells)} cell(s). Final answer after step {T}: {escape.md(answer_text(trace['answer'], view))}."
-)
-if step["question_attention"] is not None and trace["words"]:
-    top_words = sorted(zip(trace["words"], step["question_attention"], strict=True), key=lambda x: -x[1])[:3]
-    st.caption(
-        "At this step the model attends most to the words: "
-        + ", ".join(f"**{escape.md(w)}** ({a:.0%})" for w, a in top_words)
-    )
+st.caption(f"Final answer after {step_name(T)}: {escape.md(answer_text(trace['answer'], view))}.")
 with st.expander("The whole program"):
-    st.code("\n".join(trace["program_text"]), language=None)
+    st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
 state.sync_url(step=t)

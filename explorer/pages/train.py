@@ -14,10 +14,12 @@ import streamlit as st
 
 from engine import data, presets
 from engine.limits import CUSTOM_MAX_EXAMPLES
-from explorer import checkpoints, escape, state, training
-from explorer.components import progress_panel, sweep_launcher, train_settings
+from explorer import checkpoints, escape, fine_tune_scores, run_command, state, training
+from explorer.components import progress_panel, run_estimate, sweep_launcher, teach, train_settings
 
 CUSTOM = "custom"
+TAUGHT_APPLIED = "train_taught_applied"  # the teach.TAUGHT_BY value the base checkpoint was last set from
+LAST_ESTIMATE = "train_last_estimate"  # seconds: the estimate shown next to Start, handed to the run
 ss = st.session_state
 
 st.title("Train a Neural Programmer")
@@ -42,12 +44,20 @@ if task == CUSTOM:
         st.error("Fine-tuning needs a checkpoint to start from, and there is none: train one on a task first.")
     else:
         ids = [e.id for e in entries]
-        pick = ss.get(state.CKPT) if ss.get(state.CKPT) in ids else ids[0]
-        if ss.get(state.TRAIN_BASE) not in ids:
-            ss[state.TRAIN_BASE] = pick
+        taught = teach.taught_by()
+        taught_id = taught["id"] if taught and taught["id"] in ids else None
+        if taught_id and ss.get(TAUGHT_APPLIED) != taught and not running:
+            # a new teaching: start from the checkpoint that answered it (once: the user may pick another)
+            ss[state.TRAIN_BASE], ss[TAUGHT_APPLIED] = taught_id, taught
+        elif ss.get(state.TRAIN_BASE) not in ids:
+            ss[state.TRAIN_BASE] = taught_id or (ss.get(state.CKPT) if ss.get(state.CKPT) in ids else ids[0])
         base_id = st.selectbox("Fine-tune this checkpoint", ids, key=state.TRAIN_BASE, disabled=running,
                                format_func=lambda i: checkpoints.find(entries, i).label)
         base = checkpoints.find(entries, base_id)
+        if taught_id:
+            st.caption("The checkpoint that answered your taught question on the Ask page is "
+                       f"**{escape.md(checkpoints.find(entries, taught_id).label)}**"
+                       + (" (chosen above)." if base_id == taught_id else "."))
     with st.expander(f"The custom set ({n_custom} examples)", expanded=n_custom == 0):
         if n_custom:
             st.dataframe(pd.DataFrame([{"question": e["question"], "answer": json.dumps(e["answer"]),
@@ -99,14 +109,17 @@ def _start() -> None:
         ss[state.RUN_OWNER] = training.new_owner()
     owner = ss[state.RUN_OWNER]
     preset, train_values, model_values = train_settings.chosen()
+    estimate = ss.get(LAST_ESTIMATE)
     try:
         cfg = presets.train_config(preset, _task_name(chosen, base_entry), **train_values)
         if chosen == CUSTOM:
             if base_entry is None or not ss.get(state.CUSTOM):
                 raise training.JobRefused("fine-tuning needs a checkpoint and at least one example in the custom set")
-            training.start(owner, cfg, checkpoints.runs_dir(), base=base_entry.path, custom=list(ss[state.CUSTOM]))
+            training.start(owner, cfg, checkpoints.runs_dir(), base=base_entry.path, custom=list(ss[state.CUSTOM]),
+                           estimate_seconds=estimate)
         else:
-            training.start(owner, cfg, checkpoints.runs_dir(), model_settings=model_values)
+            training.start(owner, cfg, checkpoints.runs_dir(), model_settings=model_values,
+                           estimate_seconds=estimate)
     except (training.JobRefused, ValueError, TypeError, OSError) as e:
         ss[state.TRAIN_ERROR] = str(e)
         return
@@ -121,9 +134,10 @@ busy = training.running_count()
 if not running and busy >= training.MAX_ACTIVE_JOBS:
     st.info(f"{busy} training runs are going on this server (the limit is {training.MAX_ACTIVE_JOBS}): "
             "a new run can start when one of them ends.")
-a, b, _ = st.columns([1, 1, 4])
+a, b, c = st.columns([1, 1, 4], vertical_alignment="center")
 a.button("Start training", type="primary", on_click=_start, disabled=running, key="train_start")
 b.button("Stop", on_click=_stop, disabled=not running, key="train_stop")
+estimate_slot = c.empty()  # filled at the end of the page: the measurement must not hold up what is below
 if ss.get(state.TRAIN_ERROR):
     st.error(escape.md(ss[state.TRAIN_ERROR]))
 
@@ -143,6 +157,23 @@ def _scores(preset: str, summary: dict) -> None:
         column.metric(label, shown, help=help_text + ("" if shown != "–" else " (none: not measured)"))
 
 
+def _taught_scores(summary: dict, sentence: str) -> None:
+    """A fine-tuning's two results side by side: the taught examples (learned?) and fresh questions of the
+    checkpoint's own task (forgotten?), each with its value before fine-tuning."""
+    taught, fresh = summary["taught"], summary["fresh_test"]
+    a, b = st.columns(2)
+    a.metric("Taught examples answered right", f"{taught['correct']}/{taught['total']}",
+             delta=f"{taught['correct'] - taught['correct_before']:+d} (before: {taught['correct_before']})",
+             help="the examples of the custom set, which the fine-tuning trained on")
+    after, before = fresh.get("accuracy"), fresh.get("before")
+    measured = isinstance(after, (int, float)) and isinstance(before, (int, float))
+    b.metric(f"Fresh {escape.md(fresh['task'])} test questions", f"{after:.1%}" if measured else "–",
+             delta=f"{after - before:+.1%} (before: {before:.1%})" if measured else None,
+             help=f"{fresh['n']} questions of the checkpoint's own task that neither it nor the fine-tuning saw: "
+                  "a drop means the fine-tuning made it forget")
+    st.caption(escape.md(sentence[0].upper() + sentence[1:]) + ".")
+
+
 def _result(current: training.Job) -> None:
     """What became of a finished run: saved (where, how good), and why it ended early, if it did."""
     summary = current.summary or {}
@@ -155,7 +186,11 @@ def _result(current: training.Job) -> None:
         stopped = f" (stopped early: {why})" if why else (" (stopped early)" if summary.get("stopped") else "")
         st.success(f"Done{escape.md(stopped)}: saved as checkpoint **trained/{escape.md(current.name)}**. "
                    "It is in the checkpoint pickers now.")
-        _scores(current.cfg.preset, summary)
+        taught = fine_tune_scores.sentence(summary)
+        if taught is not None:
+            _taught_scores(summary, taught)
+        else:
+            _scores(current.cfg.preset, summary)
         if st.button("Use it on the Ask page", key="use_trained"):
             ss[state.CKPT] = f"trained/{current.name}"
             st.switch_page(state.ASK.path)
@@ -172,6 +207,10 @@ def monitor() -> None:
         return
     st.markdown(f"**Run:** `{current.name}` · preset **{escape.md(current.cfg.preset)}**")
     progress_panel.monitor(current)
+    if current.base is None:  # a fine-tuning's custom set has no command-line equivalent
+        with st.expander("The same run from the command line (same settings and seed: the same curve)"):
+            st.code(run_command.command(current.cfg, current.model_config, f"{current.name}.safetensors"),
+                    language="bash", wrap_lines=True)
     if current.running:
         return
     _result(current)
@@ -180,6 +219,23 @@ def monitor() -> None:
         st.rerun()  # once, so the Start button and the pickers see the finished run
 
 
+def _estimate() -> None:
+    """The measured estimate of the run the widgets describe, next to Start (kept for Start to hand over)."""
+    ss[LAST_ESTIMATE] = None
+    if running or (task == CUSTOM and (base is None or not n_custom)):
+        return
+    preset, train_values, model_values = train_settings.chosen()
+    try:
+        cfg = presets.train_config(preset, _task_name(task, base), **train_values)
+    except (ValueError, TypeError) as e:  # Start says the same, with the same words
+        estimate_slot.caption(f"No time estimate: {escape.md(e)}")
+        return
+    custom = task == CUSTOM
+    ss[LAST_ESTIMATE] = run_estimate.draw(estimate_slot, cfg, model_values, base if custom else None,
+                                          ss.get(state.CUSTOM) if custom else None)
+
+
 monitor()
 sweep_launcher.draw()
+_estimate()
 state.sync_url(run=True)  # the URL carries the run's token, so a reload finds the run

@@ -19,6 +19,7 @@ from tests.ui.helpers import ROOT
 
 pytestmark = pytest.mark.e2e  # without Chromium the app_url fixture skips, or fails when CI is set
 ANSWER = f".st-key-{ANSWER_KEY}"
+TABLE_PANEL = "Change the table or the model"  # the expander that holds the table editor and the model choice
 
 
 def _answer(page: Page) -> str:
@@ -51,11 +52,15 @@ def test_edit_a_cell_and_ask(page: Page, app_url):
     seconds = _ask(page, "sum sales")
     assert _answer(page) == "1936.8"
     (OUT / "timings.txt").open("a").write(f"ask → heatmaps drawn (browser, incl. network): {seconds:.2f} s\n")
-    # edit the first sales cell (row 0, second column) in the canvas grid: select year, move right, type
-    grid = page.get_by_test_id("stDataFrame").first
+    # open the table panel, then edit the first sales cell (row 0, second of 5 equal columns after the
+    # narrow row-number column) in the canvas grid: select it, open its editor, type
+    page.get_by_text(TABLE_PANEL).click()
+    grid = page.locator("[data-testid=stExpander] [data-testid=stDataFrame]").first
+    expect(grid).to_be_visible()
+    page.wait_for_timeout(500)  # the panel's opening animation: the grid's box settles
     box = grid.bounding_box()
-    page.mouse.click(box["x"] + 80, box["y"] + 35 + 17)
-    page.keyboard.press("ArrowRight")
+    column = (box["width"] - 32) / 5
+    page.mouse.click(box["x"] + 32 + 1.5 * column, box["y"] + 35 + 17)
     page.keyboard.press("Enter")  # open the cell editor
     page.wait_for_timeout(400)
     page.keyboard.press("Control+a")
@@ -65,8 +70,51 @@ def test_edit_a_cell_and_ask(page: Page, app_url):
     expect(page.locator(ANSWER)).to_have_text(
         re.compile(r"^\s*2936\.8\s*$"), timeout=20_000
     )
-    expect(page.get_by_text("(edited)")).to_be_visible()
+    expect(page.get_by_text("(edited)").first).to_be_visible()  # in the summary line (and the open panel)
     assert "data=" in page.url and "q=sum+sales" in page.url  # the edited table and question are in the link
+
+
+def _within(page: Page, locator, name: str) -> None:
+    """The element is drawn entirely inside the viewport as it is, without scrolling."""
+    box = locator.bounding_box()
+    view = page.viewport_size
+    assert box is not None, f"{name} is not drawn"
+    assert box["y"] >= 0 and box["y"] + box["height"] <= view["height"], f"{name} is off screen: {box}"
+    assert box["x"] >= 0 and box["x"] + box["width"] <= view["width"], f"{name} is off screen: {box}"
+
+
+def test_first_screen_holds_question_answer_program_and_heatmap(page: Page, app_url):
+    """At 1400×900 with the sidebar open, the question box, the answer, the program and the first heatmap
+    are on the first screen, as a class sees it (nothing scrolled)."""
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{app_url}/?table=shop_sales&q=greater+2015+year+sum+sales")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop") == 0
+    chart = page.locator("[data-testid=stPlotlyChart]").first
+    expect(chart.locator(".main-svg").first).to_be_visible()
+    _within(page, page.get_by_role("textbox", name="Question"), "the question box")
+    _within(page, page.locator(ANSWER), "the answer")
+    _within(page, page.get_by_test_id("stCode").first, "the program")
+    _within(page, chart, "the first heatmap (operation × step)")
+    screenshot_first = OUT / "screenshots" / "ask-first-screen.png"
+    page.screenshot(path=str(screenshot_first))  # the viewport only: what the class sees first
+
+
+def test_a_guess_offers_the_closest_question_in_one_click(page: Page, app_url):
+    page.goto(f"{app_url}/?table=shop_sales")
+    wait_for_app(page)
+    box = page.get_by_role("textbox", name="Question")
+    box.fill("what is the total of sales please")
+    wait_for_app(page)  # answered as typed: no Enter
+    page.wait_for_timeout(600)
+    wait_for_app(page)
+    expect(page.get_by_text("A guess, not an answer")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Ask instead: sum sales")).click()
+    wait_for_app(page)
+    expect(box).to_have_value("sum sales")
+    expect(page.locator(ANSWER)).to_have_text(re.compile(r"^\s*1936\.8\s*$"))
+    expect(page.get_by_text("A guess, not an answer")).to_have_count(0)
 
 
 def test_click_a_heatmap_cell_highlights_the_table(page: Page, app_url):

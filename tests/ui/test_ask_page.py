@@ -77,7 +77,7 @@ def test_edits_survive_a_page_switch():
     at.switch_page("explorer/pages/about.py").run()
     at.switch_page("explorer/pages/ask.py").run()
     assert at.session_state[state.TABLE]["profit"][1] == 99.0
-    assert at.data_editor[0].value["profit"][1] == 99.0
+    assert at.data_editor[0].value["profit"][1] == "99"  # the editor shows every cell as text (see table_editor)
 
 
 def test_upload_good_csv():

@@ -18,7 +18,7 @@ from engine.checkpoint import load_checkpoint, read_checkpoint_info
 from engine.trace import trace
 from explorer import checkpoints, escape, questions, state, tables, training
 from explorer.components.train_settings import KNOBS, PRESET_PICK, resolved
-from explorer.components.two_trainings import PROGRAM_KEYS, SIDES
+from explorer.components.two_trainings import ALIGNED_KEY, PARTING_KEY
 from explorer.pages.about import LESSON_4_QUESTION, LESSONS
 from tests.ui.helpers import PAPER, ROOT, keyed_block, make_paper_model, markup_problems, new_app, page, texts, walk
 
@@ -93,9 +93,9 @@ def test_the_picker_names_each_method_and_never_picks_the_papers_by_itself(with_
     at = new_app({"table": "letters_1", "q": "greater 20 and lesser 60 count"})
     assert not at.exception, at.exception
     labels = at.selectbox(key=state.CKPT_PICK).options  # as shown: each checkpoint's label
-    paper_label = next(o for o in labels if o.startswith(PAPER))
-    assert checkpoints.METHODS["paper"] in paper_label
-    assert "best match for the table: single-column" in labels[0]
+    paper_label = next(o for o in labels if PAPER in o)
+    assert "gradient descent only" in paper_label  # the method in words (checkpoints.METHODS says it so too)
+    assert labels[0].lower().startswith("best match for the table") and "single-column" in labels[0]
     entries = checkpoints.list_checkpoints()
     only_paper = [e for e in entries if e.id == PAPER]
     columns, rows = ["A"], [[1.0], [2.0]]
@@ -124,9 +124,11 @@ def test_the_stuck_lesson_opens_both_checkpoints_side_by_side(with_paper):
     assert at.session_state[state.CKPT] == "single-column" and at.session_state[state.VERSUS] == PAPER
     assert at.session_state[state.TABLE_SOURCE]["id"] == "letters_1"
     assert at.session_state[state.QUESTION] == "greater 20 and lesser 60 count"
-    for side in SIDES:
-        codes = [n for n in walk(keyed_block(at, PROGRAM_KEYS[side])) if getattr(n, "type", None) == "code"]
-        assert len(codes) == 1 and codes[0].value.startswith("1. "), side
+    aligned = [n for n in walk(keyed_block(at, ALIGNED_KEY)) if getattr(n, "type", None) == "markdown"]
+    assert len(aligned) == 1 and aligned[0].value.splitlines()[2].startswith("| ")  # one row per step, t1 first
+    assert "t1" in aligned[0].value.splitlines()[2]
+    parting = [n for n in walk(keyed_block(at, PARTING_KEY)) if getattr(n, "type", None) in ("error", "success")]
+    assert len(parting) == 1 and ("They part at t" in parting[0].value or "same program" in parting[0].value)
     assert len(at.get("plotly_chart")) == 6  # per side: operations (hard and soft) and rows (one column)
     assert checkpoints.METHODS["paper"] in texts(at.caption)
     assert at.query_params["vs"] == PAPER and at.query_params["ckpt"] == "single-column"

@@ -1,0 +1,114 @@
+"""The Step through page's view of one step: what it read beside what it produced, and why.
+
+- and / or: the row selectors of both steps it combines (t−2 and t−1) side by side with the result;
+- difference: the scalars of the two steps it reads (t−3 and t−1) as metrics, then the result;
+- sum, count, print: the rows it read (t−1) and what it wrote; greater, lesser, text match: the rows
+  before and after (they read the whole column); reset: before and after;
+- a line on the row selector after the step (why it is empty after sum / count, what reset does).
+
+The words come from step_explain (plain functions); this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.program import op_label, step_name
+from engine.trace import fmt
+from explorer import escape
+from explorer.components import step_explain as ex
+from explorer.components import table_view
+
+EXPLAIN_KEY = "step_explain"  # the container of a step's explanation (tests and browser tests find it)
+
+
+def _printed(step: dict, view: str) -> list:
+    if view == "soft":
+        return [[r, j] for r, row in enumerate(step["lookup_soft"]) for j, p in enumerate(row) if p > 0.5]
+    return step["lookup_cells"]
+
+
+def _rows_table(ctx, trace: dict, t: int, view: str, key: str, title: str, column: str | None = None,
+                cells=None) -> None:
+    weights = ex.rows_of(trace, t, view)
+    st.markdown(f"**{title}** · {ex.selected(weights)} of {trace['n_rows']} rows")
+    table_view.show(ctx.df, key, row_weights=weights, column=column, cells=cells)
+
+
+def _input_title(t: int) -> str:
+    return "Input: all rows at the start" if t < 1 else f"Input: rows selected after {step_name(t)}"
+
+
+def _pair(ctx, trace: dict, step: dict, view: str) -> None:
+    """and / or: both inputs and the result, side by side."""
+    a, b = ex.reads(step["op"], step["t"]).steps
+    cols = st.columns(3)
+    for col, src, k in ((cols[0], a, "step_in_a"), (cols[1], b, "step_in_b")):
+        with col:
+            _rows_table(ctx, trace, src, view, k, _input_title(src))
+    with cols[2]:
+        rule = "in both inputs" if step["op"] == "and" else "in either input"
+        _rows_table(ctx, trace, step["t"], view, "step_after", f"Result of {op_label(step['op'])}: rows {rule}")
+
+
+def _difference(trace: dict, step: dict, view: str) -> None:
+    """difference: the two scalars it reads, where it reads them, then the result."""
+    a, b = ex.reads("difference", step["t"]).steps
+    result = step["scalar_soft" if view == "soft" else "scalar_hard"]
+    m1, m2, m3 = st.columns(3)
+    m1.metric(f"{ex.name(a)} scalar", fmt(ex.scalar_of(trace, a, view)), help="three steps back (0 before t1)")
+    m2.metric(f"{ex.name(b)} scalar", fmt(ex.scalar_of(trace, b, view)), help="one step back (0 before t1)")
+    m3.metric(f"{step_name(step['t'])} result: {ex.name(a)} − {ex.name(b)}", fmt(result))
+    st.caption(escape.md(ex.difference_line(step, trace, view)))
+
+
+def _before_after(ctx, trace: dict, step: dict, view: str) -> None:
+    t, op = step["t"], step["op"]
+    column = step["column"] if ex.uses_column(step) else None
+    left, right = st.columns(2)
+    with left:
+        if op in ex.READS_ROWS:
+            _rows_table(ctx, trace, t - 1, view, "step_before", _input_title(t - 1), column=column)
+        else:
+            title = "Before: all rows (nothing has filtered yet)" if t == 1 else f"Before: rows after t{t - 1}"
+            _rows_table(ctx, trace, t - 1, view, "step_before", title, column=column)
+    with right:
+        cells = _printed(step, view)
+        if op in ex.SCALAR_OPS:
+            value = fmt(step["scalar_soft" if view == "soft" else "scalar_hard"])
+            st.metric(f"{step_name(t)} scalar ({op_label(op)})", value, help="what this step computed")
+        title = "After the step" + (", printed cells in amber" if cells else "")
+        _rows_table(ctx, trace, t, view, "step_after", title, column=column, cells=cells)
+
+
+def explain(ctx, trace: dict, t: int, view: str) -> None:
+    """Everything about step t: its sentence, its inputs beside its output, and the row-selector line."""
+    step = trace["steps"][t - 1]
+    with st.container(key=EXPLAIN_KEY):
+        st.info(f"**Step {step_name(t)} of {len(trace['steps'])}:** {escape.md(step['description'])}.")
+        if step["op"] in ex.ROW_PAIR_OPS:
+            _pair(ctx, trace, step, view)
+        elif step["op"] == "difference":
+            _difference(trace, step, view)
+        else:
+            _before_after(ctx, trace, step, view)
+        table_view.legend(column=ex.uses_column(step))
+        st.caption(escape.md(ex.row_line(step, trace, view)))
+
+
+def choices(trace: dict, t: int, view: str) -> None:
+    """The metrics of the step's choices, and the question words it attended to."""
+    step = trace["steps"][t - 1]
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Operation", op_label(step["op"]))
+    m2.metric("Column", escape.md(step["column"]) if ex.uses_column(step) else "—",
+              help=escape.md(ex.column_line(step)))
+    if step["op"] in ("greater", "lesser"):
+        m3.metric("Pivot", fmt(step["pivot"]), help="the question number the comparison uses")
+    else:
+        m3.metric("Pivot", "—", help="only greater and lesser use a pivot")
+    if not ex.uses_column(step):
+        st.caption(escape.md(ex.column_line(step)))
+    words = ex.attention_line(step, trace["words"], trace["columns"])
+    if words is not None:
+        st.caption("Question words this step attends to most: " + escape.md(words))

@@ -1,0 +1,42 @@
+"""The command line that trains the same run as the app: same settings and seed give the same curve, bit for bit
+(tests/test_same_curve.py), so the Train page shows the command that reproduces a run.
+
+Only the settings that differ from the preset's values for the task are spelled out; the flags are those
+engine/cli_train.py generates from the config fields, so parsing the command gives back the run's configs
+(tests/test_run_command.py checks it).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from engine import data, presets
+from engine.config import ModelConfig, TrainConfig, settings
+from engine.vocab import Vocab
+
+__all__ = ["command"]
+
+
+def _flags(cls: type, chosen, preset) -> list[str]:
+    flags = []
+    for s in settings(cls):
+        value = getattr(chosen, s.name)
+        if not s.cli or value == getattr(preset, s.name):
+            continue
+        if s.type is bool:
+            flags.append(f"--{'' if value else 'no-'}{s.flag}")
+        else:
+            flags.append(f"--{s.flag}={value}")
+    return flags
+
+
+def command(cfg: TrainConfig, model_config: ModelConfig, output: str = "model.safetensors") -> str:
+    """`python -m engine train ...` for a run of cfg.task (not for a fine-tuning: the command line has no
+    custom set)."""
+    preset_train = presets.train_config(cfg.preset, cfg.task)
+    preset_model = presets.model_config(cfg.preset, cfg.task, len(Vocab(data.vocabulary(cfg.task))))
+    # the app never stops a run early on reaching a target accuracy; the command line does by default (1.0)
+    words = ["python", "-m", "engine", "train", "--task", cfg.task, "--preset", cfg.preset, "--output", output,
+             "--target-accuracy=0"]
+    words += _flags(TrainConfig, cfg, preset_train) + _flags(ModelConfig, model_config, preset_model)
+    return shlex.join(words)
