@@ -15,6 +15,7 @@ from explorer.components.table_editor import download
 
 HM_KEYS = ("hm_ops", "hm_cols", "hm_rows", "hm_words")
 IMAGE_FORMAT = "image_format"
+MORE_VIEWS = "more_views"  # the row, word and pivot heatmaps are drawn (a toggle, off: see results())
 TABLE_HEIGHT = 300  # the highlighted table on the first screen (it scrolls inside)
 ANSWER_KEY = "np_answer"  # the answer's container (the browser tests find it by the class st-key-np_answer)
 
@@ -197,7 +198,7 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
         ss[state.FOCUS_PICK] = f"t{focus['step']}" if focus else "answer"
         st.select_slider("Highlight in the table", options, key=state.FOCUS_PICK, on_change=_on_focus_pick)
 
-    c1, c3 = st.columns([3, 2], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
     c1.segmented_control(
         "View",
         ["hard", "soft"],
@@ -207,6 +208,12 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
         format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
         on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.VIEW_PICK) or "hard"),
     )
+    more = c2.toggle(
+        "More heatmaps: row selector, question words, pivot",
+        key=MORE_VIEWS,
+        help="Off by default: every chart costs the browser about 0.15 s each time the answer is redrawn "
+        "(benchmarks/explorer_latency.py), and the first screen already shows the operation and column choices",
+    )
     c3.radio(
         "Heatmap download",
         ["png", "svg"],
@@ -214,6 +221,9 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
         key=IMAGE_FORMAT,
         help="The camera icon at the top right of each heatmap downloads it in this format",
     )
+    if not more:
+        exports(trace)
+        return
     left, mid, right_col = st.columns(3)
     with left:
         figures.show(figures.rows_figure(trace, view, focus=focus), "hm_rows", fmt_pick, name="rows")

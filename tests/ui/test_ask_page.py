@@ -23,9 +23,12 @@ def test_landing_page_answers_at_once():
     assert answer_of(at)
     assert at.code, "the induced program is shown"
     charts = at.get("plotly_chart")
-    assert len(charts) >= 4  # operations, columns, rows, pivot (+ question attention)
+    assert [c.key for c in charts] == ["hm_ops", "hm_cols"]  # the first screen's two heatmaps
     spec = json.loads(charts[0].proto.spec)
     assert spec["data"][0]["type"] == "heatmap" and spec["data"][1]["type"] == "scatter"
+    at = at.toggle(key="more_views").set_value(True).run()  # rows, pivot and question words join them
+    assert [c.key for c in at.get("plotly_chart")][:3] == ["hm_ops", "hm_cols", "hm_rows"]
+    assert len(at.get("plotly_chart")) >= 4
 
 
 def test_sum_question_gives_the_right_answer(ckpt_dir: Path):

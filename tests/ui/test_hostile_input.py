@@ -65,6 +65,7 @@ def test_hostile_cells_in_a_link_are_answered_as_text():
 
 def test_plotly_labels_show_column_names_and_words_as_text():
     at = new_app(hostile_link("print A <b>x</b>"))
+    at = at.toggle(key="more_views").set_value(True).run()  # the word heatmap is among the further views
     charts = {c.proto.id.rsplit("-", 1)[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
     columns = charts["hm_cols"]["data"][0]["y"]
     assert columns == [html.escape(c, quote=False) for c in hostile_table().columns]
