@@ -31,16 +31,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .wtq_values import whole_date, whole_number
+from .wtq_values import plain_punctuation, whole_date, whole_number
 
 __all__ = ["normalize", "WtqValue", "to_value", "to_values", "values_match", "denotation_match", "denotation_accuracy"]
 
 _CITATION = re.compile(r"((?<!^)\[[^\]]*\]|\[\d+\]|[\u2022\u2666\u2020\u2021*#+])*$")
 _PARENTHESIS = re.compile(r"(?<!^)( \([^)]*\))*$")
 _OUTER_QUOTES = re.compile(r'^"([^"]*)"$')
-_SINGLE_QUOTES = re.compile(r"[\u2018\u2019\u00b4`]")
-_DOUBLE_QUOTES = re.compile(r"[\u201c\u201d]")
-_DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2212]")
 _SPACES = re.compile(r"\s+")
 NUMBER_TOLERANCE = 1e-6
 
@@ -51,7 +48,7 @@ def normalize(text: str) -> str:
     if not x.isascii():  # diacritics, typographic quotes and dashes only occur outside ASCII
         x = unicodedata.normalize("NFKD", x)
         x = "".join(ch for ch in x if unicodedata.category(ch) != "Mn")
-        x = _DASHES.sub("-", _DOUBLE_QUOTES.sub('"', _SINGLE_QUOTES.sub("'", x)))
+        x = plain_punctuation(x)
     while True:  # each rule can uncover another: 'Paris (France) [1]' -> 'Paris (France)' -> 'Paris'
         before = x
         x = _CITATION.sub("", x.strip())

@@ -48,6 +48,12 @@ there than then so if not no into onto over under about per 's s
 _DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2212]")
 _QUOTES = re.compile(r"[\u2018\u2019\u00b4`]")
 _DQUOTES = re.compile(r"[\u201c\u201d]")
+
+
+def plain_punctuation(text: str) -> str:
+    """Curly quotes, accents used as quotes and every dash as their ASCII forms (the evaluator and the
+    tokeniser treat them alike)."""
+    return _DASHES.sub("-", _QUOTES.sub("'", _DQUOTES.sub('"', text)))
 _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+")
 _NUMBER_INSIDE = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*[^\W_]*|[^\W\d_]+|'s\b|[^\w\s]|_")
@@ -69,7 +75,7 @@ def fold(text: str) -> str:
         return text.replace("`", "'").lower()
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    text = _DASHES.sub("-", _QUOTES.sub("'", _DQUOTES.sub('"', text)))
+    text = plain_punctuation(text)
     return text.lower()
 
 
