@@ -12,6 +12,7 @@ import streamlit as st
 from engine.batch import column_kinds
 from engine.checkpoint import CheckpointError
 from engine.limits import QUESTION_MAX_CHARS
+from engine.presets import METHODS
 from explorer import checkpoints, escape, guesses, questions, state, tables
 
 log = logging.getLogger(__name__)
@@ -80,18 +81,23 @@ def checkpoint_picker(ctx: Context, container=None) -> checkpoints.Entry | None:
     return entry
 
 
+def details(e: checkpoints.Entry) -> str:
+    """", <how it was trained>, <n>% right on its test set": every accuracy shown says which method gave it."""
+    how = f", {METHODS[e.method]}" if e.method else ""
+    acc = f", {e.accuracy:.0%} right on its test set" if e.accuracy is not None and e.accuracy >= 0 else ""
+    return how + acc
+
+
 def picker_label(e: checkpoints.Entry) -> str:
     """The plain name first (what a class reads), then the id and training details (what a researcher needs)."""
-    acc = f", {e.accuracy:.0%} right on its test set" if e.accuracy is not None and e.accuracy >= 0 else ""
-    return f"{e.plain_name}  ·  {e.id}{acc}"
+    return f"{e.plain_name}  ·  {e.id}{details(e)}"
 
 
 def model_summary(entry: checkpoints.Entry | None) -> str:
     """The model in one line of markdown, for the summary above the question."""
     if entry is None:
         return "none picked"
-    acc = f", {entry.accuracy:.0%} right on its test set" if entry.accuracy is not None and entry.accuracy >= 0 else ""
-    return f"{escape.md(entry.plain_name)} ({escape.md(entry.id)}{acc})"
+    return f"{escape.md(entry.plain_name)} ({escape.md(entry.id)}{details(entry)})"
 
 
 def fit_warnings(ctx: Context) -> None:
