@@ -194,6 +194,12 @@ def _result(current: training.Job) -> None:
         if st.button("Use it on the Ask page", key="use_trained"):
             ss[state.CKPT] = f"trained/{current.name}"
             st.switch_page(state.ASK.path)
+        if taught is not None and st.button("Compare before and after", key="compare_tuned",
+                                            help="The Compare page puts the fine-tuned checkpoint beside the one "
+                                            "it started from, step by step, on the Ask page's table and question"):
+            ss[state.CKPT] = f"trained/{current.name}"
+            ss[state.VERSUS] = ""  # the side-by-side view pairs a fine-tune with the checkpoint it came from
+            st.switch_page(state.COMPARE.path)
     elif not current.error:
         st.info("Nothing was saved: the run ended before it completed a training step, so it has no "
                 "trained model to keep.")

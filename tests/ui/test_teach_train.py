@@ -73,3 +73,9 @@ def test_a_finished_fine_tuning_shows_taught_and_fresh_scores_before_and_after()
     assert f"Taught examples: {job.summary['taught']['correct']}/1 (before: " in shown
     assert f"fresh single-column test questions: {fresh['accuracy']:.0%} of 20 (before: {fresh['before']:.0%})" \
         in shown
+    # one click puts the fine-tuned checkpoint beside the one it came from, step by step
+    at = at.button(key="compare_tuned").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state[state.CKPT] == f"trained/{job.name}"
+    assert at.session_state[state.VERSUS] == ANSWERING
+    assert "before and after a fine-tuning run" in texts(at.caption)
