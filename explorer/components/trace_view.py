@@ -209,9 +209,10 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
         on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.VIEW_PICK) or "hard"),
     )
     more = c2.toggle(
-        "More heatmaps: row selector, question words, pivot",
+        "More heatmaps",
         key=MORE_VIEWS,
-        help="Off by default: every chart costs the browser about 0.15 s each time the answer is redrawn "
+        help="The row selector, question-word attention and pivot heatmaps. Off by default: every chart "
+        "costs the browser about 0.15 s each time the answer is redrawn "
         "(benchmarks/explorer_latency.py), and the first screen already shows the operation and column choices",
     )
     c3.radio(
