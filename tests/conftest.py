@@ -72,3 +72,20 @@ def model_factory():
 @pytest.fixture
 def forcer():
     return force_program
+
+
+@pytest.fixture
+def clean_training_registry():
+    """After the test: every server training job it left is stopped, joined and forgotten, so no job (or
+    its claim on the cap of running jobs) leaks into the next test."""
+    yield
+    from explorer import training  # here, not at the top: most tests never touch the app's jobs
+
+    with training._lock:
+        jobs = list(training._jobs.values())
+        training._jobs.clear()
+    for job in jobs:
+        job.stop.set()
+    for job in jobs:
+        if job.thread is not None:
+            job.thread.join(timeout=30)

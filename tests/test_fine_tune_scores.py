@@ -21,16 +21,7 @@ CFG = TrainConfig(task=TASK, steps=6, batch_size=4, eval_every=3, test_size=40, 
                   lr=0.05, seed=3)
 
 
-@pytest.fixture(autouse=True)
-def clean_registry():
-    yield
-    with training._lock:
-        jobs = list(training._jobs.values())
-        training._jobs.clear()
-    for job in jobs:
-        job.stop.set()
-        if job.thread is not None:
-            job.thread.join(timeout=30)
+pytestmark = pytest.mark.usefixtures("clean_training_registry")  # tests/conftest.py
 
 
 def _taught() -> list[dict]:

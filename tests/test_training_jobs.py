@@ -28,17 +28,7 @@ def warm_torch():
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
-@pytest.fixture(autouse=True)
-def clean_registry():
-    yield
-    with training._lock:
-        jobs = list(training._jobs.values())
-        training._jobs.clear()
-    for job in jobs:
-        job.stop.set()
-    for job in jobs:
-        if job.thread is not None:
-            job.thread.join(timeout=30)
+pytestmark = pytest.mark.usefixtures("clean_training_registry")  # tests/conftest.py
 
 
 def _wait(condition, seconds: float) -> bool:
