@@ -77,12 +77,50 @@ def cmd_generate(args) -> int:
 def cmd_train(args) -> int:
     from .cli_train import run_training
 
+    if args.data:
+        if args.task:
+            raise CliError("give either --task (the synthetic tasks) or --data (your own examples), not both", 2)
+        from .cli_wtq import run_wtq_training
+
+        return run_wtq_training(args)
+    if not args.task:
+        raise CliError("train needs --task (a synthetic task) or --data TRAIN.jsonl --dev DEV.jsonl", 2)
+    if args.dev or args.max_minutes is not None or args.patience is not None:
+        raise CliError("--dev, --max-minutes and --patience go with --data (the 2017 model)", 2)
+    args.preset = args.preset or "default"
+    if args.preset not in _synthetic_presets():
+        raise CliError(f"preset {args.preset!r} is for --data (the 2017 model); --task takes one of "
+                       f"{', '.join(_synthetic_presets())}", 2)
     return run_training(args)
+
+
+def _synthetic_presets():
+    from . import presets
+
+    return presets.NAMES
+
+
+def _is_2017(checkpoint: str | None) -> bool:
+    """Whether --checkpoint is a 2017-model file (its header's schema); the default checkpoint is not."""
+    if checkpoint is None:
+        return False
+    from .safetensors_reader import CheckpointError
+    from .wtq_checkpoint import checkpoint_family
+
+    try:
+        return checkpoint_family(checkpoint) == "2017"
+    except (CheckpointError, OSError):
+        return False  # the 2016 loader reports what is wrong with the file
 
 
 def cmd_evaluate(args) -> int:
     from .evaluate import evaluate_examples
     from .examples import read_jsonl
+
+    if _is_2017(args.checkpoint):
+        from .cli_wtq import wtq_evaluate
+
+        return wtq_evaluate(args)
 
     device = checked_device(args.device)
     examples = read_jsonl(args.input, need_answer=True)
@@ -109,6 +147,10 @@ def cmd_predict(args) -> int:
     from .examples import dumps_example, iter_jsonl
     from .program import predict_chunks
 
+    if _is_2017(args.checkpoint):
+        from .cli_wtq import wtq_predict
+
+        return wtq_predict(args)
     device = checked_device(args.device)
     model, vocab, _ = _load(args.checkpoint)
     model = on_device(model, device)  # the forward pass on the device; decoding reads its outputs on the CPU
@@ -145,6 +187,10 @@ def cmd_ask(args) -> int:
     check_question(question, "the question")  # its limits first: nothing is read or loaded for a bad one
     table = read_table_csv(args.table, max_bytes=TABLE_MAX_BYTES, max_rows=TABLE_MAX_ROWS,
                            max_columns=TABLE_MAX_COLUMNS, max_cells=TABLE_MAX_CELLS)
+    if _is_2017(args.checkpoint):
+        from .cli_wtq import wtq_ask
+
+        return wtq_ask(args, table, question)
     model, vocab, _ = _load(args.checkpoint)
     result = trace(on_device(model, device), vocab, table.columns, table.rows, question)
     result["warnings"] = table.notes + result["warnings"]
@@ -281,12 +327,20 @@ def build_parser() -> argparse.ArgumentParser:
                        "on a validation set drawn from the training distribution, then scores the test split "
                        "once. Ctrl-C stops early and saves it, unless --output already holds a better "
                        "model. Exit code 2 when the loss became NaN/inf (the best model so far is saved).")
-    p.add_argument("--task", required=True, choices=tasks, metavar="TASK", help=task_help)
+    p.add_argument("--task", choices=tasks, metavar="TASK", help=task_help + " (or --data)")
+    p.add_argument("--data", help="train the 2017 model on your own JSONL examples instead of a synthetic task: "
+                   "converted WikiTableQuestions lines (wtq-convert) or plain ones with a target or answer")
+    p.add_argument("--dev", help="with --data: JSONL examples with targets that choose the model (early stopping)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="with --data: stop after this many minutes, keeping the best dev model")
+    p.add_argument("--patience", type=int, default=None,
+                   help="with --data: stop after this many dev evaluations without improvement")
     p.add_argument("--output", required=True, help="checkpoint file to write (.safetensors); checked "
                    "before training starts")
-    p.add_argument("--preset", choices=presets.NAMES, default="default",
-                   help="the starting values: " + "; ".join(f"{n}: {presets.PRESETS[n].description}"
-                                                            for n in presets.NAMES))
+    p.add_argument("--preset", choices=presets.NAMES + presets.WTQ_NAMES, default=None,
+                   help="the starting values (default: 'default' with --task, 'wtq2017' with --data): "
+                   + "; ".join([f"{n}: {presets.PRESETS[n].description}" for n in presets.NAMES]
+                               + [f"{n}: {presets.wtq_preset(n).description}" for n in presets.WTQ_NAMES]))
     p.add_argument("--target-accuracy", type=float, default=1.0,
                    help="stop when the validation accuracy reaches this (default 1.0; 0 or less: never stop early)")
     add_config_flags(p)

@@ -97,7 +97,9 @@ def _poll_progress(progress, bar, done: threading.Event, interval: float = 0.25)
             post["loss"] = f"{sum(v for _, v in losses) / len(losses):.4g}"
         if snap["evals"]:
             _, train_acc, valid_acc = snap["evals"][-1]
-            post.update(train_acc=f"{train_acc:.3f}", valid_acc=f"{valid_acc:.3f}", best=f"{snap['best_accuracy']:.3f}")
+            if train_acc >= 0:  # -1: a trainer that scores only its dev set (the 2017 model's)
+                post["train_acc"] = f"{train_acc:.3f}"
+            post.update(valid_acc=f"{valid_acc:.3f}", best=f"{snap['best_accuracy']:.3f}")
         if post:
             bar.set_postfix(post, refresh=False)
         bar.refresh()

@@ -44,6 +44,10 @@ PREDICT_CHUNK_CELLS = 1_000_000
 CUSTOM_MAX_EXAMPLES = 500
 CUSTOM_MAX_BYTES = 5 * 1024 * 1024
 
+# `train --data` and `--dev` (the 2017 model): examples read into memory (WTQ: 10,099 + 2,831, about 58 MB)
+DATA_MAX_EXAMPLES = 200_000
+DATA_MAX_BYTES = 2 * 1024 * 1024 * 1024
+
 # checkpoint files (.safetensors): checked from the header before any tensor is read or model built
 CHECKPOINT_MAX_BYTES = 200 * 1024 * 1024
 CHECKPOINT_HEADER_MAX_BYTES = 4 * 1024 * 1024

@@ -88,6 +88,16 @@ class WtqTrainConfig:
                                label="Training steps", lo=1, hi=10_000_000)
     eval_every: int = setting(500, "steps between dev evaluations (TF eval_cycle)", label="Evaluate every",
                               lo=1, hi=1_000_000)
+    patience: int = setting(0, "stop after this many dev evaluations without a better accuracy (0: never; TF "
+                            "ran every step and kept the best)", label="Patience", lo=0, hi=1_000_000)
+    max_minutes: float = setting(0.0, "stop after this many minutes of training, keeping the best dev model "
+                                 "(0: no limit)", label="Time limit (minutes)", lo=0.0, hi=1e6)
+    seed: int = setting(0, "seed of the initial weights, the batch order and dropout", label="Seed",
+                        lo=0, hi=2**31 - 1)
+    threads: int = setting(1, "intra-op CPU threads of the run", label="Threads", lo=1, hi=256)
+    device: str = setting("cpu", "where the model trains", label="Device", choices=("cpu", "cuda"))
+    preset: str = setting("wtq2017", "the preset the run started from (recorded, not a switch)",
+                          label="Preset", cli=False)
 
     def __post_init__(self):
         _validate(self)

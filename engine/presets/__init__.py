@@ -54,6 +54,27 @@ def model_config(preset: str, task: str, vocab_size: int, **overrides) -> ModelC
     return ModelConfig(**values)
 
 
+# Presets of the 2017 model (engine/wtq_config.py): modules with FAMILY = "wtq", TRAIN (WtqTrainConfig values)
+# and MODEL (WtqModelConfig values); `python -m engine train --data` reads them
+WTQ_NAMES = ("wtq2017", "wtq_small")
+
+
+@dataclass(frozen=True)
+class WtqPreset:
+    name: str
+    description: str
+    train: dict
+    model: dict
+
+
+def wtq_preset(name: str) -> WtqPreset:
+    """The 2017-model preset called `name` (ValueError naming the known ones otherwise)."""
+    if name not in WTQ_NAMES:
+        raise ValueError(f"unknown preset {name!r} for the 2017 model: one of {', '.join(WTQ_NAMES)}")
+    module = importlib.import_module(f"{__name__}.{name}")
+    return WtqPreset(name, module.DESCRIPTION, {**module.TRAIN, "preset": name}, dict(module.MODEL))
+
+
 # how a checkpoint was trained, in the plain words of the checkpoint pickers
 METHODS = {
     "paper": "the paper's method: gradient descent only",

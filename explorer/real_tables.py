@@ -1,0 +1,64 @@
+"""The 2017 model (plain English on real tables) in the app: where its checkpoint and the dataset are, the
+cached model, and its trace for a table and a question.
+
+NPX_WTQ_CHECKPOINT names the checkpoint (default checkpoints/wtq2017.safetensors); NPX_WTQ_DIR names the
+WikiTableQuestions folder (default ../shared/data/wikitablequestions beside the project), which the app reads
+where it is and never copies. A loaded model is cached once per process and never mutated.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from engine.safetensors_reader import CheckpointError
+from engine.wtq_checkpoint import load_wtq_checkpoint, read_wtq_info
+from engine.wtq_trace import ask_table
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
+DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data" / "wikitablequestions"
+
+
+def checkpoint_path() -> Path:
+    return Path(os.environ.get("NPX_WTQ_CHECKPOINT") or DEFAULT_CHECKPOINT)
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("NPX_WTQ_DIR") or DEFAULT_DATA_DIR)
+
+
+def available() -> bool:
+    """Whether a readable 2017 checkpoint is there (header checked, no weights read)."""
+    path = checkpoint_path()
+    if not path.is_file():
+        return False
+    try:
+        read_wtq_info(path)
+    except (CheckpointError, OSError):
+        return False
+    return True
+
+
+def info() -> dict:
+    """The checkpoint's config and training summary (CheckpointError/OSError when unreadable)."""
+    return read_wtq_info(checkpoint_path())
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the real-tables model…")
+def _load(path: str, mtime: float):
+    return load_wtq_checkpoint(path)
+
+
+def load():
+    """(model, vocabulary, info) of the 2017 checkpoint, cached per file version."""
+    path = checkpoint_path()
+    return _load(str(path), path.stat().st_mtime)
+
+
+def answer(columns: list[str], rows: list[list], question: str) -> dict:
+    """The 2017 model's trace (engine/wtq_trace.py) for any table and question."""
+    model, vocab, _ = load()
+    return ask_table(model, vocab, columns, rows, question)
