@@ -178,7 +178,8 @@ class WtqProgrammer(nn.Module):
                 self.train(was)
         ops, cols = out["op_logits"].argmax(-1), out["col_logits"].argmax(-1)  # (B, T); first on ties
         pivots = out["pivot_logits"].argmax(-1)  # (B, 4)
-        scalar, lookup, _ = run_hard(ops, cols, pivots, table_of(batch))
+        scalar, lookup, rows = run_hard(ops, cols, pivots, table_of(batch))
+        out["hard_rows"] = rows  # (B, T, R) bool, the discrete program's rows after each step (the trace's)
         answers = []
         for b in range(len(batch)):
             slots = batch.slot_columns[b]

@@ -10,16 +10,20 @@ A prediction never reads `target` or `answer`.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 import torch
 
-from .wtq_answers import cell_index
+from .wtq_answers import CellIndex, cell_index
 from .wtq_batch import encode_batch
 from .wtq_convert import Prepared, convert_example
 from .wtq_eval import denotation_accuracy, denotation_match
-from .wtq_features import table_features
+from .wtq_features import TableFeatures, table_features
 from .wtq_tables import QuestionRow, WtqTable
+
+_LOCK = threading.Lock()
 
 __all__ = ["from_table", "with_wtq", "answer_all", "denotation", "program_shape", "score"]
 
@@ -32,14 +36,34 @@ def _cell_text(value) -> str | None:
     return str(value)
 
 
+# Prepared tables of recent questions: the app asks many questions about one table, and the table's features
+# (numbers, dates, tokens, most frequent entries) are most of the time of one question on 100 rows
+_PREPARED: OrderedDict[tuple, tuple[TableFeatures, CellIndex | None]] = OrderedDict()
+PREPARED_TABLES = 8
+
+
+def _prepared(columns: tuple, rows: tuple, need_index: bool) -> Prepared:
+    key = (columns, rows)
+    feats, index = _PREPARED.pop(key, (None, None))
+    if feats is None:
+        feats = table_features(WtqTable(columns=list(columns), rows=[list(r) for r in rows]))
+    if need_index and index is None:  # the answer typing's index, only for examples with a target
+        index = cell_index(feats)
+    _PREPARED[key] = (feats, index)
+    while len(_PREPARED) > PREPARED_TABLES:
+        _PREPARED.popitem(last=False)
+    return Prepared(feats, index)
+
+
 def from_table(columns: list[str], rows: list[list], question: str, target: list[str] | None = None,
                example_id: str = "q") -> dict:
     """A converted example (docs/wtq.md) for a table of any cells (numbers become their text) and a question.
     With `target` (answer strings) the example is typed for training as the converter types WTQ's."""
-    table = WtqTable(columns=[str(c) for c in columns], rows=[[_cell_text(v) for v in row] for row in rows])
-    feats = table_features(table)
-    row = QuestionRow(0, example_id, question, "user table", target)
-    return convert_example(row, Prepared(feats, cell_index(feats)))
+    key_columns = tuple(str(c) for c in columns)
+    key_rows = tuple(tuple(_cell_text(v) for v in row) for row in rows)
+    with _LOCK:  # the app's sessions are threads
+        prepared = _prepared(key_columns, key_rows, target is not None)
+    return convert_example(QuestionRow(0, example_id, question, "user table", target), prepared)
 
 
 def _answer_strings(ex: dict) -> list[str] | None:

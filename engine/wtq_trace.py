@@ -75,24 +75,24 @@ def wtq_trace(model, vocab, example: dict) -> dict:
     slots = batch.slot_columns[0]
     columns, rows = example["columns"], example["rows"]
     words = example["wtq"]["words"][:model.config.question_length]
-    ops_idx, cols_idx = out["op_logits"][0].argmax(-1), out["col_logits"][0].argmax(-1)
-    from .wtq_ops import run_hard, table_of
-
-    _, _, hard_rows = run_hard(ops_idx[None], cols_idx[None], out["pivot_logits"].argmax(-1), table_of(batch))
+    # every per-step list is taken from the tensors at once (.tolist), not element by element
+    n_rows, n_words = len(rows), len(words)
+    op_probs = out["op_probs"][0].double().round(decimals=5).tolist()  # (T, O)
+    col_probs = out["col_probs"][0].double().round(decimals=5).tolist()  # (T, C)
+    attention = out["attention"][0, :, :n_words].double().round(decimals=5).tolist()  # (T, words)
+    picked_rows = out["hard_rows"][0, :, :n_rows].tolist()  # (T, R), written by hard_answer
+    soft_rows = out["rows"][0, :, :n_rows].double().round(decimals=5).tolist()
+    pivot_probs = out["pivot_probs"][0].double().round(decimals=5).tolist()  # (4, 2)
     steps = []
     for t, step in enumerate(answer["program"]):
         entry = {
             "t": t + 1, "op": step["op"], "column": step["column"], "pivot": step["pivot"],
-            "op_probs": [round(float(p), 5) for p in out["op_probs"][0, t]],
-            "col_probs": _per_column([round(float(p), 5) for p in out["col_probs"][0, t]], slots, len(columns)),
-            "attention": [round(float(a), 5) for a in out["attention"][0, t, :len(words)]],
-            "rows": [bool(r) for r in hard_rows[0, t, :len(rows)]],
-            "soft_rows": [round(float(r), 5) for r in out["rows"][0, t, :len(rows)]],
+            "op_probs": op_probs[t], "col_probs": _per_column(col_probs[t], slots, len(columns)),
+            "attention": attention[t], "rows": picked_rows[t], "soft_rows": soft_rows[t],
             "sentence": step_sentence(step, columns),
         }
         if step["op"] in COMPARISONS:
-            k = COMPARISONS.index(step["op"])
-            entry["pivot_probs"] = [round(float(p), 5) for p in out["pivot_probs"][0, k]]
+            entry["pivot_probs"] = pivot_probs[COMPARISONS.index(step["op"])]
         steps.append(entry)
     return {
         "family": "wtq2017", "question": example["question"], "columns": columns, "rows": rows,
