@@ -1,12 +1,12 @@
 """About / Lessons: what the Neural Programmer is, the two ways it is trained here, and seven guided lessons
 that load a table, a question, the checkpoint(s) and the view to look at (lesson 7: the Compare page's scale
-demo, opened)."""
+demo, opened); lesson 8 (explorer/wtq_lesson.py) asks the 2017 model real questions on real tables here."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer import baselines, checkpoints, escape, state
+from explorer import baselines, checkpoints, escape, state, wtq_lesson
 from explorer.components import scale_demo, two_trainings
 
 # names-5 knows `attendance` and `score` (engine.data.TRAIN_NAMES); in the grade book they select different rows
@@ -168,7 +168,8 @@ with st.expander("How each shipped checkpoint was trained"):
 st.header("Lessons")
 st.caption(
     "Each lesson loads a table and a question, picks the best checkpoint for the table (lesson 6: the two "
-    "checkpoints it compares; lesson 7: the baselines too), and opens the view to look at. The explanations "
+    "checkpoints it compares; lesson 7: the baselines too), and opens the view to look at (lesson 8 asks the "
+    "real-tables model here first). The explanations "
     "say what the shipped checkpoints do; a model you trained yourself may do something else, which is "
     "instructive too."
 )
@@ -199,3 +200,5 @@ for i, lesson in enumerate(LESSONS):
         st.markdown(lesson["text"] + (_measured_sentence() if lesson.get("demo") else ""))
         if st.button(button_label(lesson), key=f"lesson_{i}", icon=":material/arrow_forward:", width="content"):
             _open(lesson)
+
+wtq_lesson.render()  # lesson 8: asks the 2017 model on this page, then opens Ask if you like

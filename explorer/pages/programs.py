@@ -1,4 +1,5 @@
-"""Programs: evaluate a checkpoint on a generated test set and browse the programs it induces."""
+"""Programs: evaluate a checkpoint on a generated test set and browse the programs it induces; or browse the
+2017 model's programs on the WikiTableQuestions dev questions (explorer/wtq_programs_view.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ import streamlit as st
 
 from engine import data
 from engine.checkpoint import CheckpointError
-from explorer import checkpoints, escape, programs, state
+from explorer import checkpoints, escape, programs, state, wtq_programs_view
 from explorer.components import figures
 
 ss = st.session_state
+SYNTHETIC, REAL = "Synthetic tasks (generated test questions)", "Real tables (WikiTableQuestions dev)"
 st.title("Induced programs")
+state.show_flash()
+if st.radio("Questions", (SYNTHETIC, REAL), key="prog_view", horizontal=True) == REAL:
+    wtq_programs_view.render()
+    st.stop()
 st.caption(
     "Evaluate a checkpoint on freshly generated test questions, then see which program it induces "
     "for each question template, how often, and how often it is right."
 )
-state.show_flash()
 
 entries = [e for e in checkpoints.list_checkpoints() if not e.error]
 if not entries:

@@ -1,0 +1,183 @@
+"""docs/RESULTS.md's WikiTableQuestions section and the 2017 part of the model card, from the checkpoints' own
+metadata and a fresh scoring of the dev split by the benchmark's rules.
+
+    D=../shared/data/wikitablequestions
+    python -m engine wtq-convert --tsv $D/data/random-split-1-dev.tsv --tables $D \\
+        --output runs/wtq/random-split-1-dev.jsonl --purpose eval
+    python benchmarks/wtq_results.py --dev runs/wtq/random-split-1-dev.jsonl \\
+        [--checkpoint checkpoints/wtq2017.safetensors] [--also runs/wtq/wtq_small.safetensors ...] [--print]
+
+Each checkpoint's dev accuracy is measured again here (hard execution, engine/wtq_eval.py's rules, every dev
+question counted, the converter's unreadable ones as wrong); its training time, steps and settings are read from
+its summary. The dev split is the one that chose each checkpoint (TF's recipe and the issue's), so dev accuracy is
+a selection figure, optimistic; the test split is held back and scored elsewhere. Writes the section between its
+markers in docs/RESULTS.md, the 2017 card in checkpoints/README.md, and docs/wtq_results.json (the figures the
+tests re-check on the fixture tables, which CI has, unlike the dataset).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.sections import replace_section  # noqa: E402
+from engine.atomic import write_atomic  # noqa: E402
+from engine.examples import read_jsonl  # noqa: E402
+from engine.wtq_checkpoint import load_wtq_checkpoint  # noqa: E402
+from engine.wtq_convert import convert_file, report_path  # noqa: E402
+from engine.wtq_predict import answer_all, score  # noqa: E402
+
+START, END = "<!-- wtq: written by benchmarks/wtq_results.py -->", "<!-- /wtq -->"
+CARD_START, CARD_END = "<!-- wtq card: written by benchmarks/wtq_results.py -->", "<!-- /wtq card -->"
+FIXTURE = ROOT / "tests" / "fixtures" / "wtq"
+# spec §8.5 (P17 Table 1): method, dev %, test %
+PAPER_ROWS = (("Information retrieval system (Pasupat & Liang 2015)", "13.4", "12.7"),
+              ("Simple semantic parser (Pasupat & Liang 2015)", "23.6", "24.3"),
+              ("Semantic parser (Pasupat & Liang 2015)", "37.0", "37.1"),
+              ("Neural Programmer − {dropout, weight decay} (P17)", "30.3", "–"),
+              ("Neural Programmer, one model (P17)", "34.2", "34.2"),
+              ("Neural Programmer, ensemble of 15 (P17, final)", "37.5", "37.7"))
+TYPE_NAMES = {"scalar": "scalar (a count)", "number_lookup": "number lookup", "word_lookup": "word lookup",
+              "bad": "not printable (answer not in the table)", "unreadable": "unreadable (converter)"}
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def measure(path: Path, dev: list[dict], unreadable: int) -> dict:
+    model, vocab, info = load_wtq_checkpoint(path)
+    summary = info["summary"]
+    result = score(dev, answer_all(model, vocab, dev), unreadable)
+    fixture = fixture_score(model, vocab)
+    return {"file": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path), "name": path.name,
+            "bytes": path.stat().st_size, "summary": summary, "dev": result, "fixture": fixture}
+
+
+def fixture_score(model, vocab) -> dict:
+    """Accuracy and denotations on the 23 attributed fixture questions (tests/fixtures/wtq), which CI re-checks."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "fixture.jsonl"
+        convert_file(FIXTURE / "data" / "sample.tsv", FIXTURE, out, purpose="eval")
+        examples = read_jsonl(out)
+    from engine.wtq_predict import denotation
+
+    answers = answer_all(model, vocab, examples)
+    return {"accuracy": score(examples, answers)["accuracy"],
+            "denotations": {ex["id"]: denotation(ex, a) for ex, a in zip(examples, answers, strict=True)}}
+
+
+def _training_line(m: dict) -> str:
+    s = m["summary"]
+    train, model = s.get("train_config", {}), s.get("model_config", {})
+    minutes = s.get("seconds", 0) / 60
+    return (f"`{m['name']}`: preset `{s.get('preset')}` ({s.get('method', 'not recorded')}), d {model.get('d')}, "
+            f"T {model.get('steps')}, batch {train.get('batch_size')}, lr {train.get('learning_rate')}, "
+            f"{s.get('steps_run'):,} steps in {minutes:.0f} min ({train.get('threads')} thread, "
+            f"time limit {train.get('max_minutes')} min), best dev at step {s.get('best_step'):,}, seed "
+            f"{train.get('seed')}, {m['bytes'] / 1e6:.1f} MB")
+
+
+def section(measured: list[dict], dev_path: str, dev_total: int) -> str:
+    main = measured[0]
+    lines = [START, "", "## WikiTableQuestions: the 2017 model (spec §8.5)", "",
+             f"Produced by `python benchmarks/wtq_results.py --dev {dev_path}` (do not edit by hand). Accuracy: "
+             "the benchmark's rules (engine/wtq_eval.py: official normalisation, numbers and dates by value, "
+             f"denotations as sets) on all {dev_total:,} questions of random-split-1-dev, hard execution; answers "
+             "no program can print count wrong. **Dev is also the split that chose each checkpoint** (the best "
+             "dev evaluation of its run is kept, as TF did), so our dev figures are selection figures; the test "
+             "split is held back and scored independently. Gradient descent only: no program search in these runs.",
+             "", "| method | dev % | test % |", "|---|---|---|"]
+    lines += [f"| {name} | {dev} | {test} |" for name, dev, test in PAPER_ROWS]
+    for m in measured:
+        s = m["summary"]
+        lines.append(f"| **Ours**, one model, preset `{s.get('preset')}` (d {s['model_config']['d']}, "
+                     f"{s.get('steps_run'):,} steps, {s.get('seconds', 0) / 60:.0f} min on this 2-core CPU) "
+                     f"| **{pct(m['dev']['accuracy'])}** | held back |")
+    lines += ["", "Training (read from each checkpoint's summary):", ""]
+    lines += [f"- {_training_line(m)}" for m in measured]
+    lines += ["", f"By answer type (`{main['name']}`; types from the converter, docs/wtq.md):", "",
+              "| answer type | questions | right | accuracy % |", "|---|---|---|---|"]
+    for kind, r in main["dev"]["by_answer_type"].items():
+        lines.append(f"| {TYPE_NAMES.get(kind, kind)} | {r['total']:,} | {r['correct']:,} | {pct(r['accuracy'])} |")
+    lines += ["", f"By the program's final operation (`{main['name']}`):", "",
+              "| final operation | questions | accuracy % |", "|---|---|---|"]
+    ops = main["dev"]["by_final_operation"].items()
+    lines += [f"| {op} | {r['total']:,} | {pct(r['accuracy'])} |" for op, r in ops]
+    lines += ["", f"The 10 most frequent program shapes (`{main['name']}`, reset steps left out):", "",
+              "| program | questions | accuracy % |", "|---|---|---|"]
+    shapes = list(main["dev"]["by_program_shape"].items())[:10]
+    lines += [f"| {shape} | {r['total']:,} | {pct(r['accuracy'])} |" for shape, r in shapes]
+    lines += ["", "Commands (D=../shared/data/wikitablequestions):", "", "```",
+              "python -m engine wtq-convert --tsv $D/data/random-split-1-train.tsv --tables $D \\",
+              "    --output runs/wtq/random-split-1-train.jsonl",
+              "python -m engine wtq-convert --tsv $D/data/random-split-1-dev.tsv --tables $D \\",
+              "    --output runs/wtq/random-split-1-dev.jsonl --purpose eval"]
+    for m in measured:
+        s = m["summary"]
+        lines += [f"python -m engine train --data runs/wtq/random-split-1-train.jsonl --dev "
+                  f"runs/wtq/random-split-1-dev.jsonl --preset {s.get('preset')} \\",
+                  f"    --max-minutes {s['train_config'].get('max_minutes'):g} --output runs/wtq/{s.get('preset')}"
+                  ".safetensors"]
+    lines += [f"python benchmarks/wtq_results.py --dev {dev_path}", "```", "", END]
+    return "\n".join(lines)
+
+
+def card(m: dict) -> str:
+    s = m["summary"]
+    return "\n".join([
+        CARD_START, "", "## `wtq2017.safetensors`: plain English on real tables (the 2017 model)", "",
+        "The Neural Programmer of Neelakantan, Le, Abadi, McCallum and Amodei (ICLR 2017): 15 operations, a "
+        "question LSTM, the paper's weak-supervision loss, trained by gradient descent only (no program search) "
+        f"on WikiTableQuestions random-split-1-train ({s.get('train_examples', 0):,} trainable questions, "
+        "CC BY-SA 4.0, Pasupat & Liang 2015).", "",
+        f"- Training: {_training_line(m)}.",
+        f"- Dev accuracy {pct(m['dev']['accuracy'])} % on all {m['dev']['total']:,} questions of random-split-1-dev "
+        "(the benchmark's rules). Dev also chose the checkpoint: a selection figure. Paper, one model: 34.2 % dev.",
+        "- Test: held back, not scored here.",
+        "- Reads: any table (cells as text; numbers and dates are recognised) and an English question; the "
+        f"vocabulary is the training questions' and column names' words seen at least "
+        f"{s['model_config'].get('word_cutoff')} times ({s.get('vocab_size', 0):,} words); other words read as "
+        "unknown, and a question word matching a cell is replaced by the match features.",
+        "- Limits: answers are one count or the cells of one column; no sums, averages or differences (the 2017 "
+        "language has none), no answers that are not in the table (9.3 % of dev).",
+        "- Figures: `python benchmarks/wtq_results.py --dev runs/wtq/random-split-1-dev.jsonl`; "
+        "`tests/test_wtq_shipped.py` re-checks the file on the fixture questions.", "", CARD_END])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dev", required=True, help="converted dev split (wtq-convert --purpose eval)")
+    ap.add_argument("--checkpoint", type=Path, default=ROOT / "checkpoints" / "wtq2017.safetensors")
+    ap.add_argument("--also", type=Path, nargs="*", default=[], help="other checkpoints to list beside it")
+    ap.add_argument("--print", action="store_true", help="print the section instead of writing files")
+    args = ap.parse_args(argv)
+    dev = read_jsonl(args.dev)
+    report = report_path(Path(args.dev))
+    unreadable = json.loads(report.read_text()).get("dropped", {}).get("unreadable", 0) if report.is_file() else 0
+    measured = [measure(p, dev, unreadable) for p in [args.checkpoint, *args.also]]
+    text = section(measured, args.dev, len(dev) + unreadable)
+    if args.print:
+        print(text)
+        return 0
+    replace_section(ROOT / "docs" / "RESULTS.md", START, END, text)
+    replace_section(ROOT / "checkpoints" / "README.md", CARD_START, CARD_END, card(measured[0]))
+    main_m = measured[0]
+    figures = {"checkpoint": main_m["name"], "bytes": main_m["bytes"], "dev_accuracy": main_m["dev"]["accuracy"],
+               "dev_total": main_m["dev"]["total"], "fixture_accuracy": main_m["fixture"]["accuracy"],
+               "fixture_denotations": main_m["fixture"]["denotations"],
+               "others": {m["name"]: m["dev"]["accuracy"] for m in measured[1:]}}
+    write_atomic(ROOT / "docs" / "wtq_results.json", json.dumps(figures, indent=1) + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
