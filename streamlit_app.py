@@ -18,7 +18,8 @@ def run() -> None:
     page = st.navigation(pages)
     st.sidebar.caption(
         "Neural Programmer (Neelakantan, Le & Sutskever, 2016): a neural network that answers questions "
-        "about tables by inducing a program of built-in operations."
+        "about tables by inducing a program of built-in operations. Plain English on real tables: its 2017 "
+        "follow-up (Neelakantan, Le, Abadi, McCallum & Amodei), trained on WikiTableQuestions."
     )
     if page.url_path != state.TRAIN.name:  # the Train page shows the run (and beats the heart) itself
         with st.sidebar:  # this browser's training run, if any: its progress, and the owner's heartbeat

@@ -1,6 +1,8 @@
 """Checkpoints: find them, read their metadata, pick the best one for a table, load (cached) and trace.
 
-Shipped checkpoints live in checkpoints/, the ones trained in the app in runs/checkpoints/.
+Shipped checkpoints live in checkpoints/, the ones trained in the app in runs/checkpoints/. Files of the 2017
+model (real tables, plain English; engine/wtq_checkpoint.py) are not listed here: the 2016 loader refuses them,
+and the app offers the real-tables model by itself (explorer/real_tables.py, explorer/components/wtq_context.py).
 NPX_CHECKPOINT_DIRS (os.pathsep-separated) replaces the shipped directories and NPX_RUNS_DIR the
 training output directory, so tests can point the app at tiny checkpoints of their own.
 A loaded model is cached once per process (st.cache_resource) and never mutated: inference runs
@@ -20,6 +22,7 @@ from engine import data
 from engine.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
 from engine.presets import METHODS, training_method
 from engine.trace import trace
+from engine.wtq_checkpoint import checkpoint_family
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,8 +105,18 @@ def _read_entry(path: str, mtime: float, ckpt_id: str, trained: bool) -> Entry:
                  info["d"], method=training_method(info["summary"]))
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def _is_2017(path: str, mtime: float) -> bool:
+    """A checkpoint of the 2017 model (header only); an unreadable file is listed (with its reason) as before."""
+    try:
+        return checkpoint_family(path) == "2017"
+    except (CheckpointError, OSError):
+        return False
+
+
 def list_checkpoints() -> list[Entry]:
-    """Every .safetensors checkpoint, shipped first (sorted by name), then trained ones (newest first)."""
+    """Every .safetensors checkpoint of the 2016 model, shipped first (sorted by name), then trained ones
+    (newest first). 2017 files are left out: they are the real-tables model, offered on its own."""
     entries, seen = [], set()
     groups = [(d, False) for d in shipped_dirs()] + [(runs_dir(), True)]
     for directory, trained in groups:
@@ -114,7 +127,7 @@ def list_checkpoints() -> list[Entry]:
             files.sort(key=lambda p: -p.stat().st_mtime)
         for p in files:
             ckpt_id = f"trained/{p.stem}" if trained else p.stem
-            if ckpt_id in seen:
+            if ckpt_id in seen or _is_2017(str(p), p.stat().st_mtime):
                 continue
             seen.add(ckpt_id)
             entries.append(_read_entry(str(p), p.stat().st_mtime, ckpt_id, trained))

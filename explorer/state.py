@@ -20,7 +20,7 @@ import streamlit as st
 
 from engine.config import ModelConfig
 from engine.limits import QUESTION_MAX_CHARS
-from explorer import escape, tables
+from explorer import escape, tables, wtq_samples
 from explorer.training import OWNER_TOKEN
 
 # ----------------------------------------------------------------------------- the app's own state
@@ -57,6 +57,7 @@ EDITOR_PREFIX = "editor_"  # + TABLE_VER: the data editor of the current base ta
 CKPT_PICK = "ckpt_pick"
 VERSUS_PICK, COMPARE_MODE_PICK = "versus_pick", "compare_mode_pick"
 EXAMPLE_PICK = "example_pick"
+EXAMPLE_PICK_PLAIN = "example_pick_plain"  # the plain-English examples (the real-tables model answers them)
 FOCUS_PICK = "focus_pick"
 VIEW_PICK = "view_pick"
 STEP_SLIDER = "step_slider"
@@ -283,7 +284,15 @@ def load_sample(sample_id: str, with_question: bool = True) -> None:
         {"kind": "sample", "id": sample_id, "label": tables.list_samples()[sample_id]},
     )
     if with_question:
-        st.session_state[QUESTION] = SAMPLE_QUESTIONS.get(sample_id, "count")
+        st.session_state[QUESTION] = sample_question(sample_id)
+
+
+def sample_question(sample_id: str) -> str:
+    """The question a sample table opens with: a WikiTableQuestions table's first plain-English one."""
+    if sample_id in SAMPLE_QUESTIONS:
+        return SAMPLE_QUESTIONS[sample_id]
+    sample = wtq_samples.SAMPLES.get(sample_id)
+    return sample.questions[0] if sample else "count"
 
 
 def load_example(example: dict, ckpt_id: str | None, label: str) -> None:

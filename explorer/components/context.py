@@ -13,11 +13,13 @@ from engine.batch import column_kinds
 from engine.checkpoint import CheckpointError
 from engine.limits import QUESTION_MAX_CHARS
 from engine.presets import METHODS
-from explorer import checkpoints, escape, guesses, questions, state, tables
+from explorer import checkpoints, escape, guesses, questions, real_tables, state, tables, wtq_examples
 
 log = logging.getLogger(__name__)
 AUTO = "auto"
 LIVE_DELAY = "300ms"  # the question is answered after this pause in typing
+PLACEHOLDER = "e.g. greater 50 sales sum profit"
+PLACEHOLDER_REAL = "e.g. greater 50 sales sum profit, or in plain English: which year had the most sales?"
 
 
 @dataclass
@@ -44,33 +46,45 @@ def _on_ckpt() -> None:
 
 
 def checkpoint_picker(ctx: Context, container=None) -> checkpoints.Entry | None:
-    """Selectbox of checkpoints ('auto' = best match for the table); sets ctx.entry and ctx.vocab."""
+    """Selectbox of checkpoints ('auto' = best match for the table) and, when its checkpoint is here, the
+    real-tables model (wtq_context.REAL_ID); sets ctx.entry and ctx.vocab to the synthetic checkpoint that
+    answers (the best match while the real-tables model is picked, for the one click back to it)."""
+    from explorer.components import wtq_context  # it builds on this module
+
     box = container or st
     entries = checkpoints.list_checkpoints()
-    if not entries:
+    real = wtq_context.available()
+    if not entries and not real:
         box.error(
             "No checkpoint found. Shipped checkpoints belong in `checkpoints/`; or train one on the "
             "**Train** page and it appears here."
         )
         return None
     ss = st.session_state
-    ids = [e.id for e in entries]
+    ids = [e.id for e in entries] + ([wtq_context.REAL_ID] if real else [])
     best = checkpoints.best_match(entries, ctx.columns, ctx.kinds)
     if ss.get(state.CKPT) and ss[state.CKPT] not in ids:
-        box.warning(f"There is no checkpoint '{escape.md(ss[state.CKPT])}' here; using the best match for the table.")
+        what = ("The real-tables model's checkpoint is not here" if ss[state.CKPT] == wtq_context.REAL_ID
+                else f"There is no checkpoint '{escape.md(ss[state.CKPT])}' here")
+        box.warning(f"{what}; using the best match for the table.")
         ss[state.CKPT] = None
     ss[state.CKPT_PICK] = ss.get(state.CKPT) or AUTO
     labels = {e.id: picker_label(e) for e in entries}
     labels[AUTO] = f"Best match for the table: {picker_label(best)}" if best else "Best match (none: pick one)"
+    if real:
+        labels[wtq_context.REAL_ID] = wtq_context.label()
+        labels[AUTO] += "; plain-English questions go to the real-tables model"
     box.selectbox("Model (checkpoint)", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK,
                   on_change=_on_ckpt,
                   help="What each model was trained to read, then its file name and how it was trained. The best "
                   "match is never one trained by gradient descent alone (the paper's method): those are here to "
-                  "show where that method gets stuck.")
+                  "show where that method gets stuck. The real-tables model (2017 paper) reads plain English on "
+                  "any table; the synthetic ones read their own small question language.")
     entry = checkpoints.find(entries, ss.get(state.CKPT)) or best
     if entry is None:
-        box.info("No checkpoint here is a match to pick by itself (none is readable, or every one was trained by "
-                 "gradient descent alone): pick one from the list.")
+        if not real:
+            box.info("No checkpoint here is a match to pick by itself (none is readable, or every one was trained "
+                     "by gradient descent alone): pick one from the list.")
         return None
     try:
         _, vocab, _ = checkpoints.load(entry)
@@ -125,18 +139,18 @@ def ask_instead(question: str) -> None:
     _submit()
 
 
-def _pick_example() -> None:
-    q = st.session_state.get(state.EXAMPLE_PICK)
+def _pick_example(key: str = state.EXAMPLE_PICK) -> None:
+    q = st.session_state.get(key)
     if q:
         st.session_state[state.QUESTION] = q
         st.session_state[state.QUESTION_BOX] = q
         st.session_state[state.FOCUS] = None
-    st.session_state[state.EXAMPLE_PICK] = None
+    st.session_state[key] = None
 
 
-def question_box(ctx: Context, live: bool = True) -> None:
+def question_box(ctx: Context, live: bool = True, word_check: bool = True) -> None:
     """Question input (answered as the user types, after a short pause, when `live`), Ask button, example
-    questions and the word check of the draft."""
+    questions and (when `word_check`: the synthetic model answers) the word check of the draft."""
     ss = st.session_state
     if state.QUESTION_BOX not in ss:
         ss[state.QUESTION_BOX] = ss.get(state.QUESTION, "")
@@ -146,15 +160,19 @@ def question_box(ctx: Context, live: bool = True) -> None:
         key=state.QUESTION_BOX,
         on_change=_submit,
         live=LIVE_DELAY if live else False,
-        placeholder="e.g. greater 50 sales sum profit",
+        placeholder=PLACEHOLDER_REAL if real_tables.available() else PLACEHOLDER,
         help=f"The answer follows as you type. The model reads at most {QUESTION_MAX_CHARS} characters.",
     )
     mid.button("Ask", type="primary", on_click=_submit, key="ask", width="stretch")
     ex = []
     if ctx.entry is not None and ctx.columns:
         ex = questions.examples(ctx.columns, ctx.rows, ctx.kinds, ctx.entry.ops, ctx.entry.task)
-    with right.popover("Examples", icon=":material/lightbulb:", width="stretch", disabled=not ex,
-                       help="Questions this model was trained to read, written for this table"):
+    plain = []
+    if real_tables.available() and ctx.columns:
+        sample = None if ss.get(state.TABLE_EDITED) else (ss.get(state.TABLE_SOURCE) or {}).get("id")
+        plain = wtq_examples.plain_examples(ctx.columns, ctx.rows, ctx.kinds, sample)
+    with right.popover("Examples", icon=":material/lightbulb:", width="stretch", disabled=not (ex or plain),
+                       help="Questions the model was trained to read, written for this table"):
         if ex:  # in a popover, so the first screen keeps its room for the answer
             st.pills(
                 "Example questions for this table and model",
@@ -163,12 +181,15 @@ def question_box(ctx: Context, live: bool = True) -> None:
                 key=state.EXAMPLE_PICK,
                 on_change=_pick_example,
             )
+        if plain:
+            st.pills("In plain English (the real-tables model, 2017, answers these)", plain, format_func=escape.md,
+                     key=state.EXAMPLE_PICK_PLAIN, on_change=_pick_example, args=(state.EXAMPLE_PICK_PLAIN,))
     if ss.get(state.QUESTION_CUT):
         st.info(
             f"The question had {ss[state.QUESTION_CUT]:,} characters; the model reads at most "
             f"{QUESTION_MAX_CHARS}, so it was cut to the first {QUESTION_MAX_CHARS}."
         )
-    if ctx.vocab is not None and ss.get(state.QUESTION_BOX):
+    if word_check and ctx.vocab is not None and ss.get(state.QUESTION_BOX):
         report = questions.word_report(ss[state.QUESTION_BOX], ctx.vocab, ctx.columns, ctx.rows, ctx.kinds)
         notes = []
         if report["unknown"]:

@@ -7,6 +7,7 @@ sends one JSON object (`payload`, the trace reduced to what is drawn) and the re
 (trace_player.js / .css, beside this file) draws it. The JSON travels as the component's data, never
 inside HTML, and the renderer writes every user string (column names, cells, question words) with
 textContent, never as markup. Clicking a step sends it back (`on_pick`), so a page can follow it.
+A 2017 trace (the real-tables model) is reduced to the same JSON (`wtq_payload`), so one renderer draws both.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import streamlit as st
 
 from engine.program import op_label, step_name
 from engine.trace import fmt
+from explorer import wtq_steps
 from explorer.components import step_explain
 
 HERE = Path(__file__).parent
@@ -53,8 +55,42 @@ def _output(step: dict, view: str) -> str:
     return f"{step_explain.selected(step[key])} rows"
 
 
+def wtq_payload(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1) -> dict:
+    """`payload` for a 2017 trace: the 15 operations, the program in the engine's words, the rows of each step
+    (the rows it read for count and print, which select none), the cells a print writes."""
+    steps, ops, cols = trace["steps"], list(trace["ops"]), trace["columns"]
+    m = min(len(trace["rows"]), MAX_ROWS, len(df))
+    shown = []
+    for s in steps:
+        t = s["t"]
+        if view == "soft":
+            p_op, p_col = s["op_probs"], [p or 0.0 for p in s["col_probs"]]
+        else:
+            p_op = [1.0 if o == s["op"] else 0.0 for o in ops]
+            p_col = [1.0 if j == s["column"] else 0.0 for j in range(len(cols))]
+        reads = wtq_steps.reads(s["op"])
+        shown_rows = wtq_steps.rows_after(trace, t - 1 if s["op"] in wtq_steps.WRITES_NO_ROWS else t, view)
+        shown.append({
+            "t": t, "name": step_name(t), "line": trace["program_words"][t - 1], "op": s["op"],
+            "column": wtq_steps.column_name(trace, s), "column_index": s["column"],
+            "p_op": [round(float(p), 3) for p in p_op], "p_col": [round(float(p), 3) for p in p_col],
+            "rows": [round(min(max(float(w), 0.0), 1.0), 3) for w in shown_rows[:m]],
+            "cells": [[a, b] for a, b in wtq_steps.printed_cells(trace, t) if a < m],
+            "reads": {"kind": reads, "steps": [t - 1] if reads == "rows" else []},
+            "output": wtq_steps.output(trace, t, view),
+        })
+    return {
+        "view": view, "ops": ops, "columns": [str(c) for c in cols],
+        "rows": [[_cell(v)[:MAX_TIP_CHARS] for v in row] for row in df.values.tolist()[:m]],
+        "n_rows": len(trace["rows"]), "max_cell_chars": MAX_CELL_CHARS, "steps": shown,
+        "current": min(max(int(current), 1), max(len(steps), 1)), "ms_per_step": int(SECONDS_PER_STEP * 1000),
+    }
+
+
 def payload(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1) -> dict:
     """The JSON the renderer draws: plain lists and strings, soft or hard as `view` says."""
+    if wtq_steps.is_wtq(trace):
+        return wtq_payload(trace, df, view, current)
     steps, ops, cols = trace["steps"], trace["ops"], trace["columns"]
     key = "rows_soft" if view == "soft" else "rows_hard"
     m = min(trace["n_rows"], MAX_ROWS, len(df))

@@ -10,7 +10,7 @@ import streamlit as st
 from engine.ops import ROW_OPS
 from engine.trace import fmt
 from explorer import escape, questions, state
-from explorer.components import context, figures, table_view
+from explorer.components import context, figures, table_view, wtq_context
 from explorer.components.table_editor import download
 
 HM_KEYS = ("hm_ops", "hm_cols", "hm_rows", "hm_words")
@@ -94,6 +94,7 @@ def guess_notice(guess: context.Guess) -> None:
             help="The closest question this model was trained to read, built from its own grammar, the table's "
             "columns and your numbers",
         )
+    wtq_context.offer_real()
 
 
 def program_box(trace: dict) -> None:
@@ -126,7 +127,7 @@ def update_focus(trace: dict) -> None:
         ss[state.FOCUS] = None
 
 
-def _on_focus_pick() -> None:
+def on_focus_pick() -> None:
     v = st.session_state.get(state.FOCUS_PICK)
     st.session_state[state.FOCUS] = None if v in (None, "answer") else {"step": int(v[1:]), "row": None}
 
@@ -196,7 +197,7 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
         linked_table(trace, df, view)
         options = ["answer"] + [f"t{s['t']}" for s in trace["steps"]]
         ss[state.FOCUS_PICK] = f"t{focus['step']}" if focus else "answer"
-        st.select_slider("Highlight in the table", options, key=state.FOCUS_PICK, on_change=_on_focus_pick)
+        st.select_slider("Highlight in the table", options, key=state.FOCUS_PICK, on_change=on_focus_pick)
 
     c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
     c1.segmented_control(

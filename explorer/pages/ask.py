@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import questions, state
-from explorer.components import context, table_editor, teach, trace_view
+from explorer import escape, questions, state
+from explorer.components import context, table_editor, teach, trace_view, wtq_context, wtq_view
 
 st.title("Ask the Neural Programmer")
 state.show_flash()
@@ -23,9 +23,14 @@ with st.expander("Change the table or the model: edit cells, upload a CSV, pick 
 
 ctx = context.table_context()
 entry = context.checkpoint_picker(ctx, container=model_tab)
-summary.caption(f"**Table:** {table_editor.summary()}  ·  **Model:** {context.model_summary(entry)}")
+real_picked = wtq_context.picked() and wtq_context.available()
+model_line = escape.md(wtq_context.label()) if real_picked else context.model_summary(entry)
+if not real_picked and wtq_context.available() and not st.session_state.get(state.CKPT):
+    model_line += "; plain English the synthetic model cannot read: the real-tables model (2017)"
+summary.caption(f"**Table:** {table_editor.summary()}  ·  **Model:** {model_line}")
 table_editor.cell_warnings()
-context.fit_warnings(ctx)
+if not real_picked:
+    context.fit_warnings(ctx)
 
 
 @st.fragment
@@ -33,20 +38,32 @@ def ask_and_answer(ctx: context.Context) -> None:
     """The question box and everything that follows from the question. A fragment: typing (or a heatmap
     click, an example, the view) reruns only this part; the table panel above is not redrawn, which keeps
     each keystroke's rerun short. A table or model change reruns the whole page, and with it this part."""
-    context.question_box(ctx)
-    question = st.session_state.get(state.QUESTION, "")
+    question = st.session_state.get(state.QUESTION, "")  # the box's callback set it before this run
+    choice = wtq_context.choose(ctx, question)
+    context.question_box(ctx, word_check=not choice.real)
+    if choice.real:  # the real-tables model (2017): plain English on any table
+        trace = wtq_context.get_trace(ctx, question)
+        if trace is not None:
+            wtq_view.results(trace, ctx, choice)
+            step_link()
+        state.sync_url()
+        return
     trace = context.get_trace(ctx, question) if ctx.entry is not None else None
     if trace is not None:
         right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)
         agree = questions.answers_agree(trace["answer"], right)
         trace_view.results(trace, ctx.df, right, agree, context.honest_guess(ctx, question))
         teach.panel(ctx, trace, right, agree)
-        st.page_link(
-            state.STEP_THROUGH.path,
-            label="Step through this program one step at a time",
-            icon=f":material/{state.STEP_THROUGH.icon}:",
-        )
+        step_link()
     state.sync_url()
+
+
+def step_link() -> None:
+    st.page_link(
+        state.STEP_THROUGH.path,
+        label="Step through this program one step at a time",
+        icon=f":material/{state.STEP_THROUGH.icon}:",
+    )
 
 
 ask_and_answer(ctx)

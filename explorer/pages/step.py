@@ -1,13 +1,14 @@
 """Step through: the trace player (Play, linked hover) above, then one step at a time: what it read beside
-what it produced, why, and the probabilities behind its choices."""
+what it produced, why, and the probabilities behind its choices. The model that answers is the Ask page's
+(wtq_context.choose): the synthetic checkpoint, or the real-tables model (2017) for plain English."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from engine.program import step_name
-from explorer import escape, state
-from explorer.components import context, figures, step_panels, trace_player
+from explorer import escape, state, wtq_steps
+from explorer.components import context, figures, step_panels, trace_player, wtq_context, wtq_step_panels
 from explorer.components.trace_view import answer_text
 
 PLAYER_KEY = "step_player"  # the trace player's widget key on this page
@@ -24,9 +25,13 @@ st.markdown(
     f"**Question:** {escape.md(question) or '(none)'} on the table *{escape.md(src)}* "
     "(change them on the Ask page)."
 )
-context.fit_warnings(ctx)
-
-trace = context.get_trace(ctx, question) if entry is not None else None
+choice = wtq_context.choose(ctx, question)
+if choice.real:
+    st.caption(f"Answered by {wtq_context.REAL_NAME} because {escape.md(choice.reason)}.")
+    trace = wtq_context.get_trace(ctx, question)
+else:
+    context.fit_warnings(ctx)
+    trace = context.get_trace(ctx, question) if entry is not None else None
 if trace is None:
     st.page_link(
         state.ASK.path, label="Choose a table and a question on Ask", icon=f":material/{state.ASK.icon}:"
@@ -76,16 +81,22 @@ t = ss[state.STEP]
 with st.container(border=True):
     trace_player.show(trace, ctx.df, view, current=t, key=PLAYER_KEY, on_pick=_picked)
 
-step_panels.explain(ctx, trace, t, view)
-step_panels.choices(trace, t, view)
-
-ops_fig, cols_fig = figures.step_bars(trace["steps"][t - 1], trace, view)
-left, right = st.columns(2)
-with left:
-    figures.show(ops_fig, "step_ops", clickable=False, name=f"step{t}-operations")
-with right:
-    figures.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
-st.caption(f"Final answer after {step_name(T)}: {escape.md(answer_text(trace['answer'], view))}.")
+if wtq_steps.is_wtq(trace):
+    wtq_step_panels.explain(ctx, trace, t, view)
+    wtq_step_panels.choices(trace, t, view)
+    st.caption(f"Final answer after {step_name(T)}: {escape.md(wtq_steps.answer_text(trace))}.")
+    program = trace["program_words"]
+else:
+    step_panels.explain(ctx, trace, t, view)
+    step_panels.choices(trace, t, view)
+    ops_fig, cols_fig = figures.step_bars(trace["steps"][t - 1], trace, view)
+    left, right = st.columns(2)
+    with left:
+        figures.show(ops_fig, "step_ops", clickable=False, name=f"step{t}-operations")
+    with right:
+        figures.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
+    st.caption(f"Final answer after {step_name(T)}: {escape.md(answer_text(trace['answer'], view))}.")
+    program = trace["program_text"]
 with st.expander("The whole program"):
-    st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
+    st.code("\n".join(program), language=None, wrap_lines=True)
 state.sync_url(step=t)

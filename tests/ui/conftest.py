@@ -21,11 +21,13 @@ def ckpt_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def app_env(ckpt_dir, tmp_path, monkeypatch):
-    """Every test: its own runs dir, no baselines, and empty Streamlit caches."""
+    """Every test: its own runs dir, no baselines, no real-tables (2017) model unless the test points
+    NPX_WTQ_CHECKPOINT at one (tests/ui/wtq_helpers.py), and empty Streamlit caches."""
     runs = tmp_path / "runs"
     monkeypatch.setenv("NPX_CHECKPOINT_DIRS", str(ckpt_dir))
     monkeypatch.setenv("NPX_RUNS_DIR", str(runs))
     monkeypatch.setenv("NPX_BASELINE_DIR", str(tmp_path / "no-baselines"))
+    monkeypatch.setenv("NPX_WTQ_CHECKPOINT", str(tmp_path / "no-real-tables-model.safetensors"))
     st.cache_data.clear()
     st.cache_resource.clear()
     yield runs

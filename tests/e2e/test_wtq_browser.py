@@ -1,0 +1,84 @@
+"""Browser: plain English on the Ask page answered by the real-tables model (2017, the shipped checkpoint, which
+the server finds at its default path): the answer the engine gives, the line that says which model answered,
+the program in words and the operation heatmap over the 15 operations on the first screen; the step slider
+moves the table's highlight; the Step through page plays the 2017 program."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from engine.wtq_config import WTQ_OPS
+from explorer import escape, tables, wtq_steps
+from explorer.components.trace_view import ANSWER_KEY
+from explorer.components.wtq_view import PROGRAM_KEY
+from tests.e2e.helpers import SHOTS, screenshot, wait_for_app
+from tests.e2e.test_browser import _within
+from tests.ui.wtq_helpers import PLAIN, SHIPPED_WTQ, engine_trace
+
+pytestmark = pytest.mark.e2e
+ANSWER, PROGRAM = f".st-key-{ANSWER_KEY}", f".st-key-{PROGRAM_KEY}"
+
+
+def _text(page: Page, selector: str) -> str:
+    return page.locator(selector).first.inner_text().strip().replace(escape.WORD_JOINER, "")
+
+
+def test_plain_english_gets_the_real_tables_answer_program_and_heatmap(page: Page, app_url):
+    assert SHIPPED_WTQ.is_file()
+    want = engine_trace(tables.load_sample("shop_sales"), PLAIN)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{app_url}/?table=shop_sales")
+    wait_for_app(page)
+    box = page.get_by_role("textbox", name="Question")
+    box.fill(PLAIN)
+    box.press("Enter")
+    wait_for_app(page)
+    expect(page.get_by_text("Answered by the real-tables model")).to_be_visible()
+    expect(page.locator(PROGRAM)).to_contain_text(want["program_words"][-1])  # drawn (the code block is lazy)
+    assert _text(page, ANSWER) == wtq_steps.answer_text(want)
+    assert _text(page, PROGRAM).splitlines() == want["program_words"]
+    chart = page.locator("[data-testid=stPlotlyChart]").filter(has_text="Operation × step")
+    expect(chart.locator(".ytick text")).to_have_count(len(WTQ_OPS))  # all 15 operations
+    assert set(chart.locator(".ytick text").all_text_contents()) == set(WTQ_OPS)
+    for what, locator in (("the question box", box), ("the answer", page.locator(ANSWER)),
+                          ("the program", page.locator(PROGRAM)), ("the operation heatmap", chart)):
+        page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop = 0")
+        _within(page, locator, what)
+    page.screenshot(path=str(SHOTS / "ask-real-tables-first-screen.png"))  # the viewport: the first screen
+
+    # the step slider: one step to the right highlights t1 in the table, with the engine's sentence
+    slider = page.get_by_role("slider").first  # the only slider on the page: "Step shown in the table"
+    slider.focus()
+    slider.press("ArrowRight")
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile(r"^Step t1:"))).to_be_visible()
+    expect(page.get_by_text(want["steps"][0]["sentence"], exact=False).first).to_be_visible()
+    slider.press("ArrowRight")
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile(r"^Step t2:"))).to_be_visible()
+
+
+def test_step_through_plays_a_real_tables_program(page: Page, app_url):
+    want = engine_trace(tables.load_sample("shop_sales"), PLAIN)
+    page.goto(f"{app_url}/step?table=shop_sales&q={quote(PLAIN)}")
+    wait_for_app(page)
+    expect(page.get_by_text("Answered by the real-tables model")).to_be_visible()
+    player = page.locator(".npx-player")
+    expect(player).to_have_count(1)
+    assert player.locator("li.line").all_inner_texts() == want["program_words"]
+    labels = player.locator("svg").first.evaluate(  # each label's own text, without its <title> tooltip
+        "svg => Array.from(svg.querySelectorAll('text')).map(n => n.firstChild.textContent)")
+    assert set(WTQ_OPS) <= set(labels)
+    expect(player.locator("svg").first.locator("rect.cell")).to_have_count(len(WTQ_OPS) * len(want["steps"]))
+    expect(player).to_have_attribute("data-current", "1")
+    player.locator("[data-role=play]").click()
+    expect(player).to_have_attribute("data-current", "2", timeout=3000)
+    expect(player).to_have_attribute("data-current", str(len(want["steps"])), timeout=1500 * len(want["steps"]))
+    page.get_by_role("button", name="Next ▶").click()
+    wait_for_app(page)
+    expect(page.get_by_text(f"Step t2 of {len(want['steps'])}:")).to_be_visible()
+    screenshot(page, "step-real-tables")
