@@ -12,6 +12,7 @@ import streamlit as st
 from engine.safetensors_reader import CheckpointError
 from engine.wtq_eval import denotation_match
 from explorer import escape, real_tables, state, tables, wtq_samples
+from explorer.components.wtq_context import REAL_ID
 from explorer.wtq_samples import LESSON_QUESTIONS
 
 TITLE = "8. Plain English on real tables"
@@ -59,7 +60,7 @@ def _open_in_ask(index: int) -> None:
     state.load_sample(lesson.sample, with_question=False)
     ss[state.QUESTION] = lesson.question
     ss.pop(state.QUESTION_BOX, None)
-    ss[state.CKPT], ss[state.VERSUS] = None, None  # the Ask page chooses the model for the question
+    ss[state.CKPT], ss[state.VERSUS] = REAL_ID, None  # the real-tables model, even if the grammar reads it too
     ss[state.VIEW] = "hard"
     ss[state.STEP] = 1
     st.switch_page(state.ASK.path)

@@ -14,6 +14,7 @@ import streamlit as st
 from engine.csv_table import InputError
 from engine.safetensors_reader import CheckpointError
 from explorer import escape, real_tables, state, wtq_programs
+from explorer.components.wtq_context import REAL_ID
 
 LIMIT_KEY, RUN_KEY, ONLY_WRONG_KEY = "wtq_prog_limit", "wtq_prog_run", "wtq_prog_wrong"
 SHAPE_KEY, EXAMPLE_KEY, GROUPS_KEY, MEMBERS_KEY = "wtq_prog_shape", "wtq_prog_example", "wtq_prog_groups", \
@@ -153,5 +154,6 @@ def _open_in_ask(result: dict, table: dict) -> None:
     example = {"columns": table["columns"], "rows": table["rows"], "question": result["question"]}
     state.load_example(example, None, f"WikiTableQuestions {result['id']} (Wikipedia, CC BY-SA)")
     st.session_state.pop(state.QUESTION_BOX, None)
+    st.session_state[state.CKPT] = REAL_ID  # the model whose program this page showed
     st.session_state[state.STEP] = 1
     st.switch_page(state.ASK.path)
