@@ -43,11 +43,13 @@ SCHEMA = "np-explorer/1"
 MAX_WORD_CHARS = 200  # one vocabulary word
 
 
-def to_bytes(model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> bytes:
+def to_bytes(model, vocab: Vocab, summary: dict | None = None, schema: str = SCHEMA) -> bytes:
+    """The .safetensors bytes of a model whose `config.to_dict()` describes it (either model family: the 2017
+    model's files carry its own schema, engine/wtq_checkpoint.py)."""
     tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}  # from any device
     metadata = {
         "format": "pt",
-        "schema": SCHEMA,
+        "schema": schema,
         "model_config": json.dumps(model.config.to_dict()),
         "vocab": json.dumps(vocab.words),
         "summary": json.dumps(summary or {}),

@@ -11,6 +11,7 @@ import argparse
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 
 from .config import ModelConfig, Setting, TrainConfig, parse_options, settings
 
@@ -107,12 +108,42 @@ def _poll_progress(progress, bar, done: threading.Event, interval: float = 0.25)
             return
 
 
+@contextmanager
+def watched_run(total: int, interrupted: str):
+    """While the block runs: a progress bar on stderr mirroring a fresh Progress, and Ctrl-C setting the stop
+    event (with the message `interrupted`; a second Ctrl-C aborts). Yields (progress, stop)."""
+    from .cli import bar
+    from .progress import Progress
+
+    progress, stop, done = Progress(total=total), threading.Event(), threading.Event()
+    b = bar(total=total, unit="step", desc="starting")
+
+    def on_sigint(signum, frame):
+        if stop.is_set():  # a second Ctrl-C aborts without saving
+            raise KeyboardInterrupt
+        stop.set()  # honoured during data generation too
+        b.write(interrupted, file=sys.stderr)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    poller = threading.Thread(target=_poll_progress, args=(progress, b, done), daemon=True)
+    poller.start()
+    try:
+        yield progress, stop
+    finally:
+        done.set()
+        poller.join()
+        b.close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
 def run_training(args) -> int:
     """Check the output, train with a progress bar (Ctrl-C stops and saves), save, report. Exit code 0, 2 when
     the NaN guard stopped the run, 130 when Ctrl-C came before there was a model to save."""
-    from .cli import CliError, bar, checked_device
+    from .cli import CliError, checked_device
     from .runs import OutputError, check_output, save_trained
-    from .train import Progress, train
+    from .train import train
 
     cfg, model_cfg = configs_from_args(args)
     checked_device(cfg.device)  # --device (a TrainConfig field): cuda without a GPU fails now, exit code 2
@@ -121,28 +152,10 @@ def run_training(args) -> int:
     except OutputError as e:
         raise CliError(str(e)) from e
     target = args.target_accuracy if args.target_accuracy > 0 else None
-    progress, stop, done = Progress(total=cfg.steps), threading.Event(), threading.Event()
-    b = bar(total=cfg.steps, unit="step", desc="starting")
-
-    def on_sigint(signum, frame):
-        if stop.is_set():  # a second Ctrl-C aborts without saving
-            raise KeyboardInterrupt
-        stop.set()  # honoured during data generation too
-        b.write("interrupted: stopping and saving the best model so far, unless the output holds a better "
-                "one (Ctrl-C again to abort)", file=sys.stderr)
-
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
-    poller = threading.Thread(target=_poll_progress, args=(progress, b, done), daemon=True)
-    poller.start()
-    try:
+    interrupted = ("interrupted: stopping and saving the best model so far, unless the output holds a better "
+                   "one (Ctrl-C again to abort)")
+    with watched_run(cfg.steps, interrupted) as (progress, stop):
         result = train(cfg, model_cfg, progress=progress, stop=stop, target_accuracy=target)
-    finally:
-        done.set()
-        poller.join()
-        b.close()
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
 
     summary = {**result.summary, "model_config": result.model.config.to_dict(), "target_accuracy": target}
     try:

@@ -16,9 +16,7 @@ benchmark's rules (engine/wtq_eval.py).
 from __future__ import annotations
 
 import json
-import signal
 import sys
-import threading
 
 from .config import ModelConfig, TrainConfig, parse_options, settings
 from .wtq_config import WtqModelConfig, WtqTrainConfig
@@ -79,8 +77,8 @@ def read_examples(path: str, what: str) -> list[dict]:
 
 
 def run_wtq_training(args) -> int:
-    from .cli import CliError, bar, checked_device
-    from .progress import Progress
+    from .cli import CliError, checked_device
+    from .cli_train import watched_run
     from .runs import OutputError, check_output
     from .wtq_checkpoint import save_wtq_checkpoint
     from .wtq_train import train_wtq, trainable
@@ -97,36 +95,16 @@ def run_wtq_training(args) -> int:
     print(f"{len(trainable(train_examples)):,} of {len(train_examples):,} training examples are trainable; "
           f"{sum('target' in ex for ex in dev_examples):,} dev examples have a target", file=sys.stderr)
     sources = {"data": str(args.data), "dev": str(args.dev)}
-    progress, stop, done = Progress(total=cfg.train_steps), threading.Event(), threading.Event()
-    b = bar(total=cfg.train_steps, unit="step", desc="starting")
-    saved = {}
 
-    def on_best(result):
+    def on_best(result):  # the best model on disk as soon as it is found
         save_wtq_checkpoint(output, result.model, result.vocab, {**result.summary, **sources})
-        saved["accuracy"] = result.summary["dev_accuracy"]
 
-    def on_sigint(signum, frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        b.write("interrupted: stopping; the best dev model is saved (Ctrl-C again to abort)", file=sys.stderr)
-
-    from .cli_train import _poll_progress
-
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
-    poller = threading.Thread(target=_poll_progress, args=(progress, b, done), daemon=True)
-    poller.start()
-    try:
-        result = train_wtq(cfg, model_values, train_examples, dev_examples, progress, stop, on_best)
-    except ValueError as e:
-        raise CliError(str(e)) from e
-    finally:
-        done.set()
-        poller.join()
-        b.close()
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+    with watched_run(cfg.train_steps, "interrupted: stopping; the best dev model is saved (Ctrl-C again "
+                     "to abort)") as (progress, stop):
+        try:
+            result = train_wtq(cfg, model_values, train_examples, dev_examples, progress, stop, on_best)
+        except ValueError as e:
+            raise CliError(str(e)) from e
     summary = {**result.summary, **sources}
     save_wtq_checkpoint(output, result.model, result.vocab, summary)  # the final summary (steps, curve)
     how = " (stopped early)" if summary["stopped"] else ""

@@ -9,16 +9,12 @@ meta device), the vocabulary, and only then the tensors (NaN and infinity refuse
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
-from datetime import UTC, datetime
 from pathlib import Path
-
-from safetensors.torch import save as save_tensors
 
 from .atomic import write_atomic
 from .checkpoint import SCHEMA as SCHEMA_2016
-from .checkpoint import vocabulary_from_metadata
+from .checkpoint import to_bytes, vocabulary_from_metadata
 from .safetensors_reader import (
     CheckpointError,
     check_schema,
@@ -39,18 +35,8 @@ __all__ = ["SCHEMA", "checkpoint_family", "load_wtq_checkpoint", "read_wtq_info"
 SCHEMA = "np-explorer-wtq/1"
 
 
-def wtq_bytes(model: WtqProgrammer, vocab: Vocab, summary: dict | None = None) -> bytes:
-    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
-    metadata = {
-        "format": "pt", "schema": SCHEMA, "model_config": json.dumps(model.config.to_dict()),
-        "vocab": json.dumps(vocab.words), "summary": json.dumps(summary or {}),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    return save_tensors(tensors, metadata=metadata)
-
-
 def save_wtq_checkpoint(path, model: WtqProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:
-    return write_atomic(path, wtq_bytes(model, vocab, summary))
+    return write_atomic(path, to_bytes(model, vocab, summary, schema=SCHEMA))
 
 
 def checkpoint_family(source) -> str:

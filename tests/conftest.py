@@ -1,4 +1,7 @@
-"""Shared test helpers: force a NeuralProgrammer to run a chosen program (ops, columns, pivots)."""
+"""Shared test helpers: force a NeuralProgrammer to run a chosen program (ops, columns, pivots); the converted
+WikiTableQuestions fixture questions."""
+
+from pathlib import Path
 
 import pytest
 import torch
@@ -89,3 +92,17 @@ def clean_training_registry():
     for job in jobs:
         if job.thread is not None:
             job.thread.join(timeout=30)
+
+
+WTQ_FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
+
+
+@pytest.fixture(scope="session")
+def wtq_fixture_examples(tmp_path_factory) -> list[dict]:
+    """The 23 attributed fixture questions (tests/fixtures/wtq) converted for evaluation (every one kept)."""
+    from engine.examples import read_jsonl
+    from engine.wtq_convert import convert_file
+
+    out = tmp_path_factory.mktemp("wtq") / "sample.jsonl"
+    convert_file(WTQ_FIXTURE / "data" / "sample.tsv", WTQ_FIXTURE, out, purpose="eval")
+    return read_jsonl(out)

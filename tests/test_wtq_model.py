@@ -10,10 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.examples import read_jsonl
 from engine.wtq_batch import build_vocab, encode_batch
 from engine.wtq_config import WTQ_OPS, WtqModelConfig, WtqTrainConfig
-from engine.wtq_convert import convert_file
 from engine.wtq_model import LOG_TF_EPS, WtqProgrammer, batch_loss, example_losses, log_lookup, weight_decay
 from engine.wtq_ops import COMPARISONS, OP, run_soft, table_of
 
@@ -21,10 +19,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
 
 
 @pytest.fixture(scope="module")
-def examples(tmp_path_factory) -> list[dict]:
-    out = tmp_path_factory.mktemp("wtq") / "sample.jsonl"
-    convert_file(FIXTURE / "data" / "sample.tsv", FIXTURE, out, purpose="eval")
-    return read_jsonl(out)
+def examples(wtq_fixture_examples) -> list[dict]:
+    return wtq_fixture_examples
 
 
 def trainable(examples):

@@ -10,12 +10,10 @@ import pytest
 import torch
 
 from engine.cli import main
-from engine.examples import read_jsonl
 from engine.seeded_init import seeded
 from engine.wtq_batch import build_vocab
 from engine.wtq_checkpoint import save_wtq_checkpoint
 from engine.wtq_config import WTQ_OPS, WtqModelConfig
-from engine.wtq_convert import convert_file
 from engine.wtq_model import WtqProgrammer
 from engine.wtq_predict import answer_all, denotation
 from engine.wtq_trace import OP_WORDS, ask_table, program_words, step_sentence, wtq_trace
@@ -24,10 +22,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
 
 
 @pytest.fixture(scope="module")
-def dev(tmp_path_factory) -> list[dict]:
-    out = tmp_path_factory.mktemp("wtq") / "dev.jsonl"
-    convert_file(FIXTURE / "data" / "sample.tsv", FIXTURE, out, purpose="eval")
-    return read_jsonl(out)
+def dev(wtq_fixture_examples) -> list[dict]:
+    return wtq_fixture_examples
 
 
 @pytest.fixture(scope="module", params=[0, 1, 2])

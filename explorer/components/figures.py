@@ -126,15 +126,17 @@ def _heatmap(
     return fig
 
 
-def ops_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
+def ops_figure(trace: dict, view: str, focus: dict | None = None, title: str = "Operation × step",
+               label=None) -> go.Figure:
+    """Operation × step: the chosen operation (hard) or the probabilities (soft); `label` names an operation on
+    the axis (default op_label, the 2016 model's; the 2017 model's figures pass their own title and names)."""
     ops, steps = trace["ops"], trace["steps"]
     if view == "soft":
         z = [[s["op_probs"][i] for s in steps] for i in range(len(ops))]
     else:
         z = [[1.0 if s["op"] == op else 0.0 for s in steps] for op in ops]
-    fig = _heatmap(
-        z, step_labels(trace), [op_label(o) for o in ops], "Operation × step", "step", "operation", view=view
-    )
+    fig = _heatmap(z, step_labels(trace), [(label or op_label)(o) for o in ops], title, "step", "operation",
+                   view=view)
     return _outline(fig, len(steps), len(ops), focus)
 
 

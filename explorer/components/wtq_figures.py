@@ -29,15 +29,8 @@ def column_labels(trace: dict) -> list[str]:
 
 
 def ops_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
-    """Operation × step over the 15 operations: the chosen one (hard) or the probabilities (soft)."""
-    ops, steps = trace["ops"], trace["steps"]
-    if view == "soft":
-        z = [[s["op_probs"][i] for s in steps] for i in range(len(ops))]
-    else:
-        z = [[1.0 if s["op"] == op else 0.0 for s in steps] for op in ops]
-    fig = figures._heatmap(z, _steps(trace), list(ops), f"Operation × step {MODEL_NOTE}", "step", "operation",
-                           view=view)
-    return figures._outline(fig, len(steps), len(ops), focus)
+    """Operation × step over the 15 operations, named as the engine names them."""
+    return figures.ops_figure(trace, view, focus, title=f"Operation × step {MODEL_NOTE}", label=str)
 
 
 def columns_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
