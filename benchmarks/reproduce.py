@@ -189,7 +189,15 @@ def render(rows: dict, per_template: int, cap: int, seed: int, ablation: Path = 
 
         source = str(ablation.relative_to(ROOT)) if ablation.resolve().is_relative_to(ROOT) else str(ablation)
         lines += ["", marked_section(json.loads(ablation.read_text()), source).rstrip("\n")]
+    wtq = _wtq_sections()
+    if wtq:  # measured on the dataset by benchmarks/wtq_results.py, which CI does not have: kept as written
+        lines += ["", wtq["results_section"].rstrip("\n")]
     return "\n".join(lines) + "\n"
+
+
+def _wtq_sections() -> dict | None:
+    path = ROOT / "docs" / "wtq_results.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _baseline_rows(doc: dict) -> list[str]:
@@ -273,6 +281,8 @@ def main():
     write_atomic(Path(args.output).with_suffix(".json"), json.dumps(rows, indent=1))
     if Path(args.checkpoints).resolve() == (ROOT / "checkpoints").resolve():
         card = trained_how.with_section(model_card(rows), trained_how.section(ROOT / "checkpoints"))
+        if _wtq_sections():
+            card = card.rstrip("\n") + "\n\n" + _wtq_sections()["card_section"].rstrip("\n") + "\n"
         write_atomic(ROOT / "checkpoints" / "README.md", card)
     print(f"wrote {args.output}")
 

@@ -12,7 +12,8 @@ question counted, the converter's unreadable ones as wrong); its training time, 
 its summary. The dev split is the one that chose each checkpoint (TF's recipe and the issue's), so dev accuracy is
 a selection figure, optimistic; the test split is held back and scored elsewhere. Writes the section between its
 markers in docs/RESULTS.md, the 2017 card in checkpoints/README.md, and docs/wtq_results.json (the figures the
-tests re-check on the fixture tables, which CI has, unlike the dataset).
+tests re-check on the fixture tables, which CI has, unlike the dataset; and both sections' text, which
+benchmarks/reproduce.py keeps when it rewrites those files).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from engine.wtq_predict import answer_all, score  # noqa: E402
 START, END = "<!-- wtq: written by benchmarks/wtq_results.py -->", "<!-- /wtq -->"
 CARD_START, CARD_END = "<!-- wtq card: written by benchmarks/wtq_results.py -->", "<!-- /wtq card -->"
 FIXTURE = ROOT / "tests" / "fixtures" / "wtq"
+DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
 # spec §8.5 (P17 Table 1): method, dev %, test %
 PAPER_ROWS = (("Information retrieval system (Pasupat & Liang 2015)", "13.4", "12.7"),
               ("Simple semantic parser (Pasupat & Liang 2015)", "23.6", "24.3"),
@@ -44,6 +46,12 @@ PAPER_ROWS = (("Information retrieval system (Pasupat & Liang 2015)", "13.4", "1
               ("Neural Programmer, ensemble of 15 (P17, final)", "37.5", "37.7"))
 TYPE_NAMES = {"scalar": "scalar (a count)", "number_lookup": "number lookup", "word_lookup": "word lookup",
               "bad": "not printable (answer not in the table)", "unreadable": "unreadable (converter)"}
+
+
+def _shown(path: Path) -> str:
+    """A path as the command line would give it from the project root."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def pct(x: float) -> str:
@@ -78,17 +86,17 @@ def _training_line(m: dict) -> str:
     s = m["summary"]
     train, model = s.get("train_config", {}), s.get("model_config", {})
     minutes = s.get("seconds", 0) / 60
-    return (f"`{m['name']}`: preset `{s.get('preset')}` ({s.get('method', 'not recorded')}), d {model.get('d')}, "
+    return (f"`{m['name']}`: preset `{s.get('preset')}`, {s.get('method', 'method not recorded')}, d {model.get('d')}, "
             f"T {model.get('steps')}, batch {train.get('batch_size')}, lr {train.get('learning_rate')}, "
             f"{s.get('steps_run'):,} steps in {minutes:.0f} min ({train.get('threads')} thread, "
             f"time limit {train.get('max_minutes')} min), best dev at step {s.get('best_step'):,}, seed "
             f"{train.get('seed')}, {m['bytes'] / 1e6:.1f} MB")
 
 
-def section(measured: list[dict], dev_path: str, dev_total: int) -> str:
-    main = measured[0]
+def section(measured: list[dict], dev_path: str, dev_total: int, command: str) -> str:
+    shipped = measured[0]
     lines = [START, "", "## WikiTableQuestions: the 2017 model (spec §8.5)", "",
-             f"Produced by `python benchmarks/wtq_results.py --dev {dev_path}` (do not edit by hand). Accuracy: "
+             f"Produced by `{command}` (do not edit by hand). Accuracy: "
              "the benchmark's rules (engine/wtq_eval.py: official normalisation, numbers and dates by value, "
              f"denotations as sets) on all {dev_total:,} questions of random-split-1-dev, hard execution; answers "
              "no program can print count wrong. **Dev is also the split that chose each checkpoint** (the best "
@@ -101,19 +109,21 @@ def section(measured: list[dict], dev_path: str, dev_total: int) -> str:
         lines.append(f"| **Ours**, one model, preset `{s.get('preset')}` (d {s['model_config']['d']}, "
                      f"{s.get('steps_run'):,} steps, {s.get('seconds', 0) / 60:.0f} min on this 2-core CPU) "
                      f"| **{pct(m['dev']['accuracy'])}** | held back |")
-    lines += ["", "Training (read from each checkpoint's summary):", ""]
+    lines += ["", "Training (read from each checkpoint's summary). The runs listed trained at the same time, one "
+              "thread each, on this 2-core machine while it also ran tests, so the steps reached in the time limit "
+              "are fewer than on an idle machine:", ""]
     lines += [f"- {_training_line(m)}" for m in measured]
-    lines += ["", f"By answer type (`{main['name']}`; types from the converter, docs/wtq.md):", "",
+    lines += ["", f"By answer type (`{shipped['name']}`; types from the converter, docs/wtq.md):", "",
               "| answer type | questions | right | accuracy % |", "|---|---|---|---|"]
-    for kind, r in main["dev"]["by_answer_type"].items():
+    for kind, r in shipped["dev"]["by_answer_type"].items():
         lines.append(f"| {TYPE_NAMES.get(kind, kind)} | {r['total']:,} | {r['correct']:,} | {pct(r['accuracy'])} |")
-    lines += ["", f"By the program's final operation (`{main['name']}`):", "",
+    lines += ["", f"By the program's final operation (`{shipped['name']}`):", "",
               "| final operation | questions | accuracy % |", "|---|---|---|"]
-    ops = main["dev"]["by_final_operation"].items()
+    ops = shipped["dev"]["by_final_operation"].items()
     lines += [f"| {op} | {r['total']:,} | {pct(r['accuracy'])} |" for op, r in ops]
-    lines += ["", f"The 10 most frequent program shapes (`{main['name']}`, reset steps left out):", "",
+    lines += ["", f"The 10 most frequent program shapes (`{shipped['name']}`, reset steps left out):", "",
               "| program | questions | accuracy % |", "|---|---|---|"]
-    shapes = list(main["dev"]["by_program_shape"].items())[:10]
+    shapes = list(shipped["dev"]["by_program_shape"].items())[:10]
     lines += [f"| {shape} | {r['total']:,} | {pct(r['accuracy'])} |" for shape, r in shapes]
     lines += ["", "Commands (D=../shared/data/wikitablequestions):", "", "```",
               "python -m engine wtq-convert --tsv $D/data/random-split-1-train.tsv --tables $D \\",
@@ -126,7 +136,8 @@ def section(measured: list[dict], dev_path: str, dev_total: int) -> str:
                   f"runs/wtq/random-split-1-dev.jsonl --preset {s.get('preset')} \\",
                   f"    --max-minutes {s['train_config'].get('max_minutes'):g} --output runs/wtq/{s.get('preset')}"
                   ".safetensors"]
-    lines += [f"python benchmarks/wtq_results.py --dev {dev_path}", "```", "", END]
+    lines += [f"cp runs/wtq/{shipped['summary'].get('preset')}.safetensors checkpoints/wtq2017.safetensors  "
+              "# the better run by dev accuracy", command, "```", "", END]
     return "\n".join(lines)
 
 
@@ -148,14 +159,14 @@ def card(m: dict) -> str:
         "unknown, and a question word matching a cell is replaced by the match features.",
         "- Limits: answers are one count or the cells of one column; no sums, averages or differences (the 2017 "
         "language has none), no answers that are not in the table (9.3 % of dev).",
-        "- Figures: `python benchmarks/wtq_results.py --dev runs/wtq/random-split-1-dev.jsonl`; "
+        "- Figures: `python benchmarks/wtq_results.py --dev runs/wtq/random-split-1-dev.jsonl` (docs/RESULTS.md); "
         "`tests/test_wtq_shipped.py` re-checks the file on the fixture questions.", "", CARD_END])
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dev", required=True, help="converted dev split (wtq-convert --purpose eval)")
-    ap.add_argument("--checkpoint", type=Path, default=ROOT / "checkpoints" / "wtq2017.safetensors")
+    ap.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     ap.add_argument("--also", type=Path, nargs="*", default=[], help="other checkpoints to list beside it")
     ap.add_argument("--print", action="store_true", help="print the section instead of writing files")
     args = ap.parse_args(argv)
@@ -163,17 +174,23 @@ def main(argv=None) -> int:
     report = report_path(Path(args.dev))
     unreadable = json.loads(report.read_text()).get("dropped", {}).get("unreadable", 0) if report.is_file() else 0
     measured = [measure(p, dev, unreadable) for p in [args.checkpoint, *args.also]]
-    text = section(measured, args.dev, len(dev) + unreadable)
+    command = " ".join(["python benchmarks/wtq_results.py", "--dev", args.dev]
+                       + (["--checkpoint", _shown(args.checkpoint)] if args.checkpoint != DEFAULT_CHECKPOINT else [])
+                       + (["--also", *map(_shown, args.also)] if args.also else []))
+    text = section(measured, args.dev, len(dev) + unreadable, command)
     if args.print:
         print(text)
         return 0
+    card_text = card(measured[0])
     replace_section(ROOT / "docs" / "RESULTS.md", START, END, text)
-    replace_section(ROOT / "checkpoints" / "README.md", CARD_START, CARD_END, card(measured[0]))
+    replace_section(ROOT / "checkpoints" / "README.md", CARD_START, CARD_END, card_text)
     main_m = measured[0]
     figures = {"checkpoint": main_m["name"], "bytes": main_m["bytes"], "dev_accuracy": main_m["dev"]["accuracy"],
                "dev_total": main_m["dev"]["total"], "fixture_accuracy": main_m["fixture"]["accuracy"],
                "fixture_denotations": main_m["fixture"]["denotations"],
-               "others": {m["name"]: m["dev"]["accuracy"] for m in measured[1:]}}
+               "others": {m["name"]: m["dev"]["accuracy"] for m in measured[1:]},
+               # the two sections as written, which benchmarks/reproduce.py puts back when it rewrites both files
+               "results_section": text, "card_section": card_text}
     write_atomic(ROOT / "docs" / "wtq_results.json", json.dumps(figures, indent=1) + "\n")
     print(text)
     return 0
