@@ -12,19 +12,11 @@ from __future__ import annotations
 from dataclasses import fields
 from pathlib import Path
 
+from . import safetensors_reader as reader
 from .atomic import write_atomic
 from .checkpoint import SCHEMA as SCHEMA_2016
 from .checkpoint import to_bytes, vocabulary_from_metadata
-from .safetensors_reader import (
-    CheckpointError,
-    check_schema,
-    check_tensor_table,
-    expected_specs,
-    json_field,
-    read_header,
-    read_source,
-    read_tensors,
-)
+from .safetensors_reader import CheckpointError
 from .seeded_init import uninitialised
 from .vocab import Vocab
 from .wtq_config import WtqModelConfig
@@ -41,7 +33,7 @@ def save_wtq_checkpoint(path, model: WtqProgrammer, vocab: Vocab, summary: dict 
 
 def checkpoint_family(source) -> str:
     """"2016" or "2017" from a checkpoint's header schema (CheckpointError for anything else)."""
-    schema = read_header(source).metadata.get("schema")
+    schema = reader.read_header(source).metadata.get("schema")
     if schema == SCHEMA:
         return "2017"
     if schema == SCHEMA_2016:
@@ -51,7 +43,7 @@ def checkpoint_family(source) -> str:
 
 
 def _config(meta: dict[str, str]) -> WtqModelConfig:
-    data = json_field(meta, "model_config", dict)
+    data = reader.json_field(meta, "model_config", dict)
     missing = [f.name for f in fields(WtqModelConfig) if f.name not in data]
     if missing:
         raise CheckpointError(f"checkpoint model config lacks the field(s) {', '.join(missing)}")
@@ -62,12 +54,12 @@ def _config(meta: dict[str, str]) -> WtqModelConfig:
 
 
 def _checked(header):
-    meta = check_schema(header, SCHEMA)
+    meta = reader.check_schema(header, SCHEMA)
     config = _config(meta)
-    expected = expected_specs(lambda: WtqProgrammer(config, _Sized(config.vocab_size)))
-    check_tensor_table(header, expected)
+    expected = reader.expected_specs(lambda: WtqProgrammer(config, _Sized(config.vocab_size)))
+    reader.check_tensor_table(header, expected)
     vocab = vocabulary_from_metadata(meta, config)
-    summary = json_field(meta, "summary", dict) if "summary" in meta else {}
+    summary = reader.json_field(meta, "summary", dict) if "summary" in meta else {}
     return config, vocab, summary, expected
 
 
@@ -87,7 +79,7 @@ class _Sized:
 
 def read_wtq_info(path) -> dict:
     """Config, summary and creation time from the header alone (CheckpointError when loading would refuse it)."""
-    header = read_header(path)
+    header = reader.read_header(path)
     config, vocab, summary, _ = _checked(header)
     return {"config": config.to_dict(), "summary": summary, "vocab_size": len(vocab),
             "created": header.metadata.get("created", "")}
@@ -95,10 +87,10 @@ def read_wtq_info(path) -> dict:
 
 def load_wtq_checkpoint(source, device=None) -> tuple[WtqProgrammer, Vocab, dict]:
     """(model in eval mode, vocabulary, info) from a path or the bytes of a .safetensors file."""
-    raw = read_source(source)
-    header = read_header(raw)
+    raw = reader.read_source(source)
+    header = reader.read_header(raw)
     config, vocab, summary, expected = _checked(header)
-    tensors = read_tensors(raw, header, expected)
+    tensors = reader.read_tensors(raw, header, expected)
     model = uninitialised(lambda: WtqProgrammer(config, vocab))
     model.load_state_dict(tensors, strict=True)
     if device is not None:
