@@ -67,7 +67,7 @@ def configs_from_args(args) -> tuple[TrainConfig, ModelConfig]:
         return values
 
     try:
-        preset = getattr(args, "preset", "default")
+        preset = getattr(args, "preset", None) or "default"
         cfg = presets.train_config(preset, args.task,
                                    **given(TrainConfig, args.train_option, exclude=("task", "preset")))
         vocab = Vocab(data.vocabulary(args.task))
@@ -109,14 +109,14 @@ def _poll_progress(progress, bar, done: threading.Event, interval: float = 0.25)
 
 
 @contextmanager
-def watched_run(total: int, interrupted: str):
-    """While the block runs: a progress bar on stderr mirroring a fresh Progress, and Ctrl-C setting the stop
-    event (with the message `interrupted`; a second Ctrl-C aborts). Yields (progress, stop)."""
+def watched_run(progress, interrupted: str):
+    """While the block runs: a progress bar on stderr mirroring `progress` (an engine.progress.Progress the
+    trainer writes), and Ctrl-C setting the stop event (with the message `interrupted`; a second Ctrl-C
+    aborts). Yields the stop event."""
     from .cli import bar
-    from .progress import Progress
 
-    progress, stop, done = Progress(total=total), threading.Event(), threading.Event()
-    b = bar(total=total, unit="step", desc="starting")
+    stop, done = threading.Event(), threading.Event()
+    b = bar(total=progress.total, unit="step", desc="starting")
 
     def on_sigint(signum, frame):
         if stop.is_set():  # a second Ctrl-C aborts without saving
@@ -129,7 +129,7 @@ def watched_run(total: int, interrupted: str):
     poller = threading.Thread(target=_poll_progress, args=(progress, b, done), daemon=True)
     poller.start()
     try:
-        yield progress, stop
+        yield stop
     finally:
         done.set()
         poller.join()
@@ -143,7 +143,7 @@ def run_training(args) -> int:
     the NaN guard stopped the run, 130 when Ctrl-C came before there was a model to save."""
     from .cli import CliError, checked_device
     from .runs import OutputError, check_output, save_trained
-    from .train import train
+    from .train import Progress, train
 
     cfg, model_cfg = configs_from_args(args)
     checked_device(cfg.device)  # --device (a TrainConfig field): cuda without a GPU fails now, exit code 2
@@ -154,7 +154,8 @@ def run_training(args) -> int:
     target = args.target_accuracy if args.target_accuracy > 0 else None
     interrupted = ("interrupted: stopping and saving the best model so far, unless the output holds a better "
                    "one (Ctrl-C again to abort)")
-    with watched_run(cfg.steps, interrupted) as (progress, stop):
+    progress = Progress(total=cfg.steps)
+    with watched_run(progress, interrupted) as stop:
         result = train(cfg, model_cfg, progress=progress, stop=stop, target_accuracy=target)
 
     summary = {**result.summary, "model_config": result.model.config.to_dict(), "target_accuracy": target}

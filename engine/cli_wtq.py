@@ -79,6 +79,7 @@ def read_examples(path: str, what: str) -> list[dict]:
 def run_wtq_training(args) -> int:
     from .cli import CliError, checked_device
     from .cli_train import watched_run
+    from .progress import Progress
     from .runs import OutputError, check_output
     from .wtq_checkpoint import save_wtq_checkpoint
     from .wtq_train import train_wtq, trainable
@@ -99,8 +100,8 @@ def run_wtq_training(args) -> int:
     def on_best(result):  # the best model on disk as soon as it is found
         save_wtq_checkpoint(output, result.model, result.vocab, {**result.summary, **sources})
 
-    with watched_run(cfg.train_steps, "interrupted: stopping; the best dev model is saved (Ctrl-C again "
-                     "to abort)") as (progress, stop):
+    progress = Progress(total=cfg.train_steps)
+    with watched_run(progress, "interrupted: stopping; the best dev model is saved (Ctrl-C again to abort)") as stop:
         try:
             result = train_wtq(cfg, model_values, train_examples, dev_examples, progress, stop, on_best)
         except ValueError as e:
