@@ -32,19 +32,26 @@ def data_dir() -> Path:
 
 def available() -> bool:
     """Whether a readable 2017 checkpoint is there (header checked, no weights read)."""
-    path = checkpoint_path()
-    if not path.is_file():
+    if not checkpoint_path().is_file():
         return False
     try:
-        read_wtq_info(path)
+        info()
     except (CheckpointError, OSError):
         return False
     return True
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _header_info(path: str, mtime: float) -> dict:
+    # checking a header builds the model's shapes on the meta device (about 11 ms), and one Ask rerun asks
+    # several times (available, the picker's label, the figures' method note): read once per file version
+    return read_wtq_info(path)
+
+
 def info() -> dict:
     """The checkpoint's config and training summary (CheckpointError/OSError when unreadable)."""
-    return read_wtq_info(checkpoint_path())
+    path = checkpoint_path()
+    return _header_info(str(path), path.stat().st_mtime)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the real-tables model…")
