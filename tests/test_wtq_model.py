@@ -31,6 +31,16 @@ def small(vocab, **kw) -> WtqModelConfig:
     return WtqModelConfig(vocab_size=len(vocab), d=kw.pop("d", 24), **kw)
 
 
+def built(exs, seed: int, training: bool = False, **config):
+    """(the examples, their vocabulary, a small config (`config` overrides), a model seeded with `seed` in
+    train or eval mode, their batch)."""
+    vocab = build_vocab(exs, 1)
+    cfg = small(vocab, **config)
+    torch.manual_seed(seed)
+    model = WtqProgrammer(cfg, vocab).train(training)
+    return exs, vocab, cfg, model, encode_batch(exs, vocab, cfg)
+
+
 def test_defaults_are_the_papers():
     cfg, train = WtqModelConfig(), WtqTrainConfig()
     assert (cfg.d, cfg.steps, cfg.columns, cfg.word_cutoff, cfg.question_length) == (256, 4, 40, 10, 62)
@@ -69,12 +79,7 @@ def test_batches_over_the_cell_limit_are_refused_before_allocation(examples):
 
 
 def test_forward_shapes_and_distributions(examples):
-    exs = trainable(examples)
-    vocab = build_vocab(exs, 1)
-    cfg = small(vocab)
-    torch.manual_seed(0)
-    model = WtqProgrammer(cfg, vocab).eval()
-    batch = encode_batch(exs, vocab, cfg)
+    exs, vocab, cfg, model, batch = built(trainable(examples), 0)
     out = model(batch)
     B, R, Q = len(exs), batch.values.shape[1], batch.question_ids.shape[1]
     assert out["op_probs"].shape == (B, 4, 15) and out["col_probs"].shape == (B, 4, 40)
@@ -90,12 +95,7 @@ def test_forward_shapes_and_distributions(examples):
 def test_column_choice_reads_the_operation_choice_and_the_entry_match_token(examples):
     """Step 1 has h = 0, so its column logits reach U only through α^op Ũ (spec §3.4, W^break); n^match_c adds
     the <entry_match> embedding to the vectors of columns with exactly matching cells."""
-    exs = trainable(examples)
-    vocab = build_vocab(exs, 1)
-    cfg = small(vocab)
-    torch.manual_seed(4)
-    model = WtqProgrammer(cfg, vocab).eval()
-    batch = encode_batch(exs, vocab, cfg)
+    exs, vocab, cfg, model, batch = built(trainable(examples), 4)
     out = model(batch)
     assert (batch.match_count > 0).any() and (batch.number_mask[:, 0] & ~batch.number_mask[:, 1]).any()
     grad_u, grad_word = torch.autograd.grad(out["col_logits"][:, 0].sum(), [model.unit, model.word.weight])
@@ -123,12 +123,8 @@ def test_dropouts_act_in_training_only(examples):
 
 
 def test_loss_is_finite_and_every_parameter_gets_a_gradient(examples):
-    exs = trainable(examples)
-    vocab = build_vocab(exs, 1)
-    cfg = small(vocab)
-    torch.manual_seed(1)
-    model = WtqProgrammer(cfg, vocab).train()  # dropout, recurrent and word dropout on
-    batch = encode_batch(exs, vocab, cfg)
+    # training mode: dropout, recurrent and word dropout on
+    exs, vocab, cfg, model, batch = built(trainable(examples), 1, training=True)
     loss = batch_loss(model(batch), batch, cfg)
     decay = weight_decay(model, 1e-4)
     assert torch.isfinite(loss) and loss > 0 and torch.isfinite(decay) and decay > 0
@@ -191,12 +187,7 @@ def test_loss_of_the_right_and_a_wrong_program(examples):
 
 
 def test_log_lookup_is_the_log_of_the_soft_lookup(examples):
-    exs = trainable(examples)
-    vocab = build_vocab(exs, 1)
-    cfg = small(vocab)
-    torch.manual_seed(2)
-    model = WtqProgrammer(cfg, vocab).eval()
-    batch = encode_batch(exs, vocab, cfg)
+    exs, vocab, cfg, model, batch = built(trainable(examples), 2)
     out = model(batch)
     cells = batch.cell_mask
     assert torch.allclose(log_lookup(out, batch).exp()[cells], out["lookup"].double()[cells], rtol=1e-4, atol=1e-12)
@@ -205,11 +196,7 @@ def test_log_lookup_is_the_log_of_the_soft_lookup(examples):
 def test_lookup_loss_takes_the_best_cell_of_each_answer_item(examples):
     """nt-7263 lists nine years, nt-191's one answer is in two cells; each item's term is its cheapest cell."""
     exs = [e for e in examples if e["id"] in ("nt-7263", "nt-191")]  # nine items; one item in two columns
-    vocab = build_vocab(exs, 1)
-    cfg = small(vocab)
-    torch.manual_seed(3)
-    model = WtqProgrammer(cfg, vocab).eval()
-    batch = encode_batch(exs, vocab, cfg)
+    exs, vocab, cfg, model, batch = built(exs, 3)
     batch.has_scalar[:] = False  # the lookup loss alone (nt-191 is a number lookup: the soft-min would hide it)
     with torch.no_grad():
         out = model(batch)
@@ -237,12 +224,8 @@ def test_scalar_loss_counts_rows(examples):
 
 
 def test_a_few_dozen_adam_steps_fit_eight_examples(examples):
-    exs = trainable(examples)[:8]
-    vocab = build_vocab(exs, 1)
-    cfg = small(vocab, d=32, dropout_keep=1.0, rnn_keep=1.0, word_keep=1.0)
-    torch.manual_seed(0)
-    model = WtqProgrammer(cfg, vocab).train()
-    batch = encode_batch(exs, vocab, cfg)
+    exs, vocab, cfg, model, batch = built(trainable(examples)[:8], 0, training=True, d=32, dropout_keep=1.0,
+                                          rnn_keep=1.0, word_keep=1.0)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2, eps=1e-6)
     losses = []
     for _ in range(40):
