@@ -217,6 +217,7 @@ def cmd_ask(args) -> int:
 
 def cmd_sweep(args) -> int:
     from .config import TrainConfig, parse_options
+    from .stop_signals import stop_on_signals
     from .sweep import load_grid, read_records, read_spec, summary_markdown
     from .sweep_ray import run_sweep
 
@@ -245,9 +246,10 @@ def cmd_sweep(args) -> int:
             shown["bar"].close()
 
     try:
-        outcome = run_sweep(args.output, args.preset, args.task, grid, args.seeds, base, target=args.target,
-                            workers=args.workers, models_per_worker=args.models_per_worker, address=args.address,
-                            progress=progress)
+        with stop_on_signals(args.parent_pid):  # SIGTERM and the parent's end stop it as Ctrl-C does
+            outcome = run_sweep(args.output, args.preset, args.task, grid, args.seeds, base, target=args.target,
+                                workers=args.workers, models_per_worker=args.models_per_worker,
+                                address=args.address, progress=progress)
     except ValueError as e:
         raise CliError(str(e), 2) from e
     except KeyboardInterrupt:
@@ -403,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="most runs trained together as one model-batched computation (default 16)")
     p.add_argument("--address", help="an existing Ray cluster (default: a local Ray with --workers CPUs); "
                    "--output must then be on a file system every node shares")
+    p.add_argument("--parent-pid", type=_positive, default=None, metavar="PID",
+                   help="stop (as Ctrl-C does: finished runs kept) when process PID ends; the app's small sweep "
+                   "passes its server's pid, so a sweep never outlives the server that started it")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("wtq-convert", help="convert WikiTableQuestions questions and tables to JSONL",

@@ -2,10 +2,16 @@
 budget, run as a background `python -m engine sweep` process into a directory under sweeps.own_root().
 
 It is bounded (MIN_VALUES to MAX_VALUES values of a field of VARY, at most MAX_SEEDS seeds and MAX_STEPS steps,
-at most MAX_RUNS runs) and at most one goes at a time in the app's process; only the session that started it
-may stop it. Its directory is named by its start time and holds launcher.json (the settings), grid.json and
-sweep.log beside what the engine writes; starting the same settings again reuses that directory, and the
-engine resumes from the records already there, so Stop loses only the runs in progress.
+at most MAX_RUNS runs). It is a job of the server's one registry (explorer/jobs.py), owned, capped and reaped
+exactly as a training run: it counts toward the cap of running jobs, at most one small sweep goes at a time,
+only its owner (the Train page's `run` token, so a reloaded page can still stop it) may stop it, and it is
+stopped when its owner's pages are gone. Stopping ends the sweep's whole session of processes (Ray's
+included), also when the sweep itself was killed, and the sweep stops itself if the server dies first
+(`--parent-pid`).
+
+Its directory is named by its start time and holds launcher.json (the settings), grid.json and sweep.log
+beside what the engine writes; starting the same settings again reuses that directory, and the engine
+resumes from the records already there, so Stop loses only the runs in progress.
 """
 
 from __future__ import annotations
@@ -24,13 +30,14 @@ from pathlib import Path
 from engine import data, presets
 from engine.atomic import write_atomic
 from engine.config import TrainConfig, settings
-from explorer import sweeps
+from explorer import jobs, sweeps
 
 VARY = ("lr", "clip", "noise_eta", "huber_delta", "lookup_weight", "adam_eps", "grad_noise")
 MIN_VALUES, MAX_VALUES, MAX_SEEDS, MAX_STEPS, MAX_RUNS = 2, 4, 3, 2000, 24
 GRID, SETTINGS = "grid.json", "launcher.json"  # the launcher's own files in a sweep directory
-STOP_GRACE_SECONDS = 15.0  # after Ctrl-C (then SIGTERM), the sweep gets this long before the next signal
-NICENESS = 10  # as the Train page's runs: the people asking questions come first
+STOP_GRACE_SECONDS = 8.0  # after Ctrl-C (then SIGTERM), the sweep gets this long before the next signal;
+# Ctrl-C ends a small sweep, Ray included, in about 2.5 s on this machine
+_directory_lock = threading.Lock()
 
 
 def _setting(name: str):
@@ -100,29 +107,68 @@ def command(sweep: SmallSweep, out: Path) -> list[str]:
             *(item for name, value in SMALL_DATA.items() for item in ("--set", f"{name}={value}"))]
 
 
-@dataclass
-class Launch:
-    """The small sweep going on in this process (or the last one)."""
+KIND = "sweep"
 
+
+@dataclass(eq=False)
+class Launch(jobs.Job):
+    """A small sweep going on in the server (or its latest one), owned by the browser that holds `owner`."""
+
+    kind = KIND
     sweep: SmallSweep
     path: Path
     owner: str  # the session that started it: only it may stop it
-    process: subprocess.Popen
+    process: subprocess.Popen | None = None  # started by begin()
     started: float = field(default_factory=time.time)
-    stopping: bool = False  # Stop was pressed; the process group is being ended
+    stopping: bool = False  # Stop was pressed (or the owner left); the process session is being ended
+    stop_reason: str | None = None
     announced: bool = False  # the owner's page has redrawn itself once after the sweep ended
+    last_seen: float = field(default_factory=time.monotonic)
+    _cleaned: bool = False  # the session's leftover processes were ended once the sweep had ended
 
     @property
     def running(self) -> bool:
-        return self.process.poll() is None
+        if self.process is None or self.process.poll() is None:
+            return self.process is not None
+        if not self._cleaned:  # whoever first sees the end (a page, the reaper) ends Ray's leftovers
+            self._cleaned = True
+            end_session(self.process.pid, signal.SIGKILL)
+        return False
 
+    @property
+    def stop_requested(self) -> bool:
+        return self.stopping
 
-_lock = threading.Lock()
-_current: Launch | None = None
+    def begin(self) -> None:
+        with open(self.path / sweeps.LOG, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [*command(self.sweep, self.path), "--parent-pid", str(os.getpid())], cwd=sweeps.ROOT,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_lower_priority)
+
+    def request_stop(self, reason: str) -> None:
+        if self.stopping:
+            return
+        self.stopping, self.stop_reason = True, reason
+        threading.Thread(target=_end, args=(self.process,), daemon=True, name="sweep-stop").start()
+
+    def wait(self, timeout: float) -> None:
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return
+        _ = self.running  # its leftovers go too
 
 
 def current() -> Launch | None:
-    return _current
+    """The small sweep running on the server, if any."""
+    going = jobs.running(KIND)
+    return going[0] if going else None
+
+
+def mine(owner: str | None) -> Launch | None:
+    """The owner's latest small sweep, running or ended, if the server still has it."""
+    return jobs.find(owner, KIND)
 
 
 def _directory_for(sweep: SmallSweep) -> Path:
@@ -148,52 +194,76 @@ def _directory_for(sweep: SmallSweep) -> Path:
 
 
 def _lower_priority() -> None:
-    os.nice(NICENESS)
+    os.nice(jobs.NICENESS)
 
 
 def start(sweep: SmallSweep, owner: str) -> Launch:
-    """Start `sweep` in the background (SweepError if its settings are out of bounds or a sweep is going)."""
-    global _current
+    """Start `sweep` in the background for `owner` (SweepError if its settings are out of bounds, the owner
+    is not valid, a small sweep is going or the server's jobs are at their cap)."""
     sweep.check()
-    with _lock:
-        if _current is not None and _current.running:
-            raise sweeps.SweepError("a small sweep is already running in this app; stop it or wait for it to end")
+    with _directory_lock:  # two pages starting the same settings must not share a new directory's files
         path = _directory_for(sweep)
         write_atomic(path / GRID, json.dumps({sweep.vary: list(sweep.values)}))
-        with open(path / sweeps.LOG, "ab") as log:  # the child keeps its own copy of the descriptor
-            process = subprocess.Popen(command(sweep, path), cwd=sweeps.ROOT, stdin=subprocess.DEVNULL, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True,
-                                       preexec_fn=_lower_priority)
-        _current = Launch(sweep, path, owner, process)
-        return _current
-
-
-def _end(process: subprocess.Popen) -> None:
-    """Ctrl-C to the sweep (it shuts Ray down and rewrites its summary), then SIGTERM and SIGKILL to its whole
-    process group (Ray's workers too) if it is still there after a grace period each."""
-    for send in (lambda: os.kill(process.pid, signal.SIGINT), lambda: os.killpg(process.pid, signal.SIGTERM),
-                 lambda: os.killpg(process.pid, signal.SIGKILL)):
-        if process.poll() is not None:  # ended (and reaped): its pid may belong to another process by now
-            return
-        try:
-            send()
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=STOP_GRACE_SECONDS)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    try:
+        launch = jobs.register(Launch(sweep, path, owner), kind_limit=1, noun="small sweep")
+    except jobs.JobRefused as e:
+        raise sweeps.SweepError(str(e)) from None
+    return launch
 
 
 def stop(owner: str | None) -> bool:
-    """Stop the running sweep if `owner` started it; the records of finished runs stay, so it can resume."""
-    launch = _current
-    if launch is None or not launch.running or owner != launch.owner:
-        return False
-    launch.stopping = True
-    threading.Thread(target=_end, args=(launch.process,), daemon=True, name="sweep-stop").start()
-    return True
+    """Stop the owner's running sweep; the records of finished runs stay, so it can resume."""
+    return jobs.stop(owner, KIND)
+
+
+def session_members(session: int) -> list[int]:
+    """Pids of the processes in the session `session` (the sweep is its leader; Ray's processes join it, some
+    in process groups of their own, so a process group is not enough)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read(4096).rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):  # gone meanwhile
+            continue
+        if len(fields) > 3 and int(fields[3]) == session:
+            found.append(int(entry.name))
+    return found
+
+
+def end_session(session: int, sig: int) -> int:
+    """Send `sig` to every process of the session; how many there were. Safe after the leader is gone: Linux
+    never reuses a pid while a session of that id has members."""
+    members = session_members(session)
+    for pid in members:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+    return len(members)
+
+
+def _end(process: subprocess.Popen) -> None:
+    """Ctrl-C to the sweep (it shuts Ray down and rewrites its summary); if it has not ended after a grace
+    period, SIGTERM, then SIGKILL, to every process of its session; then whatever of Ray is left goes."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None:
+            break
+        if sig == signal.SIGINT:
+            try:
+                os.kill(process.pid, sig)
+            except ProcessLookupError:
+                break
+        else:
+            end_session(process.pid, sig)
+        try:
+            process.wait(timeout=STOP_GRACE_SECONDS)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    end_session(process.pid, signal.SIGKILL)
 
 
 def log_tail(path: Path, max_bytes: int = 4000) -> str:
@@ -208,9 +278,9 @@ def log_tail(path: Path, max_bytes: int = 4000) -> str:
 
 @atexit.register
 def _stop_on_exit() -> None:
-    """The sweep runs in its own session, so it would outlive the server: Ctrl-C it when the server exits."""
-    launch = _current
-    if launch is not None and launch.running:
+    """The sweep runs in its own session, so it would outlive the server: Ctrl-C it when the server exits (and
+    if the server is killed, the sweep's --parent-pid watch stops it)."""
+    for launch in jobs.running(KIND):
         try:
             os.kill(launch.process.pid, signal.SIGINT)
         except ProcessLookupError:

@@ -21,7 +21,7 @@ import streamlit as st
 from engine.config import ModelConfig
 from engine.limits import QUESTION_MAX_CHARS
 from explorer import escape, tables, wtq_samples
-from explorer.training import OWNER_TOKEN
+from explorer.jobs import OWNER_TOKEN
 
 # ----------------------------------------------------------------------------- the app's own state
 TABLE = "table"  # the current table (DataFrame), edits included

@@ -1,11 +1,6 @@
-"""Background training jobs that belong to the server, not to a browser session.
-
-A job is registered under its owner's token (`new_owner()`: 32 hex digits, kept in the session and in the
-URL's `run` parameter), so a reloaded page finds its job again and can stop it. The registry is one
-module-level dict behind one lock: the cap on running jobs is checked and the job registered in a single
-acquisition, so simultaneous starts can never exceed MAX_ACTIVE_JOBS. The owner's pages touch their job
-(`touch`) while they are open; a reaper thread stops a job whose owner has not been seen for
-`owner_timeout()` seconds (and forgets finished jobs then), so a closed tab never holds a training slot.
+"""Background training runs that belong to the server, not to a browser session: jobs of the one registry
+(explorer/jobs.py) that also holds the small sweeps and the Programs page's evaluations, so one owner rule, one
+cap and one reaper hold for every job (a run whose owner's pages are gone is stopped, and saves what it has).
 
 The worker never calls streamlit; the Train page polls `Job` (progress snapshot, probe model) from a
 fragment. A finished job's checkpoint gets a name no other run has (time to the microsecond plus a random
@@ -35,37 +30,13 @@ from engine.limits import CUSTOM_MAX_BYTES, CUSTOM_MAX_EXAMPLES
 from engine.model import NeuralProgrammer
 from engine.train import Progress, train
 from engine.vocab import Vocab
-from explorer import fine_tune_scores
+from explorer import fine_tune_scores, jobs
 
-MAX_ACTIVE_JOBS = 2  # running jobs on the whole server (two cores: more would slow every run down)
-# seconds without a sign of the owner before its job is stopped: the owner's pages beat every 1-5 s, and a
-# closed tab's run must give its cores back within a minute (the reaper adds at most 5 s)
-DEFAULT_OWNER_TIMEOUT = 45.0
-OWNER_TIMEOUT_ENV = "NPX_OWNER_TIMEOUT"
-OWNER_TOKEN = re.compile(r"[0-9a-f]{32}")
 log = logging.getLogger(__name__)
-
-
-class JobRefused(RuntimeError):
-    """A run was not started; the message says why and what to do."""
-
-
-def owner_timeout() -> float:
-    """DEFAULT_OWNER_TIMEOUT seconds, or the NPX_OWNER_TIMEOUT environment variable (read on every use, so tests
-    can shorten it)."""
-    try:
-        value = float(os.environ.get(OWNER_TIMEOUT_ENV, DEFAULT_OWNER_TIMEOUT))
-    except ValueError:
-        return DEFAULT_OWNER_TIMEOUT
-    return value if value > 0 else DEFAULT_OWNER_TIMEOUT
-
-
-def new_owner() -> str:
-    return secrets.token_hex(16)
-
-
-def valid_owner(token) -> bool:
-    return isinstance(token, str) and OWNER_TOKEN.fullmatch(token) is not None
+# the registry's names, used here and by the pages and tests that knew them from this module
+MAX_ACTIVE_JOBS, JobRefused, owner_timeout = jobs.MAX_ACTIVE_JOBS, jobs.JobRefused, jobs.owner_timeout
+new_owner, valid_owner, running_count = jobs.new_owner, jobs.valid_owner, jobs.running_count
+KIND = "training"
 
 
 class ProbeProgress(Progress):
@@ -84,8 +55,10 @@ class ProbeProgress(Progress):
 
 
 @dataclass
-class Job:
+class Job(jobs.Job):
     """One training run, owned by the browser that holds `owner`."""
+
+    kind = KIND
 
     owner: str
     cfg: TrainConfig
@@ -111,6 +84,22 @@ class Job:
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop.is_set()
+
+    def begin(self) -> None:
+        self.thread.start()
+
+    def request_stop(self, reason: str) -> None:
+        if not self.stop.is_set():
+            self.stop_reason = reason
+        self.stop.set()
+
+    def wait(self, timeout: float) -> None:
+        if self.thread is not None and self.thread.ident is not None:
+            self.thread.join(timeout)
+
     def probe_model(self) -> tuple[int, NeuralProgrammer] | None:
         with self.progress.lock:
             snap = self.progress.probe_state
@@ -125,85 +114,22 @@ class Job:
         return snap[0], model
 
 
-# ----------------------------------------------------------------------------- the registry
-
-_lock = threading.Lock()
-_jobs: dict[str, Job] = {}  # owner token -> that owner's latest job (running or finished)
-_reaper: threading.Thread | None = None
-_wake = threading.Event()
-
-
-def _reap_locked(now: float) -> None:
-    """Stop running jobs whose owner is gone; forget finished ones (call with _lock held)."""
-    limit = owner_timeout()
-    for owner, job in list(_jobs.items()):
-        if now - job.last_seen <= limit:
-            continue
-        if job.running:
-            if not job.stop.is_set():
-                job.stop_reason = f"its page was closed ({limit:g} s without a sign of it)"
-                job.stop.set()
-                log.info("stopping training run %s: owner gone", job.name)
-        else:
-            del _jobs[owner]
-
-
-def _reap_loop() -> None:
-    """Reap every quarter of the timeout until no job is left, then end (start() starts a new one)."""
-    global _reaper
-    while True:
-        _wake.wait(min(max(owner_timeout() / 4, 0.05), 5.0))
-        _wake.clear()
-        with _lock:
-            _reap_locked(time.monotonic())
-            if not _jobs:
-                _reaper = None
-                return
-
-
-def _ensure_reaper_locked() -> None:
-    global _reaper
-    _wake.set()  # a running reaper re-reads the timeout now rather than after its current wait
-    if _reaper is None or not _reaper.is_alive():
-        _reaper = threading.Thread(target=_reap_loop, daemon=True, name="train-reaper")
-        _reaper.start()
+# ----------------------------------------------------------------------------- this owner's run
 
 
 def find(owner: str | None) -> Job | None:
-    """The owner's latest job, if the server still has it."""
-    if not valid_owner(owner):
-        return None
-    with _lock:
-        _reap_locked(time.monotonic())
-        return _jobs.get(owner)
+    """The owner's latest training run, if the server still has it."""
+    return jobs.find(owner, KIND)
 
 
 def touch(owner: str | None) -> Job | None:
-    """The owner is still there (a page of theirs ran): keep its job alive. Returns the job, if any."""
-    if not valid_owner(owner):
-        return None
-    with _lock:
-        now = time.monotonic()
-        job = _jobs.get(owner)
-        if job is not None:
-            job.last_seen = now  # before reaping: the owner is here now, however long it was away
-        _reap_locked(now)
-        return _jobs.get(owner)
+    """The owner is still there (a page of theirs ran): keep their jobs alive. Returns their training run."""
+    return jobs.touch(owner, KIND)
 
 
 def stop(owner: str | None) -> bool:
     """Ask the owner's running job to stop (it saves the best model so far); False when none runs."""
-    job = find(owner)
-    if job is None or not job.running:
-        return False
-    job.stop_reason = "you stopped it"
-    job.stop.set()
-    return True
-
-
-def running_count() -> int:
-    with _lock:
-        return sum(job.running for job in _jobs.values())
+    return jobs.stop(owner, KIND)
 
 
 # ----------------------------------------------------------------------------- starting and running a job
@@ -244,19 +170,7 @@ def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict |
               estimate_seconds=estimate_seconds, base=base)
     job.thread = threading.Thread(target=_work, args=(job, Path(out_dir), init, custom, base), daemon=True,
                                   name=f"train-{name}")
-    with _lock:  # one acquisition: the cap is checked and the job registered together
-        _reap_locked(time.monotonic())
-        mine = _jobs.get(owner)
-        if mine is not None and mine.running:
-            raise JobRefused("your training run is still going: stop it before starting another")
-        active = sum(j.running for j in _jobs.values())
-        if active >= MAX_ACTIVE_JOBS:
-            raise JobRefused(f"{active} training runs are already going on this server (the limit is "
-                             f"{MAX_ACTIVE_JOBS}): wait for one to finish and start again")
-        _jobs[owner] = job
-        job.thread.start()  # alive before the lock is released, so the next start counts it
-        _ensure_reaper_locked()
-    return job
+    return jobs.register(job, noun="training run")
 
 
 def claim_path(out_dir: Path, name: str) -> Path:
@@ -272,20 +186,8 @@ def claim_path(out_dir: Path, name: str) -> Path:
     raise OSError(f"no free checkpoint name for {name} in {out_dir}")
 
 
-TRAINING_NICENESS = 10  # the people asking questions come first: a run gets the cores they leave free
-
-
-def _lower_priority() -> None:
-    """Give this (training) thread a lower CPU priority. Linux schedules threads one by one, so the server's
-    other threads (every session's page runs) keep answering quickly while two runs train on two cores."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
-    except (AttributeError, OSError):  # not Linux, or not permitted: the run just keeps normal priority
-        pass
-
-
 def _work(job: Job, out_dir: Path, init, custom, base) -> None:
-    _lower_priority()
+    jobs.lower_thread_priority()
     try:
         before = None
         if base:  # the checkpoint as it was: on the taught examples and on fresh questions of its own task

@@ -79,19 +79,16 @@ def forcer():
 
 @pytest.fixture
 def clean_training_registry():
-    """After the test: every server training job it left is stopped, joined and forgotten, so no job (or
-    its claim on the cap of running jobs) leaks into the next test."""
+    """After the test: every server job it left (training runs, small sweeps, evaluations) is stopped, ended
+    and forgotten, so no job (or its claim on the cap of running jobs) leaks into the next test."""
     yield
-    from explorer import training  # here, not at the top: most tests never touch the app's jobs
+    from explorer import jobs  # here, not at the top: most tests never touch the app's jobs
 
-    with training._lock:
-        jobs = list(training._jobs.values())
-        training._jobs.clear()
-    for job in jobs:
-        job.stop.set()
-    for job in jobs:
-        if job.thread is not None:
-            job.thread.join(timeout=30)
+    held = jobs.forget_all()
+    for job in held:
+        job.request_stop("the test ended")
+    for job in held:
+        job.wait(timeout=30)
 
 
 WTQ_FIXTURE = Path(__file__).parent / "fixtures" / "wtq"

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from engine.config import TrainConfig
-from explorer import training
+from explorer import jobs, training
 
 TINY = {"d": 8, "steps": 2}
 # a run that goes on until it is stopped, each step a few milliseconds
@@ -73,7 +73,7 @@ def test_one_owner_cannot_hold_two_runs(tmp_path):
 
 def test_a_job_whose_owner_is_gone_is_stopped(tmp_path, monkeypatch):
     """Before: a job ran on after its page was closed, and two orphans locked everyone out of training."""
-    monkeypatch.setenv(training.OWNER_TIMEOUT_ENV, "0.6")
+    monkeypatch.setenv(jobs.OWNER_TIMEOUT_ENV, "0.6")
     owner = training.new_owner()
     job = training.start(owner, ENDLESS, tmp_path, model_settings=TINY)
     for _ in range(10):  # the owner's page is open: it touches the job (more than a timeout in all)
@@ -188,6 +188,6 @@ def test_a_run_trains_at_a_lower_priority_than_the_pages(tmp_path):
     the server's other threads are not."""
     job = training.start(training.new_owner(), ENDLESS, tmp_path, model_settings=TINY)
     assert _wait(lambda: job.progress.snapshot()["step"] > 0, 30)
-    assert os.getpriority(os.PRIO_PROCESS, job.thread.native_id) == training.TRAINING_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, job.thread.native_id) == jobs.NICENESS
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
     assert training.stop(job.owner)

@@ -1,14 +1,15 @@
 """The Train page's "Small sweep": vary one hyper-parameter over a few values, with a few seeds and a short
 budget, as a background `python -m engine sweep` (explorer/small_sweep.py), and watch its runs as they finish.
 
-At most one small sweep goes at a time in the app (any page may see it; only the session that started it may
-stop it). A fragment polls its directory every POLL_SECONDS while it runs: records done / total, and the
-figures of the finished runs. Stop ends the process; starting the same settings again resumes the sweep.
+At most one small sweep goes at a time in the app, and it counts toward the server's cap of running jobs (any
+page may see it; only its owner, the browser holding the Train page's `run` token, may stop it, also after a
+reload). A fragment polls its directory every POLL_SECONDS while it runs (each poll is also the owner's sign of
+life: a sweep whose pages are gone is stopped like a training run): records done / total, and the figures of
+the finished runs. Stop ends the process; starting the same settings again resumes the sweep.
 """
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import streamlit as st
@@ -16,12 +17,12 @@ import streamlit as st
 from engine import data, presets
 from engine.config import TrainConfig, settings
 from engine.sweep import recorded_ids
-from explorer import escape, small_sweep, state, sweeps
+from explorer import escape, jobs, small_sweep, state, sweeps
 from explorer.components import sweep_view
 
 PRESET, TASK, VARY, VALUES = "sweep_preset", "sweep_task", "sweep_vary", "sweep_values"
 SEEDS, STEPS, START, STOP, OPEN = "sweep_seeds", "sweep_steps", "sweep_start", "sweep_stop", "sweep_open"
-OWNER, ERROR, PATH = "sweep_owner", "sweep_error", "sweep_path"  # this session's token, refusal, last sweep
+ERROR, PATH = "sweep_error", "sweep_path"  # this session's refusal, its last sweep's directory
 POLL_SECONDS = 2.0
 SUGGESTED = {"lr": "0.001, 0.003, 0.01", "clip": "1, 10", "noise_eta": "0, 0.01, 1", "huber_delta": "1, 10",
              "lookup_weight": "5, 50", "adam_eps": "1e-8, 1e-6", "grad_noise": "true, false"}
@@ -39,9 +40,16 @@ def chosen() -> small_sweep.SmallSweep:
     return small_sweep.SmallSweep(ss[PRESET], ss[TASK], ss[VARY], values, int(ss[SEEDS]), int(ss[STEPS]))
 
 
+def _owner() -> str:
+    """The Train page's run token (also the URL's `run`): a reloaded page finds its sweep with it."""
+    if not jobs.valid_owner(ss.get(state.RUN_OWNER)):
+        ss[state.RUN_OWNER] = jobs.new_owner()
+    return ss[state.RUN_OWNER]
+
+
 def _start() -> None:
     try:
-        launch = small_sweep.start(chosen(), ss[OWNER])
+        launch = small_sweep.start(chosen(), _owner())
     except (sweeps.SweepError, OSError) as e:
         ss[ERROR] = str(e)
         return
@@ -49,7 +57,7 @@ def _start() -> None:
 
 
 def _stop() -> None:
-    small_sweep.stop(ss.get(OWNER))
+    small_sweep.stop(ss.get(state.RUN_OWNER))
 
 
 def _open() -> None:
@@ -84,6 +92,8 @@ def _progress(path: Path, launch: small_sweep.Launch | None) -> None:
     done = len(recorded_ids(path))
     running = launch is not None and launch.path == path and launch.running
     word = "stopping…" if running and launch.stopping else ("running" if running else "not running")
+    if launch is not None and launch.path == path and not running and launch.stopping:
+        word += f" (stopped: {launch.stop_reason})"
     st.progress(min(done / max(total, 1), 1.0), text=f"{done} of {total} runs finished · {word}")
     if launch is not None and launch.path == path and not running and launch.process.returncode not in (0, None) \
             and not launch.stopping:
@@ -99,10 +109,12 @@ def _progress(path: Path, launch: small_sweep.Launch | None) -> None:
 
 def draw() -> None:
     """The Small sweep section of the Train page."""
-    ss.setdefault(OWNER, secrets.token_hex(16))
     launch = small_sweep.current()
-    busy = launch is not None and launch.running
-    mine = launch is not None and launch.owner == ss[OWNER]
+    busy = launch is not None
+    own = small_sweep.mine(ss.get(state.RUN_OWNER))
+    mine = busy and own is launch
+    if own is not None and not ss.get(PATH):  # a reloaded page: its sweep's directory again
+        ss[PATH] = str(own.path)
     st.subheader("Small sweep")
     st.caption("Train the same model several times, varying one hyper-parameter, to see which values train "
                f"reliably. At most {small_sweep.MAX_RUNS} runs of at most {small_sweep.MAX_STEPS:,} steps, one "
@@ -118,11 +130,15 @@ def draw() -> None:
     else:
         st.caption(f"{len(planned.values)} value(s) × {planned.seeds} seed(s) = {planned.runs} runs of "
                    f"{planned.steps:,} steps, validated every {planned.eval_every} steps.")
+    full = not busy and jobs.running_count() >= jobs.MAX_ACTIVE_JOBS
     if busy and not mine:
         st.info("A small sweep started from another page is running in this app; a new one can start when it "
                 "ends.")
+    elif full:
+        st.info(f"{jobs.running_count()} jobs (training runs and small sweeps) are going on this server (the limit "
+                f"is {jobs.MAX_ACTIVE_JOBS}): a sweep can start when one of them ends.")
     a, b, _ = st.columns([1, 1, 4])
-    a.button("Start sweep", key=START, on_click=_start, disabled=busy or planned is None)
+    a.button("Start sweep", key=START, on_click=_start, disabled=busy or full or planned is None)
     b.button("Stop sweep", key=STOP, on_click=_stop, disabled=not (busy and mine))
     if ss.get(ERROR):
         st.error(escape.md(ss[ERROR]))
@@ -132,9 +148,8 @@ def draw() -> None:
 def _monitor(polling: bool) -> None:
     @st.fragment(run_every=POLL_SECONDS if polling else None)
     def monitor() -> None:
-        launch = small_sweep.current()
-        if launch is None or launch.owner != ss[OWNER]:
-            launch = None
+        launch = small_sweep.mine(ss.get(state.RUN_OWNER))  # also the owner's heartbeat (jobs.touch)
+        jobs.touch(ss.get(state.RUN_OWNER))
         if not ss.get(PATH):
             return
         _progress(Path(ss[PATH]), launch)

@@ -14,7 +14,7 @@ import streamlit as st
 
 from engine import data, presets
 from engine.limits import CUSTOM_MAX_EXAMPLES
-from explorer import checkpoints, escape, fine_tune_scores, run_command, state, training
+from explorer import checkpoints, escape, fine_tune_scores, jobs, run_command, state, training
 from explorer.components import progress_panel, run_estimate, sweep_launcher, teach, train_settings
 
 CUSTOM = "custom"
@@ -34,8 +34,10 @@ running = job is not None and job.running
 
 tasks = list(data.TASKS) + [CUSTOM]
 n_custom = len(ss.get(state.CUSTOM, []))
-task_labels = {t: t for t in data.TASKS} | {CUSTOM: f"custom set from Teach ({n_custom} examples)"}
-task = st.selectbox("Task", tasks, format_func=task_labels.get, key=state.TRAIN_TASK, disabled=running,
+# the options' labels never change: Streamlit gives a widget whose labels change a new identity, and the
+# choice went back to the first task when an upload changed the custom set's size
+TASK_LABELS = {t: t for t in data.TASKS} | {CUSTOM: "the custom set from Teach (fine-tune a checkpoint)"}
+task = st.selectbox("Task", tasks, format_func=TASK_LABELS.get, key=state.TRAIN_TASK, disabled=running,
                     help="The paper's synthetic settings, or fine-tune a checkpoint on your own questions")
 base = None
 if task == CUSTOM:
@@ -130,10 +132,10 @@ def _stop() -> None:
     training.stop(ss.get(state.RUN_OWNER))
 
 
-busy = training.running_count()
-if not running and busy >= training.MAX_ACTIVE_JOBS:
-    st.info(f"{busy} training runs are going on this server (the limit is {training.MAX_ACTIVE_JOBS}): "
-            "a new run can start when one of them ends.")
+busy = jobs.running_count()
+if not running and busy >= jobs.MAX_ACTIVE_JOBS:
+    st.info(f"{busy} jobs (training runs and small sweeps) are going on this server (the limit is "
+            f"{jobs.MAX_ACTIVE_JOBS}): a new one can start when one of them ends.")
 a, b, c = st.columns([1, 1, 4], vertical_alignment="center")
 a.button("Start training", type="primary", on_click=_start, disabled=running, key="train_start")
 b.button("Stop", on_click=_stop, disabled=not running, key="train_stop")
