@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,14 +76,22 @@ def app_url(tmp_path_factory):
         make_print_model(Path(ckpts) / f"{PRINT_MODEL}.safetensors")
         make_paper_model(Path(ckpts) / f"{PAPER}.safetensors")  # the lesson "Why gradient descent gets stuck"
     SHOTS.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
     env = {
         **os.environ,
         "NPX_CHECKPOINT_DIRS": ckpts,
         "NPX_RUNS_DIR": str(tmp / "runs"),
         "NPX_BASELINE_DIR": str(tmp / "baselines"),
+        "NPX_SWEEP_DIRS": str(tmp_path_factory.getbasetemp()),  # the sweeps tests type paths in their tmp_path
     }
-    log = open(SERVER_LOG, "w")  # noqa: SIM115 - closed in teardown
+    with open(SERVER_LOG, "w") as log, serve_app(env, log) as url:
+        yield url
+
+
+@contextmanager
+def serve_app(env: dict, log) -> Iterator[str]:
+    """`streamlit run` of the app on a free port of 127.0.0.1 with the environment `env`, writing to `log`;
+    yields its address and stops it afterwards (tests that need a server of their own use it too)."""
+    port = _free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -111,14 +121,15 @@ def app_url(tmp_path_factory):
             time.sleep(0.5)
     else:
         proc.terminate()
-        pytest.fail("streamlit did not start; see test-output/e2e-server.log")
-    yield url
-    proc.terminate()
+        pytest.fail(f"streamlit did not start; see {log.name}")
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(autouse=True)
