@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .input_file import TooLargeError, read_limited
 from .limits import CELL_MAX_CHARS, NAME_MAX_CHARS, NUMBER_MAX_ABS
 from .vocab import number_value
 
@@ -97,22 +98,19 @@ def _read_bytes(source: bytes | str | Path, max_bytes: int, name: str) -> bytes:
         if len(source) > max_bytes:
             raise InputError(f"{name} is {_megabytes(len(source))}; {limit}")
         return bytes(source)
-    path = Path(source)
     try:
-        if path.is_dir():
-            raise InputError(f"{name} is a directory, not a CSV file")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{name} is {_megabytes(size)}; {limit}")
-        with open(path, "rb") as f:
-            raw = f.read(max_bytes + 1)  # a pipe or a growing file: stat's size is no promise
+        # a regular file only (a FIFO or /dev/zero is refused, never waited on), read to max_bytes + 1 at most
+        return read_limited(Path(source), max_bytes)
     except FileNotFoundError as e:
         raise InputError(f"{name}: file not found") from e
+    except IsADirectoryError as e:
+        raise InputError(f"{name} is a directory, not a CSV file") from e
+    except TooLargeError as e:
+        if e.size is None:  # it grew past the limit while being read
+            raise InputError(f"{name} is larger than {_megabytes(max_bytes)}; {limit}") from e
+        raise InputError(f"{name} is {_megabytes(e.size)}; {limit}") from e
     except OSError as e:
         raise InputError(f"{name}: cannot read it ({e.strerror or e})") from e
-    if len(raw) > max_bytes:
-        raise InputError(f"{name} is larger than {_megabytes(max_bytes)}; {limit}")
-    return raw
 
 
 def _line_of(raw: bytes, position: int) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .csv_table import InputError, Table, dedupe_names, read_table_csv
+from .input_file import TooLargeError, open_file
 from .limits import (
     CELL_MAX_CHARS,
     JSON_MAX_DEPTH,
@@ -226,15 +227,14 @@ def _open_binary(source: bytes | str | Path, name: str, max_bytes: int | None):
         if max_bytes is not None and len(source) > max_bytes:
             raise InputError(f"{name} has {len(source):,} bytes; the limit is {max_bytes:,}")
         return io.BytesIO(source)
-    path = Path(source)
     try:
-        if path.is_dir():
-            raise InputError(f"{name} is a directory, not a JSONL file")
-        if max_bytes is not None and path.stat().st_size > max_bytes:
-            raise InputError(f"{name} has {path.stat().st_size:,} bytes; the limit is {max_bytes:,}")
-        return open(path, "rb")
+        return open_file(Path(source), max_bytes)[0]  # a regular file only: a FIFO or device is refused at once
     except FileNotFoundError as e:
         raise InputError(f"{name}: file not found") from e
+    except IsADirectoryError as e:
+        raise InputError(f"{name} is a directory, not a JSONL file") from e
+    except TooLargeError as e:
+        raise InputError(f"{name} has {e.size:,} bytes; the limit is {max_bytes:,}") from e
     except OSError as e:
         raise InputError(f"{name}: cannot read it ({e.strerror or e})") from e
 
@@ -245,9 +245,11 @@ def iter_jsonl(source: bytes | str | Path, *, need_answer: bool = False, name: s
     open; bytes: its content), read one line at a time. Raises InputError naming the line."""
     name = name or ("the JSONL file" if isinstance(source, (bytes, bytearray, memoryview)) else str(source))
     with _open_binary(source, name, max_bytes) as f:
-        n = 0
+        n = read = 0
         while raw := f.readline(JSONL_LINE_MAX_BYTES + 1):
-            n += 1
+            n, read = n + 1, read + len(raw)
+            if max_bytes is not None and read > max_bytes:  # it grew after it was opened
+                raise InputError(f"{name}, line {n}: the file is over the limit of {max_bytes:,} bytes")
             where = f"{name}, line {n}"
             raw = raw.rstrip(b"\r\n")
             if len(raw) > JSONL_LINE_MAX_BYTES:

@@ -28,6 +28,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from torch.overrides import TorchFunctionMode
 
+from .input_file import TooLargeError, open_input, read_limited
 from .limits import CHECKPOINT_HEADER_MAX_BYTES as MAX_HEADER_BYTES
 from .limits import CHECKPOINT_HEADER_MAX_DEPTH as MAX_HEADER_DEPTH
 from .limits import CHECKPOINT_MAX_BYTES as MAX_FILE_BYTES
@@ -71,15 +72,10 @@ def read_source(source, what: str = "checkpoint") -> bytes:
         raw = bytes(source)
     else:
         path = Path(source)
-        if not path.is_file():
-            raise CheckpointError(f"{what} not found: {path}")
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB: {path}")
-            with open(path, "rb") as f:
-                raw = f.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
+            raw = read_limited(path, MAX_FILE_BYTES)  # a regular file only, never more than the limit + 1 byte
         except OSError as e:
-            raise CheckpointError(f"cannot read {what} {path}: {e.strerror or e}") from e
+            raise _read_error(e, path, what) from e
     if len(raw) > MAX_FILE_BYTES:
         raise CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB")
     return raw
@@ -90,14 +86,20 @@ def _header_bytes(source, what: str) -> tuple[bytes, int]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _split_header(bytes(source[:8]), len(source), lambda n: bytes(source[8:8 + n]), what)
     path = Path(source)
-    if not path.is_file():
-        raise CheckpointError(f"{what} not found: {path}")
     try:
-        with open(path, "rb") as f:
-            size = path.stat().st_size
+        with open_input(path, MAX_FILE_BYTES) as (f, size):  # size by fstat of the very file being read
             return _split_header(f.read(8), size, f.read, what)
     except OSError as e:
-        raise CheckpointError(f"cannot read {what} {path}: {e.strerror or e}") from e
+        raise _read_error(e, path, what) from e
+
+
+def _read_error(e: OSError, path: Path, what: str) -> CheckpointError:
+    """The CheckpointError for a path that cannot be read (missing, not a regular file, too large)."""
+    if isinstance(e, FileNotFoundError):
+        return CheckpointError(f"{what} not found: {path}")
+    if isinstance(e, TooLargeError):
+        return CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB: {path}")
+    return CheckpointError(f"cannot read {what} {path}: {e.strerror or e}")
 
 
 def _split_header(prefix: bytes, size: int, read: Callable[[int], bytes], what: str) -> tuple[bytes, int]:

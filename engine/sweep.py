@@ -25,14 +25,13 @@ from pathlib import Path
 from . import presets
 from .atomic import atomic_writer, write_atomic
 from .config import TrainConfig, settings
+from .input_file import TooLargeError, read_limited
+from .sweep_spec import GRID_MAX_POINTS, SEEDS_MAX, SPEC_MAX_BYTES, SPEC_VERSION, check_spec
 from .sweep_stats import group_stats, mean
 
 GRID_MAX_BYTES = 1_000_000  # a grid file larger than this is refused from its size, before it is read
-GRID_MAX_POINTS = 10_000  # the product of the value lists' lengths
-SEEDS_MAX = 1000
 RECORD_MAX_BYTES = 64_000_000  # a run record over this is skipped as not ours (a curve of 1e6 steps is ~40 MB)
 FIXED = ("task", "preset", "seed")  # set by the sweep itself (--task, --preset, --seeds), never by the grid
-SPEC_VERSION = 1
 HASH_CHARS = 12  # 48 bits: two of 10,000 grid points share a hash with odds of about 1 in 5 million
 
 
@@ -61,13 +60,11 @@ def load_grid(path) -> dict[str, list]:
     field and the value; OSError when it cannot be read). Float fields' values become floats, so `1` and `1.0`
     are one grid point with one run id."""
     path = Path(path)
-    size = path.stat().st_size
-    if size > GRID_MAX_BYTES:
-        raise ValueError(f"{path}: the grid file has {size:,} bytes, over the limit of {GRID_MAX_BYTES:,}")
-    with open(path, "rb") as f:
-        raw = f.read(GRID_MAX_BYTES + 1)  # the file may have grown since stat
-    if len(raw) > GRID_MAX_BYTES:
-        raise ValueError(f"{path}: the grid file is over the limit of {GRID_MAX_BYTES:,} bytes")
+    try:
+        raw = read_limited(path, GRID_MAX_BYTES)  # a FIFO or a device is an OSError, never read or waited on
+    except TooLargeError as e:  # a ValueError like every other bad grid file (the CLI's usage error)
+        size = f"has {e.size:,} bytes, " if e.size is not None else "is "
+        raise ValueError(f"{path}: the grid file {size}over the limit of {GRID_MAX_BYTES:,} bytes") from None
     try:
         doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except ValueError as e:  # JSON and UTF-8 errors, NaN and Infinity
@@ -194,17 +191,23 @@ def make_spec(preset: str, task: str, grid: dict, seeds: int, base: dict, target
 
 
 def read_spec(directory) -> dict | None:
-    """DIR/sweep.json, or None when there is none (ValueError when it cannot be read as a spec)."""
+    """DIR/sweep.json checked field by field (engine/sweep_spec.py), or None when there is none. ValueError
+    when it cannot be read (not a regular file, over SPEC_MAX_BYTES, not JSON) or is not a sweep spec: the
+    one reader of specs, for the CLI, the report and the app alike."""
     path = Path(directory) / "sweep.json"
-    if not path.exists():
-        return None
     try:
-        spec = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: cannot be read as a sweep spec ({e})") from None
-    if not isinstance(spec, dict) or not isinstance(spec.get("grid"), dict):
-        raise ValueError(f"{path}: not a sweep spec")
-    return spec
+        raw = read_limited(path, SPEC_MAX_BYTES)
+    except FileNotFoundError:
+        return None
+    except OSError as e:  # a FIFO, a device or a directory named sweep.json; too large; no permission
+        raise ValueError(f"{path} cannot be read: {e.strerror or e}") from None
+    try:
+        spec = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except ValueError as e:  # JSON and UTF-8 errors, NaN and Infinity
+        raise ValueError(f"{path} cannot be read: not JSON ({e})") from None
+    except RecursionError:
+        raise ValueError(f"{path} cannot be read: the JSON is nested too deeply") from None
+    return check_spec(spec, str(path))
 
 
 def open_sweep(directory, spec: dict) -> None:
@@ -258,13 +261,12 @@ def read_records(directory, problems: list[str] | None = None) -> list[dict]:
     out = []
     for path in sorted(runs_dir.glob("*.json")):
         try:
-            if path.stat().st_size > RECORD_MAX_BYTES:
-                raise ValueError(f"over {RECORD_MAX_BYTES:,} bytes")
-            record = json.loads(path.read_bytes().decode("utf-8"))
+            # a regular file only: a FIFO, /dev/zero or a directory under this name is skipped, never waited on
+            record = json.loads(read_limited(path, RECORD_MAX_BYTES).decode("utf-8"))
             _check_record(record, path.stem)
         except (OSError, ValueError, RecursionError) as e:  # JSON and UTF-8 errors are ValueErrors
             if problems is not None:
-                problems.append(f"{path}: skipped ({e})")
+                problems.append(f"{path}: skipped ({getattr(e, 'strerror', None) or e})")
             continue
         out.append(record)
     return out

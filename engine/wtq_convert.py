@@ -54,6 +54,7 @@ class TableCache:
 
     def __init__(self, tables_dir: Path, max_cells: int = TABLE_CACHE_CELLS):
         self.tables_dir, self.max_cells, self.cells = tables_dir, max_cells, 0
+        self.root = tables_dir.resolve()
         self.items: OrderedDict[str, Prepared | InputError] = OrderedDict()
 
     @staticmethod
@@ -68,7 +69,8 @@ class TableCache:
             self.items.move_to_end(context)
         else:
             try:
-                table = read_wtq_table(table_path(self.tables_dir, context), max_rows=TABLE_MAX_ROWS)
+                table = read_wtq_table(table_path(self.tables_dir, context), max_rows=TABLE_MAX_ROWS,
+                                       root=self.root)  # the file read, .tsv sibling included, stays inside
                 feats = table_features(table)
                 self.items[context] = Prepared(feats, cell_index(feats))
             except InputError as e:

@@ -6,6 +6,11 @@ targetValue column) is `|`-separated. A question line's `context` names `csv/xxx
 The first row is the header. Limits: file bytes, rows, columns and cell characters (engine/limits.py and
 the converter's own); every problem raises `InputError` naming the file and line. Column names are made
 usable (blank and repeated names renamed) by engine.csv_table.dedupe_names, as for any uploaded table.
+
+Every file is opened through engine/input_file.py (regular files only, never blocking, bounded reads). A
+table named by a context must lie inside the tables directory: the path the context names, and then the file
+actually read (the .tsv sibling or the .csv), are each resolved (symlinks and `..` followed) and checked, so
+a symlinked .tsv pointing elsewhere is refused; a context that is empty, `.` or names a directory is refused.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .csv_table import InputError, dedupe_names
+from .input_file import TooLargeError, open_file, read_limited
 from .limits import CELL_MAX_CHARS, TABLE_MAX_BYTES, TABLE_MAX_CELLS, TABLE_MAX_COLUMNS, TABLE_MAX_ROWS
 
-__all__ = ["unescape", "unescape_list", "WtqTable", "read_wtq_table", "table_path", "QuestionRow",
+__all__ = ["unescape", "unescape_list", "WtqTable", "read_wtq_table", "table_path", "table_source", "QuestionRow",
            "iter_questions", "REQUIRED_FIELDS"]
 
 REQUIRED_FIELDS = ("id", "utterance", "context")  # targetValue is optional (an unlabelled file)
@@ -56,27 +62,46 @@ class WtqTable:
 
 
 def table_path(tables_dir: Path, context: str) -> Path:
-    """The file a question's context names, inside tables_dir (InputError for a path that leaves it)."""
+    """The resolved file a question's context names, inside tables_dir (InputError for a context that is
+    empty, `.`, names a directory or leaves tables_dir)."""
     root = tables_dir.resolve()
+    if not context.strip():
+        raise InputError(f"the table path {context!r} is empty: a context names a table file (csv/xxx-csv/yyy.csv)")
     path = (root / context).resolve()
     if not path.is_relative_to(root):
         raise InputError(f"the table path {context!r} leaves the tables directory {tables_dir}")
+    if path == root or path.is_dir():
+        raise InputError(f"the table path {context!r} names a directory, not a table file (csv/xxx-csv/yyy.csv)")
     return path
 
 
-def _records(path: Path) -> Iterator[list[str]]:
-    """The table's rows as lists of unescaped fields, from the .tsv beside a .csv path, else the .csv."""
+def table_source(path: Path, root: Path | None = None) -> Path:
+    """The resolved file to read for a table path: the .tsv beside it when there is one, else the path itself.
+    With `root` (resolved), InputError unless that file lies inside it: a symlinked sibling may point anywhere."""
     tsv = path.with_suffix(".tsv")
-    source = tsv if tsv.is_file() else path
+    named = tsv if tsv.is_file() else path
+    source = named.resolve()
+    if root is not None and not source.is_relative_to(root):
+        raise InputError(f"{named}: a link to a file outside the tables directory {root}")
+    return source
+
+
+def _read_table_bytes(path: Path, source: Path) -> bytes:
     try:
-        size = source.stat().st_size
-        if size > TABLE_MAX_BYTES:
-            raise InputError(f"{source}: {size:,} bytes; the limit is {TABLE_MAX_BYTES:,}")
-        raw = source.read_bytes()
+        return read_limited(source, TABLE_MAX_BYTES)  # a regular file only, at most the limit + 1 bytes
     except FileNotFoundError:
         raise InputError(f"{path}: table file not found") from None
+    except TooLargeError as e:
+        size = f"{e.size:,} bytes" if e.size is not None else "more bytes"
+        raise InputError(f"{source}: {size}; the limit is {TABLE_MAX_BYTES:,}") from None
     except OSError as e:
         raise InputError(f"{source}: cannot read it ({e.strerror or e})") from None
+
+
+def _records(path: Path, root: Path | None) -> Iterator[list[str]]:
+    """The table's rows as lists of unescaped fields, from the .tsv beside a .csv path, else the .csv."""
+    source = table_source(path, root)
+    raw = _read_table_bytes(path, source)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -93,9 +118,10 @@ def _records(path: Path) -> Iterator[list[str]]:
         raise InputError(f"{source}, line {reader.line_num}: not a WikiTableQuestions CSV ({e})") from None
 
 
-def read_wtq_table(path: Path, max_rows: int = TABLE_MAX_ROWS) -> WtqTable:
-    """One table, checked (module docstring). Rows beyond max_rows raise InputError."""
-    records = _records(path)
+def read_wtq_table(path: Path, max_rows: int = TABLE_MAX_ROWS, root: Path | None = None) -> WtqTable:
+    """One table, checked (module docstring). Rows beyond max_rows raise InputError; with `root` (the resolved
+    tables directory) the file read must lie inside it."""
+    records = _records(path, root)
     header = next(records, None)
     if header is None:
         raise InputError(f"{path}: the table is empty")
@@ -132,16 +158,30 @@ class QuestionRow:
     target: list[str] | None  # None when the file has no targetValue column
 
 
+def _open_text(path: Path, name: str) -> io.TextIOWrapper:
+    try:
+        binary, _ = open_file(path)  # a regular file only: a FIFO or a device is refused, never waited on
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot read it ({e.strerror or e})") from None
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="\n")
+
+
+def _lines(f: io.TextIOWrapper, name: str) -> Iterator[tuple[int, str]]:
+    """(line number from 2, line) after the header; a line is read to the limit + 1 characters, never whole."""
+    n = 1
+    while line := f.readline(QUESTION_LINE_MAX_CHARS + 1):
+        n += 1
+        if len(line.rstrip("\r\n")) > QUESTION_LINE_MAX_CHARS:
+            raise InputError(f"{name}, line {n}: longer than {QUESTION_LINE_MAX_CHARS:,} characters")
+        yield n, line
+
+
 def iter_questions(path: Path) -> Iterator[QuestionRow]:
     """The examples of a question TSV (id, utterance, context and optionally targetValue), a line at a time."""
     name = str(path)
-    try:
-        f = open(path, encoding="utf-8-sig", newline="\n")
-    except FileNotFoundError:
-        raise InputError(f"{name}: file not found") from None
-    except (IsADirectoryError, PermissionError) as e:
-        raise InputError(f"{name}: cannot read it ({e.strerror})") from None
-    with f:
+    with _open_text(path, name) as f:
         try:
             header = f.readline(QUESTION_LINE_MAX_CHARS).rstrip("\r\n").split("\t")
             missing = [k for k in REQUIRED_FIELDS if k not in header]
@@ -149,9 +189,7 @@ def iter_questions(path: Path) -> Iterator[QuestionRow]:
                 raise InputError(f"{name}, line 1: the header lacks {', '.join(missing)} (it needs "
                                  f"{', '.join(REQUIRED_FIELDS)} and optionally targetValue)")
             where = {k: header.index(k) for k in (*REQUIRED_FIELDS, "targetValue") if k in header}
-            for n, line in enumerate(f, start=2):
-                if len(line) > QUESTION_LINE_MAX_CHARS:
-                    raise InputError(f"{name}, line {n}: longer than {QUESTION_LINE_MAX_CHARS:,} characters")
+            for n, line in _lines(f, name):
                 line = line.rstrip("\r\n")
                 if not line.strip():
                     continue

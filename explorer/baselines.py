@@ -18,6 +18,7 @@ import streamlit as st
 from engine.baselines import load_baseline
 from engine.baselines import task as baseline_task
 from engine.checkpoint import CheckpointError
+from engine.input_file import read_limited
 from explorer import tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +80,7 @@ DEMO_SAMPLE = "baseline_small"  # one numeric column A of 6 small integers: what
 DEMO_SCALES = (1, 10, 100, 1000)  # ×1000 keeps every cell and answer within the baselines' 6 digits
 DEMO_QUESTIONS = ("sum A", "greater 0 A sum A", "greater 3 A count", "sum A diff count")
 MEASURED = ROOT / "docs" / "baselines.json"  # written by benchmarks/baselines.py
+MEASURED_MAX_BYTES = 1_000_000  # ours is about 2 KB; a larger file (or a FIFO, a device) is not ours
 _INTEGER = re.compile(r"-?\d+")
 
 
@@ -112,11 +114,11 @@ def measured_accuracy(path: Path = MEASURED) -> dict | None:
     """What benchmarks/baselines.py measured, from its JSON: {"command", "date", "test_size", "metric",
     "rows": [(model, accuracy in [-10, 10], accuracy in [-50, 50])]}; None when the file is missing or odd."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_limited(path, MEASURED_MAX_BYTES))
         rows = [(str(r["model"]), float(r["acc_range_10"]), float(r["acc_range_50"]))
                 for r in data["results"] if r.get("acc_range_10") is not None]
         task = data.get("task", {})
         return {"command": str(data["command"]), "date": str(data.get("date", "")),
                 "test_size": int(task.get("test_size", 0)), "metric": str(task.get("metric", "")), "rows": rows}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None

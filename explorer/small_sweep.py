@@ -30,11 +30,13 @@ from pathlib import Path
 from engine import data, presets
 from engine.atomic import write_atomic
 from engine.config import TrainConfig, settings
+from engine.input_file import open_input, read_limited
 from explorer import jobs, sweeps
 
 VARY = ("lr", "clip", "noise_eta", "huber_delta", "lookup_weight", "adam_eps", "grad_noise")
 MIN_VALUES, MAX_VALUES, MAX_SEEDS, MAX_STEPS, MAX_RUNS = 2, 4, 3, 2000, 24
 GRID, SETTINGS = "grid.json", "launcher.json"  # the launcher's own files in a sweep directory
+SETTINGS_MAX_BYTES = 10_000  # launcher.json: a few settings (a larger file there is not ours)
 STOP_GRACE_SECONDS = 8.0  # after Ctrl-C (then SIGTERM), the sweep gets this long before the next signal;
 # Ctrl-C ends a small sweep, Ray included, in about 2.5 s on this machine
 _directory_lock = threading.Lock()
@@ -177,7 +179,7 @@ def _directory_for(sweep: SmallSweep) -> Path:
     root = sweeps.own_root()
     for path in sorted(root.iterdir(), reverse=True) if root.is_dir() else []:
         try:
-            if json.loads((path / SETTINGS).read_text(encoding="utf-8")) == wanted:
+            if json.loads(read_limited(path / SETTINGS, SETTINGS_MAX_BYTES).decode("utf-8")) == wanted:
                 return path
         except (OSError, ValueError):
             continue
@@ -269,9 +271,9 @@ def _end(process: subprocess.Popen) -> None:
 def log_tail(path: Path, max_bytes: int = 4000) -> str:
     """The end of a sweep's log (why it ended, when it failed)."""
     try:
-        with open(path / sweeps.LOG, "rb") as f:
-            f.seek(max(0, f.seek(0, os.SEEK_END) - max_bytes))
-            return f.read().decode("utf-8", "replace")
+        with open_input(path / sweeps.LOG) as (f, size):
+            f.seek(max(0, size - max_bytes))
+            return f.read(max_bytes).decode("utf-8", "replace")
     except OSError:
         return ""
 

@@ -1,27 +1,30 @@
 """Sweeps in the app (no streamlit here): find sweep directories, load one, and the data of its figures (the
 Train page's small sweep, started from the app, is explorer/small_sweep.py).
 
-A sweep directory is what engine/sweep.py writes (sweep.json, runs/<id>.json, summary.csv/md); records are
-read with engine.sweep.read_records, which skips files it cannot read. Everything in a directory is input:
-a typed path may point anywhere, so the spec is checked field by field, the number of run files is capped
-before any is read, and a record without a usable curve is left out of the figures (and counted).
+A sweep directory is what engine/sweep.py writes (sweep.json, runs/<id>.json, summary.csv/md); the spec and
+the records are read by engine.sweep alone (read_spec checks every field, read_records skips files it cannot
+read; both read regular files only, within a byte limit). Everything in a directory is input: the number of
+run files is capped before any is read, and a record without a usable curve is left out of the figures (and
+counted). A typed path is read only when, resolved, it lies under an allowed folder (NPX_SWEEP_DIRS, by
+default the shipped sweeps and the app's own); every refusal of one has the same words, so the page never
+tells whether a path exists on the server.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import presets
+from engine import sweep as engine_sweep
 from engine.config import TrainConfig, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_ENV, OWN_ENV = "NPX_SHIPPED_SWEEPS_DIR", "NPX_SWEEPS_DIR"  # tests point these elsewhere
+ALLOWED_ENV = "NPX_SWEEP_DIRS"  # folders a typed path may lie under (os.pathsep-separated), set by the host
 PAPER_SWEEP = "paper2016-single-column"  # the paper's trainability table, shipped under docs/sweeps/
-SPEC_MAX_BYTES = 1_000_000
 MAX_RECORD_FILES = 5000  # more run files than any sweep of ours: a typed path holding more is refused
 LOG = "sweep.log"  # the small sweep's output, beside its records (explorer/small_sweep.py)
 
@@ -58,37 +61,54 @@ def list_sweeps() -> list[tuple[str, Path]]:
 
 
 def read_spec(path: Path) -> dict:
-    """sweep.json of `path`, checked; SweepError with the reason when the directory is not a sweep."""
+    """sweep.json of `path`, checked by engine.sweep.read_spec; SweepError with the reason when the directory
+    is not a sweep (for a listed directory: a typed path is checked by typed_directory first)."""
     if not path.is_dir():
         raise SweepError(f"{path} is not a directory")
-    spec_file = path / "sweep.json"
-    if not spec_file.is_file():
+    try:
+        spec = engine_sweep.read_spec(path)
+    except ValueError as e:  # not readable as a spec, or a field is wrong: the engine's message says which
+        raise SweepError(str(e)) from None
+    if spec is None:
         raise SweepError(f"{path} holds no sweep.json, so it is not a sweep directory (or its sweep has not "
                          "written it yet)")
-    if spec_file.stat().st_size > SPEC_MAX_BYTES:
-        raise SweepError(f"{spec_file} is larger than {SPEC_MAX_BYTES} bytes")
-    try:
-        spec = json.loads(spec_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise SweepError(f"{spec_file} cannot be read: {e}") from None
-    if not isinstance(spec, dict):
-        raise SweepError(f"{spec_file} is not a JSON object")
-    problems = []
-    if spec.get("version") != 1:
-        problems.append(f"version is {spec.get('version')!r}, not 1")
-    problems += [f"{k} is not a name" for k in ("preset", "task") if not isinstance(spec.get(k), str)]
-    grid = spec.get("grid")
-    if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
-        problems.append("grid is not an object of non-empty value lists")
-    if not count(spec.get("seeds")):
-        problems.append("seeds is not a positive integer")
-    if not isinstance(spec.get("base", {}), dict):
-        problems.append("base is not an object")
-    if not _number(spec.get("target", 1.0)):
-        problems.append("target is not a number")
-    if problems:
-        raise SweepError(f"{spec_file} does not describe a sweep: " + "; ".join(problems))
     return spec
+
+
+# ----------------------------------------------------------------------------- typed paths
+
+
+def allowed_roots() -> list[Path]:
+    """The folders a typed sweep path may lie under, resolved: NPX_SWEEP_DIRS (relative entries from the
+    app's folder), else the shipped sweeps and the app's own."""
+    listed = [Path(p).expanduser() for p in os.environ.get(ALLOWED_ENV, "").split(os.pathsep) if p.strip()]
+    return [(ROOT / p).resolve() for p in listed or [shipped_root(), own_root()]]
+
+
+def refused_message() -> str:
+    """The one message for every typed path that is not shown (missing, not a directory, outside the allowed
+    folders, no sweep.json): the same words whatever the reason, so nothing about the server leaks."""
+    roots = ", ".join(str(r) for r in allowed_roots())
+    return (f"No sweep can be shown from that path: type the folder of a sweep (one holding sweep.json) under "
+            f"one of the allowed folders: {roots}")
+
+
+def _shown(path: Path, roots: list[Path]) -> bool:
+    # containment first: a path outside is never looked at beyond resolving it
+    return any(path.is_relative_to(r) for r in roots) and path.is_dir() and (path / "sweep.json").is_file()
+
+
+def typed_directory(text: str) -> Path:
+    """The resolved sweep directory a typed path names (relative paths from the app's folder); SweepError with
+    refused_message() unless it is a directory holding sweep.json under one of allowed_roots()."""
+    try:
+        path = (ROOT / Path(text.strip()).expanduser()).resolve()  # symlinks and .. resolved before the check
+        shown = _shown(path, allowed_roots())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, no home for ~, a NUL byte in the text
+        shown = False
+    if not shown:
+        raise SweepError(refused_message())
+    return path
 
 
 def _number(x) -> bool:
@@ -134,14 +154,12 @@ def _drawable(record) -> bool:
 
 def load(path: Path) -> Sweep:
     """The spec and the drawable records of a sweep directory (SweepError if it is not one)."""
-    from engine.sweep import read_records, recorded_ids  # the one reader of run records (engine/sweep.py)
-
     spec = read_spec(path)
-    n = len(recorded_ids(path))  # names only, before any record is read
+    n = len(engine_sweep.recorded_ids(path))  # names only, before any record is read
     if n > MAX_RECORD_FILES:
         raise SweepError(f"{path} holds {n} run files; the app shows at most {MAX_RECORD_FILES}")
     problems: list[str] = []
-    records = read_records(path, problems)
+    records = engine_sweep.read_records(path, problems)  # the one reader of run records
     good = [r for r in records if _drawable(r)]
     problems += [f"{r.get('id')}: its curve is not a list of [step, epoch, accuracy]" for r in records
                  if not _drawable(r)]
@@ -149,9 +167,7 @@ def load(path: Path) -> Sweep:
 
 
 def summary_rows(sweep: Sweep) -> list[dict]:
-    from engine.sweep import summarise  # one summary for the CLI's summary.csv and the app's table
-
-    return summarise(sweep.records, sweep.spec)
+    return engine_sweep.summarise(sweep.records, sweep.spec)  # one summary for the CLI's summary.csv and the app
 
 
 def run_settings(spec: dict) -> TrainConfig | None:

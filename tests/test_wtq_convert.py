@@ -14,7 +14,7 @@ import pytest
 from engine.cli import main
 from engine.examples import InputError, read_jsonl
 from engine.wtq_convert import convert_file, report_path
-from engine.wtq_tables import read_wtq_table, unescape, unescape_list
+from engine.wtq_tables import read_wtq_table, table_path, unescape, unescape_list
 from engine.wtq_values import cell_number, date_number, tokens, whole_date, whole_number
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
@@ -254,3 +254,63 @@ def test_the_table_cache_is_bounded_by_cells():
     with pytest.raises(InputError):
         cache.get("csv/9-csv/none.csv")
     assert cache.cells == 46
+
+
+# ----------------------------------------------------------------------------- containment of the tables read
+
+SECRET = "Secret\nleaked-row-7\n"  # a file outside the tables folder, in the WTQ .tsv table format
+
+
+def _tables_with_secret(tmp_path) -> tuple[Path, Path]:
+    """A copy of the fixture tables and, beside it, a file no question may read."""
+    tables = tmp_path / "tables"
+    shutil.copytree(FIXTURE, tables)
+    secret = tmp_path / "secret.tsv"
+    secret.write_text(SECRET, encoding="utf-8")
+    return tables, secret
+
+
+def _convert_one(tmp_path, tables: Path, context: str) -> tuple[dict, str]:
+    tsv = tmp_path / "q.tsv"
+    tsv.write_text(f"id\tutterance\tcontext\ttargetValue\nq1\twhat?\t{context}\tleaked-row-7\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    report = convert_file(tsv, tables, out, purpose="eval")
+    return report, out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("linked", [".tsv", ".csv"])
+def test_a_table_file_linked_to_a_file_outside_the_tables_folder_is_refused(tmp_path, linked):
+    tables, secret = _tables_with_secret(tmp_path)
+    table = tables / "csv" / "204-csv" / "772"
+    for suffix in (".tsv", ".csv"):
+        table.with_suffix(suffix).unlink()
+    table.with_suffix(linked).symlink_to(secret)
+    report, written = _convert_one(tmp_path, tables, "csv/204-csv/772.csv")
+    assert report["written"] == 0 and report["dropped"] == {"unreadable": 1}
+    assert "the tables directory" in report["problems"][0] and "leaked-row-7" not in written
+
+
+def test_a_symlinked_sibling_tsv_is_not_read_even_beside_a_good_csv(tmp_path):
+    tables, secret = _tables_with_secret(tmp_path)
+    table = tables / "csv" / "204-csv" / "772"
+    table.with_suffix(".tsv").unlink()
+    table.with_suffix(".tsv").symlink_to(secret)  # the .csv beside it is the real table
+    report, written = _convert_one(tmp_path, tables, "csv/204-csv/772.csv")
+    assert report["written"] == 0 and "outside the tables directory" in report["problems"][0]
+    assert "leaked-row-7" not in written
+
+
+@pytest.mark.parametrize("named, words", [
+    (".", "names a directory"), ("", "is empty"), ("  ", "is empty"), ("csv", "names a directory"),
+    ("csv/204-csv/..", "names a directory"), ("csv/204-csv", "names a directory"),
+])
+def test_a_context_naming_no_table_file_is_refused(tmp_path, named, words):
+    """`.` once read tables.tsv, the file beside the tables folder; a directory is never a table."""
+    tables, _ = _tables_with_secret(tmp_path)
+    (tmp_path / "tables.tsv").write_text(SECRET, encoding="utf-8")
+    (tables / "csv.tsv").write_text(SECRET, encoding="utf-8")
+    report, written = _convert_one(tmp_path, tables, named)
+    assert report["dropped"] == {"unreadable": 1} and words in report["problems"][0], report["problems"]
+    assert "leaked-row-7" not in written
+    with pytest.raises(InputError, match=words):
+        table_path(tables, named)

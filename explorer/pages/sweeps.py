@@ -1,5 +1,6 @@
 """Sweeps: any sweep directory (the shipped ones under docs/sweeps/, the Train page's under runs/sweeps/, or a
-typed path): the spec in words, how many runs reached the target, the summary table and the figures.
+typed path under an allowed folder, NPX_SWEEP_DIRS): the spec in words, how many runs reached the target, the
+summary table and the figures.
 
 The paper's trainability sweep (docs/sweeps/paper2016-single-column/) opens first when it is there.
 """
@@ -42,10 +43,13 @@ if pick == OTHER:
     typed = st.text_input("Path of a sweep directory (absolute, or relative to the app's folder)", key=TYPED,
                           placeholder="runs/sweeps/20260101-120000").strip()
     if typed:
-        path = Path(typed).expanduser()
-        path = path if path.is_absolute() else sweeps.ROOT / path
+        try:
+            path = sweeps.typed_directory(typed)  # resolved, and under an allowed folder
+        except sweeps.SweepError as e:  # one message whatever the reason: it never says what exists there
+            st.error(escape.md(e))
     else:
-        st.info("Type the path of a directory that holds a sweep.json (written by `python -m engine sweep`).")
+        st.info("Type the path of a directory that holds a sweep.json (written by `python -m engine sweep`) "
+                "under one of these folders: " + escape.md(", ".join(map(str, sweeps.allowed_roots()))) + ".")
 else:
     path = Path(pick)
 
