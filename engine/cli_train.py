@@ -138,31 +138,42 @@ def watched_run(progress, interrupted: str):
             signal.signal(signal.SIGINT, previous)
 
 
+def held_output(path):
+    """engine.runs.hold_output for a command: an output another training is writing is a usage error (exit
+    code 2, one line), one that cannot be written a failure (exit code 1)."""
+    from .cli import CliError
+    from .runs import OutputBusy, OutputError, hold_output
+
+    try:
+        return hold_output(path)
+    except OutputBusy as e:
+        raise CliError(str(e), 2) from e
+    except OutputError as e:
+        raise CliError(str(e)) from e
+
+
 def run_training(args) -> int:
-    """Check the output, train with a progress bar (Ctrl-C stops and saves), save, report. Exit code 0, 2 when
+    """Check and claim the output, train with a progress bar (Ctrl-C stops and saves), save, report. Exit code 0, 2 when
     the NaN guard stopped the run, 130 when Ctrl-C came before there was a model to save."""
     from .cli import CliError, checked_device
-    from .runs import OutputError, check_output, save_trained
+    from .runs import save_trained
     from .train import Progress, train
 
     cfg, model_cfg = configs_from_args(args)
     checked_device(cfg.device)  # --device (a TrainConfig field): cuda without a GPU fails now, exit code 2
-    try:
-        output = check_output(args.output)  # before any work: an unwritable path fails now, not after training
-    except OutputError as e:
-        raise CliError(str(e)) from e
     target = args.target_accuracy if args.target_accuracy > 0 else None
     interrupted = ("interrupted: stopping and saving the best model so far, unless the output holds a better "
                    "one (Ctrl-C again to abort)")
     progress = Progress(total=cfg.steps)
-    with watched_run(progress, interrupted) as stop:
-        result = train(cfg, model_cfg, progress=progress, stop=stop, target_accuracy=target)
-
-    summary = {**result.summary, "model_config": result.model.config.to_dict(), "target_accuracy": target}
-    try:
-        outcome = save_trained(output, result, summary)
-    except OSError as e:
-        raise CliError(f"cannot write checkpoint {output}: {e.strerror or e}") from e
+    # before any work: an unwritable path, or one another training is writing, fails now, not after training
+    with held_output(args.output) as output:
+        with watched_run(progress, interrupted) as stop:
+            result = train(cfg, model_cfg, progress=progress, stop=stop, target_accuracy=target)
+        summary = {**result.summary, "model_config": result.model.config.to_dict(), "target_accuracy": target}
+        try:
+            outcome = save_trained(output, result, summary)
+        except OSError as e:
+            raise CliError(f"cannot write checkpoint {output}: {e.strerror or e}") from e
     how = " (stopped by Ctrl-C)" if summary.get("stopped") else ""
     if summary["steps_run"] or summary["valid_accuracy"] >= 0:
         test = summary["test_accuracy"]

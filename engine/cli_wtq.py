@@ -78,20 +78,25 @@ def read_examples(path: str, what: str) -> list[dict]:
 
 def run_wtq_training(args) -> int:
     from .cli import CliError, checked_device
-    from .cli_train import watched_run
-    from .progress import Progress
-    from .runs import OutputError, check_output
-    from .wtq_checkpoint import save_wtq_checkpoint
-    from .wtq_train import train_wtq, trainable
+    from .cli_train import held_output
 
     if not args.dev:
         raise CliError("--data needs --dev: the dev examples choose the model (early stopping)", 2)
     cfg, model_values = wtq_configs(args)
     checked_device(cfg.device)
-    try:
-        output = check_output(args.output)
-    except OutputError as e:
-        raise CliError(str(e)) from e
+    with held_output(args.output) as output:  # another training writing this output is refused now
+        return _train_and_save(args, cfg, model_values, output)
+
+
+def _train_and_save(args, cfg: WtqTrainConfig, model_values: dict, output) -> int:
+    """Train the 2017 model on --data, choosing it on --dev; the best model is saved at `output` whenever it
+    improves, and once more with the final summary."""
+    from .cli import CliError
+    from .cli_train import watched_run
+    from .progress import Progress
+    from .wtq_checkpoint import save_wtq_checkpoint
+    from .wtq_train import train_wtq, trainable
+
     train_examples, dev_examples = read_examples(args.data, "--data"), read_examples(args.dev, "--dev")
     print(f"{len(trainable(train_examples)):,} of {len(train_examples):,} training examples are trainable; "
           f"{sum('target' in ex for ex in dev_examples):,} dev examples have a target", file=sys.stderr)

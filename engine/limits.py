@@ -52,3 +52,8 @@ DATA_MAX_BYTES = 2 * 1024 * 1024 * 1024
 CHECKPOINT_MAX_BYTES = 200 * 1024 * 1024
 CHECKPOINT_HEADER_MAX_BYTES = 4 * 1024 * 1024
 CHECKPOINT_HEADER_MAX_DEPTH = 8  # a valid header nests 3 deep (header -> tensor entry -> shape)
+
+# the app's training runs: a run whose estimated peak memory (engine/memory_estimate.py) is over this is refused
+# before it starts, so the two runs a server allows fit a 4 GB classroom server beside the app itself
+# (NPX_RUN_MEMORY_MB overrides it for a larger server)
+RUN_MEMORY_MB = 1500

@@ -8,18 +8,23 @@ Two rules, for the command line and the app alike:
 - `save_trained` never replaces a checkpoint with a worse one when the run was cut short (stopped by
   Ctrl-C or Stop, or ended by the NaN guard): the old file stays and the new one is written beside it.
   A run that finished normally replaces the file, as asked. Every write goes through engine.atomic.
+- `hold_output` is `check_output` plus a claim on the output for the whole run: an exclusive `flock` on a
+  lock file beside it (`X.safetensors.lock`). A second training of the same output is refused at once
+  (`OutputBusy`) instead of both printing "saved" and the last silently winning. The kernel drops a flock
+  when its process dies, so a killed run leaves no stale claim; the next run reuses the file it left.
 
 Wiring in a command (the order matters: the check comes before the work)::
 
-    output = check_output(args.output)            # OutputError -> report and exit before training
-    result = train(cfg, model_cfg, progress=progress, stop=stop)
-    outcome = save_trained(output, result, summary)   # summary: result.summary plus the caller's keys
+    with hold_output(args.output) as output:      # OutputError / OutputBusy -> report and exit before training
+        result = train(cfg, model_cfg, progress=progress, stop=stop)
+        outcome = save_trained(output, result, summary)   # summary: result.summary plus the caller's keys
     print(outcome.message)                         # says where the model went and what was kept
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
 from dataclasses import dataclass
@@ -29,9 +34,11 @@ from .atomic import write_atomic
 from .checkpoint import CheckpointError, read_checkpoint_info, to_bytes
 from .train import TrainResult
 
-__all__ = ["OutputError", "SaveOutcome", "check_output", "save_trained", "beside", "cut_short"]
+__all__ = ["OutputError", "OutputBusy", "OutputLock", "SaveOutcome", "check_output", "hold_output", "lock_path",
+           "save_trained", "beside", "cut_short"]
 
 MAX_BESIDE = 100  # numbered names tried for a checkpoint written beside a kept one
+LOCK_SUFFIX = ".lock"
 
 
 class OutputError(ValueError):
@@ -60,6 +67,93 @@ def check_output(path) -> Path:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(probe)
     return path
+
+
+class OutputBusy(OutputError):
+    """Another training holds the output's lock: it is writing that file now."""
+
+
+def lock_path(path) -> Path:
+    """The lock file of output `path`: beside it, its name plus .lock (X.safetensors -> X.safetensors.lock)."""
+    path = Path(path).expanduser()
+    return path.with_name(path.name + LOCK_SUFFIX)
+
+
+def _busy_message(path: Path) -> str:
+    return (f"output {path} is being written by another training (it holds {lock_path(path)}): wait for that "
+            "run to finish, or give another --output")
+
+
+def _open_lock_file(lock: Path) -> int:
+    # Only opened, never written: the lock is the file's inode, not its content. An atomic write (a new file
+    # renamed over the name) would give each process its own inode, and the lock would then hold nothing.
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as e:
+        raise OutputError(f"cannot create the lock file {lock} beside the output: {e.strerror or e}") from e
+
+
+def _still_named(fd: int, lock: Path) -> bool:
+    """Whether `lock` still names the file open as `fd`: a holder that released its claim has removed the
+    name, and a lock taken on the removed file would claim nothing another process could see."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(lock))
+    except FileNotFoundError:
+        return False
+
+
+def _acquire(path: Path) -> int:
+    """An open descriptor of path's lock file holding an exclusive flock; OutputBusy when another holds it."""
+    lock = lock_path(path)
+    while True:  # again only when the file was removed between our open and our lock (a holder just finished)
+        fd = _open_lock_file(lock)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OutputBusy(_busy_message(path)) from None
+        except OSError as e:  # a file system without flock: say so rather than train unprotected in silence
+            os.close(fd)
+            raise OutputError(f"cannot lock {lock} for output {path}: {e.strerror or e}") from e
+        if _still_named(fd, lock):
+            return fd
+        os.close(fd)
+
+
+class OutputLock:
+    """The claim on one output for a whole run (see `hold_output`); a context manager that releases it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock = lock_path(path)
+        self._fd: int | None = _acquire(path)
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Give the output back. The lock file is removed while the lock is still held, so a process that
+        opened it just before sees the name gone after locking and starts again on a fresh file."""
+        if self._fd is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.lock)
+        os.close(self._fd)  # closing the last descriptor drops the flock
+        self._fd = None
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def hold_output(path) -> OutputLock:
+    """`check_output(path)`, then an exclusive claim on it until the returned lock is released (or the process
+    ends, however it ends). `with hold_output(p) as output: ...` trains and saves while the claim is held.
+    OutputBusy (an OutputError) when another training, in this process or another, holds it."""
+    return OutputLock(check_output(path))
 
 
 @dataclass(frozen=True)

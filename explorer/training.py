@@ -27,6 +27,7 @@ from engine.checkpoint import load_checkpoint, to_bytes
 from engine.config import ModelConfig, TrainConfig
 from engine.examples import read_jsonl
 from engine.limits import CUSTOM_MAX_BYTES, CUSTOM_MAX_EXAMPLES
+from engine.memory_estimate import check_memory
 from engine.model import NeuralProgrammer
 from engine.train import Progress, train
 from engine.vocab import Vocab
@@ -148,7 +149,8 @@ def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict |
     values of the preset `cfg.preset` for the task), or the checkpoint at `base` fine-tuned on the `custom`
     examples.
 
-    JobRefused when MAX_ACTIVE_JOBS jobs are running or this owner already has one running."""
+    JobRefused when MAX_ACTIVE_JOBS jobs are running, this owner already has one running, or the run's
+    estimated memory is over the per-run budget (engine/memory_estimate.py)."""
     if not valid_owner(owner):
         raise JobRefused("this page has no valid run token: reload the page")
     init = None
@@ -165,6 +167,10 @@ def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict |
         probe = data.generate(cfg.task, "test", 1, seed=12345)[0]
         probe["rows"] = probe["rows"][:20]
         stem = cfg.task
+    try:  # before any data is generated: two runs at the largest settings would not fit a classroom server
+        check_memory(cfg, {"d": model_config.d, "steps": model_config.steps}, examples=custom if base else None)
+    except ValueError as e:
+        raise JobRefused(str(e)) from None
     name = run_name(stem)
     job = Job(owner, cfg, model_config, vocab, name, ProbeProgress(every=max(cfg.steps // 25, 5)), probe,
               estimate_seconds=estimate_seconds, base=base)

@@ -191,3 +191,12 @@ def test_a_run_trains_at_a_lower_priority_than_the_pages(tmp_path):
     assert os.getpriority(os.PRIO_PROCESS, job.thread.native_id) == jobs.NICENESS
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
     assert training.stop(job.owner)
+
+
+def test_a_run_over_the_memory_budget_is_refused_before_it_starts(tmp_path):
+    """Before: text-5 with 50,000 examples, d = 256 and batch 500 started and took 2.5 GB (two such runs: 5 GB)."""
+    largest = TrainConfig(task="text-5", train_size=50_000, eval_size=5_000, test_size=5_000, batch_size=500,
+                          threads=1)
+    with pytest.raises(training.JobRefused, match="MB of memory"):
+        training.start(training.new_owner(), largest, tmp_path, model_settings={"d": 256})
+    assert training.running_count() == 0 and not list(tmp_path.iterdir())

@@ -7,6 +7,11 @@ runs and smaller data by default (a shared server's two cores), a few tighter up
 hidden sizes offered as a short list. Choosing a preset (or a task) sets every widget to the preset's
 resolved value for that task; each widget then overrides its field. `chosen()` reads the preset and the
 widgets back, from which the page builds the run's TrainConfig (which validates them again).
+
+The bounds hold each setting alone; a combination of large ones (50,000 text-5 examples, d = 256, batch 500)
+can still need more memory than one run may have on a shared server. Under the data sizes the page shows the
+run's estimated memory (engine/memory_estimate.py, measured), and an error saying which settings to lower when
+it is over the per-run budget; `memory_problem` is that check, and training.start refuses the same run.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from typing import Any
 
 import streamlit as st
 
-from engine import data, presets
+from engine import data, memory_estimate, presets
 from engine.config import ModelConfig, Setting, TrainConfig, settings
 from engine.vocab import Vocab
+from explorer import escape
 
 SETTINGS = {cls: {s.name: s for s in settings(cls)} for cls in (TrainConfig, ModelConfig)}
 PRESET_PICK = "hp_preset"
@@ -176,6 +182,46 @@ def draw(*, running: bool, custom: bool, task: str, base=None) -> None:
         if custom:
             st.caption("Fine-tuning trains and validates on the custom set; the test examples are fresh questions "
                        "of the checkpoint's own task, scored before and after, so that forgetting shows.")
+        else:
+            _memory_caption(task)
+    if not custom and (problem := memory_problem(task)):
+        st.error(escape.md(problem))
+
+
+def _chosen_config(task: str) -> tuple[TrainConfig, dict] | None:
+    """The run the widgets describe on `task` (None while a value is invalid: Start says why)."""
+    preset, train, model = chosen()
+    try:
+        return presets.train_config(preset, task, **train), model
+    except (ValueError, TypeError):
+        return None
+
+
+def memory_problem(task: str) -> str | None:
+    """Why the widgets' run on `task` needs more memory than a run may use here (which settings to lower), or
+    None when it fits (or its settings are invalid, which Start reports)."""
+    described = _chosen_config(task)
+    if described is None:
+        return None
+    try:
+        memory_estimate.check_memory(*described)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def _memory_caption(task: str) -> None:
+    """The run's estimated memory beside the budget, so a teacher sees how close a setting comes to it."""
+    described = _chosen_config(task)
+    if described is None:
+        return
+    try:
+        d, T = memory_estimate.model_shape(*described)
+    except ValueError:  # an invalid model value: Start says why
+        return
+    needed = memory_estimate.estimate(described[0], d, T).run_mb
+    st.caption(f"Memory this run needs: about {needed:,.0f} MB of the {memory_estimate.run_budget_mb():,.0f} MB "
+               "one run may use on this server (estimated from measured runs: engine/memory_estimate.py).")
 
 
 def _key(name: str, config: type = TrainConfig) -> str:
