@@ -14,11 +14,12 @@ import numpy as np
 
 from engine import templates as tg
 from engine.data import TASKS, reference_answer
+from engine.limits import NUMBER_MAX_ABS, QUESTION_MAX_CHARS, QUESTION_MAX_NUMBERS
 from engine.program import Step
 from engine.program_check import Verdict, compare
 from engine.question_grammar import canonical, parse
 from engine.trace import fmt
-from engine.vocab import split_question, tokenize
+from engine.vocab import number_value, split_question, tokenize
 
 COMPARISON_WORDS = {w for op in ("greater", "lesser") for form in tg.OP_WORDS[op] for w in form.split()}
 
@@ -92,6 +93,32 @@ def render(tmpl: tuple, names: list[str], order: list[int], rows: list[list], rn
         else:
             words.append((op_words or {}).get(t, str(t)))
     return " ".join(words)
+
+
+def limit_problem(question: str, columns: list[str] | None = None) -> str | None:
+    """What puts the question over the engine's question limits (engine/limits.py), said plainly; None when
+    it is within them. The same rules as the engine's own refusal (engine.batch.checked_questions, which
+    counts numbers with the table's `columns`), checked first so the app never shows that refusal's
+    traceback-shaped message ("InputError: line 0 (q): ...")."""
+    if len(question) > QUESTION_MAX_CHARS:
+        return (f"The question is {len(question):,} characters long; the limit is {QUESTION_MAX_CHARS:,}. "
+                "Shorten it to get an answer.")
+    numbers = len(split_question(question, columns).numbers)
+    if numbers > QUESTION_MAX_NUMBERS:
+        return (f"The question has {numbers:,} numbers; the limit is {QUESTION_MAX_NUMBERS}. "
+                "Ask it with fewer numbers to get an answer.")
+    return None
+
+
+def huge_number_problem(question: str) -> str | None:
+    """A number in the question beyond ±NUMBER_MAX_ABS, said plainly; None when there is none. The real-tables
+    model refuses such a number (engine.examples.check_question); the synthetic one reads it as an unknown
+    word, so only the real-tables path asks this."""
+    huge = next((w for w in split_question(question).words if number_value(w) is not None), None)
+    if huge is None:
+        return None
+    shown = huge if len(huge) <= 40 else huge[:37] + "..."
+    return f"The number {shown} in the question is beyond ±{NUMBER_MAX_ABS:g}, the largest the model reads."
 
 
 def word_report(question: str, vocab, columns: list[str], rows: list[list] | None = None,

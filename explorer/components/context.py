@@ -31,6 +31,7 @@ class Context:
     problems: list[str]
     entry: checkpoints.Entry | None = None
     vocab: object = None
+    missing: str | None = None  # the checkpoint the session (a link's ckpt=) asked for that is not here
 
 
 def table_context() -> Context:
@@ -45,10 +46,14 @@ def _on_ckpt() -> None:
     st.session_state[state.CKPT] = None if pick in (None, AUTO) else pick
 
 
-def checkpoint_picker(ctx: Context, container=None) -> checkpoints.Entry | None:
+def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -> checkpoints.Entry | None:
     """Selectbox of checkpoints ('auto' = best match for the table) and, when its checkpoint is here, the
     real-tables model (wtq_context.REAL_ID); sets ctx.entry and ctx.vocab to the synthetic checkpoint that
-    answers (the best match while the real-tables model is picked, for the one click back to it)."""
+    answers (the best match while the real-tables model is picked, for the one click back to it).
+
+    A requested checkpoint that is not here is dropped for the best match and kept in ctx.missing; the
+    picker warns about it beside itself unless `warn_missing` is False (the Ask page, whose picker sits in
+    a collapsed panel, says it where the answer is: missing_warning)."""
     from explorer.components import wtq_context  # it builds on this module
 
     box = container or st
@@ -64,9 +69,9 @@ def checkpoint_picker(ctx: Context, container=None) -> checkpoints.Entry | None:
     ids = [e.id for e in entries] + ([wtq_context.REAL_ID] if real else [])
     best = checkpoints.best_match(entries, ctx.columns, ctx.kinds)
     if ss.get(state.CKPT) and ss[state.CKPT] not in ids:
-        what = ("The real-tables model's checkpoint is not here" if ss[state.CKPT] == wtq_context.REAL_ID
-                else f"There is no checkpoint '{escape.md(ss[state.CKPT])}' here")
-        box.warning(f"{what}; using the best match for the table.")
+        ctx.missing = ss[state.CKPT]
+        if warn_missing:
+            box.warning(f"{_missing_text(ctx.missing)}; using the best match for the table.")
         ss[state.CKPT] = None
     ss[state.CKPT_PICK] = ss.get(state.CKPT) or AUTO
     labels = {e.id: picker_label(e) for e in entries}
@@ -93,6 +98,31 @@ def checkpoint_picker(ctx: Context, container=None) -> checkpoints.Entry | None:
         return None
     ctx.entry, ctx.vocab = entry, vocab
     return entry
+
+
+def _missing_text(ckpt_id: str) -> str:
+    """The sentence saying that the checkpoint is not here, as markdown (the id is whatever a link held)."""
+    from explorer.components import wtq_context
+
+    if ckpt_id == wtq_context.REAL_ID:
+        return "The real-tables model's checkpoint is not here"
+    return f"There is no checkpoint '{escape.md(ckpt_id)}' here"
+
+
+def missing_warning(ctx: Context, real: bool) -> None:
+    """Where the answer is: the checkpoint asked for is not here, and which model answers instead (`real`:
+    the real-tables model). Nothing when the asked-for checkpoint was found."""
+    if ctx.missing is None:
+        return
+    from explorer.components import wtq_context
+
+    if real:
+        instead = f"{wtq_context.REAL_NAME} answers instead"
+    elif ctx.entry is not None:
+        instead = f"the best match for the table answers instead: {model_summary(ctx.entry)}"
+    else:
+        instead = "no other checkpoint fits this table: pick one under “Change the table or the model”"
+    st.warning(f"{_missing_text(ctx.missing)}; {instead}.", icon=":material/report:")
 
 
 def details(e: checkpoints.Entry) -> str:
@@ -228,6 +258,16 @@ def question_problem(ctx: Context, question: str) -> str | None:
     return None
 
 
+def refused_for_limits(question: str, problem: str | None) -> bool:
+    """Say where the answer would be why the question is over a limit (`problem`, from questions.limit_problem),
+    and log one line: a user's long question is no server fault, so no traceback. False when within them."""
+    if problem is None:
+        return False
+    log.warning("question refused (%d characters): %s", len(question), problem)
+    st.warning(escape.md(problem), icon=":material/block:")
+    return True
+
+
 def get_trace(ctx: Context, question: str) -> dict | None:
     """The trace of the question on the table, or None after showing a message."""
     if ctx.problems:
@@ -235,6 +275,8 @@ def get_trace(ctx: Context, question: str) -> dict | None:
             st.error(f"The model cannot run yet: {escape.md(p)}.")
         return None
     if ctx.entry is None:
+        return None
+    if refused_for_limits(question, questions.limit_problem(question, ctx.columns)):
         return None
     problem = question_problem(ctx, question)
     if problem:

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine.trace import trace as run_trace
-from explorer import escape, state, training
+from explorer import escape, jobs, small_sweep, state, training
 from explorer.components import figures
 from explorer.components.run_estimate import duration
 
@@ -70,7 +70,8 @@ def status_line(snap: dict) -> str:
     if snap["message"] == "generating data" and not snap["step"]:
         parts = ["generating the training data…"]
     elif snap["message"] not in ("training", "done", "") and not snap["step"]:
-        parts = [f"{snap['message']}…"]  # e.g. scoring the checkpoint before fine-tuning
+        # e.g. scoring the checkpoint before fine-tuning; or a torch.compile failure, which quotes an exception
+        parts = [f"{escape.md(snap['message'])}…"]
     elif not snap["done"]:
         parts.append(f"about {duration(snap['eta'])} left")
     if last is not None:
@@ -78,6 +79,13 @@ def status_line(snap: dict) -> str:
     if snap["best_accuracy"] >= 0:
         parts.append(f"best validation accuracy {snap['best_accuracy']:.0%}")
     return " · ".join(parts)
+
+
+def probe_heading(question: str, step: int) -> str:
+    """The line above the probe's program. The question is escaped text, not a code span: a fine-tuning's
+    probe is the user's own first custom-set question, and a backtick in it would end a code span (inside
+    one, backslash escapes show as backslashes), letting the rest become a link, an image or red text."""
+    return f"**Probe question:** {escape.md(question)} — the program as of step {step}:"
 
 
 def probe_view(job) -> None:
@@ -93,7 +101,7 @@ def probe_view(job) -> None:
         cached = (step, run_trace(model, job.vocab, ex["columns"], ex["rows"], ex["question"]))
         job._probe_trace = cached
     tr = cached[1]
-    st.markdown(f"**Probe question** `{tr['question']}` — the program as of step {step}:")
+    st.markdown(probe_heading(tr["question"], step))
     st.code("\n".join(tr["program_text"]), language=None)
     left, right = st.columns(2)
     with left:
@@ -124,14 +132,17 @@ def monitor(job) -> None:
 
 @st.fragment(run_every=HEARTBEAT_SECONDS)
 def _run_status() -> None:
-    job = training.touch(st.session_state.get(state.RUN_OWNER))
-    if job is not None:
+    owner = st.session_state.get(state.RUN_OWNER)
+    job = training.touch(owner)  # the heartbeat of every job of this owner (a small sweep's too)
+    if job is not None and job.running:
         st.caption(f"Training run: {status_line(job.progress.snapshot())}")
+    if any(j.kind == small_sweep.KIND for j in jobs.owner_running(owner)):
+        st.caption("Small sweep: running (the Train page shows its runs)")
 
 
 def sidebar_status() -> None:
-    """On every page, while this browser's run goes on: one line about it, redrawn every few seconds, each
-    redraw a sign to the server that the run's owner is still there (so it is not stopped as orphaned)."""
-    job = training.touch(st.session_state.get(state.RUN_OWNER))
-    if job is not None and job.running:
+    """On every page, while a job of this browser's goes on (a training run, a small sweep): one line about
+    it, redrawn every few seconds, each redraw a sign to the server that the job's owner is still there (so it
+    is not stopped as orphaned)."""
+    if jobs.owner_running(st.session_state.get(state.RUN_OWNER)):
         _run_status()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from engine.safetensors_reader import CheckpointError
-from explorer import escape, real_tables, state
+from explorer import escape, questions, real_tables, state
 from explorer.components import context
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,9 @@ def get_trace(ctx: context.Context, question: str) -> dict | None:
         return None
     if not question.strip():
         st.info("Type a question about the table, in plain English.")
+        return None
+    limit = questions.limit_problem(question) or questions.huge_number_problem(question)
+    if context.refused_for_limits(question, limit):
         return None
     path = real_tables.checkpoint_path()
     try:

@@ -22,7 +22,8 @@ with st.expander("Change the table or the model: edit cells, upload a CSV, pick 
         table_editor.column_tools()
 
 ctx = context.table_context()
-entry = context.checkpoint_picker(ctx, container=model_tab)
+# a checkpoint asked for but not here is said where the answer is (ask_and_answer), not in the closed panel
+entry = context.checkpoint_picker(ctx, container=model_tab, warn_missing=False)
 real_picked = wtq_context.picked() and wtq_context.available()
 model_line = escape.md(wtq_context.label()) if real_picked else context.model_summary(entry)
 if not real_picked and wtq_context.available() and not st.session_state.get(state.CKPT):
@@ -41,6 +42,7 @@ def ask_and_answer(ctx: context.Context) -> None:
     question = st.session_state.get(state.QUESTION, "")  # the box's callback set it before this run
     choice = wtq_context.choose(ctx, question)
     context.question_box(ctx, word_check=not choice.real)
+    context.missing_warning(ctx, real=choice.real)
     if choice.real:  # the real-tables model (2017): plain English on any table
         trace = wtq_context.get_trace(ctx, question)
         if trace is not None:
