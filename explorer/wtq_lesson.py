@@ -92,7 +92,7 @@ def render() -> None:
         st.markdown(INTRO.format(dev=PAPER_SINGLE_DEV, test=PAPER_SINGLE_TEST, ens=PAPER_ENSEMBLE_TEST))
         if not real_tables.available():
             st.info(f"The lesson needs the 2017 checkpoint, which is not at "
-                    f"`{escape.md(real_tables.checkpoint_path())}` (set NPX_WTQ_CHECKPOINT).")
+                    f"{escape.md(real_tables.checkpoint_path())} (set NPX_WTQ_CHECKPOINT).")
             return
         st.markdown(_checkpoint_sentence())
         index = st.selectbox("Question", range(len(LESSON_QUESTIONS)), key=PICK_KEY, format_func=lambda i: (

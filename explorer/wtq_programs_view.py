@@ -39,7 +39,7 @@ def _method_line(summary: dict) -> str:
     figure = (f"; its training summary records **{dev:.1%}** on {summary.get('dev_examples', '?'):,} dev "
               "questions (the split that also chose the checkpoint, so a little optimistic)"
               if isinstance(dev, (int, float)) else "")
-    return (f"Checkpoint `{escape.md(real_tables.checkpoint_path().name)}`: preset "
+    return (f"Checkpoint {escape.md(real_tables.checkpoint_path().name)}: preset "
             f"*{escape.md(summary.get('preset', 'not recorded'))}*, method "
             f"*{escape.md(summary.get('method', 'not recorded'))}*{figure}.")
 
@@ -52,7 +52,7 @@ def render() -> None:
         "Accuracy follows the benchmark's rules (answers normalised, numbers and dates by value, compared as sets)."
     )
     if not real_tables.available():
-        st.error(f"No 2017 checkpoint at `{escape.md(real_tables.checkpoint_path())}`: set NPX_WTQ_CHECKPOINT "
+        st.error(f"No 2017 checkpoint at {escape.md(real_tables.checkpoint_path())}: set NPX_WTQ_CHECKPOINT "
                  "to one (`python -m engine train --preset wtq2017 …` writes one).")
         return
     try:
@@ -64,7 +64,7 @@ def render() -> None:
     data_dir = real_tables.data_dir()
     tsv = wtq_programs.dev_tsv(data_dir)
     if not tsv.is_file() or not data_dir.is_dir():
-        st.warning(f"{ABSENT} `{escape.md(data_dir)}` (no `{escape.md(tsv)}`). Set **NPX_WTQ_DIR** to the "
+        st.warning(f"{ABSENT} {escape.md(data_dir)} (no {escape.md(tsv)}). Set **NPX_WTQ_DIR** to the "
                    "dataset's folder (the one holding `data/` and `csv/`), or **NPX_WTQ_DEV_TSV** to a question "
                    "file whose tables are under NPX_WTQ_DIR. The app reads the dataset where it is and never "
                    "copies it.")
@@ -73,7 +73,7 @@ def render() -> None:
     limit = left.number_input("Questions (at most)", 1, wtq_programs.MAX_LIMIT, wtq_programs.DEFAULT_LIMIT,
                               key=LIMIT_KEY, help="The first questions of the file. The whole dev split has "
                               "2,831: about 3–4 minutes on two CPU cores (about 70 ms a question).")
-    right.caption(f"From `{escape.md(tsv)}`: only the first {int(limit):,} questions are answered (a bound on "
+    right.caption(f"From {escape.md(tsv)}: only the first {int(limit):,} questions are answered (a bound on "
                   "time and memory; raise it for the whole split). The result is kept until the checkpoint or "
                   "the file changes.")
     if st.button("Evaluate on the dev questions", type="primary", key=RUN_KEY):
@@ -95,7 +95,7 @@ def render() -> None:
 def _show(evaluation: dict) -> None:
     score = evaluation["score"]
     st.subheader(f"{score['accuracy']:.1%} right ({score['correct']} of {score['total']})")
-    st.caption(f"The first {evaluation['limit']:,} questions of `{escape.md(evaluation['tsv'])}`, scored by "
+    st.caption(f"The first {evaluation['limit']:,} questions of {escape.md(evaluation['tsv'])}, scored by "
                "engine.wtq_predict.score. Unreadable examples count as wrong: "
                f"{evaluation['unreadable']}.")
     for problem in evaluation.get("problems", []):
@@ -141,7 +141,7 @@ def _example(result: dict, table: dict) -> None:
         st.markdown("\n".join(f"- {escape.md(w)}" for w in result["words"]))
         st.markdown(f"Answer: **{escape.md_join(result['denotation']) or '(none)'}** · the dataset's answer: "
                     f"**{escape.md_join(result['target'] or []) or '(none)'}**")
-        st.caption(f"Table `{escape.md(result['table'])}` of WikiTableQuestions (CC BY-SA 4.0), "
+        st.caption(f"Table {escape.md(result['table'])} of WikiTableQuestions (CC BY-SA 4.0), "
                    f"{len(table['rows'])} rows × {len(table['columns'])} columns.")
         st.dataframe(pd.DataFrame(table["rows"], columns=table["columns"]), hide_index=True,
                      key="wtq_prog_table")
