@@ -209,12 +209,17 @@ def running_count() -> int:
         return _active_locked()
 
 
-def owner_running(owner: str | None) -> list[Job]:
-    """The owner's running jobs, every kind (for the sidebar's line on every page)."""
+def owner_jobs(owner: str | None) -> list[Job]:
+    """Every job the server holds for the owner, running or finished, every kind (the sidebar beats for them)."""
     if not valid_owner(owner):
         return []
     with _lock:
-        return [j for (who, _), j in _jobs.items() if who == owner and j.running]
+        return [j for (who, _), j in _jobs.items() if who == owner]
+
+
+def owner_running(owner: str | None) -> list[Job]:
+    """The owner's running jobs, every kind (for the sidebar's line on every page)."""
+    return [j for j in owner_jobs(owner) if j.running]
 
 
 def forget_all() -> list[Job]:

@@ -38,7 +38,6 @@ STEP = "step_t"  # the Step through page's timestep
 CUSTOM = "custom_set"  # the Teach set: examples in the JSONL form
 RUN_OWNER = "run_owner"  # the owner token of this browser's training run (also the URL's `run` parameter)
 RUN_PARAM = "run"
-PROGRAMS = "programs_result"
 FLASH = "flash"  # plain-text messages to show once on the next page drawn: [(kind, text)]
 URL_READ = "url_read"
 UPLOAD_ERROR = "upload_error"  # (why the last upload was refused, the table it was refused on) or None
@@ -86,7 +85,6 @@ DEFAULTS: dict[str, Any] = {
     STEP: 1,
     CUSTOM: [],
     RUN_OWNER: None,
-    PROGRAMS: None,
     FLASH: [],
     UPLOAD_ERROR: None,
     QUESTION_CUT: None,

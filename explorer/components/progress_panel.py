@@ -141,8 +141,9 @@ def _run_status() -> None:
 
 
 def sidebar_status() -> None:
-    """On every page, while a job of this browser's goes on (a training run, a small sweep): one line about
-    it, redrawn every few seconds, each redraw a sign to the server that the job's owner is still there (so it
-    is not stopped as orphaned)."""
-    if jobs.owner_running(st.session_state.get(state.RUN_OWNER)):
+    """On every page, while the server holds a job of this browser's (a training run or small sweep going on,
+    a finished evaluation the Programs page still shows): a line about what is running, redrawn every few
+    seconds, each redraw a sign to the server that the job's owner is still there (so it is not stopped as
+    orphaned, nor its result let go)."""
+    if jobs.owner_jobs(st.session_state.get(state.RUN_OWNER)):
         _run_status()

@@ -8,6 +8,7 @@ import pytest
 
 from explorer import state, training
 from tests.ui.helpers import ask, new_app, page, texts
+from tests.ui.programs_helpers import evaluate
 
 PAGES = [p.name for p in state.PAGES]
 
@@ -112,21 +113,18 @@ def test_fine_tune_without_examples_is_a_message():
     assert "at least one example" in texts(at.error) and not at.exception
 
 
-def test_programs_evaluates_and_opens_an_example():
+def test_programs_evaluates_and_opens_an_example(clean_training_registry):
     at = page(new_app(), "programs")
-    at.selectbox(key="prog_ckpt").set_value("single-column").run()
-    at.number_input(key="prog_n").set_value(23).run()
-    at.button(key="prog_run").click().run()
+    result = evaluate(at, "single-column", 23).result  # a background job: started, waited for, drawn
     assert not at.exception, at.exception
-    result = at.session_state[state.PROGRAMS]
-    assert result["summary"]["total"] == 23 and len(result["summary"]["templates"]) == 23
+    assert result.summary["total"] == 23 and len(result.summary["templates"]) == 23
     assert len(at.get("plotly_chart")) == 1 and at.dataframe
     at.toggle(key="prog_errors").set_value(True).run()
     assert not at.exception
     pick = at.selectbox(key="prog_example").value
     at.button(key="open_step").click().run()
     assert not at.exception
-    assert at.session_state[state.QUESTION] == result["examples"][pick]["question"]
+    assert at.session_state[state.QUESTION] == result.records[pick]["question"]
     assert at.session_state[state.CKPT] == "single-column"
     assert len(at.session_state[state.TABLE]) == 120
 

@@ -6,6 +6,7 @@ import pandas as pd
 
 from explorer import programs, state, tables
 from tests.ui.helpers import MD_LINK, ask, markup_problems, new_app, page, texts, visible
+from tests.ui.programs_helpers import evaluate
 
 
 def test_the_right_program_is_said_to_match_the_grammars():
@@ -49,23 +50,19 @@ def test_the_reason_shows_a_hostile_column_name_as_text():
     assert markup_problems(at) == []
 
 
-def test_programs_page_counts_right_answers_by_program():
+def test_programs_page_counts_right_answers_by_program(clean_training_registry):
     at = page(new_app(), "programs")
-    at.selectbox(key="prog_ckpt").set_value("names-5").run()
-    at.selectbox(key=state.PROG_TASK).set_value("names-5").run()
-    at.number_input(key="prog_n").set_value(programs.template_count("names-5")).run()  # every template once
-    at.button(key="prog_run").click().run()
+    job = evaluate(at, "names-5", programs.template_count("names-5"), task="names-5")  # every template once
     assert not at.exception, at.exception
-    res = at.session_state[state.PROGRAMS]
-    summary, examples, results = res["summary"], res["examples"], res["results"]
+    summary, results = job.result.summary, job.result.records
     same = sum(r["correct"] and r["program_check"] == "same" for r in results)
     different = sum(r["correct"] and r["program_check"] == "different" for r in results)
     assert same > 0, "the test model sums the named column: the 'sum X' questions are right by the right program"
     assert (summary[programs.RIGHT_PROGRAM], summary[programs.WRONG_PROGRAM]) == (same, different)
     assert same + different == summary["correct"]  # every generated question is in the grammar
-    for ex, r in zip(examples, results, strict=True):
+    for r in results:
         if r["program_check"] == "same":  # the check shown is the engine's on the example's own program
-            assert r["correct"], ex["question"]
+            assert r["correct"], r["question"]
     metrics = {visible(m.label): m.value for m in at.metric}
     assert metrics["Right, right program"] == str(same)
     assert metrics["Right answer, wrong program"] == str(different)

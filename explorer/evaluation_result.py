@@ -1,0 +1,160 @@
+"""What the Programs page keeps of an evaluation: per example a few short fields, the summary tables, and the
+full examples (tables included) of at most PAGE_SIZE examples — the picker's page from which one was opened.
+
+A generated test set of 5,000 columns-10 examples is about 300 MB of Python objects; its compact form is about
+9 MB. Any example's table comes back on demand: engine.data.generate is deterministic in (task, split, n,
+seed), and its `stop` callback ends a generation after a prefix, so the first i+1 examples of the very same
+call are made again (the same n keeps the same random draws: how many shuffles of the templates come first
+depends on n). Each example made again is checked against the question and answer kept for it.
+
+While the model reads the test set, each batch's compact fields are packed into one JSON string, and they are
+unpacked only once the test set is gone: objects made while the tables were alive would pin the allocator's
+arenas they share with them, and the freed tables could not go back to the system.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import itertools
+import json
+import threading
+import zlib
+from dataclasses import dataclass, field
+
+from engine import data
+from explorer import programs
+
+PAGE_SIZE = 50  # examples per page of the picker; at most this many tables are kept
+SPLIT = "test"
+SHOWN_CELLS = 6  # row numbers named in the text of a cells answer
+# one regeneration at a time in the server: each one briefly holds up to n examples (300 MB at 5,000)
+_regenerating = threading.Lock()
+
+
+def _libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
+
+
+def release_memory() -> None:
+    """Hand the heap freed by a test set back to the system. glibc keeps the emptied pages of a thread's arena
+    (a table's list of rows is one malloc block); malloc_trim returns them: about 25 MB after 5,000 columns-10
+    examples (benchmarks/programs_memory.py, --mode after-no-trim to compare)."""
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+class RegenerationError(RuntimeError):
+    """An example made again is not the one evaluated (the generator changed under the server)."""
+
+
+def answer_check(answer) -> int:
+    """A checksum of an answer: a cells answer lists up to a table's every row, too much to keep."""
+    return zlib.crc32(repr(answer).encode())
+
+
+def answer_text(answer: dict) -> str:
+    """The right answer in a few words: the number, or how many cells and the first rows."""
+    if "scalar" in answer:
+        return f"{answer['scalar']:g}"
+    rows = [str(r) for r, _ in answer["cells"][:SHOWN_CELLS]]
+    more = ", …" if len(answer["cells"]) > SHOWN_CELLS else ""
+    return f"{len(answer['cells'])} cells (rows {', '.join(rows)}{more})" if rows else "no cells"
+
+
+def compact(example: dict, found: dict) -> dict:
+    """What the page draws of one example: its question and right answer, the grammar's program, the table's
+    size, and what the model did (`found`: one item of explorer.programs.induced_programs)."""
+    return {
+        "question": example["question"],
+        "answer": answer_text(example["answer"]),
+        "answer_check": answer_check(example["answer"]),
+        "template": example.get("program"),
+        "n_rows": len(example["rows"]),
+        "n_columns": len(example["columns"]),
+        "induced": found["program"],
+        "correct": found["correct"],
+        "program_check": found["program_check"],
+    }
+
+
+def summary_key(example: dict) -> dict:
+    """The fields of an example that explorer.programs.summarise reads (its table left out)."""
+    return {"columns": example["columns"], "program": example.get("program"), "template": example.get("template")}
+
+
+def pack(batch: list[dict], found: list[dict]) -> str:
+    """A batch's compact fields in one string: [compact, summary_key, found] per example."""
+    return json.dumps([[compact(ex, f), summary_key(ex), f] for ex, f in zip(batch, found, strict=True)])
+
+
+def generate_prefix(task: str, n: int, seed: int, count: int) -> list[dict]:
+    """At least the first `count` of data.generate(task, "test", n, seed), made by that very call, ended early.
+
+    generate asks `stop` before every data.STOP_CHECK_EVERY-th example; the k-th question (from 0) comes once
+    k * STOP_CHECK_EVERY examples are made."""
+    asked = itertools.count()
+
+    def enough() -> bool:
+        return next(asked) * data.STOP_CHECK_EVERY >= count
+
+    with _regenerating:
+        return data.generate(task, SPLIT, n, seed, stop=enough)
+
+
+def _same(example: dict, record: dict) -> bool:
+    return example["question"] == record["question"] and answer_check(example["answer"]) == record["answer_check"]
+
+
+@dataclass
+class Result:
+    """An evaluation's compact result: `records` (one compact() per example, in order), `summary`
+    (explorer.programs.summarise) and `page` (index -> full example, at most PAGE_SIZE of them)."""
+
+    ckpt: str
+    task: str
+    n: int
+    seed: int
+    summary: dict
+    records: list[dict]
+    page: dict[int, dict] = field(default_factory=dict)
+
+    def tables_kept(self) -> int:
+        """How many examples with a table this result holds."""
+        return len(self.page) + sum("rows" in r for r in self.records)
+
+    def example(self, index: int, shown: list[int]) -> dict:
+        """The full example `index` (table included). When it is not kept, the examples `shown` with it (the
+        picker's page, at most PAGE_SIZE) are made again and kept instead of the page kept before."""
+        kept = self.page.get(index)
+        if kept is not None:
+            return kept
+        wanted = sorted({index, *[i for i in shown if i != index][: PAGE_SIZE - 1]})
+        fresh = generate_prefix(self.task, self.n, self.seed, wanted[-1] + 1)
+        if len(fresh) <= wanted[-1] or not all(_same(fresh[i], self.records[i]) for i in wanted):
+            with _regenerating:  # the prefix did not match: the whole set, exactly as it was evaluated
+                fresh = data.generate(self.task, SPLIT, self.n, self.seed)
+        if not all(_same(fresh[i], self.records[i]) for i in wanted):
+            raise RegenerationError(f"example #{index} of {self.task} (seed {self.seed}) cannot be made again")
+        self.page = {i: fresh[i] for i in wanted}  # one assignment: a reader sees the old page or the new one
+        del fresh
+        release_memory()
+        return self.page[index]
+
+
+def unpack(ckpt: str, task: str, n: int, seed: int, packed: list[str]) -> Result:
+    """The Result of the packed batches (call it once the test set is gone)."""
+    records, keys, found = [], [], []
+    for text in packed:
+        for record, key, item in json.loads(text):
+            records.append(record)
+            keys.append(key)
+            found.append(item)
+    return Result(ckpt, task, n, seed, programs.summarise(keys, found), records)

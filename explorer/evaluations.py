@@ -1,0 +1,158 @@
+"""The Programs page's evaluations: a checkpoint run on a generated test set, as a job of the server's one
+registry (explorer/jobs.py), beside the training runs and the small sweeps.
+
+An evaluation runs in a daemon thread at jobs.NICENESS, checks its stop event while it generates (every
+data.STOP_CHECK_EVERY examples) and between batches, and drops each batch's tables once the model has read
+them. What it keeps is compact (explorer/evaluation_result.py) and lives on the job, not in the browser
+session: the owner's pages beat (jobs.touch) while they show it, and once they are gone the reaper stops a
+running evaluation and forgets a finished one, its result with it.
+
+It does not count toward the cap of training runs and small sweeps (an evaluation lasts a minute at most, and
+the people waiting on it are looking at the page); KIND_LIMIT caps evaluations on their own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from engine import data
+from explorer import evaluation_result, jobs, programs
+
+log = logging.getLogger(__name__)
+KIND = "evaluation"
+# One at a time on the server. Two would not finish sooner: torch already spreads one evaluation over both
+# cores (5,000 columns-10 examples: 6 s on an idle machine, up to a minute beside two training runs). And each
+# one holds its generated test set until the model has read it (300 MB at 5,000 examples), so the cap is also
+# the bound on that memory.
+KIND_LIMIT = 1
+MAX_EXAMPLES = 5000
+BATCH_SIZE = 200  # examples per forward pass; the stop event is checked between two (0.2 to 2 s apart)
+GENERATING, EVALUATING = "generating the test questions", "evaluating"
+EXIT_WAIT_SECONDS = 5.0  # at the server's exit, for the batch in progress to end
+
+
+@dataclass(eq=False)
+class Evaluation(jobs.Job):
+    """One evaluation of checkpoint `ckpt` on n test questions of `task`, owned by the browser holding `owner`."""
+
+    kind = KIND
+    counted = False  # not one of the MAX_ACTIVE_JOBS slots of training runs and small sweeps
+
+    owner: str
+    ckpt: str
+    task: str
+    n: int
+    seed: int
+    model: object | None  # the shared, cached model while the evaluation runs; dropped when it ends
+    vocab: object | None
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    phase: str = GENERATING
+    done: int = 0  # examples evaluated so far
+    result: evaluation_result.Result | None = None  # set when every example was evaluated
+    error: str | None = None
+    stop_reason: str | None = None
+    last_seen: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop.is_set()
+
+    def begin(self) -> None:
+        self.thread.start()
+
+    def request_stop(self, reason: str) -> None:
+        if not self.stop.is_set():
+            self.stop_reason = reason
+        self.stop.set()
+
+    def wait(self, timeout: float) -> None:
+        if self.thread is not None and self.thread.ident is not None:
+            self.thread.join(timeout)
+
+
+def check(task: str, n: int) -> None:
+    """JobRefused when the task is unknown or n is out of 1..MAX_EXAMPLES."""
+    if task not in data.TASKS:
+        raise jobs.JobRefused(f"unknown task {task!r}: one of {', '.join(data.TASKS)}")
+    if not isinstance(n, int) or not 1 <= n <= MAX_EXAMPLES:
+        raise jobs.JobRefused(f"the number of examples must be 1 to {MAX_EXAMPLES:,}, got {n!r}")
+
+
+def start(owner: str, ckpt: str, model, vocab, task: str, n: int, seed: int) -> Evaluation:
+    """Evaluate `model` (checkpoint `ckpt`) on `n` test questions of `task` (seed `seed`) in the background.
+    JobRefused when the settings are out of bounds, this owner's evaluation is still going, or KIND_LIMIT
+    evaluations are going on the server."""
+    check(task, n)
+    job = Evaluation(owner, ckpt, task, n, int(seed), model, vocab)
+    job.thread = threading.Thread(target=_work, args=(job,), daemon=True, name=f"evaluation-{str(owner)[:6]}")
+    return jobs.register(job, kind_limit=KIND_LIMIT, noun="evaluation")
+
+
+def mine(owner: str | None) -> Evaluation | None:
+    """The owner's latest evaluation, running or ended, while the server still has it."""
+    return jobs.find(owner, KIND)
+
+
+def stop(owner: str | None) -> bool:
+    """Stop the owner's running evaluation (it keeps nothing); False when none runs."""
+    return jobs.stop(owner, KIND)
+
+
+def _work(job: Evaluation) -> None:
+    jobs.lower_thread_priority()
+    try:
+        job.result = evaluate(job)
+    except Exception as e:  # noqa: BLE001 - shown on the page, logged with its traceback
+        log.exception("evaluation of %s on %s failed", job.ckpt, job.task)
+        job.error = f"the evaluation failed: {e}"
+    finally:
+        job.model = job.vocab = None
+        job.finished = time.time()
+        evaluation_result.release_memory()  # the test set's freed pages, back to the system
+
+
+def evaluate(job: Evaluation) -> evaluation_result.Result | None:
+    """The compact result of the job's evaluation; None when it was stopped."""
+    packed = _packed_answers(job)  # the test set is made and let go in there
+    if packed is None:
+        return None
+    return evaluation_result.unpack(job.ckpt, job.task, job.n, job.seed, packed)
+
+
+def _packed_answers(job: Evaluation) -> list[str] | None:
+    """The test set made and read by the model batch by batch, each batch's tables let go once read; what is
+    kept of each batch, packed (evaluation_result.pack). None when the job was asked to stop."""
+    examples = data.generate(job.task, evaluation_result.SPLIT, job.n, job.seed, stop=job.stop.is_set)
+    if job.stop.is_set():
+        return None
+    job.phase = EVALUATING
+    packed = []
+    for first in range(0, len(examples), BATCH_SIZE):
+        if job.stop.is_set():
+            return None
+        batch = examples[first : first + BATCH_SIZE]
+        examples[first : first + BATCH_SIZE] = [None] * len(batch)  # the batch's tables go once it is read
+        answers = programs.induced_programs(job.model, job.vocab, batch, batch_size=BATCH_SIZE)
+        packed.append(evaluation_result.pack(batch, answers))
+        job.done = first + len(batch)
+    return None if job.stop.is_set() else packed  # asked during the last batch: nothing
+
+
+@atexit.register
+def _stop_on_exit() -> None:
+    """Stop a running evaluation before the interpreter goes: torch's threads, killed in a forward pass, abort
+    the server's exit ("terminate called without an active exception")."""
+    for job in jobs.running(KIND):
+        job.request_stop("the server is stopping")
+        job.wait(EXIT_WAIT_SECONDS)
