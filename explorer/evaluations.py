@@ -36,7 +36,7 @@ EXIT_WAIT_SECONDS = 5.0  # at the server's exit, for the batch in progress to en
 
 
 @dataclass(eq=False)
-class Evaluation(jobs.Job):
+class Evaluation(jobs.ThreadJob):
     """One evaluation of checkpoint `ckpt` on n test questions of `task`, owned by the browser holding `owner`."""
 
     kind = KIND
@@ -59,26 +59,6 @@ class Evaluation(jobs.Job):
     last_seen: float = field(default_factory=time.monotonic)
     started: float = field(default_factory=time.time)
     finished: float | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    @property
-    def stop_requested(self) -> bool:
-        return self.stop.is_set()
-
-    def begin(self) -> None:
-        self.thread.start()
-
-    def request_stop(self, reason: str) -> None:
-        if not self.stop.is_set():
-            self.stop_reason = reason
-        self.stop.set()
-
-    def wait(self, timeout: float) -> None:
-        if self.thread is not None and self.thread.ident is not None:
-            self.thread.join(timeout)
 
 
 def check(task: str, n: int) -> None:

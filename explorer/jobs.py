@@ -94,6 +94,34 @@ class Job:
         raise NotImplementedError
 
 
+class ThreadJob(Job):
+    """A job whose work runs in the thread `thread` (made by its starter, started by begin()) and ends soon
+    after the event `stop` is set: training runs and evaluations."""
+
+    thread: threading.Thread | None
+    stop: threading.Event
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop.is_set()
+
+    def begin(self) -> None:
+        self.thread.start()
+
+    def request_stop(self, reason: str) -> None:
+        if not self.stop.is_set():
+            self.stop_reason = reason
+        self.stop.set()
+
+    def wait(self, timeout: float) -> None:
+        if self.thread is not None and self.thread.ident is not None:
+            self.thread.join(timeout)
+
+
 _lock = threading.Lock()
 _jobs: dict[tuple[str, str], Job] = {}  # (owner token, kind) -> that owner's latest job of that kind
 _reaper: threading.Thread | None = None

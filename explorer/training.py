@@ -56,7 +56,7 @@ class ProbeProgress(Progress):
 
 
 @dataclass
-class Job(jobs.Job):
+class Job(jobs.ThreadJob):
     """One training run, owned by the browser that holds `owner`."""
 
     kind = KIND
@@ -80,26 +80,6 @@ class Job(jobs.Job):
     base: str | None = None  # the checkpoint a fine-tuning starts from; None for a run on a task
     started: float = field(default_factory=time.time)
     finished: float | None = None  # when the worker ended (time.time())
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    @property
-    def stop_requested(self) -> bool:
-        return self.stop.is_set()
-
-    def begin(self) -> None:
-        self.thread.start()
-
-    def request_stop(self, reason: str) -> None:
-        if not self.stop.is_set():
-            self.stop_reason = reason
-        self.stop.set()
-
-    def wait(self, timeout: float) -> None:
-        if self.thread is not None and self.thread.ident is not None:
-            self.thread.join(timeout)
 
     def probe_model(self) -> tuple[int, NeuralProgrammer] | None:
         with self.progress.lock:
