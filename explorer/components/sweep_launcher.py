@@ -64,6 +64,12 @@ def _open() -> None:
     ss[sweep_view.PAGE_PICK] = ss[PATH]
 
 
+def _show_settings(sweep: small_sweep.SmallSweep) -> None:
+    ss[PRESET], ss[TASK], ss[VARY] = sweep.preset, sweep.task, sweep.vary
+    ss[VALUES] = ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in sweep.values)
+    ss[SEEDS], ss[STEPS] = sweep.seeds, sweep.steps
+
+
 def _settings(running: bool) -> None:
     a, b, c = st.columns(3)
     a.selectbox("Preset", presets.NAMES, key=PRESET, disabled=running)
@@ -115,6 +121,8 @@ def draw() -> None:
     mine = busy and own is launch
     if own is not None and not ss.get(PATH):  # a reloaded page: its sweep's directory again
         ss[PATH] = str(own.path)
+    if mine:  # the (disabled) form shows the running sweep's settings, also after a reload
+        _show_settings(own.sweep)
     st.subheader("Small sweep")
     st.caption("Train the same model several times, varying one hyper-parameter, to see which values train "
                f"reliably. At most {small_sweep.MAX_RUNS} runs of at most {small_sweep.MAX_STEPS:,} steps, one "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer import small_sweep, sweeps
+from explorer import small_sweep, state, sweeps
 from explorer.components import sweep_launcher, sweep_view
 from tests.ui.helpers import markup_problems, new_app, page, texts, visible
 
@@ -274,3 +274,25 @@ def test_the_papers_counts_stand_beside_a_paper2016_noise_sweep(tmp_path, shippe
         "best validation (mean)": 0, "test (mean)": 0}
     assert table["the paper"].tolist() == ["9/216", "1/216"]
     assert table["reached the target"].tolist() == ["1 / 2", "0 / 1"]
+
+
+def test_a_reloaded_train_page_finds_its_sweep_and_stops_it(shipped, fake_engine):
+    """Before: the sweep's owner token lived only in the session, so after a reload "Stop sweep" was disabled
+    and nobody could stop it. Now it is the Train page's `run` token, in its address."""
+    at = page(new_app(), "train")
+    at.text_input(key=sweep_launcher.VALUES).set_value("0.001, 0.1").run()
+    at.number_input(key=sweep_launcher.STEPS).set_value(700).run()
+    at.button(key=sweep_launcher.START).click().run()
+    launch = small_sweep.current()
+    token = at.session_state[state.RUN_OWNER]
+    assert launch.owner == token and at.query_params[state.RUN_PARAM] in (token, [token])
+    again = page(new_app({state.RUN_PARAM: token}), "train")  # the reload: a new session, the same address
+    assert not again.exception, again.exception
+    assert not again.button(key=sweep_launcher.STOP).disabled
+    assert again.number_input(key=sweep_launcher.STEPS).value == 700  # the running sweep's settings are shown
+    assert again.text_input(key=sweep_launcher.VALUES).value == "0.001, 0.1"
+    stranger = page(new_app(), "train")
+    assert stranger.button(key=sweep_launcher.STOP).disabled and stranger.button(key=sweep_launcher.START).disabled
+    again.button(key=sweep_launcher.STOP).click().run()
+    _wait(lambda: not launch.running)
+    assert not launch.running and launch.stop_reason == "you stopped it"
