@@ -8,12 +8,16 @@ forward with dropout, recurrent and word dropout, the TF loss plus weight decay 
 backward, global-norm clipping at 1 and Adam (eps 1e-6). Prints examples/s, the split between encoding and
 the step itself, and what the paper's 100,001 steps of 20 would take at that rate. The vocabulary is the
 training file's words seen at least `word_cutoff` times. Timing starts after 3 warm-up steps.
+
+The default --data lives in the git-ignored runs/ folder: on a fresh clone it is missing, and the script says
+which wtq-convert command writes it and exits 2 (so does any --data it cannot read).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -24,10 +28,14 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from engine.csv_table import InputError  # noqa: E402
 from engine.examples import read_jsonl  # noqa: E402
 from engine.wtq_batch import build_vocab, encode_batch  # noqa: E402
 from engine.wtq_config import WtqModelConfig, WtqTrainConfig  # noqa: E402
 from engine.wtq_model import WtqProgrammer, batch_loss, weight_decay  # noqa: E402
+
+DEFAULT_DATA = ROOT / "runs" / "wtq" / "random-split-1-train.jsonl"
+TRAIN_TSV = "WikiTableQuestions/data/random-split-1-train.tsv"  # in the dataset, wherever it was unpacked
 
 
 def measure(examples: list[dict], d: int, batch_size: int, seconds: float, seed: int = 0) -> dict:
@@ -73,9 +81,23 @@ def measure(examples: list[dict], d: int, batch_size: int, seconds: float, seed:
     }
 
 
+def convert_first(data: Path) -> str:
+    """The one line that says how to make a missing data file (a fresh clone has no runs/ folder)."""
+    return (f"{data}: not found; convert the training questions first: python -m engine wtq-convert "
+            f"--tsv {TRAIN_TSV} --output {os.path.relpath(data)} (or pass --data FILE)")
+
+
+def trainable_examples(data: Path) -> list[dict]:
+    """The trainable examples of a converted file; InputError, in one line, when it cannot be read."""
+    if not data.is_file():  # checked here, not left to the reader, to name the command that writes it
+        raise InputError(convert_first(data))
+    return [ex for ex in read_jsonl(data) if ex.get("wtq", {}).get("trainable")]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=ROOT / "runs" / "wtq" / "random-split-1-train.jsonl")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="converted training examples (default: runs/wtq/random-split-1-train.jsonl)")
     ap.add_argument("--d", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=30.0)
@@ -84,7 +106,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    examples = [ex for ex in read_jsonl(args.data) if ex.get("wtq", {}).get("trainable")]
+    try:
+        examples = trainable_examples(args.data)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if len(examples) < args.batch_size:
         print(f"{args.data}: only {len(examples)} trainable examples", file=sys.stderr)
         return 1

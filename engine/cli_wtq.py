@@ -188,7 +188,7 @@ def wtq_ask(args, table, question: str) -> int:
     from .wtq_trace import ask_table
 
     model, vocab, _ = load_wtq_checkpoint(args.checkpoint, checked_device(args.device))
-    result = ask_table(model, vocab, table.columns, table.rows, question)
+    result = ask_table(model, vocab, table.columns, table.rows, question, notes=table.notes)
     if args.json:
         print(json.dumps(result, allow_nan=False))
         return 0
@@ -197,6 +197,6 @@ def wtq_ask(args, table, question: str) -> int:
     print("program:")
     for line in result["program_words"]:
         print(f"  {line}")
-    for note in table.notes:
-        print(f"warning: {note}")
+    for warning in result["warnings"]:
+        print(f"warning: {warning}")
     return 0

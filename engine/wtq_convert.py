@@ -10,7 +10,10 @@ changes).
 purpose "train" drops what the 2017 recipe cannot train on (tables over `max_rows` rows, answers neither
 in the table nor a single number, examples without a target); purpose "eval" keeps every readable example,
 with wtq.trainable false and wtq.untrainable_reason on those (answer type "bad" where the answer is neither
-in the table nor a number: no program can print it, so evaluation counts it wrong). Examples
+in the table nor a number: no program can print it, so evaluation counts it wrong). A TSV without a
+targetValue column (questions with no answers) has nothing to train on, so it is always converted for
+evaluation, whatever the purpose asked; the report's purpose then says "eval" and its first problem says why
+(questions without answers serve `predict`). Examples
 that cannot be written at all (a missing or broken table, a question over the engine's limits) are dropped
 in both and counted. The report (printed, and written beside the output as .report.json) has every count.
 """
@@ -30,7 +33,7 @@ from .examples import check_example, check_question, dumps_example
 from .limits import TABLE_MAX_ROWS
 from .wtq_answers import ANSWER_TYPES, CellIndex, cell_index, type_answer
 from .wtq_features import MAX_NUMBER_COLUMNS, MAX_WORD_COLUMNS, TableFeatures, question_features, table_features
-from .wtq_tables import QuestionRow, iter_questions, read_wtq_table, table_path
+from .wtq_tables import QuestionRow, has_targets, iter_questions, read_wtq_table, table_path
 
 __all__ = ["WTQ_FORMAT_VERSION", "PURPOSES", "TRAIN_MAX_ROWS", "convert_example", "convert_file", "report_path"]
 
@@ -123,18 +126,29 @@ def report_path(output: Path) -> Path:
     return output.with_name(output.name.removesuffix(".jsonl") + ".report.json")
 
 
+def _purpose_for(tsv: Path, purpose: str) -> tuple[str, list[str]]:
+    """(the purpose to convert for, the note saying why when it is not the one asked): questions without
+    answers are only good for answering (predict), so training data cannot be made of them."""
+    if purpose == "train" and not has_targets(tsv):
+        return "eval", [f"{tsv} has no targetValue column (the answers): its questions were converted for "
+                        "evaluation, as --purpose eval does, for predict to answer; add targetValue to train on them"]
+    return purpose, []
+
+
 def convert_file(tsv: Path, tables_dir: Path, output: Path, purpose: str = "train", max_rows: int = TRAIN_MAX_ROWS,
                  limit: int | None = None, progress: Callable[[int], None] | None = None) -> dict:
-    """Convert a question TSV; writes `output` and its report atomically and returns the report."""
+    """Convert a question TSV; writes `output` and its report atomically and returns the report. A TSV
+    without targetValue is converted for evaluation whatever `purpose` says (module docstring)."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
     if not Path(tables_dir).is_dir():
         raise InputError(f"{tables_dir}: the tables directory does not exist (it holds csv/xxx-csv/yyy.csv)")
     start = time.perf_counter()
+    purpose, problems = _purpose_for(Path(tsv), purpose)
     cache = TableCache(Path(tables_dir))
     read = written = 0
     dropped, types, untrainable, matches, numbers = Counter(), Counter(), Counter(), Counter(), Counter()
-    problems, tables = [], set()
+    tables = set()
     with atomic_writer(output) as f:
         for q in iter_questions(Path(tsv)):
             if limit is not None and read == limit:

@@ -26,7 +26,7 @@ from .input_file import TooLargeError, open_file, read_limited
 from .limits import CELL_MAX_CHARS, TABLE_MAX_BYTES, TABLE_MAX_CELLS, TABLE_MAX_COLUMNS, TABLE_MAX_ROWS
 
 __all__ = ["unescape", "unescape_list", "WtqTable", "read_wtq_table", "table_path", "table_source", "QuestionRow",
-           "iter_questions", "REQUIRED_FIELDS"]
+           "iter_questions", "has_targets", "REQUIRED_FIELDS"]
 
 REQUIRED_FIELDS = ("id", "utterance", "context")  # targetValue is optional (an unlabelled file)
 QUESTION_LINE_MAX_CHARS = 100_000
@@ -178,16 +178,32 @@ def _lines(f: io.TextIOWrapper, name: str) -> Iterator[tuple[int, str]]:
         yield n, line
 
 
+def _header(f: io.TextIOWrapper, name: str) -> list[str]:
+    """A question TSV's column names, checked for the required ones."""
+    header = f.readline(QUESTION_LINE_MAX_CHARS).rstrip("\r\n").split("\t")
+    missing = [k for k in REQUIRED_FIELDS if k not in header]
+    if missing:
+        raise InputError(f"{name}, line 1: the header lacks {', '.join(missing)} (it needs "
+                         f"{', '.join(REQUIRED_FIELDS)} and optionally targetValue)")
+    return header
+
+
+def has_targets(path: Path) -> bool:
+    """Whether a question TSV has a targetValue column (the answers), read from its header alone."""
+    name = str(path)
+    with _open_text(path, name) as f:
+        try:
+            return "targetValue" in _header(f, name)
+        except UnicodeDecodeError as e:
+            raise InputError(f"{name}: not UTF-8 text ({e.reason})") from None
+
+
 def iter_questions(path: Path) -> Iterator[QuestionRow]:
     """The examples of a question TSV (id, utterance, context and optionally targetValue), a line at a time."""
     name = str(path)
     with _open_text(path, name) as f:
         try:
-            header = f.readline(QUESTION_LINE_MAX_CHARS).rstrip("\r\n").split("\t")
-            missing = [k for k in REQUIRED_FIELDS if k not in header]
-            if missing:
-                raise InputError(f"{name}, line 1: the header lacks {', '.join(missing)} (it needs "
-                                 f"{', '.join(REQUIRED_FIELDS)} and optionally targetValue)")
+            header = _header(f, name)
             where = {k: header.index(k) for k in (*REQUIRED_FIELDS, "targetValue") if k in header}
             for n, line in _lines(f, name):
                 line = line.rstrip("\r\n")

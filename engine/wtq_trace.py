@@ -5,7 +5,8 @@ For each of the T steps: the 15 operations' probabilities, the column probabilit
 column the model cannot select has none), the question attention over the words the model read, the
 operation and column chosen (argmax), the pivot for a comparison, the rows selected after the step by the
 discrete program (what the answer is made of) and by the soft one (what training sees), and a sentence in
-plain words. Then the answer, its denotation (the benchmark's strings) and the program in words.
+plain words. Then the answer, its denotation (the benchmark's strings) and the program in words; `ask_table`
+adds "warnings", the table reader's notes, as the 2016 trace has them.
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ def wtq_trace(model, vocab, example: dict) -> dict:
     }
 
 
-def ask_table(model, vocab, columns: list[str], rows: list[list], question: str) -> dict:
-    """The trace of a question about any table (cells of any type; InputError/ValueError for a bad one)."""
-    return wtq_trace(model, vocab, from_table(columns, rows, question))
+def ask_table(model, vocab, columns: list[str], rows: list[list], question: str,
+              notes: list[str] | tuple = ()) -> dict:
+    """The trace of a question about any table (cells of any type; InputError/ValueError for a bad one).
+    `notes` are what the table's reader said about it (renamed columns, cells made empty, ...): they go in
+    "warnings", the key the 2016 trace keeps them in, so `ask --json` reads the same for both families."""
+    result = wtq_trace(model, vocab, from_table(columns, rows, question))
+    result["warnings"] = list(notes)
+    return result

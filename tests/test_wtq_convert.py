@@ -161,15 +161,31 @@ def test_train_purpose_drops_and_counts(tmp_path):
     assert len(read_jsonl(out)) == 16
 
 
-def test_a_file_without_targets(tmp_path):
+def questions_without_targets(tmp_path: Path) -> Path:
+    """The sample's questions with the targetValue column left out (an unlabelled file, as a user's own)."""
     tsv = tmp_path / "questions.tsv"
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()
     tsv.write_text("\n".join("\t".join(line.split("\t")[:3]) for line in lines) + "\n", encoding="utf-8")
+    return tsv
+
+
+def test_a_file_without_targets(tmp_path):
+    tsv = questions_without_targets(tmp_path)
     report = convert_file(tsv, FIXTURE, tmp_path / "eval.jsonl", purpose="eval")
     examples = read_jsonl(tmp_path / "eval.jsonl")
     assert report["written"] == 23 and all("target" not in ex and "answer" not in ex for ex in examples)
+    assert report["problems"] == []
+
+
+def test_a_file_without_targets_is_converted_for_evaluation_even_for_training(tmp_path):
+    # questions without answers cannot be trained on: the file is converted for predict, and the report says so
+    tsv = questions_without_targets(tmp_path)
     report = convert_file(tsv, FIXTURE, tmp_path / "train.jsonl", purpose="train")
-    assert report["written"] == 0 and report["dropped"] == {"no_target": 23}
+    assert report["purpose"] == "eval" and report["written"] == 23 and report["dropped"] == {}
+    assert report["written_trainable"] == {"no_target": 23}
+    assert "no targetValue column" in report["problems"][0] and "add targetValue" in report["problems"][0]
+    assert read_jsonl(tmp_path / "train.jsonl") == read_jsonl(convert_file(
+        tsv, FIXTURE, tmp_path / "eval.jsonl", purpose="eval")["output"])
 
 
 def test_long_cells_are_cut_to_the_limit(tmp_path):
@@ -189,6 +205,18 @@ def test_cli_converts_and_reports(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0 and "read 23 examples, wrote 21" in printed and "dropped (answer_not_in_table): 2" in printed
     assert report_path(out).is_file()
+
+
+def test_cli_converts_a_file_without_targets_by_default(tmp_path, capsys):
+    # no --purpose: the default (train) would keep nothing, so the questions are converted for evaluation
+    out = tmp_path / "o.jsonl"
+    code = main(["wtq-convert", "--tsv", str(questions_without_targets(tmp_path)), "--tables", str(FIXTURE),
+                 "--output", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "read 23 examples, wrote 23" in printed.out and "no example could be converted" not in printed.err
+    assert "warning: " in printed.err and "no targetValue column" in printed.err and "predict" in printed.err
+    assert len(read_jsonl(out)) == 23 and json.loads(report_path(out).read_text())["purpose"] == "eval"
 
 
 def test_cli_default_tables_directory_is_the_tsv_folders_parent(tmp_path):
