@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.reproduce import PAPER  # noqa: E402
+from benchmarks.paper import SYNTHETIC_SETTINGS as PAPER  # noqa: E402
 from benchmarks.sections import replace_section  # noqa: E402
 from engine import data, presets  # noqa: E402
 from engine.atomic import write_atomic  # noqa: E402

@@ -23,6 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.paper import P16_LSTM_BASELINES  # noqa: E402
 from engine import baselines as B  # noqa: E402
 from engine.atomic import write_atomic  # noqa: E402
 from engine.baselines import task as bd  # noqa: E402
@@ -31,8 +32,7 @@ from engine.device import DeviceError, resolve_device  # noqa: E402
 from engine.evaluate import evaluate_examples  # noqa: E402
 
 TEST_SEEDS = {1: 1_000_001, 5: 1_000_005}  # distinct from the training and validation seeds
-PAPER = {"lstm_best_accuracy_range_10": 0.80, "lstm_accuracy_range_50": 0.30, "neural_programmer": 1.0,
-         "source": "P16 §3.2.2 (spec §8.2): approximate figures, no per-setting table"}
+PAPER = P16_LSTM_BASELINES  # benchmarks/paper.py
 
 
 def _rel(path: Path) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.paper import P17_SINGLE_MODEL, P17_TABLE_1_TEXT, percent_text  # noqa: E402
 from benchmarks.sections import replace_section  # noqa: E402
 from engine.atomic import write_atomic  # noqa: E402
 from engine.examples import read_jsonl  # noqa: E402
@@ -37,13 +38,7 @@ START, END = "<!-- wtq: written by benchmarks/wtq_results.py -->", "<!-- /wtq --
 CARD_START, CARD_END = "<!-- wtq card: written by benchmarks/wtq_results.py -->", "<!-- /wtq card -->"
 FIXTURE = ROOT / "tests" / "fixtures" / "wtq"
 DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
-# spec §8.5 (P17 Table 1): method, dev %, test %
-PAPER_ROWS = (("Information retrieval system (Pasupat & Liang 2015)", "13.4", "12.7"),
-              ("Simple semantic parser (Pasupat & Liang 2015)", "23.6", "24.3"),
-              ("Semantic parser (Pasupat & Liang 2015)", "37.0", "37.1"),
-              ("Neural Programmer − {dropout, weight decay} (P17)", "30.3", "–"),
-              ("Neural Programmer, one model (P17)", "34.2", "34.2"),
-              ("Neural Programmer, ensemble of 15 (P17, final)", "37.5", "37.7"))
+PAPER_ROWS = P17_TABLE_1_TEXT  # spec §8.5 (P17 Table 1): method, dev %, test %, from benchmarks/paper.py
 TYPE_NAMES = {"scalar": "scalar (a count)", "number_lookup": "number lookup", "word_lookup": "word lookup",
               "bad": "not printable (answer not in the table)", "unreadable": "unreadable (converter)"}
 
@@ -151,7 +146,8 @@ def card(m: dict) -> str:
         "CC BY-SA 4.0, Pasupat & Liang 2015).", "",
         f"- Training: {_training_line(m)}.",
         f"- Dev accuracy {pct(m['dev']['accuracy'])} % on all {m['dev']['total']:,} questions of random-split-1-dev "
-        "(the benchmark's rules). Dev also chose the checkpoint: a selection figure. Paper, one model: 34.2 % dev.",
+        "(the benchmark's rules). Dev also chose the checkpoint: a selection figure. Paper, one model: "
+        f"{percent_text(P17_SINGLE_MODEL.dev)} % dev.",
         "- Test: held back, not scored here.",
         "- Reads: any table (cells as text; numbers and dates are recognised) and an English question; the "
         f"vocabulary is the training questions' and column names' words seen at least "

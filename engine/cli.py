@@ -301,6 +301,26 @@ def cmd_wtq_convert(args) -> int:
 
 # ----------------------------------------------------------------------------- parser
 
+# evaluate and predict take either model family's checkpoint (cmd_evaluate, cmd_predict: _is_2017 reads the
+# header), so their help describes what each family does rather than only the 2016 model's behaviour
+EVALUATE_DESCRIPTION = (
+    "Score a checkpoint on JSONL examples; the checkpoint's header says which model it is. "
+    "2016 model (synthetic tables): accuracy as the paper counts it (the program executed hard: a scalar "
+    "right to 0.05, a lookup right when it prints exactly the answer's cells), overall and per template "
+    "(the 'program_template' key, else 'program' when it is a string, else 'template'); reads predict's "
+    "output too. 2017 model (WikiTableQuestions): accuracy by WikiTableQuestions' rules (the answer "
+    "strings against each example's 'target', else its 'answer' read as strings), overall, by answer type "
+    "and by final operation.")
+PREDICT_DESCRIPTION = (
+    "Copy every input line to the output with keys added; the checkpoint's header says which model it is. "
+    "2016 model (synthetic tables): 'prediction' ({\"scalar\": x}, {\"cells\": [[row, col], ...]} or "
+    "{\"none\": true} when the last operation writes nothing or the answer is not a finite number) and "
+    "'program' (a list of {\"op\", \"column\", \"pivot\"} steps). 2017 model (WikiTableQuestions): "
+    "'denotation' (the answer strings, as the benchmark compares them) and 'program'; it never reads "
+    "'target' or 'answer' to answer. Either way an input 'program' key (the generator's template string) "
+    "is renamed to 'program_template' so it is not lost.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import data, presets
     from .cli_train import add_config_flags
@@ -348,29 +368,29 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(p)
     p.set_defaults(func=cmd_train)
 
-    ckpt_help = f"model checkpoint (default: {DEFAULT_CHECKPOINT.parent.name}/{DEFAULT_CHECKPOINT.name})"
+    ckpt_help = (f"model checkpoint: the 2016 model or the 2017 (WikiTableQuestions) one, told apart by the "
+                 f"file's header (default: {DEFAULT_CHECKPOINT.parent.name}/{DEFAULT_CHECKPOINT.name})")
     batch_help = "most examples per batch (batches are also grouped by table size to bound memory)"
     device_help = "where the model runs: cpu (default) or cuda (an NVIDIA GPU that torch can see)"
-    p = sub.add_parser("evaluate", help="hard-execution accuracy on a JSONL file",
-                       description="Accuracy overall and per template (the 'program_template' key, else "
-                       "'program' when it is a string, else 'template'); reads predict's output too.")
+    p = sub.add_parser("evaluate", help="accuracy on a JSONL file: the 2016 paper's, or WikiTableQuestions' (2017)",
+                       description=EVALUATE_DESCRIPTION)
     p.add_argument("--checkpoint", help=ckpt_help)
-    p.add_argument("--input", required=True, help="JSONL examples with answers")
-    p.add_argument("--batch-size", type=_positive, default=500, help=batch_help)
+    p.add_argument("--input", required=True, help="JSONL examples with answers: 2016, an 'answer' "
+                   "({\"scalar\": x} or {\"cells\": [[row, col], ...]}); 2017, a 'target' (the answer "
+                   "strings) or an 'answer', read as strings")
+    p.add_argument("--batch-size", type=_positive, default=500, help=batch_help + "; 2017: at most 64")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="write the model's answer and program for each JSONL example",
-                       description="Copy every input line to the output with two keys added: 'prediction' "
-                       "({\"scalar\": x}, {\"cells\": [[row, col], ...]} or {\"none\": true} when the last "
-                       "operation writes nothing or the answer is not a finite number) and 'program' (a list "
-                       "of {\"op\", \"column\", \"pivot\"} steps). An input 'program' key (the generator's "
-                       "template string) is renamed to 'program_template' so it is not lost.")
+    p = sub.add_parser("predict", help="write the model's answer and program for each JSONL example (2016 or 2017)",
+                       description=PREDICT_DESCRIPTION)
     p.add_argument("--checkpoint", help=ckpt_help)
-    p.add_argument("--input", required=True, help="JSONL examples (columns, rows, question)")
-    p.add_argument("--output", required=True, help="JSONL file to write")
-    p.add_argument("--batch-size", type=_positive, default=500, help=batch_help)
+    p.add_argument("--input", required=True, help="JSONL examples (columns, rows, question); a 'target' or an "
+                   "'answer' is copied to the output, never used to answer")
+    p.add_argument("--output", required=True, help="JSONL file to write: each input line with 'prediction' "
+                   "(2016) or 'denotation' (2017) and 'program' added")
+    p.add_argument("--batch-size", type=_positive, default=500, help=batch_help + "; 2017: at most 64")
     p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
     p.set_defaults(func=cmd_predict)
 
@@ -422,7 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="JSONL file to write")
     p.add_argument("--purpose", choices=("train", "eval"), default="train",
                    help="train (default): drop examples the 2017 recipe cannot train on; eval: keep them, marked "
-                   "wtq.trainable false (answers no program can print have answer_type 'bad')")
+                   "wtq.trainable false (answers no program can print have answer_type 'bad'); a TSV without a "
+                   "targetValue column is always converted for evaluation, with a warning saying so")
     p.add_argument("--max-rows", type=_positive, default=100,
                    help="tables with more rows are not trained on (TF max_elements, default 100)")
     p.add_argument("--limit", type=int, help="convert only the first N examples")

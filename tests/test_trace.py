@@ -1,6 +1,7 @@
 """The trace of one question (engine/trace.py): JSON, keys, per-step shapes, program text, answer kinds."""
 
 import json
+import math
 
 import pytest
 
@@ -44,6 +45,38 @@ CASES = {
 }
 
 
+# the trace rounds probabilities and rows to 5 decimals, so a recomputation from them is off by about
+# 5e-6 times the table's sums (a few 1e-4 here); a wrong soft scalar is off by far more
+SOFT_SCALAR_TOLERANCE = {"rel": 1e-3, "abs": 1e-3}
+
+
+def numeric_value(cell) -> float:
+    """A cell as the model reads it: its number, 0 for a text or empty cell (engine.batch)."""
+    return float(cell) if isinstance(cell, (int, float)) else 0.0
+
+
+def reference_soft_scalar(t: dict, rows: list[list]) -> float:
+    """The last step's soft scalar answer recomputed by hand from the trace's own per-step fields (the 2016
+    paper's scalar ops, spec §2.7): count = Σ rows_{T-1}; difference = scalar_{T-3} - scalar_{T-1};
+    sum = Σ_c p_col[c] Σ_m rows_{T-1}[m] · value[m][c]; each weighted by its op's probability at step T.
+    Before step 1 the scalars are 0 and every row is selected (spec A2)."""
+    steps = t["steps"]
+    last = steps[-1]
+    p_op = dict(zip(t["ops"], last["op_probs"], strict=True))
+    previous_rows = steps[-2]["rows_soft"] if len(steps) >= 2 else [1.0] * len(rows)
+
+    def earlier_scalar(back: int) -> float:  # the soft scalar `back` steps before the last, 0 before step 1
+        return steps[-1 - back]["scalar_soft"] if len(steps) > back else 0.0
+
+    count = sum(previous_rows)
+    difference = earlier_scalar(3) - earlier_scalar(1)
+    column_sums = [sum(r * numeric_value(row[c]) for r, row in zip(previous_rows, rows, strict=True))
+                   for c in range(len(t["columns"]))]
+    column_sum = sum(p * s for p, s in zip(last["col_probs"], column_sums, strict=True))
+    return (p_op.get("count", 0.0) * count + p_op.get("difference", 0.0) * difference
+            + p_op.get("sum", 0.0) * column_sum)
+
+
 @pytest.fixture
 def vocab():
     return Vocab(data.vocabulary("columns-5") + data.TEXT_WORDS + COLUMNS)
@@ -62,7 +95,9 @@ def test_trace_of_known_program(vocab, model_factory, forcer, case):
     assert set(t) == TRACE_KEYS
     assert t["program_text"] == text
     assert {k: t["answer"][k] for k in answer} == answer
-    assert t["answer"]["soft_scalar"] == pytest.approx(t["answer"]["soft_scalar"])  # a float
+    soft_scalar = t["answer"]["soft_scalar"]
+    assert isinstance(soft_scalar, float) and math.isfinite(soft_scalar)
+    assert soft_scalar == pytest.approx(reference_soft_scalar(t, ROWS), **SOFT_SCALAR_TOLERANCE)
     T, C, M, O = 4, len(COLUMNS), len(ROWS), len(t["ops"])
     Q = len(t["words"])
     assert t["n_rows"] == M and t["columns"] == COLUMNS and t["column_kinds"] == ["text", "numeric"]
@@ -119,6 +154,7 @@ def test_difference_description(vocab, model_factory, forcer):
     t = run(vocab, model_factory, forcer, program, {})
     assert t["answer"]["scalar"] == pytest.approx(215.5)
     assert t["steps"][3]["scalar_hard"] == pytest.approx(215.5)
+    assert t["answer"]["soft_scalar"] == pytest.approx(reference_soft_scalar(t, ROWS), **SOFT_SCALAR_TOLERANCE)
     assert t["program_text"][:3] == ["t1. sum of profit → 220.5", "t2. reset: select all rows",
                                      "t3. count the selected rows → 5"]
     assert "(t1 − t3): 220.5 − 5 → 215.5" in t["program_text"][3]
@@ -146,3 +182,5 @@ def test_one_pass_trace_equals_separate_soft_and_hard_runs(vocab, model_factory)
         lookup = soft["lookups"][0, i]
         assert torch.allclose(torch.tensor(step["lookup_soft"], dtype=lookup.dtype), lookup, atol=1e-4)
     assert t["answer"]["soft_scalar"] == pytest.approx(float(soft["scalar"][0]), rel=1e-4, abs=1e-4)
+    # an untrained model spreads its probabilities over every op: each term of the reference counts
+    assert t["answer"]["soft_scalar"] == pytest.approx(reference_soft_scalar(t, ROWS), **SOFT_SCALAR_TOLERANCE)
