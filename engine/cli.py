@@ -17,25 +17,9 @@ import os
 import sys
 from pathlib import Path
 
+from .cli_common import CliError, bar, checked_device
+
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "single-column.safetensors"
-
-
-class CliError(Exception):
-    """A user-facing error: printed as one line, exit code `code`."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
-
-
-def checked_device(name: str):
-    """The torch.device for --device; a CliError (exit code 2, one line) for cuda on a machine without a GPU."""
-    from .device import DeviceError, resolve_device
-
-    try:
-        return resolve_device(name)
-    except DeviceError as e:
-        raise CliError(str(e), 2) from e
 
 
 def _load(checkpoint: str | None, device=None):
@@ -47,12 +31,6 @@ def _load(checkpoint: str | None, device=None):
                            "train one with `python -m engine train --task single-column --output FILE`")
         checkpoint = str(DEFAULT_CHECKPOINT)
     return load_checkpoint(checkpoint, device)
-
-
-def bar(**kw):
-    from tqdm import tqdm
-
-    return tqdm(file=sys.stderr, dynamic_ncols=True, mininterval=0.2, **kw)
 
 
 # ----------------------------------------------------------------------------- commands

@@ -57,7 +57,7 @@ def configs_from_args(args) -> tuple[TrainConfig, ModelConfig]:
     """The run's configs: the defaults, then the flags given, then the KEY=VALUE options (CliError, code 2,
     for a value out of range, naming the field and the range)."""
     from . import data, presets
-    from .cli import CliError
+    from .cli_common import CliError
     from .vocab import Vocab
 
     def given(cls, option_items, exclude=()):
@@ -113,7 +113,7 @@ def watched_run(progress, interrupted: str):
     """While the block runs: a progress bar on stderr mirroring `progress` (an engine.progress.Progress the
     trainer writes), and Ctrl-C setting the stop event (with the message `interrupted`; a second Ctrl-C
     aborts). Yields the stop event."""
-    from .cli import bar
+    from .cli_common import bar
 
     stop, done = threading.Event(), threading.Event()
     b = bar(total=progress.total, unit="step", desc="starting")
@@ -141,7 +141,7 @@ def watched_run(progress, interrupted: str):
 def held_output(path):
     """engine.runs.hold_output for a command: an output another training is writing is a usage error (exit
     code 2, one line), one that cannot be written a failure (exit code 1)."""
-    from .cli import CliError
+    from .cli_common import CliError
     from .runs import OutputBusy, OutputError, hold_output
 
     try:
@@ -155,7 +155,7 @@ def held_output(path):
 def run_training(args) -> int:
     """Check and claim the output, train with a progress bar (Ctrl-C stops and saves), save, report. Exit code 0, 2 when
     the NaN guard stopped the run, 130 when Ctrl-C came before there was a model to save."""
-    from .cli import CliError, checked_device
+    from .cli_common import CliError, checked_device
     from .runs import save_trained
     from .train import Progress, train
 

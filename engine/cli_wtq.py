@@ -31,7 +31,7 @@ SHARED_FLAGS = {("train_", "batch_size"): "batch_size", ("train_", "lr"): "learn
 def wtq_configs(args) -> tuple[WtqTrainConfig, dict]:
     """(train config, model values without vocab_size) from the preset, the shared flags and the options."""
     from . import presets
-    from .cli import CliError
+    from .cli_common import CliError
 
     try:
         preset = presets.wtq_preset(args.preset or "wtq2017")
@@ -77,7 +77,7 @@ def read_examples(path: str, what: str) -> list[dict]:
 
 
 def run_wtq_training(args) -> int:
-    from .cli import CliError, checked_device
+    from .cli_common import CliError, checked_device
     from .cli_train import held_output
 
     if not args.dev:
@@ -91,7 +91,7 @@ def run_wtq_training(args) -> int:
 def _train_and_save(args, cfg: WtqTrainConfig, model_values: dict, output) -> int:
     """Train the 2017 model on --data, choosing it on --dev; the best model is saved at `output` whenever it
     improves, and once more with the final summary."""
-    from .cli import CliError
+    from .cli_common import CliError
     from .cli_train import watched_run
     from .progress import Progress
     from .wtq_checkpoint import save_wtq_checkpoint
@@ -124,7 +124,7 @@ def _train_and_save(args, cfg: WtqTrainConfig, model_values: dict, output) -> in
 
 
 def _answers(args, examples):
-    from .cli import bar, checked_device
+    from .cli_common import bar, checked_device
     from .wtq_checkpoint import load_wtq_checkpoint
     from .wtq_predict import answer_all
 
@@ -136,7 +136,7 @@ def _answers(args, examples):
 
 
 def wtq_evaluate(args) -> int:
-    from .cli import CliError
+    from .cli_common import CliError
     from .wtq_predict import score
 
     examples = read_examples(args.input, "--input")
@@ -183,7 +183,7 @@ def _originals(path):
 
 def wtq_ask(args, table, question: str) -> int:
     """`ask` with a 2017 checkpoint: the denotation and the program in words, or the whole trace (--json)."""
-    from .cli import checked_device
+    from .cli_common import checked_device
     from .wtq_checkpoint import load_wtq_checkpoint
     from .wtq_trace import ask_table
 

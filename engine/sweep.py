@@ -325,11 +325,3 @@ def write_summary(directory, problems: list[str] | None = None) -> list[dict]:
         f.write(text.getvalue())
     write_atomic(Path(directory) / "summary.md", summary_markdown(rows, spec))
     return rows
-
-
-def run_sweep(*args, **kwargs):
-    """engine.sweep_ray.run_sweep, imported on first use: importing Ray takes seconds, and reading a sweep
-    (the app's pages, write_summary) never needs it."""
-    from .sweep_ray import run_sweep as run
-
-    return run(*args, **kwargs)

@@ -1,9 +1,10 @@
-"""No import circles among the benchmark scripts (benchmarks/), found by reading their imports with `ast`.
+"""No import circles in the engine or among the benchmark scripts, found by reading their imports with `ast`.
 
 Every import counts, at the top of a module or inside a function: a function-level import only postpones a
 circle to the call, and a script that imports another script which imports it back runs its own top level twice
-(once as __main__, once as benchmarks.x). The finder works on any of the project's packages; only benchmarks/ is
-held to it here. `python tests/test_no_import_circles.py [PACKAGE ...]` lists the circles of each package.
+(once as __main__, once as benchmarks.x). explorer/ still has one circle, the 2016 checkpoint picker that knows
+the 2017 model by a magic id (context <-> wtq_context), which the folder-per-family structure of issue 20 removes;
+until then no other may appear. `python tests/test_no_import_circles.py [PACKAGE ...]` lists each package's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import ast
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED_PACKAGES = ("benchmarks", "engine", "explorer")
@@ -102,9 +105,18 @@ def circles_touching(package: str, graph: dict[str, set[str]]) -> list[list[str]
     return [group for group in circles(graph) if any(m.split(".")[0] == package for m in group)]
 
 
-def test_benchmarks_have_no_import_circles():
-    found = circles_touching("benchmarks", import_graph(SCANNED_PACKAGES))
-    assert not found, "import circles in benchmarks/: " + "; ".join(" <-> ".join(g) for g in found)
+KNOWN_EXPLORER_CIRCLE = ["explorer.components.context", "explorer.components.wtq_context"]
+
+
+@pytest.mark.parametrize("package", ["benchmarks", "engine"])
+def test_no_import_circles(package):
+    found = circles_touching(package, import_graph(SCANNED_PACKAGES))
+    assert not found, f"import circles in {package}/: " + "; ".join(" <-> ".join(g) for g in found)
+
+
+def test_the_explorer_has_no_circle_but_the_known_one():
+    found = circles_touching("explorer", import_graph(SCANNED_PACKAGES))
+    assert found in ([], [KNOWN_EXPLORER_CIRCLE]), "; ".join(" <-> ".join(g) for g in found)
 
 
 def test_finder_sees_function_level_and_relative_circles(tmp_path):
