@@ -13,7 +13,6 @@ the people waiting on it are looking at the page); KIND_LIMIT caps evaluations o
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
@@ -32,7 +31,6 @@ KIND_LIMIT = 1
 MAX_EXAMPLES = 5000
 BATCH_SIZE = 200  # examples per forward pass; the stop event is checked between two (0.2 to 2 s apart)
 GENERATING, EVALUATING = "generating the test questions", "evaluating"
-EXIT_WAIT_SECONDS = 5.0  # at the server's exit, for the batch in progress to end
 
 
 @dataclass(eq=False)
@@ -127,12 +125,3 @@ def _packed_answers(job: Evaluation) -> list[str] | None:
         packed.append(evaluation_result.pack(batch, answers))
         job.done = first + len(batch)
     return None if job.stop.is_set() else packed  # asked during the last batch: nothing
-
-
-@atexit.register
-def _stop_on_exit() -> None:
-    """Stop a running evaluation before the interpreter goes: torch's threads, killed in a forward pass, abort
-    the server's exit ("terminate called without an active exception")."""
-    for job in jobs.running(KIND):
-        job.request_stop("the server is stopping")
-        job.wait(EXIT_WAIT_SECONDS)

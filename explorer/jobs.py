@@ -14,6 +14,7 @@ single acquisition of the lock, so simultaneous starts can never exceed it.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -29,6 +30,7 @@ DEFAULT_OWNER_TIMEOUT = 40.0
 OWNER_TIMEOUT_ENV = "NPX_OWNER_TIMEOUT"
 OWNER_TOKEN = re.compile(r"[0-9a-f]{32}")
 NICENESS = 10  # every job's priority: the people asking questions come first
+EXIT_WAIT_SECONDS = 10.0  # at the server's exit, for every running job together to end
 log = logging.getLogger(__name__)
 
 
@@ -256,3 +258,19 @@ def forget_all() -> list[Job]:
         held = list(_jobs.values())
         _jobs.clear()
     return held
+
+
+@atexit.register
+def _stop_all_on_exit() -> None:
+    """When the server exits, every running job is asked to stop (a run saves its best model, a sweep gets Ctrl-C
+    and keeps its records, an evaluation ends after its batch) and they get EXIT_WAIT_SECONDS together to end.
+    Torch's threads killed in the middle of a step abort the exit ("terminate called without an active
+    exception"), and a sweep runs in a session of its own, so it would outlive the server (if the server is
+    killed, the sweep's --parent-pid watch stops it)."""
+    with _lock:
+        going = [job for job in _jobs.values() if job.running]
+    for job in going:
+        job.request_stop("the server is stopping")
+    deadline = time.monotonic() + EXIT_WAIT_SECONDS
+    for job in going:
+        job.wait(max(0.0, deadline - time.monotonic()))

@@ -16,7 +16,6 @@ resumes from the records already there, so Stop loses only the runs in progress.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import signal
@@ -276,14 +275,3 @@ def log_tail(path: Path, max_bytes: int = 4000) -> str:
             return f.read(max_bytes).decode("utf-8", "replace")
     except OSError:
         return ""
-
-
-@atexit.register
-def _stop_on_exit() -> None:
-    """The sweep runs in its own session, so it would outlive the server: Ctrl-C it when the server exits (and
-    if the server is killed, the sweep's --parent-pid watch stops it)."""
-    for launch in jobs.running(KIND):
-        try:
-            os.kill(launch.process.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
