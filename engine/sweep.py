@@ -65,13 +65,17 @@ def load_grid(path) -> dict[str, list]:
     except TooLargeError as e:  # a ValueError like every other bad grid file (the CLI's usage error)
         size = f"has {e.size:,} bytes, " if e.size is not None else "is "
         raise ValueError(f"{path}: the grid file {size}over the limit of {GRID_MAX_BYTES:,} bytes") from None
+    return check_grid(_json_document(raw, f"{path}: not a JSON grid file"), str(path))
+
+
+def _json_document(raw: bytes, refused: str):
+    """The JSON document in `raw` (UTF-8, no NaN or Infinity); ValueError starting with `refused` if not."""
     try:
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except ValueError as e:  # JSON and UTF-8 errors, NaN and Infinity
-        raise ValueError(f"{path}: not a JSON grid file ({e})") from None
+        raise ValueError(f"{refused} ({e})") from None
     except RecursionError:
-        raise ValueError(f"{path}: the JSON is nested too deeply for a grid file") from None
-    return check_grid(doc, str(path))
+        raise ValueError(f"{refused} (the JSON is nested too deeply)") from None
 
 
 def check_grid(doc, where: str = "the grid") -> dict[str, list]:
@@ -201,13 +205,7 @@ def read_spec(directory) -> dict | None:
         return None
     except OSError as e:  # a FIFO, a device or a directory named sweep.json; too large; no permission
         raise ValueError(f"{path} cannot be read: {e.strerror or e}") from None
-    try:
-        spec = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except ValueError as e:  # JSON and UTF-8 errors, NaN and Infinity
-        raise ValueError(f"{path} cannot be read: not JSON ({e})") from None
-    except RecursionError:
-        raise ValueError(f"{path} cannot be read: the JSON is nested too deeply") from None
-    return check_spec(spec, str(path))
+    return check_spec(_json_document(raw, f"{path} cannot be read: not JSON"), str(path))
 
 
 def open_sweep(directory, spec: dict) -> None:
