@@ -19,11 +19,13 @@ GRID_MAX_POINTS = 10_000  # the product of the value lists' lengths
 SEEDS_MAX = 1000
 
 
-def _finite_number(x) -> bool:
+def finite_number(x) -> bool:
+    """A finite int or float (not a bool)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _positive_int(x) -> bool:
+def positive_int(x) -> bool:
+    """A positive integer (not a bool)."""
     return isinstance(x, int) and not isinstance(x, bool) and x > 0
 
 
@@ -44,9 +46,9 @@ def _optional_problems(spec: dict) -> list[str]:
     if not isinstance(spec.get("base", {}), dict):
         problems.append("base is not an object")
     target = spec.get("target", 1.0)
-    if not (_finite_number(target) and 0 <= target <= 1):
+    if not (finite_number(target) and 0 <= target <= 1):
         problems.append("target is not a number in [0, 1]")
-    if "models_per_worker" in spec and not _positive_int(spec["models_per_worker"]):
+    if "models_per_worker" in spec and not positive_int(spec["models_per_worker"]):
         problems.append("models_per_worker is not a positive integer")
     return problems
 
@@ -61,7 +63,7 @@ def spec_problems(spec) -> list[str]:
     problems += [f"{k} is not a name" for k in ("preset", "task") if not isinstance(spec.get(k), str)]
     problems += _grid_problems(spec.get("grid"))
     seeds = spec.get("seeds")
-    if not _positive_int(seeds):
+    if not positive_int(seeds):
         problems.append("seeds is not a positive integer")
     elif seeds > SEEDS_MAX:
         problems.append(f"seeds is over {SEEDS_MAX}")

@@ -30,6 +30,7 @@ from engine import data, presets
 from engine.atomic import write_atomic
 from engine.config import TrainConfig, settings
 from engine.input_file import open_input, read_limited
+from engine.sweep_spec import positive_int
 from explorer import jobs, sweeps
 
 VARY = ("lr", "clip", "noise_eta", "huber_delta", "lookup_weight", "adam_eps", "grad_noise")
@@ -92,9 +93,9 @@ class SmallSweep:
         if self.task not in data.TASKS:
             raise sweeps.SweepError(f"unknown task {self.task!r}: one of {', '.join(data.TASKS)}")
         parse_values(self.vary, ", ".join(str(v) for v in self.values))
-        if not (sweeps.count(self.seeds) and self.seeds <= MAX_SEEDS):
+        if not (positive_int(self.seeds) and self.seeds <= MAX_SEEDS):
             raise sweeps.SweepError(f"seeds must be 1 to {MAX_SEEDS}, got {self.seeds!r}")
-        if not (sweeps.count(self.steps) and self.steps <= MAX_STEPS):
+        if not (positive_int(self.steps) and self.steps <= MAX_STEPS):
             raise sweeps.SweepError(f"steps must be 1 to {MAX_STEPS}, got {self.steps!r}")
         if self.runs > MAX_RUNS:
             raise sweeps.SweepError(f"{self.runs} runs; a small sweep has at most {MAX_RUNS}")

@@ -21,7 +21,7 @@ import streamlit as st
 from engine.config import ModelConfig
 from engine.limits import QUESTION_MAX_CHARS
 from explorer import escape, tables, wtq_samples
-from explorer.jobs import OWNER_TOKEN
+from explorer.jobs import OWNER_TOKEN, new_owner, valid_owner
 
 # ----------------------------------------------------------------------------- the app's own state
 TABLE = "table"  # the current table (DataFrame), edits included
@@ -36,7 +36,7 @@ VIEW = "view"  # "hard" (test time) or "soft" (training time)
 FOCUS = "focus"  # {"step": t, "row": r or None} picked by clicking a heatmap
 STEP = "step_t"  # the Step through page's timestep
 CUSTOM = "custom_set"  # the Teach set: examples in the JSONL form
-RUN_OWNER = "run_owner"  # the owner token of this browser's training run (also the URL's `run` parameter)
+RUN_OWNER = "run_owner"  # the owner token of this browser's jobs (also the Train page's `run` parameter)
 RUN_PARAM = "run"
 FLASH = "flash"  # plain-text messages to show once on the next page drawn: [(kind, text)]
 URL_READ = "url_read"
@@ -225,6 +225,15 @@ def _read_url_table(data: str | None, sample: str | None) -> None:
             load_sample(sample, with_question=False)
     except tables.TableError as e:
         flash("warning", f"The link's table could not be loaded ({e}); showing a sample table instead.")
+
+
+def run_owner() -> str:
+    """This browser's owner token (of its training run, small sweep and evaluation), made on first use; the
+    Train page's address carries it (sync_url(run=True)), so a reload finds the jobs again."""
+    ss = st.session_state
+    if not valid_owner(ss.get(RUN_OWNER)):
+        ss[RUN_OWNER] = new_owner()
+    return ss[RUN_OWNER]
 
 
 def sync_url(step: int | None = None, run: bool = False, versus: bool = False) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from engine import presets
 from engine import sweep as engine_sweep
 from engine.config import TrainConfig, settings
+from engine.sweep_spec import finite_number
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_ENV, OWN_ENV = "NPX_SHIPPED_SWEEPS_DIR", "NPX_SWEEPS_DIR"  # tests point these elsewhere
@@ -111,15 +112,6 @@ def typed_directory(text: str) -> Path:
     return path
 
 
-def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def count(x) -> bool:
-    """A positive integer (not a bool)."""
-    return isinstance(x, int) and not isinstance(x, bool) and x > 0
-
-
 @dataclass
 class Sweep:
     path: Path
@@ -148,8 +140,8 @@ def _drawable(record) -> bool:
     if not isinstance(record, dict) or not isinstance(record.get("params"), dict):
         return False
     curve = record.get("curve")
-    return (_number(record.get("best_accuracy")) and isinstance(curve, list)
-            and all(isinstance(p, list) and len(p) == 3 and all(_number(x) for x in p) for p in curve))
+    return (finite_number(record.get("best_accuracy")) and isinstance(curve, list)
+            and all(isinstance(p, list) and len(p) == 3 and all(finite_number(x) for x in p) for p in curve))
 
 
 def load(path: Path) -> Sweep:

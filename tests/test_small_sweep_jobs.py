@@ -19,7 +19,7 @@ import time
 import pytest
 
 from explorer import jobs, small_sweep, sweeps, training
-from tests.test_training_jobs import ENDLESS, TINY
+from tests.test_training_jobs import ENDLESS, TINY, _wait
 
 pytestmark = pytest.mark.usefixtures("clean_training_registry")  # tests/conftest.py
 
@@ -51,15 +51,6 @@ def fake_sweep(monkeypatch, tmp_path):
     yield start
     for launch in started:  # whatever a failing test left
         small_sweep.end_session(launch.process.pid, signal.SIGKILL)
-
-
-def _wait(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def _members(launch) -> list[int]:

@@ -40,16 +40,9 @@ def chosen() -> small_sweep.SmallSweep:
     return small_sweep.SmallSweep(ss[PRESET], ss[TASK], ss[VARY], values, int(ss[SEEDS]), int(ss[STEPS]))
 
 
-def _owner() -> str:
-    """The Train page's run token (also the URL's `run`): a reloaded page finds its sweep with it."""
-    if not jobs.valid_owner(ss.get(state.RUN_OWNER)):
-        ss[state.RUN_OWNER] = jobs.new_owner()
-    return ss[state.RUN_OWNER]
-
-
 def _start() -> None:
     try:
-        launch = small_sweep.start(chosen(), _owner())
+        launch = small_sweep.start(chosen(), state.run_owner())
     except (sweeps.SweepError, OSError) as e:
         ss[ERROR] = str(e)
         return

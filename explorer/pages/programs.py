@@ -22,13 +22,6 @@ ERROR, STOP, STARTED = "prog_error", "prog_stop", "prog_started"  # why a start 
 POLL_SECONDS = 1.0
 
 
-def _owner() -> str:
-    """This browser's run token (the one its training runs and small sweeps have): the evaluation's owner."""
-    if not jobs.valid_owner(ss.get(state.RUN_OWNER)):
-        ss[state.RUN_OWNER] = jobs.new_owner()
-    return ss[state.RUN_OWNER]
-
-
 def _entries() -> list[checkpoints.Entry]:
     return [e for e in checkpoints.list_checkpoints() if not e.error]
 
@@ -40,7 +33,7 @@ def _start() -> None:
         if entry is None:
             raise CheckpointError("it is no longer there")
         model, vocab, _ = checkpoints.load(entry)
-        evaluations.start(_owner(), entry.id, model, vocab, ss[state.PROG_TASK], int(ss[state.PROG_N]),
+        evaluations.start(state.run_owner(), entry.id, model, vocab, ss[state.PROG_TASK], int(ss[state.PROG_N]),
                           int(ss[state.PROG_SEED]))
     except CheckpointError as e:
         ss[ERROR] = f"This checkpoint cannot be used: {e}"

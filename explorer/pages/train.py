@@ -107,9 +107,7 @@ def _start() -> None:
     chosen = ss.get(state.TRAIN_TASK)
     every_entry = checkpoints.list_checkpoints()
     base_entry = checkpoints.find(every_entry, ss.get(state.TRAIN_BASE)) if chosen == CUSTOM else None
-    if not training.valid_owner(ss.get(state.RUN_OWNER)):
-        ss[state.RUN_OWNER] = training.new_owner()
-    owner = ss[state.RUN_OWNER]
+    owner = state.run_owner()
     preset, train_values, model_values = train_settings.chosen()
     estimate = ss.get(LAST_ESTIMATE)
     try:
