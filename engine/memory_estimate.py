@@ -45,22 +45,20 @@ SOFT_BYTES = 0.94  # per batch x row x column x step of the soft execution (kept
 COLUMN_BYTES = 26.1  # per batch x d x column x step
 SEARCH_BYTES = 3.77  # per batch x program sampled x row x step of program search
 
-# A classroom server: 4 GB of memory (the README states none; this is the one proposed). The app's process with
-# torch and a checkpoint loaded measured 450 MB for one session; 1 GB is left to it and a class's sessions, and
-# the two runs that may go at once (explorer/training.py MAX_ACTIVE_JOBS), threads of that process, share 3 GB.
-SERVER_MEMORY_MB = 4096
-RUN_BUDGET_MB = RUN_MEMORY_MB  # engine/limits.py, with every other limit
+# The budget, RUN_MEMORY_MB (engine/limits.py), is for a 4 GB classroom server: the app's process with torch and
+# a checkpoint loaded measured 450 MB for one session; 1 GB is left to it and a class's sessions, and the two
+# runs that may go at once (explorer/jobs.py MAX_ACTIVE_JOBS), threads of that process, share 3 GB.
 RUN_BUDGET_ENV = "NPX_RUN_MEMORY_MB"  # a server with more (or less) memory sets its own per-run budget
 
 
 def run_budget_mb() -> float:
     """The memory one run of the app may use, in MB: NPX_RUN_MEMORY_MB when it is a positive number, else
-    RUN_BUDGET_MB."""
+    RUN_MEMORY_MB."""
     try:
         value = float(os.environ.get(RUN_BUDGET_ENV, ""))
     except ValueError:
-        return float(RUN_BUDGET_MB)
-    return value if value > 0 else float(RUN_BUDGET_MB)
+        return float(RUN_MEMORY_MB)
+    return value if value > 0 else float(RUN_MEMORY_MB)
 
 
 @dataclass(frozen=True)

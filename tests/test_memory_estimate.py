@@ -33,7 +33,7 @@ def test_the_largest_settings_are_refused_with_what_to_lower(monkeypatch):
     with pytest.raises(ValueError) as refused:
         memory_estimate.check_memory(cfg, {"d": 256})
     message = str(refused.value)
-    assert f"over the {memory_estimate.RUN_BUDGET_MB:,} MB one training run may use" in message
+    assert f"over the {memory_estimate.RUN_MEMORY_MB:,} MB one training run may use" in message
     assert "lower “Training examples” or “Validation examples”" in message  # the data is most of it
     assert "\n" not in message
     most = int(message.split("at most about ")[1].rstrip(")").replace(",", ""))
@@ -71,7 +71,7 @@ def test_a_server_sets_its_own_budget(monkeypatch):
     memory_estimate.check_memory(cfg, {"d": 256})
     for unusable in ("lots", "-1", "0"):
         monkeypatch.setenv(memory_estimate.RUN_BUDGET_ENV, unusable)
-        assert memory_estimate.run_budget_mb() == memory_estimate.RUN_BUDGET_MB
+        assert memory_estimate.run_budget_mb() == memory_estimate.RUN_MEMORY_MB
     with pytest.raises(ValueError, match="1,500 MB"):
         memory_estimate.check_memory(cfg, {"d": 256})
 

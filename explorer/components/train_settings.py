@@ -11,7 +11,7 @@ widgets back, from which the page builds the run's TrainConfig (which validates 
 The bounds hold each setting alone; a combination of large ones (50,000 text-5 examples, d = 256, batch 500)
 can still need more memory than one run may have on a shared server. Under the data sizes the page shows the
 run's estimated memory (engine/memory_estimate.py, measured), and an error saying which settings to lower when
-it is over the per-run budget; `memory_problem` is that check, and training.start refuses the same run.
+it is over the per-run budget (`_memory`); training.start refuses the same run.
 """
 
 from __future__ import annotations
@@ -183,9 +183,9 @@ def draw(*, running: bool, custom: bool, task: str, base=None) -> None:
             st.caption("Fine-tuning trains and validates on the custom set; the test examples are fresh questions "
                        "of the checkpoint's own task, scored before and after, so that forgetting shows.")
         else:
-            _memory_caption(task)
-    if not custom and (problem := memory_problem(task)):
-        st.error(escape.md(problem))
+            sizes_box = st.container()  # under the sizes: the run's estimated memory (filled by _memory)
+    if not custom:
+        _memory(task, caption_in=sizes_box)
 
 
 def _chosen_config(task: str) -> tuple[TrainConfig, dict] | None:
@@ -197,31 +197,26 @@ def _chosen_config(task: str) -> tuple[TrainConfig, dict] | None:
         return None
 
 
-def memory_problem(task: str) -> str | None:
-    """Why the widgets' run on `task` needs more memory than a run may use here (which settings to lower), or
-    None when it fits (or its settings are invalid, which Start reports)."""
-    described = _chosen_config(task)
-    if described is None:
-        return None
-    try:
-        memory_estimate.check_memory(*described)
-    except ValueError as e:
-        return str(e)
-    return None
-
-
-def _memory_caption(task: str) -> None:
-    """The run's estimated memory beside the budget, so a teacher sees how close a setting comes to it."""
+def _memory(task: str, caption_in) -> None:
+    """The run's estimated memory beside the budget (a caption in `caption_in`, so a teacher sees how close a
+    setting comes to it), and an error saying which settings to lower when it is over (training.start refuses
+    the same run). Nothing while a value is invalid: Start says why."""
     described = _chosen_config(task)
     if described is None:
         return
+    cfg, model_values = described
     try:
-        d, T = memory_estimate.model_shape(*described)
-    except ValueError:  # an invalid model value: Start says why
+        d, T = memory_estimate.model_shape(cfg, model_values)
+    except ValueError:  # an invalid model value
         return
-    needed = memory_estimate.estimate(described[0], d, T).run_mb
-    st.caption(f"Memory this run needs: about {needed:,.0f} MB of the {memory_estimate.run_budget_mb():,.0f} MB "
-               "one run may use on this server (estimated from measured runs: engine/memory_estimate.py).")
+    needed, budget = memory_estimate.estimate(cfg, d, T).run_mb, memory_estimate.run_budget_mb()
+    caption_in.caption(f"Memory this run needs: about {needed:,.0f} MB of the {budget:,.0f} MB one run may use on "
+                       "this server (estimated from measured runs: engine/memory_estimate.py).")
+    if needed > budget:
+        try:  # over the budget: check_memory's message says which settings to lower
+            memory_estimate.check_memory(cfg, model_values, budget_mb=budget)
+        except ValueError as e:
+            st.error(escape.md(e))
 
 
 def _key(name: str, config: type = TrainConfig) -> str:

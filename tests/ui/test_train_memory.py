@@ -18,7 +18,7 @@ def test_the_train_page_refuses_a_run_over_the_memory_budget(monkeypatch):
     at.selectbox(key="hp_model_d").set_value(256).run()
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
-    budget = escape.md(f"over the {memory_estimate.RUN_BUDGET_MB:,} MB")  # the page escapes what it shows
+    budget = escape.md(f"over the {memory_estimate.RUN_MEMORY_MB:,} MB")  # the page escapes what it shows
     assert any("need about" in e and "Training examples" in e and budget in e for e in errors), errors
     at.number_input(key="hp_train_size").set_value(5_000).run()
     assert not [e.value for e in at.error if "need about" in e.value]
