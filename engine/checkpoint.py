@@ -10,15 +10,12 @@ failure is a CheckpointError; nothing is ever unpickled.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import fields
-from datetime import UTC, datetime
 from pathlib import Path
 
-from safetensors.torch import save as save_tensors
-
 from .atomic import write_atomic
+from .checkpoint_file import file_bytes, vocabulary_from_metadata
 from .config import ModelConfig
 from .model import NeuralProgrammer
 from .safetensors_reader import (
@@ -34,28 +31,16 @@ from .safetensors_reader import (
     read_tensors,
 )
 from .seeded_init import uninitialised
-from .vocab import PAD, UNK, Vocab
+from .vocab import Vocab
 
 # CheckpointError lives in the reader and is re-exported here, where most callers already import from
 __all__ = ["SCHEMA", "CheckpointError", "load_checkpoint", "read_checkpoint_info", "save_checkpoint", "to_bytes"]
 
 SCHEMA = "np-explorer/1"
-MAX_WORD_CHARS = 200  # one vocabulary word
 
 
-def to_bytes(model, vocab: Vocab, summary: dict | None = None, schema: str = SCHEMA) -> bytes:
-    """The .safetensors bytes of a model whose `config.to_dict()` describes it (either model family: the 2017
-    model's files carry its own schema, engine/wtq_checkpoint.py)."""
-    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}  # from any device
-    metadata = {
-        "format": "pt",
-        "schema": schema,
-        "model_config": json.dumps(model.config.to_dict()),
-        "vocab": json.dumps(vocab.words),
-        "summary": json.dumps(summary or {}),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    return save_tensors(tensors, metadata=metadata)
+def to_bytes(model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> bytes:
+    return file_bytes(model, vocab, summary, SCHEMA)
 
 
 def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:
@@ -91,21 +76,6 @@ def empty_model(config: ModelConfig) -> NeuralProgrammer:
     device with the initialisers skipped, so loading draws no random numbers (torch's global generator, which
     other threads may be using, is left alone) and spends no time on an initialisation thrown away."""
     return uninitialised(lambda: NeuralProgrammer(config))
-
-
-def vocabulary_from_metadata(meta: dict[str, str], config: ModelConfig) -> Vocab:
-    words = json_field(meta, "vocab", list)
-    if len(words) != config.vocab_size:
-        raise CheckpointError(f"checkpoint vocab_size {config.vocab_size} does not match its vocabulary "
-                              f"of {len(words)} words")
-    if not all(isinstance(w, str) and len(w) <= MAX_WORD_CHARS for w in words):
-        raise CheckpointError(f"checkpoint vocabulary must be strings of at most {MAX_WORD_CHARS} characters")
-    if words[:2] != [PAD, UNK] or len(set(words)) != len(words):
-        raise CheckpointError("checkpoint vocabulary must start with <pad>, <unk> and have no repeats")
-    vocab = Vocab(words[2:])
-    if vocab.words != words:
-        raise CheckpointError("checkpoint vocabulary must be lower-case and sorted after <pad>, <unk>")
-    return vocab
 
 
 def _checked_header(header: Header) -> tuple[ModelConfig, Vocab, dict, dict[str, TensorSpec]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import safetensors_reader as reader
 from .atomic import write_atomic
 from .checkpoint import SCHEMA as SCHEMA_2016
-from .checkpoint import to_bytes, vocabulary_from_metadata
+from .checkpoint_file import file_bytes, vocabulary_from_metadata
 from .safetensors_reader import CheckpointError
 from .seeded_init import uninitialised
 from .vocab import Vocab
@@ -28,7 +28,7 @@ SCHEMA = "np-explorer-wtq/1"
 
 
 def save_wtq_checkpoint(path, model: WtqProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:
-    return write_atomic(path, to_bytes(model, vocab, summary, schema=SCHEMA))
+    return write_atomic(path, file_bytes(model, vocab, summary, SCHEMA))
 
 
 def checkpoint_family(source) -> str:

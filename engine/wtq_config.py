@@ -7,9 +7,9 @@ and the range checks read one declaration.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from .config import _known_fields, _validate, setting
+from .settings import Settings, setting
 
 # The 15 operations in TF's order, which is also the order of U's rows (spec §4.2).
 WTQ_OPS = ("count", "prev", "next", "first", "last", "mfe", "greater", "lesser", "geq", "leq",
@@ -17,7 +17,7 @@ WTQ_OPS = ("count", "prev", "next", "first", "last", "mfe", "greater", "lesser",
 
 
 @dataclass(frozen=True)
-class WtqModelConfig:
+class WtqModelConfig(Settings):
     """Shape, regularisation and loss settings of a 2017 Neural Programmer."""
 
     vocab_size: int = setting(10_800, "number of words the embeddings know (set from the training vocabulary)",
@@ -57,24 +57,16 @@ class WtqModelConfig:
                                     "number answers that are also cells (TF soft_min_value)",
                                     label="Soft-min temperature", lo=1e-3, hi=1e3)
 
-    def __post_init__(self):
-        _validate(self)
 
     @property
     def columns(self) -> int:
         """Column slots: number columns first, then word columns (TF's layout)."""
         return self.number_columns + self.word_columns
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> WtqModelConfig:
-        return cls(**_known_fields(cls, data))
 
 
 @dataclass(frozen=True)
-class WtqTrainConfig:
+class WtqTrainConfig(Settings):
     """The paper's optimisation settings (spec §6.2); a trainer reads them, the model does not."""
 
     batch_size: int = setting(20, "examples per step (paper: 20)", label="Batch size", lo=1, hi=4096)
@@ -99,12 +91,4 @@ class WtqTrainConfig:
     preset: str = setting("wtq2017", "the preset the run started from (recorded, not a switch)",
                           label="Preset", cli=False)
 
-    def __post_init__(self):
-        _validate(self)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> WtqTrainConfig:
-        return cls(**_known_fields(cls, data))
