@@ -28,10 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.paper import SYNTHETIC_SETTINGS as PAPER  # noqa: E402
 from benchmarks.sections import replace_section  # noqa: E402
-from engine import data, presets  # noqa: E402
-from engine.atomic import write_atomic  # noqa: E402
-from engine.config import ModelConfig, TrainConfig  # noqa: E402
-from engine.vocab import Vocab  # noqa: E402
+from engine.core.vocab import Vocab  # noqa: E402
+from engine.io.atomic import write_atomic  # noqa: E402
+from engine.np2016 import presets  # noqa: E402
+from engine.np2016.config import ModelConfig, TrainConfig  # noqa: E402
+from engine.np2016.data import tasks as data  # noqa: E402
 
 TASKS = ("single-column", "columns-5", "words-1", "text-2")
 OUTPUT = ROOT / "docs" / "ablation.json"
@@ -89,7 +90,7 @@ def inert_fields(task: str) -> frozenset[str]:
     """Switches that cannot change a run on `task` (whatever the resolved configs say)."""
     spec = data.TASKS[task]
     widest = spec.text_columns + spec.max_columns  # the largest training table's columns (text-2: 1 + 1)
-    # the model reads a one-column table's question alike with or without the column's name (engine.vocab.
+    # the model reads a one-column table's question alike with or without the column's name (engine.core.vocab.
     # lone_column_words), so lone_column_name only changes the text shown: it is never a row of its own
     inert = {"lone_column_name"}
     if not spec.text_columns:
@@ -149,7 +150,7 @@ def jobs(tasks, seeds: int, steps: int, records: list[dict]) -> list[dict]:
 
 def run(job: dict) -> dict:
     """Train one job (in a worker process) and return its record."""
-    from engine.train import train
+    from engine.np2016.train import train
 
     started = time.time()
     result = train(TrainConfig.from_dict(job["train_config"]), ModelConfig.from_dict(job["model_config"]))

@@ -25,11 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.paper import P16_LSTM_BASELINES  # noqa: E402
 from engine import baselines as B  # noqa: E402
-from engine.atomic import write_atomic  # noqa: E402
 from engine.baselines import task as bd  # noqa: E402
-from engine.config import DEVICES  # noqa: E402
-from engine.device import DeviceError, resolve_device  # noqa: E402
-from engine.evaluate import evaluate_examples  # noqa: E402
+from engine.core.device import DeviceError, resolve_device  # noqa: E402
+from engine.core.settings import DEVICES  # noqa: E402
+from engine.io.atomic import write_atomic  # noqa: E402
+from engine.np2016.evaluate import evaluate_examples  # noqa: E402
 
 TEST_SEEDS = {1: 1_000_001, 5: 1_000_005}  # distinct from the training and validation seeds
 PAPER = P16_LSTM_BASELINES  # benchmarks/paper.py
@@ -73,8 +73,8 @@ def run_baseline(kind, config, args, tests) -> dict:
 
 
 def run_np(args, tests) -> dict:
-    from engine.config import TrainConfig
-    from engine.train import train
+    from engine.np2016.config import TrainConfig
+    from engine.np2016.train import train
 
     train_examples = bd.generate(args.np_train_size, seed=args.seed + 101)
     eval_examples = bd.generate(500, seed=args.seed + 202)

@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.atomic import write_atomic  # noqa: E402
-from engine.checkpoint import CheckpointError, read_checkpoint_info  # noqa: E402
-from engine.presets import METHODS, training_method  # noqa: E402
-from engine.wtq_checkpoint import checkpoint_family  # noqa: E402
+from engine.io.atomic import write_atomic  # noqa: E402
+from engine.np2016.checkpoint import CheckpointError, read_checkpoint_info  # noqa: E402
+from engine.np2016.presets import METHODS, training_method  # noqa: E402
+from engine.wtq2017.checkpoint import checkpoint_family  # noqa: E402
 
 BEGIN = "<!-- how each checkpoint was trained: written by python benchmarks/model_card.py -->"
 END = "<!-- end of how each checkpoint was trained -->"

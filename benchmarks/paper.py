@@ -6,7 +6,7 @@ ICLR 2017.
 
 This module imports nothing of the project, so any script (benchmarks/reproduce.py, benchmarks/ablation.py, ...)
 can import it without importing another script: that keeps the scripts free of import circles.
-(The 2016 trainability counts, spec §8.3, live in engine/sweep_stats.py: the app reads them, and the engine does
+(The 2016 trainability counts, spec §8.3, live in engine/sweep/stats.py: the app reads them, and the engine does
 not import benchmarks/.)
 """
 

@@ -43,7 +43,7 @@ def report(what: str, started: float) -> None:
 
 
 def before(args, model, vocab, started: float) -> None:
-    from engine import data
+    from engine.np2016.data import tasks as data
     from explorer import programs
 
     sessions = {}
@@ -92,7 +92,7 @@ def after(args, model, vocab, started: float) -> None:
 
 def run_mode(args) -> None:
     os.environ["NPX_OWNER_TIMEOUT"] = str(OWNER_TIMEOUT)
-    from engine.checkpoint import load_checkpoint
+    from engine.np2016.checkpoint import load_checkpoint
 
     started = time.monotonic()
     model, vocab, _ = load_checkpoint(args.ckpt)

@@ -1,5 +1,5 @@
 """Gradient descent alone: each idea of docs/design.md ("Gradient descent alone: what we tried") on single column,
-4 seeds trained together (engine/multi_train.py), printed as that section's table.
+4 seeds trained together (engine/np2016/multi_train.py), printed as that section's table.
 
     .venv/bin/python benchmarks/soft_ideas.py [--rows all|N,N,...] [--seeds 4] [--templates]
 
@@ -18,10 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import data, presets  # noqa: E402
-from engine.evaluate import evaluate_examples  # noqa: E402
-from engine.multi_train import train_many  # noqa: E402
-from engine.vocab import Vocab  # noqa: E402
+from engine.core.vocab import Vocab  # noqa: E402
+from engine.np2016 import presets  # noqa: E402
+from engine.np2016.data import tasks as data
+from engine.np2016.evaluate import evaluate_examples  # noqa: E402
+from engine.np2016.multi_train import train_many  # noqa: E402
 
 TASK = "single-column"
 # (label, steps, TrainConfig switches, ModelConfig switches)

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/speed.py [--threads 1] [--d 64] [--steps 200] [--runs 200] [--json]
 
 Training: task columns-5 with its default model (presets.model_config("default", 'columns-5', ..., d=D)) and the
-default TrainConfig, batch 50: engine.train.train itself runs, and the time of its optimiser steps
+default TrainConfig, batch 50: engine.np2016.train.train itself runs, and the time of its optimiser steps
 (forward, loss, backward, global-norm clipping, gradient noise, Adam) is taken over --steps steps after
 --warmup steps, twice: from scratch (the first steps of a run, where the search samples programs
 for almost every question) and going on from a trained model (--trained, where most questions are
@@ -25,13 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from engine import data, presets  # noqa: E402
-from engine.batch import encode  # noqa: E402
-from engine.config import TrainConfig, parse_options  # noqa: E402
-from engine.model import NeuralProgrammer  # noqa: E402
-from engine.trace import trace  # noqa: E402
-from engine.train import Progress, train  # noqa: E402
-from engine.vocab import Vocab  # noqa: E402
+from engine.core.settings import parse_options  # noqa: E402
+from engine.core.vocab import Vocab  # noqa: E402
+from engine.np2016 import presets  # noqa: E402
+from engine.np2016.batch import encode  # noqa: E402
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.model import NeuralProgrammer  # noqa: E402
+from engine.np2016.trace import trace  # noqa: E402
+from engine.np2016.train import Progress, train  # noqa: E402
 
 TASK = "columns-5"
 SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / f"{TASK}.safetensors"
@@ -58,7 +60,7 @@ class TimedProgress(Progress):
 
 def bench_training(d: int, steps: int, warmup: int, batch_size: int = 50,
                    options: dict | None = None, init=None) -> dict:
-    """Times engine.train.train itself (so every option of the current training step is included: loss,
+    """Times engine.np2016.train.train itself (so every option of the current training step is included: loss,
     backward, clipping, gradient noise, Adam), from the end of the warm-up to the end of the last step;
     data generation, encoding and evaluation are outside the timed span. init: (model, vocab) to go on
     training (a trained model solves most questions, so search samples fewer programs)."""
@@ -137,7 +139,7 @@ def main(argv=None) -> int:
     train = bench_training(args.d, args.steps, args.warmup, options=options)
     trained = None
     if Path(args.trained).is_file():
-        from engine.checkpoint import load_checkpoint
+        from engine.np2016.checkpoint import load_checkpoint
         model, vocab, _ = load_checkpoint(args.trained)
         trained = bench_training(model.config.d, args.steps, args.warmup, options=options, init=(model, vocab))
     if args.skip_inference:

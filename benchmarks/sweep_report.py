@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.sections import replace_section  # noqa: E402
-from engine import presets, sweep  # noqa: E402
-from engine.sweep_stats import PAPER_DROPOUT, by_value, group_stats, paper_fields  # noqa: E402
+from engine.np2016 import presets  # noqa: E402
+from engine.sweep import plan as sweep  # noqa: E402
+from engine.sweep.stats import PAPER_DROPOUT, by_value, group_stats, paper_fields  # noqa: E402
 
 PAPER_TRAIN_SIZE = 50_000  # the paper's training set, for epochs in its terms
 MAX_RUN_ROWS = 20  # a sweep with at most this many runs lists each
@@ -73,7 +74,7 @@ def render(directory: Path, grid_file: str | None = None) -> str:
              f"on {cfg.eval_size:,} validation examples (training distribution), the best validated model scored "
              f"once on {cfg.test_size:,} fresh test questions. A run reaches the target when that test "
              f"accuracy is at least {100 * spec['target']:.0f} %. {spec['models_per_worker']} runs batched per "
-             f"process (engine/multi_train.py), one thread each; the training wall time of one such batched "
+             f"process (engine/np2016/multi_train.py), one thread each; the training wall time of one such batched "
              f"computation: {min(seconds, default=0):.0f}–{max(seconds, default=0):.0f} s.",
              "", f"Produced by `{command(directory, spec, grid_file)}`, then "
              f"`python benchmarks/sweep_report.py {where} --write`"

@@ -4,8 +4,8 @@
                                               [--ks 1,4,8,16] [--processes 2] [--seconds 20] [--json]
 
 For each hidden size d:
-- "alone": engine.train's Trainer.step (forward, loss, backward, clipping, noise, Adam) of one model;
-- "K batched": engine.multi_train's MultiTrainer.step for K models (torch.func.vmap over stacked parameters),
+- "alone": engine.np2016.train's Trainer.step (forward, loss, backward, clipping, noise, Adam) of one model;
+- "K batched": engine.np2016.multi_train's MultiTrainer.step for K models (torch.func.vmap over stacked parameters),
   in one process with one thread; examples/s counts all K models' examples;
 - "both cores": --processes processes at once, each running the best one-process row (a K-model batch, or the
   lone trainer) with one thread, summed, and its ratio to that one-process figure;
@@ -32,11 +32,12 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from engine import data, presets  # noqa: E402
-from engine.atomic import write_atomic  # noqa: E402
-from engine.multi_train import MultiTrainer  # noqa: E402
-from engine.train import Progress, Trainer, initial_model, training_data  # noqa: E402
-from engine.vocab import Vocab  # noqa: E402
+from engine.core.vocab import Vocab  # noqa: E402
+from engine.io.atomic import write_atomic  # noqa: E402
+from engine.np2016 import presets  # noqa: E402
+from engine.np2016.data import tasks as data  # noqa: E402
+from engine.np2016.multi_train import MultiTrainer  # noqa: E402
+from engine.np2016.train import Progress, Trainer, initial_model, training_data  # noqa: E402
 
 
 def configs(task: str, preset: str, k: int):

@@ -1,4 +1,4 @@
-"""Peak resident memory of training runs, measured, and the fit behind engine/memory_estimate.py.
+"""Peak resident memory of training runs, measured, and the fit behind engine/np2016/memory_estimate.py.
 
     python benchmarks/train_memory.py            # the recorded measurements beside today's estimate (instant)
     python benchmarks/train_memory.py --measure  # measure again (about 8 min on 2 busy cores), print them and the fit
@@ -26,9 +26,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import data  # noqa: E402
-from engine import memory_estimate as me  # noqa: E402
-from engine.config import TrainConfig  # noqa: E402
+from engine.np2016 import memory_estimate as me  # noqa: E402
+from engine.np2016.config import TrainConfig  # noqa: E402
+from engine.np2016.data import tasks as data  # noqa: E402
 
 DATA_EXAMPLES = 4000
 SHORT = {"steps": 3, "eval_every": 3, "threads": 1}
@@ -45,15 +45,15 @@ finally:
 """
 IMPORT_CHILD = f"""
 import resource, sys
-import torch, engine.cli, engine.cli_train, engine.train
+import torch, engine.cli.main, engine.cli.train, engine.np2016.train
 print("{PEAK}", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
 DATA_CHILD = f"""
 import resource, sys
-import torch, engine.cli, engine.train
+import torch, engine.cli.main, engine.np2016.train
 from engine import data
-from engine.batch import encode
-from engine.vocab import Vocab
+from engine.np2016.batch import encode
+from engine.core.vocab import Vocab
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 task, n = sys.argv[1], int(sys.argv[2])
 before = peak()
@@ -182,7 +182,7 @@ def fit_steps(runs: list[tuple[dict, float]]) -> dict[str, float]:
 
 
 def refit(process: float, rows, fitted) -> dict[str, float]:
-    """Every constant of engine/memory_estimate.py from these measurements (set there while fitting, since the
+    """Every constant of engine/np2016/memory_estimate.py from these measurements (set there while fitting, since the
     step costs are fitted to what the data costs leave)."""
     constants = {"PROCESS_MB": process, **fit_data(rows)}
     vars(me).update(constants)
@@ -201,7 +201,7 @@ def table(title: str, runs: list[tuple[dict, float]]) -> None:
 
 
 def report(process: float, rows, fitted, held) -> None:
-    """The measurements beside engine/memory_estimate.py's estimate, then the constants they fit."""
+    """The measurements beside engine/np2016/memory_estimate.py's estimate, then the constants they fit."""
     print(f"process alone (import torch and the engine): {process:.0f} MB (PROCESS_MB {me.PROCESS_MB:.0f})")
     print(f"\ndata: {DATA_EXAMPLES:,} training examples of each task, MB generated and MB encoded (estimate)")
     for task, before, gen, enc in rows:
@@ -210,7 +210,7 @@ def report(process: float, rows, fitted, held) -> None:
               f"  encoded {enc - gen:5.1f} ({DATA_EXAMPLES * me.encoded_bytes(shape) / me.MB:5.1f})")
     table("runs the costs were fitted to (peak resident memory of `python -m engine train`, 3 steps)", fitted)
     table("runs held out of the fit", held)
-    print("\nthe constants these measurements fit (engine/memory_estimate.py):")
+    print("\nthe constants these measurements fit (engine/np2016/memory_estimate.py):")
     for name, value in refit(process, rows, fitted).items():
         print(f"  {name} = {value:,.2f}")
 

@@ -21,16 +21,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "trainability.json"
-from engine.atomic import write_atomic  # noqa: E402
+from engine.io.atomic import write_atomic  # noqa: E402
 
 
 def one_run(task: str, seed: int, noise: bool, steps: int, target: float) -> dict:
     import torch
 
-    from engine import data
-    from engine.config import TrainConfig
-    from engine.evaluate import evaluate_examples
-    from engine.train import train
+    from engine.np2016.config import TrainConfig
+    from engine.np2016.data import tasks as data
+    from engine.np2016.evaluate import evaluate_examples
+    from engine.np2016.train import train
 
     torch.set_num_threads(1)
     started = time.time()

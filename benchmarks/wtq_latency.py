@@ -5,11 +5,11 @@ goal: ≤ 50 ms p50 on this machine).
                                                [--repeats 50] [--threads 1] [--json]
 
 What is timed is what the app and `ask` do per question: the 2017 pre-processing of the table and the question
-(engine.wtq_predict.from_table: numbers, dates, entry and column-name match), the model's selections, the hard
-and soft execution and the trace (engine.wtq_trace.ask_table). The table is a seeded synthetic league table of
+(engine.wtq2017.predict.from_table: numbers, dates, entry and column-name match), the model's selections, the hard
+and soft execution and the trace (engine.wtq2017.trace.ask_table). The table is a seeded synthetic league table of
 `--rows` rows (a name, a country, four number columns and a date column); the questions cycle through a
 lookup, a superlative, a comparison with a number and a count. Two cases: a new question about the table
-already asked about (the app keeps a table's pre-processing; engine.wtq_predict caches 8 tables), and a question
+already asked about (the app keeps a table's pre-processing; engine.wtq2017.predict caches 8 tables), and a question
 about a new table each time. The first two answers of each are warm-up.
 """
 
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from engine.wtq_checkpoint import load_wtq_checkpoint  # noqa: E402
-from engine.wtq_predict import from_table  # noqa: E402
-from engine.wtq_trace import ask_table, wtq_trace  # noqa: E402
+from engine.wtq2017.checkpoint import load_wtq_checkpoint  # noqa: E402
+from engine.wtq2017.predict import from_table  # noqa: E402
+from engine.wtq2017.trace import ask_table, wtq_trace  # noqa: E402
 
 QUESTIONS = ("which club scored the most goals?", "how many clubs had more than 40 points?",
              "what country is listed previous to club 17?", "what is the total number of clubs?")

@@ -7,8 +7,8 @@ metadata and a fresh scoring of the dev split by the benchmark's rules.
     python benchmarks/wtq_results.py --dev runs/wtq/random-split-1-dev.jsonl \\
         [--checkpoint checkpoints/wtq2017.safetensors] [--also runs/wtq/wtq_small.safetensors ...] [--print]
 
-Each checkpoint's dev accuracy is measured again here (hard execution, engine/wtq_eval.py's rules, every dev
-question counted, the converter's unreadable ones as wrong); its training time, steps and settings are read from
+Each checkpoint's dev accuracy is measured again here (hard execution, engine/wtq2017/dataset/evaluator.py's
+rules, every dev question counted, the converter's unreadable ones as wrong); its training time, steps and settings are read from
 its summary. The dev split is the one that chose each checkpoint (TF's recipe and the issue's), so dev accuracy is
 a selection figure, optimistic; the test split is held back and scored elsewhere. Writes the section between its
 markers in docs/RESULTS.md, the 2017 card in checkpoints/README.md, and docs/wtq_results.json (the figures the
@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.paper import P17_SINGLE_MODEL, P17_TABLE_1_TEXT, percent_text  # noqa: E402
 from benchmarks.sections import replace_section  # noqa: E402
-from engine.atomic import write_atomic  # noqa: E402
-from engine.examples import read_jsonl  # noqa: E402
-from engine.wtq_checkpoint import load_wtq_checkpoint  # noqa: E402
-from engine.wtq_convert import convert_file, report_path  # noqa: E402
-from engine.wtq_predict import answer_all, score  # noqa: E402
+from engine.io.atomic import write_atomic  # noqa: E402
+from engine.io.examples import read_jsonl  # noqa: E402
+from engine.wtq2017.checkpoint import load_wtq_checkpoint  # noqa: E402
+from engine.wtq2017.dataset.convert import convert_file, report_path  # noqa: E402
+from engine.wtq2017.predict import answer_all, score  # noqa: E402
 
 START, END = "<!-- wtq: written by benchmarks/wtq_results.py -->", "<!-- /wtq -->"
 CARD_START, CARD_END = "<!-- wtq card: written by benchmarks/wtq_results.py -->", "<!-- /wtq card -->"
@@ -70,7 +70,7 @@ def fixture_score(model, vocab) -> dict:
         out = Path(tmp) / "fixture.jsonl"
         convert_file(FIXTURE / "data" / "sample.tsv", FIXTURE, out, purpose="eval")
         examples = read_jsonl(out)
-    from engine.wtq_predict import denotation
+    from engine.wtq2017.predict import denotation
 
     answers = answer_all(model, vocab, examples)
     return {"accuracy": score(examples, answers)["accuracy"],
@@ -92,7 +92,8 @@ def section(measured: list[dict], dev_path: str, dev_total: int, command: str) -
     shipped = measured[0]
     lines = [START, "", "## WikiTableQuestions: the 2017 model (spec §8.5)", "",
              f"Produced by `{command}` (do not edit by hand). Accuracy: "
-             "the benchmark's rules (engine/wtq_eval.py: official normalisation, numbers and dates by value, "
+             "the benchmark's rules (engine/wtq2017/dataset/evaluator.py: official normalisation, numbers and dates "
+             "by value, "
              f"denotations as sets) on all {dev_total:,} questions of random-split-1-dev, hard execution; answers "
              "no program can print count wrong. **Dev is also the split that chose each checkpoint** (the best "
              "dev evaluation of its run is kept, as TF did), so our dev figures are selection figures; the test "

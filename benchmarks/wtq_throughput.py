@@ -1,10 +1,10 @@
-"""Training throughput of the 2017 model (engine/wtq_model.py) on converted WikiTableQuestions examples.
+"""Training throughput of the 2017 model (engine/wtq2017/model.py) on converted WikiTableQuestions examples.
 
     .venv/bin/python benchmarks/wtq_throughput.py [--data runs/wtq/random-split-1-train.jsonl] [--d 256]
                                                   [--batch-size 20] [--seconds 30] [--threads 1] [--json]
 
-One training step as the paper's recipe has it (spec §6.2): a random batch, encoded (engine/wtq_batch.py),
-forward with dropout, recurrent and word dropout, the TF loss plus weight decay (engine/wtq_model.py),
+One training step as the paper's recipe has it (spec §6.2): a random batch, encoded (engine/wtq2017/batch.py),
+forward with dropout, recurrent and word dropout, the TF loss plus weight decay (engine/wtq2017/model.py),
 backward, global-norm clipping at 1 and Adam (eps 1e-6). Prints examples/s, the split between encoding and
 the step itself, and what the paper's 100,001 steps of 20 would take at that rate. The vocabulary is the
 training file's words seen at least `word_cutoff` times. Timing starts after 3 warm-up steps.
@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from engine.csv_table import InputError  # noqa: E402
-from engine.examples import read_jsonl  # noqa: E402
-from engine.wtq_batch import build_vocab, encode_batch  # noqa: E402
-from engine.wtq_config import WtqModelConfig, WtqTrainConfig  # noqa: E402
-from engine.wtq_model import WtqProgrammer, batch_loss, weight_decay  # noqa: E402
+from engine.io.csv_table import InputError  # noqa: E402
+from engine.io.examples import read_jsonl  # noqa: E402
+from engine.wtq2017.batch import build_vocab, encode_batch  # noqa: E402
+from engine.wtq2017.config import WtqModelConfig, WtqTrainConfig  # noqa: E402
+from engine.wtq2017.model import WtqProgrammer, batch_loss, weight_decay  # noqa: E402
 
 DEFAULT_DATA = ROOT / "runs" / "wtq" / "random-split-1-train.jsonl"
 TRAIN_TSV = "WikiTableQuestions/data/random-split-1-train.tsv"  # in the dataset, wherever it was unpacked

@@ -1,8 +1,8 @@
-"""`python -m engine ...`: the command line (engine/cli.py)."""
+"""`python -m engine ...`: the command line (engine/cli/main.py)."""
 
 import sys
 
-from .cli import main
+from engine.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

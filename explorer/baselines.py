@@ -17,8 +17,8 @@ import streamlit as st
 
 from engine.baselines import load_baseline
 from engine.baselines import task as baseline_task
-from engine.checkpoint import CheckpointError
-from engine.input_file import read_limited
+from engine.io.input_file import read_limited
+from engine.np2016.checkpoint import CheckpointError
 from explorer import tables
 
 ROOT = Path(__file__).resolve().parent.parent

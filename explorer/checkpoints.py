@@ -1,7 +1,7 @@
 """Checkpoints: find them, read their metadata, pick the best one for a table, load (cached) and trace.
 
 Shipped checkpoints live in checkpoints/, the ones trained in the app in runs/checkpoints/. Files of the 2017
-model (real tables, plain English; engine/wtq_checkpoint.py) are not listed here: the 2016 loader refuses them,
+model (real tables, plain English; engine/wtq2017/checkpoint.py) are not listed here: the 2016 loader refuses them,
 and the app offers the real-tables model by itself (explorer/real_tables.py, explorer/components/wtq_context.py).
 NPX_CHECKPOINT_DIRS (os.pathsep-separated) replaces the shipped directories and NPX_RUNS_DIR the
 training output directory, so tests can point the app at tiny checkpoints of their own.
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine import data
-from engine.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
-from engine.presets import METHODS, training_method
-from engine.trace import trace
-from engine.wtq_checkpoint import checkpoint_family
+from engine.np2016.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
+from engine.np2016.data import tasks as data
+from engine.np2016.presets import METHODS, training_method
+from engine.np2016.trace import trace
+from engine.wtq2017.checkpoint import checkpoint_family
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -223,7 +223,7 @@ def load(entry: Entry):
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def traced(path: str, mtime: float, table_json: str, question: str) -> dict:
-    """engine.trace of a question on a table (given as JSON {"columns", "rows"}), cached per input."""
+    """engine.np2016.trace of a question on a table (given as JSON {"columns", "rows"}), cached per input."""
     model, vocab, _ = _load(path, mtime)
     table = json.loads(table_json)
     return trace(model, vocab, table["columns"], table["rows"], question)

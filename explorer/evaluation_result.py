@@ -2,7 +2,7 @@
 full examples (tables included) of at most PAGE_SIZE examples — the picker's page from which one was opened.
 
 A generated test set of 5,000 columns-10 examples is about 300 MB of Python objects; its compact form is about
-9 MB. Any example's table comes back on demand: engine.data.generate is deterministic in (task, split, n,
+9 MB. Any example's table comes back on demand: engine.np2016.data.tasks.generate is deterministic in (task, split, n,
 seed), and its `stop` callback ends a generation after a prefix, so the first i+1 examples of the very same
 call are made again (the same n keeps the same random draws: how many shuffles of the templates come first
 depends on n). Each example made again is checked against the question and answer kept for it.
@@ -22,7 +22,7 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 
-from engine import data
+from engine.np2016.data import tasks as data
 from explorer import programs
 
 PAGE_SIZE = 50  # examples per page of the picker; at most this many tables are kept

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from engine import data
+from engine.np2016.data import tasks as data
 from explorer import evaluation_result, jobs, programs
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 checkpoint's own task, each before and after (so forgetting shows).
 
 Fine-tuning trains and validates on the taught examples themselves, so its validation accuracy says only
-that they were learned. The fresh test set is the task's test split (engine.train.test_accuracy: cfg.test_size
+that they were learned. The fresh test set is the task's test split (engine.np2016.train.test_accuracy: cfg.test_size
 examples, the run's seed), which the checkpoint never saw; the same examples are scored before and after.
 No streamlit here: the training thread (explorer/training.py) calls `measure`, the Train page `sentence`.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import threading
 
-from engine.config import TrainConfig
-from engine.evaluate import evaluate_examples
-from engine.model import NeuralProgrammer
-from engine.train import test_accuracy
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016.config import TrainConfig
+from engine.np2016.evaluate import evaluate_examples
+from engine.np2016.model import NeuralProgrammer
+from engine.np2016.train import test_accuracy
 
 __all__ = ["measure", "summary_fields", "sentence"]
 

@@ -1,6 +1,6 @@
 """Honest guesses: why an answer to a question is a guess (words the checkpoint does not know, a form of
 question it was never trained on), and the closest question it does read, built from its own grammar
-(engine/templates.py) and the table's columns.
+(engine/np2016/data/templates.py) and the table's columns.
 
 Closeness keeps the user's numbers and the columns they name, maps everyday English onto the grammar's
 words (total → sum, how many → count, above → greater, below → lesser, show → print) and ranks every
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import templates as tg
-from engine.question_grammar import parse
-from engine.vocab import parse_number, tokenize
+from engine.core.vocab import parse_number, tokenize
+from engine.np2016.data import templates as tg
+from engine.np2016.data.question_grammar import parse
 from explorer.questions import render, text_cells
 
 # Everyday English for the grammar's words, so a question asked in plain words maps onto the grammar.

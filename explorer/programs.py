@@ -1,8 +1,9 @@
 """Induced programs over a test set: run the model hard in batches, read off each example's program.
 
-A program is read by engine.program.decode and written by engine.program.short, with the question's
+A program is read by engine.np2016.program.decode and written by engine.np2016.program.short, with the question's
 numbers as n1, n2 so that programs of one template group together: "greater n1 B → lesser n2 A → and → sum A".
-A right answer counts twice over: with the grammar's program, or by luck with another one (engine/program_check.py).
+A right answer counts twice over: with the grammar's program, or by luck with another one
+(engine/np2016/data/program_check.py).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from functools import cache
 
 import torch
 
-from engine import data
-from engine.batch import encode
-from engine.evaluate import correct
-from engine.program import decode, short
-from engine.program_check import check
+from engine.np2016.batch import encode
+from engine.np2016.data import tasks as data
+from engine.np2016.data.program_check import check
+from engine.np2016.evaluate import correct
+from engine.np2016.program import decode, short
 
 
 @torch.no_grad()

@@ -1,7 +1,7 @@
 """Questions: example questions for a table and checkpoint, word checks, the grammar's right answer and
-whether the induced program is the grammar's (engine/program_check.py).
+whether the induced program is the grammar's (engine/np2016/data/program_check.py).
 
-Examples are rendered from the engine's template grammar (engine/templates.py) for the table's own
+Examples are rendered from the engine's template grammar (engine/np2016/data/templates.py) for the table's own
 shape: text columns fill the text slots, numeric columns the numeric ones, numbers come from the
 column's range and text values from its cells.
 """
@@ -12,14 +12,14 @@ import math
 
 import numpy as np
 
-from engine import templates as tg
-from engine.data import TASKS, reference_answer
-from engine.limits import NUMBER_MAX_ABS, QUESTION_MAX_CHARS, QUESTION_MAX_NUMBERS
-from engine.program import Step
-from engine.program_check import Verdict, compare
-from engine.question_grammar import canonical, parse
-from engine.trace import fmt
-from engine.vocab import number_value, split_question, tokenize
+from engine.core.limits import NUMBER_MAX_ABS, QUESTION_MAX_CHARS, QUESTION_MAX_NUMBERS
+from engine.core.vocab import number_value, split_question, tokenize
+from engine.np2016.data import templates as tg
+from engine.np2016.data.program_check import Verdict, compare
+from engine.np2016.data.question_grammar import canonical, parse
+from engine.np2016.data.tasks import TASKS, reference_answer
+from engine.np2016.program import Step
+from engine.np2016.trace import fmt
 
 COMPARISON_WORDS = {w for op in ("greater", "lesser") for form in tg.OP_WORDS[op] for w in form.split()}
 
@@ -96,8 +96,8 @@ def render(tmpl: tuple, names: list[str], order: list[int], rows: list[list], rn
 
 
 def limit_problem(question: str, columns: list[str] | None = None) -> str | None:
-    """What puts the question over the engine's question limits (engine/limits.py), said plainly; None when
-    it is within them. The same rules as the engine's own refusal (engine.batch.checked_questions, which
+    """What puts the question over the engine's question limits (engine/core/limits.py), said plainly; None when
+    it is within them. The same rules as the engine's own refusal (engine.np2016.batch.checked_questions, which
     counts numbers with the table's `columns`), checked first so the app never shows that refusal's
     traceback-shaped message ("InputError: line 0 (q): ...")."""
     if len(question) > QUESTION_MAX_CHARS:
@@ -112,7 +112,7 @@ def limit_problem(question: str, columns: list[str] | None = None) -> str | None
 
 def huge_number_problem(question: str) -> str | None:
     """A number in the question beyond ±NUMBER_MAX_ABS, said plainly; None when there is none. The real-tables
-    model refuses such a number (engine.examples.check_question); the synthetic one reads it as an unknown
+    model refuses such a number (engine.io.examples.check_question); the synthetic one reads it as an unknown
     word, so only the real-tables path asks this."""
     huge = next((w for w in split_question(question).words if number_value(w) is not None), None)
     if huge is None:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.safetensors_reader import CheckpointError
-from engine.wtq_checkpoint import load_wtq_checkpoint, read_wtq_info
-from engine.wtq_trace import ask_table
+from engine.core.safetensors_reader import CheckpointError
+from engine.wtq2017.checkpoint import load_wtq_checkpoint, read_wtq_info
+from engine.wtq2017.trace import ask_table
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
@@ -66,6 +66,6 @@ def load():
 
 
 def answer(columns: list[str], rows: list[list], question: str) -> dict:
-    """The 2017 model's trace (engine/wtq_trace.py) for any table and question."""
+    """The 2017 model's trace (engine/wtq2017/trace.py) for any table and question."""
     model, vocab, _ = load()
     return ask_table(model, vocab, columns, rows, question)

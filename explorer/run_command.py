@@ -2,7 +2,7 @@
 (tests/test_same_curve.py), so the Train page shows the command that reproduces a run.
 
 Only the settings that differ from the preset's values for the task are spelled out; the flags are those
-engine/cli_train.py generates from the config fields, so parsing the command gives back the run's configs
+engine/cli/train.py generates from the config fields, so parsing the command gives back the run's configs
 (tests/test_run_command.py checks it).
 """
 
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import shlex
 
-from engine import data, presets
-from engine.config import ModelConfig, TrainConfig, settings
-from engine.vocab import Vocab
+from engine.core.settings import settings
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016.config import ModelConfig, TrainConfig
+from engine.np2016.data import tasks as data
 
 __all__ = ["command"]
 

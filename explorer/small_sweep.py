@@ -26,11 +26,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from engine import data, presets
-from engine.atomic import write_atomic
-from engine.config import TrainConfig, settings
-from engine.input_file import open_input, read_limited
-from engine.sweep_spec import positive_int
+from engine.core.settings import settings
+from engine.io.atomic import write_atomic
+from engine.io.input_file import open_input, read_limited
+from engine.np2016 import presets
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
+from engine.sweep.spec import positive_int
 from explorer import jobs, sweeps
 
 VARY = ("lr", "clip", "noise_eta", "huber_delta", "lookup_weight", "adam_eps", "grad_noise")

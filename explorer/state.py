@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.config import ModelConfig
-from engine.limits import QUESTION_MAX_CHARS
+from engine.core.limits import QUESTION_MAX_CHARS
+from engine.np2016.config import ModelConfig
 from explorer import escape, tables, wtq_samples
 from explorer.jobs import OWNER_TOKEN, new_owner, valid_owner
 

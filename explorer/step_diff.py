@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.program import op_label
-from engine.trace import fmt
+from engine.np2016.program import op_label
+from engine.np2016.trace import fmt
 
 OPERATION, COLUMN, PIVOT, MISSING = "operation", "column", "pivot", "step"
 

@@ -1,8 +1,8 @@
 """Sweeps in the app (no streamlit here): find sweep directories, load one, and the data of its figures (the
 Train page's small sweep, started from the app, is explorer/small_sweep.py).
 
-A sweep directory is what engine/sweep.py writes (sweep.json, runs/<id>.json, summary.csv/md); the spec and
-the records are read by engine.sweep alone (read_spec checks every field, read_records skips files it cannot
+A sweep directory is what engine/sweep/plan.py writes (sweep.json, runs/<id>.json, summary.csv/md); the spec and
+the records are read by engine.sweep.plan alone (read_spec checks every field, read_records skips files it cannot
 read; both read regular files only, within a byte limit). Everything in a directory is input: the number of
 run files is capped before any is read, and a record without a usable curve is left out of the figures (and
 counted). A typed path is read only when, resolved, it lies under an allowed folder (NPX_SWEEP_DIRS, by
@@ -17,10 +17,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import presets
-from engine import sweep as engine_sweep
-from engine.config import TrainConfig, settings
-from engine.sweep_spec import finite_number
+from engine.core.settings import settings
+from engine.np2016 import presets
+from engine.np2016.config import TrainConfig
+from engine.sweep import plan as engine_sweep
+from engine.sweep.spec import finite_number
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_ENV, OWN_ENV = "NPX_SHIPPED_SWEEPS_DIR", "NPX_SWEEPS_DIR"  # tests point these elsewhere
@@ -62,7 +63,7 @@ def list_sweeps() -> list[tuple[str, Path]]:
 
 
 def read_spec(path: Path) -> dict:
-    """sweep.json of `path`, checked by engine.sweep.read_spec; SweepError with the reason when the directory
+    """sweep.json of `path`, checked by engine.sweep.plan.read_spec; SweepError with the reason when the directory
     is not a sweep (for a listed directory: a typed path is checked by typed_directory first)."""
     if not path.is_dir():
         raise SweepError(f"{path} is not a directory")

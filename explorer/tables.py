@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine import limits
-from engine.examples import InputError, read_table_csv
-from engine.vocab import parse_number
+from engine.core import limits
+from engine.core.vocab import parse_number
+from engine.io.examples import InputError, read_table_csv
 from explorer import wtq_samples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def blank_table() -> pd.DataFrame:
 def parse_csv(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
     """A normalised table and notes about what was fixed, from the bytes of a CSV file.
 
-    engine.examples.read_table_csv does all the reading and checking (the command line reads files
+    engine.io.examples.read_table_csv does all the reading and checking (the command line reads files
     the same way), with the app's smaller limits; TableError carries its message.
     """
     try:
@@ -150,7 +150,7 @@ def clear_non_numeric(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def to_engine(df: pd.DataFrame) -> tuple[list[str], list[list]]:
-    """(columns, rows) for engine.trace: floats for numbers, str for text, None for empty cells."""
+    """(columns, rows) for engine.np2016.trace: floats for numbers, str for text, None for empty cells."""
     columns = [str(c) for c in df.columns]
     rows = []
     for record in df.itertuples(index=False, name=None):

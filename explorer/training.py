@@ -4,7 +4,7 @@ cap and one reaper hold for every job (a run whose owner's pages are gone is sto
 
 The worker never calls streamlit; the Train page polls `Job` (progress snapshot, probe model) from a
 fragment. A finished job's checkpoint gets a name no other run has (time to the microsecond plus a random
-suffix, claimed with an exclusive create) and is written through engine.atomic.
+suffix, claimed with an exclusive create) and is written through engine.io.atomic.
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ from pathlib import Path
 
 import torch
 
-from engine import data, presets
-from engine.atomic import write_atomic
-from engine.checkpoint import load_checkpoint, to_bytes
-from engine.config import ModelConfig, TrainConfig
-from engine.examples import read_jsonl
-from engine.limits import CUSTOM_MAX_BYTES, CUSTOM_MAX_EXAMPLES
-from engine.memory_estimate import check_memory
-from engine.model import NeuralProgrammer
-from engine.train import Progress, train
-from engine.vocab import Vocab
+from engine.core.limits import CUSTOM_MAX_BYTES, CUSTOM_MAX_EXAMPLES
+from engine.core.vocab import Vocab
+from engine.io.atomic import write_atomic
+from engine.io.examples import read_jsonl
+from engine.np2016 import presets
+from engine.np2016.checkpoint import load_checkpoint, to_bytes
+from engine.np2016.config import ModelConfig, TrainConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.memory_estimate import check_memory
+from engine.np2016.model import NeuralProgrammer
+from engine.np2016.train import Progress, train
 from explorer import fine_tune_scores, jobs
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict |
     examples.
 
     JobRefused when MAX_ACTIVE_JOBS jobs are running, this owner already has one running, or the run's
-    estimated memory is over the per-run budget (engine/memory_estimate.py)."""
+    estimated memory is over the per-run budget (engine/np2016/memory_estimate.py)."""
     if not valid_owner(owner):
         raise JobRefused("this page has no valid run token: reload the page")
     init = None

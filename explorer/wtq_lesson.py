@@ -1,7 +1,7 @@
 """Lesson 8, "Plain English on real tables": a few of the 2017 paper's own questions (P17 Table 2, spec §8.6)
 on the WikiTableQuestions sample tables. The shipped 2017 checkpoint answers each one live (its answer and
 program are never stored here), its program in words is set beside the paper's, and its answer beside the
-dataset's, marked right or wrong by the benchmark's rules (engine.wtq_eval.denotation_match).
+dataset's, marked right or wrong by the benchmark's rules (engine.wtq2017.dataset.evaluator.denotation_match).
 The paper's figures are quoted from spec §8.5; our checkpoint's come from its own training summary.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.safetensors_reader import CheckpointError
-from engine.wtq_eval import denotation_match
+from engine.core.safetensors_reader import CheckpointError
+from engine.wtq2017.dataset.evaluator import denotation_match
 from explorer import escape, real_tables, state, tables, wtq_samples
 from explorer.components.wtq_context import REAL_ID
 from explorer.wtq_samples import LESSON_QUESTIONS

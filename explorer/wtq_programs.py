@@ -3,8 +3,8 @@
 The dev questions are read where the dataset is (explorer.real_tables.data_dir(), NPX_WTQ_DIR; the question
 file itself can be named by NPX_WTQ_DEV_TSV, as the tests do with tests/fixtures/wtq) and converted on the
 fly by the converter's own functions, so nothing of the dataset is copied into the project. They are
-answered in batches by engine.wtq_predict.answer_all (the argmax program, as `evaluate` runs it), scored by
-engine.wtq_predict.score (the benchmark's rules) and grouped by engine.wtq_predict.program_shape. Examples
+answered in batches by engine.wtq2017.predict.answer_all (the argmax program, as `evaluate` runs it), scored by
+engine.wtq2017.predict.score (the benchmark's rules) and grouped by engine.wtq2017.predict.program_shape. Examples
 that cannot be read (a missing or broken table) are counted wrong, as `evaluate` counts them.
 Nothing here imports streamlit.
 """
@@ -15,13 +15,13 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.csv_table import InputError
-from engine.examples import check_example
-from engine.wtq_convert import TableCache, convert_example
-from engine.wtq_eval import denotation_match
-from engine.wtq_predict import answer_all, denotation, program_shape, score
-from engine.wtq_tables import iter_questions
-from engine.wtq_trace import program_words
+from engine.io.csv_table import InputError
+from engine.io.examples import check_example
+from engine.wtq2017.dataset.convert import TableCache, convert_example
+from engine.wtq2017.dataset.evaluator import denotation_match
+from engine.wtq2017.dataset.tables import iter_questions
+from engine.wtq2017.predict import answer_all, denotation, program_shape, score
+from engine.wtq2017.trace import program_words
 
 DEV_TSV_NAME = Path("data") / "random-split-1-dev.tsv"
 # measured: the whole dev split (2,831 questions) read in 20 s and answered in 196 s on this project's two CPU

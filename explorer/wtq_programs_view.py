@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engine.csv_table import InputError
-from engine.safetensors_reader import CheckpointError
+from engine.core.safetensors_reader import CheckpointError
+from engine.io.csv_table import InputError
 from explorer import escape, real_tables, state, wtq_programs
 from explorer.components.wtq_context import REAL_ID
 
@@ -96,7 +96,7 @@ def _show(evaluation: dict) -> None:
     score = evaluation["score"]
     st.subheader(f"{score['accuracy']:.1%} right ({score['correct']} of {score['total']})")
     st.caption(f"The first {evaluation['limit']:,} questions of {escape.md(evaluation['tsv'])}, scored by "
-               "engine.wtq_predict.score. Unreadable examples count as wrong: "
+               "engine.wtq2017.predict.score. Unreadable examples count as wrong: "
                f"{evaluation['unreadable']}.")
     for problem in evaluation.get("problems", []):
         st.warning(escape.md(problem))

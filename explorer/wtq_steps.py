@@ -1,7 +1,7 @@
-"""What one step of a 2017 trace (engine/wtq_trace.py) reads and writes, in plain functions (no Streamlit), for
+"""What one step of a 2017 trace (engine/wtq2017/trace.py) reads and writes, in plain functions (no Streamlit), for
 the Ask page's linked table, the Step through page and the trace player.
 
-What each of the 15 operations reads (engine/wtq_ops.py, hard_step):
+What each of the 15 operations reads (engine/wtq2017/ops.py, hard_step):
 
 - prev, next, first, last, argmax, argmin, count, print: the rows selected after the step before (t−1);
 - mfe, greater, lesser, geq, leq, select: the whole column (not the rows selected before);
@@ -13,7 +13,7 @@ sentence and the program in words come from the engine (wtq_trace.step_sentence)
 
 from __future__ import annotations
 
-from engine.wtq_ops import COMPARISONS
+from engine.wtq2017.ops import COMPARISONS
 
 READS_ROWS = ("prev", "next", "first", "last", "argmax", "argmin", "count", "print")
 READS_COLUMN = ("mfe", "select") + COMPARISONS

@@ -7,10 +7,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from engine import data
-from engine.config import NUMERIC_OPS, TEXT_OPS, ModelConfig
-from engine.model import NEG, NeuralProgrammer
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016.config import NUMERIC_OPS, TEXT_OPS, ModelConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.model import NEG, NeuralProgrammer
 
 torch.set_num_threads(1)
 
@@ -97,8 +97,8 @@ WTQ_FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
 @pytest.fixture(scope="session")
 def wtq_fixture_examples(tmp_path_factory) -> list[dict]:
     """The 23 attributed fixture questions (tests/fixtures/wtq) converted for evaluation (every one kept)."""
-    from engine.examples import read_jsonl
-    from engine.wtq_convert import convert_file
+    from engine.io.examples import read_jsonl
+    from engine.wtq2017.dataset.convert import convert_file
 
     out = tmp_path_factory.mktemp("wtq") / "sample.jsonl"
     convert_file(WTQ_FIXTURE / "data" / "sample.tsv", WTQ_FIXTURE, out, purpose="eval")

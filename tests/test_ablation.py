@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from benchmarks import ablation as ab
-from engine import data, presets
-from engine.batch import encode
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016.batch import encode
+from engine.np2016.data import tasks as data
 
 PAPER_ROW = ab.ROWS[0]
 

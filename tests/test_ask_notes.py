@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.cli import main
+from engine.cli.main import main
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"  # both files are tracked in git
 FAMILIES = {"2016": CHECKPOINTS / "single-column.safetensors", "2017": CHECKPOINTS / "wtq2017.safetensors"}

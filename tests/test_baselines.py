@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from engine import baselines as B
-from engine import data
 from engine.baselines import models
 from engine.baselines import task as bd
-from engine.checkpoint import CheckpointError
+from engine.np2016.checkpoint import CheckpointError
+from engine.np2016.data import tasks as data
 
 torch.set_num_threads(1)
 FILTER = r"(greater|lesser) (-?\d+) A"

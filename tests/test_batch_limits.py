@@ -1,5 +1,5 @@
-"""Memory bounded before allocation (engine/batch.py): size_batches groups examples so that no padded
-batch exceeds the budget of engine/limits.py, encode refuses what would, and evaluate_examples keeps
+"""Memory bounded before allocation (engine/np2016/batch.py): size_batches groups examples so that no padded
+batch exceeds the budget of engine/core/limits.py, encode refuses what would, and evaluate_examples keeps
 the examples' order and reads predict's own output."""
 
 import resource
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.batch import checked_questions, encode, padded_shape, size_batches
-from engine.evaluate import evaluate_examples
-from engine.limits import BATCH_MAX_CELLS, BATCH_MAX_COMPARISONS, QUESTION_MAX_NUMBERS
-from engine.vocab import Vocab
+from engine.core.limits import BATCH_MAX_CELLS, BATCH_MAX_COMPARISONS, QUESTION_MAX_NUMBERS
+from engine.core.vocab import Vocab
+from engine.np2016.batch import checked_questions, encode, padded_shape, size_batches
+from engine.np2016.evaluate import evaluate_examples
 
 
 def table(m: int, c: int, question: str = "greater 1 A sum B", fill: float = 1.0) -> dict:

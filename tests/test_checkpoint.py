@@ -1,4 +1,4 @@
-"""Checkpoints (engine/checkpoint.py): round trip; every kind of bad file is rejected without executing it."""
+"""Checkpoints (engine/np2016/checkpoint.py): round trip; every kind of bad file is rejected without executing it."""
 
 import json
 import os
@@ -10,9 +10,10 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from engine import data
-from engine.batch import encode
-from engine.checkpoint import (
+from engine.core.safetensors_reader import DTYPE_NAMES
+from engine.core.vocab import Vocab
+from engine.np2016.batch import encode
+from engine.np2016.checkpoint import (
     SCHEMA,
     CheckpointError,
     expected_tensors,
@@ -21,10 +22,9 @@ from engine.checkpoint import (
     save_checkpoint,
     to_bytes,
 )
-from engine.config import ModelConfig
-from engine.model import NeuralProgrammer
-from engine.safetensors_reader import DTYPE_NAMES
-from engine.vocab import Vocab
+from engine.np2016.config import ModelConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.model import NeuralProgrammer
 
 EXAMPLES = data.generate("columns-3", "train", 6, seed=3)
 

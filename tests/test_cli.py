@@ -1,4 +1,4 @@
-"""The command line (engine/cli.py): a subprocess smoke test of every subcommand, and its error handling."""
+"""The command line (engine/cli/main.py): a subprocess smoke test of every subcommand, and its error handling."""
 
 import json
 import math
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli
-from engine.checkpoint import load_checkpoint
-from engine.trace import trace
+from engine.cli import main as cli
+from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016.trace import trace
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16",
@@ -220,8 +220,9 @@ def test_predict_never_writes_nan(pipeline, tmp_path, capsys):
 def test_predict_groups_by_size_and_streams(pipeline, tmp_path, capsys, monkeypatch):
     """A large table among small ones is batched apart from them (no batch pads past the budget), and a long
     file read a few examples at a time gives the same output, in the input's order."""
-    from engine import limits, program
-    from engine.limits import BATCH_MAX_CELLS
+    from engine.core import limits
+    from engine.core.limits import BATCH_MAX_CELLS
+    from engine.np2016 import program
 
     d, _, _ = pipeline
     small = [json.loads(x) for x in (d / "test.jsonl").read_text().splitlines()][:30]
@@ -295,7 +296,7 @@ def test_ask_huge_integer_cells(tmp_path, capsys):
 def test_ask_question_with_too_many_numbers_is_refused_quickly(tmp_path, capsys):
     """A question with 3000 numbers, or just more numbers than the model compares with, is refused at once with
     the limit in the message, before the table is read or the model loaded (was: an attempt to allocate 24 GB)."""
-    from engine.limits import QUESTION_MAX_CHARS, QUESTION_MAX_NUMBERS
+    from engine.core.limits import QUESTION_MAX_CHARS, QUESTION_MAX_NUMBERS
 
     path = tmp_path / "t.csv"
     path.write_text("A\n" + "".join(f"{i}\n" for i in range(1000)))

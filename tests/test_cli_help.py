@@ -3,7 +3,7 @@
 
 import pytest
 
-from engine import cli
+from engine.cli import main as cli
 
 
 def help_text(capsys, command: str) -> str:

@@ -1,4 +1,4 @@
-"""The `train` command (engine/cli.py, engine/cli_train.py): flags generated from the config fields, and
+"""The `train` command (engine/cli/main.py, engine/cli/train.py): flags generated from the config fields, and
 training faults end to end: a diverging run, Ctrl-C, an output that cannot be written."""
 
 import os
@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli, presets
-from engine import train as train_module
-from engine.checkpoint import load_checkpoint
-from engine.cli_train import configs_from_args
-from engine.config import ModelConfig, TrainConfig, settings
+from engine.cli import main as cli
+from engine.cli.train import configs_from_args
+from engine.core.settings import settings
+from engine.np2016 import presets
+from engine.np2016 import train as train_module
+from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016.config import ModelConfig, TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16",

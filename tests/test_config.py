@@ -1,4 +1,4 @@
-"""Settings said once (engine/config.py): every field carries its help, label and range, and is checked by it."""
+"""Settings said once (engine/np2016/config.py): every field carries its help, label and range, and is checked by it."""
 
 import math
 
@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from engine.config import ModelConfig, TrainConfig, parse_options, settings
+from engine.core.settings import parse_options, settings
+from engine.np2016.config import ModelConfig, TrainConfig
 
 ALL = [(cls, s) for cls in (TrainConfig, ModelConfig) for s in settings(cls)]
 NUMERIC = [(cls, s) for cls, s in ALL if s.type in (int, float)]

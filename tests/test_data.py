@@ -1,4 +1,4 @@
-"""Tests of the synthetic dataset generator (engine/data.py) against an independent pandas reference."""
+"""Tests of the synthetic dataset generator (engine/np2016/data/tasks.py) against an independent pandas reference."""
 
 import json
 import re
@@ -7,9 +7,9 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from engine import data
-from engine import templates as tg
-from engine.examples import check_example, dumps_example, read_jsonl
+from engine.io.examples import check_example, dumps_example, read_jsonl
+from engine.np2016.data import tasks as data
+from engine.np2016.data import templates as tg
 
 NUMBER = re.compile(r"^-?\d+\.\d{2}$")
 FILTER = r"(?:(greater|lesser) (-?\d+\.\d{2}) (\S+)|(word:\d) (\S+))"
@@ -20,7 +20,7 @@ SYNONYM_RE = re.compile(r"(?<!\S)(" + "|".join(re.escape(s) for s, _ in SYNONYMS
 
 
 def pandas_answer(ex: dict) -> dict:
-    """Answer of ex["canonical_question"] computed with pandas, independently of engine.data."""
+    """Answer of ex["canonical_question"] computed with pandas, independently of engine.np2016.data.tasks."""
     df = pd.DataFrame(ex["rows"], columns=ex["columns"])
     q = ex["canonical_question"]
     if m := re.fullmatch(r"sum (\S+) diff count", q):

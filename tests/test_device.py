@@ -1,4 +1,4 @@
-"""--device (engine/device.py): the CPU path unchanged, a clear refusal of cuda where torch finds no GPU, and
+"""--device (engine/core/device.py): the CPU path unchanged, a clear refusal of cuda where torch finds no GPU, and
 every tensor the model's forward pass creates on its input's device (checked on the meta device, so no GPU
 is needed)."""
 
@@ -9,15 +9,16 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from engine import baselines as B
-from engine import cli, data
-from engine.batch import encode
-from engine.checkpoint import load_checkpoint
-from engine.config import TrainConfig
-from engine.device import DeviceError, OnDevice, on_device, resolve_device, to_device
-from engine.evaluate import correct, loss_fn
-from engine.program import predict_chunks
-from engine.trace import trace
-from engine.train import train
+from engine.cli import main as cli
+from engine.core.device import DeviceError, OnDevice, on_device, resolve_device, to_device
+from engine.np2016.batch import encode
+from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.evaluate import correct, loss_fn
+from engine.np2016.program import predict_chunks
+from engine.np2016.trace import trace
+from engine.np2016.train import train
 
 TINY = ["--steps", "12", "--train-size", "200", "--eval-size", "30", "--test-size", "20", "--d", "16",
         "--eval-every", "6", "--threads", "1"]
@@ -252,7 +253,7 @@ def test_forward_names_the_device_of_every_tensor_it_makes(letters_vocab, model_
 
 def test_the_checks_catch_a_tensor_made_on_the_cpu(letters_vocab, model_factory, monkeypatch):
     """The two checks above fail for the bug they look for: a torch.arange without device= in the model."""
-    import engine.model as model_module
+    import engine.np2016.model as model_module
 
     real_arange = torch.arange
 

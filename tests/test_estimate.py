@@ -1,4 +1,4 @@
-"""The estimate of a run's time before Start (engine/estimate.py): measured from real steps of the configured
+"""The estimate of a run's time before Start (engine/np2016/estimate.py): measured from real steps of the configured
 model, scaled by the run's steps, evaluations, data and tests, and drawing nothing from torch's global
 generator (a run alongside computes the same numbers)."""
 
@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 import torch
 
-from engine import data
-from engine.config import TrainConfig
-from engine.estimate import COMPILE_SECONDS, MAX_TIMED_STEPS, measure
-from engine.eta import evaluations_left
-from engine.train import initial_model
+from engine.core.eta import evaluations_left
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.estimate import COMPILE_SECONDS, MAX_TIMED_STEPS, measure
+from engine.np2016.train import initial_model
 
 CFG = TrainConfig(task="single-column", steps=1000, batch_size=8, train_size=2000, eval_size=100, test_size=50,
                   eval_every=300, threads=1, search_samples=2)

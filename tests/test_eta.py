@@ -1,12 +1,12 @@
-"""The smoothed ETA (engine/eta.py, engine.train.Progress): steady under one slow step, following a lasting
+"""The smoothed ETA (engine/core/eta.py, engine.np2016.train.Progress): steady under one slow step, following a lasting
 change of speed, counting evaluations apart from steps."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.eta import EVAL_WEIGHT, STEP_WEIGHT, eta_seconds, evaluations_left, smoothed, weight_for
-from engine.train import Progress
+from engine.core.eta import EVAL_WEIGHT, STEP_WEIGHT, eta_seconds, evaluations_left, smoothed, weight_for
+from engine.np2016.train import Progress
 
 
 def _feed(times, weight=STEP_WEIGHT):

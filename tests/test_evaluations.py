@@ -11,9 +11,10 @@ import time
 import pytest
 import torch
 
-from engine import data, presets
-from engine.model import NeuralProgrammer
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016.data import tasks as data
+from engine.np2016.model import NeuralProgrammer
 from explorer import evaluation_result, evaluations, jobs, programs
 from explorer.evaluation_result import PAGE_SIZE
 from tests.ui.programs_helpers import WAIT_SECONDS, hold_evaluations

@@ -1,4 +1,4 @@
-"""Answers are computed exactly (float64) while training's soft execution stays float32 (engine/model.py).
+"""Answers are computed exactly (float64) while training's soft execution stays float32 (engine/np2016/model.py).
 
 In float32 the sum of 0..9999 reads 49992896, 16777217 > 16777216 is false, and a cell beyond float32's
 range turns the answer into NaN. The model's hard answers (evaluate, trace, predict, ask) read the
@@ -11,9 +11,9 @@ import math
 import pytest
 import torch
 
-from engine.batch import encode
-from engine.evaluate import evaluate_examples
-from engine.trace import trace
+from engine.np2016.batch import encode
+from engine.np2016.evaluate import evaluate_examples
+from engine.np2016.trace import trace
 
 SUM_A = [("reset", None), ("reset", None), ("reset", None), ("sum", 0)]
 GREATER_COUNT = [("reset", None), ("reset", None), ("greater", 0), ("count", None)]

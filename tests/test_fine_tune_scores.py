@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import data
-from engine.checkpoint import load_checkpoint
-from engine.config import TrainConfig
-from engine.evaluate import evaluate_examples
-from engine.train import data_style
+from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.evaluate import evaluate_examples
+from engine.np2016.train import data_style
 from explorer import fine_tune_scores, training
 
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"

@@ -1,4 +1,4 @@
-"""engine/input_file.py, and every engine reader of a user's path through it: a FIFO or a symlink to /dev/zero
+"""engine/io/input_file.py, and every engine reader of a user's path through it: a FIFO or a symlink to /dev/zero
 where a CSV table, a JSONL file, a checkpoint, a WTQ question file or table, or the baselines' figures are
 expected is refused at once with a message that says what it is; a file over a limit is refused having read
 at most limit + 1 bytes. Each hostile read runs in a forked child (tests/special_files.py), so a regression
@@ -14,11 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import input_file, limits
-from engine.checkpoint import load_checkpoint, read_checkpoint_info
-from engine.examples import InputError, read_jsonl, read_table_csv
-from engine.input_file import DirectoryError, NotRegularFileError, TooLargeError, open_input, read_limited
-from engine.wtq_tables import iter_questions, read_wtq_table
+from engine.core import limits
+from engine.io import input_file
+from engine.io.examples import InputError, read_jsonl, read_table_csv
+from engine.io.input_file import DirectoryError, NotRegularFileError, TooLargeError, open_input, read_limited
+from engine.np2016.checkpoint import load_checkpoint, read_checkpoint_info
+from engine.wtq2017.dataset.tables import iter_questions, read_wtq_table
 from explorer.baselines import measured_accuracy
 from tests.special_files import QUICK_SECONDS, SPECIAL, attempt, make_fifo
 

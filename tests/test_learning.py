@@ -1,4 +1,4 @@
-"""A tiny model learns simple single-column programs (engine/train.py) and generalises to the test split.
+"""A tiny model learns simple single-column programs (engine/np2016/train.py) and generalises to the test split.
 
 Measured on the engine of this commit (d=16, batch 50, lr 0.005, 1 thread, other settings default): the
 aggregation questions {count, sum A, print A} reach 100% hard accuracy on the test split (120-row tables,
@@ -13,12 +13,13 @@ import threading
 import pytest
 import torch
 
-from engine import data, presets
-from engine import train as train_module
-from engine.config import TrainConfig
-from engine.evaluate import evaluate_examples
-from engine.train import Progress, train
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016 import train as train_module
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.evaluate import evaluate_examples
+from engine.np2016.train import Progress, train
 
 TASK = "single-column"
 

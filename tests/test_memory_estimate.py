@@ -1,4 +1,4 @@
-"""A run's memory, predicted before it starts (engine/memory_estimate.py): within a quarter of a real run's peak
+"""A run's memory, predicted before it starts (engine/np2016/memory_estimate.py): within a quarter of a real run's peak
 on settings the fit never saw, and the app refuses a combination over the per-run budget, naming what to lower."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 
 from benchmarks import train_memory
-from engine import data, memory_estimate, presets
-from engine.config import TrainConfig
+from engine.np2016 import memory_estimate, presets
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
 from explorer.components.train_settings import KNOBS, resolved
 
 # the Train page's largest values: every bound it offers, the largest hidden size

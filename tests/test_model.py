@@ -1,13 +1,13 @@
-"""The model (engine/model.py): shapes, variants, hard execution of known programs, padding invariance."""
+"""The model (engine/np2016/model.py): shapes, variants, hard execution of known programs, padding invariance."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from engine import data
-from engine.batch import encode
-from engine.evaluate import correct, final_kinds
+from engine.np2016.batch import encode
+from engine.np2016.data import tasks as data
+from engine.np2016.evaluate import correct, final_kinds
 
 SMALL = {"columns": ["A", "B"], "rows": [[1.5, -2.0], [30.25, 4.0], [-7.0, 12.5]],
          "question": "greater 2.00 A sum B"}
@@ -81,7 +81,7 @@ def test_backward_reaches_every_parameter(letters_vocab, model_factory):
 
 
 def pandas_answer(df: pd.DataFrame, program: str, numbers):
-    """The answer of a few fixed programs on a DataFrame (independent of engine.data)."""
+    """The answer of a few fixed programs on a DataFrame (independent of engine.np2016.data.tasks)."""
     if program == "greater A and lesser B sum C":
         return df.loc[(df["A"] > numbers[0]) & (df["B"] < numbers[1]), "C"].sum()
     if program == "lesser B or greater A count":

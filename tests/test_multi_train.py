@@ -1,14 +1,15 @@
-"""The model-batched trainer (engine/multi_train.py) against separate runs of engine.train.train: K runs
+"""The model-batched trainer (engine/np2016/multi_train.py) against separate runs of engine.np2016.train.train: K runs
 trained as one vmapped computation must give the weights, curves and accuracies of K runs trained alone."""
 
 import pytest
 import torch
 
-from engine import data, presets
-from engine.batch import encode
-from engine.multi_train import check_group, padded_stack, train_many
-from engine.train import train
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016.batch import encode
+from engine.np2016.data import tasks as data
+from engine.np2016.multi_train import check_group, padded_stack, train_many
+from engine.np2016.train import train
 
 SMALL = {"steps": 24, "eval_every": 8, "train_size": 300, "eval_size": 60, "test_size": 40, "threads": 1}
 

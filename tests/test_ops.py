@@ -1,4 +1,4 @@
-"""The 2016 operations (engine/ops.py), soft and hard, against a pandas reference on random padded tables."""
+"""The 2016 operations (engine/np2016/ops.py), soft and hard, against a pandas reference on random padded tables."""
 
 import numpy as np
 import pandas as pd
@@ -7,10 +7,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.batch import encode
-from engine.config import TEXT_OPS
-from engine.ops import StepState, comparisons, execute_step, initial_state
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016.batch import encode
+from engine.np2016.config import TEXT_OPS
+from engine.np2016.ops import StepState, comparisons, execute_step, initial_state
 
 OPS = list(TEXT_OPS)
 OP_INDEX = {name: i for i, name in enumerate(OPS)}

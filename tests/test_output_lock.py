@@ -1,4 +1,4 @@
-"""One training per output (engine/runs.py `hold_output`): a second `train` writing the same --output is refused
+"""One training per output (engine/np2016/runs.py `hold_output`): a second `train` writing the same --output is refused
 with a usage error (exit code 2) while the first holds the file, and a killed holder leaves no stale claim."""
 
 import os
@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.checkpoint import read_checkpoint_info
-from engine.runs import OutputBusy, OutputError, hold_output, lock_path
+from engine.np2016.checkpoint import read_checkpoint_info
+from engine.np2016.runs import OutputBusy, OutputError, hold_output, lock_path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
 TINY = ["--task", "single-column", "--steps", "3", "--train-size", "40", "--eval-size", "10", "--test-size", "0",
         "--d", "16", "--eval-every", "3", "--threads", "1"]
 # a holder process: claims the output through the same function the commands use, says so, then waits
-HOLDER = ("import sys, time; from engine.runs import hold_output; claim = hold_output(sys.argv[1]); "
+HOLDER = ("import sys, time; from engine.np2016.runs import hold_output; claim = hold_output(sys.argv[1]); "
           "print('held', flush=True); time.sleep(120)")
 
 

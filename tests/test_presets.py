@@ -1,4 +1,4 @@
-"""Presets as files (engine/presets/), the paper's data style, the validation split and the learned
+"""Presets as files (engine/np2016/presets/), the paper's data style, the validation split and the learned
 text_match (spec §2.9): each preset trains, its values round-trip through a checkpoint, model selection never
 reads the test distribution, and the two-stage text match equals a hand computation."""
 
@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from engine import cli, data, presets
-from engine import train as train_module
-from engine.batch import encode
-from engine.checkpoint import load_checkpoint, read_checkpoint_info, to_bytes
-from engine.config import ModelConfig, TrainConfig
-from engine.model import NeuralProgrammer
-from engine.vocab import Vocab, split_question
+from engine.cli import main as cli
+from engine.core.vocab import Vocab, split_question
+from engine.np2016 import presets
+from engine.np2016 import train as train_module
+from engine.np2016.batch import encode
+from engine.np2016.checkpoint import load_checkpoint, read_checkpoint_info, to_bytes
+from engine.np2016.config import ModelConfig, TrainConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.model import NeuralProgrammer
 
 FEW = dict(steps=4, train_size=200, eval_size=20, test_size=20, eval_every=2, threads=1)
 

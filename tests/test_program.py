@@ -1,4 +1,4 @@
-"""The induced program (engine/program.py): decoded once from a batched hard pass, one table of labels."""
+"""The induced program (engine/np2016/program.py): decoded once from a batched hard pass, one table of labels."""
 
 import json
 import math
@@ -8,12 +8,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import data
-from engine.batch import encode
-from engine.config import KNOWN_OPS
-from engine.program import OP_TEXT, Step, answers, decode, describe, fmt, numbered, op_label, short
-from engine.trace import trace
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016.batch import encode
+from engine.np2016.config import KNOWN_OPS
+from engine.np2016.data import tasks as data
+from engine.np2016.program import OP_TEXT, Step, answers, decode, describe, fmt, numbered, op_label, short
+from engine.np2016.trace import trace
 
 NAMES = ["A", "B", "C"]
 

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import data
-from engine.program import Step
-from engine.program_check import check, compare
-from engine.question_grammar import parse
-from engine.vocab import split_question, tokenize
+from engine.core.vocab import split_question, tokenize
+from engine.np2016.data import tasks as data
+from engine.np2016.data.program_check import check, compare
+from engine.np2016.data.question_grammar import parse
+from engine.np2016.program import Step
 
 LETTERS = data.LETTERS[:8]
 

@@ -7,10 +7,11 @@ import shlex
 
 import pytest
 
-from engine import data, presets
-from engine.cli import build_parser
-from engine.cli_train import configs_from_args
-from engine.vocab import Vocab
+from engine.cli.main import build_parser
+from engine.cli.train import configs_from_args
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016.data import tasks as data
 from explorer.run_command import command
 
 

@@ -1,4 +1,4 @@
-"""engine/safetensors_reader.py: hostile headers are refused with CheckpointError before anything is built."""
+"""engine/core/safetensors_reader.py: hostile headers are refused with CheckpointError before anything is built."""
 
 import json
 import struct
@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save as save_tensors
 
-from engine.checkpoint import load_checkpoint, read_checkpoint_info, to_bytes
-from engine.config import ModelConfig
-from engine.limits import CHECKPOINT_HEADER_MAX_BYTES, CHECKPOINT_HEADER_MAX_DEPTH, JSON_MAX_DEPTH
-from engine.model import NeuralProgrammer
-from engine.safetensors_reader import CheckpointError, expected_specs, nesting_depth, read_header
-from engine.vocab import Vocab
+from engine.core.limits import CHECKPOINT_HEADER_MAX_BYTES, CHECKPOINT_HEADER_MAX_DEPTH, JSON_MAX_DEPTH
+from engine.core.safetensors_reader import CheckpointError, expected_specs, nesting_depth, read_header
+from engine.core.vocab import Vocab
+from engine.np2016.checkpoint import load_checkpoint, read_checkpoint_info, to_bytes
+from engine.np2016.config import ModelConfig
+from engine.np2016.model import NeuralProgrammer
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCAB = Vocab(["a", "b", "sum", "count"])
@@ -132,7 +132,7 @@ def test_nesting_depth_counts_only_structure(value):
 PEAK_SCRIPT = """
 import json, resource, sys
 from engine.baselines import load_baseline
-from engine.checkpoint import CheckpointError, load_checkpoint
+from engine.np2016.checkpoint import CheckpointError, load_checkpoint
 load_checkpoint(sys.argv[1])  # warm-up: one-off costs of a first load are not the hostile file's
 out = {}
 for name, loader, path in (("np", load_checkpoint, sys.argv[2]), ("baseline", load_baseline, sys.argv[3])):

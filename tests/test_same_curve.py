@@ -3,11 +3,11 @@ and one command-line run with the same preset, task, seed and settings give bit-
 first 200 steps, while another thread keeps drawing from torch's global generator. The command-line run is the
 one the Train page shows for the app's run (explorer/run_command.py).
 
-Every random number of a run comes from its own generators (initialisation: engine/seeded_init.py; batches
+Every random number of a run comes from its own generators (initialisation: engine/core/seeded_init.py; batches
 and search: Trainer.generator; selection and gradient noise: Trainer.noise_generator; data: its own numpy
 stream), and both the app and the command line train with cfg.threads = 1 (the intra-op thread count changes
 float sums, hence the losses, in the last bits). The command line's losses are read from its checkpoint's
-summary, which records every step's loss for runs of up to engine.train.LOSS_CURVE_POINTS steps.
+summary, which records every step's loss for runs of up to engine.np2016.train.LOSS_CURVE_POINTS steps.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-from engine import presets
-from engine.checkpoint import read_checkpoint_info
-from engine.train import LOSS_CURVE_POINTS, loss_curve
+from engine.np2016 import presets
+from engine.np2016.checkpoint import read_checkpoint_info
+from engine.np2016.train import LOSS_CURVE_POINTS, loss_curve
 from explorer import run_command, training
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,12 +1,12 @@
-"""engine/sampling.py and the soft-training schedules of TrainConfig: each draw from the run's own generator, the
+"""engine/np2016/sampling.py and the soft-training schedules of TrainConfig: each draw from the run's own generator, the
 curriculum pool, the Gumbel perturbation and the temperature schedule."""
 
 import pytest
 import torch
 
-from engine import data
-from engine.config import TrainConfig
-from engine.sampling import add_gradient_noise, draw_indices, gumbel, long_program_pool
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.sampling import add_gradient_noise, draw_indices, gumbel, long_program_pool
 
 
 def test_long_program_pool_holds_exactly_the_two_filter_and_difference_questions():

@@ -4,13 +4,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine import data, presets
-from engine.batch import encode
-from engine.evaluate import answer_correct, correct, op_kinds
-from engine.model import NeuralProgrammer
-from engine.ops import advance, comparisons, execute_step, initial_state
-from engine.search import ProgramMemory, execute_programs, search_loss
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016.batch import encode
+from engine.np2016.data import tasks as data
+from engine.np2016.evaluate import answer_correct, correct, op_kinds
+from engine.np2016.model import NeuralProgrammer
+from engine.np2016.ops import advance, comparisons, execute_step, initial_state
+from engine.np2016.search import ProgramMemory, execute_programs, search_loss
 
 
 def reference_programs(ops, op_s, col_s, pivots, batch):
@@ -137,7 +138,7 @@ def test_memory_replays_stored_programs_and_forgets_the_least_successful():
 def test_sampled_programs_run_only_for_unsolved_questions(monkeypatch):
     """With the true programs remembered every question is solved: no sampled program is executed unless
     explore_solved asks for it."""
-    import engine.search as search
+    import engine.np2016.search as search
 
     vocab, ops, i, batch, program = difference_programs()
     B = program.shape[1]

@@ -1,4 +1,4 @@
-"""A run's initial model is private and thread-safe, and still the one a seed gave before (engine/seeded_init.py):
+"""A run's initial model is private and thread-safe, and still the one a seed gave before (engine/core/seeded_init.py):
 the shipped checkpoints and RESULTS.md were trained from `torch.manual_seed(seed); NeuralProgrammer(config)`,
 which these tests compute the old way, with the global generator, as the reference. Loading a checkpoint draws
 no random numbers at all."""
@@ -10,12 +10,13 @@ import threading
 import pytest
 import torch
 
-from engine import data, presets
-from engine.checkpoint import load_checkpoint, save_checkpoint
-from engine.model import NeuralProgrammer
-from engine.seeded_init import seeded
-from engine.train import initial_model
-from engine.vocab import Vocab
+from engine.core.seeded_init import seeded
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016.checkpoint import load_checkpoint, save_checkpoint
+from engine.np2016.data import tasks as data
+from engine.np2016.model import NeuralProgrammer
+from engine.np2016.train import initial_model
 
 CASES = [("default", "columns-3", {}), ("default", "names-5", {}), ("paper2016", "single-column", {}),
          ("default", "text-5", {"bidirectional": True, "question_attention": True, "step_embedding": True})]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import data
-from engine.checkpoint import load_checkpoint
-from engine.evaluate import evaluate_examples
+from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016.data import tasks as data
+from engine.np2016.evaluate import evaluate_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = ROOT / "docs" / "RESULTS.json"

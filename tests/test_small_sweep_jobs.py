@@ -125,7 +125,7 @@ def test_one_cap_for_training_runs_and_small_sweeps(fake_sweep, tmp_path):
 
 STOPPABLE = textwrap.dedent("""
     import sys, time
-    from engine.stop_signals import stop_on_signals
+    from engine.core.stop_signals import stop_on_signals
     parent = int(sys.argv[1]) if len(sys.argv) > 1 else None
     try:
         with stop_on_signals(parent):

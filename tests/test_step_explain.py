@@ -8,9 +8,9 @@ import json
 import pandas as pd
 import pytest
 
-from engine import data
-from engine.trace import trace
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016.data import tasks as data
+from engine.np2016.trace import trace
 from explorer.components import step_explain as ex
 from explorer.components import trace_player
 

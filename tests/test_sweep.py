@@ -1,5 +1,5 @@
-"""Sweeps (engine/sweep.py, engine/sweep_ray.py, `python -m engine sweep`): a 2-run sweep end to end on a local
-Ray and its resume, the grid file's checks, the spec guard, the groups, and the records reader."""
+"""Sweeps (engine/sweep/plan.py, engine/sweep/ray_runner.py, `python -m engine sweep`): a 2-run sweep end to
+end on a local Ray and its resume, the grid file's checks, the spec guard, the groups, and the records reader."""
 
 import csv
 import json
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli, sweep
-from engine.multi_train import check_group
+from engine.cli import main as cli
+from engine.np2016.multi_train import check_group
+from engine.sweep import plan as sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"steps": 4, "eval_every": 2, "train_size": 60, "eval_size": 20, "test_size": 20}
@@ -68,7 +69,7 @@ def test_cli_sweep_end_to_end_then_resume_trains_only_the_missing_run(tmp_path):
     assert table.startswith("| clip | runs |") and table in first.stdout
     assert "2 of 2 runs finished (2 trained now)" in first.stdout
 
-    # resume: one record gone; the rerun trains that run alone (engine.train.train) and leaves the other alone
+    # resume: one record gone; the rerun trains that run alone (engine.np2016.train.train) and leaves the other alone
     kept, dropped = (out / "runs" / f"{records[c]['id']}.json" for c in (1.0, 5.0))
     kept_bytes, kept_mtime = kept.read_bytes(), kept.stat().st_mtime_ns
     dropped.unlink()
@@ -228,7 +229,7 @@ def test_read_records_skips_bad_files_and_the_summary_counts_each_point(tmp_path
 
 
 def test_train_group_never_trains_a_recorded_run(tmp_path):
-    from engine.sweep_ray import train_group
+    from engine.sweep.ray_runner import train_group
 
     (run,) = sweep.plan("paper2016", "single-column", {"clip": [1.0]}, 1, SMALL)
     path = sweep.record_path(tmp_path, run.id)

@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from engine import sweep
-from engine.cli import main
+from engine.cli.main import main
+from engine.sweep import plan as sweep
 from explorer import sweeps
 from tests.special_files import QUICK_SECONDS, SPECIAL, attempt
 from tests.ui.test_sweeps_page import SPEC, write_sweep
@@ -53,7 +53,7 @@ def test_a_special_grid_file_is_refused_with_its_reason(tmp_path, kind, make):
     grid = make(tmp_path / "grid.json")
     outcome = attempt(lambda: sweep.load_grid(grid))
     assert outcome.raised("NotRegularFileError") and WHAT[kind] in outcome.message, outcome
-    import engine.sweep_ray  # noqa: F401 - the CLI imports Ray: here, not in the child, where it would be timed
+    import engine.sweep.ray_runner  # noqa: F401 - the CLI imports Ray: here, not in the child, where it would be timed
 
     def cli():
         with contextlib.redirect_stderr(io.StringIO()) as err:

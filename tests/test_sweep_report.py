@@ -4,7 +4,7 @@ noise sweep, rewritten in place."""
 import json
 
 from benchmarks import sweep_report
-from engine import sweep
+from engine.sweep import plan as sweep
 
 
 def write_sweep(path, grid, runs):

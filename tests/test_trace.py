@@ -1,13 +1,13 @@
-"""The trace of one question (engine/trace.py): JSON, keys, per-step shapes, program text, answer kinds."""
+"""The trace of one question (engine/np2016/trace.py): JSON, keys, per-step shapes, program text, answer kinds."""
 
 import json
 import math
 
 import pytest
 
-from engine import data
-from engine.trace import trace
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016.data import tasks as data
+from engine.np2016.trace import trace
 
 COLUMNS = ["name", "profit"]
 ROWS = [["word:1", 10.0], ["word:2", 60.0], ["word:1", 70.5], ["word:3", 80.0], ["word:2", None]]
@@ -51,7 +51,7 @@ SOFT_SCALAR_TOLERANCE = {"rel": 1e-3, "abs": 1e-3}
 
 
 def numeric_value(cell) -> float:
-    """A cell as the model reads it: its number, 0 for a text or empty cell (engine.batch)."""
+    """A cell as the model reads it: its number, 0 for a text or empty cell (engine.np2016.batch)."""
     return float(cell) if isinstance(cell, (int, float)) else 0.0
 
 
@@ -165,7 +165,7 @@ def test_one_pass_trace_equals_separate_soft_and_hard_runs(vocab, model_factory)
     """trace() runs soft and hard as one batch of two; each half must equal its own forward pass."""
     import torch
 
-    from engine.batch import encode
+    from engine.np2016.batch import encode
 
     torch.manual_seed(3)
     model = model_factory(vocab, text=True)

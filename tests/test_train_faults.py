@@ -11,14 +11,15 @@ import time
 import pytest
 import torch
 
-from engine import data, presets
-from engine import train as train_module
-from engine.checkpoint import load_checkpoint, save_checkpoint
-from engine.config import TrainConfig
-from engine.runs import OutputError, check_output, save_trained
-from engine.search import MASKED, DivergedError, check_logits
-from engine.train import Progress, train
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016 import train as train_module
+from engine.np2016.checkpoint import load_checkpoint, save_checkpoint
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
+from engine.np2016.runs import OutputError, check_output, save_trained
+from engine.np2016.search import MASKED, DivergedError, check_logits
+from engine.np2016.train import Progress, train
 
 TASK = "single-column"
 VOCAB = Vocab(data.vocabulary(TASK))

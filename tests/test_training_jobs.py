@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 
-from engine.config import TrainConfig
+from engine.np2016.config import TrainConfig
 from explorer import jobs, training
 
 TINY = {"d": 8, "steps": 2}

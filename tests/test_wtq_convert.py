@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.examples import InputError, read_jsonl
-from engine.wtq_convert import convert_file, report_path
-from engine.wtq_tables import read_wtq_table, table_path, unescape, unescape_list
-from engine.wtq_values import cell_number, date_number, tokens, whole_date, whole_number
+from engine.cli.main import main
+from engine.io.examples import InputError, read_jsonl
+from engine.wtq2017.dataset.convert import convert_file, report_path
+from engine.wtq2017.dataset.tables import read_wtq_table, table_path, unescape, unescape_list
+from engine.wtq2017.dataset.values import cell_number, date_number, tokens, whole_date, whole_number
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
 SAMPLE = FIXTURE / "data" / "sample.tsv"
@@ -271,7 +271,7 @@ def test_a_table_over_the_cell_limit_is_refused(tmp_path):
 
 
 def test_the_table_cache_is_bounded_by_cells():
-    from engine.wtq_convert import TableCache
+    from engine.wtq2017.dataset.convert import TableCache
 
     cache = TableCache(FIXTURE, max_cells=100)  # 772: 9 x 4 = 36 cells; 590: 10 x 7 = 70; 515: 9 x 5 = 45
     cache.get("csv/204-csv/772.csv")

@@ -1,4 +1,5 @@
-"""The WikiTableQuestions evaluator (engine/wtq_eval.py): the official normalisation, value matching, set rules."""
+"""The WikiTableQuestions evaluator (engine/wtq2017/dataset/evaluator.py): the official normalisation, value
+matching, set rules."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.wtq_eval import denotation_accuracy, denotation_match, normalize, to_value, to_values, values_match
+from engine.wtq2017.dataset.evaluator import (
+    denotation_accuracy,
+    denotation_match,
+    normalize,
+    to_value,
+    to_values,
+    values_match,
+)
 
 
 @pytest.mark.parametrize("raw, expected", [

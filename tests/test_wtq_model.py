@@ -1,5 +1,5 @@
-"""The 2017 model (engine/wtq_model.py), its batches and its loss on real WikiTableQuestions examples
-(tests/fixtures/wtq, converted with engine.wtq_convert as a user would)."""
+"""The 2017 model (engine/wtq2017/model.py), its batches and its loss on real WikiTableQuestions examples
+(tests/fixtures/wtq, converted with engine.wtq2017.dataset.convert as a user would)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.wtq_batch import build_vocab, encode_batch
-from engine.wtq_config import WTQ_OPS, WtqModelConfig, WtqTrainConfig
-from engine.wtq_model import LOG_TF_EPS, WtqProgrammer, batch_loss, example_losses, log_lookup, weight_decay
-from engine.wtq_ops import COMPARISONS, OP, run_soft, table_of
+from engine.wtq2017.batch import build_vocab, encode_batch
+from engine.wtq2017.config import WTQ_OPS, WtqModelConfig, WtqTrainConfig
+from engine.wtq2017.model import LOG_TF_EPS, WtqProgrammer, batch_loss, example_losses, log_lookup, weight_decay
+from engine.wtq2017.ops import COMPARISONS, OP, run_soft, table_of
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
 

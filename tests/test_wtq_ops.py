@@ -1,4 +1,4 @@
-"""The 15 operations of the 2017 model (engine/wtq_ops.py) on a small hand-made table.
+"""The 15 operations of the 2017 model (engine/wtq2017/ops.py) on a small hand-made table.
 
 Every program runs twice: softly with one-hot operation, column and pivot choices, and as the discrete
 program; both must give the hand-computed rows, count or printed cells. Soft first/argmax with fractional
@@ -20,9 +20,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.wtq_batch import build_vocab, encode_batch
-from engine.wtq_config import WTQ_OPS, WtqModelConfig
-from engine.wtq_ops import COMPARISONS, OP, run_hard, run_soft, soft_first, soft_superlative, table_of
+from engine.wtq2017.batch import build_vocab, encode_batch
+from engine.wtq2017.config import WTQ_OPS, WtqModelConfig
+from engine.wtq2017.ops import COMPARISONS, OP, run_hard, run_soft, soft_first, soft_superlative, table_of
 
 CONFIG = WtqModelConfig(vocab_size=10, number_columns=2, word_columns=2)
 SCORE, YEAR, NAME, TEAM = 0, 1, 2, 3  # slots

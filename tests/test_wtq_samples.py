@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.wtq_checkpoint import load_wtq_checkpoint
-from engine.wtq_eval import to_value
-from engine.wtq_trace import ask_table
+from engine.wtq2017.checkpoint import load_wtq_checkpoint
+from engine.wtq2017.dataset.evaluator import to_value
+from engine.wtq2017.trace import ask_table
 from explorer import tables, wtq_samples
 
 ROOT = Path(__file__).resolve().parent.parent

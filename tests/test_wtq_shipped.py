@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.examples import read_jsonl
-from engine.wtq_checkpoint import load_wtq_checkpoint, read_wtq_info
-from engine.wtq_convert import convert_file
-from engine.wtq_predict import answer_all, denotation, score
+from engine.io.examples import read_jsonl
+from engine.wtq2017.checkpoint import load_wtq_checkpoint, read_wtq_info
+from engine.wtq2017.dataset.convert import convert_file
+from engine.wtq2017.predict import answer_all, denotation, score
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints" / "wtq2017.safetensors"

@@ -1,4 +1,4 @@
-"""The 2017 model's trace (engine/wtq_trace.py) on real tables: consistent with the model's own answers, every
+"""The 2017 model's trace (engine/wtq2017/trace.py) on real tables: consistent with the model's own answers, every
 probability a distribution, the program in words from the one decoder, and `ask` on the command line."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.cli import main
-from engine.seeded_init import seeded
-from engine.wtq_batch import build_vocab
-from engine.wtq_checkpoint import save_wtq_checkpoint
-from engine.wtq_config import WTQ_OPS, WtqModelConfig
-from engine.wtq_model import WtqProgrammer
-from engine.wtq_predict import answer_all, denotation
-from engine.wtq_trace import OP_WORDS, ask_table, program_words, step_sentence, wtq_trace
+from engine.cli.main import main
+from engine.core.seeded_init import seeded
+from engine.wtq2017.batch import build_vocab
+from engine.wtq2017.checkpoint import save_wtq_checkpoint
+from engine.wtq2017.config import WTQ_OPS, WtqModelConfig
+from engine.wtq2017.model import WtqProgrammer
+from engine.wtq2017.predict import answer_all, denotation
+from engine.wtq2017.trace import OP_WORDS, ask_table, program_words, step_sentence, wtq_trace
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
 
@@ -97,7 +97,7 @@ def test_trace_rows_follow_the_discrete_program_on_a_hand_table():
 
 
 def ask_input(columns, rows):
-    from engine.wtq_predict import from_table
+    from engine.wtq2017.predict import from_table
 
     return from_table(columns, rows, "how many nations won more than 3 gold?")
 

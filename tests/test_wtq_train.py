@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine import wtq_model
-from engine.checkpoint import load_checkpoint
-from engine.cli import main
-from engine.examples import read_jsonl
-from engine.progress import Progress
-from engine.safetensors_reader import CheckpointError
-from engine.wtq_checkpoint import checkpoint_family, load_wtq_checkpoint, save_wtq_checkpoint
-from engine.wtq_config import WtqTrainConfig
-from engine.wtq_convert import convert_file
-from engine.wtq_eval import denotation_match
-from engine.wtq_predict import answer_all, denotation, from_table, score, with_wtq
-from engine.wtq_train import train_wtq, trainable
+from engine.cli.main import main
+from engine.core.progress import Progress
+from engine.core.safetensors_reader import CheckpointError
+from engine.io.examples import read_jsonl
+from engine.np2016.checkpoint import load_checkpoint
+from engine.wtq2017 import model as wtq_model
+from engine.wtq2017.checkpoint import checkpoint_family, load_wtq_checkpoint, save_wtq_checkpoint
+from engine.wtq2017.config import WtqTrainConfig
+from engine.wtq2017.dataset.convert import convert_file
+from engine.wtq2017.dataset.evaluator import denotation_match
+from engine.wtq2017.predict import answer_all, denotation, from_table, score, with_wtq
+from engine.wtq2017.train import train_wtq, trainable
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
 SMALL = {"d": 16, "word_cutoff": 1}  # a model small enough to train in a second
@@ -76,7 +76,7 @@ def test_the_nan_guard_stops_and_keeps_a_model(examples, monkeypatch):
         loss = real(out, batch, config)
         return loss * float("nan") if calls["n"] == 3 else loss
 
-    monkeypatch.setattr("engine.wtq_train.batch_loss", poisoned)
+    monkeypatch.setattr("engine.wtq2017.train.batch_loss", poisoned)
     result = train_wtq(_cfg(), SMALL, examples["train"], examples["dev"])
     assert "step 3" in result.summary["error"] and result.summary["steps_run"] == 3
     assert result.summary["dev_accuracy"] >= 0  # the model before the bad step was scored and kept

@@ -1,4 +1,5 @@
-"""Numbers, dates and tokens of WikiTableQuestions text (engine/wtq_values.py): properties over many inputs."""
+"""Numbers, dates and tokens of WikiTableQuestions text (engine/wtq2017/dataset/values.py): properties over
+many inputs."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.wtq_values import MONTHS, cell_number, date_number, token_number, tokens, whole_date, whole_number
+from engine.wtq2017.dataset.values import (
+    MONTHS,
+    cell_number,
+    date_number,
+    token_number,
+    tokens,
+    whole_date,
+    whole_number,
+)
 
 MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                "november", "december"]

@@ -3,7 +3,7 @@
 - `task`: the simplified task (one column of 4-7 integers, scalar questions) and its symbol encoding;
 - `models`: the sequence-to-sequence and attention LSTMs, their configs, `build`;
 - `training`: `train_baseline`, `evaluate_baseline`;
-- `checkpoint`: `save_baseline`, `load_baseline` (through engine/safetensors_reader.py, never unpickled).
+- `checkpoint`: `save_baseline`, `load_baseline` (through engine/core/safetensors_reader.py, never unpickled).
 
 The names below are the package's public interface (the app's Compare page and benchmarks/baselines.py).
 """

@@ -1,6 +1,6 @@
 """LSTM baseline checkpoints: one .safetensors file, with kind, config, info and token lists as JSON metadata.
 
-Read through the same reader as the Neural Programmer's checkpoints (engine/safetensors_reader.py), with
+Read through the same reader as the Neural Programmer's checkpoints (engine/core/safetensors_reader.py), with
 the same order of checks: schema, kind, token lists and config (every field present) from the header;
 the header's tensor table against the shapes the config implies, computed on the meta device; only then
 the tensors (NaN and infinity refused) and the model. Every failure is a CheckpointError.
@@ -15,8 +15,7 @@ from pathlib import Path
 
 from safetensors.torch import save as save_tensors
 
-from ..atomic import write_atomic
-from ..safetensors_reader import (
+from engine.core.safetensors_reader import (
     CheckpointError,
     check_schema,
     expected_specs,
@@ -25,7 +24,9 @@ from ..safetensors_reader import (
     read_source,
     read_tensors,
 )
-from ..seeded_init import uninitialised
+from engine.core.seeded_init import uninitialised
+from engine.io.atomic import write_atomic
+
 from . import task
 from .models import KINDS, BaselineModel, build, config_from_dict
 
@@ -45,7 +46,7 @@ def save_baseline(path, model: BaselineModel, info: dict | None = None) -> Path:
 
 def load_baseline(source, device=None) -> BaselineModel:
     """A baseline model (eval mode, `.info` set) from a path or raw bytes, on `device` (a torch.device or name,
-    engine/device.py; default the CPU); CheckpointError if invalid."""
+    engine/core/device.py; default the CPU); CheckpointError if invalid."""
     raw = read_source(source, WHAT)
     header = read_header(raw, WHAT)
     meta = check_schema(header, SCHEMA, WHAT)

@@ -21,7 +21,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..device import baseline_inputs_to, model_device
+from engine.core.device import baseline_inputs_to, model_device
+
 from . import task
 
 MAX_OUT_LEN = 6  # answer characters before <eos>

@@ -9,10 +9,10 @@ every step"). Our choices:
 - Questions: the 16 scalar-answer templates of the single-column grammar (the 23 of spec §7.2 minus
   the 7 print ones), in the main generator's text format (`greater 3 A and lesser -7 A sum A`,
   `sum A diff count`). A category (aggregation, comparison, logic, arithmetic) is drawn uniformly,
-  then a template uniformly within it, as engine.data does. Pivots are uniform integers in the same
+  then a template uniformly within it, as engine.np2016.data.tasks does. Pivots are uniform integers in the same
   range as the cells.
 - Answers: `answer()`, a plain-Python interpreter (tests check it against pandas and
-  engine.data.reference_answer).
+  engine.np2016.data.tasks.reference_answer).
 
 Tokens (`input_tokens`): numbers are written as their characters ("-12" -> "-", "1", "2"), so the
 models can read a number of any size, including the scaled test's, with 19 input symbols. The table
@@ -25,10 +25,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import templates as tg
-from ..batch import cell_number
-from ..templates import OP_WORDS
-from ..vocab import tokenize
+from engine.core.vocab import tokenize
+from engine.np2016.batch import cell_number
+from engine.np2016.data import templates as tg
+from engine.np2016.data.templates import OP_WORDS
 
 BASE_RANGE = 10  # cells and pivots are integers in [-BASE_RANGE * scale, BASE_RANGE * scale]
 MIN_ROWS, MAX_ROWS = 4, 7

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..device import resolve_device
+from engine.core.device import resolve_device
+
 from . import task
 from .models import BaselineModel, build, model_inputs
 
@@ -52,7 +53,7 @@ def train_baseline(kind: str, config=None, steps: int = 5000, seed: int = 0, pro
 
     The learning rate follows a cosine from lr to lr / 20 over the run, measured by steps or by
     `seconds` (a wall-clock budget), whichever is further along. `progress` may be an
-    engine.train.Progress (add_loss / update / evals are used). `device`: "cpu" or "cuda" (DeviceError, one
+    engine.np2016.train.Progress (add_loss / update / evals are used). `device`: "cpu" or "cuda" (DeviceError, one
     line, when this machine has no CUDA GPU); examples are drawn on the CPU, so both give the same run up to
     floating-point tolerance, and the model comes back on the CPU.
     """

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from engine.batch import column_kinds
-from engine.checkpoint import CheckpointError
-from engine.limits import QUESTION_MAX_CHARS
-from engine.presets import METHODS
+from engine.core.limits import QUESTION_MAX_CHARS
+from engine.np2016.batch import column_kinds
+from engine.np2016.checkpoint import CheckpointError
+from engine.np2016.presets import METHODS
 from explorer import checkpoints, escape, guesses, questions, real_tables, state, tables, wtq_examples
 
 log = logging.getLogger(__name__)

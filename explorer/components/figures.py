@@ -18,7 +18,7 @@ import html as _html
 import plotly.graph_objects as go
 import streamlit as st
 
-from engine.program import op_label
+from engine.np2016.program import op_label
 from explorer import escape
 
 SCALE = "Blues"

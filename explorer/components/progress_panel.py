@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from engine.trace import trace as run_trace
+from engine.np2016.trace import trace as run_trace
 from explorer import escape, jobs, small_sweep, state, training
 from explorer.components import figures
 from explorer.components.run_estimate import duration

@@ -1,7 +1,7 @@
 """The Train page's estimate of a run's time, shown next to Start before the run begins.
 
 It is measured, not guessed: a few real training steps of the configured model (or of the checkpoint being
-fine-tuned) at the run's batch size, one evaluation, and a few generated examples (engine/estimate.py), scaled
+fine-tuned) at the run's batch size, one evaluation, and a few generated examples (engine/np2016/estimate.py), scaled
 to the run's steps, evaluations, data and test sizes. The measurement takes a second or two, under a spinner,
 and is kept per settings for ESTIMATE_TTL seconds, so changing a widget back and forth costs nothing.
 """
@@ -12,8 +12,8 @@ import json
 
 import streamlit as st
 
-from engine.config import TrainConfig
-from engine.estimate import MAX_TIMED_STEPS, Estimate, measure
+from engine.np2016.config import TrainConfig
+from engine.np2016.estimate import MAX_TIMED_STEPS, Estimate, measure
 from explorer import checkpoints, escape
 
 ESTIMATE_TTL = 600.0  # seconds a measurement is reused: the machine's load changes, the settings' cost does not
@@ -36,8 +36,9 @@ def _measured(cfg_json: str, model_json: str, base_path: str | None, base_mtime:
     JSON, the checkpoint as its path and modification time)."""
     cfg = TrainConfig.from_dict(json.loads(cfg_json))
     if base_path is None:
-        from engine import data, presets
-        from engine.vocab import Vocab
+        from engine.core.vocab import Vocab
+        from engine.np2016 import presets
+        from engine.np2016.data import tasks as data
 
         model_config = presets.model_config(cfg.preset, cfg.task, len(Vocab(data.vocabulary(cfg.task))),
                                             **json.loads(model_json))

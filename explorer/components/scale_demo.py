@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from engine.batch import column_kinds
-from engine.checkpoint import CheckpointError
-from engine.trace import fmt
+from engine.np2016.batch import column_kinds
+from engine.np2016.checkpoint import CheckpointError
+from engine.np2016.trace import fmt
 from explorer import baselines, checkpoints, escape, questions
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 explanations, kept free of Streamlit so they can be tested as plain functions.
 
 Every step recomputes the row selector, the scalar and the lookup from the operation it chose (spec §2.8;
-engine/ops.py `execute_step`): nothing is carried over. What each operation reads (engine/ops.py):
+engine/np2016/ops.py `execute_step`): nothing is carried over. What each operation reads (engine/np2016/ops.py):
 
 - greater, lesser, text match: the whole column (not the earlier selection);
 - and, or: the row selectors of the two steps before (t−2 and t−1), element-wise min / max;
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.ops import COLUMN_OPS, SCALAR_OPS
-from engine.program import op_label, step_name
-from engine.trace import fmt
+from engine.np2016.ops import COLUMN_OPS, SCALAR_OPS
+from engine.np2016.program import op_label, step_name
+from engine.np2016.trace import fmt
 
 ROW_PAIR_OPS = ("and", "or")  # combine the row selectors of t-2 and t-1
 READS_ROWS = ("sum", "count", "assign")  # read the row selector of t-1
@@ -37,7 +37,7 @@ class Reads:
 
 
 def reads(op: str, t: int) -> Reads:
-    """What operation `op` at step t reads (engine/ops.py execute_step)."""
+    """What operation `op` at step t reads (engine/np2016/ops.py execute_step)."""
     if op in ROW_PAIR_OPS:
         return Reads("rows", (t - 2, t - 1))
     if op == "difference":

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.program import op_label, step_name
-from engine.trace import fmt
+from engine.np2016.program import op_label, step_name
+from engine.np2016.trace import fmt
 from explorer import escape
 from explorer.components import step_explain as ex
 from explorer.components import table_view

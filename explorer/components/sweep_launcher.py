@@ -14,9 +14,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine import data, presets
-from engine.config import TrainConfig, settings
-from engine.sweep import recorded_ids
+from engine.core.settings import settings
+from engine.np2016 import presets
+from engine.np2016.config import TrainConfig
+from engine.np2016.data import tasks as data
+from engine.sweep.plan import recorded_ids
 from explorer import escape, jobs, small_sweep, state, sweeps
 from explorer.components import sweep_view
 

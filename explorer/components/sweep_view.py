@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from engine.sweep_stats import by_value
+from engine.sweep.stats import by_value
 from explorer import escape, sweeps
 from explorer.components import figures
 

@@ -11,7 +11,7 @@ import json
 
 import streamlit as st
 
-from engine.limits import CUSTOM_MAX_EXAMPLES
+from engine.core.limits import CUSTOM_MAX_EXAMPLES
 from explorer import escape, state
 
 # {"id": the checkpoint that answered the latest taught question, "added": how many additions so far}; the

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engine.program import op_label, step_name
-from engine.trace import fmt
+from engine.np2016.program import op_label, step_name
+from engine.np2016.trace import fmt
 from explorer import wtq_steps
 from explorer.components import step_explain
 

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from engine.ops import ROW_OPS
-from engine.trace import fmt
+from engine.np2016.ops import ROW_OPS
+from engine.np2016.trace import fmt
 from explorer import escape, questions, state
 from explorer.components import context, figures, table_view, wtq_context
 from explorer.components.table_editor import download
@@ -42,7 +42,7 @@ def right_text(right: dict, rows: list) -> str:
     return ", ".join(cell_text(v) for v in vals[:12]) or "no cells"
 
 
-UNKNOWN_WORDS = "words the model does not know"  # engine.trace's warning, replaced by the guess notice
+UNKNOWN_WORDS = "words the model does not know"  # engine.np2016.trace's warning, replaced by the guess notice
 
 
 def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, rows: list,

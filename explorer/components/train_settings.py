@@ -1,5 +1,5 @@
 """The Train page's preset choice and hyper-parameter widgets, generated from the config fields
-(engine/config.py `settings`) and the presets (engine/presets/).
+(engine/core/settings.py `settings`) and the presets (engine/np2016/presets/).
 
 Each field's label, help text, type and range are said once, in the config; this module only chooses
 which fields the page offers, in what order, and where the app differs from the command line: shorter
@@ -10,7 +10,7 @@ widgets back, from which the page builds the run's TrainConfig (which validates 
 
 The bounds hold each setting alone; a combination of large ones (50,000 text-5 examples, d = 256, batch 500)
 can still need more memory than one run may have on a shared server. Under the data sizes the page shows the
-run's estimated memory (engine/memory_estimate.py, measured), and an error saying which settings to lower when
+run's estimated memory (engine/np2016/memory_estimate.py, measured), and an error saying which settings to lower when
 it is over the per-run budget (`_memory`); training.start refuses the same run.
 """
 
@@ -21,9 +21,11 @@ from typing import Any
 
 import streamlit as st
 
-from engine import data, memory_estimate, presets
-from engine.config import ModelConfig, Setting, TrainConfig, settings
-from engine.vocab import Vocab
+from engine.core.settings import Setting, settings
+from engine.core.vocab import Vocab
+from engine.np2016 import memory_estimate, presets
+from engine.np2016.config import ModelConfig, TrainConfig
+from engine.np2016.data import tasks as data
 from explorer import escape
 
 SETTINGS = {cls: {s.name: s for s in settings(cls)} for cls in (TrainConfig, ModelConfig)}
@@ -211,7 +213,7 @@ def _memory(task: str, caption_in) -> None:
         return
     needed, budget = memory_estimate.estimate(cfg, d, T).run_mb, memory_estimate.run_budget_mb()
     caption_in.caption(f"Memory this run needs: about {needed:,.0f} MB of the {budget:,.0f} MB one run may use on "
-                       "this server (estimated from measured runs: engine/memory_estimate.py).")
+                       "this server (estimated from measured runs: engine/np2016/memory_estimate.py).")
     if needed > budget:
         try:  # over the budget: check_memory's message says which settings to lower
             memory_estimate.check_memory(cfg, model_values, budget_mb=budget)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.checkpoint import CheckpointError, read_checkpoint_info
+from engine.np2016.checkpoint import CheckpointError, read_checkpoint_info
 from explorer import checkpoints, escape, questions, state, step_diff
 from explorer.components import context, figures
 from explorer.components.trace_view import answer_text, right_text

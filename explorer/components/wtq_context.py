@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from engine.safetensors_reader import CheckpointError
+from engine.core.safetensors_reader import CheckpointError
 from explorer import escape, questions, real_tables, state
 from explorer.components import context
 

@@ -1,4 +1,4 @@
-"""The figures of a 2017 trace (engine/wtq_trace.py): operation × step over the 15 operations, column × step
+"""The figures of a 2017 trace (engine/wtq2017/trace.py): operation × step over the 15 operations, column × step
 (a column the model cannot select is labelled so and left blank), question-word attention × step over the
 words the model read, and one step's probability bars. They use figures.py's heatmap (click markers, the
 focused step outlined, labels escaped and shortened) so the two model families look and click alike.

@@ -1,4 +1,4 @@
-"""The Ask page's result for the real-tables model (a 2017 trace, engine/wtq_trace.py), laid out as the synthetic
+"""The Ask page's result for the real-tables model (a 2017 trace, engine/wtq2017/trace.py), laid out as the synthetic
 model's (trace_view.results): first row (the first screen) the answer, which model answered and the program in
 words; the operation × step heatmap over the 15 operations and the column × step one; the table highlighted
 for the chosen step with the step slider. Then the view, the question-word attention and the exports.

@@ -9,7 +9,8 @@ import streamlit as st
 from explorer import baselines, checkpoints, escape, state, wtq_lesson
 from explorer.components import scale_demo, two_trainings
 
-# names-5 knows `attendance` and `score` (engine.data.TRAIN_NAMES); in the grade book they select different rows
+# names-5 knows `attendance` and `score` (engine.np2016.data.tasks.TRAIN_NAMES); in the grade book they select
+# different rows
 LESSON_4_QUESTION = "lesser 90 attendance print score"
 LESSONS = [
     {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.trace import fmt
+from engine.np2016.trace import fmt
 from explorer import baselines, escape, questions, state
 from explorer.components import context, scale_demo, two_trainings
 from explorer.components.trace_view import answer_text, right_text

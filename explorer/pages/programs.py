@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine import data
-from engine.checkpoint import CheckpointError
+from engine.np2016.checkpoint import CheckpointError
+from engine.np2016.data import tasks as data
 from explorer import checkpoints, escape, evaluations, jobs, programs, state, wtq_programs_view
 from explorer.components import programs_view
 from explorer.components.progress_panel import HEARTBEAT_SECONDS

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.program import step_name
+from engine.np2016.program import step_name
 from explorer import escape, state, wtq_steps
 from explorer.components import context, figures, step_panels, trace_player, wtq_context, wtq_step_panels
 from explorer.components.trace_view import answer_text

@@ -12,8 +12,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from engine import data, presets
-from engine.limits import CUSTOM_MAX_EXAMPLES
+from engine.core.limits import CUSTOM_MAX_EXAMPLES
+from engine.np2016 import presets
+from engine.np2016.data import tasks as data
 from explorer import checkpoints, escape, fine_tune_scores, jobs, run_command, state, training
 from explorer.components import progress_panel, run_estimate, sweep_launcher, teach, train_settings
 
@@ -79,7 +80,7 @@ if task == CUSTOM:
             ss[state.CUSTOM_UPLOAD_SEEN] = upload.file_id
             try:
                 added = training.read_custom_set(upload.getvalue(), upload.name)
-            except ValueError as e:  # engine.examples.InputError: says which line and why
+            except ValueError as e:  # engine.io.examples.InputError: says which line and why
                 st.error(escape.md(e))
             else:
                 kept = (ss.get(state.CUSTOM, []) + added)[:CUSTOM_MAX_EXAMPLES]

@@ -1,4 +1,4 @@
-"""Browser test of the Sweeps page: open a fixture sweep directory (written in the format engine/sweep.py
+"""Browser test of the Sweeps page: open a fixture sweep directory (written in the format engine/sweep/plan.py
 writes) by typing its path, and see the counts, the summary table and the figures drawn."""
 
 from __future__ import annotations

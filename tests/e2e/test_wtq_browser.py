@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine.wtq_config import WTQ_OPS
+from engine.wtq2017.config import WTQ_OPS
 from explorer import escape, tables, wtq_steps
 from explorer.components.trace_view import ANSWER_KEY
 from explorer.components.wtq_view import PROGRAM_KEY

@@ -17,10 +17,11 @@ from pathlib import Path
 import torch
 from streamlit.testing.v1 import AppTest
 
-from engine import data, presets
-from engine.checkpoint import save_checkpoint
-from engine.model import NeuralProgrammer
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016 import presets
+from engine.np2016.checkpoint import save_checkpoint
+from engine.np2016.data import tasks as data
+from engine.np2016.model import NeuralProgrammer
 from explorer import escape, state
 from explorer.components.trace_view import ANSWER_KEY
 

@@ -13,7 +13,7 @@ import logging
 
 import pytest
 
-from engine.limits import QUESTION_MAX_CHARS, QUESTION_MAX_NUMBERS
+from engine.core.limits import QUESTION_MAX_CHARS, QUESTION_MAX_NUMBERS
 from explorer import questions, state
 from explorer.components.trace_view import ANSWER_KEY
 from tests.ui.helpers import answer_of, markup_problems, new_app, texts, visible

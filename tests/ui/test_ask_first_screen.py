@@ -4,7 +4,7 @@ programs."""
 
 from __future__ import annotations
 
-from engine.limits import QUESTION_MAX_CHARS
+from engine.core.limits import QUESTION_MAX_CHARS
 from explorer import state, tables
 from explorer.components.trace_view import answer_text
 from tests.ui.helpers import answer_of, ask, editor_key, new_app, texts

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.checkpoint import load_checkpoint
-from engine.trace import trace
+from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016.trace import trace
 from explorer import state, tables
 from explorer.components.trace_view import answer_text
 from tests.ui.helpers import ROOT, answer_of, ask, new_app, texts

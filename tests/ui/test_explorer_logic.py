@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from engine.batch import column_kinds
+from engine.np2016.batch import column_kinds
 from explorer import checkpoints, programs, questions, tables, training
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine import data
-from engine.batch import column_kinds
-from engine.question_grammar import parse
-from engine.vocab import Vocab
+from engine.core.vocab import Vocab
+from engine.np2016.batch import column_kinds
+from engine.np2016.data import tasks as data
+from engine.np2016.data.question_grammar import parse
 from explorer import checkpoints, guesses, questions, tables
 
 ALL_OPS = ("sum", "count", "print", "greater", "lesser", "and", "or", "diff", "text_match")

@@ -12,10 +12,10 @@ import os
 
 import pytest
 
-from engine import data
-from engine.batch import column_kinds
-from engine.checkpoint import load_checkpoint, read_checkpoint_info
-from engine.trace import trace
+from engine.np2016.batch import column_kinds
+from engine.np2016.checkpoint import load_checkpoint, read_checkpoint_info
+from engine.np2016.data import tasks as data
+from engine.np2016.trace import trace
 from explorer import checkpoints, escape, questions, state, tables, training
 from explorer.components.train_settings import KNOBS, PRESET_PICK, resolved
 from explorer.components.two_trainings import ALIGNED_KEY, PARTING_KEY

@@ -8,8 +8,8 @@ import pickle
 
 import pytest
 
-from engine import data
-from engine.checkpoint import load_checkpoint
+from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016.data import tasks as data
 from explorer import evaluation_result, evaluations, jobs, programs, state
 from explorer.components import programs_view
 from tests.ui.helpers import new_app, page, texts, visible

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from engine.config import TrainConfig
+from engine.np2016.config import TrainConfig
 from explorer import state, training
 from explorer.components.progress_panel import CHART_MARGIN, curves, run_settings
 from tests.ui.helpers import new_app, page

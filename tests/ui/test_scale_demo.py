@@ -11,8 +11,8 @@ import pytest
 
 from engine.baselines import load_baseline
 from engine.baselines import task as baseline_task
-from engine.checkpoint import load_checkpoint
-from engine.trace import fmt, trace
+from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016.trace import fmt, trace
 from explorer import baselines, state, tables
 from explorer.components import scale_demo
 from explorer.pages.about import LESSONS, button_label

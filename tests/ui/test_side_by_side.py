@@ -2,7 +2,7 @@
 they part marked (line, table row and heatmap outline), and a fine-tuned checkpoint compared by default with the
 checkpoint it started from.
 
-The expected parting step is computed here from the engine's own traces (engine.trace), never written down.
+The expected parting step is computed here from the engine's own traces (engine.np2016.trace), never written down.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from engine.checkpoint import load_checkpoint, save_checkpoint
-from engine.trace import trace
+from engine.np2016.checkpoint import load_checkpoint, save_checkpoint
+from engine.np2016.trace import trace
 from explorer import escape, state, step_diff, tables
 from explorer.components import two_trainings
 from tests.ui.helpers import PAPER, ROOT, keyed_block, markup_problems, new_app, page, texts, visible, walk

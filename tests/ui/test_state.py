@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.limits import QUESTION_MAX_CHARS
+from engine.core.limits import QUESTION_MAX_CHARS
 from explorer import state
 from tests.ui.helpers import new_app
 

@@ -1,5 +1,5 @@
 """The Sweeps page and the Train page's small sweep: the figures' data against counts made by hand, the page
-on a fixture sweep directory (written exactly in the format engine/sweep.py writes), hostile values escaped,
+on a fixture sweep directory (written exactly in the format engine/sweep/plan.py writes), hostile values escaped,
 missing, empty and corrupt directories reported, and the small sweep's command line, bounds, start and stop."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ RUNS = [({"lr": 0.001}, 0, [0.5, 1.0, 1.0, 1.0], 1.0),  # reaches the target at 
 
 def record(params: dict, seed: int, accs: list[float], test: float, target: float = 1.0, batch: int = 50,
            train_size: int = 1000, every: int = 25) -> dict:
-    """One run record as the brief's format says (engine/sweep.py writes the same keys)."""
+    """One run record as the brief's format says (engine/sweep/plan.py writes the same keys)."""
     steps = [every * (i + 1) for i in range(len(accs))]
     best = max(accs)
     run_hash = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:8]

@@ -1,9 +1,9 @@
 """AppTest: the Train page shows a run's estimated memory and says which settings to lower when a combination
-is over the per-run budget (engine/memory_estimate.py)."""
+is over the per-run budget (engine/np2016/memory_estimate.py)."""
 
 from __future__ import annotations
 
-from engine import memory_estimate
+from engine.np2016 import memory_estimate
 from explorer import escape, state
 from tests.ui.helpers import new_app, page
 

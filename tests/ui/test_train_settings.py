@@ -1,10 +1,10 @@
 """AppTest: the Train page's hyper-parameter widgets come from the config fields (label, help, range said once
-in engine/config.py) and hold the chosen preset's values, and what they hold becomes the run's TrainConfig."""
+in engine/np2016/config.py) and hold the chosen preset's values, and what they hold becomes the run's TrainConfig."""
 
 from __future__ import annotations
 
-from engine import presets
-from engine.config import ModelConfig, TrainConfig
+from engine.np2016 import presets
+from engine.np2016.config import ModelConfig, TrainConfig
 from explorer import state, training
 from explorer.components.train_settings import KNOBS, PRESET_PICK, resolved
 from tests.ui.helpers import new_app, page

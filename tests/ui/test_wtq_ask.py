@@ -11,8 +11,8 @@ import re
 import pandas as pd
 import pytest
 
-from engine.wtq_checkpoint import read_wtq_info
-from engine.wtq_config import WTQ_OPS
+from engine.wtq2017.checkpoint import read_wtq_info
+from engine.wtq2017.config import WTQ_OPS
 from explorer import checkpoints, state, tables, wtq_samples, wtq_steps
 from explorer.components import trace_player, wtq_context
 from tests.ui.helpers import (

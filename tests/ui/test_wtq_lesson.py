@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.wtq_eval import denotation_match
+from engine.wtq2017.dataset.evaluator import denotation_match
 from explorer import state, tables, wtq_lesson
 from explorer.wtq_samples import LESSON_QUESTIONS
 from tests.ui.helpers import keyed_block, markup_problems, new_app, page, texts, visible, walk

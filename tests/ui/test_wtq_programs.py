@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.examples import read_jsonl
-from engine.wtq_checkpoint import load_wtq_checkpoint
-from engine.wtq_convert import convert_file
-from engine.wtq_eval import denotation_match
-from engine.wtq_predict import answer_all, denotation, score
+from engine.io.examples import read_jsonl
+from engine.wtq2017.checkpoint import load_wtq_checkpoint
+from engine.wtq2017.dataset.convert import convert_file
+from engine.wtq2017.dataset.evaluator import denotation_match
+from engine.wtq2017.predict import answer_all, denotation, score
 from explorer import real_tables, state
 from explorer.wtq_programs_view import (
     ABSENT,

@@ -3,7 +3,7 @@ are worked out by hand, and the plain-English examples (explorer/wtq_examples.py
 
 from __future__ import annotations
 
-from engine.batch import column_kinds
+from engine.np2016.batch import column_kinds
 from explorer import tables, wtq_examples, wtq_samples, wtq_steps
 from explorer.components import wtq_figures
 

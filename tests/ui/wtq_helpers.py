@@ -8,8 +8,8 @@ from functools import cache
 
 import pandas as pd
 
-from engine.wtq_checkpoint import load_wtq_checkpoint
-from engine.wtq_trace import ask_table
+from engine.wtq2017.checkpoint import load_wtq_checkpoint
+from engine.wtq2017.trace import ask_table
 from explorer import tables
 from tests.ui.helpers import ROOT
 

@@ -1,0 +1,32 @@
+"""What every command of the command line shares: the one-line error, the --device check and the progress
+bar. Its own module so that the command groups (cli_train, cli_wtq) use them without importing the parser
+module that imports them (no import circle)."""
+
+from __future__ import annotations
+
+import sys
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code `code`."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def checked_device(name: str):
+    """The torch.device for --device; a CliError (exit code 2, one line) for cuda on a machine without a GPU."""
+    from engine.core.device import DeviceError, resolve_device
+
+    try:
+        return resolve_device(name)
+    except DeviceError as e:
+        raise CliError(str(e), 2) from e
+
+
+def bar(**kw):
+    """A tqdm progress bar on stderr (stdout stays for the command's output)."""
+    from tqdm import tqdm
+
+    return tqdm(file=sys.stderr, dynamic_ncols=True, mininterval=0.2, **kw)

@@ -1,0 +1,203 @@
+"""The 2017 model on the command line: `train --data/--dev`, and `evaluate`/`predict` with a 2017 checkpoint.
+
+`train --data TRAIN.jsonl --dev DEV.jsonl` trains the 2017 model (engine/wtq2017/train.py) on any examples of
+ours: converted WikiTableQuestions lines, or plain ones (table, question, target or answer), which are
+converted here with the same pre-processing. The configs are a 2017 preset (engine/wtq2017/presets/), then
+the flags both model families share by name (--batch-size, --lr, --d, --T, --seed, --device, ...), then
+--train-option/--model-option KEY=VALUE on WtqTrainConfig/WtqModelConfig fields. The best dev model is saved
+to --output whenever it improves, so Ctrl-C, the NaN guard or --max-minutes leave the best model on disk.
+
+`ask` answers a question about a CSV table with the program in words. `predict` writes "denotation" (the
+benchmark's strings) and "program" on every line, keeping every key the input had; it never reads "target"
+or "answer". `evaluate` scores examples that carry "target" by the
+benchmark's rules (engine/wtq2017/dataset/evaluator.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from engine.core.settings import parse_options, settings
+from engine.np2016.config import ModelConfig, TrainConfig
+from engine.wtq2017.config import WtqModelConfig, WtqTrainConfig
+
+# flags of the 2016 configs (engine/cli/train.py) that mean the same field of the 2017 ones
+SHARED_FLAGS = {("train_", "batch_size"): "batch_size", ("train_", "lr"): "learning_rate",
+                ("train_", "seed"): "seed", ("train_", "device"): "device", ("train_", "threads"): "threads",
+                ("train_", "clip"): "clip_norm", ("train_", "eval_every"): "eval_every",
+                ("train_", "steps"): "train_steps", ("model_", "d"): "d", ("model_", "steps"): "steps"}
+
+
+def wtq_configs(args) -> tuple[WtqTrainConfig, dict]:
+    """(train config, model values without vocab_size) from the preset, the shared flags and the options."""
+    from engine.cli.common import CliError
+    from engine.wtq2017 import presets as wtq_presets
+
+    try:
+        preset = wtq_presets.wtq_preset(args.preset or "wtq2017")
+        train, model = dict(preset.train), dict(preset.model)
+        for cls, prefix in ((TrainConfig, "train_"), (ModelConfig, "model_")):
+            for s in settings(cls):
+                value = getattr(args, prefix + s.name, None) if s.cli else None
+                if value is None:
+                    continue
+                field = SHARED_FLAGS.get((prefix, s.name))
+                if field is None:
+                    raise ValueError(f"--{s.flag} is a setting of the synthetic-task model, not of the 2017 "
+                                     "model that --data trains (see --train-option/--model-option)")
+                (train if prefix == "train_" else model)[field] = value
+        train.update(parse_options(WtqTrainConfig, args.train_option, exclude=("preset",)))
+        model.update(parse_options(WtqModelConfig, args.model_option, exclude=("vocab_size",)))
+        if args.max_minutes is not None:
+            train["max_minutes"] = args.max_minutes
+        if args.patience is not None:
+            train["patience"] = args.patience
+        cfg = WtqTrainConfig(**train)
+        WtqModelConfig(**model)  # range checks now, not after reading the data
+    except ValueError as e:
+        raise CliError(f"invalid setting: {e}", 2) from e
+    return cfg, model
+
+
+def read_examples(path: str, what: str) -> list[dict]:
+    """The examples of a JSONL file, each with its wtq block (converted here when it has none)."""
+    from engine.core.limits import DATA_MAX_BYTES, DATA_MAX_EXAMPLES
+    from engine.io.csv_table import InputError
+    from engine.io.examples import read_jsonl
+    from engine.wtq2017.predict import with_wtq
+
+    examples = read_jsonl(path, limit=DATA_MAX_EXAMPLES, max_bytes=DATA_MAX_BYTES)
+    out = []
+    for n, ex in enumerate(examples, start=1):
+        try:
+            out.append(with_wtq(ex))
+        except (InputError, ValueError) as e:
+            raise InputError(f"{path}, example {n} ({what}): {e}") from e
+    return out
+
+
+def run_wtq_training(args) -> int:
+    from engine.cli.common import CliError, checked_device
+    from engine.cli.train import held_output
+
+    if not args.dev:
+        raise CliError("--data needs --dev: the dev examples choose the model (early stopping)", 2)
+    cfg, model_values = wtq_configs(args)
+    checked_device(cfg.device)
+    with held_output(args.output) as output:  # another training writing this output is refused now
+        return _train_and_save(args, cfg, model_values, output)
+
+
+def _train_and_save(args, cfg: WtqTrainConfig, model_values: dict, output) -> int:
+    """Train the 2017 model on --data, choosing it on --dev; the best model is saved at `output` whenever it
+    improves, and once more with the final summary."""
+    from engine.cli.common import CliError
+    from engine.cli.train import watched_run
+    from engine.core.progress import Progress
+    from engine.wtq2017.checkpoint import save_wtq_checkpoint
+    from engine.wtq2017.train import train_wtq, trainable
+
+    train_examples, dev_examples = read_examples(args.data, "--data"), read_examples(args.dev, "--dev")
+    print(f"{len(trainable(train_examples)):,} of {len(train_examples):,} training examples are trainable; "
+          f"{sum('target' in ex for ex in dev_examples):,} dev examples have a target", file=sys.stderr)
+    sources = {"data": str(args.data), "dev": str(args.dev)}
+
+    def on_best(result):  # the best model on disk as soon as it is found
+        save_wtq_checkpoint(output, result.model, result.vocab, {**result.summary, **sources})
+
+    progress = Progress(total=cfg.train_steps)
+    with watched_run(progress, "interrupted: stopping; the best dev model is saved (Ctrl-C again to abort)") as stop:
+        try:
+            result = train_wtq(cfg, model_values, train_examples, dev_examples, progress, stop, on_best)
+        except ValueError as e:
+            raise CliError(str(e)) from e
+    summary = {**result.summary, **sources}
+    save_wtq_checkpoint(output, result.model, result.vocab, summary)  # the final summary (steps, curve)
+    how = " (stopped early)" if summary["stopped"] else ""
+    print(f"trained {summary['steps_run']} steps{how} from preset {cfg.preset}: best dev accuracy "
+          f"{summary['dev_accuracy']:.4f} at step {summary['best_step']} ({summary['dev_examples']:,} dev examples, "
+          f"the benchmark's rules), {summary['seconds']:.1f} s; saved {output}")
+    if summary.get("error"):
+        print(f"error: {summary['error']}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _answers(args, examples):
+    from engine.cli.common import bar, checked_device
+    from engine.wtq2017.checkpoint import load_wtq_checkpoint
+    from engine.wtq2017.predict import answer_all
+
+    device = checked_device(args.device)
+    model, vocab, _ = load_wtq_checkpoint(args.checkpoint, device)
+    with bar(total=len(examples), desc="answering", unit="ex") as b:
+        return answer_all(model, vocab, examples, min(args.batch_size, 64), device,
+                          on_batch=lambda done: b.update(done - b.n))
+
+
+def wtq_evaluate(args) -> int:
+    from engine.cli.common import CliError
+    from engine.wtq2017.predict import score
+
+    examples = read_examples(args.input, "--input")
+    if not any("target" in ex for ex in examples):
+        raise CliError(f"{args.input}: no example carries \"target\" (the answer strings) to score against")
+    result = score(examples, _answers(args, examples))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"accuracy: {result['accuracy']:.4f} ({result['correct']}/{result['total']}, the benchmark's rules)")
+    for title, key in (("by answer type", "by_answer_type"), ("by final operation", "by_final_operation")):
+        print(f"{title}:")
+        for name, r in result[key].items():
+            print(f"  {name:<16} {r['accuracy']:.3f}  ({r['correct']}/{r['total']})")
+    return 0
+
+
+def wtq_predict(args) -> int:
+    from engine.io.atomic import atomic_writer
+    from engine.io.examples import dumps_example
+    from engine.wtq2017.predict import denotation
+
+    examples = read_examples(args.input, "--input")
+    answers = _answers(args, examples)
+    with atomic_writer(args.output) as f:
+        for ex, source, answer in zip(examples, _originals(args.input), answers, strict=True):
+            row = dict(source)
+            if "program" in row:
+                row["program_template"] = row.pop("program")
+            row["denotation"] = denotation(ex, answer)
+            row["program"] = answer["program"]
+            f.write(dumps_example(row) + "\n")
+    print(f"wrote {len(answers)} predictions to {args.output}")
+    return 0
+
+
+def _originals(path):
+    """The input lines as they were (a plain example is written back without the wtq block added here)."""
+    from engine.core.limits import DATA_MAX_BYTES
+    from engine.io.examples import iter_jsonl
+
+    return (ex for _, ex in iter_jsonl(path, max_bytes=DATA_MAX_BYTES))
+
+
+def wtq_ask(args, table, question: str) -> int:
+    """`ask` with a 2017 checkpoint: the denotation and the program in words, or the whole trace (--json)."""
+    from engine.cli.common import checked_device
+    from engine.wtq2017.checkpoint import load_wtq_checkpoint
+    from engine.wtq2017.trace import ask_table
+
+    model, vocab, _ = load_wtq_checkpoint(args.checkpoint, checked_device(args.device))
+    result = ask_table(model, vocab, table.columns, table.rows, question, notes=table.notes)
+    if args.json:
+        print(json.dumps(result, allow_nan=False))
+        return 0
+    shown = ", ".join(result["denotation"]) or "(no answer: the program ends on a row selection)"
+    print(f"answer: {shown}")
+    print("program:")
+    for line in result["program_words"]:
+        print(f"  {line}")
+    for warning in result["warnings"]:
+        print(f"warning: {warning}")
+    return 0

@@ -1,0 +1,44 @@
+"""What every model family's checkpoint file shares: the .safetensors bytes of a model with its config,
+vocabulary and run summary in the metadata, and the checked vocabulary read back from it. Each family's own
+checkpoint module (its schema string, its config, the shapes its weights must have) builds on these."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from safetensors.torch import save as save_tensors
+
+from engine.core.safetensors_reader import CheckpointError, json_field
+from engine.core.vocab import PAD, UNK, Vocab
+
+MAX_WORD_CHARS = 200  # one vocabulary word
+
+
+def file_bytes(model, vocab: Vocab, summary: dict | None, schema: str) -> bytes:
+    """The .safetensors bytes of a model whose `config.to_dict()` describes it, under its family's `schema`."""
+    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}  # from any device
+    metadata = {
+        "format": "pt",
+        "schema": schema,
+        "model_config": json.dumps(model.config.to_dict()),
+        "vocab": json.dumps(vocab.words),
+        "summary": json.dumps(summary or {}),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    return save_tensors(tensors, metadata=metadata)
+
+
+def vocabulary_from_metadata(meta: dict[str, str], config) -> Vocab:
+    words = json_field(meta, "vocab", list)
+    if len(words) != config.vocab_size:
+        raise CheckpointError(f"checkpoint vocab_size {config.vocab_size} does not match its vocabulary "
+                              f"of {len(words)} words")
+    if not all(isinstance(w, str) and len(w) <= MAX_WORD_CHARS for w in words):
+        raise CheckpointError(f"checkpoint vocabulary must be strings of at most {MAX_WORD_CHARS} characters")
+    if words[:2] != [PAD, UNK] or len(set(words)) != len(words):
+        raise CheckpointError("checkpoint vocabulary must start with <pad>, <unk> and have no repeats")
+    vocab = Vocab(words[2:])
+    if vocab.words != words:
+        raise CheckpointError("checkpoint vocabulary must be lower-case and sorted after <pad>, <unk>")
+    return vocab

@@ -1,0 +1,173 @@
+"""The settings machinery every model family's configs are built on (serialised as JSON in checkpoints).
+
+Every field is declared once, with `setting(...)`: its default, help text, a short label, and its range or
+choices. `settings(cls)` lists them as `Setting` records; the command line builds its flags from them and
+the app its Train widgets, and `__post_init__` validates every value against them, so a range or a default
+is never written a second time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any, get_type_hints
+
+DEVICES = ("cpu", "cuda")  # where a model may run (engine/core/device.py)
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def setting(default, help: str, *, label: str, lo: float | None = None, hi: float | None = None,
+            choices: tuple | None = None, flag: str | None = None, cli: bool = True):
+    """A dataclass field that carries its own documentation and limits (read back by `settings`).
+
+    `flag` is the command-line name when it is not the field's (e.g. ModelConfig.steps is `--T`, so it does
+    not clash with TrainConfig.steps); `cli=False` keeps a field off the command line (set by the engine)."""
+    meta = {"help": help, "label": label, "lo": lo, "hi": hi, "choices": choices, "flag": flag, "cli": cli}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration field as the command line and the app see it."""
+
+    name: str
+    type: type  # int, float, bool, str or tuple
+    default: Any
+    help: str
+    label: str
+    lo: float | None  # inclusive bounds for numbers (None: unbounded)
+    hi: float | None
+    choices: tuple | None  # allowed values (for a tuple field: allowed items)
+    flag: str  # command-line flag without the leading dashes, e.g. "batch-size"
+    cli: bool  # whether the command line offers it
+
+    def describe_range(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.lo is not None and self.hi is not None:
+            return f"in [{_num(self.lo)}, {_num(self.hi)}]"
+        if self.lo is not None:
+            return f"at least {_num(self.lo)}"
+        if self.hi is not None:
+            return f"at most {_num(self.hi)}"
+        return "any value"
+
+    def parse(self, text: str):
+        """The value that command-line or URL text stands for, typed like the field (ValueError if not)."""
+        text = text.strip()
+        if self.type is bool:
+            if text.lower() not in _TRUE + _FALSE:
+                raise ValueError(f"{self.name}: {text!r} is not true or false")
+            return text.lower() in _TRUE
+        if self.type is int:
+            try:
+                return int(text)
+            except ValueError:
+                raise ValueError(f"{self.name}: {text!r} is not an integer") from None
+        if self.type is float:
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValueError(f"{self.name}: {text!r} is not a number") from None
+            if not math.isfinite(value):
+                raise ValueError(f"{self.name}: {text!r} is not a finite number")
+            return value
+        if self.type is tuple:
+            return tuple(item.strip() for item in text.split(",") if item.strip())
+        return text
+
+    def check(self, value) -> None:
+        """Raise ValueError naming the field, the value and the allowed range when `value` does not fit."""
+        kind = self.type
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{self.name} must be an integer, got {value!r}")
+        if kind is bool and not isinstance(value, bool):
+            raise ValueError(f"{self.name} must be true or false, got {value!r}")
+        if kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{self.name} must be a number, got {value!r}")
+        if kind is str and not isinstance(value, str):
+            raise ValueError(f"{self.name} must be a string, got {value!r}")
+        if kind is tuple and not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+            raise ValueError(f"{self.name} must be a list of names, got {value!r}")
+        if kind in (int, float):
+            # written so that NaN fails too (every comparison with NaN is false)
+            if not ((self.lo is None or value >= self.lo) and (self.hi is None or value <= self.hi)):
+                raise ValueError(f"{self.name} must be {self.describe_range()}, got {value!r}")
+        if self.choices is not None:
+            items = value if kind is tuple else (value,)
+            bad = [v for v in items if v not in self.choices]
+            if bad:
+                raise ValueError(f"{self.name} must be {self.describe_range()}, got {bad[0]!r}")
+
+
+def _num(x: float) -> str:
+    """A bound as people write it: 4096, 1000000, 0.5, 1e-07."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
+
+
+def settings(cls) -> list[Setting]:
+    """The `Setting` record of every field of the config dataclass `cls`, in declaration order."""
+    hints = get_type_hints(cls)
+    out = []
+    for f in fields(cls):
+        meta, hint = f.metadata, hints[f.name]
+        kind = tuple if getattr(hint, "__origin__", hint) is tuple else hint
+        default = f.default if f.default is not MISSING else None
+        out.append(Setting(name=f.name, type=kind, default=default, help=meta["help"], label=meta["label"],
+                           lo=meta["lo"], hi=meta["hi"], choices=meta["choices"],
+                           flag=meta["flag"] or f.name.replace("_", "-"), cli=meta["cli"]))
+    return out
+
+
+def parse_options(cls, items: list[str] | None, exclude=()) -> dict:
+    """`KEY=VALUE` strings -> {field: value} for the config dataclass `cls` (ValueError for a bad one).
+
+    The values are typed here and range-checked when the config is built."""
+    known = {s.name: s for s in settings(cls) if s.name not in exclude}
+    out = {}
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in known:
+            raise ValueError(f"expected KEY=VALUE with KEY one of: {', '.join(sorted(known))}; got {item!r}")
+        out[key] = known[key].parse(text)
+    return out
+
+
+def validate(obj) -> None:
+    """Type and range of every field; ints given for float fields become floats (JSON round-trips alike)."""
+    for s in settings(type(obj)):
+        value = getattr(obj, s.name)
+        s.check(value)
+        if s.type is float and not isinstance(value, float):
+            object.__setattr__(obj, s.name, float(value))
+        if s.type is tuple:
+            object.__setattr__(obj, s.name, tuple(value))
+
+
+def known_fields(cls, data: dict) -> dict:
+    """Keep only the dataclass's own fields, rejecting anything else with a clear message."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__} must be a JSON object")
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+    return dict(data)
+
+
+class Settings:
+    """The base of every config dataclass: its values checked on creation against their `setting(...)`, and
+    read from and written to the JSON of a checkpoint (tuples as lists)."""
+
+    def __post_init__(self):
+        validate(self)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        return cls(**known_fields(cls, data))

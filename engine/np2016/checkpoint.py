@@ -1,0 +1,134 @@
+"""Neural Programmer checkpoints: one .safetensors file with the weights plus JSON metadata.
+
+The metadata holds the config (every ModelConfig field), the vocabulary and a summary of the run.
+Loading reads the file through engine.core.safetensors_reader and checks everything its header says before
+building anything: the schema, the config (all fields present, each in range), the tensor table against
+the shapes that config implies (computed on the meta device, so a hostile config costs no memory), and
+the vocabulary; only then are the tensors read (NaN and infinity refused) and the model built. Every
+failure is a CheckpointError; nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+from pathlib import Path
+
+from engine.core.checkpoint import file_bytes, vocabulary_from_metadata
+from engine.core.safetensors_reader import (
+    CheckpointError,
+    Header,
+    TensorSpec,
+    check_schema,
+    check_tensor_table,
+    expected_specs,
+    json_field,
+    read_header,
+    read_source,
+    read_tensors,
+)
+from engine.core.seeded_init import uninitialised
+from engine.core.vocab import Vocab
+from engine.io.atomic import write_atomic
+from engine.np2016.config import ModelConfig
+from engine.np2016.model import NeuralProgrammer
+
+# CheckpointError lives in the reader and is re-exported here, where most callers already import from
+__all__ = ["SCHEMA", "CheckpointError", "load_checkpoint", "read_checkpoint_info", "save_checkpoint", "to_bytes"]
+
+SCHEMA = "np-explorer/1"
+
+
+def to_bytes(model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> bytes:
+    return file_bytes(model, vocab, summary, SCHEMA)
+
+
+def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:
+    return write_atomic(path, to_bytes(model, vocab, summary))
+
+
+# ModelConfig fields added after checkpoints were first shipped, with the value that means what files without
+# the field did (text_match: the exact entry match, the only one there was)
+ADDED_FIELDS = {"text_match": "exact"}
+
+
+def config_from_metadata(meta: dict[str, str]) -> ModelConfig:
+    """The ModelConfig the metadata describes; every field must be there (a default would hide a change),
+    except ADDED_FIELDS, which an older file lacks and which read as that file's behaviour."""
+    data = {**ADDED_FIELDS, **json_field(meta, "model_config", dict)}
+    missing = [f.name for f in fields(ModelConfig) if f.name not in data]
+    if missing:
+        raise CheckpointError(f"checkpoint model config lacks the field(s) {', '.join(missing)} "
+                              "(every ModelConfig field must be present)")
+    try:
+        return ModelConfig.from_dict(data)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"checkpoint model config is invalid: {e}") from e
+
+
+def expected_tensors(config: ModelConfig) -> dict[str, TensorSpec]:
+    """(dtype, shape) of every weight a model of `config` has, without allocating it."""
+    return expected_specs(lambda: NeuralProgrammer(config))
+
+
+def empty_model(config: ModelConfig) -> NeuralProgrammer:
+    """A model of `config` with uninitialised CPU weights, for weights loaded right after: built on the meta
+    device with the initialisers skipped, so loading draws no random numbers (torch's global generator, which
+    other threads may be using, is left alone) and spends no time on an initialisation thrown away."""
+    return uninitialised(lambda: NeuralProgrammer(config))
+
+
+def _checked_header(header: Header) -> tuple[ModelConfig, Vocab, dict, dict[str, TensorSpec]]:
+    """(config, vocabulary, summary, expected tensors) once everything in the header is consistent.
+
+    The tensor table is compared before the vocabulary is decoded: both are bounded by the header size,
+    but the table check is the cheap one that refuses an inflated config."""
+    meta = check_schema(header, SCHEMA)
+    config = config_from_metadata(meta)
+    expected = expected_tensors(config)
+    check_tensor_table(header, expected)
+    vocab = vocabulary_from_metadata(meta, config)
+    summary = json_field(meta, "summary", dict) if "summary" in meta else {}
+    return config, vocab, summary, expected
+
+
+def _accuracy(value, measured_only: bool = False) -> float | None:
+    """A recorded accuracy, or None when it is not a finite number (or, measured_only, when it is negative:
+    -1 stands for "not measured")."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if number and not (measured_only and value < 0) else None
+
+
+def read_checkpoint_info(path) -> dict:
+    """What a listing shows, from the header alone (no tensor read, no model built).
+
+    {"task", "accuracy" (the test split's, scored once after training), "valid_accuracy" (the validation
+    set's, which chose the model; an older file's "eval_accuracy"), each None when not a finite number (and
+    the test accuracy when it was not measured),
+    "preset", "ops", "steps", "d", "summary", "created"};
+    CheckpointError whenever `load_checkpoint` would refuse the file's header."""
+    header = read_header(path)
+    config, _, summary, _ = _checked_header(header)
+    train_config = summary.get("train_config") if isinstance(summary.get("train_config"), dict) else {}
+    return {"task": str(summary.get("task", "unknown")), "accuracy": _accuracy(summary.get("test_accuracy"), True),
+            "valid_accuracy": _accuracy(summary.get("valid_accuracy", summary.get("eval_accuracy"))),
+            "preset": str(summary.get("preset", train_config.get("preset", "default"))),
+            "ops": tuple(config.ops), "steps": config.steps, "d": config.d, "summary": summary,
+            "created": header.metadata.get("created", "")}
+
+
+def load_checkpoint(source, device=None) -> tuple[NeuralProgrammer, Vocab, dict]:
+    """(model in eval mode, vocabulary, info) from a path or the raw bytes of a .safetensors file; the model
+    is on `device` (a torch.device or name, engine/core/device.py; default the CPU). The file is read on the CPU,
+    checked, then the built model moved."""
+    raw = read_source(source)
+    header = read_header(raw)
+    config, vocab, summary, expected = _checked_header(header)
+    tensors = read_tensors(raw, header, expected)
+    model = empty_model(config)
+    model.load_state_dict(tensors, strict=True)
+    if device is not None:
+        model.to(device)
+    model.eval()
+    info = {"summary": summary, "created": header.metadata.get("created", ""), "config": config.to_dict()}
+    return model, vocab, info

@@ -1,0 +1,218 @@
+"""Running a sweep: each group trained and its records written (`train_group`), the groups run as Ray Tune
+trials (`run_sweep`, which the `sweep` command calls).
+
+Each trial trains one group (train_group) on one CPU with one torch thread and writes its records
+itself, so `workers` groups train at once, a crash or Ctrl-C loses at most the groups in flight, and rerunning
+the same command resumes (the runs already recorded are dropped from the plan). Progress is read from the runs
+directory by a thread of the calling process, which also rewrites the summary whenever records appear (one
+writer, so two trials ending together never race on it).
+
+With `address` the trials run on an existing Ray cluster: the output directory must then be on a file system
+every node shares (the trials write there), and engine/ importable on every node.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.io.atomic import write_atomic
+from engine.sweep import plan as sweep
+
+POLL_SECONDS = 0.5
+OBJECT_STORE_BYTES = 80 * 1024 * 1024  # a local Ray keeps only the groups' configs there; Ray's minimum is 75 MiB
+
+
+@dataclass
+class SweepOutcome:
+    total: int  # runs in the plan
+    finished: int  # runs recorded (before and during this call)
+    trained: int  # runs recorded during this call
+    failures: list[str] = field(default_factory=list)  # one line per group whose trial raised
+    rows: list[dict] = field(default_factory=list)  # the summary
+    problems: list[str] = field(default_factory=list)  # record files skipped as unreadable
+
+
+def make_record(run: sweep.Run, summary: dict, target: float) -> dict:
+    """A finished run's record (README "Sweeps") from the trainer's summary and its curve."""
+    cfg = run.cfg
+    per_step = cfg.batch_size / max(1, summary.get("train_size") or cfg.train_size)  # epochs per step
+    tested = summary["test_accuracy"] >= 0
+    best, test = summary["valid_accuracy"], summary["test_accuracy"]
+    return {"id": run.id, "preset": cfg.preset, "task": cfg.task, "params": run.params, "seed": run.seed,
+            "curve": [[step, round(step * per_step, 6), valid] for step, _train, valid in summary["curve"]],
+            "best_accuracy": best, "best_step": summary["best_step"], "test_accuracy": test,
+            "reached_target": (test if tested else best) >= target, "steps": summary["steps_run"],
+            "epochs": round(summary["steps_run"] * per_step, 6), "seconds": summary["seconds"],
+            "error": summary["error"], "train_config": cfg.to_dict()}
+
+
+def train_group(runs: list[sweep.Run], output_dir, target: float = 1.0) -> list[dict]:
+    """Train the runs of one group not recorded yet (train_many; engine.np2016.train.train for a group of one) and
+    write one record per run, atomically; returns the new records."""
+    from engine.np2016.multi_train import train_many
+    from engine.np2016.train import Progress, train
+
+    todo = [r for r in runs if not sweep.record_path(output_dir, r.id).exists()]
+    if not todo:
+        return []
+    stop_at = target if target > 0 else None
+    if len(todo) == 1:
+        progress = Progress(total=todo[0].cfg.steps)
+        result = train(todo[0].cfg, progress=progress, target_accuracy=stop_at)
+        summaries = [{**result.summary, "curve": progress.snapshot()["evals"]}]
+    else:
+        summaries = [r.summary for r in train_many([r.cfg for r in todo], target_accuracy=stop_at)]
+    records = [make_record(run, summary, target) for run, summary in zip(todo, summaries, strict=True)]
+    for record in records:
+        write_atomic(sweep.record_path(output_dir, record["id"]), json.dumps(record, allow_nan=False) + "\n")
+    return records
+
+
+def _trial(config: dict, batches: list, output: str, target: float) -> dict:
+    """One Tune trial: train the group config["group"] (its records are written by train_group)."""
+    import torch
+
+    torch.set_num_threads(1)  # the trial holds one CPU
+    return {"trained": len(train_group(batches[config["group"]], output, target))}
+
+
+class _Watcher:
+    """Polls the runs directory: calls progress(done, total) and rewrites the summary when records appear."""
+
+    def __init__(self, output: Path, ids: set[str], progress: Callable[[int, int], None] | None):
+        self.output, self.ids, self.progress = output, ids, progress
+        self.done = self._count()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="sweep-progress", daemon=True)
+
+    def _count(self) -> int:
+        return len(self.ids & sweep.recorded_ids(self.output))
+
+    def _loop(self) -> None:
+        while not self.stop.wait(POLL_SECONDS):
+            self.poll()
+
+    def poll(self) -> None:
+        done = self._count()
+        if done != self.done:
+            self.done = done
+            try:
+                sweep.write_summary(self.output)
+            except (OSError, ValueError):
+                pass  # written again, with its error raised, when the sweep ends
+        if self.progress:
+            self.progress(done, len(self.ids))
+
+    def __enter__(self):
+        if self.progress:
+            self.progress(self.done, len(self.ids))
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.poll()
+
+
+def _start_ray(address: str | None, workers: int) -> bool:
+    """Connect to `address`, or start a quiet local Ray with `workers` CPUs; whether we started it."""
+    import ray
+
+    if ray.is_initialized():  # the caller's own Ray (e.g. the app's): used as it is, and left running
+        return False
+    quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
+    if address:
+        ray.init(address=address, **quiet)
+    else:
+        ray.init(num_cpus=workers, include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES, **quiet)
+    return True
+
+
+def _resources(batches: list, workers: int) -> dict:
+    """One CPU per trial; with device cuda also a share of the cluster's GPUs (Ray hides the GPUs from a trial
+    that asked for none), so `workers` trials share them."""
+    import ray
+
+    if not any(run.cfg.device == "cuda" for group in batches for run in group):
+        return {"cpu": 1}
+    gpus = ray.cluster_resources().get("GPU", 0)
+    if not gpus:  # a trial asking for a GPU would wait for one for ever
+        raise ValueError("device cuda was asked for, but the Ray cluster has no GPU; use device cpu")
+    return {"cpu": 1, "gpu": min(1.0, gpus / workers)}
+
+
+def _run_trials(batches: list, output: Path, target: float, workers: int, address: str | None) -> list[str]:
+    """Every group as one Tune trial, `workers` at once; a line per trial that raised."""
+    # Tune's own Ctrl-C handler would stop the trials and tell the user to restore Tune's experiment; ours is
+    # simpler (rerun the same command), so Ctrl-C is left to raise KeyboardInterrupt. The old reporter is
+    # silent at verbose 0 (the new one still prints a header); our bar is the progress.
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    import ray
+    from ray import tune
+
+    # on a cluster Tune's files must be where every node can write: beside the records (shared, see the module
+    # docstring); a local Ray keeps them in a temp dir, so DIR holds only the sweep's own files
+    with tempfile.TemporaryDirectory(prefix="sweep-tune-") as scratch:
+        started = _start_ray(address, workers)
+        try:
+            trainable = tune.with_resources(  # with_parameters puts the groups in Ray's object store
+                tune.with_parameters(_trial, batches=batches, output=str(output), target=target),
+                _resources(batches, workers))
+            tuner = tune.Tuner(
+                trainable, param_space={"group": tune.grid_search(list(range(len(batches))))},
+                tune_config=tune.TuneConfig(max_concurrent_trials=workers),
+                run_config=tune.RunConfig(storage_path=str(output / "ray") if address else scratch, name="sweep",
+                                          verbose=0))
+            results = tuner.fit()
+        finally:
+            if started:  # before the scratch directory goes: no trial writes there any more
+                ray.shutdown()
+    # Tune wraps the trial's exception with its traceback: its last line is the exception itself
+    return [f"group {r.config['group'] if r.config else '?'}: "
+            f"{(str(r.error).strip().splitlines() or [type(r.error).__name__])[-1]}"
+            for r in results if r.error is not None]
+
+
+def run_sweep(output, preset: str, task: str, grid: dict, seeds: int, base: dict, *, target: float = 1.0,
+              workers: int | None = None, models_per_worker: int = 16, address: str | None = None,
+              progress: Callable[[int, int], None] | None = None) -> SweepOutcome:
+    """Run (or resume) the sweep in directory `output`: write or check sweep.json, plan the runs, drop those
+    recorded, group the rest and train the groups as Ray Tune trials, `workers` at once (default: the CPU
+    count); progress(done, total) as records appear. ValueError for a bad grid, setting or directory (nothing
+    is trained then); KeyboardInterrupt passes through after Ray is shut down and the summary rewritten."""
+    output = Path(output).absolute()  # the trials run in directories of Tune's choosing
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    grid, base = sweep.check_grid(grid), sweep.check_base(base)
+    spec = sweep.make_spec(preset, task, grid, seeds, base, target, models_per_worker)
+    runs = sweep.plan(preset, task, grid, seeds, base)  # every config checked before anything is written
+    sweep.open_sweep(output, spec)
+    done = sweep.recorded_ids(output)
+    todo = [r for r in runs if r.id not in done]
+    # no larger groups than it takes to give every worker one, so that no worker idles while another trains a
+    # group that could have been split
+    per_group = max(1, min(models_per_worker, math.ceil(len(todo) / workers)))
+    batches = sweep.groups(todo, per_group)
+    failures: list[str] = []
+    watcher = _Watcher(output, {r.id for r in runs}, progress)
+    with watcher:
+        if batches:
+            failures = _run_trials(batches, output, target, workers, address)
+    problems: list[str] = []
+    rows = sweep.write_summary(output, problems)
+    finished = len({r.id for r in runs} & sweep.recorded_ids(output))
+    if finished < len(runs) and not failures:  # every trial returned, yet some runs left no record
+        failures.append(f"{len(runs) - finished} runs ended without a record in {output / 'runs'}")
+    return SweepOutcome(total=len(runs), finished=finished, trained=finished - (len(runs) - len(todo)),
+                        failures=failures, rows=rows, problems=problems)

@@ -1,0 +1,94 @@
+"""Typed configuration of the 2017 Neural Programmer (WikiTableQuestions), spec §3, §5.3 and §6.2.
+
+The defaults are the paper's and the TF reference code's settings (a later preset `wtq2017` uses them as they
+are). Fields are declared with engine.np2016.config.setting, as ModelConfig's are, so that the command line, the app
+and the range checks read one declaration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.core.settings import Settings, setting
+
+# The 15 operations in TF's order, which is also the order of U's rows (spec §4.2).
+WTQ_OPS = ("count", "prev", "next", "first", "last", "mfe", "greater", "lesser", "geq", "leq",
+           "argmax", "argmin", "select", "reset", "print")
+
+
+@dataclass(frozen=True)
+class WtqModelConfig(Settings):
+    """Shape, regularisation and loss settings of a 2017 Neural Programmer."""
+
+    vocab_size: int = setting(10_800, "number of words the embeddings know (set from the training vocabulary)",
+                              label="Vocabulary size", lo=4, hi=200_000, cli=False)
+    d: int = setting(256, "word, operation and hidden size (paper: 256)", label="Hidden size", lo=4, hi=1024)
+    steps: int = setting(4, "T, the number of operation selections (paper: 4)", label="Steps per program (T)",
+                         lo=1, hi=16, flag="T")
+    number_columns: int = setting(15, "number-column slots (TF max_number_cols)", label="Number columns",
+                                  lo=1, hi=100)
+    word_columns: int = setting(25, "word-column slots (TF max_word_cols)", label="Word columns", lo=1, hi=100)
+    question_length: int = setting(62, "words the question RNN reads; longer questions keep their first words "
+                                   "(TF question_length)", label="Question length", lo=4, hi=1000)
+    word_cutoff: int = setting(10, "training-set words seen fewer times become <unk> (paper: 10)",
+                               label="Word cutoff", lo=1, hi=1000)
+    dropout_keep: float = setting(0.8, "keep probability of dropout on word embeddings, operation embeddings, "
+                                  "selector, column vectors and history input (paper: 0.8)",
+                                  label="Dropout keep", lo=0.05, hi=1.0)
+    rnn_keep: float = setting(0.9, "keep probability of the variational (per sequence) recurrent dropout of "
+                              "the question and history RNNs (paper: 0.9)", label="Recurrent keep", lo=0.05, hi=1.0)
+    word_keep: float = setting(0.9, "probability that a question word is kept rather than replaced by <unk> "
+                               "while training (paper: 0.9)", label="Word keep", lo=0.05, hi=1.0)
+    init_scale: float = setting(0.1, "U[-s, s] initialisation of every weight (paper: 0.1)", label="Init scale",
+                                lo=0.0, hi=1.0)
+    column_name: str = setting("first", "column-name vector: the embedding of its first word (TF, spec §3.4) "
+                               "or the mean over its words", label="Column name", choices=("first", "mean"))
+    lstm_output_tanh: bool = setting(False, "LSTM output o*tanh(c) (textbook) instead of TF's o*c",
+                                     label="LSTM output tanh")
+    pivot: str = setting("expected_comparison", "soft comparison with two question numbers: the expected "
+                         "comparison sum_k beta_k [x > n_k] (differentiable in beta, spec A1) or TF's comparison "
+                         "with the expected pivot [x > sum_k beta_k n_k] (no gradient to beta)", label="Pivot",
+                         choices=("expected_comparison", "expected_pivot"))
+    print_cost: float = setting(50.0, "weight of the lookup loss (TF print_cost)", label="Lookup weight",
+                                lo=0.0, hi=1e6)
+    max_math_error: float = setting(3.0, "cap of the scalar loss; above it the scalar loss has no gradient "
+                                    "(TF max_math_error)", label="Scalar loss cap", lo=0.0, hi=1e12)
+    soft_min_value: float = setting(5.0, "temperature of the soft minimum of the scalar and lookup losses for "
+                                    "number answers that are also cells (TF soft_min_value)",
+                                    label="Soft-min temperature", lo=1e-3, hi=1e3)
+
+
+    @property
+    def columns(self) -> int:
+        """Column slots: number columns first, then word columns (TF's layout)."""
+        return self.number_columns + self.word_columns
+
+
+
+@dataclass(frozen=True)
+class WtqTrainConfig(Settings):
+    """The paper's optimisation settings (spec §6.2); a trainer reads them, the model does not."""
+
+    batch_size: int = setting(20, "examples per step (paper: 20)", label="Batch size", lo=1, hi=4096)
+    learning_rate: float = setting(1e-3, "Adam learning rate", label="Learning rate", lo=1e-7, hi=1.0)
+    adam_eps: float = setting(1e-6, "Adam epsilon (paper: 1e-6)", label="Adam epsilon", lo=1e-12, hi=1.0)
+    clip_norm: float = setting(1.0, "global gradient-norm clipping threshold (paper: 1)", label="Gradient clip",
+                               lo=0.0, hi=1e6)
+    l2: float = setting(1e-4, "weight decay: l2 * sum ||theta||^2 / 2 over every parameter (paper: 1e-4)",
+                        label="Weight decay", lo=0.0, hi=1.0)
+    train_steps: int = setting(100_001, "optimiser steps (TF: 100,001, best dev checkpoint kept)",
+                               label="Training steps", lo=1, hi=10_000_000)
+    eval_every: int = setting(500, "steps between dev evaluations (TF eval_cycle)", label="Evaluate every",
+                              lo=1, hi=1_000_000)
+    patience: int = setting(0, "stop after this many dev evaluations without a better accuracy (0: never; TF "
+                            "ran every step and kept the best)", label="Patience", lo=0, hi=1_000_000)
+    max_minutes: float = setting(0.0, "stop after this many minutes of training, keeping the best dev model "
+                                 "(0: no limit)", label="Time limit (minutes)", lo=0.0, hi=1e6)
+    seed: int = setting(0, "seed of the initial weights, the batch order and dropout", label="Seed",
+                        lo=0, hi=2**31 - 1)
+    threads: int = setting(1, "intra-op CPU threads of the run", label="Threads", lo=1, hi=256)
+    device: str = setting("cpu", "where the model trains", label="Device", choices=("cpu", "cuda"))
+    preset: str = setting("wtq2017", "the preset the run started from (recorded, not a switch)",
+                          label="Preset", cli=False)
+
+

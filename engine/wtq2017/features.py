@@ -1,0 +1,221 @@
+"""The 2017 pre-processing (spec §3.2) of a table and of a question read against it.
+
+The table alone, computed once per table (`table_features`, cached by the converter):
+
+- Column kinds: a column is a *number* column when it has at least one non-empty cell and every
+  non-empty cell is a whole number (engine/wtq2017/dataset/values.py); otherwise a *word* column. (TF: "every cell
+  is a single number token"; we let empty cells pass, docs/wtq.md.)
+- Model columns: the first 15 number columns and the first 25 word columns in table order (TF's 40
+  slots); the others stay in the table for display but the model never selects them.
+- Processed values: `cell_number` for every cell, None where TF used its "bad number" sentinel.
+- Dates: the (year, month, day) of every cell that is a date, for a model that wants more than TF's
+  processed value.
+- Most frequent entry (TF group_by_max): per model column, the cells holding the most frequent non-empty
+  value when it occurs more than once (ties: the value seen first); word cells compared by their folded
+  text, number cells by value.
+- Cell tokens: the folded token tuple of every word-column cell, and its content words, for entry
+  matching.
+
+A question against its table (`question_features`):
+
+- Tokens: engine/wtq_values.tokens (folded, numbers kept whole).
+- Exact entry match: a word-column cell whose tokens occur contiguously in the question (a cell made only
+  of punctuation and stop words never matches: "the" or "-" would match every question), or a
+  number-column cell whose value equals a question number.
+- Partial entry match, only when nothing matched exactly: a word-column cell sharing a content word
+  (not a stop word, not punctuation, not a number) with the question.
+- Column-name match: the name's tokens occur contiguously in the question; when no name matches that way,
+  any name sharing a content word (as above) with the question.
+- Anonymisation: every question token inside an exact word-cell match becomes `<unk>` (one per token,
+  so positions are kept).
+- Numbers: the remaining tokens that are numerals ("1,500", "2.5") or number words ("three"; not "one").
+  They are taken out of the word sequence; each number's pivot position is the index, in that sequence,
+  of the token just before it (0 when it opens the question), as in TF.
+- Special tokens appended to the words: `<entry_match>` when any cell matched (exactly or partly),
+  `<column_match>` when any column name matched.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from engine.wtq2017.dataset.tables import WtqTable
+from engine.wtq2017.dataset.values import (
+    cell_number,
+    content,
+    content_words,
+    fold,
+    token_number,
+    tokens,
+    whole_date,
+    whole_number,
+)
+
+__all__ = ["MAX_NUMBER_COLUMNS", "MAX_WORD_COLUMNS", "TableFeatures", "table_features", "UNK", "ENTRY_MATCH",
+           "COLUMN_MATCH", "QuestionFeatures", "question_features"]
+
+UNK, ENTRY_MATCH, COLUMN_MATCH = "<unk>", "<entry_match>", "<column_match>"
+
+MAX_NUMBER_COLUMNS = 15  # TF max_number_cols
+MAX_WORD_COLUMNS = 25  # TF max_word_cols
+
+
+@dataclass
+class TableFeatures:
+    table: WtqTable
+    kinds: list[str]  # "number" or "word", per column
+    model_columns: list[int]  # the columns the model may select, in table order
+    values: list[list[float | None]]  # processed value per cell, row-major
+    dates: list[list[int]]  # [row, column, year, month, day] per date cell (-1 = unknown field)
+    most_frequent: list[list[int]]  # [row, column] per cell marked by group_by_max
+    cell_tokens: dict[tuple[int, int], tuple[str, ...]]  # word-column cells of model columns -> tokens
+    name_tokens: list[tuple[str, ...]]  # per column
+    cell_has_content: dict[tuple[int, int], bool]  # a cell with a token that can make an exact match
+    cell_words: dict[tuple[int, int], frozenset[str]]  # the words a partial match can share
+
+
+def _kind(cells: list[str | None]) -> str:
+    present = [c for c in cells if c is not None]
+    return "number" if present and all(whole_number(c) is not None for c in present) else "word"
+
+
+def _model_columns(kinds: list[str]) -> list[int]:
+    numbers = [j for j, k in enumerate(kinds) if k == "number"][:MAX_NUMBER_COLUMNS]
+    words = [j for j, k in enumerate(kinds) if k == "word"][:MAX_WORD_COLUMNS]
+    return sorted(numbers + words)
+
+
+def _most_frequent(column: list[str | None], kind: str) -> list[int]:
+    """Rows holding the column's most frequent value, if it occurs more than once."""
+    keys = [None if c is None else (whole_number(c) if kind == "number" else " ".join(fold(c).split()))
+            for c in column]
+    counts = Counter(k for k in keys if k is not None)
+    if not counts:
+        return []
+    best, n = counts.most_common(1)[0]  # most_common keeps first-seen order among ties
+    return [i for i, k in enumerate(keys) if k == best] if n > 1 else []
+
+
+def table_features(table: WtqTable) -> TableFeatures:
+    m, c = len(table.rows), len(table.columns)
+    columns = [[table.rows[i][j] for i in range(m)] for j in range(c)]
+    kinds = [_kind(col) for col in columns]
+    model = _model_columns(kinds)
+    values = [[cell_number(cell) for cell in row] for row in table.rows]
+    dates = []
+    for i, row in enumerate(table.rows):
+        for j, cell in enumerate(row):
+            if cell is not None and kinds[j] == "word" and (ymd := whole_date(cell)) is not None:
+                dates.append([i, j, *ymd])
+    most_frequent = [[i, j] for j in model for i in _most_frequent(columns[j], kinds[j])]
+    most_frequent.sort()
+    cell_tokens = {(i, j): tuple(tokens(table.rows[i][j])) for j in model if kinds[j] == "word"
+                   for i in range(m) if table.rows[i][j] is not None}
+    return TableFeatures(table, kinds, model, values, dates, most_frequent, cell_tokens,
+                         [tuple(tokens(name)) for name in table.columns],
+                         {key: bool(content(toks)) for key, toks in cell_tokens.items()},
+                         {key: frozenset(content_words(toks)) for key, toks in cell_tokens.items()})
+
+
+
+# ----------------------------------------------------------------------------- a question against its table
+
+
+@dataclass
+class QuestionFeatures:
+    tokens: list[str]  # the question's tokens
+    words: list[str]  # anonymised, numbers removed, special tokens appended: what the model reads
+    numbers: list[float]  # in order of appearance
+    number_positions: list[int]  # pivot position of each number (an index into words)
+    entry_match: list[list[int]]  # [row, column] of every matching cell (sorted)
+    entry_match_kind: str  # "exact", "partial" or "none"
+    entry_match_count: list[int]  # per column: cells matching exactly (TF's n^match_c)
+    column_match: list[int]  # per column: 1 when its name matches the question
+    column_match_kind: str  # "exact", "partial" or "none"
+    anonymised: list[list[int]]  # [start, end) token spans replaced by <unk>
+
+
+
+
+def _spans(needle: tuple[str, ...], hay: list[str]) -> list[tuple[int, int]]:
+    n = len(needle)
+    return [(s, s + n) for s in range(len(hay) - n + 1) if tuple(hay[s:s + n]) == needle]
+
+
+def _ngrams(toks: list[str], lengths: set[int]) -> set[tuple[str, ...]]:
+    """The question's n-grams of the given lengths only: a cell or name can only match one of its own length
+    (and a long question never builds all of its O(n^2) n-grams)."""
+    return {tuple(toks[s:s + n]) for n in lengths for s in range(len(toks) - n + 1)}
+
+
+def _raw_numbers(toks: list[str]) -> set[float]:
+    return {v for t in toks if (v := token_number(t)) is not None}
+
+
+def question_features(question: str, feats: TableFeatures) -> QuestionFeatures:
+    toks = tokens(question)
+    lengths = {len(t) for t in feats.cell_tokens.values()} | {len(feats.name_tokens[j]) for j in feats.model_columns}
+    grams, words_in_q = _ngrams(toks, lengths - {0}), content_words(toks)
+    c = len(feats.table.columns)
+    exact, counts, spans = set(), [0] * c, set()
+    for (i, j), cell in feats.cell_tokens.items():
+        if cell in grams and feats.cell_has_content[(i, j)]:
+            exact.add((i, j))
+            counts[j] += 1
+            spans.update(_spans(cell, toks))
+    q_numbers = _raw_numbers(toks)
+    for j in feats.model_columns:
+        if feats.kinds[j] != "number":
+            continue
+        for i, row in enumerate(feats.values):
+            if row[j] is not None and feats.table.rows[i][j] is not None and row[j] in q_numbers:
+                exact.add((i, j))
+                counts[j] += 1
+    kind = "exact" if exact else "none"
+    matched = exact
+    if not exact:
+        matched = {key for key, words in feats.cell_words.items() if words & words_in_q}
+        kind = "partial" if matched else "none"
+
+    name_match = [0] * c
+    for j in feats.model_columns:
+        name = feats.name_tokens[j]
+        if name and content(name) and name in grams:
+            name_match[j] = 1
+    name_kind = "exact" if any(name_match) else "none"
+    if not any(name_match):
+        for j in feats.model_columns:
+            if content_words(feats.name_tokens[j]) & words_in_q:
+                name_match[j] = 1
+        name_kind = "partial" if any(name_match) else "none"
+
+    hidden = {k for s, e in spans for k in range(s, e)}
+    shown = [UNK if k in hidden else t for k, t in enumerate(toks)]
+    words, numbers, positions = [], [], []
+    for t in shown:
+        value = token_number(t) if t != UNK else None
+        if value is None:
+            words.append(t)
+        else:
+            numbers.append(value)
+            positions.append(max(len(words) - 1, 0))
+    if matched:
+        words.append(ENTRY_MATCH)
+    if any(name_match):
+        words.append(COLUMN_MATCH)
+    return QuestionFeatures(
+        tokens=toks, words=words, numbers=numbers, number_positions=positions,
+        entry_match=sorted([i, j] for i, j in matched), entry_match_kind=kind, entry_match_count=counts,
+        column_match=name_match, column_match_kind=name_kind, anonymised=_merge(sorted(hidden)))
+
+
+def _merge(positions: list[int]) -> list[list[int]]:
+    """Sorted token positions as [start, end) runs."""
+    runs: list[list[int]] = []
+    for p in positions:
+        if runs and runs[-1][1] == p:
+            runs[-1][1] = p + 1
+        else:
+            runs.append([p, p + 1])
+    return runs

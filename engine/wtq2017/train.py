@@ -1,0 +1,173 @@
+"""Training the 2017 model on converted examples (WikiTableQuestions, or any table-question-answer JSONL).
+
+The paper's recipe (spec §6.2): random batches of 20, the TF per-example loss plus weight decay, Adam
+(eps 1e-6), global-norm clipping, dropout everywhere it applies; every `eval_every` steps the argmax
+programs answer the dev set and are scored by the benchmark's rules (engine/wtq_predict.score), and the best
+dev model is kept (TF kept its best dev checkpoint too). `patience` and `max_minutes` stop a run early; a
+non-finite loss stops it with a message in `summary["error"]` (the NaN guard), keeping the best model.
+
+It reports through engine.core.progress.Progress (the CLI's progress bar polls it) and calls `on_best(result)`
+after every new best, so a caller can save the model while the run goes on: a run cut short by the clock
+or Ctrl-C keeps what it found. Selection reads the dev split only; nothing here reads a test split.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from engine.core.device import resolve_device
+from engine.core.progress import Progress
+from engine.core.seeded_init import seeded
+from engine.core.vocab import Vocab
+from engine.wtq2017.batch import build_vocab, encode_batch
+from engine.wtq2017.config import WtqModelConfig, WtqTrainConfig
+from engine.wtq2017.model import WtqProgrammer, batch_loss, weight_decay
+from engine.wtq2017.predict import answer_all, score
+
+__all__ = ["WtqTrainResult", "train_wtq", "trainable"]
+
+LOSS_CURVE_POINTS = 400  # losses kept in the summary (evenly thinned)
+
+
+@dataclass
+class WtqTrainResult:
+    model: WtqProgrammer
+    vocab: Vocab
+    summary: dict
+
+
+def trainable(examples: list[dict]) -> list[dict]:
+    """The examples the 2017 recipe trains on (the converter's wtq.trainable)."""
+    return [ex for ex in examples if (ex.get("wtq") or {}).get("trainable")]
+
+
+def _thin(points: list, n: int) -> list:
+    if len(points) <= n:
+        return points
+    stride = len(points) / n
+    return [points[int(i * stride)] for i in range(n)] + [points[-1]]
+
+
+def train_wtq(cfg: WtqTrainConfig, model_values: dict, train_examples: list[dict], dev_examples: list[dict],
+              progress: Progress | None = None, stop: threading.Event | None = None,
+              on_best: Callable[[WtqTrainResult], None] | None = None) -> WtqTrainResult:
+    """Train from scratch: the vocabulary from the training examples (word_cutoff), the model from
+    `model_values` (WtqModelConfig fields; vocab_size is set here), then the loop. ValueError for data that
+    cannot train (no trainable example, no dev example with a target)."""
+    train_set = trainable(train_examples)
+    dev_set = [ex for ex in dev_examples if "target" in ex and "wtq" in ex]
+    if not train_set:
+        raise ValueError("no trainable example in the training data (each needs a wtq block with "
+                         "trainable true: convert it with `python -m engine wtq-convert` or give a target)")
+    if not dev_set:
+        raise ValueError("the dev data has no example with a target to select the model by")
+    progress = progress or Progress()
+    stop = stop or threading.Event()
+    device = resolve_device(cfg.device)
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(cfg.threads)
+    try:
+        values = {k: v for k, v in model_values.items() if k != "vocab_size"}
+        vocab = build_vocab(train_set, values.get("word_cutoff", WtqModelConfig().word_cutoff))
+        model_cfg = WtqModelConfig(**values, vocab_size=len(vocab))
+        torch.manual_seed(cfg.seed)  # dropout's draws
+        model = seeded(lambda: WtqProgrammer(model_cfg, vocab), cfg.seed).to(device).train()
+        return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device) -> WtqTrainResult:
+    model_cfg = model.config
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, eps=cfg.adam_eps)
+    rng = random.Random(cfg.seed)
+    order: list[int] = []
+    progress.update(total=cfg.train_steps, eval_every=cfg.eval_every, message="training", timed_by_trainer=True)
+    started = time.perf_counter()
+    deadline = started + 60 * cfg.max_minutes if cfg.max_minutes > 0 else None
+    best = {"accuracy": -1.0, "step": 0, "state": None, "score": None}
+    evals, losses = [], []
+    since_best, error, stopped, step = 0, None, False, 0
+
+    def evaluate(at: int) -> bool:
+        """Score the dev set; True when this is a new best."""
+        nonlocal since_best
+        t0 = time.perf_counter()
+        result = score(dev_set, answer_all(model, vocab, dev_set, device=device))
+        progress.add_eval_time(time.perf_counter() - t0)
+        acc = result["accuracy"]
+        evals.append({"step": at, "seconds": round(time.perf_counter() - started, 1), "dev_accuracy": acc})
+        with progress.lock:
+            progress.evals.append((at, -1.0, acc))
+        if acc > best["accuracy"]:
+            best.update(accuracy=acc, step=at, state=copy.deepcopy(model.state_dict()), score=result)
+            progress.update(best_accuracy=acc)
+            since_best = 0
+            return True
+        since_best += 1
+        return False
+
+    def summary() -> dict:
+        return {
+            "family": "wtq2017", "preset": cfg.preset, "train_config": cfg.to_dict(),
+            "model_config": model_cfg.to_dict(), "method": "gradient descent (the 2017 paper's recipe)",
+            "train_examples": len(train_set), "dev_examples": len(dev_set), "vocab_size": len(vocab),
+            "steps_run": step, "best_step": best["step"], "dev_accuracy": best["accuracy"],
+            "dev_score": best["score"], "evals": evals, "loss_curve": _thin(losses, LOSS_CURVE_POINTS),
+            "seconds": round(time.perf_counter() - started, 1), "stopped": stopped, "error": error,
+            "parameters": sum(p.numel() for p in model.parameters()),
+        }
+
+    def result_of_best() -> WtqTrainResult:
+        kept = copy.deepcopy(model)
+        if best["state"] is not None:
+            kept.load_state_dict(best["state"])
+        return WtqTrainResult(kept.cpu().eval(), vocab, summary())
+
+    for step in range(1, cfg.train_steps + 1):
+        if stop.is_set() or (deadline is not None and time.perf_counter() > deadline):
+            stopped = True
+            step -= 1
+            break
+        t0 = time.perf_counter()
+        if len(order) < cfg.batch_size:  # a fresh shuffle of the training set each epoch
+            order = list(range(len(train_set)))
+            rng.shuffle(order)
+        picks, order = order[:cfg.batch_size], order[cfg.batch_size:]
+        batch = encode_batch([train_set[i] for i in picks], vocab, model_cfg).to(device)
+        loss = batch_loss(model(batch), batch, model_cfg)
+        total = loss + weight_decay(model, cfg.l2)
+        if not torch.isfinite(total):
+            error = f"the loss became {total.item()} at step {step}: stopped, keeping the best model so far"
+            progress.update(error=error)
+            break
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+        opt.step()
+        progress.add_step_time(time.perf_counter() - t0)
+        value = loss.item()
+        losses.append((step, value))
+        progress.add_loss(step, value)
+        if step % cfg.eval_every == 0 or step == cfg.train_steps:
+            model.eval()
+            improved = evaluate(step)
+            model.train()
+            if improved and on_best is not None:
+                on_best(result_of_best())
+            if cfg.patience and since_best >= cfg.patience:
+                stopped = True
+                break
+    if best["state"] is None or (evals and evals[-1]["step"] != step and step > 0 and error is None):
+        model.eval()  # the last steps since an evaluation, or a run stopped before its first one
+        if evaluate(step) and on_best is not None:
+            on_best(result_of_best())
+    progress.update(done=True, stopped=stopped)
+    return result_of_best()
