@@ -27,8 +27,8 @@ from benchmarks.paper import P16_LSTM_BASELINES  # noqa: E402
 from engine import baselines as B  # noqa: E402
 from engine.baselines import task as bd  # noqa: E402
 from engine.core.device import DeviceError, resolve_device  # noqa: E402
+from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.core.settings import DEVICES  # noqa: E402
-from engine.io.atomic import write_atomic  # noqa: E402
 from engine.np2016.evaluate import evaluate_examples  # noqa: E402
 
 TEST_SEEDS = {1: 1_000_001, 5: 1_000_005}  # distinct from the training and validation seeds

@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.io.atomic import write_atomic  # noqa: E402
+from engine.core.io.atomic import write_atomic  # noqa: E402
+from engine.families import WTQ2017, is_family  # noqa: E402
 from engine.np2016.checkpoint import CheckpointError, read_checkpoint_info  # noqa: E402
 from engine.np2016.presets import METHODS, training_method  # noqa: E402
-from engine.wtq2017.checkpoint import checkpoint_family  # noqa: E402
 
 BEGIN = "<!-- how each checkpoint was trained: written by python benchmarks/model_card.py -->"
 END = "<!-- end of how each checkpoint was trained -->"
@@ -56,10 +56,7 @@ def row(path: Path) -> str:
 
 
 def _is_2017(path: Path) -> bool:
-    try:
-        return checkpoint_family(path) == "2017"
-    except CheckpointError:
-        return False  # listed as unreadable by row()
+    return is_family(path, WTQ2017)  # an unreadable file is listed as such by row()
 
 
 def section(directory: Path) -> str:

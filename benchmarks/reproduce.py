@@ -26,7 +26,7 @@ from benchmarks import model_card as trained_how  # noqa: E402
 from benchmarks.ablation import marked_section  # noqa: E402
 from benchmarks.paper import P16_LSTM_BASELINES  # noqa: E402
 from benchmarks.paper import SYNTHETIC_SETTINGS as PAPER  # noqa: E402
-from engine.io.atomic import write_atomic  # noqa: E402
+from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.np2016 import presets  # noqa: E402
 from engine.np2016.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
 from engine.np2016.data import tasks as data  # noqa: E402

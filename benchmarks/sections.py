@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.io.atomic import write_atomic
+from engine.core.io.atomic import write_atomic
 
 
 def replace_section(path: Path, start: str, end: str, block: str) -> None:

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
+from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.core.vocab import Vocab  # noqa: E402
-from engine.io.atomic import write_atomic  # noqa: E402
 from engine.np2016 import presets  # noqa: E402
 from engine.np2016.data import tasks as data  # noqa: E402
 from engine.np2016.multi_train import MultiTrainer  # noqa: E402

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "trainability.json"
-from engine.io.atomic import write_atomic  # noqa: E402
+from engine.core.io.atomic import write_atomic  # noqa: E402
 
 
 def one_run(task: str, seed: int, noise: bool, steps: int, target: float) -> dict:

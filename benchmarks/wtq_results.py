@@ -7,12 +7,12 @@ metadata and a fresh scoring of the dev split by the benchmark's rules.
     python benchmarks/wtq_results.py --dev runs/wtq/random-split-1-dev.jsonl \\
         [--checkpoint checkpoints/wtq2017.safetensors] [--also runs/wtq/wtq_small.safetensors ...] [--print]
 
-Each checkpoint's dev accuracy is measured again here (hard execution, engine/wtq2017/dataset/evaluator.py's
-rules, every dev question counted, the converter's unreadable ones as wrong); its training time, steps and settings are read from
-its summary. The dev split is the one that chose each checkpoint (TF's recipe and the issue's), so dev accuracy is
-a selection figure, optimistic; the test split is held back and scored elsewhere. Writes the section between its
-markers in docs/RESULTS.md, the 2017 card in checkpoints/README.md, and docs/wtq_results.json (the figures the
-tests re-check on the fixture tables, which CI has, unlike the dataset; and both sections' text, which
+Each checkpoint's dev accuracy is measured again here (hard execution, engine/wtq2017/dataset/evaluator.py's rules,
+every dev question counted, the converter's unreadable ones as wrong); its training time, steps and settings are
+read from its summary. The dev split is the one that chose each checkpoint (TF's recipe and the issue's), so dev
+accuracy is a selection figure, optimistic; the test split is held back and scored elsewhere. Writes the section
+between its markers in docs/RESULTS.md, the 2017 card in checkpoints/README.md, and docs/wtq_results.json (the
+figures the tests re-check on the fixture tables, which CI has, unlike the dataset; and both sections' text, which
 benchmarks/reproduce.py keeps when it rewrites those files).
 """
 
@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.paper import P17_SINGLE_MODEL, P17_TABLE_1_TEXT, percent_text  # noqa: E402
 from benchmarks.sections import replace_section  # noqa: E402
-from engine.io.atomic import write_atomic  # noqa: E402
-from engine.io.examples import read_jsonl  # noqa: E402
+from engine.core.io.atomic import write_atomic  # noqa: E402
+from engine.core.io.examples import read_jsonl  # noqa: E402
 from engine.wtq2017.checkpoint import load_wtq_checkpoint  # noqa: E402
 from engine.wtq2017.dataset.convert import convert_file, report_path  # noqa: E402
 from engine.wtq2017.predict import answer_all, score  # noqa: E402

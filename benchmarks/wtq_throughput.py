@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from engine.io.csv_table import InputError  # noqa: E402
-from engine.io.examples import read_jsonl  # noqa: E402
+from engine.core.io.csv_table import InputError  # noqa: E402
+from engine.core.io.examples import read_jsonl  # noqa: E402
 from engine.wtq2017.batch import build_vocab, encode_batch  # noqa: E402
 from engine.wtq2017.config import WtqModelConfig, WtqTrainConfig  # noqa: E402
 from engine.wtq2017.model import WtqProgrammer, batch_loss, weight_decay  # noqa: E402

@@ -17,7 +17,7 @@ import streamlit as st
 
 from engine.baselines import load_baseline
 from engine.baselines import task as baseline_task
-from engine.io.input_file import read_limited
+from engine.core.io.input_file import read_limited
 from engine.np2016.checkpoint import CheckpointError
 from explorer import tables
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from engine.families import WTQ2017, is_family
 from engine.np2016.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
 from engine.np2016.data import tasks as data
 from engine.np2016.presets import METHODS, training_method
 from engine.np2016.trace import trace
-from engine.wtq2017.checkpoint import checkpoint_family
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,10 +108,7 @@ def _read_entry(path: str, mtime: float, ckpt_id: str, trained: bool) -> Entry:
 @st.cache_data(max_entries=256, show_spinner=False)
 def _is_2017(path: str, mtime: float) -> bool:
     """A checkpoint of the 2017 model (header only); an unreadable file is listed (with its reason) as before."""
-    try:
-        return checkpoint_family(path) == "2017"
-    except (CheckpointError, OSError):
-        return False
+    return is_family(path, WTQ2017)
 
 
 def list_checkpoints() -> list[Entry]:

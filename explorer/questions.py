@@ -112,7 +112,7 @@ def limit_problem(question: str, columns: list[str] | None = None) -> str | None
 
 def huge_number_problem(question: str) -> str | None:
     """A number in the question beyond ±NUMBER_MAX_ABS, said plainly; None when there is none. The real-tables
-    model refuses such a number (engine.io.examples.check_question); the synthetic one reads it as an unknown
+    model refuses such a number (engine.core.io.examples.check_question); the synthetic one reads it as an unknown
     word, so only the real-tables path asks this."""
     huge = next((w for w in split_question(question).words if number_value(w) is not None), None)
     if huge is None:

@@ -26,9 +26,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from engine.core.io.atomic import write_atomic
+from engine.core.io.input_file import open_input, read_limited
 from engine.core.settings import settings
-from engine.io.atomic import write_atomic
-from engine.io.input_file import open_input, read_limited
 from engine.np2016 import presets
 from engine.np2016.config import TrainConfig
 from engine.np2016.data import tasks as data

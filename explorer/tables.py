@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from engine.core import limits
+from engine.core.io.examples import InputError, read_table_csv
 from engine.core.vocab import parse_number
-from engine.io.examples import InputError, read_table_csv
 from explorer import wtq_samples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def blank_table() -> pd.DataFrame:
 def parse_csv(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
     """A normalised table and notes about what was fixed, from the bytes of a CSV file.
 
-    engine.io.examples.read_table_csv does all the reading and checking (the command line reads files
+    engine.core.io.examples.read_table_csv does all the reading and checking (the command line reads files
     the same way), with the app's smaller limits; TableError carries its message.
     """
     try:

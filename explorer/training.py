@@ -4,7 +4,7 @@ cap and one reaper hold for every job (a run whose owner's pages are gone is sto
 
 The worker never calls streamlit; the Train page polls `Job` (progress snapshot, probe model) from a
 fragment. A finished job's checkpoint gets a name no other run has (time to the microsecond plus a random
-suffix, claimed with an exclusive create) and is written through engine.io.atomic.
+suffix, claimed with an exclusive create) and is written through engine.core.io.atomic.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import torch
 
+from engine.core.io.atomic import write_atomic
+from engine.core.io.examples import read_jsonl
 from engine.core.limits import CUSTOM_MAX_BYTES, CUSTOM_MAX_EXAMPLES
 from engine.core.vocab import Vocab
-from engine.io.atomic import write_atomic
-from engine.io.examples import read_jsonl
 from engine.np2016 import presets
 from engine.np2016.checkpoint import load_checkpoint, to_bytes
 from engine.np2016.config import ModelConfig, TrainConfig

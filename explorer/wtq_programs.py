@@ -15,8 +15,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.io.csv_table import InputError
-from engine.io.examples import check_example
+from engine.core.io.csv_table import InputError
+from engine.core.io.examples import check_example
 from engine.wtq2017.dataset.convert import TableCache, convert_example
 from engine.wtq2017.dataset.evaluator import denotation_match
 from engine.wtq2017.dataset.tables import iter_questions

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from engine.core.io.csv_table import InputError
 from engine.core.safetensors_reader import CheckpointError
-from engine.io.csv_table import InputError
 from explorer import escape, real_tables, state, wtq_programs
 from explorer.components.wtq_context import REAL_ID
 

@@ -97,7 +97,7 @@ WTQ_FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
 @pytest.fixture(scope="session")
 def wtq_fixture_examples(tmp_path_factory) -> list[dict]:
     """The 23 attributed fixture questions (tests/fixtures/wtq) converted for evaluation (every one kept)."""
-    from engine.io.examples import read_jsonl
+    from engine.core.io.examples import read_jsonl
     from engine.wtq2017.dataset.convert import convert_file
 
     out = tmp_path_factory.mktemp("wtq") / "sample.jsonl"

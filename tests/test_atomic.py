@@ -1,4 +1,4 @@
-"""engine.io.atomic: concurrent writers of one path, errors mid-write, unwritable directories."""
+"""engine.core.io.atomic: concurrent writers of one path, errors mid-write, unwritable directories."""
 
 import os
 import stat
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.io.atomic import atomic_writer, write_atomic
+from engine.core.io.atomic import atomic_writer, write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = 256 * 1024  # large enough that one write() is not one page: a shared temp file would interleave
@@ -67,7 +67,7 @@ def test_concurrent_threads_leave_exactly_one_payload(tmp_path, writers, rounds)
 
 WRITER_SCRIPT = """
 import sys
-from engine.io.atomic import write_atomic
+from engine.core.io.atomic import write_atomic
 i, rounds, path, size = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 data = f"writer {i}\\n".encode() + bytes([65 + i]) * size
 for _ in range(rounds):

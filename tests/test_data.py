@@ -7,7 +7,7 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from engine.io.examples import check_example, dumps_example, read_jsonl
+from engine.core.io.examples import check_example, dumps_example, read_jsonl
 from engine.np2016.data import tasks as data
 from engine.np2016.data import templates as tg
 

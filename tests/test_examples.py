@@ -1,4 +1,4 @@
-"""The one input path (engine/io/examples.py, engine/io/csv_table.py): values read from CSV and JSONL, every
+"""The one input path (engine/core/io/examples.py, engine/core/io/csv_table.py): values read from CSV and JSONL, every
 limit and error with its place, strict JSON out (hostile files: tests/test_examples_hostile.py)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import tracemalloc
 import pytest
 
 from engine.core import limits
+from engine.core.io import examples
+from engine.core.io.examples import InputError, check_example, dumps_example, iter_jsonl, read_jsonl, read_table_csv
 from engine.core.vocab import parse_number, split_question, tokenize
-from engine.io import examples
-from engine.io.examples import InputError, check_example, dumps_example, iter_jsonl, read_jsonl, read_table_csv
 from explorer import tables
 
 CLI = dict(max_bytes=limits.TABLE_MAX_BYTES, max_rows=limits.TABLE_MAX_ROWS,

@@ -1,4 +1,4 @@
-"""Hypothesis suites of hostile input through the one input path (engine/io/examples.py): any bytes as a CSV
+"""Hypothesis suites of hostile input through the one input path (engine/core/io/examples.py): any bytes as a CSV
 and any line as JSONL give a checked result or an InputError that says where, never another exception."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.core import limits
+from engine.core.io.csv_table import _DECIMAL_COMMA, _cell
+from engine.core.io.examples import InputError, dumps_example, iter_jsonl, read_jsonl, read_table_csv
 from engine.core.vocab import number_value, split_question
-from engine.io.csv_table import _DECIMAL_COMMA, _cell
-from engine.io.examples import InputError, dumps_example, iter_jsonl, read_jsonl, read_table_csv
 from explorer import tables
 
 SMALL = dict(max_bytes=2_000, max_rows=6, max_columns=5, max_cells=20, max_name_chars=10)

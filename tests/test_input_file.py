@@ -1,4 +1,4 @@
-"""engine/io/input_file.py, and every engine reader of a user's path through it: a FIFO or a symlink to /dev/zero
+"""engine/core/io/input_file.py, and every engine reader of a user's path through it: a FIFO or a symlink to /dev/zero
 where a CSV table, a JSONL file, a checkpoint, a WTQ question file or table, or the baselines' figures are
 expected is refused at once with a message that says what it is; a file over a limit is refused having read
 at most limit + 1 bytes. Each hostile read runs in a forked child (tests/special_files.py), so a regression
@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.core import limits
-from engine.io import input_file
-from engine.io.examples import InputError, read_jsonl, read_table_csv
-from engine.io.input_file import DirectoryError, NotRegularFileError, TooLargeError, open_input, read_limited
+from engine.core.io import input_file
+from engine.core.io.examples import InputError, read_jsonl, read_table_csv
+from engine.core.io.input_file import DirectoryError, NotRegularFileError, TooLargeError, open_input, read_limited
 from engine.np2016.checkpoint import load_checkpoint, read_checkpoint_info
 from engine.wtq2017.dataset.tables import iter_questions, read_wtq_table
 from explorer.baselines import measured_accuracy

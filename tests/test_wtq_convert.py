@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli.main import main
-from engine.io.examples import InputError, read_jsonl
+from engine.core.io.examples import InputError, read_jsonl
 from engine.wtq2017.dataset.convert import convert_file, report_path
 from engine.wtq2017.dataset.tables import read_wtq_table, table_path, unescape, unescape_list
 from engine.wtq2017.dataset.values import cell_number, date_number, tokens, whole_date, whole_number

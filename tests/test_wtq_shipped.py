@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.io.examples import read_jsonl
+from engine.core.io.examples import read_jsonl
 from engine.wtq2017.checkpoint import load_wtq_checkpoint, read_wtq_info
 from engine.wtq2017.dataset.convert import convert_file
 from engine.wtq2017.predict import answer_all, denotation, score

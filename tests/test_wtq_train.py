@@ -12,12 +12,13 @@ import pytest
 import torch
 
 from engine.cli.main import main
+from engine.core.io.examples import read_jsonl
 from engine.core.progress import Progress
 from engine.core.safetensors_reader import CheckpointError
-from engine.io.examples import read_jsonl
+from engine.families import WTQ2017, family_of
 from engine.np2016.checkpoint import load_checkpoint
 from engine.wtq2017 import model as wtq_model
-from engine.wtq2017.checkpoint import checkpoint_family, load_wtq_checkpoint, save_wtq_checkpoint
+from engine.wtq2017.checkpoint import load_wtq_checkpoint, save_wtq_checkpoint
 from engine.wtq2017.config import WtqTrainConfig
 from engine.wtq2017.dataset.convert import convert_file
 from engine.wtq2017.dataset.evaluator import denotation_match
@@ -109,7 +110,7 @@ def test_checkpoint_round_trip_and_family(examples, tmp_path):
     result = train_wtq(_cfg(train_steps=4), SMALL, examples["train"], examples["dev"])
     path = save_wtq_checkpoint(tmp_path / "m.safetensors", result.model, result.vocab, result.summary)
     model, vocab, info = load_wtq_checkpoint(path)
-    assert checkpoint_family(path) == "2017" and info["summary"]["dev_accuracy"] == result.summary["dev_accuracy"]
+    assert family_of(path).id == WTQ2017 and info["summary"]["dev_accuracy"] == result.summary["dev_accuracy"]
     before = answer_all(result.model, result.vocab, examples["dev"])
     assert answer_all(model, vocab, examples["dev"]) == before
     with pytest.raises(CheckpointError, match="schema"):

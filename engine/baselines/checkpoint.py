@@ -15,6 +15,7 @@ from pathlib import Path
 
 from safetensors.torch import save as save_tensors
 
+from engine.core.io.atomic import write_atomic
 from engine.core.safetensors_reader import (
     CheckpointError,
     check_schema,
@@ -25,7 +26,6 @@ from engine.core.safetensors_reader import (
     read_tensors,
 )
 from engine.core.seeded_init import uninitialised
-from engine.io.atomic import write_atomic
 
 from . import task
 from .models import KINDS, BaselineModel, build, config_from_dict

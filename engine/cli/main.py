@@ -1,8 +1,8 @@
 """Command line: generate data, train, evaluate, predict, ask, sweep and wtq-convert (`python -m engine --help`).
 
-This module only parses arguments and calls the engine: files are read by engine.io.examples, written by
-engine.io.atomic, programs decoded by engine.np2016.program, and the training flags are generated from the fields of
-engine.np2016.config. Every long command shows a tqdm progress bar on stderr. Bad input (a missing or corrupt
+This module only parses arguments and calls the engine: files are read by engine.core.io.examples, written by
+engine.core.io.atomic, programs decoded by engine.np2016.program, and the training flags are generated from the
+fields of engine.np2016.config. Every long command shows a tqdm progress bar on stderr. Bad input (a missing or corrupt
 checkpoint, a malformed JSONL line, a bad CSV, an input over a limit) gives a one-line error on stderr and a
 non-zero exit code, never a traceback. Exit codes: 0 success, 1 bad input or failure, 2 usage error (an
 invalid setting) or training stopped by a NaN/inf loss (the best model so far is still saved), 130
@@ -36,8 +36,8 @@ def _load(checkpoint: str | None, device=None):
 # ----------------------------------------------------------------------------- commands
 
 def cmd_generate(args) -> int:
-    from engine.io.atomic import atomic_writer
-    from engine.io.examples import dumps_example
+    from engine.core.io.atomic import atomic_writer
+    from engine.core.io.examples import dumps_example
     from engine.np2016.data import tasks as data
 
     if args.n < 1:
@@ -80,19 +80,13 @@ def _synthetic_presets():
 
 def _is_2017(checkpoint: str | None) -> bool:
     """Whether --checkpoint is a 2017-model file (its header's schema); the default checkpoint is not."""
-    if checkpoint is None:
-        return False
-    from engine.core.safetensors_reader import CheckpointError
-    from engine.wtq2017.checkpoint import checkpoint_family
+    from engine.families import WTQ2017, is_family
 
-    try:
-        return checkpoint_family(checkpoint) == "2017"
-    except (CheckpointError, OSError):
-        return False  # the 2016 loader reports what is wrong with the file
+    return checkpoint is not None and is_family(checkpoint, WTQ2017)
 
 
 def cmd_evaluate(args) -> int:
-    from engine.io.examples import read_jsonl
+    from engine.core.io.examples import read_jsonl
     from engine.np2016.evaluate import evaluate_examples
 
     if _is_2017(args.checkpoint):
@@ -121,8 +115,8 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from engine.core.device import on_device
-    from engine.io.atomic import atomic_writer
-    from engine.io.examples import dumps_example, iter_jsonl
+    from engine.core.io.atomic import atomic_writer
+    from engine.core.io.examples import dumps_example, iter_jsonl
     from engine.np2016.program import predict_chunks
 
     if _is_2017(args.checkpoint):
@@ -154,8 +148,8 @@ def cmd_predict(args) -> int:
 
 def cmd_ask(args) -> int:
     from engine.core.device import on_device
+    from engine.core.io.examples import check_question, read_table_csv
     from engine.core.limits import TABLE_MAX_BYTES, TABLE_MAX_CELLS, TABLE_MAX_COLUMNS, TABLE_MAX_ROWS
-    from engine.io.examples import check_question, read_table_csv
     from engine.np2016.trace import fmt, trace
 
     device = checked_device(args.device)
@@ -470,7 +464,7 @@ def _report(e: Exception) -> int:
     """One line for any other failure: input and checkpoint errors as themselves, an OSError with its file, a
     ValueError (a limit or a value the engine refused) with its message, the rest with their type. With
     NP_DEBUG=1 everything but input and checkpoint errors raises, with its traceback."""
-    examples = sys.modules.get("engine.io.examples")  # modules not imported cannot have raised
+    examples = sys.modules.get("engine.core.io.examples")  # modules not imported cannot have raised
     checkpoint = sys.modules.get("engine.np2016.checkpoint")
     if examples is not None and isinstance(e, examples.InputError):
         message = str(e)

@@ -62,9 +62,9 @@ def wtq_configs(args) -> tuple[WtqTrainConfig, dict]:
 
 def read_examples(path: str, what: str) -> list[dict]:
     """The examples of a JSONL file, each with its wtq block (converted here when it has none)."""
+    from engine.core.io.csv_table import InputError
+    from engine.core.io.examples import read_jsonl
     from engine.core.limits import DATA_MAX_BYTES, DATA_MAX_EXAMPLES
-    from engine.io.csv_table import InputError
-    from engine.io.examples import read_jsonl
     from engine.wtq2017.predict import with_wtq
 
     examples = read_jsonl(path, limit=DATA_MAX_EXAMPLES, max_bytes=DATA_MAX_BYTES)
@@ -156,8 +156,8 @@ def wtq_evaluate(args) -> int:
 
 
 def wtq_predict(args) -> int:
-    from engine.io.atomic import atomic_writer
-    from engine.io.examples import dumps_example
+    from engine.core.io.atomic import atomic_writer
+    from engine.core.io.examples import dumps_example
     from engine.wtq2017.predict import denotation
 
     examples = read_examples(args.input, "--input")
@@ -176,8 +176,8 @@ def wtq_predict(args) -> int:
 
 def _originals(path):
     """The input lines as they were (a plain example is written back without the wtq block added here)."""
+    from engine.core.io.examples import iter_jsonl
     from engine.core.limits import DATA_MAX_BYTES
-    from engine.io.examples import iter_jsonl
 
     return (ex for _, ex in iter_jsonl(path, max_bytes=DATA_MAX_BYTES))
 

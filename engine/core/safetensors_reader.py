@@ -28,11 +28,11 @@ import torch
 from safetensors.torch import load as load_tensors
 from torch.overrides import TorchFunctionMode
 
+from engine.core.io.input_file import TooLargeError, open_input, read_limited
 from engine.core.limits import CHECKPOINT_HEADER_MAX_BYTES as MAX_HEADER_BYTES
 from engine.core.limits import CHECKPOINT_HEADER_MAX_DEPTH as MAX_HEADER_DEPTH
 from engine.core.limits import CHECKPOINT_MAX_BYTES as MAX_FILE_BYTES
 from engine.core.limits import JSON_MAX_DEPTH
-from engine.io.input_file import TooLargeError, open_input, read_limited
 
 # safetensors dtype names -> (torch dtype, bytes per element)
 DTYPES = {

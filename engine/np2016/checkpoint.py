@@ -15,6 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from engine.core.checkpoint import file_bytes, vocabulary_from_metadata
+from engine.core.io.atomic import write_atomic
 from engine.core.safetensors_reader import (
     CheckpointError,
     Header,
@@ -29,7 +30,6 @@ from engine.core.safetensors_reader import (
 )
 from engine.core.seeded_init import uninitialised
 from engine.core.vocab import Vocab
-from engine.io.atomic import write_atomic
 from engine.np2016.config import ModelConfig
 from engine.np2016.model import NeuralProgrammer
 

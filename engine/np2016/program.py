@@ -17,8 +17,8 @@ from typing import NamedTuple
 import torch
 
 from engine.core import limits
+from engine.core.io.examples import InputError
 from engine.core.vocab import split_question
-from engine.io.examples import InputError
 from engine.np2016.batch import encode, size_batches
 from engine.np2016.evaluate import final_kinds
 from engine.np2016.ops import COLUMN_OPS

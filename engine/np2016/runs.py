@@ -7,7 +7,7 @@ Two rules, for the command line and the app alike:
   file in the target's directory: permission bits, read-only mounts and ACLs all answer the same way.
 - `save_trained` never replaces a checkpoint with a worse one when the run was cut short (stopped by
   Ctrl-C or Stop, or ended by the NaN guard): the old file stays and the new one is written beside it.
-  A run that finished normally replaces the file, as asked. Every write goes through engine.io.atomic.
+  A run that finished normally replaces the file, as asked. Every write goes through engine.core.io.atomic.
 - `hold_output` is `check_output` plus a claim on the output for the whole run: an exclusive `flock` on a
   lock file beside it (`X.safetensors.lock`). A second training of the same output is refused at once
   (`OutputBusy`) instead of both printing "saved" and the last silently winning. The kernel drops a flock
@@ -30,7 +30,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.io.atomic import write_atomic
+from engine.core.io.atomic import write_atomic
 from engine.np2016.checkpoint import CheckpointError, read_checkpoint_info, to_bytes
 from engine.np2016.train import TrainResult
 

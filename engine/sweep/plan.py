@@ -22,9 +22,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core.io.atomic import atomic_writer, write_atomic
+from engine.core.io.input_file import TooLargeError, read_limited
 from engine.core.settings import settings
-from engine.io.atomic import atomic_writer, write_atomic
-from engine.io.input_file import TooLargeError, read_limited
 from engine.np2016 import presets
 from engine.np2016.config import TrainConfig
 from engine.sweep.spec import GRID_MAX_POINTS, SEEDS_MAX, SPEC_MAX_BYTES, SPEC_VERSION, check_spec

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.io.atomic import write_atomic
+from engine.core.io.atomic import write_atomic
 from engine.sweep import plan as sweep
 
 POLL_SECONDS = 0.5

@@ -4,7 +4,7 @@ The same reader and the same order of checks as the 2016 model's (engine/np2016/
 with every WtqModelConfig field in range, the tensor table against the shapes that config implies (on the
 meta device), the vocabulary, and only then the tensors (NaN and infinity refused). The schema differs
 ("np-explorer-wtq/1"), so either loader refuses the other's files with a message that says which it is;
-`checkpoint_family` tells a caller which loader a file needs from its header alone.
+engine/families.py tells a caller which loader a file needs from its header alone.
 """
 
 from __future__ import annotations
@@ -14,32 +14,20 @@ from pathlib import Path
 
 from engine.core import safetensors_reader as reader
 from engine.core.checkpoint import file_bytes, vocabulary_from_metadata
+from engine.core.io.atomic import write_atomic
 from engine.core.safetensors_reader import CheckpointError
 from engine.core.seeded_init import uninitialised
 from engine.core.vocab import Vocab
-from engine.io.atomic import write_atomic
-from engine.np2016.checkpoint import SCHEMA as SCHEMA_2016
 from engine.wtq2017.config import WtqModelConfig
 from engine.wtq2017.model import WtqProgrammer
 
-__all__ = ["SCHEMA", "checkpoint_family", "load_wtq_checkpoint", "read_wtq_info", "save_wtq_checkpoint"]
+__all__ = ["SCHEMA", "load_wtq_checkpoint", "read_wtq_info", "save_wtq_checkpoint"]
 
 SCHEMA = "np-explorer-wtq/1"
 
 
 def save_wtq_checkpoint(path, model: WtqProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:
     return write_atomic(path, file_bytes(model, vocab, summary, SCHEMA))
-
-
-def checkpoint_family(source) -> str:
-    """"2016" or "2017" from a checkpoint's header schema (CheckpointError for anything else)."""
-    schema = reader.read_header(source).metadata.get("schema")
-    if schema == SCHEMA:
-        return "2017"
-    if schema == SCHEMA_2016:
-        return "2016"
-    raise CheckpointError(f"unsupported checkpoint schema {str(schema)[:80]!r} (expected {SCHEMA_2016!r} or "
-                          f"{SCHEMA!r})")
 
 
 def _config(meta: dict[str, str]) -> WtqModelConfig:

@@ -80,7 +80,7 @@ if task == CUSTOM:
             ss[state.CUSTOM_UPLOAD_SEEN] = upload.file_id
             try:
                 added = training.read_custom_set(upload.getvalue(), upload.name)
-            except ValueError as e:  # engine.io.examples.InputError: says which line and why
+            except ValueError as e:  # engine.core.io.examples.InputError: says which line and why
                 st.error(escape.md(e))
             else:
                 kept = (ss.get(state.CUSTOM, []) + added)[:CUSTOM_MAX_EXAMPLES]

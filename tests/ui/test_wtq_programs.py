@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.io.examples import read_jsonl
+from engine.core.io.examples import read_jsonl
 from engine.wtq2017.checkpoint import load_wtq_checkpoint
 from engine.wtq2017.dataset.convert import convert_file
 from engine.wtq2017.dataset.evaluator import denotation_match

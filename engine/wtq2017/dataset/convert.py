@@ -27,10 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core.io.atomic import atomic_writer, write_atomic
+from engine.core.io.csv_table import InputError
+from engine.core.io.examples import check_example, check_question, dumps_example
 from engine.core.limits import TABLE_MAX_ROWS
-from engine.io.atomic import atomic_writer, write_atomic
-from engine.io.csv_table import InputError
-from engine.io.examples import check_example, check_question, dumps_example
 from engine.wtq2017.dataset.answers import ANSWER_TYPES, CellIndex, cell_index, type_answer
 from engine.wtq2017.dataset.tables import QuestionRow, has_targets, iter_questions, read_wtq_table, table_path
 from engine.wtq2017.features import (

@@ -5,9 +5,9 @@ targetValue column) is `|`-separated. A question line's `context` names `csv/xxx
 `.tsv` beside it (one row a line, the same escapes) and fall back to the `.csv` (`\\"` and `\\\\` escaped).
 The first row is the header. Limits: file bytes, rows, columns and cell characters (engine/core/limits.py and
 the converter's own); every problem raises `InputError` naming the file and line. Column names are made
-usable (blank and repeated names renamed) by engine.io.csv_table.dedupe_names, as for any uploaded table.
+usable (blank and repeated names renamed) by engine.core.io.csv_table.dedupe_names, as for any uploaded table.
 
-Every file is opened through engine/io/input_file.py (regular files only, never blocking, bounded reads). A
+Every file is opened through engine/core/io/input_file.py (regular files only, never blocking, bounded reads). A
 table named by a context must lie inside the tables directory: the path the context names, and then the file
 actually read (the .tsv sibling or the .csv), are each resolved (symlinks and `..` followed) and checked, so
 a symlinked .tsv pointing elsewhere is refused; a context that is empty, `.` or names a directory is refused.
@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.core.io.csv_table import InputError, dedupe_names
+from engine.core.io.input_file import TooLargeError, open_file, read_limited
 from engine.core.limits import CELL_MAX_CHARS, TABLE_MAX_BYTES, TABLE_MAX_CELLS, TABLE_MAX_COLUMNS, TABLE_MAX_ROWS
-from engine.io.csv_table import InputError, dedupe_names
-from engine.io.input_file import TooLargeError, open_file, read_limited
 
 __all__ = ["unescape", "unescape_list", "WtqTable", "read_wtq_table", "table_path", "table_source", "QuestionRow",
            "iter_questions", "has_targets", "REQUIRED_FIELDS"]

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.core.io.csv_table import InputError, Table, dedupe_names, read_table_csv
+from engine.core.io.input_file import TooLargeError, open_file
 from engine.core.limits import (
     CELL_MAX_CHARS,
     JSON_MAX_DEPTH,
@@ -38,8 +40,6 @@ from engine.core.limits import (
     TABLE_MAX_ROWS,
 )
 from engine.core.vocab import number_value, split_question
-from engine.io.csv_table import InputError, Table, dedupe_names, read_table_csv
-from engine.io.input_file import TooLargeError, open_file
 
 __all__ = ["InputError", "Table", "read_table_csv", "dedupe_names", "check_question", "check_example",
            "iter_jsonl", "read_jsonl", "dumps_example"]

@@ -1,4 +1,4 @@
-"""Reading a CSV table: the one CSV reader of the command line and the app (import it from engine.io.examples).
+"""Reading a CSV table: the one CSV reader of the command line and the app (import it from engine.core.io.examples).
 
 What a file may be, and what happens when it is not (every problem raises `InputError` naming the
 file, the line and, where there is one, the column; a limit's value is in its message):
@@ -34,9 +34,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.core.io.input_file import TooLargeError, read_limited
 from engine.core.limits import CELL_MAX_CHARS, NAME_MAX_CHARS, NUMBER_MAX_ABS
 from engine.core.vocab import number_value
-from engine.io.input_file import TooLargeError, read_limited
 
 DELIMITERS = (",", ";", "\t")
 SNIFF_CHARS = 65_536
