@@ -26,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.paper import SYNTHETIC_SETTINGS as PAPER  # noqa: E402
 from benchmarks.sections import replace_section  # noqa: E402
 from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.core.vocab import Vocab  # noqa: E402
 from engine.np2016 import presets  # noqa: E402
 from engine.np2016.config import ModelConfig, TrainConfig  # noqa: E402
 from engine.np2016.data import tasks as data  # noqa: E402
+from engine.papers import SYNTHETIC_SETTINGS as PAPER  # noqa: E402
 
 TASKS = ("single-column", "columns-5", "words-1", "text-2")
 OUTPUT = ROOT / "docs" / "ablation.json"

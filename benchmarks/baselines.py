@@ -23,16 +23,16 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.paper import P16_LSTM_BASELINES  # noqa: E402
 from engine import baselines as B  # noqa: E402
 from engine.baselines import task as bd  # noqa: E402
 from engine.core.device import DeviceError, resolve_device  # noqa: E402
 from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.core.settings import DEVICES  # noqa: E402
 from engine.np2016.evaluate import evaluate_examples  # noqa: E402
+from engine.papers import P16_LSTM_BASELINES  # noqa: E402
 
 TEST_SEEDS = {1: 1_000_001, 5: 1_000_005}  # distinct from the training and validation seeds
-PAPER = P16_LSTM_BASELINES  # benchmarks/paper.py
+PAPER = P16_LSTM_BASELINES  # engine/papers.py
 
 
 def _rel(path: Path) -> str:

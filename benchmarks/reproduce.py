@@ -24,13 +24,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import model_card as trained_how  # noqa: E402
 from benchmarks.ablation import marked_section  # noqa: E402
-from benchmarks.paper import P16_LSTM_BASELINES  # noqa: E402
-from benchmarks.paper import SYNTHETIC_SETTINGS as PAPER  # noqa: E402
 from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.np2016 import presets  # noqa: E402
 from engine.np2016.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
 from engine.np2016.data import tasks as data  # noqa: E402
 from engine.np2016.evaluate import evaluate_examples  # noqa: E402
+from engine.papers import P16_LSTM_BASELINES  # noqa: E402
+from engine.papers import SYNTHETIC_SETTINGS as PAPER  # noqa: E402
 
 CHECKPOINT_PRESETS = ("default", "paper2016")  # checkpoints/TASK and checkpoints/paper2016-TASK
 

@@ -19,8 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.sections import replace_section  # noqa: E402
 from engine.np2016 import presets  # noqa: E402
+from engine.papers import PAPER_DROPOUT  # noqa: E402
 from engine.sweep import plan as sweep  # noqa: E402
-from engine.sweep.stats import PAPER_DROPOUT, by_value, group_stats, paper_fields  # noqa: E402
+from engine.sweep.stats import by_value, group_stats, paper_fields  # noqa: E402
 
 PAPER_TRAIN_SIZE = 50_000  # the paper's training set, for epochs in its terms
 MAX_RUN_ROWS = 20  # a sweep with at most this many runs lists each

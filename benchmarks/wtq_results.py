@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.paper import P17_SINGLE_MODEL, P17_TABLE_1_TEXT, percent_text  # noqa: E402
 from benchmarks.sections import replace_section  # noqa: E402
 from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.core.io.examples import read_jsonl  # noqa: E402
+from engine.papers import P17_SINGLE_MODEL, P17_TABLE_1_TEXT, percent_text  # noqa: E402
 from engine.wtq2017.checkpoint import load_wtq_checkpoint  # noqa: E402
 from engine.wtq2017.dataset.convert import convert_file, report_path  # noqa: E402
 from engine.wtq2017.predict import answer_all, score  # noqa: E402
@@ -38,7 +38,7 @@ START, END = "<!-- wtq: written by benchmarks/wtq_results.py -->", "<!-- /wtq --
 CARD_START, CARD_END = "<!-- wtq card: written by benchmarks/wtq_results.py -->", "<!-- /wtq card -->"
 FIXTURE = ROOT / "tests" / "fixtures" / "wtq"
 DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
-PAPER_ROWS = P17_TABLE_1_TEXT  # spec §8.5 (P17 Table 1): method, dev %, test %, from benchmarks/paper.py
+PAPER_ROWS = P17_TABLE_1_TEXT  # spec §8.5 (P17 Table 1): method, dev %, test %, from engine/papers.py
 TYPE_NAMES = {"scalar": "scalar (a count)", "number_lookup": "number lookup", "word_lookup": "word lookup",
               "bad": "not printable (answer not in the table)", "unreadable": "unreadable (converter)"}
 

@@ -2,7 +2,7 @@
 on the WikiTableQuestions sample tables. The shipped 2017 checkpoint answers each one live (its answer and
 program are never stored here), its program in words is set beside the paper's, and its answer beside the
 dataset's, marked right or wrong by the benchmark's rules (engine.wtq2017.dataset.evaluator.denotation_match).
-The paper's figures are quoted from spec §8.5; our checkpoint's come from its own training summary.
+The paper's figures are quoted from engine/papers.py (spec §8.5); our checkpoint's come from its own training summary.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.core.safetensors_reader import CheckpointError
+from engine.papers import P17_ENSEMBLE, P17_SINGLE_MODEL
 from engine.wtq2017.dataset.evaluator import denotation_match
 from explorer import escape, real_tables, state, tables, wtq_samples
 from explorer.components.wtq_context import REAL_ID
@@ -18,7 +19,6 @@ from explorer.wtq_samples import LESSON_QUESTIONS
 TITLE = "8. Plain English on real tables"
 PICK_KEY, ASK_KEY, OPEN_KEY, TRACE_KEY = "wtq_lesson_pick", "wtq_lesson_ask", "wtq_lesson_open", "wtq_lesson_trace"
 ANSWER_BOX = "wtq_lesson_answer"  # the container of the model's answer (the browser test finds it by this key)
-PAPER_SINGLE_DEV, PAPER_SINGLE_TEST, PAPER_ENSEMBLE_TEST = 34.2, 34.2, 37.7  # spec §8.5, in per cent
 
 INTRO = (
     "The follow-up paper (Neelakantan, Le, Abadi, McCallum & Amodei, *Learning a Natural Language Interface "
@@ -89,7 +89,7 @@ def _result(lesson, trace: dict) -> None:
 def render() -> None:
     with st.container(border=True, key="wtq_lesson"):
         st.markdown(f"**{TITLE}**")
-        st.markdown(INTRO.format(dev=PAPER_SINGLE_DEV, test=PAPER_SINGLE_TEST, ens=PAPER_ENSEMBLE_TEST))
+        st.markdown(INTRO.format(dev=P17_SINGLE_MODEL.dev, test=P17_SINGLE_MODEL.test, ens=P17_ENSEMBLE.test))
         if not real_tables.available():
             st.info(f"The lesson needs the 2017 checkpoint, which is not at "
                     f"{escape.md(real_tables.checkpoint_path())} (set NPX_WTQ_CHECKPOINT).")

@@ -1,13 +1,11 @@
-"""A sweep's runs grouped by one hyper-parameter's value, and the paper's figures to set beside them.
+"""A sweep's runs grouped by one hyper-parameter's value, with the paper's figures (engine/papers.py) beside them.
 
 Shared by the RESULTS section (benchmarks/sweep_report.py) and the app's Sweeps page, so both count alike.
 """
 
 from __future__ import annotations
 
-# spec §8.3 ([GN §4.3]): single column, 72 configurations x 3 initialisations per condition, ~300 epochs
-PAPER_TRAINABILITY = {("paper2016", "single-column", "grad_noise"): {True: "9/216", False: "1/216"}}
-PAPER_DROPOUT = "0/216"  # the same grid with dropout, which the 2016 model does not have
+from engine.papers import PAPER_TRAINABILITY
 
 
 def mean(xs: list) -> float | None:
