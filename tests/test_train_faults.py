@@ -11,6 +11,7 @@ import time
 import pytest
 import torch
 
+from engine.core.loop import DivergedError
 from engine.core.vocab import Vocab
 from engine.np2016 import presets
 from engine.np2016 import train as train_module
@@ -18,7 +19,7 @@ from engine.np2016.checkpoint import load_checkpoint, save_checkpoint
 from engine.np2016.config import TrainConfig
 from engine.np2016.data import tasks as data
 from engine.np2016.runs import OutputError, check_output, save_trained
-from engine.np2016.search import MASKED, DivergedError, check_logits
+from engine.np2016.search import MASKED, check_logits
 from engine.np2016.train import Progress, train
 
 TASK = "single-column"

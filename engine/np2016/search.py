@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from engine.core.loop import DivergedError
 from engine.np2016.batch import Batch
 from engine.np2016.evaluate import SCALAR_TOLERANCE, op_kinds
 from engine.np2016.ops import COLUMN_OPS
@@ -28,10 +29,6 @@ from engine.np2016.ops import COLUMN_OPS
 # Logits at or below this are masked positions (the model writes -1e9 there); every row has at least one
 # entry above it (a batch always has a column and a number slot), or the model's scores have diverged.
 MASKED = -1e8
-
-
-class DivergedError(ArithmeticError):
-    """The model's scores are not usable any more (training diverged); the message says which."""
 
 
 def check_logits(out: dict) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.core.device import resolve_device, to_device
+from engine.core.loop import DivergedError, run_steps
 from engine.core.progress import Progress
 from engine.core.seeded_init import seeded
 from engine.core.vocab import Vocab
@@ -42,7 +43,7 @@ from engine.np2016.sampling import (
     logit_noise,
     long_program_pool,
 )
-from engine.np2016.search import DivergedError, ProgramMemory, search_loss
+from engine.np2016.search import ProgramMemory, search_loss
 
 DIVERGED_ADVICE = "try a lower learning rate, a smaller clipping threshold or less gradient noise"
 
@@ -249,29 +250,20 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     trainer = Trainer(cfg, model, vocab, *examples, progress)
 
     progress.update(message="training", started=time.time())
-    started, steps_done, diverged, losses = time.time(), 0, False, []
-    for step in range(1, cfg.steps + 1):
-        if stop.is_set():
-            progress.update(stopped=True)
-            break
-        tick = time.perf_counter()
-        try:
-            loss = trainer.step(step)
-        except DivergedError as e:
-            progress.update(error=f"training stopped at step {step}: {e} ({DIVERGED_ADVICE}); "
-                                  "the best model so far is kept")
-            diverged = True
-            break
-        progress.add_step_time(time.perf_counter() - tick)
-        progress.add_loss(step, loss)
+    started, losses = time.time(), []
+
+    def after_step(step: int, loss: float) -> None:
         losses.append(loss)
         progress.on_step(step, model)
-        steps_done = step
-        if step % cfg.eval_every == 0 or step == cfg.steps:
-            acc = trainer.evaluate(step)
-            if target_accuracy is not None and acc >= target_accuracy:
-                break
-    if diverged:
+
+    end = run_steps(cfg.steps, cfg.eval_every, trainer.step, trainer.evaluate, progress, stop,
+                    target=target_accuracy, after_step=after_step)
+    steps_done = end.steps_done
+    if end.stopped:
+        progress.update(stopped=True)
+    if end.diverged is not None:
+        progress.update(error=f"training stopped at step {end.diverged_at}: {end.diverged} ({DIVERGED_ADVICE}); "
+                              "the best model so far is kept")
         # the weights after the last step may hold NaN or huge values: never evaluate them as a candidate
         if trainer.best_accuracy < 0:
             trainer.keep_best()

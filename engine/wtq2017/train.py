@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.core.device import resolve_device
+from engine.core.loop import DivergedError, run_steps
 from engine.core.progress import Progress
 from engine.core.seeded_init import seeded
 from engine.core.vocab import Vocab
@@ -94,14 +95,15 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
     deadline = started + 60 * cfg.max_minutes if cfg.max_minutes > 0 else None
     best = {"accuracy": -1.0, "step": 0, "state": None, "score": None}
     evals, losses = [], []
-    since_best, error, stopped, step = 0, None, False, 0
+    error, stopped, step = None, False, 0
 
-    def evaluate(at: int) -> bool:
-        """Score the dev set; True when this is a new best."""
-        nonlocal since_best
+    def evaluate(at: int) -> float:
+        """Score the dev set, keep the model when it is a new best (and tell `on_best`); the dev accuracy."""
+        model.eval()
         t0 = time.perf_counter()
         result = score(dev_set, answer_all(model, vocab, dev_set, device=device))
         progress.add_eval_time(time.perf_counter() - t0)
+        model.train()
         acc = result["accuracy"]
         evals.append({"step": at, "seconds": round(time.perf_counter() - started, 1), "dev_accuracy": acc})
         with progress.lock:
@@ -109,10 +111,9 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
         if acc > best["accuracy"]:
             best.update(accuracy=acc, step=at, state=copy.deepcopy(model.state_dict()), score=result)
             progress.update(best_accuracy=acc)
-            since_best = 0
-            return True
-        since_best += 1
-        return False
+            if on_best is not None:
+                on_best(result_of_best())
+        return acc
 
     def summary() -> dict:
         return {
@@ -131,12 +132,8 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
             kept.load_state_dict(best["state"])
         return WtqTrainResult(kept.cpu().eval(), vocab, summary())
 
-    for step in range(1, cfg.train_steps + 1):
-        if stop.is_set() or (deadline is not None and time.perf_counter() > deadline):
-            stopped = True
-            step -= 1
-            break
-        t0 = time.perf_counter()
+    def train_step(at: int) -> float:
+        nonlocal order
         if len(order) < cfg.batch_size:  # a fresh shuffle of the training set each epoch
             order = list(range(len(train_set)))
             rng.shuffle(order)
@@ -145,29 +142,20 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
         loss = batch_loss(model(batch), batch, model_cfg)
         total = loss + weight_decay(model, cfg.l2)
         if not torch.isfinite(total):
-            error = f"the loss became {total.item()} at step {step}: stopped, keeping the best model so far"
-            progress.update(error=error)
-            break
+            raise DivergedError(f"the loss became {total.item()} at step {at}")
         opt.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
         opt.step()
-        progress.add_step_time(time.perf_counter() - t0)
-        value = loss.item()
-        losses.append((step, value))
-        progress.add_loss(step, value)
-        if step % cfg.eval_every == 0 or step == cfg.train_steps:
-            model.eval()
-            improved = evaluate(step)
-            model.train()
-            if improved and on_best is not None:
-                on_best(result_of_best())
-            if cfg.patience and since_best >= cfg.patience:
-                stopped = True
-                break
+        return loss.item()
+
+    end = run_steps(cfg.train_steps, cfg.eval_every, train_step, evaluate, progress, stop, deadline=deadline,
+                    patience=cfg.patience, after_step=lambda at, value: losses.append((at, value)))
+    stopped, step = end.stopped, end.diverged_at or end.steps_done
+    if end.diverged is not None:
+        error = f"{end.diverged}: stopped, keeping the best model so far"
+        progress.update(error=error)
     if best["state"] is None or (evals and evals[-1]["step"] != step and step > 0 and error is None):
-        model.eval()  # the last steps since an evaluation, or a run stopped before its first one
-        if evaluate(step) and on_best is not None:
-            on_best(result_of_best())
+        evaluate(step)  # the last steps since an evaluation, or a run stopped before its first one
     progress.update(done=True, stopped=stopped)
     return result_of_best()

@@ -1,0 +1,65 @@
+"""The training loop both model families share, as minGPT's trainer: the family brings one optimiser step and
+one evaluation, the loop brings the rest (the evaluation cadence, the stop flag, the clock, patience, a target
+accuracy, the NaN guard and the reports to a Progress), so a rule about *when* a run stops or is evaluated is
+written once. The loop draws no random number itself: each family's step draws its own, in its own order, so
+a run's losses are the same as before the loop was shared (tests/test_same_curve.py).
+
+A step raises DivergedError when its loss (or the scores it samples from) is not finite, before the weights
+change; the loop then stops and says at which step, and the family keeps the best model it evaluated.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.core.progress import Progress
+
+
+class DivergedError(ArithmeticError):
+    """A training step whose loss, or the scores it would sample programs from, is not finite."""
+
+
+@dataclass
+class LoopEnd:
+    steps_done: int  # optimiser steps taken
+    stopped: bool  # by the stop flag, the time limit or patience
+    diverged: DivergedError | None  # the step's error when a loss stopped being finite
+    diverged_at: int  # the step that raised it (0 when none did)
+
+
+def run_steps(total: int, eval_every: int, step: Callable[[int], float], evaluate: Callable[[int], float],
+              progress: Progress, stop: threading.Event, *, deadline: float | None = None, patience: int = 0,
+              target: float | None = None, after_step: Callable[[int, float], None] | None = None,
+              ) -> LoopEnd:
+    """Call `step(t)` for t = 1..total (each returns its loss) and `evaluate(t)` (returns the accuracy that
+    selects the model) every `eval_every` steps and after the last one. Ends early when `stop` is set or the
+    `time.perf_counter()` `deadline` passes (before a step), when `patience` evaluations in a row did not beat
+    the best one, when an evaluation reaches `target`, or when a step raises DivergedError."""
+    best, since_best, done = float("-inf"), 0, 0
+    for t in range(1, total + 1):
+        if stop.is_set() or (deadline is not None and time.perf_counter() > deadline):
+            return LoopEnd(done, True, None, 0)
+        tick = time.perf_counter()
+        try:
+            loss = step(t)
+        except DivergedError as e:
+            return LoopEnd(done, False, e, t)
+        progress.add_step_time(time.perf_counter() - tick)
+        progress.add_loss(t, loss)
+        if after_step is not None:
+            after_step(t, loss)
+        done = t
+        if t % eval_every == 0 or t == total:
+            accuracy = evaluate(t)
+            if accuracy > best:
+                best, since_best = accuracy, 0
+            else:
+                since_best += 1
+            if target is not None and accuracy >= target:
+                break
+            if patience and since_best >= patience:
+                return LoopEnd(done, True, None, 0)
+    return LoopEnd(done, False, None, 0)
