@@ -1,10 +1,14 @@
-"""Checkpoints: find them, read their metadata, pick the best one for a table, load (cached) and trace.
+"""Checkpoints: the one registry of the checkpoints the app can answer with, of both model families
+(engine/families.py), their metadata, the best one for a table, loading (cached) and tracing a 2016 one.
 
-Shipped checkpoints live in checkpoints/, the ones trained in the app in runs/checkpoints/. Files of the 2017
-model (real tables, plain English; engine/wtq2017/checkpoint.py) are not listed here: the 2016 loader refuses them,
-and the app offers the real-tables model by itself (explorer/real_tables.py, explorer/components/wtq_context.py).
-NPX_CHECKPOINT_DIRS (os.pathsep-separated) replaces the shipped directories and NPX_RUNS_DIR the
-training output directory, so tests can point the app at tiny checkpoints of their own.
+Each entry knows its family (Entry.family: families.NP2016, the 2016 model on synthetic tables, or
+families.WTQ2017, the 2017 model on real tables). Shipped 2016 checkpoints live in checkpoints/, the shipped 2017
+one is the file NPX_WTQ_CHECKPOINT names (default checkpoints/wtq2017.safetensors; explorer/real_tables.py), listed
+under the id REAL_ID (links' `ckpt=real-tables-2017`) when it is readable; other 2017 files in the shipped
+directories are left out. Trained ones of either family are found in the runs directory (the app's training
+output, runs/checkpoints/) and in runs/wtq/ beside it (where the README's 2017 training writes), listed as
+"trained/<stem>". NPX_CHECKPOINT_DIRS (os.pathsep-separated) replaces the shipped directories, NPX_RUNS_DIR the
+runs directory and NPX_WTQ_RUNS_DIR the 2017 one, so tests can point the app at tiny checkpoints of their own.
 A loaded model is cached once per process (st.cache_resource) and never mutated: inference runs
 under torch.no_grad in eval mode and fine-tuning copies it.
 """
@@ -18,13 +22,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.families import WTQ2017, is_family
+from engine.families import NP2016, WTQ2017, is_family
 from engine.np2016.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
 from engine.np2016.data import tasks as data
 from engine.np2016.presets import METHODS, training_method
 from engine.np2016.trace import trace
+from explorer import real_tables
 
 ROOT = Path(__file__).resolve().parent.parent
+REAL_ID = "real-tables-2017"  # the shipped 2017 checkpoint's id: the picker's and a link's ckpt= (shared links)
+REAL_NAME = "Real tables, plain English (2017 paper, WikiTableQuestions)"  # what a 2017 checkpoint reads
 
 
 def shipped_dirs() -> list[Path]:
@@ -34,6 +41,12 @@ def shipped_dirs() -> list[Path]:
 
 def runs_dir() -> Path:
     return Path(os.environ.get("NPX_RUNS_DIR") or ROOT / "runs" / "checkpoints")
+
+
+def wtq_runs_dir() -> Path:
+    """runs/wtq/ beside the runs directory (`python -m engine train … --output runs/wtq/<preset>`, README)."""
+    env = os.environ.get("NPX_WTQ_RUNS_DIR")
+    return Path(env) if env else runs_dir().parent / "wtq"
 
 
 @dataclass(frozen=True)
@@ -51,9 +64,13 @@ class Entry:
     d: int
     error: str | None = None
     method: str | None = None  # a key of METHODS, from the run's recorded train_config; None: not recorded
+    family: str = NP2016  # the engine.families id of the model that reads it
+    how: tuple[str, ...] = ()  # a 2017 checkpoint: how it was trained ("<method>", "preset <name>"), recorded
 
     @property
     def label(self) -> str:
+        if self.family == WTQ2017:
+            return self._real_label()
         if self.error:
             return f"{self.id} (unreadable)"
         acc = (
@@ -65,6 +82,8 @@ class Entry:
     @property
     def plain_name(self) -> str:
         """What the checkpoint reads, in plain words: "Synthetic, 5 columns, real header names"."""
+        if self.family == WTQ2017:
+            return f"Trained here: {REAL_NAME[0].lower()}{REAL_NAME[1:]}" if self.trained else REAL_NAME
         if self.error:
             return f"{self.id} (cannot be read)"
         spec = self.spec
@@ -83,6 +102,18 @@ class Entry:
         if self.gradient_descent_only:
             parts.append("gradient descent only")
         return ", ".join(parts)
+
+    def _real_label(self) -> str:
+        """A 2017 checkpoint: what it reads, then its file and how it was trained, with its dev accuracy (the set
+        that chose it: there is no test accuracy for it)."""
+        if self.error:
+            return f"{self.plain_name} (cannot be read: {self.error})"
+        how = list(self.how)
+        if self.accuracy is not None:
+            how.append(f"{self.accuracy:.1%} right on the WikiTableQuestions dev set (the set that chose it; no "
+                       "test accuracy)")
+        name = self.id if self.trained else Path(self.path).stem
+        return f"{self.plain_name}  ·  {name}" + (", " + ", ".join(how) if how else "")
 
     @property
     def gradient_descent_only(self) -> bool:
@@ -106,29 +137,71 @@ def _read_entry(path: str, mtime: float, ckpt_id: str, trained: bool) -> Entry:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _is_2017(path: str, mtime: float) -> bool:
-    """A checkpoint of the 2017 model (header only); an unreadable file is listed (with its reason) as before."""
-    return is_family(path, WTQ2017)
+def _read_real_entry(path: str, mtime: float, ckpt_id: str, trained: bool) -> Entry:
+    """A 2017 checkpoint's entry from its checked header (real_tables.info: no weights read)."""
+    try:
+        summary = real_tables.info(path).get("summary") or {}
+    except (CheckpointError, OSError) as e:
+        return Entry(ckpt_id, path, mtime, "unknown", None, trained, (), 0, 0, error=str(e), family=WTQ2017)
+    how = tuple(str(summary[k]) if k == "method" else f"preset {summary[k]}" for k in ("method", "preset")
+                if summary.get(k))
+    acc = summary.get("dev_accuracy")
+    return Entry(ckpt_id, path, mtime, "wikitablequestions", acc if isinstance(acc, int | float) else None, trained,
+                 (), 0, 0, family=WTQ2017, how=how)
 
 
-def list_checkpoints() -> list[Entry]:
-    """Every .safetensors checkpoint of the 2016 model, shipped first (sorted by name), then trained ones
-    (newest first). 2017 files are left out: they are the real-tables model, offered on its own."""
+@st.cache_data(max_entries=256, show_spinner=False)
+def _family(path: str, mtime: float) -> str:
+    """The file's family from its header; an unreadable file is a 2016 one, listed with the reason as before."""
+    return WTQ2017 if is_family(path, WTQ2017) else NP2016
+
+
+def all_checkpoints() -> list[Entry]:
+    """The registry: every checkpoint of both families. Shipped 2016 ones first (sorted by name), then the shipped
+    2017 one (REAL_ID, when readable), then trained ones of either family (newest first). Each file is read once
+    per version: the listing is cached on the files' names and times."""
+    shipped = [p for d in shipped_dirs() if d.is_dir() for p in sorted(d.glob("*.safetensors"))]
+    real = real_tables.checkpoint_path()
+    trained = [p for d in (runs_dir(), wtq_runs_dir()) if d.is_dir() for p in d.glob("*.safetensors")]
+    trained.sort(key=lambda p: (-p.stat().st_mtime, p.name))
+    return _registry(tuple((str(p), p.stat().st_mtime) for p in shipped),
+                     (str(real), real.stat().st_mtime) if real.is_file() else None,
+                     tuple((str(p), p.stat().st_mtime) for p in trained))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _registry(shipped: tuple, real: tuple | None, trained: tuple) -> list[Entry]:
+    """all_checkpoints from the (path, mtime) of the shipped files, the shipped 2017 one and the trained ones."""
     entries, seen = [], set()
-    groups = [(d, False) for d in shipped_dirs()] + [(runs_dir(), True)]
-    for directory, trained in groups:
-        if not directory.is_dir():
-            continue
-        files = sorted(directory.glob("*.safetensors"))
-        if trained:
-            files.sort(key=lambda p: -p.stat().st_mtime)
-        for p in files:
-            ckpt_id = f"trained/{p.stem}" if trained else p.stem
-            if ckpt_id in seen or _is_2017(str(p), p.stat().st_mtime):
-                continue
+    for path, mtime in shipped:
+        stem = Path(path).stem
+        if stem not in seen and _family(path, mtime) == NP2016:  # the shipped 2017 one is `real`
+            seen.add(stem)
+            entries.append(_read_entry(path, mtime, stem, False))
+    if real is not None:
+        entry = _read_real_entry(*real, REAL_ID, False)
+        if entry.error is None:  # an unreadable shipped model is not offered (links to it say it is not here)
+            entries.append(entry)
+    for path, mtime in trained:
+        ckpt_id = f"trained/{Path(path).stem}"
+        if ckpt_id not in seen and (real is None or Path(path).resolve() != Path(real[0]).resolve()):
             seen.add(ckpt_id)
-            entries.append(_read_entry(str(p), p.stat().st_mtime, ckpt_id, trained))
+            read = _read_real_entry if _family(path, mtime) == WTQ2017 else _read_entry
+            entries.append(read(path, mtime, ckpt_id, True))
     return entries
+
+
+def list_checkpoints(family: str | None = NP2016) -> list[Entry]:
+    """The registry's checkpoints of one family (all of them for None): by default the 2016 ones, which every
+    page but Ask and Step through (explorer/components/context.py) trains, compares and evaluates."""
+    return [e for e in all_checkpoints() if family is None or e.family == family]
+
+
+def answering_real(entries: list[Entry], ckpt_id: str | None) -> Entry | None:
+    """The 2017 checkpoint that answers when the session picked `ckpt_id`: that one when it is a 2017 entry,
+    else the shipped one (None when it is not here)."""
+    real = [e for e in entries if e.family == WTQ2017]
+    return find(real, ckpt_id) or find(real, REAL_ID)
 
 
 def find(entries: list[Entry], ckpt_id: str | None) -> Entry | None:

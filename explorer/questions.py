@@ -204,7 +204,7 @@ def answers_agree(got: dict, want: dict | None) -> bool | None:
         return None
     if "scalar" in want:
         return got.get("kind") == "scalar" and abs(got["scalar"] - want["scalar"]) < 0.05
-    return got.get("kind") == "lookup" and sorted(map(tuple, got["cells"])) == sorted(
+    return got.get("kind") == "cells" and sorted(map(tuple, got["cells"])) == sorted(
         map(tuple, want["cells"])
     )
 
@@ -212,5 +212,5 @@ def answers_agree(got: dict, want: dict | None) -> bool | None:
 def program_verdict(question: str, columns: list[str], trace: dict) -> Verdict | None:
     """The trace's induced program against the grammar's program for the question (None: not a grammar
     question), so a right answer from the wrong program can be told from a right one."""
-    program = [Step(s["op"], s["column"], s["column_index"], s["pivot"], None) for s in trace["steps"]]
+    program = [Step(s["op"], s["column_name"], s["column_index"], s["pivot"], None) for s in trace["steps"]]
     return compare(question, columns, program)

@@ -1,7 +1,9 @@
-"""The 2017 model (plain English on real tables) in the app: where its checkpoint and the dataset are, the
-cached model, and its trace for a table and a question.
+"""The 2017 model (plain English on real tables) in the app: where its shipped checkpoint and the dataset are,
+a checkpoint's header, the cached model, and its trace for a table and a question.
 
-NPX_WTQ_CHECKPOINT names the checkpoint (default checkpoints/wtq2017.safetensors); NPX_WTQ_DIR names the
+NPX_WTQ_CHECKPOINT names the shipped checkpoint (default checkpoints/wtq2017.safetensors; the registry,
+explorer/checkpoints.py, lists it as checkpoints.REAL_ID beside the 2017 checkpoints trained in runs/); every
+function taking `path` reads that checkpoint, the shipped one when it is None. NPX_WTQ_DIR names the
 WikiTableQuestions folder (default ../shared/data/wikitablequestions beside the project), which the app reads
 where it is and never copies. A loaded model is cached once per process and never mutated.
 """
@@ -20,9 +22,11 @@ from engine.wtq2017.trace import ask_table
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data" / "wikitablequestions"
+REAL_NAME = "the real-tables model (2017 paper, trained on WikiTableQuestions)"  # in "answered by …"
 
 
 def checkpoint_path() -> Path:
+    """The shipped 2017 checkpoint."""
     return Path(os.environ.get("NPX_WTQ_CHECKPOINT") or DEFAULT_CHECKPOINT)
 
 
@@ -30,27 +34,27 @@ def data_dir() -> Path:
     return Path(os.environ.get("NPX_WTQ_DIR") or DEFAULT_DATA_DIR)
 
 
-def available() -> bool:
+def available(path: str | Path | None = None) -> bool:
     """Whether a readable 2017 checkpoint is there (header checked, no weights read)."""
-    if not checkpoint_path().is_file():
+    if not Path(path or checkpoint_path()).is_file():
         return False
     try:
-        info()
+        info(path)
     except (CheckpointError, OSError):
         return False
     return True
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False)
 def _header_info(path: str, mtime: float) -> dict:
     # checking a header builds the model's shapes on the meta device (about 11 ms), and one Ask rerun asks
-    # several times (available, the picker's label, the figures' method note): read once per file version
+    # several times (the registry, the picker's label, the figures' method note): read once per file version
     return read_wtq_info(path)
 
 
-def info() -> dict:
+def info(path: str | Path | None = None) -> dict:
     """The checkpoint's config and training summary (CheckpointError/OSError when unreadable)."""
-    path = checkpoint_path()
+    path = Path(path or checkpoint_path())
     return _header_info(str(path), path.stat().st_mtime)
 
 
@@ -59,13 +63,13 @@ def _load(path: str, mtime: float):
     return load_wtq_checkpoint(path)
 
 
-def load():
-    """(model, vocabulary, info) of the 2017 checkpoint, cached per file version."""
-    path = checkpoint_path()
+def load(path: str | Path | None = None):
+    """(model, vocabulary, info) of a 2017 checkpoint, cached per file version."""
+    path = Path(path or checkpoint_path())
     return _load(str(path), path.stat().st_mtime)
 
 
-def answer(columns: list[str], rows: list[list], question: str) -> dict:
-    """The 2017 model's trace (engine/wtq2017/trace.py) for any table and question."""
-    model, vocab, _ = load()
+def answer(columns: list[str], rows: list[list], question: str, path: str | Path | None = None) -> dict:
+    """A 2017 model's trace (engine/wtq2017/trace.py) for any table and question."""
+    model, vocab, _ = load(path)
     return ask_table(model, vocab, columns, rows, question)

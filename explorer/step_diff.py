@@ -41,7 +41,7 @@ def step_difference(left: dict | None, right: dict | None) -> tuple[str, ...]:
     if left["op"] != right["op"]:
         return (OPERATION,)
     out = []
-    if left.get("column") != right.get("column"):
+    if left.get("column_name") != right.get("column_name"):
         out.append(COLUMN)
     if left.get("pivot") != right.get("pivot"):
         out.append(PIVOT)
@@ -68,8 +68,8 @@ def step_name(step: dict | None) -> str:
     if step is None:
         return "no step"
     words = op_label(step["op"])
-    if step.get("column") is not None:
-        words += f" {step['column']}"
+    if step.get("column_name") is not None:
+        words += f" {step['column_name']}"
     if step.get("pivot") is not None:
         words += f" (pivot {fmt(step['pivot'])})"
     return words

@@ -13,11 +13,11 @@ from engine.core.safetensors_reader import CheckpointError
 from engine.papers import P17_ENSEMBLE, P17_SINGLE_MODEL
 from engine.wtq2017.dataset.evaluator import denotation_match
 from explorer import escape, real_tables, state, tables, wtq_samples
-from explorer.components.wtq_context import REAL_ID
+from explorer.checkpoints import REAL_ID
 from explorer.wtq_samples import LESSON_QUESTIONS
 
 TITLE = "8. Plain English on real tables"
-PICK_KEY, ASK_KEY, OPEN_KEY, TRACE_KEY = "wtq_lesson_pick", "wtq_lesson_ask", "wtq_lesson_open", "wtq_lesson_trace"
+ASK_KEY, OPEN_KEY = "wtq_lesson_ask", "wtq_lesson_open"  # buttons; the lesson's state: state.WTQ_LESSON_*
 ANSWER_BOX = "wtq_lesson_answer"  # the container of the model's answer (the browser test finds it by this key)
 
 INTRO = (
@@ -51,7 +51,7 @@ def _checkpoint_sentence() -> str:
 def _ask(index: int) -> None:
     lesson = LESSON_QUESTIONS[index]
     columns, rows = tables.to_engine(tables.load_sample(lesson.sample))
-    st.session_state[TRACE_KEY] = (index, real_tables.answer(columns, rows, lesson.question))
+    st.session_state[state.WTQ_LESSON_TRACE] = (index, real_tables.answer(columns, rows, lesson.question))
 
 
 def _open_in_ask(index: int) -> None:
@@ -72,13 +72,13 @@ def _paper_program(lesson) -> str:
 
 
 def _result(lesson, trace: dict) -> None:
-    right = denotation_match(trace["denotation"], list(lesson.answer))
+    right = denotation_match(trace["extra"]["denotation"], list(lesson.answer))
     with st.container(border=True, key=ANSWER_BOX):
         verdict = ":green[right]" if right else ":red[wrong]"
-        st.markdown(f"Our model's answer: **{escape.md_join(trace['denotation']) or '(none)'}** — {verdict} "
+        st.markdown(f"Our model's answer: **{escape.md_join(trace['extra']['denotation']) or '(none)'}** — {verdict} "
                     f"(the dataset's answer: **{escape.md_join(lesson.answer)}**)")
         ours, paper = st.columns(2)
-        ours.markdown("**Our model's program**\n\n" + "\n".join(f"- {escape.md(w)}" for w in trace["program_words"]))
+        ours.markdown("**Our model's program**\n\n" + "\n".join(f"- {escape.md(w)}" for w in trace["program_text"]))
         paper.markdown("**The paper's program** (P17 Table 2, its model was right)\n\n" + _paper_program(lesson))
         st.markdown(lesson.note)
         if not right:
@@ -95,8 +95,9 @@ def render() -> None:
                     f"{escape.md(real_tables.checkpoint_path())} (set NPX_WTQ_CHECKPOINT).")
             return
         st.markdown(_checkpoint_sentence())
-        index = st.selectbox("Question", range(len(LESSON_QUESTIONS)), key=PICK_KEY, format_func=lambda i: (
-            f"{LESSON_QUESTIONS[i].question}  ({tables.list_samples()[LESSON_QUESTIONS[i].sample]})"))
+        index = st.selectbox("Question", range(len(LESSON_QUESTIONS)), key=state.WTQ_LESSON_PICK,
+                             format_func=lambda i: (f"{LESSON_QUESTIONS[i].question}  "
+                                                    f"({tables.list_samples()[LESSON_QUESTIONS[i].sample]})"))
         lesson = LESSON_QUESTIONS[index]
         st.caption(wtq_samples.source_markdown(lesson.sample))
         ask, go, _ = st.columns([1, 1, 2])
@@ -104,7 +105,7 @@ def render() -> None:
                    icon=":material/quiz:", width="content")
         if go.button("Open in Ask", key=OPEN_KEY, icon=":material/arrow_forward:", width="content"):
             _open_in_ask(index)
-        done = st.session_state.get(TRACE_KEY)
+        done = st.session_state.get(state.WTQ_LESSON_TRACE)
         if done and done[0] == index:
             _result(lesson, done[1])
         with st.expander("The table"):

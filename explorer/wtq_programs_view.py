@@ -14,12 +14,10 @@ import streamlit as st
 from engine.core.io.csv_table import InputError
 from engine.core.safetensors_reader import CheckpointError
 from explorer import escape, real_tables, state, wtq_programs
-from explorer.components.wtq_context import REAL_ID
+from explorer.checkpoints import REAL_ID
 
-LIMIT_KEY, RUN_KEY, ONLY_WRONG_KEY = "wtq_prog_limit", "wtq_prog_run", "wtq_prog_wrong"
-SHAPE_KEY, EXAMPLE_KEY, GROUPS_KEY, MEMBERS_KEY = "wtq_prog_shape", "wtq_prog_example", "wtq_prog_groups", \
-    "wtq_prog_members"
-RESULT_KEY, OPEN_KEY = "wtq_prog_result", "wtq_prog_open"
+RUN_KEY, OPEN_KEY = "wtq_prog_run", "wtq_prog_open"  # buttons (the view's state: explorer/state.py, WTQ_PROG_*)
+GROUPS_KEY, MEMBERS_KEY = "wtq_prog_groups", "wtq_prog_members"  # tables shown
 ABSENT = "The WikiTableQuestions dataset is not at"
 
 
@@ -71,7 +69,7 @@ def render() -> None:
         return
     left, right = st.columns([1, 3], vertical_alignment="bottom")
     limit = left.number_input("Questions (at most)", 1, wtq_programs.MAX_LIMIT, wtq_programs.DEFAULT_LIMIT,
-                              key=LIMIT_KEY, help="The first questions of the file. The whole dev split has "
+                              key=state.WTQ_PROG_LIMIT, help="The first questions of the file. The whole dev split has "
                               "2,831: about 3–4 minutes on two CPU cores (about 70 ms a question).")
     right.caption(f"From {escape.md(tsv)}: only the first {int(limit):,} questions are answered (a bound on "
                   "time and memory; raise it for the whole split). The result is kept until the checkpoint or "
@@ -80,12 +78,12 @@ def render() -> None:
         path = real_tables.checkpoint_path()
         try:
             with st.spinner(f"Answering up to {int(limit):,} questions…"):
-                ss[RESULT_KEY] = _evaluate(str(path), path.stat().st_mtime, str(tsv), tsv.stat().st_mtime,
+                ss[state.WTQ_PROG_RESULT] = _evaluate(str(path), path.stat().st_mtime, str(tsv), tsv.stat().st_mtime,
                                            str(data_dir), int(limit))
         except (InputError, CheckpointError, OSError) as e:
             st.error(f"The dev questions cannot be evaluated: {escape.md(e)}")
             return
-    evaluation = ss.get(RESULT_KEY)
+    evaluation = ss.get(state.WTQ_PROG_RESULT)
     if not evaluation:
         st.info("Press **Evaluate on the dev questions** to run the checkpoint on them.")
         return
@@ -107,7 +105,7 @@ def _show(evaluation: dict) -> None:
                                         "accuracy": v["accuracy"]} for k, v in by_type.items()]),
                          hide_index=True, key="wtq_prog_types", column_config={"accuracy": st.column_config.
                          ProgressColumn("accuracy", format="percent", min_value=0, max_value=1)})
-    only_wrong = st.toggle("Only wrong answers", key=ONLY_WRONG_KEY)
+    only_wrong = st.toggle("Only wrong answers", key=state.WTQ_PROG_WRONG)
     groups = wtq_programs.shape_groups(evaluation, only_wrong)
     if not groups:
         st.success("No wrong answers to show.")
@@ -115,7 +113,7 @@ def _show(evaluation: dict) -> None:
     st.dataframe(pd.DataFrame(groups), hide_index=True, key=GROUPS_KEY, column_config={
         "accuracy": st.column_config.ProgressColumn("accuracy", format="percent", min_value=0, max_value=1)})
     by_shape = {g["program shape"]: g for g in groups}
-    shape = st.selectbox("Program shape", list(by_shape), key=SHAPE_KEY, format_func=lambda s: (
+    shape = st.selectbox("Program shape", list(by_shape), key=state.WTQ_PROG_SHAPE, format_func=lambda s: (
         f"{s} ({_questions(by_shape[s]['examples'])}, {by_shape[s]['accuracy']:.0%} right)"))
     results = evaluation["results"]
     members = wtq_programs.in_group(evaluation, shape, only_wrong)
@@ -123,7 +121,7 @@ def _show(evaluation: dict) -> None:
         "": wtq_programs.verdict(results[i]), "id": results[i]["id"], "question": results[i]["question"],
         "answer": " | ".join(results[i]["denotation"]), "dataset's answer": " | ".join(results[i]["target"] or []),
         "table": results[i]["table"]} for i in members]), hide_index=True, key=MEMBERS_KEY)
-    pick = st.selectbox("Question", members, key=EXAMPLE_KEY, format_func=lambda i: (
+    pick = st.selectbox("Question", members, key=state.WTQ_PROG_EXAMPLE, format_func=lambda i: (
         f"{wtq_programs.verdict(results[i])} {results[i]['id']}: {results[i]['question']}"))
     if pick is not None:
         _example(results[pick], evaluation["tables"][results[pick]["table"]])

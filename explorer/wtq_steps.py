@@ -27,7 +27,7 @@ def is_wtq(trace: dict | None) -> bool:
 
 
 def n_rows(trace: dict) -> int:
-    return len(trace["rows"])
+    return trace["n_rows"]
 
 
 def reads(op: str) -> str:
@@ -45,8 +45,8 @@ def rows_after(trace: dict, t: int, view: str = "hard") -> list[float]:
         return [1.0] * n_rows(trace)
     step = trace["steps"][t - 1]
     if view == "soft":
-        return [float(w) for w in step["soft_rows"]]
-    return [1.0 if r else 0.0 for r in step["rows"]]
+        return [float(w) for w in step["rows_soft"]]
+    return [1.0 if r else 0.0 for r in step["rows_hard"]]
 
 
 def selected(weights: list[float]) -> int:
@@ -56,16 +56,16 @@ def selected(weights: list[float]) -> int:
 def printed_cells(trace: dict, t: int) -> list[list[int]]:
     """The cells a print at step t writes (the rows of t−1 in its column); the answer's cells at the last step."""
     step = trace["steps"][t - 1]
-    if step["op"] != "print" or step["column"] is None:
+    if step["op"] != "print" or step["column_index"] is None:
         return []
     if t == len(trace["steps"]) and trace["answer"]["kind"] == "cells":
         return [[int(r), int(c)] for r, c in trace["answer"]["cells"]]
     before = rows_after(trace, t - 1)
-    return [[r, int(step["column"])] for r, w in enumerate(before) if w >= 0.5]
+    return [[r, int(step["column_index"])] for r, w in enumerate(before) if w >= 0.5]
 
 
 def column_name(trace: dict, step: dict) -> str | None:
-    return trace["columns"][step["column"]] if step.get("column") is not None else None
+    return step["column_name"]
 
 
 def pivot_text(step: dict) -> str:
@@ -88,7 +88,7 @@ def output(trace: dict, t: int, view: str = "hard") -> str:
 
 def answer_text(trace: dict) -> str:
     """The answer as the user reads it: the denotation (the benchmark's strings), or why there is none."""
-    kind, values = trace["answer"]["kind"], trace["denotation"]
+    kind, values = trace["answer"]["kind"], trace["extra"]["denotation"]
     if kind == "none":
         return "no answer (the program ends on a row selection: its last step neither counts nor prints)"
     if kind == "cells" and not values:
@@ -127,5 +127,5 @@ def after_line(trace: dict, t: int, view: str = "hard") -> str:
 
 def top_words(step: dict, words: list[str], top: int = 3) -> str:
     """The words the step attends to most: 'sales (40%), above (22%), … '."""
-    pairs = sorted(zip(words, step["attention"], strict=False), key=lambda x: -x[1])[:top]
+    pairs = sorted(zip(words, step["question_attention"], strict=False), key=lambda x: -x[1])[:top]
     return ", ".join(f"{w} ({a:.0%})" for w, a in pairs)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main as cli
+from engine.cli import np2016 as cli_np2016
 from engine.np2016.checkpoint import load_checkpoint
 from engine.np2016.trace import trace
 
@@ -93,11 +94,11 @@ def test_predict_matches_trace(pipeline):
         assert {k: v for k, v in out.items() if k not in ("program", "program_template", "prediction")} == \
             {k: v for k, v in ex.items() if k != "program"}
         t = trace(model, vocab, ex["columns"], ex["rows"], ex["question"])
-        assert out["program"] == t["program"]
+        assert out["program"] == t["extra"]["program"]
         kind = t["answer"]["kind"]
         if kind == "scalar":
             assert out["prediction"] == {"scalar": pytest.approx(t["answer"]["scalar"])}
-        elif kind == "lookup":
+        elif kind == "cells":
             assert out["prediction"] == {"cells": t["answer"]["cells"]}
         else:
             assert out["prediction"] == {"none": True}
@@ -171,11 +172,16 @@ def test_bad_inputs_in_process(pipeline, capsys, tmp_path, monkeypatch):
         code, _, err = main(capsys, *args)
         assert code != 0 and err.startswith("error:"), args
     # --checkpoint defaults to checkpoints/single-column.safetensors: a clear error when it is absent
-    monkeypatch.setattr(cli, "DEFAULT_CHECKPOINT", tmp_path / "checkpoints" / "single-column.safetensors")
+    monkeypatch.setattr(cli_np2016, "DEFAULT_CHECKPOINT", tmp_path / "checkpoints" / "single-column.safetensors")
     code, _, err = main(capsys, "ask", "--table", d / "t.csv", "count")
     assert code == 1 and "single-column.safetensors" in err
-    monkeypatch.setattr(cli, "DEFAULT_CHECKPOINT", ckpt)
+    monkeypatch.setattr(cli_np2016, "DEFAULT_CHECKPOINT", ckpt)
     assert main(capsys, "ask", "--table", d / "t.csv", "count")[0] == 0
+
+
+def test_the_default_checkpoint_is_the_shipped_one():
+    assert cli_np2016.DEFAULT_CHECKPOINT == ROOT / "checkpoints" / "single-column.safetensors"
+    assert cli_np2016.DEFAULT_CHECKPOINT.is_file()
 
 
 def test_help_documents_program_template(capsys):
@@ -251,7 +257,7 @@ def test_predict_groups_by_size_and_streams(pipeline, tmp_path, capsys, monkeypa
     rows = [_strict(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
     assert [r["question"] for r in rows] == [ex["question"] for ex in examples]
     for ex, row in list(zip(examples, rows, strict=True))[8:13]:
-        assert row["program"] == trace(model, vocab, ex["columns"], ex["rows"], ex["question"])["program"]
+        assert row["program"] == trace(model, vocab, ex["columns"], ex["rows"], ex["question"])["extra"]["program"]
 
 
 # ----------------------------------------------------------------------------- ask: numbers read as written

@@ -1,4 +1,4 @@
-"""The `train` command (engine/cli/main.py, engine/cli/train.py): flags generated from the config fields, and
+"""The `train` command (engine/cli/dispatch.py, engine/cli/train.py): flags generated from the config fields, and
 training faults end to end: a diverging run, Ctrl-C, an output that cannot be written."""
 
 import os
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main as cli
+from engine.cli.parser import build_parser
 from engine.cli.train import configs_from_args
 from engine.core.settings import settings
 from engine.np2016 import presets
@@ -84,7 +85,7 @@ def _ctrl_c_run(tmp_path, capsys):
 # ----------------------------------------------------------------------------- settings said once
 
 def _train_args(*flags):
-    return cli.build_parser().parse_args(["train", "--task", "columns-5", *map(str, flags), "--output", "x"])
+    return build_parser().parse_args(["train", "--task", "columns-5", *map(str, flags), "--output", "x"])
 
 
 def test_train_flags_are_generated_from_the_config_fields(capsys):
@@ -97,7 +98,7 @@ def test_train_flags_are_generated_from_the_config_fields(capsys):
     cfg, model_cfg = configs_from_args(_train_args())
     assert cfg == TrainConfig(task="columns-5")  # no flag given: the dataclass's defaults, written once
     assert model_cfg == presets.model_config("default", "columns-5", model_cfg.vocab_size)
-    # the flags in use in tests, README and benchmarks keep their names
+    # the flags in use in tests, docs/cli.md and benchmarks keep their names
     cfg, model_cfg = configs_from_args(_train_args(
         "--d", 16, "--T", 3, "--no-grad-noise", "--no-bidirectional", "--batch-size", 7, "--lr", "1e-2",
         "--steps", 5, "--train-option", "search_samples=4", "--model-option", "question_attention=false"))

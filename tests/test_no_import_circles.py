@@ -1,10 +1,11 @@
-"""No import circles in the engine or among the benchmark scripts, found by reading their imports with `ast`.
+"""No import circles in the engine, the app or among the benchmark scripts, found by reading their imports with
+`ast`.
 
 Every import counts, at the top of a module or inside a function: a function-level import only postpones a
 circle to the call, and a script that imports another script which imports it back runs its own top level twice
-(once as __main__, once as benchmarks.x). explorer/ still has one circle, the 2016 checkpoint picker that knows
-the 2017 model by a magic id (context <-> wtq_context), which the folder-per-family structure of issue 20 removes;
-until then no other may appear. `python tests/test_no_import_circles.py [PACKAGE ...]` lists each package's.
+(once as __main__, once as benchmarks.x). explorer/ has none either: the checkpoint picker asks the registry
+(explorer/checkpoints.py) for an entry's family instead of knowing the 2017 model's module.
+`python tests/test_no_import_circles.py [PACKAGE ...]` lists each package's.
 """
 
 from __future__ import annotations
@@ -105,18 +106,10 @@ def circles_touching(package: str, graph: dict[str, set[str]]) -> list[list[str]
     return [group for group in circles(graph) if any(m.split(".")[0] == package for m in group)]
 
 
-KNOWN_EXPLORER_CIRCLE = ["explorer.components.context", "explorer.components.wtq_context"]
-
-
-@pytest.mark.parametrize("package", ["benchmarks", "engine"])
+@pytest.mark.parametrize("package", SCANNED_PACKAGES)
 def test_no_import_circles(package):
     found = circles_touching(package, import_graph(SCANNED_PACKAGES))
     assert not found, f"import circles in {package}/: " + "; ".join(" <-> ".join(g) for g in found)
-
-
-def test_the_explorer_has_no_circle_but_the_known_one():
-    found = circles_touching("explorer", import_graph(SCANNED_PACKAGES))
-    assert found in ([], [KNOWN_EXPLORER_CIRCLE]), "; ".join(" <-> ".join(g) for g in found)
 
 
 def test_finder_sees_function_level_and_relative_circles(tmp_path):

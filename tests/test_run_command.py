@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from engine.cli.main import build_parser
+from engine.cli.parser import build_parser
 from engine.cli.train import configs_from_args
 from engine.core.vocab import Vocab
 from engine.np2016 import presets

@@ -9,7 +9,7 @@ from explorer.components.two_trainings import default_versus, program_table
 
 
 def _step(t: int, op: str, column: str | None = None, pivot: float | None = None) -> dict:
-    return {"t": t, "op": op, "column": column, "pivot": pivot, "description": f"{op} {column} {pivot}"}
+    return {"t": t, "op": op, "column_name": column, "pivot": pivot, "sentence": f"{op} {column} {pivot}"}
 
 
 def _trace(*steps: tuple) -> dict:

@@ -44,7 +44,7 @@ def test_what_a_step_reads_is_what_the_engine_used(vocab, model_factory, forcer,
     for step in t["steps"]:
         r = ex.reads(step["op"], step["t"])
         rows = ex.rows_of(t, step["t"], view)
-        scalar = step["scalar_soft" if view == "soft" else "scalar_hard"]
+        scalar = step["extra"]["scalar_soft" if view == "soft" else "scalar_hard"]
         if step["op"] in ("and", "or"):
             a, b = (ex.rows_of(t, s, view) for s in r.steps)
             pick = min if step["op"] == "and" else max

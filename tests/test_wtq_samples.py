@@ -49,9 +49,9 @@ def test_the_2017_model_answers_each_suggested_question(sample_id, question):
     model, vocab, _ = _model()
     columns, rows = tables.to_engine(tables.load_sample(sample_id))
     trace = ask_table(model, vocab, columns, rows, question)
-    assert len(trace["steps"]) == model.config.steps == len(trace["program_words"])
+    assert len(trace["steps"]) == model.config.steps == len(trace["program_text"])
     assert trace["answer"]["kind"] in ("scalar", "cells", "none")
-    assert all(isinstance(d, str) for d in trace["denotation"])
+    assert all(isinstance(d, str) for d in trace["extra"]["denotation"])
 
 
 @pytest.mark.parametrize("lesson", wtq_samples.LESSON_QUESTIONS, ids=lambda q: q.sample)

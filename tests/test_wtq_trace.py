@@ -11,6 +11,7 @@ import torch
 
 from engine.cli.main import main
 from engine.core.seeded_init import seeded
+from engine.core.trace import problems
 from engine.wtq2017.batch import build_vocab
 from engine.wtq2017.checkpoint import save_wtq_checkpoint
 from engine.wtq2017.config import WTQ_OPS, WtqModelConfig
@@ -38,7 +39,8 @@ def test_trace_agrees_with_the_model_and_is_a_distribution(model, dev):
     answers = answer_all(net, vocab, dev)
     for ex, answer in zip(dev, answers, strict=True):
         tr = wtq_trace(net, vocab, ex)
-        assert tr["program"] == answer["program"] and tr["denotation"] == denotation(ex, answer)
+        assert tr["extra"]["program"] == answer["program"] and tr["extra"]["denotation"] == denotation(ex, answer)
+        assert problems(tr) == [] and tr["family"] == "wtq2017"
         json.dumps(tr, allow_nan=False)  # one JSON object, no NaN
         assert len(tr["steps"]) == net.config.steps and tr["ops"] == list(WTQ_OPS)
         for step in tr["steps"]:
@@ -46,13 +48,15 @@ def test_trace_agrees_with_the_model_and_is_a_distribution(model, dev):
             assert step["op_probs"][WTQ_OPS.index(step["op"])] == max(step["op_probs"])  # (rounded: ties)
             shown = [p for p in step["col_probs"] if p is not None]
             assert sum(shown) == pytest.approx(1, abs=1e-3)
-            assert [p is not None for p in step["col_probs"]] == tr["selectable"]
-            assert sum(step["attention"]) == pytest.approx(1, abs=1e-3) and len(step["attention"]) == len(tr["words"])
-            assert len(step["rows"]) == len(ex["rows"]) == len(step["soft_rows"])
-            assert step["sentence"] == step_sentence(step, ex["columns"])
+            assert [p is not None for p in step["col_probs"]] == tr["extra"]["selectable"]
+            attention = step["question_attention"]
+            assert sum(attention) == pytest.approx(1, abs=1e-3) and len(attention) == len(tr["words"])
+            assert len(step["rows_hard"]) == len(ex["rows"]) == len(step["rows_soft"])
+            assert set(step["rows_hard"]) <= {0.0, 1.0}
+            assert step["sentence"] == step_sentence({**step, "column": step["column_index"]}, ex["columns"])
         if answer["kind"] == "cells":  # printed cells: the rows selected before the last step, in its column
-            before = tr["steps"][-2]["rows"]
-            col = tr["steps"][-1]["column"]
+            before = tr["steps"][-2]["rows_hard"]
+            col = tr["steps"][-1]["column_index"]
             assert answer["cells"] == [[r, col] for r, keep in enumerate(before) if keep]
 
 
@@ -92,8 +96,8 @@ def test_trace_rows_follow_the_discrete_program_on_a_hand_table():
     net.forward = forced
     tr = ask_table(net, ex_vocab, columns, rows, "how many nations won more than 3 gold?")
     assert [s["op"] for s in tr["steps"]] == ["greater", "count"]
-    assert tr["steps"][0]["rows"] == [True, False, True, False]  # 5 > 3, 2, 7 > 3, 3
-    assert tr["denotation"] == ["2"] and tr["steps"][0]["pivot"] == 3.0
+    assert tr["steps"][0]["rows_hard"] == [1.0, 0.0, 1.0, 0.0]  # 5 > 3, 2, 7 > 3, 3
+    assert tr["extra"]["denotation"] == ["2"] and tr["answer"]["scalar"] == 2.0 and tr["steps"][0]["pivot"] == 3.0
 
 
 def ask_input(columns, rows):

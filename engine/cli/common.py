@@ -1,6 +1,6 @@
 """What every command of the command line shares: the one-line error, the --device check and the progress
-bar. Its own module so that the command groups (cli_train, cli_wtq) use them without importing the parser
-module that imports them (no import circle)."""
+bar. Its own module so that the command groups (engine/cli/np2016.py, train.py, wtq2017.py, data.py, sweep.py, ...)
+use them without importing the parser module that imports them (no import circle)."""
 
 from __future__ import annotations
 

@@ -155,6 +155,22 @@ def held_output(path):
         raise CliError(str(e)) from e
 
 
+def check_task_flags(args) -> None:
+    """`train --task`'s usage errors (exit code 2), before anything is imported or read: the task, the flags that
+    go with --data only, the preset (default 'default')."""
+    from engine.cli.common import CliError
+    from engine.np2016 import presets
+
+    if not args.task:
+        raise CliError("train needs --task (a synthetic task) or --data TRAIN.jsonl --dev DEV.jsonl", 2)
+    if args.dev or args.max_minutes is not None or args.patience is not None:
+        raise CliError("--dev, --max-minutes and --patience go with --data (the 2017 model)", 2)
+    args.preset = args.preset or "default"
+    if args.preset not in presets.NAMES:
+        raise CliError(f"preset {args.preset!r} is for --data (the 2017 model); --task takes one of "
+                       f"{', '.join(presets.NAMES)}", 2)
+
+
 def run_training(args) -> int:
     """Check and claim the output, train with a progress bar (Ctrl-C stops and saves), save, report. Exit code 0, 2 when
     the NaN guard stopped the run, 130 when Ctrl-C came before there was a model to save."""

@@ -1,4 +1,5 @@
-"""The 2017 model on the command line: `train --data/--dev`, and `evaluate`/`predict` with a 2017 checkpoint.
+"""The 2017 model on the command line: `train --data/--dev`, and `evaluate`/`predict`/`ask` with a 2017
+checkpoint (engine/cli/dispatch.py chooses them).
 
 `train --data TRAIN.jsonl --dev DEV.jsonl` trains the 2017 model (engine/wtq2017/train.py) on any examples of
 ours: converted WikiTableQuestions lines, or plain ones (table, question, target or answer), which are
@@ -7,7 +8,7 @@ the flags both model families share by name (--batch-size, --lr, --d, --T, --see
 --train-option/--model-option KEY=VALUE on WtqTrainConfig/WtqModelConfig fields. The best dev model is saved
 to --output whenever it improves, so Ctrl-C, the NaN guard or --max-minutes leave the best model on disk.
 
-`ask` answers a question about a CSV table with the program in words. `predict` writes "denotation" (the
+`ask_trace` is the trace that `ask` prints (engine/wtq2017/trace.py). `predict` writes "denotation" (the
 benchmark's strings) and "program" on every line, keeping every key the input had; it never reads "target"
 or "answer". `evaluate` scores examples that carry "target" by the
 benchmark's rules (engine/wtq2017/dataset/evaluator.py).
@@ -136,7 +137,7 @@ def _answers(args, examples):
                           on_batch=lambda done: b.update(done - b.n))
 
 
-def wtq_evaluate(args) -> int:
+def evaluate(args) -> int:
     from engine.cli.common import CliError
     from engine.wtq2017.predict import score
 
@@ -155,7 +156,7 @@ def wtq_evaluate(args) -> int:
     return 0
 
 
-def wtq_predict(args) -> int:
+def predict(args) -> int:
     from engine.core.io.atomic import atomic_writer
     from engine.core.io.examples import dumps_example
     from engine.wtq2017.predict import denotation
@@ -182,22 +183,10 @@ def _originals(path):
     return (ex for _, ex in iter_jsonl(path, max_bytes=DATA_MAX_BYTES))
 
 
-def wtq_ask(args, table, question: str) -> int:
-    """`ask` with a 2017 checkpoint: the denotation and the program in words, or the whole trace (--json)."""
-    from engine.cli.common import checked_device
+def ask_trace(checkpoint: str, device, table, question: str) -> dict:
+    """The 2017 model's trace of `question` about `table` (engine.core.io.csv_table's Table), run on `device`."""
     from engine.wtq2017.checkpoint import load_wtq_checkpoint
     from engine.wtq2017.trace import ask_table
 
-    model, vocab, _ = load_wtq_checkpoint(args.checkpoint, checked_device(args.device))
-    result = ask_table(model, vocab, table.columns, table.rows, question, notes=table.notes)
-    if args.json:
-        print(json.dumps(result, allow_nan=False))
-        return 0
-    shown = ", ".join(result["denotation"]) or "(no answer: the program ends on a row selection)"
-    print(f"answer: {shown}")
-    print("program:")
-    for line in result["program_words"]:
-        print(f"  {line}")
-    for warning in result["warnings"]:
-        print(f"warning: {warning}")
-    return 0
+    model, vocab, _ = load_wtq_checkpoint(checkpoint, device)
+    return ask_table(model, vocab, table.columns, table.rows, question)

@@ -1,13 +1,15 @@
 """The trace of one (table, question): everything the model chose at every step, soft and hard, as JSON.
 
-The app draws every view from this object; the program is read by
-engine.np2016.program.decode and put in words by engine.np2016.program.describe.
+The trace follows the schema of engine/core/trace.py (docs/trace.md); what only this family has (the scalars
+and lookups of every step, the pivot attention, the column kinds, the words the model does not know) is under
+"extra". The program is read by engine.np2016.program.decode and put in words by engine.np2016.program.describe.
 """
 
 from __future__ import annotations
 
 import torch
 
+from engine.core.trace import SCHEMA, step_of
 from engine.core.vocab import split_question
 from engine.np2016.batch import column_kinds, encode
 from engine.np2016.evaluate import final_kinds
@@ -49,30 +51,25 @@ def trace(model, vocab, columns: list[str], rows: list[list], question: str) -> 
     program = decode(model, [example], hard)[0]
     scalars = hard["scalars"][0].tolist()  # (T,)
     steps = []
+    attention = r5(soft["attention"][0, :, :len(q.words)]) if "attention" in soft else None
     for t, s in enumerate(program):
         lookup_hard = hard["lookups"][0, t, :m, :c]
-        step = {
-            "t": t + 1, "op": s.op, "column": s.column, "column_index": s.column_index, "pivot": s.pivot,
-            "op_probs": r5(soft["op_probs"][0, t]),
-            "col_probs": r5(soft["col_probs"][0, t, :c]),
-            "rows_soft": r5(soft["rows"][0, t, :m]),
-            "rows_hard": r5(hard["rows"][0, t, :m]),
-            "scalar_soft": float(soft["scalars"][0, t]), "scalar_hard": scalars[t],
-            "lookup_soft": r5(soft["lookups"][0, t, :m, :c]),
-            "lookup_cells": (lookup_hard > 0.5).nonzero().tolist(),
-            "question_attention": (r5(soft["attention"][0, t, :len(q.words)])
-                                   if "attention" in soft else None),
-        }
-        step["description"] = describe(s, t + 1, int(round(sum(step["rows_hard"]))), scalars,
-                                       len(step["lookup_cells"]))
-        steps.append(step)
+        rows_hard = r5(hard["rows"][0, t, :m])
+        cells = (lookup_hard > 0.5).nonzero().tolist()
+        steps.append(step_of(
+            t + 1, s.op, r5(soft["op_probs"][0, t]), s.column_index, columns, r5(soft["col_probs"][0, t, :c]),
+            s.pivot, rows_hard, r5(soft["rows"][0, t, :m]), None if attention is None else attention[t],
+            describe(s, t + 1, int(round(sum(rows_hard))), scalars, len(cells)),
+            scalar_soft=float(soft["scalars"][0, t]), scalar_hard=scalars[t],
+            lookup_soft=r5(soft["lookups"][0, t, :m, :c]), lookup_cells=cells))
 
     kind = final_kinds(model, hard)[0]
-    answer = {"kind": kind, "scalar": float(hard["scalar"][0]) if kind == "scalar" else None,
-              "cells": steps[-1]["lookup_cells"] if kind == "lookup" else None,
-              "soft_scalar": float(soft["scalar"][0])}
-    if kind == "lookup":
-        answer["values"] = [rows[i][j] for i, j in answer["cells"]]
+    cells = steps[-1]["extra"]["lookup_cells"] if kind == "lookup" else None
+    answer = {"kind": "cells" if kind == "lookup" else kind,
+              "scalar": float(hard["scalar"][0]) if kind == "scalar" else None, "cells": cells,
+              "values": None if cells is None else [rows[i][j] for i, j in cells]}
+    answer["text"] = _answer_text(answer)
+    answer["extra"] = {"soft_scalar": float(soft["scalar"][0])}
     warnings = []
     kinds = column_kinds(columns, rows)
     if "text" in kinds and "text_match" not in cfg.ops:
@@ -81,9 +78,21 @@ def trace(model, vocab, columns: list[str], rows: list[list], question: str) -> 
     if unknown:
         warnings.append("words the model does not know: " + ", ".join(unknown))
     return {
-        "question": question, "words": q.words, "numbers": q.numbers, "unknown_words": unknown,
-        "columns": list(columns), "column_kinds": kinds, "n_rows": m, "ops": ops, "steps": steps,
-        "pivots": pivots, "program": [s.to_json() for s in program],
-        "program_text": numbered([(s["op"], s["description"]) for s in steps]), "answer": answer,
+        "schema": SCHEMA, "family": "np2016", "question": question, "words": q.words, "numbers": q.numbers,
+        "columns": list(columns), "rows": example["rows"], "n_rows": m, "ops": ops, "steps": steps,
+        "answer": answer, "program_text": numbered([(s["op"], s["sentence"]) for s in steps]),
         "warnings": warnings,
+        "extra": {"unknown_words": unknown, "column_kinds": kinds, "pivots": pivots,
+                  "program": [s.to_json() for s in program]},
     }
+
+
+def _answer_text(answer: dict) -> str:
+    """The answer as `ask` prints it: the number, the cells, or why there is none."""
+    if answer["kind"] == "scalar":
+        return fmt(answer["scalar"])
+    if answer["kind"] == "cells":
+        values = answer["values"]
+        text = ", ".join("" if v is None else fmt(v) if isinstance(v, float) else str(v) for v in values)
+        return f"{len(values)} cells: {text}" if values else "(no cells selected)"
+    return "(no answer: the program's last operation writes neither a number nor cells)"

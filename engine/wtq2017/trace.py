@@ -6,13 +6,16 @@ column the model cannot select has none), the question attention over the words 
 operation and column chosen (argmax), the pivot for a comparison, the rows selected after the step by the
 discrete program (what the answer is made of) and by the soft one (what training sees), and a sentence in
 plain words. Then the answer, its denotation (the benchmark's strings) and the program in words; `ask_table`
-adds "warnings", the table reader's notes, as the 2016 trace has them.
+fills "warnings" with the table reader's notes. The trace follows the schema of engine/core/trace.py
+(docs/trace.md); what only this family has (which columns can be picked, the entry matches, the denotation,
+the program as the model decoded it, a comparison's pivot probabilities) is under "extra".
 """
 
 from __future__ import annotations
 
 import torch
 
+from engine.core.trace import SCHEMA, step_of
 from engine.wtq2017.batch import encode_batch
 from engine.wtq2017.config import WTQ_OPS
 from engine.wtq2017.ops import COMPARISONS
@@ -81,28 +84,26 @@ def wtq_trace(model, vocab, example: dict) -> dict:
     op_probs = out["op_probs"][0].double().round(decimals=5).tolist()  # (T, O)
     col_probs = out["col_probs"][0].double().round(decimals=5).tolist()  # (T, C)
     attention = out["attention"][0, :, :n_words].double().round(decimals=5).tolist()  # (T, words)
-    picked_rows = out["hard_rows"][0, :, :n_rows].tolist()  # (T, R), written by hard_answer
+    picked_rows = out["hard_rows"][0, :, :n_rows].double().tolist()  # (T, R) 1/0, written by hard_answer
     soft_rows = out["rows"][0, :, :n_rows].double().round(decimals=5).tolist()
     pivot_probs = out["pivot_probs"][0].double().round(decimals=5).tolist()  # (4, 2)
     steps = []
     for t, step in enumerate(answer["program"]):
-        entry = {
-            "t": t + 1, "op": step["op"], "column": step["column"], "pivot": step["pivot"],
-            "op_probs": op_probs[t], "col_probs": _per_column(col_probs[t], slots, len(columns)),
-            "attention": attention[t], "rows": picked_rows[t], "soft_rows": soft_rows[t],
-            "sentence": step_sentence(step, columns),
-        }
-        if step["op"] in COMPARISONS:
-            entry["pivot_probs"] = pivot_probs[COMPARISONS.index(step["op"])]
-        steps.append(entry)
+        extra = {"pivot_probs": pivot_probs[COMPARISONS.index(step["op"])]} if step["op"] in COMPARISONS else {}
+        steps.append(step_of(t + 1, step["op"], op_probs[t], step["column"], columns,
+                             _per_column(col_probs[t], slots, len(columns)), step["pivot"], picked_rows[t],
+                             soft_rows[t], attention[t], step_sentence(step, columns), **extra))
+    den = denotation(example, answer)
     return {
-        "family": "wtq2017", "question": example["question"], "columns": columns, "rows": rows,
-        "words": words, "numbers": example["wtq"]["numbers"][:2], "ops": list(WTQ_OPS),
-        "selectable": [c in slots for c in range(len(columns))],
-        "entry_match": example["wtq"]["entry_match"], "steps": steps,
-        "answer": {k: v for k, v in answer.items() if k != "program"},
-        "denotation": denotation(example, answer),
-        "program": answer["program"], "program_words": program_words(answer["program"], columns),
+        "schema": SCHEMA, "family": "wtq2017", "question": example["question"], "words": words,
+        "numbers": example["wtq"]["numbers"][:2], "columns": columns, "rows": rows, "n_rows": n_rows,
+        "ops": list(WTQ_OPS), "steps": steps,
+        "answer": {"kind": answer["kind"], "scalar": answer.get("value"), "cells": answer.get("cells"),
+                   "values": den if answer["kind"] == "cells" else None,
+                   "text": ", ".join(den) or "(no answer: the program ends on a row selection)", "extra": {}},
+        "program_text": program_words(answer["program"], columns), "warnings": [],
+        "extra": {"selectable": [c in slots for c in range(len(columns))],
+                  "entry_match": example["wtq"]["entry_match"], "denotation": den, "program": answer["program"]},
     }
 
 
@@ -110,7 +111,7 @@ def ask_table(model, vocab, columns: list[str], rows: list[list], question: str,
               notes: list[str] | tuple = ()) -> dict:
     """The trace of a question about any table (cells of any type; InputError/ValueError for a bad one).
     `notes` are what the table's reader said about it (renamed columns, cells made empty, ...): they go in
-    "warnings", the key the 2016 trace keeps them in, so `ask --json` reads the same for both families."""
+    "warnings", as the 2016 trace's warnings do, so `ask --json` reads the same for both families."""
     result = wtq_trace(model, vocab, from_table(columns, rows, question))
     result["warnings"] = list(notes)
     return result

@@ -1,5 +1,7 @@
 """What the Ask, Step through and Compare pages share: the table as the model sees it, the checkpoint
-picked for it, the question box and the (cached) trace — each step reporting problems as messages."""
+picked for it (any entry of the registry, explorer/checkpoints.py: a 2016 one, or a 2017 one that
+explorer/components/wtq_context.py answers with), the question box and the (cached) trace — each step reporting
+problems as messages."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.core.limits import QUESTION_MAX_CHARS
+from engine.families import NP2016, WTQ2017
 from engine.np2016.batch import column_kinds
 from engine.np2016.checkpoint import CheckpointError
 from engine.np2016.presets import METHODS
@@ -46,27 +49,32 @@ def _on_ckpt() -> None:
     st.session_state[state.CKPT] = None if pick in (None, AUTO) else pick
 
 
+def real_entry() -> checkpoints.Entry | None:
+    """The 2017 checkpoint that answers in this session: the one picked in the Model tab, else the shipped one
+    (None when it is not here; checkpoints.answering_real)."""
+    return checkpoints.answering_real(checkpoints.all_checkpoints(), st.session_state.get(state.CKPT))
+
+
 def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -> checkpoints.Entry | None:
-    """Selectbox of checkpoints ('auto' = best match for the table) and, when its checkpoint is here, the
-    real-tables model (wtq_context.REAL_ID); sets ctx.entry and ctx.vocab to the synthetic checkpoint that
-    answers (the best match while the real-tables model is picked, for the one click back to it).
+    """Selectbox of the registry's checkpoints ('auto' = best match for the table): the 2016 ones, then the 2017
+    ones (real tables, answered by explorer/components/wtq_context.py); sets ctx.entry and ctx.vocab to the 2016
+    checkpoint that answers (the best match while a 2017 one is picked, for the one click back to it).
 
     A requested checkpoint that is not here is dropped for the best match and kept in ctx.missing; the
     picker warns about it beside itself unless `warn_missing` is False (the Ask page, whose picker sits in
     a collapsed panel, says it where the answer is: missing_warning)."""
-    from explorer.components import wtq_context  # it builds on this module
-
     box = container or st
-    entries = checkpoints.list_checkpoints()
-    real = wtq_context.available()
-    if not entries and not real:
+    registry = checkpoints.all_checkpoints()
+    entries = [e for e in registry if e.family == NP2016]
+    real = [e for e in registry if e.family == WTQ2017]
+    if not registry:
         box.error(
             "No checkpoint found. Shipped checkpoints belong in `checkpoints/`; or train one on the "
             "**Train** page and it appears here."
         )
         return None
     ss = st.session_state
-    ids = [e.id for e in entries] + ([wtq_context.REAL_ID] if real else [])
+    ids = [e.id for e in entries + real]
     best = checkpoints.best_match(entries, ctx.columns, ctx.kinds)
     if ss.get(state.CKPT) and ss[state.CKPT] not in ids:
         ctx.missing = ss[state.CKPT]
@@ -74,10 +82,9 @@ def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -
             box.warning(f"{_missing_text(ctx.missing)}; using the best match for the table.")
         ss[state.CKPT] = None
     ss[state.CKPT_PICK] = ss.get(state.CKPT) or AUTO
-    labels = {e.id: picker_label(e) for e in entries}
+    labels = {e.id: picker_label(e) for e in entries + real}
     labels[AUTO] = f"Best match for the table: {picker_label(best)}" if best else "Best match (none: pick one)"
-    if real:
-        labels[wtq_context.REAL_ID] = wtq_context.label()
+    if checkpoints.find(real, checkpoints.REAL_ID):
         labels[AUTO] += "; plain-English questions go to the real-tables model"
     box.selectbox("Model (checkpoint)", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK,
                   on_change=_on_ckpt,
@@ -102,9 +109,7 @@ def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -
 
 def _missing_text(ckpt_id: str) -> str:
     """The sentence saying that the checkpoint is not here, as markdown (the id is whatever a link held)."""
-    from explorer.components import wtq_context
-
-    if ckpt_id == wtq_context.REAL_ID:
+    if ckpt_id == checkpoints.REAL_ID:
         return "The real-tables model's checkpoint is not here"
     return f"There is no checkpoint '{escape.md(ckpt_id)}' here"
 
@@ -114,10 +119,8 @@ def missing_warning(ctx: Context, real: bool) -> None:
     the real-tables model). Nothing when the asked-for checkpoint was found."""
     if ctx.missing is None:
         return
-    from explorer.components import wtq_context
-
     if real:
-        instead = f"{wtq_context.REAL_NAME} answers instead"
+        instead = f"{real_tables.REAL_NAME} answers instead"
     elif ctx.entry is not None:
         instead = f"the best match for the table answers instead: {model_summary(ctx.entry)}"
     else:
@@ -133,8 +136,9 @@ def details(e: checkpoints.Entry) -> str:
 
 
 def picker_label(e: checkpoints.Entry) -> str:
-    """The plain name first (what a class reads), then the id and training details (what a researcher needs)."""
-    return f"{e.plain_name}  ·  {e.id}{details(e)}"
+    """The plain name first (what a class reads), then the id and training details (what a researcher needs);
+    a 2017 checkpoint's label says the same in its own terms (checkpoints.Entry.label)."""
+    return e.label if e.family == WTQ2017 else f"{e.plain_name}  ·  {e.id}{details(e)}"
 
 
 def model_summary(entry: checkpoints.Entry | None) -> str:
@@ -184,13 +188,14 @@ def question_box(ctx: Context, live: bool = True, word_check: bool = True) -> No
     ss = st.session_state
     if state.QUESTION_BOX not in ss:
         ss[state.QUESTION_BOX] = ss.get(state.QUESTION, "")
+    real = real_entry() is not None  # a 2017 model answers plain English
     left, mid, right = st.columns([6, 1, 1.4], vertical_alignment="bottom")
     left.text_input(
         "Question",
         key=state.QUESTION_BOX,
         on_change=_submit,
         live=LIVE_DELAY if live else False,
-        placeholder=PLACEHOLDER_REAL if real_tables.available() else PLACEHOLDER,
+        placeholder=PLACEHOLDER_REAL if real else PLACEHOLDER,
         help=f"The answer follows as you type. The model reads at most {QUESTION_MAX_CHARS} characters.",
     )
     mid.button("Ask", type="primary", on_click=_submit, key="ask", width="stretch")
@@ -198,7 +203,7 @@ def question_box(ctx: Context, live: bool = True, word_check: bool = True) -> No
     if ctx.entry is not None and ctx.columns:
         ex = questions.examples(ctx.columns, ctx.rows, ctx.kinds, ctx.entry.ops, ctx.entry.task)
     plain = []
-    if real_tables.available() and ctx.columns:
+    if real and ctx.columns:
         sample = None if ss.get(state.TABLE_EDITED) else (ss.get(state.TABLE_SOURCE) or {}).get("id")
         plain = wtq_examples.plain_examples(ctx.columns, ctx.rows, ctx.kinds, sample)
     with right.popover("Examples", icon=":material/lightbulb:", width="stretch", disabled=not (ex or plain),

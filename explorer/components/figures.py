@@ -39,7 +39,7 @@ def tick_text(label: str, limit: int = TICK_CHARS) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def _title(title: str, view: str | None) -> dict:
+def title_of(title: str, view: str | None) -> dict:
     """A title whose subtitle names the view that produced the figure (no user text here)."""
     out = {"text": title, "font": {"size": 14}}
     if view is not None:
@@ -47,13 +47,13 @@ def _title(title: str, view: str | None) -> dict:
     return out
 
 
-def _ticks(labels: list[str]) -> list[str]:
+def ticks(labels: list[str]) -> list[str]:
     """Axis texts of labels already escaped for plotly: shortened on the text typed, then escaped again (so
     the cut never splits an entity such as &lt;)."""
     return [escape.html(tick_text(_html.unescape(str(v)))) for v in labels]
 
 
-def _outline(fig: go.Figure, n_x: int, n_y: int, focus: dict | None, row_axis: bool = False) -> go.Figure:
+def outline(fig: go.Figure, n_x: int, n_y: int, focus: dict | None, row_axis: bool = False) -> go.Figure:
     """Outline the focused step (a whole column of cells) or, on the row heatmap, the focused cell."""
     if not focus or not 1 <= int(focus.get("step") or 0) <= n_x:
         return fig
@@ -67,7 +67,7 @@ def _outline(fig: go.Figure, n_x: int, n_y: int, focus: dict | None, row_axis: b
     return fig
 
 
-def _heatmap(
+def heatmap(
     z,
     x,
     y,
@@ -106,7 +106,7 @@ def _heatmap(
         )
     )
     fig.update_layout(
-        title=_title(title, view),
+        title=title_of(title, view),
         height=(height or max(180, 70 + 26 * len(y))) + (SUBTITLE_TOP - MARGIN["t"] if view else 0),
         margin={**MARGIN, "t": SUBTITLE_TOP if view else MARGIN["t"]},
         xaxis_title=xlabel,
@@ -121,7 +121,7 @@ def _heatmap(
         showgrid=False,
         tickmode="array",
         tickvals=list(y),
-        ticktext=_ticks(y),
+        ticktext=ticks(y),
     )
     return fig
 
@@ -135,21 +135,24 @@ def ops_figure(trace: dict, view: str, focus: dict | None = None, title: str = "
         z = [[s["op_probs"][i] for s in steps] for i in range(len(ops))]
     else:
         z = [[1.0 if s["op"] == op else 0.0 for s in steps] for op in ops]
-    fig = _heatmap(z, step_labels(trace), [(label or op_label)(o) for o in ops], title, "step", "operation",
+    fig = heatmap(z, step_labels(trace), [(label or op_label)(o) for o in ops], title, "step", "operation",
                    view=view)
-    return _outline(fig, len(steps), len(ops), focus)
+    return outline(fig, len(steps), len(ops), focus)
 
 
-def columns_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
+def columns_figure(trace: dict, view: str, focus: dict | None = None, title: str = "Column × step",
+                   labels: list[str] | None = None) -> go.Figure:
+    """Column × step: the column each step uses (hard; blank at a step whose operation takes none) or the
+    column probabilities (soft; a column the model cannot pick has None, drawn blank). `labels` are the axis
+    names, already escaped (default: the column names)."""
     cols, steps = trace["columns"], trace["steps"]
     if view == "soft":
         z = [[s["col_probs"][j] for s in steps] for j in range(len(cols))]
     else:
         z = [[1.0 if s["column_index"] == j else 0.0 for s in steps] for j in range(len(cols))]
-    fig = _heatmap(
-        z, step_labels(trace), [escape.html(c) for c in cols], "Column × step", "step", "column", view=view
-    )
-    return _outline(fig, len(steps), len(cols), focus)
+    fig = heatmap(z, step_labels(trace), labels or [escape.html(c) for c in cols], title, "step", "column",
+                  view=view)
+    return outline(fig, len(steps), len(cols), focus)
 
 
 def rows_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
@@ -158,7 +161,7 @@ def rows_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
     m = min(trace["n_rows"], 200)
     z = [[min(max(s[key][r], 0.0), 1.0) for s in trace["steps"]] for r in range(m)]
     title = "Row selector × step" + (f" (first {m} rows)" if trace["n_rows"] > m else "")
-    fig = _heatmap(
+    fig = heatmap(
         z,
         step_labels(trace),
         [f"row {r}" for r in range(m)],
@@ -168,17 +171,18 @@ def rows_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
         height=max(200, 80 + min(m, 30) * 18),
         view=view,
     )
-    return _outline(fig, len(trace["steps"]), m, focus, row_axis=True)
+    return outline(fig, len(trace["steps"]), m, focus, row_axis=True)
 
 
 def pivot_figure(trace: dict) -> go.Figure | None:
     """Attention of the comparison operations over the question's numbers."""
-    if not trace["pivots"] or not trace["numbers"]:
+    pivots = trace["extra"].get("pivots")
+    if not pivots or not trace["numbers"]:
         return None
-    ops = list(trace["pivots"])
+    ops = list(pivots)
     nums = [f"{n:g}" for n in trace["numbers"]]
-    z = [[trace["pivots"][op]["attention"][i] for i in range(len(nums))] for op in ops]
-    return _heatmap(
+    z = [[pivots[op]["attention"][i] for i in range(len(nums))] for op in ops]
+    return heatmap(
         z, nums, ops, "Pivot: which number each comparison uses", "number", "comparison", height=190
     )
 
@@ -190,8 +194,8 @@ def words_figure(trace: dict, focus: dict | None = None) -> go.Figure | None:
         return None
     words = [escape.html(f"{i + 1}:{w}") for i, w in enumerate(trace["words"])]
     z = [[s["question_attention"][i] for s in steps] for i in range(len(words))]
-    fig = _heatmap(z, step_labels(trace), words, "Question-word attention × step", "step", "word")
-    return _outline(fig, len(steps), len(words), focus)
+    fig = heatmap(z, step_labels(trace), words, "Question-word attention × step", "step", "word")
+    return outline(fig, len(steps), len(words), focus)
 
 
 def step_bars(step: dict, trace: dict, view: str) -> tuple[go.Figure, go.Figure]:
@@ -205,14 +209,14 @@ def step_bars(step: dict, trace: dict, view: str) -> tuple[go.Figure, go.Figure]
     else:
         p_op = [1.0 if o == step["op"] else 0.0 for o in trace["ops"]]
         p_col = [1.0 if j == step["column_index"] else 0.0 for j in range(len(cols))]
-    uses_column = step["column"] is not None
+    uses_column = step["column_name"] is not None
     t = f"t{step['t']}"
     column_title = (f"Column probabilities at {t}" if uses_column
                     else f"Column probabilities at {t}: not used (“{op_label(step['op'])}” takes no column)")
     figs = []
     for title, names, p, chosen, color in (
         (f"Operation probabilities at {t}", ops, p_op, op_label(step["op"]), "#1f77b4"),
-        (column_title, cols, p_col, escape.html(step["column"]) if uses_column else None,
+        (column_title, cols, p_col, escape.html(step["column_name"]) if uses_column else None,
          "#1f77b4" if uses_column else "#b0b0b0"),
     ):
         colors = [CHOSEN_COLOR if n == chosen else color for n in names]
@@ -220,13 +224,13 @@ def step_bars(step: dict, trace: dict, view: str) -> tuple[go.Figure, go.Figure]
             go.Bar(x=names, y=p, marker_color=colors, hovertemplate="%{x}: %{y:.3f}<extra></extra>")
         )
         fig.update_layout(
-            title=_title(title, view),
+            title=title_of(title, view),
             height=300,
             margin={**MARGIN, "t": SUBTITLE_TOP},
             yaxis_range=[0, 1.02],
         )
         fig.update_xaxes(automargin=True, tickmode="array", tickvals=names,
-                         ticktext=_ticks(names))
+                         ticktext=ticks(names))
         fig.update_yaxes(automargin=True, title_text="probability")
         figs.append(fig)
     return figs[0], figs[1]

@@ -65,7 +65,7 @@ def scalar_of(trace: dict, t: int, view: str) -> float:
     """The scalar after step t (0 before the first step)."""
     if t < 1:
         return 0.0
-    return trace["steps"][t - 1]["scalar_soft" if view == "soft" else "scalar_hard"]
+    return trace["steps"][t - 1]["extra"]["scalar_soft" if view == "soft" else "scalar_hard"]
 
 
 def selected(weights: list[float]) -> int:
@@ -108,7 +108,7 @@ def difference_line(step: dict, trace: dict, view: str) -> str:
     """difference at step t: scalar(t−3) − scalar(t−1), with the values it read."""
     a, b = reads("difference", step["t"]).steps
     x, y = scalar_of(trace, a, view), scalar_of(trace, b, view)
-    result = step["scalar_soft" if view == "soft" else "scalar_hard"]
+    result = step["extra"]["scalar_soft" if view == "soft" else "scalar_hard"]
     return (f"difference reads the scalar of {name(a)} (three steps back) and of {name(b)} (one step back): "
             f"{fmt(x)} − {fmt(y)} = {fmt(result)}" + (" (before t1 every scalar is 0)" if a < 1 else ""))
 
@@ -116,12 +116,12 @@ def difference_line(step: dict, trace: dict, view: str) -> str:
 def column_line(step: dict) -> str:
     """Which column the step uses; at a step whose operation takes none, says so and names none."""
     if uses_column(step):
-        return f"Column used: {step['column']}."
+        return f"Column used: {step['column_name']}."
     return f"{op_label(step['op'])} uses no column: the column the model attends to at this step is not used."
 
 
 def uses_column(step: dict) -> bool:
-    return step["op"] in COLUMN_OPS and step["column"] is not None
+    return step["op"] in COLUMN_OPS and step["column_name"] is not None
 
 
 def attention_line(step: dict, words: list[str], columns: list[str], top: int = 3) -> str | None:

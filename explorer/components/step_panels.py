@@ -24,8 +24,8 @@ EXPLAIN_KEY = "step_explain"  # the container of a step's explanation (tests and
 
 def _printed(step: dict, view: str) -> list:
     if view == "soft":
-        return [[r, j] for r, row in enumerate(step["lookup_soft"]) for j, p in enumerate(row) if p > 0.5]
-    return step["lookup_cells"]
+        return [[r, j] for r, row in enumerate(step["extra"]["lookup_soft"]) for j, p in enumerate(row) if p > 0.5]
+    return step["extra"]["lookup_cells"]
 
 
 def _rows_table(ctx, trace: dict, t: int, view: str, key: str, title: str, column: str | None = None,
@@ -54,7 +54,7 @@ def _pair(ctx, trace: dict, step: dict, view: str) -> None:
 def _difference(trace: dict, step: dict, view: str) -> None:
     """difference: the two scalars it reads, where it reads them, then the result."""
     a, b = ex.reads("difference", step["t"]).steps
-    result = step["scalar_soft" if view == "soft" else "scalar_hard"]
+    result = step["extra"]["scalar_soft" if view == "soft" else "scalar_hard"]
     m1, m2, m3 = st.columns(3)
     m1.metric(f"{ex.name(a)} scalar", fmt(ex.scalar_of(trace, a, view)), help="three steps back (0 before t1)")
     m2.metric(f"{ex.name(b)} scalar", fmt(ex.scalar_of(trace, b, view)), help="one step back (0 before t1)")
@@ -64,7 +64,7 @@ def _difference(trace: dict, step: dict, view: str) -> None:
 
 def _before_after(ctx, trace: dict, step: dict, view: str) -> None:
     t, op = step["t"], step["op"]
-    column = step["column"] if ex.uses_column(step) else None
+    column = step["column_name"] if ex.uses_column(step) else None
     left, right = st.columns(2)
     with left:
         if op in ex.READS_ROWS:
@@ -75,7 +75,7 @@ def _before_after(ctx, trace: dict, step: dict, view: str) -> None:
     with right:
         cells = _printed(step, view)
         if op in ex.SCALAR_OPS:
-            value = fmt(step["scalar_soft" if view == "soft" else "scalar_hard"])
+            value = fmt(step["extra"]["scalar_soft" if view == "soft" else "scalar_hard"])
             st.metric(f"{step_name(t)} scalar ({op_label(op)})", value, help="what this step computed")
         title = "After the step" + (", printed cells in amber" if cells else "")
         _rows_table(ctx, trace, t, view, "step_after", title, column=column, cells=cells)
@@ -85,7 +85,7 @@ def explain(ctx, trace: dict, t: int, view: str) -> None:
     """Everything about step t: its sentence, its inputs beside its output, and the row-selector line."""
     step = trace["steps"][t - 1]
     with st.container(key=EXPLAIN_KEY):
-        st.info(f"**Step {step_name(t)} of {len(trace['steps'])}:** {escape.md(step['description'])}.")
+        st.info(f"**Step {step_name(t)} of {len(trace['steps'])}:** {escape.md(step['sentence'])}.")
         if step["op"] in ex.ROW_PAIR_OPS:
             _pair(ctx, trace, step, view)
         elif step["op"] == "difference":
@@ -101,7 +101,7 @@ def choices(trace: dict, t: int, view: str) -> None:
     step = trace["steps"][t - 1]
     m1, m2, m3 = st.columns(3)
     m1.metric("Operation", op_label(step["op"]))
-    m2.metric("Column", escape.md(step["column"]) if ex.uses_column(step) else "—",
+    m2.metric("Column", escape.md(step["column_name"]) if ex.uses_column(step) else "—",
               help=escape.md(ex.column_line(step)))
     if step["op"] in ("greater", "lesser"):
         m3.metric("Pivot", fmt(step["pivot"]), help="the question number the comparison uses")

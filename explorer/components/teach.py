@@ -85,7 +85,7 @@ def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
         ss = st.session_state
         default_kind = (
             "cells of the table"
-            if (right and "cells" in right) or (not right and trace["answer"]["kind"] == "lookup")
+            if (right and "cells" in right) or (not right and trace["answer"]["kind"] == "cells")
             else "a number"
         )
         ss.setdefault(state.TEACH_KIND, default_kind)

@@ -7,7 +7,7 @@ sends one JSON object (`payload`, the trace reduced to what is drawn) and the re
 (trace_player.js / .css, beside this file) draws it. The JSON travels as the component's data, never
 inside HTML, and the renderer writes every user string (column names, cells, question words) with
 textContent, never as markup. Clicking a step sends it back (`on_pick`), so a page can follow it.
-A 2017 trace (the real-tables model) is reduced to the same JSON (`wtq_payload`), so one renderer draws both.
+Both families' traces share one schema (engine/core/trace.py), so one `payload` and one renderer draw both.
 """
 
 from __future__ import annotations
@@ -45,78 +45,59 @@ def _cell(v) -> str:
 
 
 def _output(step: dict, view: str) -> str:
-    """What the step wrote, in a few words: '5 rows', 'scalar 185.3', '2 cells'."""
+    """What a 2016 step wrote, in a few words: '5 rows', 'scalar 185.3', '2 cells'."""
     if step["op"] in step_explain.NO_ROWS_AFTER and step["op"] != "assign":
-        return "scalar " + fmt(step["scalar_soft" if view == "soft" else "scalar_hard"])
+        return "scalar " + fmt(step["extra"]["scalar_soft" if view == "soft" else "scalar_hard"])
     if step["op"] == "assign":
-        n = len(step["lookup_cells"])
+        n = len(step["extra"]["lookup_cells"])
         return f"{n} cell{'s' if n != 1 else ''}"
-    key = "rows_soft" if view == "soft" else "rows_hard"
-    return f"{step_explain.selected(step[key])} rows"
+    return f"{step_explain.selected(step['rows_soft' if view == 'soft' else 'rows_hard'])} rows"
 
 
-def wtq_payload(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1) -> dict:
-    """`payload` for a 2017 trace: the 15 operations, the program in the engine's words, the rows of each step
-    (the rows it read for count and print, which select none), the cells a print writes."""
-    steps, ops, cols = trace["steps"], list(trace["ops"]), trace["columns"]
-    m = min(len(trace["rows"]), MAX_ROWS, len(df))
-    shown = []
-    for s in steps:
-        t = s["t"]
-        if view == "soft":
-            p_op, p_col = s["op_probs"], [p or 0.0 for p in s["col_probs"]]
-        else:
-            p_op = [1.0 if o == s["op"] else 0.0 for o in ops]
-            p_col = [1.0 if j == s["column"] else 0.0 for j in range(len(cols))]
+def _effects(trace: dict, s: dict, view: str) -> tuple[list[float], list, dict, str]:
+    """(rows drawn, cells drawn, what it read, what it wrote) of step s, by its family's operations: a 2017 count
+    or print shows the rows it read (it selects none) and the cells it prints."""
+    t = s["t"]
+    if wtq_steps.is_wtq(trace):
         reads = wtq_steps.reads(s["op"])
-        shown_rows = wtq_steps.rows_after(trace, t - 1 if s["op"] in wtq_steps.WRITES_NO_ROWS else t, view)
-        shown.append({
-            "t": t, "name": step_name(t), "line": trace["program_words"][t - 1], "op": s["op"],
-            "column": wtq_steps.column_name(trace, s), "column_index": s["column"],
-            "p_op": [round(float(p), 3) for p in p_op], "p_col": [round(float(p), 3) for p in p_col],
-            "rows": [round(min(max(float(w), 0.0), 1.0), 3) for w in shown_rows[:m]],
-            "cells": [[a, b] for a, b in wtq_steps.printed_cells(trace, t) if a < m],
-            "reads": {"kind": reads, "steps": [t - 1] if reads == "rows" else []},
-            "output": wtq_steps.output(trace, t, view),
-        })
-    return {
-        "view": view, "ops": ops, "columns": [str(c) for c in cols],
-        "rows": [[_cell(v)[:MAX_TIP_CHARS] for v in row] for row in df.values.tolist()[:m]],
-        "n_rows": len(trace["rows"]), "max_cell_chars": MAX_CELL_CHARS, "steps": shown,
-        "current": min(max(int(current), 1), max(len(steps), 1)), "ms_per_step": int(SECONDS_PER_STEP * 1000),
-    }
+        rows = wtq_steps.rows_after(trace, t - 1 if s["op"] in wtq_steps.WRITES_NO_ROWS else t, view)
+        return (rows, wtq_steps.printed_cells(trace, t), {"kind": reads, "steps": [t - 1] if reads == "rows" else []},
+                wtq_steps.output(trace, t, view))
+    if view == "soft":
+        cells = [[r, c] for r, row in enumerate(s["extra"]["lookup_soft"]) for c, p in enumerate(row) if p > 0.5]
+    else:
+        cells = s["extra"]["lookup_cells"]
+    r = step_explain.reads(s["op"], t)
+    rows = s["rows_soft" if view == "soft" else "rows_hard"]
+    return rows, cells, {"kind": r.kind, "steps": list(r.steps)}, _output(s, view)
 
 
 def payload(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1) -> dict:
-    """The JSON the renderer draws: plain lists and strings, soft or hard as `view` says."""
-    if wtq_steps.is_wtq(trace):
-        return wtq_payload(trace, df, view, current)
-    steps, ops, cols = trace["steps"], trace["ops"], trace["columns"]
-    key = "rows_soft" if view == "soft" else "rows_hard"
+    """The JSON the renderer draws from a trace of either family (engine/core/trace.py): plain lists and
+    strings, soft or hard as `view` says."""
+    steps, ops, cols, lines = trace["steps"], trace["ops"], trace["columns"], trace["program_text"]
     m = min(trace["n_rows"], MAX_ROWS, len(df))
     shown = []
     for s in steps:
         if view == "soft":
-            p_op, p_col = s["op_probs"], s["col_probs"]
-            cells = [[r, c] for r, row in enumerate(s["lookup_soft"]) for c, p in enumerate(row) if p > 0.5]
+            p_op, p_col = s["op_probs"], [p or 0.0 for p in s["col_probs"]]  # None: a column it cannot pick
         else:
             p_op = [1.0 if o == s["op"] else 0.0 for o in ops]
             p_col = [1.0 if j == s["column_index"] else 0.0 for j in range(len(cols))]
-            cells = s["lookup_cells"]
-        r = step_explain.reads(s["op"], s["t"])
+        rows, cells, reads, output = _effects(trace, s, view)
         shown.append({
             "t": s["t"],
             "name": step_name(s["t"]),
-            "line": trace["program_text"][s["t"] - 1] if s["t"] <= len(trace["program_text"]) else "",
+            "line": lines[s["t"] - 1] if s["t"] <= len(lines) else "",
             "op": op_label(s["op"]),
-            "column": s["column"] if step_explain.uses_column(s) else None,
-            "column_index": s["column_index"] if step_explain.uses_column(s) else None,
+            "column": s["column_name"],
+            "column_index": s["column_index"],
             "p_op": [round(float(p), 3) for p in p_op],
             "p_col": [round(float(p), 3) for p in p_col],
-            "rows": [round(min(max(float(w), 0.0), 1.0), 3) for w in s[key][:m]],
+            "rows": [round(min(max(float(w), 0.0), 1.0), 3) for w in rows[:m]],
             "cells": [[int(a), int(b)] for a, b in cells if a < m],
-            "reads": {"kind": r.kind, "steps": list(r.steps)},
-            "output": _output(s, view),
+            "reads": reads,
+            "output": output,
         })
     rows = df.values.tolist()[:m]
     return {

@@ -26,8 +26,8 @@ def cell_text(v) -> str:
 
 def answer_text(answer: dict, view: str = "hard") -> str:
     if answer["kind"] == "scalar":
-        return fmt(answer["soft_scalar"] if view == "soft" else answer["scalar"])
-    if answer["kind"] == "lookup":
+        return fmt(answer["extra"]["soft_scalar"] if view == "soft" else answer["scalar"])
+    if answer["kind"] == "cells":
         values = [cell_text(v) for v in answer["values"]]
         if not values:
             return "no cells (the print step selected no rows)"
@@ -139,31 +139,31 @@ def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
     if focus:
         t = focus["step"]
         s = steps[t - 1]
-        cells = s["lookup_cells"] if s["op"] == "assign" else None
+        cells = s["extra"]["lookup_cells"] if s["op"] == "assign" else None
         if view == "soft" and s["op"] == "assign":
-            cells = [[r, c] for r, row in enumerate(s["lookup_soft"]) for c, p in enumerate(row) if p > 0.5]
+            cells = [[r, c] for r, row in enumerate(s["extra"]["lookup_soft"]) for c, p in enumerate(row) if p > 0.5]
         if s["op"] in ROW_OPS:  # a filter: the rows it selected
             weights, which = s[key], "rows it selected"
         else:  # sum, count, print, difference: the rows it read
             weights = steps[t - 2][key] if t >= 2 else [1.0] * trace["n_rows"]
             which = "rows it read"
-        st.markdown(f"**Step {t}:** {escape.md(s['description'])} ({which} in blue)")
+        st.markdown(f"**Step {t}:** {escape.md(s['sentence'])} ({which} in blue)")
         table_view.show(
             df,
             "linked_table",
             row_weights=weights,
             cells=cells,
-            column=s["column"],
+            column=s["column_name"],
             focus_row=focus.get("row"),
             height=TABLE_HEIGHT,
         )
     else:
         before = steps[-2][key] if len(steps) >= 2 else [1.0] * trace["n_rows"]
-        cells = trace["answer"]["cells"] if trace["answer"]["kind"] == "lookup" else None
+        cells = trace["answer"]["cells"] if trace["answer"]["kind"] == "cells" else None
         st.markdown("**The answer:** the rows its last step read, answer cells in amber. Click a heatmap cell "
                     "to see one step.")
         table_view.show(df, "linked_table", height=TABLE_HEIGHT, row_weights=before, cells=cells,
-                        column=steps[-1]["column"])
+                        column=steps[-1]["column_name"])
     table_view.legend(column=True)
 
 

@@ -121,7 +121,7 @@ def program_table(pairs: list[step_diff.StepPair], left_name: str, right_name: s
     first = next((p.t for p in pairs if not p.same), None)
 
     def cell(step: dict | None, colour: str | None) -> str:
-        text = escape.md(step["description"]) if step is not None else "*(no step)*"
+        text = escape.md(step["sentence"]) if step is not None else "*(no step)*"
         return f":{colour}-background[{text}]" if colour else text
 
     lines = [f"| step | {escape.md(left_name)} | {escape.md(right_name)} | |", "|---|---|---|---|"]

@@ -1,11 +1,12 @@
-"""Which model answers a question: the synthetic (2016) checkpoint picked for the table, or the real-tables
+"""Which model answers a question: the synthetic (2016) checkpoint picked for the table, or a real-tables
 model (2017 paper, trained on WikiTableQuestions; explorer/real_tables.py), and the real-tables model's trace.
 
-The real-tables model answers when the user picks it in the Model tab (REAL_ID), or, with the picker on
-"best match", when the question is plain English the synthetic checkpoint cannot read (context.honest_guess:
-words it does not know, or a form of question it was never trained on). The answer then says which model
-answered and why, with one click back to the synthetic model. Without the 2017 checkpoint nothing changes:
-the synthetic model answers, and its guess says so.
+A 2017 checkpoint of the registry (explorer/checkpoints.py) answers when the user picks it in the Model tab
+(the shipped one is REAL_ID, ones trained in runs/ "trained/<stem>"), or, with the picker on "best match", the
+shipped one answers when the question is plain English the synthetic checkpoint cannot read
+(context.honest_guess: words it does not know, or a form of question it was never trained on). The answer then
+says which model answered and why, with one click back to the synthetic model. Without the shipped 2017
+checkpoint nothing changes: the synthetic model answers, and its guess says so.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from dataclasses import dataclass
 import streamlit as st
 
 from engine.core.safetensors_reader import CheckpointError
-from explorer import escape, questions, real_tables, state
+from explorer import checkpoints, escape, questions, real_tables, state
 from explorer.components import context
 
 log = logging.getLogger(__name__)
-REAL_ID = "real-tables-2017"  # the picker's (and the URL's ckpt=) name for the real-tables model
-REAL_NAME = "the real-tables model (2017 paper, trained on WikiTableQuestions)"
+REAL_ID = checkpoints.REAL_ID  # the shipped 2017 checkpoint's id (the picker's and the URL's ckpt=)
+REAL_NAME = real_tables.REAL_NAME
 BACK_KEY = "use_synthetic"  # the one-click button back to the synthetic model
 USE_REAL_KEY = "use_real"  # the button on a synthetic guess that asks the real-tables model instead
 
@@ -37,42 +38,33 @@ class Choice:
 
 
 def available() -> bool:
-    return real_tables.available()
+    """Whether a 2017 model answers here: the one picked, else the shipped one (context.real_entry)."""
+    return context.real_entry() is not None
 
 
 def label() -> str:
-    """The real-tables model in the picker: what it reads, then its file and how it was trained, with its dev
-    accuracy (the set that chose it: there is no test accuracy for it)."""
-    name = "Real tables, plain English (2017 paper, WikiTableQuestions)"
-    try:
-        summary = real_tables.info().get("summary", {})
-    except (CheckpointError, OSError) as e:
-        return f"{name} (cannot be read: {e})"
-    how = [summary[k] if k == "method" else f"preset {summary[k]}" for k in ("method", "preset") if summary.get(k)]
-    acc = summary.get("dev_accuracy")
-    if isinstance(acc, int | float):
-        how.append(f"{acc:.1%} right on the WikiTableQuestions dev set (the set that chose it; no test accuracy)")
-    return f"{name}  ·  {real_tables.checkpoint_path().stem}" + (", " + ", ".join(how) if how else "")
+    """The answering 2017 model as the picker names it: what it reads, then its file and how it was trained, with
+    its dev accuracy (checkpoints.Entry.label)."""
+    entry = context.real_entry()
+    return entry.label if entry else checkpoints.REAL_NAME
 
 
 def method_note() -> str:
-    """How the real-tables checkpoint was trained, for the figures it draws: "preset wtq2017, gradient descent…"."""
-    try:
-        summary = real_tables.info().get("summary", {})
-    except (CheckpointError, OSError):
-        return ""
-    return ", ".join(str(x) for x in (f"preset {summary['preset']}" if summary.get("preset") else None,
-                                      summary.get("method")) if x)
+    """How the answering 2017 checkpoint was trained, for the figures it draws: "preset wtq2017, gradient…"."""
+    entry = context.real_entry()
+    return ", ".join(reversed(entry.how)) if entry else ""  # how: (method, preset)
 
 
 def picked() -> bool:
-    return st.session_state.get(state.CKPT) == REAL_ID
+    """Whether the session picked a 2017 checkpoint of the registry in the Model tab."""
+    entry = context.real_entry()
+    return entry is not None and entry.id == st.session_state.get(state.CKPT)
 
 
 def choose(ctx: context.Context, question: str) -> Choice:
     """Which model answers `question` on the table (see the module's docstring)."""
     if picked():
-        return Choice(True, "you picked it in the Model tab", picked=True) if available() else Choice(False)
+        return Choice(True, "you picked it in the Model tab", picked=True)
     if st.session_state.get(state.CKPT) or not available() or not question.strip():
         return Choice(False)
     if ctx.entry is None:
@@ -86,7 +78,7 @@ def choose(ctx: context.Context, question: str) -> Choice:
 @st.cache_data(max_entries=256, show_spinner=False)
 def _traced(path: str, mtime: float, table_json: str, question: str) -> dict:
     table = json.loads(table_json)
-    return real_tables.answer(table["columns"], table["rows"], question)
+    return real_tables.answer(table["columns"], table["rows"], question, path)
 
 
 def get_trace(ctx: context.Context, question: str) -> dict | None:
@@ -101,10 +93,11 @@ def get_trace(ctx: context.Context, question: str) -> dict | None:
     limit = questions.limit_problem(question) or questions.huge_number_problem(question)
     if context.refused_for_limits(question, limit):
         return None
-    path = real_tables.checkpoint_path()
+    entry = context.real_entry()
     try:
-        return _traced(str(path), path.stat().st_mtime, json.dumps({"columns": ctx.columns, "rows": ctx.rows}),
-                       question)
+        if entry is None or entry.error:
+            raise CheckpointError(entry.error if entry else "its checkpoint is not here")
+        return _traced(entry.path, entry.mtime, json.dumps({"columns": ctx.columns, "rows": ctx.rows}), question)
     except (CheckpointError, OSError) as e:
         st.error(f"The real-tables model cannot be used: {escape.md(e)}.")
     except Exception as e:  # noqa: BLE001 - shown as a message, never as a traceback
@@ -119,7 +112,7 @@ def _use_synthetic(ckpt_id: str) -> None:
 
 
 def _use_real() -> None:
-    st.session_state[state.CKPT] = REAL_ID
+    st.session_state[state.CKPT] = REAL_ID  # the shipped one, which offer_real offers
 
 
 def answered_by(choice: Choice) -> None:
@@ -138,7 +131,7 @@ def back_button(ctx: context.Context) -> None:
 
 
 def offer_real() -> None:
-    """On a synthetic model's guess: one click to ask the real-tables model instead (when it is here)."""
-    if available():
+    """On a synthetic model's guess: one click to ask the shipped real-tables model instead (when it is here)."""
+    if checkpoints.find(checkpoints.all_checkpoints(), REAL_ID):
         st.button("Ask the real-tables model (plain English, 2017) instead", key=USE_REAL_KEY,
                   icon=":material/travel_explore:", on_click=_use_real)

@@ -25,7 +25,7 @@ def _steps(trace: dict) -> list[str]:
 def column_labels(trace: dict) -> list[str]:
     """Column names for the axes, escaped; a column the model cannot select says so."""
     return [escape.html(c) + ("" if ok else NOT_SELECTABLE)
-            for c, ok in zip(trace["columns"], trace["selectable"], strict=True)]
+            for c, ok in zip(trace["columns"], trace["extra"]["selectable"], strict=True)]
 
 
 def ops_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
@@ -34,16 +34,8 @@ def ops_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
 
 
 def columns_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
-    """Column × step: the column each step uses (hard; blank at a step whose operation takes none) or the
-    column probabilities (soft; blank for a column the model cannot pick)."""
-    steps, n = trace["steps"], len(trace["columns"])
-    if view == "soft":
-        z = [[s["col_probs"][j] for s in steps] for j in range(n)]  # None: no slot, drawn blank
-    else:
-        z = [[1.0 if s["column"] == j else 0.0 for s in steps] for j in range(n)]
-    fig = figures._heatmap(z, _steps(trace), column_labels(trace), f"Column × step {MODEL_NOTE}", "step",
-                           "column", view=view)
-    return figures._outline(fig, len(steps), n, focus)
+    """Column × step (figures.columns_figure), a column the model cannot pick labelled so (and blank when soft)."""
+    return figures.columns_figure(trace, view, focus, title=f"Column × step {MODEL_NOTE}", labels=column_labels(trace))
 
 
 def words_figure(trace: dict, focus: dict | None = None, how: str = "") -> go.Figure | None:
@@ -53,12 +45,13 @@ def words_figure(trace: dict, focus: dict | None = None, how: str = "") -> go.Fi
     if not steps or not words:
         return None
     labels = [escape.html(f"{i + 1}:{w}") for i, w in enumerate(words)]
-    z = [[s["attention"][i] if i < len(s["attention"]) else None for s in steps] for i in range(len(words))]
+    z = [[s["question_attention"][i] if i < len(s["question_attention"]) else None for s in steps]
+         for i in range(len(words))]
     title = f"Question-word attention × step (2017 model{', ' + escape.html(how) if how else ''})"
-    fig = figures._heatmap(z, _steps(trace), labels, title, "step",
+    fig = figures.heatmap(z, _steps(trace), labels, title, "step",
                            "word", height=max(180, 70 + 20 * len(labels)), zmax=max(
-                               [a for s in steps for a in s["attention"]] + [1e-9]))
-    return figures._outline(fig, len(steps), len(labels), focus)
+                               [a for s in steps for a in s["question_attention"]] + [1e-9]))
+    return figures.outline(fig, len(steps), len(labels), focus)
 
 
 def step_bars(trace: dict, t: int, view: str) -> tuple[go.Figure, go.Figure]:
@@ -70,22 +63,22 @@ def step_bars(trace: dict, t: int, view: str) -> tuple[go.Figure, go.Figure]:
         p_op, p_col = step["op_probs"], [p if p is not None else 0.0 for p in step["col_probs"]]
     else:
         p_op = [1.0 if o == step["op"] else 0.0 for o in ops]
-        p_col = [1.0 if j == step["column"] else 0.0 for j in range(len(cols))]
-    uses = step["column"] is not None
+        p_col = [1.0 if j == step["column_index"] else 0.0 for j in range(len(cols))]
+    uses = step["column_index"] is not None
     col_title = (f"Column probabilities at t{t}" if uses
                  else f"Column probabilities at t{t}: not used (“{step['op']}” takes no column)")
     out = []
     for title, names, p, chosen, color in (
         (f"Operation probabilities at t{t}", ops, p_op, ops.index(step["op"]), "#1f77b4"),
-        (col_title, cols, p_col, step["column"] if uses else None, "#1f77b4" if uses else "#b0b0b0"),
+        (col_title, cols, p_col, step["column_index"] if uses else None, "#1f77b4" if uses else "#b0b0b0"),
     ):
         colors = [figures.CHOSEN_COLOR if i == chosen else color for i in range(len(names))]
         fig = go.Figure(go.Bar(x=list(range(len(names))), y=p, marker_color=colors, customdata=names,
                                hovertemplate="%{customdata}: %{y:.3f}<extra></extra>"))
-        fig.update_layout(title=figures._title(f"{title} {MODEL_NOTE}", view), height=300,
+        fig.update_layout(title=figures.title_of(f"{title} {MODEL_NOTE}", view), height=300,
                           margin={**figures.MARGIN, "t": figures.SUBTITLE_TOP}, yaxis_range=[0, 1.02])
         fig.update_xaxes(automargin=True, tickmode="array", tickvals=list(range(len(names))),
-                         ticktext=figures._ticks(names))
+                         ticktext=figures.ticks(names))
         fig.update_yaxes(automargin=True, title_text="probability")
         out.append(fig)
     return out[0], out[1]

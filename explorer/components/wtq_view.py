@@ -30,7 +30,7 @@ def answer_box(trace: dict, choice: wtq_context.Choice) -> None:
 def program_box(trace: dict) -> None:
     st.markdown("**Induced program, in words**")
     with st.container(key=PROGRAM_KEY):
-        st.code("\n".join(trace["program_words"]), language=None, wrap_lines=True)
+        st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
 
 
 def _table_marks(trace: dict, t: int | None, view: str) -> tuple[list[float], list, str | None, str]:

@@ -85,7 +85,7 @@ if wtq_steps.is_wtq(trace):
     wtq_step_panels.explain(ctx, trace, t, view)
     wtq_step_panels.choices(trace, t, view)
     st.caption(f"Final answer after {step_name(T)}: {escape.md(wtq_steps.answer_text(trace))}.")
-    program = trace["program_words"]
+    program = trace["program_text"]
 else:
     step_panels.explain(ctx, trace, t, view)
     step_panels.choices(trace, t, view)

@@ -38,9 +38,9 @@ def test_plain_english_gets_the_real_tables_answer_program_and_heatmap(page: Pag
     box.press("Enter")
     wait_for_app(page)
     expect(page.get_by_text("Answered by the real-tables model")).to_be_visible()
-    expect(page.locator(PROGRAM)).to_contain_text(want["program_words"][-1])  # drawn (the code block is lazy)
+    expect(page.locator(PROGRAM)).to_contain_text(want["program_text"][-1])  # drawn (the code block is lazy)
     assert _text(page, ANSWER) == wtq_steps.answer_text(want)
-    assert _text(page, PROGRAM).splitlines() == want["program_words"]
+    assert _text(page, PROGRAM).splitlines() == want["program_text"]
     chart = page.locator("[data-testid=stPlotlyChart]").filter(has_text="Operation × step")
     expect(chart.locator(".ytick text")).to_have_count(len(WTQ_OPS))  # all 15 operations
     assert set(chart.locator(".ytick text").all_text_contents()) == set(WTQ_OPS)
@@ -69,7 +69,7 @@ def test_step_through_plays_a_real_tables_program(page: Page, app_url):
     expect(page.get_by_text("Answered by the real-tables model")).to_be_visible()
     player = page.locator(".npx-player")
     expect(player).to_have_count(1)
-    assert player.locator("li.line").all_inner_texts() == want["program_words"]
+    assert player.locator("li.line").all_inner_texts() == want["program_text"]
     labels = player.locator("svg").first.evaluate(  # each label's own text, without its <title> tooltip
         "svg => Array.from(svg.querySelectorAll('text')).map(n => n.firstChild.textContent)")
     assert set(WTQ_OPS) <= set(labels)

@@ -33,5 +33,5 @@ def test_the_lesson_asks_a_real_question_and_shows_the_program(page: Page, app_u
     expect(items).to_have_count(len(want["steps"]) + len(lesson.paper_program))
     for t, step in enumerate(want["steps"]):
         expect(items.nth(t)).to_contain_text(step["sentence"])
-    expect(answer).to_contain_text(", ".join(want["denotation"]) or "(none)")
+    expect(answer).to_contain_text(", ".join(want["extra"]["denotation"]) or "(none)")
     screenshot(page, "lesson-plain-english")

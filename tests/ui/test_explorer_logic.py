@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
+from engine.families import WTQ2017
 from engine.np2016.batch import column_kinds
 from explorer import checkpoints, programs, questions, tables, training
 
@@ -99,6 +101,22 @@ def test_best_match_follows_the_table():
     ):
         cols, rows = tables.to_engine(tables.load_sample(sample_id))
         assert checkpoints.best_match(entries, cols, column_kinds(cols, rows)).id == want, sample_id
+
+
+def test_the_2017_checkpoint_that_answers_is_the_one_picked_else_the_shipped_one():
+    shipped = checkpoints.Entry(checkpoints.REAL_ID, "checkpoints/wtq2017.safetensors", 0.0, "wikitablequestions",
+                                0.25, False, (), 0, 0, family=WTQ2017, how=("gradient descent", "preset wtq2017"))
+    mine = replace(shipped, id="trained/mine", path="runs/wtq/mine.safetensors", trained=True, accuracy=None, how=())
+    entries = [_entry("names-5"), shipped, mine]
+    assert checkpoints.answering_real(entries, None) is shipped  # "best match": the shipped one
+    assert checkpoints.answering_real(entries, "names-5") is shipped  # a 2016 pick: still the shipped one
+    assert checkpoints.answering_real(entries, "trained/mine") is mine
+    assert checkpoints.answering_real([_entry("names-5"), mine], None) is None
+    assert shipped.label == ("Real tables, plain English (2017 paper, WikiTableQuestions)  ·  wtq2017, gradient "
+                             "descent, preset wtq2017, 25.0% right on the WikiTableQuestions dev set (the set that "
+                             "chose it; no test accuracy)")
+    assert mine.label == "Trained here: real tables, plain English (2017 paper, WikiTableQuestions)  ·  trained/mine"
+    assert "cannot be read: bad" in replace(mine, error="bad").label
 
 
 def test_fit_problems_say_what_to_do():

@@ -15,7 +15,7 @@ def fake_trace(T: int = 3, m: int = 4) -> dict:
     ops = ["sum", "count", "greater", "and", "reset"]
     cols = ["A", LONG]
     steps = [{
-        "t": t + 1, "op": ["greater", "and", "count"][t % 3], "column": "A" if t % 3 == 0 else None,
+        "t": t + 1, "op": ["greater", "and", "count"][t % 3], "column_name": "A" if t % 3 == 0 else None,
         "column_index": 0 if t % 3 == 0 else None,
         "op_probs": [0.2] * len(ops), "col_probs": [0.5, 0.5],
         "rows_soft": [0.5] * m, "rows_hard": [1.0] * m,

@@ -178,7 +178,7 @@ def _shipped_program(name: str, sample: str, question: str) -> tuple[bool | None
     columns, rows = tables.to_engine(tables.load_sample(sample))
     traced = trace(model, vocab, columns, rows, question)
     right = questions.right_answer(question, columns, rows, column_kinds(columns, rows))
-    return questions.answers_agree(traced["answer"], right), [(s["op"], s["column"]) for s in traced["steps"]]
+    return questions.answers_agree(traced["answer"], right), [(s["op"], s["column_name"]) for s in traced["steps"]]
 
 
 def test_the_lessons_say_what_the_shipped_checkpoints_do():

@@ -1,6 +1,7 @@
 """AppTest: the real-tables model (2017 paper, WikiTableQuestions) in the app — plain English answered by it on
-the Ask page with the line that says so and one click back, the picker's entry, hostile tables, the Step
-through page, and nothing changed when its checkpoint is absent. Expected answers come from the engine
+the Ask page with the line that says so and one click back, the picker's entry, a 2017 checkpoint trained in
+runs/ listed, picked and answering like the shipped one, hostile tables, the Step through page, and nothing
+changed when its checkpoint is absent. Expected answers come from the engine
 (ask_table on the shipped checkpoint), never written down: the checkpoint is retrained."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import pandas as pd
 import pytest
 
+from engine.families import NP2016, WTQ2017
 from engine.wtq2017.checkpoint import read_wtq_info
 from engine.wtq2017.config import WTQ_OPS
 from explorer import checkpoints, state, tables, wtq_samples, wtq_steps
@@ -29,7 +31,7 @@ from tests.ui.helpers import (
     texts,
     visible,
 )
-from tests.ui.wtq_helpers import GRAMMAR, PLAIN, SHIPPED_WTQ, engine_trace
+from tests.ui.wtq_helpers import GRAMMAR, PLAIN, SHIPPED_WTQ, TINY_SUMMARY, engine_trace, make_wtq_model
 
 ANSWERED_BY = "Answered by the real-tables model"
 
@@ -50,12 +52,12 @@ def test_plain_english_is_answered_by_the_real_tables_model(real_model):
     assert not at.exception, at.exception
     want = engine_trace(tables.load_sample("shop_sales"), PLAIN)
     assert answer_of(at) == wtq_steps.answer_text(want)
-    if want["answer"]["kind"] != "none" and 0 < len(want["denotation"]) <= wtq_steps.MAX_ANSWER_ITEMS:
-        assert answer_of(at) == ", ".join(want["denotation"])
+    if want["answer"]["kind"] != "none" and 0 < len(want["extra"]["denotation"]) <= wtq_steps.MAX_ANSWER_ITEMS:
+        assert answer_of(at) == ", ".join(want["extra"]["denotation"])
     line = texts(at.caption)
     assert ANSWERED_BY in line and "trained on WikiTableQuestions" in line
     assert "because the synthetic model does not know the word(s)" in line
-    assert at.code[0].value == "\n".join(want["program_words"])  # the program in the engine's words
+    assert at.code[0].value == "\n".join(want["program_text"])  # the program in the engine's words
     assert [c.key for c in at.get("plotly_chart")] == ["hm_ops", "hm_cols", "hm_words"]
     assert _heatmap_rows(at, "hm_ops") == list(WTQ_OPS)  # all 15 operations
     assert len(_heatmap_rows(at, "hm_words")) == len(want["words"])
@@ -115,6 +117,43 @@ def test_a_link_can_open_the_real_tables_model(real_model):
     assert "Real tables, plain English" in texts(at.caption)  # the summary line names it
 
 
+def test_a_shared_link_to_real_tables_2017_still_opens_the_shipped_checkpoint(real_model, app_env):
+    make_wtq_model(app_env.parent / "wtq" / "tiny.safetensors")  # another 2017 checkpoint beside it
+    entry = checkpoints.find(checkpoints.all_checkpoints(), "real-tables-2017")
+    assert entry.family == WTQ2017 and not entry.trained and entry.path == str(SHIPPED_WTQ)
+    at = new_app({"table": "shop_sales", "q": PLAIN, "ckpt": "real-tables-2017"})
+    assert not at.exception, at.exception
+    assert at.session_state[state.CKPT] == "real-tables-2017" and at.query_params["ckpt"] == "real-tables-2017"
+    assert "because you picked it in the Model tab" in texts(at.caption)
+    assert answer_of(at) == wtq_steps.answer_text(engine_trace(tables.load_sample("shop_sales"), PLAIN))
+
+
+@pytest.mark.parametrize("folder", ["runs", "wtq"])  # the app's runs dir (NPX_RUNS_DIR), runs/wtq/ beside it
+def test_a_2017_checkpoint_trained_in_runs_is_listed_picked_and_answers(app_env, folder):
+    path = make_wtq_model(app_env.parent / folder / "tiny.safetensors")
+    entry = checkpoints.find(checkpoints.all_checkpoints(), "trained/tiny")
+    assert (entry.family, entry.trained, entry.path, entry.error) == (WTQ2017, True, str(path), None)
+    assert entry.label.startswith("Trained here: real tables, plain English") and "trained/tiny" in entry.label
+    assert "preset tiny" in entry.label and "12.5% right on the WikiTableQuestions dev set" in entry.label
+    assert checkpoints.list_checkpoints(WTQ2017) == [entry]  # no shipped 2017 one here (tests/ui/conftest.py)
+    assert entry not in checkpoints.list_checkpoints() == checkpoints.list_checkpoints(NP2016)  # 2016 pages
+    at = ask(new_app(), PLAIN)
+    assert ANSWERED_BY not in texts(at.caption)  # "best match" sends plain English to the shipped one only
+    at.selectbox(key=state.CKPT_PICK).set_value("trained/tiny").run()
+    assert not at.exception, at.exception
+    assert at.session_state[state.CKPT] == "trained/tiny" and at.query_params["ckpt"] == "trained/tiny"
+    assert "because you picked it in the Model tab" in texts(at.caption) and entry.label in texts(at.caption)
+    want = engine_trace(tables.load_sample("shop_sales"), PLAIN, path)
+    assert answer_of(at) == wtq_steps.answer_text(want)
+    assert at.code[0].value == "\n".join(want["program_text"])
+    at = page(at, "step")  # Step through answers with the same pick
+    assert not at.exception, at.exception
+    assert at.code[-1].value == "\n".join(want["program_text"])
+    link = new_app({"table": "shop_sales", "q": PLAIN, "ckpt": "trained/tiny"})  # and so does a link to it
+    assert not link.exception and answer_of(link) == wtq_steps.answer_text(want)
+    assert TINY_SUMMARY["method"] in texts(link.caption)
+
+
 def test_hostile_cells_and_column_names_are_shown_as_text(real_model):
     df = tables.normalize(pd.DataFrame({
         "A": [IFRAME, IMG, OVERLAY, MD_LINK, "plain"],
@@ -143,13 +182,13 @@ def test_step_through_a_real_tables_trace(real_model):
         assert f"Step t{t} of {T}:** {step['sentence']}" in texts(at.info)
         assert at.metric[0].value == step["op"]
         before, after = (m.value for m in at.markdown if m.value.startswith(("**Before", "**After")))
-        n_before = sum(want["steps"][t - 2]["rows"]) if t > 1 else len(want["rows"])
+        n_before = int(sum(want["steps"][t - 2]["rows_hard"])) if t > 1 else len(want["rows"])
         assert visible(before).endswith(f"{n_before} of {len(want['rows'])} rows")
-        assert visible(after).endswith(f"{sum(step['rows'])} of {len(want['rows'])} rows")
+        assert visible(after).endswith(f"{int(sum(step['rows_hard']))} of {len(want['rows'])} rows")
         if t < T:
             at = at.button(key="step_next").click().run()
             assert not at.exception
-    assert at.code[-1].value == "\n".join(want["program_words"])
+    assert at.code[-1].value == "\n".join(want["program_text"])
 
 
 def test_the_player_draws_a_real_tables_trace():
@@ -157,10 +196,10 @@ def test_the_player_draws_a_real_tables_trace():
     want = engine_trace(df, PLAIN)
     data = trace_player.payload(want, df, "hard", current=2)
     assert data["ops"] == list(WTQ_OPS) and data["current"] == 2
-    assert [s["line"] for s in data["steps"]] == want["program_words"]
+    assert [s["line"] for s in data["steps"]] == want["program_text"]
     for s, step in zip(data["steps"], want["steps"], strict=True):
         assert len(s["p_op"]) == 15 and sum(s["p_op"]) == 1.0 and len(s["rows"]) == len(df)
-        assert s["column_index"] == step["column"]
+        assert s["column_index"] == step["column_index"]
     soft = trace_player.payload(want, df, "soft")
     assert soft["steps"][0]["p_op"] == [round(p, 3) for p in want["steps"][0]["op_probs"]]
 

@@ -40,15 +40,15 @@ def test_the_lesson_renders_with_both_accuracies(shipped_model):
 def test_asking_shows_the_models_program_beside_the_papers(shipped_model, index):
     lesson = LESSON_QUESTIONS[index]
     at = page(new_app(), "about")
-    at.selectbox(key=wtq_lesson.PICK_KEY).set_value(index).run()
+    at.selectbox(key=state.WTQ_LESSON_PICK).set_value(index).run()
     assert "CC BY-SA 4.0" in texts(at.caption)
     at.button(key=wtq_lesson.ASK_KEY).click().run()
     assert not at.exception, at.exception
     want = engine_trace(tables.load_sample(lesson.sample), lesson.question)
     shown = _answer_text(at)
-    assert all(w in shown for w in want["program_words"])
+    assert all(w in shown for w in want["program_text"])
     assert all(step in shown for step in lesson.paper_program if step != "-")
-    right = denotation_match(want["denotation"], list(lesson.answer))
+    right = denotation_match(want["extra"]["denotation"], list(lesson.answer))
     assert (":green[right]" in shown) == right and (":red[wrong]" in shown) == (not right)
     assert markup_problems(at) == []
 
@@ -57,7 +57,7 @@ def test_another_question_hides_the_last_answer(shipped_model):
     at = page(new_app(), "about")
     at.button(key=wtq_lesson.ASK_KEY).click().run()
     keyed_block(at, wtq_lesson.ANSWER_BOX)
-    at.selectbox(key=wtq_lesson.PICK_KEY).set_value(1).run()
+    at.selectbox(key=state.WTQ_LESSON_PICK).set_value(1).run()
     with pytest.raises(AssertionError, match="no container"):
         keyed_block(at, wtq_lesson.ANSWER_BOX)
 
@@ -65,7 +65,7 @@ def test_another_question_hides_the_last_answer(shipped_model):
 def test_open_in_ask_loads_the_table_and_question(shipped_model):
     lesson = LESSON_QUESTIONS[2]
     at = page(new_app(), "about")
-    at.selectbox(key=wtq_lesson.PICK_KEY).set_value(2).run()
+    at.selectbox(key=state.WTQ_LESSON_PICK).set_value(2).run()
     at.button(key=wtq_lesson.OPEN_KEY).click().run()
     assert not at.exception, at.exception
     assert at.session_state[state.QUESTION] == lesson.question

@@ -14,15 +14,7 @@ from engine.wtq2017.dataset.convert import convert_file
 from engine.wtq2017.dataset.evaluator import denotation_match
 from engine.wtq2017.predict import answer_all, denotation, score
 from explorer import real_tables, state
-from explorer.wtq_programs_view import (
-    ABSENT,
-    EXAMPLE_KEY,
-    ONLY_WRONG_KEY,
-    OPEN_KEY,
-    RESULT_KEY,
-    RUN_KEY,
-    SHAPE_KEY,
-)
+from explorer.wtq_programs_view import ABSENT, OPEN_KEY, RUN_KEY
 from tests.ui.helpers import IMG, MD_LINK, ROOT, markup_problems, new_app, page, texts
 from tests.ui.wtq_helpers import SHIPPED_WTQ
 
@@ -79,7 +71,7 @@ def test_groups_counts_and_accuracy_are_the_engines(fixture_data, tmp_path):
         k: (v["total"], v["correct"]) for k, v in want["by_answer_type"].items()}
     # inside the largest group: its questions, each with the engine's answer and verdict
     shape = groups.iloc[0]["program shape"]
-    assert at.selectbox(key=SHAPE_KEY).value == shape
+    assert at.selectbox(key=state.WTQ_PROG_SHAPE).value == shape
     members = _frame(at, "id")
     by_id = {ex["id"]: (ex, a) for ex, a in zip(examples, answers, strict=True)}
     assert len(members) == want["by_program_shape"][shape]["total"]
@@ -96,29 +88,29 @@ def test_only_wrong_hides_right_answers(fixture_data, tmp_path):
              if not denotation_match(denotation(ex, a), ex["target"])}
     assert wrong, "the fixture has no wrong answer: this test could not fail"
     at = _evaluated()
-    at.toggle(key=ONLY_WRONG_KEY).set_value(True).run()
+    at.toggle(key=state.WTQ_PROG_WRONG).set_value(True).run()
     groups = _frame(at, "program shape")
     assert set(groups["program shape"]) == {s for s, v in want["by_program_shape"].items() if v["correct"] < v["total"]}
     seen = set()
     for shape in groups["program shape"]:
-        at.selectbox(key=SHAPE_KEY).set_value(shape).run()
+        at.selectbox(key=state.WTQ_PROG_SHAPE).set_value(shape).run()
         members = _frame(at, "id")
         assert set(members[""]) == {"✗"}
         seen |= set(members["id"])
-        assert all(o.startswith("✗") for o in at.selectbox(key=EXAMPLE_KEY).options)
+        assert all(o.startswith("✗") for o in at.selectbox(key=state.WTQ_PROG_EXAMPLE).options)
     assert seen == wrong
 
 
 def test_an_example_shows_its_program_in_words(fixture_data, tmp_path):
     at = _evaluated()
-    pick = at.selectbox(key=EXAMPLE_KEY).value
-    result = at.session_state[RESULT_KEY]["results"][pick]
+    pick = at.selectbox(key=state.WTQ_PROG_EXAMPLE).value
+    result = at.session_state[state.WTQ_PROG_RESULT]["results"][pick]
     shown = texts(at.markdown)
     assert all(w in shown for w in result["words"]) and result["question"] in shown
     at.button(key=OPEN_KEY).click().run()
     assert not at.exception, at.exception
     assert at.session_state[state.QUESTION] == result["question"]
-    table = at.session_state[RESULT_KEY]["tables"][result["table"]]
+    table = at.session_state[state.WTQ_PROG_RESULT]["tables"][result["table"]]
     assert list(at.session_state[state.TABLE].columns) == table["columns"]
     assert len(at.session_state[state.TABLE]) == len(table["rows"])
 
@@ -143,10 +135,10 @@ def test_hostile_cells_are_shown_escaped(tmp_path, monkeypatch):
     at = _evaluated()
     assert "of 2)" in texts(at.subheader)  # both questions were read and answered
     seen = set()
-    for i in range(len(at.selectbox(key=SHAPE_KEY).options)):
-        at.selectbox(key=SHAPE_KEY).select_index(i).run()
-        for j in range(len(at.selectbox(key=EXAMPLE_KEY).options)):
-            at.selectbox(key=EXAMPLE_KEY).select_index(j).run()
+    for i in range(len(at.selectbox(key=state.WTQ_PROG_SHAPE).options)):
+        at.selectbox(key=state.WTQ_PROG_SHAPE).select_index(i).run()
+        for j in range(len(at.selectbox(key=state.WTQ_PROG_EXAMPLE).options)):
+            at.selectbox(key=state.WTQ_PROG_EXAMPLE).select_index(j).run()
             assert not at.exception, at.exception
             assert markup_problems(at) == []
             shown = texts(at.markdown)

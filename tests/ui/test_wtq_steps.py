@@ -3,31 +3,39 @@ are worked out by hand, and the plain-English examples (explorer/wtq_examples.py
 
 from __future__ import annotations
 
+from engine.core.trace import SCHEMA, problems
 from engine.np2016.batch import column_kinds
+from engine.wtq2017.config import WTQ_OPS
 from explorer import tables, wtq_examples, wtq_samples, wtq_steps
 from explorer.components import wtq_figures
 
+COLUMNS = ["name", "<b>pts</b>"]
+
 
 def _step(t, op, column, rows, pivot=None):
-    return {"t": t, "op": op, "column": column, "pivot": pivot, "rows": rows, "soft_rows": [0.5] * len(rows),
-            "op_probs": [1 / 15] * 15, "col_probs": [0.5, None], "attention": [0.5, 0.5], "sentence": op}
+    return {"t": t, "op": op, "op_probs": [1 / 15] * 15, "column_index": column,
+            "column_name": None if column is None else COLUMNS[column], "col_probs": [0.5, None], "pivot": pivot,
+            "rows_hard": [1.0 if r else 0.0 for r in rows], "rows_soft": [0.5] * len(rows),
+            "question_attention": [0.5, 0.5], "sentence": op, "extra": {}}
 
 
 def _trace(answer: dict, denotation: list[str]) -> dict:
     """select (the rows matching the question) → argmax of column 1 → print column 0, on four rows."""
+    steps = [_step(1, "select", 0, [True, False, True, False]), _step(2, "argmax", 1, [False, False, True, False]),
+             _step(3, "print", 0, [False, False, False, False])]
+    answer = {"kind": answer["kind"], "scalar": answer.get("value"), "cells": answer.get("cells"),
+              "values": denotation if answer["kind"] == "cells" else None, "text": ", ".join(denotation), "extra": {}}
     return {
-        "family": "wtq2017", "columns": ["name", "<b>pts</b>"],
-        "rows": [["a", "3"], ["b", "9"], ["c", "5"], ["d", "1"]],
-        "selectable": [True, False], "words": ["who", "<unk>"], "ops": ["count"] * 15,
-        "steps": [_step(1, "select", 0, [True, False, True, False]),
-                  _step(2, "argmax", 1, [False, False, True, False]),
-                  _step(3, "print", 0, [False, False, False, False])],
-        "answer": answer, "denotation": denotation,
+        "schema": SCHEMA, "family": "wtq2017", "question": "who?", "words": ["who", "<unk>"], "numbers": [],
+        "columns": COLUMNS, "rows": [["a", "3"], ["b", "9"], ["c", "5"], ["d", "1"]], "n_rows": 4,
+        "ops": list(WTQ_OPS), "steps": steps, "answer": answer, "program_text": [s["sentence"] for s in steps],
+        "warnings": [], "extra": {"selectable": [True, False], "entry_match": [], "denotation": denotation},
     }
 
 
 def test_reads_rows_and_printed_cells():
     trace = _trace({"kind": "cells", "cells": [[2, 0]]}, ["c"])
+    assert problems(trace) == []
     assert [wtq_steps.reads(s["op"]) for s in trace["steps"]] == ["column", "rows", "rows"]
     assert wtq_steps.reads("reset") == "nothing" and wtq_steps.reads("greater") == "column"
     assert wtq_steps.rows_after(trace, 0) == [1.0] * 4  # before t1: every row

@@ -1,14 +1,19 @@
-"""Helpers of the real-tables (2017) model's AppTest and browser tests: the shipped checkpoint, and what the
-engine answers for a table and question (the tests compare the app with it; no answer is written down,
-since the shipped checkpoint is retrained)."""
+"""Helpers of the real-tables (2017) model's AppTest and browser tests: the shipped checkpoint, a tiny untrained
+2017 checkpoint (as one trained in runs/ would be), and what the engine answers for a table and question (the
+tests compare the app with it; no answer is written down, since the shipped checkpoint is retrained)."""
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import pandas as pd
 
-from engine.wtq2017.checkpoint import load_wtq_checkpoint
+from engine.core.seeded_init import seeded
+from engine.wtq2017.batch import build_vocab
+from engine.wtq2017.checkpoint import load_wtq_checkpoint, save_wtq_checkpoint
+from engine.wtq2017.config import WtqModelConfig
+from engine.wtq2017.model import WtqProgrammer
 from engine.wtq2017.trace import ask_table
 from explorer import tables
 from tests.ui.helpers import ROOT
@@ -23,8 +28,20 @@ def _model(path: str, mtime: float):
     return load_wtq_checkpoint(path)
 
 
-def engine_trace(df: pd.DataFrame, question: str) -> dict:
-    """The engine's 2017 trace of the question on the table as the app passes it (tables.to_engine)."""
-    model, vocab, _ = _model(str(SHIPPED_WTQ), SHIPPED_WTQ.stat().st_mtime)
+TINY_SUMMARY = {"preset": "tiny", "method": "untrained", "dev_accuracy": 0.125}  # what make_wtq_model records
+
+
+def make_wtq_model(path: Path) -> Path:
+    """A tiny untrained 2017 checkpoint (d=16, no question words: 22 kB) with TINY_SUMMARY as its summary."""
+    vocab = build_vocab([], 1)
+    model = seeded(lambda: WtqProgrammer(WtqModelConfig(vocab_size=len(vocab), d=16), vocab), 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_wtq_checkpoint(path, model.eval(), vocab, TINY_SUMMARY)
+
+
+def engine_trace(df: pd.DataFrame, question: str, path: Path = SHIPPED_WTQ) -> dict:
+    """The engine's 2017 trace of the question on the table as the app passes it (tables.to_engine), by the
+    checkpoint at `path` (the shipped one by default)."""
+    model, vocab, _ = _model(str(path), path.stat().st_mtime)
     columns, rows = tables.to_engine(df)
     return ask_table(model, vocab, columns, rows, question)
