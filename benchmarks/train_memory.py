@@ -10,7 +10,7 @@ Three kinds of measurement, each in a fresh process reading its own peak with re
 - short training runs (`python -m engine train ... --steps 3`, one thread): what is left once the process and
   the data are taken away is fitted, by least squares with no negative cost, as a constant plus one training
   step's tensors (soft execution, column scores, program search).
-The HELD_OUT runs are not fitted: they check the estimate (tests/test_memory_estimate.py holds it to a quarter
+The HELD_OUT runs are not fitted: they check the estimate (tests/np2016/test_memory_estimate.py holds it to a quarter
 of their recorded peaks, and runs one of them live with a wider margin, since another machine measures more).
 """
 

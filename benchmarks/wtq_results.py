@@ -157,7 +157,7 @@ def card(m: dict) -> str:
         "- Limits: answers are one count or the cells of one column; no sums, averages or differences (the 2017 "
         "language has none), no answers that are not in the table (9.3 % of dev).",
         "- Figures: `python benchmarks/wtq_results.py --dev runs/wtq/random-split-1-dev.jsonl` (docs/RESULTS.md); "
-        "`tests/test_wtq_shipped.py` re-checks the file on the fixture questions.", "", CARD_END])
+        "`tests/wtq2017/test_shipped.py` re-checks the file on the fixture questions.", "", CARD_END])
 
 
 def main(argv=None) -> int:

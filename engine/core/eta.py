@@ -8,7 +8,7 @@ their measured wall times, and the time left is
     remaining steps x smoothed step time + remaining evaluations x smoothed evaluation time,
 
 so an evaluation never looks like a slow stretch of steps and one slow step moves the estimate by a few per
-cent only. The functions are pure (tests/test_eta.py); engine.np2016.train.Progress feeds them.
+cent only. The functions are pure (tests/core/test_eta.py); engine.np2016.train.Progress feeds them.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ page building a module while a run starts, interleave their draws and a seed no 
 `seeded(build, seed)` builds under a torch-function mode that hands every random fill that names no generator
 (nn.init's functions, Tensor.uniform_ / normal_ and the factories) a fresh CPU generator seeded with `seed`.
 A CPU generator seeded with s produces the same stream as the global one after torch.manual_seed(s), and the
-same fills are drawn in the same order, so the weights are bit for bit the old ones (tests/test_seeded_init.py
+same fills are drawn in the same order, so the weights are bit for bit the old ones (tests/core/test_seeded_init.py
 compares them with a global-generator build), while the global generator is neither read nor advanced. Torch
 function modes are thread-local, so a build in one thread never routes another thread's draws.
 

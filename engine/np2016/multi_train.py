@@ -5,7 +5,7 @@ arithmetic. Stacking the K models' parameters (torch.func.stack_module_state) an
 under torch.func.vmap turns every operation into one that does K times the work. Each run keeps everything
 that makes it the run `engine.np2016.train.train` would make alone: its own initialisation (seeded as there), its
 own data, batch sampler and noise generator, its own hyper-parameters (learning rate, Adam ε, clipping,
-noise, Huber δ, λ) and its own validation and best model. tests/test_multi_train.py checks that K runs here
+noise, Huber δ, λ) and its own validation and best model. tests/np2016/test_multi_train.py checks that K runs here
 equal K separate runs.
 
 What may differ between runs: anything that leaves the shapes and the program alike (TrainConfig.seed, lr,

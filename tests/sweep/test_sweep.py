@@ -15,7 +15,7 @@ from engine.cli import main as cli
 from engine.np2016.multi_train import check_group
 from engine.sweep import plan as sweep
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"steps": 4, "eval_every": 2, "train_size": 60, "eval_size": 20, "test_size": 20}
 RECORD_KEYS = {"id", "preset", "task", "params", "seed", "curve", "best_accuracy", "best_step", "test_accuracy",
                "reached_target", "steps", "epochs", "seconds", "error", "train_config"}

@@ -20,7 +20,7 @@ from engine.np2016.checkpoint import load_checkpoint, read_checkpoint_info, to_b
 from engine.np2016.config import ModelConfig
 from engine.np2016.model import NeuralProgrammer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VOCAB = Vocab(["a", "b", "sum", "count"])
 
 

@@ -19,7 +19,7 @@ from engine.wtq2017.model import WtqProgrammer
 from engine.wtq2017.predict import answer_all, denotation
 from engine.wtq2017.trace import OP_WORDS, ask_table, program_words, step_sentence, wtq_trace
 
-FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "wtq"
 
 
 @pytest.fixture(scope="module")

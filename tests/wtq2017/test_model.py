@@ -15,7 +15,7 @@ from engine.wtq2017.config import WTQ_OPS, WtqModelConfig, WtqTrainConfig
 from engine.wtq2017.model import LOG_TF_EPS, WtqProgrammer, batch_loss, example_losses, log_lookup, weight_decay
 from engine.wtq2017.ops import COMPARISONS, OP, run_soft, table_of
 
-FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "wtq"
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from engine.wtq2017.dataset.convert import convert_file, report_path
 from engine.wtq2017.dataset.tables import read_wtq_table, table_path, unescape, unescape_list
 from engine.wtq2017.dataset.values import cell_number, date_number, tokens, whole_date, whole_number
 
-FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "wtq"
 SAMPLE = FIXTURE / "data" / "sample.tsv"
 
 

@@ -15,7 +15,7 @@ from engine.cli import np2016 as cli_np2016
 from engine.np2016.checkpoint import load_checkpoint
 from engine.np2016.trace import trace
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16",
         "--eval-every", "10",
         "--threads", "1"]

@@ -14,7 +14,7 @@ from engine.wtq2017.dataset.evaluator import to_value
 from engine.wtq2017.trace import ask_table
 from explorer import tables, wtq_samples
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_WTQ = ROOT / "checkpoints" / "wtq2017.safetensors"
 README = (ROOT / "sample_tables" / "README.md").read_text(encoding="utf-8")
 

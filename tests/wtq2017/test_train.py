@@ -25,7 +25,7 @@ from engine.wtq2017.dataset.evaluator import denotation_match
 from engine.wtq2017.predict import answer_all, denotation, from_table, score, with_wtq
 from engine.wtq2017.train import train_wtq, trainable
 
-FIXTURE = Path(__file__).parent / "fixtures" / "wtq"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "wtq"
 SMALL = {"d": 16, "word_cutoff": 1}  # a model small enough to train in a second
 
 
@@ -116,7 +116,7 @@ def test_checkpoint_round_trip_and_family(examples, tmp_path):
     with pytest.raises(CheckpointError, match="schema"):
         load_checkpoint(path)  # the 2016 loader names the schema it expected
     with pytest.raises(CheckpointError, match="schema"):
-        load_wtq_checkpoint(Path(__file__).parent.parent / "checkpoints" / "single-column.safetensors")
+        load_wtq_checkpoint(Path(__file__).parents[2] / "checkpoints" / "single-column.safetensors")
     raw = bytearray(path.read_bytes())
     raw[-8:] = b"\xff" * 8  # corrupt the last weights: NaN or a refused tensor, never a crash
     with pytest.raises(CheckpointError):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from engine.core.io.atomic import atomic_writer, write_atomic
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SIZE = 256 * 1024  # large enough that one write() is not one page: a shared temp file would interleave
 
 

@@ -66,12 +66,12 @@ def test_batched_decode_equals_the_trace_of_each_example(vocab, model_factory):
     predictions = answers(model, examples, out)
     for ex, program, pred in zip(examples, decode(model, examples, out), predictions, strict=True):
         t = trace(model, vocab, ex["columns"], ex["rows"], ex["question"])
-        assert [s.to_json() for s in program] == t["program"]
+        assert [s.to_json() for s in program] == t["extra"]["program"]
         kind = t["answer"]["kind"]
         if kind == "scalar":
             assert pred == {"scalar": pytest.approx(t["answer"]["scalar"], abs=1e-3)}
         else:
-            assert pred == ({"cells": t["answer"]["cells"]} if kind == "lookup" else {"none": True})
+            assert pred == ({"cells": t["answer"]["cells"]} if kind == "cells" else {"none": True})
 
 
 def test_answers_never_write_nan_or_inf(vocab, model_factory, forcer):

@@ -10,7 +10,7 @@ from engine.np2016.checkpoint import load_checkpoint
 from engine.np2016.data import tasks as data
 from engine.np2016.evaluate import evaluate_examples
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECORDED = ROOT / "docs" / "RESULTS.json"
 REQUIRED = ("single-column", "names-5", "words-1", "text-2")  # issue 3: at least these ship
 N = 300

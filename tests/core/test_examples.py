@@ -1,5 +1,5 @@
 """The one input path (engine/core/io/examples.py, engine/core/io/csv_table.py): values read from CSV and JSONL, every
-limit and error with its place, strict JSON out (hostile files: tests/test_examples_hostile.py)."""
+limit and error with its place, strict JSON out (hostile files: tests/core/test_examples_hostile.py)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from engine.np2016 import train as train_module
 from engine.np2016.checkpoint import load_checkpoint
 from engine.np2016.config import ModelConfig, TrainConfig
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--steps", "30", "--train-size", "500", "--eval-size", "50", "--test-size", "40", "--d", "16",
         "--eval-every", "10",
         "--threads", "1"]

@@ -13,7 +13,7 @@ import pytest
 from engine.np2016.checkpoint import read_checkpoint_info
 from engine.np2016.runs import OutputBusy, OutputError, hold_output, lock_path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
 TINY = ["--task", "single-column", "--steps", "3", "--train-size", "40", "--eval-size", "10", "--test-size", "0",
         "--d", "16", "--eval-every", "3", "--threads", "1"]

@@ -14,7 +14,7 @@ from engine.wtq2017.checkpoint import load_wtq_checkpoint, read_wtq_info
 from engine.wtq2017.dataset.convert import convert_file
 from engine.wtq2017.predict import answer_all, denotation, score
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "checkpoints" / "wtq2017.safetensors"
 RECORDED = json.loads((ROOT / "docs" / "wtq_results.json").read_text())
 FIXTURE = ROOT / "tests" / "fixtures" / "wtq"

@@ -15,7 +15,7 @@ from engine.np2016.trace import trace as np_trace
 from engine.wtq2017.checkpoint import load_wtq_checkpoint
 from engine.wtq2017.trace import ask_table
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"  # both files are tracked in git
+CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"  # both files are tracked in git
 COLUMNS, ROWS = ["A"], [[3.0], [7.0], [5.0], [1.0]]
 QUESTION = "sum A"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.cli.main import main
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"  # both files are tracked in git
+CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"  # both files are tracked in git
 FAMILIES = {"2016": CHECKPOINTS / "single-column.safetensors", "2017": CHECKPOINTS / "wtq2017.safetensors"}
 # a repeated and a blank column name: the CSV reader renames both and says so
 TABLE = "Team,Team,\nGreystones,1,x\nConfey,3,y\n"
