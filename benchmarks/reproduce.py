@@ -215,7 +215,8 @@ def model_card(rows: dict) -> str:
              "`benchmarks/train_shipped.sh STEPS TASK...` (that is, `python -m engine train --task TASK --steps STEPS "
              "--seed 0 --output checkpoints/TASK.safetensors`; a `paper2016-TASK` file adds `--preset paper2016`; "
              "each file's metadata holds its preset, full training config and summary). Accuracy: hard execution "
-             "on the fresh test set of docs/RESULTS.md. `tests/np2016/test_shipped_checkpoints.py` re-checks each one.", "",
+             "on the fresh test set of docs/RESULTS.md. `tests/np2016/test_shipped_checkpoints.py` re-checks each "
+             "one.", "",
              "| file | task | preset (method) | test accuracy % | test questions | seed | steps | training time |",
              "|---|---|---|---|---|---|---|---|"]
     for stem, row in rows.items():

@@ -21,9 +21,11 @@ import json
 import threading
 import zlib
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from engine.families import NP2016
 from engine.np2016.data import tasks as data
-from explorer import programs
+from explorer import escape, programs
 
 PAGE_SIZE = 50  # examples per page of the picker; at most this many tables are kept
 SPLIT = "test"
@@ -116,8 +118,12 @@ def _same(example: dict, record: dict) -> bool:
 @dataclass
 class Result:
     """An evaluation's compact result: `records` (one compact() per example, in order), `summary`
-    (explorer.programs.summarise) and `page` (index -> full example, at most PAGE_SIZE of them)."""
+    (explorer.programs.summarise) and `page` (index -> full example, at most PAGE_SIZE of them). What
+    explorer/components/programs_view.py draws of it is read from the properties and methods below."""
 
+    family: ClassVar[str] = NP2016
+    notes: ClassVar[tuple] = ()
+    problems: ClassVar[tuple] = ()
     ckpt: str
     task: str
     n: int
@@ -125,6 +131,47 @@ class Result:
     summary: dict
     records: list[dict]
     page: dict[int, dict] = field(default_factory=dict)
+
+    @property
+    def heading(self) -> str:
+        return f"{escape.md(self.ckpt)} on {self.task}: {programs.right_text(self.summary)}"
+
+    @property
+    def metrics(self) -> list[tuple[str, str, str | None]]:
+        s = self.summary
+        return [("Right answers", f"{s['correct']} of {s['total']}", None),
+                ("Right, right program", str(s[programs.RIGHT_PROGRAM]),
+                 "A right answer from the grammar's own program (the same answer on every table)."),
+                ("Right answer, wrong program", str(s[programs.WRONG_PROGRAM]), "A right answer by luck: the program "
+                 "differs from the grammar's and would answer another table wrongly.")]
+
+    @property
+    def chart(self) -> list[dict]:
+        return self.summary["patterns"]
+
+    def groups(self, only_wrong: bool) -> list[dict]:
+        return programs.with_errors(self.summary["templates"]) if only_wrong else self.summary["templates"]
+
+    def more(self, only_wrong: bool) -> list[tuple[str, list[dict], str]]:
+        rows = programs.with_errors(self.summary["programs"]) if only_wrong else self.summary["programs"]
+        return [(f"All induced programs per template ({len(rows)})", rows, "prog_programs")]
+
+    def pool(self, only_wrong: bool, group: str | None = None) -> list[int]:
+        return [i for i, r in enumerate(self.records) if not (only_wrong and r["correct"])]
+
+    def label(self, index: int) -> str:
+        """A picker line: right or wrong, the example's number, its question and the program induced for it."""
+        r = self.records[index]
+        return f"{programs.mark(r['correct'], r['program_check'])} #{index}: {r['question']}  →  {r['induced']}"
+
+    def detail(self, index: int) -> tuple[list[str], str, None]:
+        r = self.records[index]
+        return [], (f"Right answer: {r['answer']} · template: {r['template']} · table {r['n_rows']} rows × "
+                    f"{r['n_columns']} columns"), None
+
+    def opening(self, index: int, shown: list[int]) -> tuple[dict, str, str]:
+        """(the example made again, the checkpoint, where it comes from); RegenerationError when it cannot be."""
+        return self.example(index, shown), self.ckpt, f"{self.task} test example #{index}"
 
     def tables_kept(self) -> int:
         """How many examples with a table this result holds."""

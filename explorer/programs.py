@@ -1,9 +1,13 @@
-"""Induced programs over a test set: run the model hard in batches, read off each example's program.
+"""Induced programs, grouped and counted, for the Programs page of either family (no streamlit here).
 
+The 2016 model (np2016) over a generated test set: run the model hard in batches, read off each example's program.
 A program is read by engine.np2016.program.decode and written by engine.np2016.program.short, with the question's
 numbers as n1, n2 so that programs of one template group together: "greater n1 B → lesser n2 A → and → sum A".
 A right answer counts twice over: with the grammar's program, or by luck with another one
 (engine/np2016/data/program_check.py).
+
+The 2017 model (wtq2017) answers the WikiTableQuestions dev questions (explorer/dev_questions.py); both families'
+results are counted and marked alike below.
 """
 
 from __future__ import annotations
@@ -122,3 +126,21 @@ def summarise(examples: list[dict], results: list[dict]) -> dict:
         "programs": programs,
         "patterns": patterns,
     }
+
+
+def right_text(counts: dict) -> str:
+    """"80.0% right (4 of 5)" of a summary or a score (accuracy, correct, total)."""
+    return f"{counts['accuracy']:.1%} right ({counts['correct']} of {counts['total']})"
+
+
+def mark(correct: bool | None, program_check: str | None = None) -> str:
+    """✓ right, ✗ wrong, ? (no target); "✓ (wrong program)": right by another program than the grammar's."""
+    if correct and program_check == "different":
+        return "✓ (wrong program)"
+    return {True: "✓", False: "✗"}.get(correct, "?")
+
+
+def with_errors(rows: list[dict], right: str = "correct") -> list[dict]:
+    """The rows of a groups table (each with "examples" and a count of right ones) that have a wrong answer."""
+    return [r for r in rows if r[right] < r["examples"]]
+

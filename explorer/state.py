@@ -67,14 +67,16 @@ TEACH_FOR = "teach_for"  # the question the Teach widgets were filled in for
 TEACH_MSG = "teach_msg"  # (kind, text) of the last Add, shown once
 PROG_CKPT, PROG_TASK, PROG_TASK_FOR = "prog_ckpt", "prog_task", "prog_task_for"
 PROG_N, PROG_SEED, PROG_ERRORS, PROG_EXAMPLE = "prog_n", "prog_seed", "prog_errors", "prog_example"
+PROG_EXAMPLES_PAGE = "prog_examples_page"  # which page of examples the picker shows (0-based)
+PROG_ERROR, PROG_STARTED = "prog_error", "prog_started"  # why a start was refused; an evaluation was started
 
 # the real-tables (2017) pages: lesson 8 (explorer/wtq_lesson.py) and the Programs page's real-tables view
-# (explorer/wtq_programs_view.py); on Ask and Step through a 2017 checkpoint is picked as any other (CKPT)
+# (explorer/dev_questions.py); on Ask and Step through a 2017 checkpoint is picked as any other (CKPT)
 WTQ_LESSON_PICK = "wtq_lesson_pick"  # the lesson's question
 WTQ_LESSON_TRACE = "wtq_lesson_trace"  # (question index, the 2017 model's trace) of the last one asked
 WTQ_PROG_LIMIT, WTQ_PROG_WRONG = "wtq_prog_limit", "wtq_prog_wrong"  # how many dev questions; only wrong ones
 WTQ_PROG_SHAPE, WTQ_PROG_EXAMPLE = "wtq_prog_shape", "wtq_prog_example"  # the program shape; its question shown
-WTQ_PROG_RESULT = "wtq_prog_result"  # the last evaluation on the dev questions (explorer/wtq_programs.py)
+WTQ_PROG_RESULT = "wtq_prog_result"  # the last evaluation on the dev questions (explorer/dev_questions.py)
 
 # Train page (its hyper-parameter widgets are keyed hp_<field> by explorer/components/train_settings.py)
 TRAIN_TASK, TRAIN_BASE, TRAIN_ERROR = "train_task", "train_base", "train_error"

@@ -126,31 +126,44 @@ def heatmap(
     return fig
 
 
-def ops_figure(trace: dict, view: str, focus: dict | None = None, title: str = "Operation × step",
-               label=None) -> go.Figure:
-    """Operation × step: the chosen operation (hard) or the probabilities (soft); `label` names an operation on
-    the axis (default op_label, the 2016 model's; the 2017 model's figures pass their own title and names)."""
+MODEL_NOTE = {"wtq2017": "2017 model"}  # in every title of a family's figure (the 2016 model's name none)
+NOT_SELECTABLE = " (cannot be picked)"  # a 2017 column the model reads no values of (e.g. too many columns)
+
+
+def titled(trace: dict, title: str, how: str = "") -> str:
+    """A figure's title with its family's note and `how` (user-free text, escaped) in brackets, if any."""
+    notes = [n for n in (MODEL_NOTE.get(trace.get("family"), ""), escape.html(how) if how else "") if n]
+    return f"{title} ({', '.join(notes)})" if notes else title
+
+
+def column_labels(trace: dict) -> list[str]:
+    """Column names for the axes, escaped; a column the model cannot pick (the trace's extra "selectable",
+    2017) says so."""
+    ok = (trace.get("extra") or {}).get("selectable") or [True] * len(trace["columns"])
+    return [escape.html(c) + ("" if pick else NOT_SELECTABLE) for c, pick in zip(trace["columns"], ok, strict=True)]
+
+
+def ops_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
+    """Operation × step: the chosen operation (hard) or the probabilities (soft)."""
     ops, steps = trace["ops"], trace["steps"]
     if view == "soft":
         z = [[s["op_probs"][i] for s in steps] for i in range(len(ops))]
     else:
         z = [[1.0 if s["op"] == op else 0.0 for s in steps] for op in ops]
-    fig = heatmap(z, step_labels(trace), [(label or op_label)(o) for o in ops], title, "step", "operation",
-                   view=view)
+    fig = heatmap(z, step_labels(trace), [op_label(o) for o in ops], titled(trace, "Operation × step"), "step",
+                  "operation", view=view)
     return outline(fig, len(steps), len(ops), focus)
 
 
-def columns_figure(trace: dict, view: str, focus: dict | None = None, title: str = "Column × step",
-                   labels: list[str] | None = None) -> go.Figure:
+def columns_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
     """Column × step: the column each step uses (hard; blank at a step whose operation takes none) or the
-    column probabilities (soft; a column the model cannot pick has None, drawn blank). `labels` are the axis
-    names, already escaped (default: the column names)."""
+    column probabilities (soft; a column the model cannot pick has None, drawn blank)."""
     cols, steps = trace["columns"], trace["steps"]
     if view == "soft":
         z = [[s["col_probs"][j] for s in steps] for j in range(len(cols))]
     else:
         z = [[1.0 if s["column_index"] == j else 0.0 for s in steps] for j in range(len(cols))]
-    fig = heatmap(z, step_labels(trace), labels or [escape.html(c) for c in cols], title, "step", "column",
+    fig = heatmap(z, step_labels(trace), column_labels(trace), titled(trace, "Column × step"), "step", "column",
                   view=view)
     return outline(fig, len(steps), len(cols), focus)
 
@@ -187,49 +200,53 @@ def pivot_figure(trace: dict) -> go.Figure | None:
     )
 
 
-def words_figure(trace: dict, focus: dict | None = None) -> go.Figure | None:
-    """Question-word attention at each step (models with question attention; always soft)."""
-    steps = trace["steps"]
-    if not steps or steps[0]["question_attention"] is None or not trace["words"]:
+WORD_SCALE = {"wtq2017": 20}  # px per word row of a family's word heatmap, scaled to its largest weight
+
+
+def words_figure(trace: dict, focus: dict | None = None, how: str = "") -> go.Figure | None:
+    """Question-word attention at each step (models with question attention; always soft). The 2017 model reads
+    cells it matched as <unk>, its numbers left out, <entry_match> / <column_match> for what matched (`how`
+    names the method); its colours go up to its largest weight."""
+    steps, words = trace["steps"], trace["words"]
+    if not steps or steps[0]["question_attention"] is None or not words:
         return None
-    words = [escape.html(f"{i + 1}:{w}") for i, w in enumerate(trace["words"])]
-    z = [[s["question_attention"][i] for s in steps] for i in range(len(words))]
-    fig = heatmap(z, step_labels(trace), words, "Question-word attention × step", "step", "word")
-    return outline(fig, len(steps), len(words), focus)
+    labels = [escape.html(f"{i + 1}:{w}") for i, w in enumerate(words)]
+    z = [[s["question_attention"][i] if i < len(s["question_attention"]) else None for s in steps]
+         for i in range(len(words))]
+    row = WORD_SCALE.get(trace.get("family"))
+    fig = heatmap(z, step_labels(trace), labels, titled(trace, "Question-word attention × step", how), "step",
+                  "word", height=max(180, 70 + row * len(labels)) if row else None,
+                  zmax=max([a for s in steps for a in s["question_attention"]] + [1e-9]) if row else 1.0)
+    return outline(fig, len(steps), len(labels), focus)
 
 
-def step_bars(step: dict, trace: dict, view: str) -> tuple[go.Figure, go.Figure]:
-    """Bars of the op and column distributions of one step (Step through page).
+def step_bars(trace: dict, t: int, view: str) -> tuple[go.Figure, go.Figure]:
+    """Bars of the op and column distributions of step t (Step through page), the chosen one in red.
 
-    At a step whose operation takes no column the column bars are grey and their title says the choice
-    is not used (the model computes a column distribution at every step)."""
-    ops, cols = [op_label(o) for o in trace["ops"]], [escape.html(c) for c in trace["columns"]]
+    A column the model cannot pick has no bar. At a step whose operation takes no column the column bars
+    are grey and their title says the choice is not used (the model computes a column distribution at
+    every step)."""
+    step = trace["steps"][t - 1]
+    ops, cols = [op_label(o) for o in trace["ops"]], column_labels(trace)
     if view == "soft":
-        p_op, p_col = step["op_probs"], step["col_probs"]
+        p_op, p_col = step["op_probs"], [p if p is not None else 0.0 for p in step["col_probs"]]
     else:
         p_op = [1.0 if o == step["op"] else 0.0 for o in trace["ops"]]
         p_col = [1.0 if j == step["column_index"] else 0.0 for j in range(len(cols))]
-    uses_column = step["column_name"] is not None
-    t = f"t{step['t']}"
-    column_title = (f"Column probabilities at {t}" if uses_column
-                    else f"Column probabilities at {t}: not used (“{op_label(step['op'])}” takes no column)")
+    uses = step["column_index"] is not None
+    column_title = (f"Column probabilities at t{t}" if uses
+                    else f"Column probabilities at t{t}: not used (“{op_label(step['op'])}” takes no column)")
     figs = []
     for title, names, p, chosen, color in (
-        (f"Operation probabilities at {t}", ops, p_op, op_label(step["op"]), "#1f77b4"),
-        (column_title, cols, p_col, escape.html(step["column_name"]) if uses_column else None,
-         "#1f77b4" if uses_column else "#b0b0b0"),
+        (f"Operation probabilities at t{t}", ops, p_op, trace["ops"].index(step["op"]), "#1f77b4"),
+        (column_title, cols, p_col, step["column_index"], "#1f77b4" if uses else "#b0b0b0"),
     ):
-        colors = [CHOSEN_COLOR if n == chosen else color for n in names]
-        fig = go.Figure(
-            go.Bar(x=names, y=p, marker_color=colors, hovertemplate="%{x}: %{y:.3f}<extra></extra>")
-        )
-        fig.update_layout(
-            title=title_of(title, view),
-            height=300,
-            margin={**MARGIN, "t": SUBTITLE_TOP},
-            yaxis_range=[0, 1.02],
-        )
-        fig.update_xaxes(automargin=True, tickmode="array", tickvals=names,
+        colors = [CHOSEN_COLOR if i == chosen else color for i in range(len(names))]
+        fig = go.Figure(go.Bar(x=list(range(len(names))), y=p, marker_color=colors, customdata=names,
+                               hovertemplate="%{customdata}: %{y:.3f}<extra></extra>"))
+        fig.update_layout(title=title_of(titled(trace, title), view), height=300,
+                          margin={**MARGIN, "t": SUBTITLE_TOP}, yaxis_range=[0, 1.02])
+        fig.update_xaxes(automargin=True, tickmode="array", tickvals=list(range(len(names))),
                          ticktext=ticks(names))
         fig.update_yaxes(automargin=True, title_text="probability")
         figs.append(fig)

@@ -6,7 +6,9 @@
   before and after (they read the whole column); reset: before and after;
 - a line on the row selector after the step (why it is empty after sum / count, what reset does).
 
-The words come from step_explain (plain functions); this module only lays them out.
+A 2017 step shows the rows before (t−1) beside the rows after (t), a count its number, and lines on what it
+read and wrote. The words, and what differs between the families (step_explain.SPECS), come from step_explain
+(plain functions); this module only lays them out.
 """
 
 from __future__ import annotations
@@ -20,12 +22,6 @@ from explorer.components import step_explain as ex
 from explorer.components import table_view
 
 EXPLAIN_KEY = "step_explain"  # the container of a step's explanation (tests and browser tests find it)
-
-
-def _printed(step: dict, view: str) -> list:
-    if view == "soft":
-        return [[r, j] for r, row in enumerate(step["extra"]["lookup_soft"]) for j, p in enumerate(row) if p > 0.5]
-    return step["extra"]["lookup_cells"]
 
 
 def _rows_table(ctx, trace: dict, t: int, view: str, key: str, title: str, column: str | None = None,
@@ -62,53 +58,65 @@ def _difference(trace: dict, step: dict, view: str) -> None:
     st.caption(escape.md(ex.difference_line(step, trace, view)))
 
 
+def _metric(trace: dict, t: int, view: str) -> tuple[str, str, str] | None:
+    """(label, value, help) of what a step computed that is not rows: a 2016 scalar, a 2017 count."""
+    op, extra = trace["steps"][t - 1]["op"], trace["steps"][t - 1]["extra"]
+    if "scalar_hard" in extra and op in ex.SCALAR_OPS:
+        return f"{step_name(t)} scalar ({op_label(op)})", fmt(ex.scalar_of(trace, t, view)), "what this step computed"
+    if op == "count" and trace["family"] == "wtq2017":
+        value = ex.output(trace, t, view).removeprefix("count ")
+        return f"{step_name(t)} count", value, "the number of rows selected before this step"
+    return None
+
+
 def _before_after(ctx, trace: dict, step: dict, view: str) -> None:
-    t, op = step["t"], step["op"]
-    column = step["column_name"] if ex.uses_column(step) else None
+    t, op, spec = step["t"], step["op"], ex.spec(trace)
+    column = step["column_name"] if ex.uses_column(step, trace["family"]) else None
     left, right = st.columns(2)
     with left:
-        if op in ex.READS_ROWS:
-            _rows_table(ctx, trace, t - 1, view, "step_before", _input_title(t - 1), column=column)
+        if spec.inputs_named and op in spec.rows:
+            title = _input_title(t - 1)
         else:
-            title = "Before: all rows (nothing has filtered yet)" if t == 1 else f"Before: rows after t{t - 1}"
-            _rows_table(ctx, trace, t - 1, view, "step_before", title, column=column)
+            title = spec.before[0] if t == 1 else spec.before[1].format(t - 1)
+        _rows_table(ctx, trace, t - 1, view, "step_before", title, column=column)
     with right:
-        cells = _printed(step, view)
-        if op in ex.SCALAR_OPS:
-            value = fmt(step["extra"]["scalar_soft" if view == "soft" else "scalar_hard"])
-            st.metric(f"{step_name(t)} scalar ({op_label(op)})", value, help="what this step computed")
+        cells = ex.cells_of(trace, t, view)
+        metric = _metric(trace, t, view)
+        if metric:
+            st.metric(metric[0], metric[1], help=metric[2])
         title = "After the step" + (", printed cells in amber" if cells else "")
         _rows_table(ctx, trace, t, view, "step_after", title, column=column, cells=cells)
 
 
 def explain(ctx, trace: dict, t: int, view: str) -> None:
-    """Everything about step t: its sentence, its inputs beside its output, and the row-selector line."""
+    """Everything about step t: its sentence, its inputs beside its output, and the lines on what it read and
+    wrote."""
     step = trace["steps"][t - 1]
     with st.container(key=EXPLAIN_KEY):
         st.info(f"**Step {step_name(t)} of {len(trace['steps'])}:** {escape.md(step['sentence'])}.")
-        if step["op"] in ex.ROW_PAIR_OPS:
+        if step["op"] in ex.spec(trace).pair:
             _pair(ctx, trace, step, view)
-        elif step["op"] == "difference":
+        elif step["op"] in ex.spec(trace).scalars:
             _difference(trace, step, view)
         else:
             _before_after(ctx, trace, step, view)
-        table_view.legend(column=ex.uses_column(step))
-        st.caption(escape.md(ex.row_line(step, trace, view)))
+        table_view.legend(column=ex.uses_column(step, trace["family"]))
+        for line in ex.lines(trace, t, view):
+            st.caption(escape.md(line))
 
 
 def choices(trace: dict, t: int, view: str) -> None:
     """The metrics of the step's choices, and the question words it attended to."""
-    step = trace["steps"][t - 1]
+    step, family, spec = trace["steps"][t - 1], trace["family"], ex.spec(trace)
+    uses = ex.uses_column(step, family)
     m1, m2, m3 = st.columns(3)
     m1.metric("Operation", op_label(step["op"]))
-    m2.metric("Column", escape.md(step["column_name"]) if ex.uses_column(step) else "—",
-              help=escape.md(ex.column_line(step)))
-    if step["op"] in ("greater", "lesser"):
-        m3.metric("Pivot", fmt(step["pivot"]), help="the question number the comparison uses")
-    else:
-        m3.metric("Pivot", "—", help="only greater and lesser use a pivot")
-    if not ex.uses_column(step):
-        st.caption(escape.md(ex.column_line(step)))
-    words = ex.attention_line(step, trace["words"], trace["columns"])
+    m2.metric("Column", escape.md(step["column_name"]) if uses else "—",
+              help=escape.md(ex.column_line(step, family)))
+    pivot = fmt(step["pivot"]) if step["op"] in spec.pivot_ops and step["pivot"] is not None else "—"
+    m3.metric("Pivot", pivot, help=spec.pivot_help[0 if step["op"] in spec.pivot_ops else 1])
+    if spec.column_caption and not uses:
+        st.caption(escape.md(ex.column_line(step, family)))
+    words = ex.attention_line(step, trace["words"], trace["columns"], family=family)
     if words is not None:
         st.caption("Question words this step attends to most: " + escape.md(words))

@@ -20,7 +20,6 @@ import streamlit as st
 
 from engine.np2016.program import op_label, step_name
 from engine.np2016.trace import fmt
-from explorer import wtq_steps
 from explorer.components import step_explain
 
 HERE = Path(__file__).parent
@@ -44,32 +43,13 @@ def _cell(v) -> str:
     return fmt(v) if isinstance(v, float | int) and not isinstance(v, bool) else str(v)
 
 
-def _output(step: dict, view: str) -> str:
-    """What a 2016 step wrote, in a few words: '5 rows', 'scalar 185.3', '2 cells'."""
-    if step["op"] in step_explain.NO_ROWS_AFTER and step["op"] != "assign":
-        return "scalar " + fmt(step["extra"]["scalar_soft" if view == "soft" else "scalar_hard"])
-    if step["op"] == "assign":
-        n = len(step["extra"]["lookup_cells"])
-        return f"{n} cell{'s' if n != 1 else ''}"
-    return f"{step_explain.selected(step['rows_soft' if view == 'soft' else 'rows_hard'])} rows"
-
-
 def _effects(trace: dict, s: dict, view: str) -> tuple[list[float], list, dict, str]:
-    """(rows drawn, cells drawn, what it read, what it wrote) of step s, by its family's operations: a 2017 count
-    or print shows the rows it read (it selects none) and the cells it prints."""
+    """(rows drawn, cells drawn, what it read, what it wrote) of step s, by its family's operations
+    (step_explain.SPECS): a 2017 count or print shows the rows it read (it selects none)."""
     t = s["t"]
-    if wtq_steps.is_wtq(trace):
-        reads = wtq_steps.reads(s["op"])
-        rows = wtq_steps.rows_after(trace, t - 1 if s["op"] in wtq_steps.WRITES_NO_ROWS else t, view)
-        return (rows, wtq_steps.printed_cells(trace, t), {"kind": reads, "steps": [t - 1] if reads == "rows" else []},
-                wtq_steps.output(trace, t, view))
-    if view == "soft":
-        cells = [[r, c] for r, row in enumerate(s["extra"]["lookup_soft"]) for c, p in enumerate(row) if p > 0.5]
-    else:
-        cells = s["extra"]["lookup_cells"]
-    r = step_explain.reads(s["op"], t)
-    rows = s["rows_soft" if view == "soft" else "rows_hard"]
-    return rows, cells, {"kind": r.kind, "steps": list(r.steps)}, _output(s, view)
+    r = step_explain.reads(s["op"], t, trace["family"])
+    return (step_explain.shown_rows(trace, t, view), step_explain.cells_of(trace, t, view),
+            {"kind": r.kind, "steps": list(r.steps)}, step_explain.output(trace, t, view))
 
 
 def payload(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1) -> dict:

@@ -1,16 +1,23 @@
-"""The Ask page's result: answer, program, heatmaps linked to the table, attention views and exports."""
+"""The Ask page's result for a trace of either family: answer, program, heatmaps linked to the table, attention
+views and exports. What a family says differently is data (LOOK, keyed by trace["family"]); the 2017 model
+(chosen by wtq_context.choose) adds which model answered and a note on how it read the question, and shows its
+question-word attention at once (it has no grammar, no pivot heatmap, no "More heatmaps").
+
+Heatmap clicks and the slider share one state (state.FOCUS, the heatmap keys), so a click on step t anywhere
+shows step t in the table. Every cell, column and question text is escaped where drawn."""
 
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
 
-from engine.np2016.ops import ROW_OPS
 from engine.np2016.trace import fmt
 from explorer import escape, questions, state
 from explorer.components import context, figures, table_view, wtq_context
+from explorer.components import step_explain as ex
 from explorer.components.table_editor import download
 
 HM_KEYS = ("hm_ops", "hm_cols", "hm_rows", "hm_words")
@@ -18,21 +25,47 @@ IMAGE_FORMAT = "image_format"
 MORE_VIEWS = "more_views"  # the row, word and pivot heatmaps are drawn (a toggle, off: see results())
 TABLE_HEIGHT = 300  # the highlighted table on the first screen (it scrolls inside)
 ANSWER_KEY = "np_answer"  # the answer's container (the browser tests find it by the class st-key-np_answer)
+PROGRAM_KEY = "np_program"  # the program's container (browser tests find it by the class st-key-np_program)
+MAX_ANSWER_ITEMS = 12  # cells listed in the answer line (then "… (n cells)")
+
+
+class Look(NamedTuple):
+    """What the Ask page's result says differently for a family."""
+
+    program: str  # the program's heading
+    step: str  # the table's heading at step t ({} is t)
+    answer: str  # the table's heading with no step picked, after "The answer:"
+    last_read: bool  # with no step picked, the table shows the rows the last step read (else those it selected)
+    legend_column: bool  # the legend always names the column colour (else only when the step uses a column)
+    slider: str  # the step slider's label
+    ops_height: int | None  # the operation heatmap's height (None: fitted to the operations)
+
+
+LOOK = {
+    "np2016": Look("Induced program", "Step {}", "the rows its last step read, answer cells in amber. Click a heatmap "
+                   "cell to see one step.", True, True, "Highlight in the table", None),
+    "wtq2017": Look("Induced program, in words", "Step t{}", "the rows its last step read, printed cells in amber. "
+                    "Pick a step below or click a heatmap cell to see one step.", False, False,
+                    "Step shown in the table", 330),
+}
 
 
 def cell_text(v) -> str:
-    return fmt(v) if isinstance(v, float) else "(empty)" if v is None else str(v)
+    return fmt(v) if isinstance(v, float) else "(empty)" if v is None or v == "" else str(v)
 
 
-def answer_text(answer: dict, view: str = "hard") -> str:
+def answer_text(answer: dict, view: str = "hard", family: str = "np2016") -> str:
+    """The answer as the user reads it (2017: the benchmark's strings), or why there is none."""
+    no_answer, no_cells = ex.SPECS[family].no_answer
     if answer["kind"] == "scalar":
-        return fmt(answer["extra"]["soft_scalar"] if view == "soft" else answer["scalar"])
+        return fmt(answer["extra"]["soft_scalar"] if view == "soft" and family == "np2016" else answer["scalar"])
     if answer["kind"] == "cells":
         values = [cell_text(v) for v in answer["values"]]
         if not values:
-            return "no cells (the print step selected no rows)"
-        return ", ".join(values[:12]) + (f" … ({len(values)} cells)" if len(values) > 12 else "")
-    return "no answer (the last operation neither computes a number nor prints cells)"
+            return no_cells
+        more = f" … ({len(values)} cells)" if len(values) > MAX_ANSWER_ITEMS else ""
+        return ", ".join(values[:MAX_ANSWER_ITEMS]) + more
+    return no_answer
 
 
 def right_text(right: dict, rows: list) -> str:
@@ -46,15 +79,18 @@ UNKNOWN_WORDS = "words the model does not know"  # engine.np2016.trace's warning
 
 
 def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, rows: list,
-               guess: context.Guess | None = None) -> None:
+               guess: context.Guess | None = None, choice: wtq_context.Choice | None = None) -> None:
     """The answer, whether it is right, and for a grammar question whether the program is the grammar's.
     A question the model was not trained to read gets its answer marked as a guess, with the closest
-    question it does read as one click."""
+    question it does read as one click. An answer of the 2017 model (`choice`) says which model gave it."""
     ans = trace["answer"]
-    verdict = questions.program_verdict(trace["question"], trace["columns"], trace) if agree is not None else None
     st.markdown("**A guess, not an answer**" if guess else "**Answer**")
     with st.container(key=ANSWER_KEY):
-        st.subheader(escape.md(answer_text(ans, view)), anchor=False)
+        st.subheader(escape.md(answer_text(ans, view, trace["family"])), anchor=False)
+    if choice is not None:
+        wtq_context.answered_by(choice)
+        return
+    verdict = questions.program_verdict(trace["question"], trace["columns"], trace) if agree is not None else None
     if view == "soft" and ans["kind"] == "scalar":
         st.caption(f"Soft (training-time) value; the hard, test-time answer is {fmt(ans['scalar'])}.")
     if guess:
@@ -98,8 +134,9 @@ def guess_notice(guess: context.Guess) -> None:
 
 
 def program_box(trace: dict) -> None:
-    st.markdown("**Induced program**")
-    st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
+    st.markdown(f"**{LOOK[trace['family']].program}**")
+    with st.container(key=PROGRAM_KEY):
+        st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
 
 
 def _focus_from(key: str, point: dict, trace: dict) -> dict | None:
@@ -133,38 +170,23 @@ def on_focus_pick() -> None:
 
 
 def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
-    """The table highlighted for the focused step (or the answer when no step is focused)."""
-    steps, focus = trace["steps"], st.session_state.get(state.FOCUS)
-    key = "rows_soft" if view == "soft" else "rows_hard"
+    """The table highlighted for the focused step (or the answer when no step is focused): the rows it selected,
+    or for a step that selects none (sum, count, print, …) the rows it read, in blue; printed cells in amber."""
+    steps, focus, look = trace["steps"], st.session_state.get(state.FOCUS), LOOK[trace["family"]]
+    t = focus["step"] if focus else len(steps)
+    s = steps[t - 1]
+    reads = s["op"] in ex.spec(trace).no_rows_after or (look.last_read and not focus)
+    weights = ex.rows_of(trace, t - 1 if reads else t, view)
     if focus:
-        t = focus["step"]
-        s = steps[t - 1]
-        cells = s["extra"]["lookup_cells"] if s["op"] == "assign" else None
-        if view == "soft" and s["op"] == "assign":
-            cells = [[r, c] for r, row in enumerate(s["extra"]["lookup_soft"]) for c, p in enumerate(row) if p > 0.5]
-        if s["op"] in ROW_OPS:  # a filter: the rows it selected
-            weights, which = s[key], "rows it selected"
-        else:  # sum, count, print, difference: the rows it read
-            weights = steps[t - 2][key] if t >= 2 else [1.0] * trace["n_rows"]
-            which = "rows it read"
-        st.markdown(f"**Step {t}:** {escape.md(s['sentence'])} ({which} in blue)")
-        table_view.show(
-            df,
-            "linked_table",
-            row_weights=weights,
-            cells=cells,
-            column=s["column_name"],
-            focus_row=focus.get("row"),
-            height=TABLE_HEIGHT,
-        )
+        cells = ex.cells_of(trace, t, view) if s["op"] == ex.spec(trace).prints else None
+        which = "rows it read" if reads else "rows it selected"
+        st.markdown(f"**{look.step.format(t)}:** {escape.md(s['sentence'])} ({which} in blue)")
     else:
-        before = steps[-2][key] if len(steps) >= 2 else [1.0] * trace["n_rows"]
         cells = trace["answer"]["cells"] if trace["answer"]["kind"] == "cells" else None
-        st.markdown("**The answer:** the rows its last step read, answer cells in amber. Click a heatmap cell "
-                    "to see one step.")
-        table_view.show(df, "linked_table", height=TABLE_HEIGHT, row_weights=before, cells=cells,
-                        column=steps[-1]["column_name"])
-    table_view.legend(column=True)
+        st.markdown(f"**The answer:** {look.answer}")
+    table_view.show(df, "linked_table", height=TABLE_HEIGHT, row_weights=weights, cells=cells,
+                    column=s["column_name"], focus_row=focus.get("row") if focus else None)
+    table_view.legend(column=look.legend_column or s["column_name"] is not None)
 
 
 def _fit(fig, height: int):
@@ -173,42 +195,67 @@ def _fit(fig, height: int):
     return fig
 
 
-def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | None,
-            guess: context.Guess | None = None) -> None:
-    """First row (on the first screen): answer and program, operation heatmap, highlighted table. Then the
-    view controls and the other heatmaps."""
+def _view_picker(col) -> None:
     ss = st.session_state
-    rows = df.values.tolist()
+    col.segmented_control(
+        "View", ["hard", "soft"], key=state.VIEW_PICK, default=ss.get(state.VIEW, "hard"), required=True,
+        format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
+        on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.VIEW_PICK) or "hard"),
+    )
+
+
+def results(trace: dict, ctx: context.Context, right: dict | None = None, agree: bool | None = None,
+            guess: context.Guess | None = None, choice: wtq_context.Choice | None = None) -> None:
+    """First row (on the first screen): answer and program, operation and column heatmaps, highlighted table.
+    Then the view controls and the other heatmaps. `choice`: the 2017 model answered (wtq_context.choose)."""
+    ss = st.session_state
     update_focus(trace)
     view = ss.get(state.VIEW, "hard")
     focus = ss.get(state.FOCUS)
     fmt_pick = ss.get(IMAGE_FORMAT, "png")
-    n_ops = len(trace["ops"])
+    look = LOOK[trace["family"]]
     answer_col, ops_col, table_col = st.columns([5, 4, 5])
     with answer_col:
-        answer_box(trace, right, agree, view, rows, guess)
+        answer_box(trace, right, agree, view, ctx.df.values.tolist(), guess, choice)
         program_box(trace)
+        if choice is not None:
+            wtq_context.back_button(ctx)
     with ops_col:
-        fig = _fit(figures.ops_figure(trace, view, focus=focus), min(300, 90 + 22 * n_ops))
-        figures.show(fig, "hm_ops", fmt_pick, name="operations")
+        height = look.ops_height or min(300, 90 + 22 * len(trace["ops"]))
+        figures.show(_fit(figures.ops_figure(trace, view, focus=focus), height), "hm_ops", fmt_pick, name="operations")
         fig = figures.columns_figure(trace, view, focus=focus)
         figures.show(_fit(fig, min(300, 90 + 22 * len(trace["columns"]))), "hm_cols", fmt_pick, name="columns")
     with table_col:
-        linked_table(trace, df, view)
+        linked_table(trace, ctx.df, view)
         options = ["answer"] + [f"t{s['t']}" for s in trace["steps"]]
         ss[state.FOCUS_PICK] = f"t{focus['step']}" if focus else "answer"
-        st.select_slider("Highlight in the table", options, key=state.FOCUS_PICK, on_change=on_focus_pick)
+        st.select_slider(look.slider, options, key=state.FOCUS_PICK, on_change=on_focus_pick)
+    if choice is not None:
+        _words_2017(trace, focus, fmt_pick)
+    else:
+        _more_views(trace, view, focus, fmt_pick)
+    exports(trace)
 
-    c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
-    c1.segmented_control(
-        "View",
-        ["hard", "soft"],
-        key=state.VIEW_PICK,
-        default=view,
-        required=True,
-        format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
-        on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.VIEW_PICK) or "hard"),
+
+def _words_2017(trace: dict, focus: dict | None, fmt_pick: str) -> None:
+    """The 2017 model's view control, a note on how it reads the question, and its question-word attention."""
+    left, right = st.columns([3, 5], vertical_alignment="bottom")
+    _view_picker(left)
+    right.caption(
+        "The real-tables model reads the question's words after replacing the cells it matched by "
+        f"{escape.md('<unk>')} and taking the numbers out (they are the comparisons' pivots); "
+        f"{escape.md('<entry_match>')} and {escape.md('<column_match>')} say what matched the table."
     )
+    fig = figures.words_figure(trace, focus=focus, how=wtq_context.method_note())
+    if fig is not None:
+        figures.show(fig, "hm_words", fmt_pick, name="question-attention")
+
+
+def _more_views(trace: dict, view: str, focus: dict | None, fmt_pick: str) -> None:
+    """The view control, the "More heatmaps" toggle and the download format; then, when on, the row, word and
+    pivot heatmaps."""
+    c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
+    _view_picker(c1)
     more = c2.toggle(
         "More heatmaps",
         key=MORE_VIEWS,
@@ -224,7 +271,6 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
         help="The camera icon at the top right of each heatmap downloads it in this format",
     )
     if not more:
-        exports(trace)
         return
     left, mid, right_col = st.columns(3)
     with left:
@@ -241,7 +287,6 @@ def results(trace: dict, df: pd.DataFrame, right: dict | None, agree: bool | Non
             figures.show(fig, "hm_pivot", fmt_pick, clickable=False, name="pivot")
         else:
             st.info("The question has no numbers, so the comparisons have no pivot (they compare with −1).")
-    exports(trace)
 
 
 def exports(trace: dict) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import escape, questions, state
-from explorer.components import context, table_editor, teach, trace_view, wtq_context, wtq_view
+from explorer.components import context, table_editor, teach, trace_view, wtq_context
 
 st.title("Ask the Neural Programmer")
 state.show_flash()
@@ -46,7 +46,7 @@ def ask_and_answer(ctx: context.Context) -> None:
     if choice.real:  # the real-tables model (2017): plain English on any table
         trace = wtq_context.get_trace(ctx, question)
         if trace is not None:
-            wtq_view.results(trace, ctx, choice)
+            trace_view.results(trace, ctx, choice=choice)
             step_link()
         state.sync_url()
         return
@@ -54,7 +54,7 @@ def ask_and_answer(ctx: context.Context) -> None:
     if trace is not None:
         right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)
         agree = questions.answers_agree(trace["answer"], right)
-        trace_view.results(trace, ctx.df, right, agree, context.honest_guess(ctx, question))
+        trace_view.results(trace, ctx, right, agree, context.honest_guess(ctx, question))
         teach.panel(ctx, trace, right, agree)
         step_link()
     state.sync_url()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.np2016.program import step_name
-from explorer import escape, state, wtq_steps
-from explorer.components import context, figures, step_panels, trace_player, wtq_context, wtq_step_panels
+from explorer import escape, state
+from explorer.components import context, figures, step_panels, trace_player, wtq_context
 from explorer.components.trace_view import answer_text
 
 PLAYER_KEY = "step_player"  # the trace player's widget key on this page
@@ -81,22 +81,16 @@ t = ss[state.STEP]
 with st.container(border=True):
     trace_player.show(trace, ctx.df, view, current=t, key=PLAYER_KEY, on_pick=_picked)
 
-if wtq_steps.is_wtq(trace):
-    wtq_step_panels.explain(ctx, trace, t, view)
-    wtq_step_panels.choices(trace, t, view)
-    st.caption(f"Final answer after {step_name(T)}: {escape.md(wtq_steps.answer_text(trace))}.")
-    program = trace["program_text"]
-else:
-    step_panels.explain(ctx, trace, t, view)
-    step_panels.choices(trace, t, view)
-    ops_fig, cols_fig = figures.step_bars(trace["steps"][t - 1], trace, view)
-    left, right = st.columns(2)
-    with left:
-        figures.show(ops_fig, "step_ops", clickable=False, name=f"step{t}-operations")
-    with right:
-        figures.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
-    st.caption(f"Final answer after {step_name(T)}: {escape.md(answer_text(trace['answer'], view))}.")
-    program = trace["program_text"]
+step_panels.explain(ctx, trace, t, view)
+step_panels.choices(trace, t, view)
+ops_fig, cols_fig = figures.step_bars(trace, t, view)
+left, right = st.columns(2)
+with left:
+    figures.show(ops_fig, "step_ops", clickable=False, name=f"step{t}-operations")
+with right:
+    figures.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
+answer = answer_text(trace["answer"], view, trace["family"])
+st.caption(f"Final answer after {step_name(T)}: {escape.md(answer)}.")
 with st.expander("The whole program"):
-    st.code("\n".join(program), language=None, wrap_lines=True)
+    st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
 state.sync_url(step=t)

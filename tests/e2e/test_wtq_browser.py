@@ -12,9 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from engine.wtq2017.config import WTQ_OPS
-from explorer import escape, tables, wtq_steps
-from explorer.components.trace_view import ANSWER_KEY
-from explorer.components.wtq_view import PROGRAM_KEY
+from explorer import escape, tables
+from explorer.components.trace_view import ANSWER_KEY, PROGRAM_KEY, answer_text
 from tests.e2e.helpers import SHOTS, screenshot, wait_for_app
 from tests.e2e.test_browser import _within
 from tests.ui.wtq_helpers import PLAIN, SHIPPED_WTQ, engine_trace
@@ -39,7 +38,7 @@ def test_plain_english_gets_the_real_tables_answer_program_and_heatmap(page: Pag
     wait_for_app(page)
     expect(page.get_by_text("Answered by the real-tables model")).to_be_visible()
     expect(page.locator(PROGRAM)).to_contain_text(want["program_text"][-1])  # drawn (the code block is lazy)
-    assert _text(page, ANSWER) == wtq_steps.answer_text(want)
+    assert _text(page, ANSWER) == answer_text(want["answer"], "hard", "wtq2017")
     assert _text(page, PROGRAM).splitlines() == want["program_text"]
     chart = page.locator("[data-testid=stPlotlyChart]").filter(has_text="Operation × step")
     expect(chart.locator(".ytick text")).to_have_count(len(WTQ_OPS))  # all 15 operations

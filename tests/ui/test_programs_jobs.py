@@ -33,12 +33,10 @@ def test_the_page_shows_the_same_figures_and_keeps_nothing_large_in_the_session(
     model, vocab, _ = load_checkpoint(ckpt_dir / "single-column.safetensors")
     examples = data.generate("single-column", "test", 23, 7)
     summary = programs.summarise(examples, programs.induced_programs(model, vocab, examples))
-    assert job.result.summary == summary
-    heading = visible(at.subheader[0].value)
-    assert f"{summary['accuracy']:.1%} right ({summary['correct']} of {summary['total']})" in heading
+    assert job.result.summary == summary  # the heading and the templates: tests/ui/test_programs_page.py
     metrics = {visible(m.label): m.value for m in at.metric}
     assert metrics["Right answers"] == f"{summary['correct']} of {summary['total']}"
-    assert len(at.get("plotly_chart")) == 1 and len(at.dataframe[0].value) == len(summary["templates"])
+    assert len(at.get("plotly_chart")) == 1
     for key, value in at.session_state.to_dict().items():
         try:
             size = len(pickle.dumps(value))
@@ -52,7 +50,7 @@ def test_the_picker_pages_through_examples_and_opens_them_made_again(clean_train
     at = page(new_app(), "programs")
     job = evaluate(at, "single-column", n)
     assert not at.exception, at.exception
-    pages = at.selectbox(key=programs_view.EXAMPLES_PAGE)
+    pages = at.selectbox(key=state.PROG_EXAMPLES_PAGE)
     assert pages.options == [programs_view.page_label(p, n) for p in range(3)]
     pages.set_value(2).run()
     assert at.selectbox(key=state.PROG_EXAMPLE).options[0].startswith(("✓", "✗")) and \
@@ -66,7 +64,7 @@ def test_the_picker_pages_through_examples_and_opens_them_made_again(clean_train
     assert at.session_state[state.CKPT] == "single-column"
     assert sorted(job.result.page) == list(range(100, n))  # the page opened is kept, the first one let go
     at = page(at, "programs")
-    at.selectbox(key=programs_view.EXAMPLES_PAGE).set_value(0).run()
+    at.selectbox(key=state.PROG_EXAMPLES_PAGE).set_value(0).run()
     at.selectbox(key=state.PROG_EXAMPLE).set_value(3).run()
     at.button(key="open_ask").click().run()
     assert not at.exception, at.exception

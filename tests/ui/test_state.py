@@ -61,7 +61,7 @@ def test_question_parameter_limit():
         PARSERS["q"]("x" * (QUESTION_MAX_CHARS + 1))
 
 
-REAL_TABLES_MODULES = ("explorer/wtq_lesson.py", "explorer/wtq_programs_view.py", "explorer/components/wtq_context.py",
+REAL_TABLES_MODULES = ("explorer/wtq_lesson.py", "explorer/components/wtq_context.py",
                        "explorer/real_tables.py")
 
 

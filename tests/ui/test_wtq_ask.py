@@ -15,8 +15,8 @@ import pytest
 from engine.families import NP2016, WTQ2017
 from engine.wtq2017.checkpoint import read_wtq_info
 from engine.wtq2017.config import WTQ_OPS
-from explorer import checkpoints, state, tables, wtq_samples, wtq_steps
-from explorer.components import trace_player, wtq_context
+from explorer import checkpoints, state, tables, wtq_samples
+from explorer.components import trace_player, trace_view, wtq_context
 from tests.ui.helpers import (
     HTML_LINK_NAME,
     IFRAME,
@@ -42,6 +42,11 @@ def real_model(monkeypatch):
     monkeypatch.setenv("NPX_WTQ_CHECKPOINT", str(SHIPPED_WTQ))
 
 
+def answer_of_2017(trace: dict) -> str:
+    """The answer line the app shows for a 2017 trace."""
+    return trace_view.answer_text(trace["answer"], "hard", "wtq2017")
+
+
 def _heatmap_rows(at, key: str) -> list[str]:
     chart = next(c for c in at.get("plotly_chart") if c.key == key)
     return json.loads(chart.proto.spec)["data"][0]["y"]
@@ -51,8 +56,8 @@ def test_plain_english_is_answered_by_the_real_tables_model(real_model):
     at = ask(new_app(), PLAIN)
     assert not at.exception, at.exception
     want = engine_trace(tables.load_sample("shop_sales"), PLAIN)
-    assert answer_of(at) == wtq_steps.answer_text(want)
-    if want["answer"]["kind"] != "none" and 0 < len(want["extra"]["denotation"]) <= wtq_steps.MAX_ANSWER_ITEMS:
+    assert answer_of(at) == answer_of_2017(want)
+    if want["answer"]["kind"] != "none" and 0 < len(want["extra"]["denotation"]) <= trace_view.MAX_ANSWER_ITEMS:
         assert answer_of(at) == ", ".join(want["extra"]["denotation"])
     line = texts(at.caption)
     assert ANSWERED_BY in line and "trained on WikiTableQuestions" in line
@@ -84,7 +89,7 @@ def test_one_click_back_to_the_synthetic_model_and_forth(real_model):
     assert not at.exception
     assert at.session_state[state.CKPT] == wtq_context.REAL_ID
     assert "because you picked it in the Model tab" in texts(at.caption)
-    assert answer_of(at) == wtq_steps.answer_text(engine_trace(tables.load_sample("shop_sales"), PLAIN))
+    assert answer_of(at) == answer_of_2017(engine_trace(tables.load_sample("shop_sales"), PLAIN))
 
 
 def test_a_grammar_question_stays_with_the_synthetic_model_unless_the_real_one_is_picked(real_model):
@@ -93,7 +98,7 @@ def test_a_grammar_question_stays_with_the_synthetic_model_unless_the_real_one_i
     at.selectbox(key=state.CKPT_PICK).set_value(wtq_context.REAL_ID).run()
     assert not at.exception
     assert ANSWERED_BY in texts(at.caption)
-    assert answer_of(at) == wtq_steps.answer_text(engine_trace(tables.load_sample("shop_sales"), GRAMMAR))
+    assert answer_of(at) == answer_of_2017(engine_trace(tables.load_sample("shop_sales"), GRAMMAR))
 
 
 def test_the_picker_lists_the_2017_checkpoint_as_the_real_tables_model(real_model, monkeypatch):
@@ -125,7 +130,7 @@ def test_a_shared_link_to_real_tables_2017_still_opens_the_shipped_checkpoint(re
     assert not at.exception, at.exception
     assert at.session_state[state.CKPT] == "real-tables-2017" and at.query_params["ckpt"] == "real-tables-2017"
     assert "because you picked it in the Model tab" in texts(at.caption)
-    assert answer_of(at) == wtq_steps.answer_text(engine_trace(tables.load_sample("shop_sales"), PLAIN))
+    assert answer_of(at) == answer_of_2017(engine_trace(tables.load_sample("shop_sales"), PLAIN))
 
 
 @pytest.mark.parametrize("folder", ["runs", "wtq"])  # the app's runs dir (NPX_RUNS_DIR), runs/wtq/ beside it
@@ -144,13 +149,13 @@ def test_a_2017_checkpoint_trained_in_runs_is_listed_picked_and_answers(app_env,
     assert at.session_state[state.CKPT] == "trained/tiny" and at.query_params["ckpt"] == "trained/tiny"
     assert "because you picked it in the Model tab" in texts(at.caption) and entry.label in texts(at.caption)
     want = engine_trace(tables.load_sample("shop_sales"), PLAIN, path)
-    assert answer_of(at) == wtq_steps.answer_text(want)
+    assert answer_of(at) == answer_of_2017(want)
     assert at.code[0].value == "\n".join(want["program_text"])
     at = page(at, "step")  # Step through answers with the same pick
     assert not at.exception, at.exception
     assert at.code[-1].value == "\n".join(want["program_text"])
     link = new_app({"table": "shop_sales", "q": PLAIN, "ckpt": "trained/tiny"})  # and so does a link to it
-    assert not link.exception and answer_of(link) == wtq_steps.answer_text(want)
+    assert not link.exception and answer_of(link) == answer_of_2017(want)
     assert TINY_SUMMARY["method"] in texts(link.caption)
 
 
@@ -163,7 +168,7 @@ def test_hostile_cells_and_column_names_are_shown_as_text(real_model):
     question = f"what is the A of the row with the largest B? {MD_LINK}"
     at = new_app({"data": tables.to_url_param(df), "q": question, "ckpt": wtq_context.REAL_ID})
     assert not at.exception, at.exception
-    assert answer_of(at) == wtq_steps.answer_text(engine_trace(at.session_state[state.TABLE], question))
+    assert answer_of(at) == answer_of_2017(engine_trace(at.session_state[state.TABLE], question))
     assert markup_problems(at) == []
     assert any("&lt;a href" in y for y in _heatmap_rows(at, "hm_cols"))  # the name, escaped, as text
     at = page(at, "step")
@@ -220,7 +225,7 @@ def test_a_wikitablequestions_sample_opens_with_a_plain_english_question(real_mo
     question = at.session_state[state.QUESTION]
     assert question == wtq_samples.SAMPLES["wtq_medal_table"].questions[0]
     assert ANSWERED_BY in texts(at.caption)
-    assert answer_of(at) == wtq_steps.answer_text(engine_trace(tables.load_sample("wtq_medal_table"), question))
+    assert answer_of(at) == answer_of_2017(engine_trace(tables.load_sample("wtq_medal_table"), question))
 
 
 def test_a_plain_english_example_is_one_click(real_model):
@@ -232,7 +237,7 @@ def test_a_plain_english_example_is_one_click(real_model):
     assert not at.exception, at.exception
     assert at.session_state[state.QUESTION] == question
     assert ANSWERED_BY in texts(at.caption)
-    assert answer_of(at) == wtq_steps.answer_text(engine_trace(tables.load_sample("shop_sales"), question))
+    assert answer_of(at) == answer_of_2017(engine_trace(tables.load_sample("shop_sales"), question))
 
 
 def test_the_soft_view_shows_the_probabilities(real_model):

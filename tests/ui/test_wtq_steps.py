@@ -1,13 +1,15 @@
-"""What a step of a 2017 trace reads and writes (explorer/wtq_steps.py), on a hand-made trace whose values
-are worked out by hand, and the plain-English examples (explorer/wtq_examples.py)."""
+"""What a step of a 2017 trace reads and writes (explorer/components/step_explain.py, its 2017 op spec) and its
+answer line (trace_view.answer_text), on a hand-made trace whose values are worked out by hand, and the
+plain-English examples (explorer/wtq_examples.py)."""
 
 from __future__ import annotations
 
 from engine.core.trace import SCHEMA, problems
 from engine.np2016.batch import column_kinds
 from engine.wtq2017.config import WTQ_OPS
-from explorer import tables, wtq_examples, wtq_samples, wtq_steps
-from explorer.components import wtq_figures
+from explorer import tables, wtq_examples, wtq_samples
+from explorer.components import step_explain as ex
+from explorer.components.trace_view import answer_text as answer_line
 
 COLUMNS = ["name", "<b>pts</b>"]
 
@@ -33,42 +35,40 @@ def _trace(answer: dict, denotation: list[str]) -> dict:
     }
 
 
+def answer(trace: dict) -> str:
+    return answer_line(trace["answer"], "hard", trace["family"])
+
+
 def test_reads_rows_and_printed_cells():
     trace = _trace({"kind": "cells", "cells": [[2, 0]]}, ["c"])
     assert problems(trace) == []
-    assert [wtq_steps.reads(s["op"]) for s in trace["steps"]] == ["column", "rows", "rows"]
-    assert wtq_steps.reads("reset") == "nothing" and wtq_steps.reads("greater") == "column"
-    assert wtq_steps.rows_after(trace, 0) == [1.0] * 4  # before t1: every row
-    assert wtq_steps.rows_after(trace, 2) == [0.0, 0.0, 1.0, 0.0]
-    assert wtq_steps.rows_after(trace, 2, "soft") == [0.5] * 4
-    assert wtq_steps.printed_cells(trace, 3) == [[2, 0]]  # the last step: the answer's cells
-    assert wtq_steps.printed_cells(trace, 2) == []  # argmax prints nothing
-    assert [wtq_steps.output(trace, t) for t in (1, 2, 3)] == ["2 rows", "1 rows", "1 cell"]
-    assert "0 of 4" in wtq_steps.after_line(trace, 3) and "outputs cells" in wtq_steps.after_line(trace, 3)
-    assert wtq_steps.reads_line(trace, 2) == "argmax reads the rows selected after t1: 2 of 4."
-    assert wtq_steps.answer_text(trace) == "c"
+    assert [ex.reads(s["op"], s["t"], "wtq2017").kind for s in trace["steps"]] == ["column", "rows", "rows"]
+    assert ex.reads("reset", 1, "wtq2017").kind == "nothing" and ex.reads("greater", 1, "wtq2017").kind == "column"
+    assert ex.rows_of(trace, 0, "hard") == [1.0] * 4  # before t1: every row
+    assert ex.rows_of(trace, 2, "hard") == [0.0, 0.0, 1.0, 0.0]
+    assert ex.rows_of(trace, 2, "soft") == [0.5] * 4
+    assert ex.cells_of(trace, 3, "hard") == [[2, 0]]  # the last step: the answer's cells
+    assert ex.cells_of(trace, 2, "hard") == []  # argmax prints nothing
+    assert [ex.output(trace, t, "hard") for t in (1, 2, 3)] == ["2 rows", "1 rows", "1 cell"]
+    assert "0 of 4" in ex.after_line(trace, 3) and "outputs cells" in ex.after_line(trace, 3)
+    assert ex.reads_line(trace, 2) == "argmax reads the rows selected after t1: 2 of 4."
+    assert answer(trace) == "c"
 
 
 def test_an_intermediate_print_prints_the_rows_it_read():
     trace = _trace({"kind": "none"}, [])
     trace["steps"].append(_step(4, "select", 0, [True, False, False, False]))
-    assert wtq_steps.printed_cells(trace, 3) == [[2, 0]]  # the rows after t2, in its column
-    assert wtq_steps.answer_text(trace).startswith("no answer")
+    assert ex.cells_of(trace, 3, "hard") == [[2, 0]]  # the rows after t2, in its column
+    assert answer(trace).startswith("no answer")
 
 
 def test_answer_text_of_counts_empty_and_long_answers():
-    assert wtq_steps.answer_text(_trace({"kind": "scalar", "value": 2.0}, ["2"])) == "2"
-    assert wtq_steps.answer_text(_trace({"kind": "cells", "cells": []}, [])).startswith("no cells")
+    assert answer(_trace({"kind": "scalar", "value": 2.0}, ["2"])) == "2"
+    assert answer(_trace({"kind": "cells", "cells": []}, [])).startswith("no cells")
     many = [str(i) for i in range(20)]
-    text = wtq_steps.answer_text(_trace({"kind": "cells", "cells": [[0, 0]] * 20}, many))
+    text = answer(_trace({"kind": "cells", "cells": [[0, 0]] * 20}, many))
     assert text.startswith("0, 1, 2") and text.endswith("… (20 cells)")
-
-
-def test_a_column_the_model_cannot_pick_is_labelled_and_escaped():
-    trace = _trace({"kind": "cells", "cells": [[2, 0]]}, ["c"])
-    assert wtq_figures.column_labels(trace) == ["name", "&lt;b&gt;pts&lt;/b&gt;" + wtq_figures.NOT_SELECTABLE]
-    z = wtq_figures.columns_figure(trace, "soft").data[0].z
-    assert list(z[1]) == [None, None, None]  # no probability for it: drawn blank
+    assert answer(_trace({"kind": "cells", "cells": [[0, 0]]}, [""])) == "(empty)"  # an empty cell, said so
 
 
 def test_plain_examples():
