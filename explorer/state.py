@@ -20,7 +20,7 @@ import streamlit as st
 
 from engine.core.limits import QUESTION_MAX_CHARS
 from engine.np2016.config import ModelConfig
-from explorer import escape, tables, wtq_samples
+from explorer import escape, real_table_samples, tables
 from explorer.jobs import OWNER_TOKEN, new_owner, valid_owner
 
 # ----------------------------------------------------------------------------- the app's own state
@@ -70,7 +70,7 @@ PROG_N, PROG_SEED, PROG_ERRORS, PROG_EXAMPLE = "prog_n", "prog_seed", "prog_erro
 PROG_EXAMPLES_PAGE = "prog_examples_page"  # which page of examples the picker shows (0-based)
 PROG_ERROR, PROG_STARTED = "prog_error", "prog_started"  # why a start was refused; an evaluation was started
 
-# the real-tables (2017) pages: lesson 8 (explorer/wtq_lesson.py) and the Programs page's real-tables view
+# the real-tables (2017) pages: lesson 8 (explorer/lesson_real_tables.py) and the Programs page's real-tables view
 # (explorer/dev_questions.py); on Ask and Step through a 2017 checkpoint is picked as any other (CKPT)
 WTQ_LESSON_PICK = "wtq_lesson_pick"  # the lesson's question
 WTQ_LESSON_TRACE = "wtq_lesson_trace"  # (question index, the 2017 model's trace) of the last one asked
@@ -308,7 +308,7 @@ def sample_question(sample_id: str) -> str:
     """The question a sample table opens with: a WikiTableQuestions table's first plain-English one."""
     if sample_id in SAMPLE_QUESTIONS:
         return SAMPLE_QUESTIONS[sample_id]
-    sample = wtq_samples.SAMPLES.get(sample_id)
+    sample = real_table_samples.SAMPLES.get(sample_id)
     return sample.questions[0] if sample else "count"
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from engine.core import limits
 from engine.core.io.examples import InputError, read_table_csv
 from engine.core.vocab import parse_number
-from explorer import wtq_samples
+from explorer import real_table_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_tables"
@@ -38,7 +38,7 @@ SAMPLE_TITLES = {
     "text_2": "Paper: text column A, numbers B",
     "text_5": "Paper: text columns A-B, numbers C-E",
     "baseline_small": "Paper's LSTM-baseline task: one column of 6 small integers",
-    **wtq_samples.titles(),  # real tables from WikiTableQuestions, with their source and licence
+    **real_table_samples.titles(),  # real tables from WikiTableQuestions, with their source and licence
 }
 
 

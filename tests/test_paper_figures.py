@@ -33,11 +33,11 @@ def test_lstm_baselines_agree():
 
 def test_the_sweeps_and_the_lessons_quote_the_paper_module():
     from engine.sweep import stats
-    from explorer import wtq_lesson
+    from explorer import lesson_real_tables
 
     assert stats.PAPER_TRAINABILITY is paper.PAPER_TRAINABILITY
-    source = (ROOT / "explorer" / "wtq_lesson.py").read_text(encoding="utf-8")
+    source = (ROOT / "explorer" / "lesson_real_tables.py").read_text(encoding="utf-8")
     assert "34.2" not in source and "37.7" not in source  # quoted from engine/papers.py, not typed in
-    shown = wtq_lesson.INTRO.format(dev=paper.P17_SINGLE_MODEL.dev, test=paper.P17_SINGLE_MODEL.test,
+    shown = lesson_real_tables.INTRO.format(dev=paper.P17_SINGLE_MODEL.dev, test=paper.P17_SINGLE_MODEL.test,
                                     ens=paper.P17_ENSEMBLE.test)
     assert "**34.2%** on the dev split" in shown and "37.7% for an ensemble of 15" in shown

@@ -1,6 +1,6 @@
 """What the Ask, Step through and Compare pages share: the table as the model sees it, the checkpoint
 picked for it (any entry of the registry, explorer/checkpoints.py: a 2016 one, or a 2017 one that
-explorer/components/wtq_context.py answers with), the question box and the (cached) trace — each step reporting
+explorer/components/model_choice.py answers with), the question box and the (cached) trace — each step reporting
 problems as messages."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from engine.families import NP2016, WTQ2017
 from engine.np2016.batch import column_kinds
 from engine.np2016.checkpoint import CheckpointError
 from engine.np2016.presets import METHODS
-from explorer import checkpoints, escape, guesses, questions, real_tables, state, tables, wtq_examples
+from explorer import checkpoints, escape, example_questions, guesses, questions, real_tables, state, tables
 
 log = logging.getLogger(__name__)
 AUTO = "auto"
@@ -57,7 +57,7 @@ def real_entry() -> checkpoints.Entry | None:
 
 def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -> checkpoints.Entry | None:
     """Selectbox of the registry's checkpoints ('auto' = best match for the table): the 2016 ones, then the 2017
-    ones (real tables, answered by explorer/components/wtq_context.py); sets ctx.entry and ctx.vocab to the 2016
+    ones (real tables, answered by explorer/components/model_choice.py); sets ctx.entry and ctx.vocab to the 2016
     checkpoint that answers (the best match while a 2017 one is picked, for the one click back to it).
 
     A requested checkpoint that is not here is dropped for the best match and kept in ctx.missing; the
@@ -205,7 +205,7 @@ def question_box(ctx: Context, live: bool = True, word_check: bool = True) -> No
     plain = []
     if real and ctx.columns:
         sample = None if ss.get(state.TABLE_EDITED) else (ss.get(state.TABLE_SOURCE) or {}).get("id")
-        plain = wtq_examples.plain_examples(ctx.columns, ctx.rows, ctx.kinds, sample)
+        plain = example_questions.plain_examples(ctx.columns, ctx.rows, ctx.kinds, sample)
     with right.popover("Examples", icon=":material/lightbulb:", width="stretch", disabled=not (ex or plain),
                        help="Questions the model was trained to read, written for this table"):
         if ex:  # in a popover, so the first screen keeps its room for the answer

@@ -1,6 +1,6 @@
 """The Ask page's result for a trace of either family: answer, program, heatmaps linked to the table, attention
 views and exports. What a family says differently is data (LOOK, keyed by trace["family"]); the 2017 model
-(chosen by wtq_context.choose) adds which model answered and a note on how it read the question, and shows its
+(chosen by model_choice.choose) adds which model answered and a note on how it read the question, and shows its
 question-word attention at once (it has no grammar, no pivot heatmap, no "More heatmaps").
 
 Heatmap clicks and the slider share one state (state.FOCUS, the heatmap keys), so a click on step t anywhere
@@ -16,7 +16,7 @@ import streamlit as st
 
 from engine.np2016.trace import fmt
 from explorer import escape, questions, state
-from explorer.components import context, figures, table_view, wtq_context
+from explorer.components import context, figures, model_choice, table_view
 from explorer.components import step_explain as ex
 from explorer.components.table_editor import download
 
@@ -79,7 +79,7 @@ UNKNOWN_WORDS = "words the model does not know"  # engine.np2016.trace's warning
 
 
 def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, rows: list,
-               guess: context.Guess | None = None, choice: wtq_context.Choice | None = None) -> None:
+               guess: context.Guess | None = None, choice: model_choice.Choice | None = None) -> None:
     """The answer, whether it is right, and for a grammar question whether the program is the grammar's.
     A question the model was not trained to read gets its answer marked as a guess, with the closest
     question it does read as one click. An answer of the 2017 model (`choice`) says which model gave it."""
@@ -88,7 +88,7 @@ def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, r
     with st.container(key=ANSWER_KEY):
         st.subheader(escape.md(answer_text(ans, view, trace["family"])), anchor=False)
     if choice is not None:
-        wtq_context.answered_by(choice)
+        model_choice.answered_by(choice)
         return
     verdict = questions.program_verdict(trace["question"], trace["columns"], trace) if agree is not None else None
     if view == "soft" and ans["kind"] == "scalar":
@@ -130,7 +130,7 @@ def guess_notice(guess: context.Guess) -> None:
             help="The closest question this model was trained to read, built from its own grammar, the table's "
             "columns and your numbers",
         )
-    wtq_context.offer_real()
+    model_choice.offer_real()
 
 
 def program_box(trace: dict) -> None:
@@ -205,9 +205,9 @@ def _view_picker(col) -> None:
 
 
 def results(trace: dict, ctx: context.Context, right: dict | None = None, agree: bool | None = None,
-            guess: context.Guess | None = None, choice: wtq_context.Choice | None = None) -> None:
+            guess: context.Guess | None = None, choice: model_choice.Choice | None = None) -> None:
     """First row (on the first screen): answer and program, operation and column heatmaps, highlighted table.
-    Then the view controls and the other heatmaps. `choice`: the 2017 model answered (wtq_context.choose)."""
+    Then the view controls and the other heatmaps. `choice`: the 2017 model answered (model_choice.choose)."""
     ss = st.session_state
     update_focus(trace)
     view = ss.get(state.VIEW, "hard")
@@ -219,7 +219,7 @@ def results(trace: dict, ctx: context.Context, right: dict | None = None, agree:
         answer_box(trace, right, agree, view, ctx.df.values.tolist(), guess, choice)
         program_box(trace)
         if choice is not None:
-            wtq_context.back_button(ctx)
+            model_choice.back_button(ctx)
     with ops_col:
         height = look.ops_height or min(300, 90 + 22 * len(trace["ops"]))
         figures.show(_fit(figures.ops_figure(trace, view, focus=focus), height), "hm_ops", fmt_pick, name="operations")
@@ -246,7 +246,7 @@ def _words_2017(trace: dict, focus: dict | None, fmt_pick: str) -> None:
         f"{escape.md('<unk>')} and taking the numbers out (they are the comparisons' pivots); "
         f"{escape.md('<entry_match>')} and {escape.md('<column_match>')} say what matched the table."
     )
-    fig = figures.words_figure(trace, focus=focus, how=wtq_context.method_note())
+    fig = figures.words_figure(trace, focus=focus, how=model_choice.method_note())
     if fig is not None:
         figures.show(fig, "hm_words", fmt_pick, name="question-attention")
 

@@ -1,12 +1,12 @@
 """About / Lessons: what the Neural Programmer is, the two ways it is trained here, and seven guided lessons
 that load a table, a question, the checkpoint(s) and the view to look at (lesson 7: the Compare page's scale
-demo, opened); lesson 8 (explorer/wtq_lesson.py) asks the 2017 model real questions on real tables here."""
+demo, opened); lesson 8 (explorer/lesson_real_tables.py) asks the 2017 model real questions on real tables here."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer import baselines, checkpoints, escape, state, wtq_lesson
+from explorer import baselines, checkpoints, escape, lesson_real_tables, state
 from explorer.components import scale_demo, two_trainings
 
 # names-5 knows `attendance` and `score` (engine.np2016.data.tasks.TRAIN_NAMES); in the grade book they select
@@ -202,4 +202,4 @@ for i, lesson in enumerate(LESSONS):
         if st.button(button_label(lesson), key=f"lesson_{i}", icon=":material/arrow_forward:", width="content"):
             _open(lesson)
 
-wtq_lesson.render()  # lesson 8: asks the 2017 model on this page, then opens Ask if you like
+lesson_real_tables.render()  # lesson 8: asks the 2017 model on this page, then opens Ask if you like

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import escape, questions, state
-from explorer.components import context, table_editor, teach, trace_view, wtq_context
+from explorer.components import context, model_choice, table_editor, teach, trace_view
 
 st.title("Ask the Neural Programmer")
 state.show_flash()
@@ -24,9 +24,9 @@ with st.expander("Change the table or the model: edit cells, upload a CSV, pick 
 ctx = context.table_context()
 # a checkpoint asked for but not here is said where the answer is (ask_and_answer), not in the closed panel
 entry = context.checkpoint_picker(ctx, container=model_tab, warn_missing=False)
-real_picked = wtq_context.picked() and wtq_context.available()
-model_line = escape.md(wtq_context.label()) if real_picked else context.model_summary(entry)
-if not real_picked and wtq_context.available() and not st.session_state.get(state.CKPT):
+real_picked = model_choice.picked() and model_choice.available()
+model_line = escape.md(model_choice.label()) if real_picked else context.model_summary(entry)
+if not real_picked and model_choice.available() and not st.session_state.get(state.CKPT):
     model_line += "; plain English the synthetic model cannot read: the real-tables model (2017)"
 summary.caption(f"**Table:** {table_editor.summary()}  ·  **Model:** {model_line}")
 table_editor.cell_warnings()
@@ -40,11 +40,11 @@ def ask_and_answer(ctx: context.Context) -> None:
     click, an example, the view) reruns only this part; the table panel above is not redrawn, which keeps
     each keystroke's rerun short. A table or model change reruns the whole page, and with it this part."""
     question = st.session_state.get(state.QUESTION, "")  # the box's callback set it before this run
-    choice = wtq_context.choose(ctx, question)
+    choice = model_choice.choose(ctx, question)
     context.question_box(ctx, word_check=not choice.real)
     context.missing_warning(ctx, real=choice.real)
     if choice.real:  # the real-tables model (2017): plain English on any table
-        trace = wtq_context.get_trace(ctx, question)
+        trace = model_choice.get_trace(ctx, question)
         if trace is not None:
             trace_view.results(trace, ctx, choice=choice)
             step_link()

@@ -1,6 +1,6 @@
 """Step through: the trace player (Play, linked hover) above, then one step at a time: what it read beside
 what it produced, why, and the probabilities behind its choices. The model that answers is the Ask page's
-(wtq_context.choose): the synthetic checkpoint, or the real-tables model (2017) for plain English."""
+(model_choice.choose): the synthetic checkpoint, or the real-tables model (2017) for plain English."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import streamlit as st
 
 from engine.np2016.program import step_name
 from explorer import escape, state
-from explorer.components import context, figures, step_panels, trace_player, wtq_context
+from explorer.components import context, figures, model_choice, step_panels, trace_player
 from explorer.components.trace_view import answer_text
 
 PLAYER_KEY = "step_player"  # the trace player's widget key on this page
@@ -25,10 +25,10 @@ st.markdown(
     f"**Question:** {escape.md(question) or '(none)'} on the table *{escape.md(src)}* "
     "(change them on the Ask page)."
 )
-choice = wtq_context.choose(ctx, question)
+choice = model_choice.choose(ctx, question)
 if choice.real:
-    st.caption(f"Answered by {wtq_context.REAL_NAME} because {escape.md(choice.reason)}.")
-    trace = wtq_context.get_trace(ctx, question)
+    st.caption(f"Answered by {model_choice.REAL_NAME} because {escape.md(choice.reason)}.")
+    trace = model_choice.get_trace(ctx, question)
 else:
     context.fit_warnings(ctx)
     trace = context.get_trace(ctx, question) if entry is not None else None

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from explorer import tables, wtq_lesson
-from explorer.wtq_samples import LESSON_QUESTIONS
+from explorer import lesson_real_tables, tables
+from explorer.real_table_samples import LESSON_QUESTIONS
 from tests.e2e.helpers import screenshot, wait_for_app
 from tests.ui.wtq_helpers import engine_trace
 
@@ -18,12 +18,12 @@ pytestmark = pytest.mark.e2e
 def test_the_lesson_asks_a_real_question_and_shows_the_program(page: Page, app_url):
     page.goto(f"{app_url}/about")
     wait_for_app(page)
-    lesson_box = page.locator(".st-key-wtq_lesson")
-    expect(lesson_box).to_contain_text(wtq_lesson.TITLE)
+    lesson_box = page.locator(".st-key-lesson_real_tables")
+    expect(lesson_box).to_contain_text(lesson_real_tables.TITLE)
     expect(lesson_box).to_contain_text("34.2%")
     lesson_box.get_by_role("button", name="Ask the 2017 model").click()
     wait_for_app(page)
-    answer = page.locator(f".st-key-{wtq_lesson.ANSWER_BOX}")
+    answer = page.locator(f".st-key-{lesson_real_tables.ANSWER_BOX}")
     expect(answer).to_be_visible()
     expect(answer).to_contain_text("Our model's program")
     expect(answer).to_contain_text("The paper's program")

@@ -61,7 +61,7 @@ def test_question_parameter_limit():
         PARSERS["q"]("x" * (QUESTION_MAX_CHARS + 1))
 
 
-REAL_TABLES_MODULES = ("explorer/wtq_lesson.py", "explorer/components/wtq_context.py",
+REAL_TABLES_MODULES = ("explorer/lesson_real_tables.py", "explorer/components/model_choice.py",
                        "explorer/real_tables.py")
 
 

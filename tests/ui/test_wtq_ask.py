@@ -15,8 +15,8 @@ import pytest
 from engine.families import NP2016, WTQ2017
 from engine.wtq2017.checkpoint import read_wtq_info
 from engine.wtq2017.config import WTQ_OPS
-from explorer import checkpoints, state, tables, wtq_samples
-from explorer.components import trace_player, trace_view, wtq_context
+from explorer import checkpoints, real_table_samples, state, tables
+from explorer.components import model_choice, trace_player, trace_view
 from tests.ui.helpers import (
     HTML_LINK_NAME,
     IFRAME,
@@ -80,14 +80,14 @@ def test_step_slider_highlights_one_step(real_model):
 
 def test_one_click_back_to_the_synthetic_model_and_forth(real_model):
     at = ask(new_app(), PLAIN)
-    at.button(key=wtq_context.BACK_KEY).click().run()
+    at.button(key=model_choice.BACK_KEY).click().run()
     assert not at.exception
     assert ANSWERED_BY not in texts(at.caption)
     assert "The model is guessing" in texts(at.warning)  # the synthetic model, honest about its guess
     assert at.session_state[state.CKPT] == "names-5"
-    at.button(key=wtq_context.USE_REAL_KEY).click().run()
+    at.button(key=model_choice.USE_REAL_KEY).click().run()
     assert not at.exception
-    assert at.session_state[state.CKPT] == wtq_context.REAL_ID
+    assert at.session_state[state.CKPT] == model_choice.REAL_ID
     assert "because you picked it in the Model tab" in texts(at.caption)
     assert answer_of(at) == answer_of_2017(engine_trace(tables.load_sample("shop_sales"), PLAIN))
 
@@ -95,7 +95,7 @@ def test_one_click_back_to_the_synthetic_model_and_forth(real_model):
 def test_a_grammar_question_stays_with_the_synthetic_model_unless_the_real_one_is_picked(real_model):
     at = ask(new_app(), GRAMMAR)
     assert ANSWERED_BY not in texts(at.caption) and "Right" in texts(at.success)
-    at.selectbox(key=state.CKPT_PICK).set_value(wtq_context.REAL_ID).run()
+    at.selectbox(key=state.CKPT_PICK).set_value(model_choice.REAL_ID).run()
     assert not at.exception
     assert ANSWERED_BY in texts(at.caption)
     assert answer_of(at) == answer_of_2017(engine_trace(tables.load_sample("shop_sales"), GRAMMAR))
@@ -116,7 +116,7 @@ def test_the_picker_lists_the_2017_checkpoint_as_the_real_tables_model(real_mode
 
 
 def test_a_link_can_open_the_real_tables_model(real_model):
-    at = new_app({"table": "shop_sales", "q": "how many years are there?", "ckpt": wtq_context.REAL_ID})
+    at = new_app({"table": "shop_sales", "q": "how many years are there?", "ckpt": model_choice.REAL_ID})
     assert not at.exception
     assert "because you picked it in the Model tab" in texts(at.caption)
     assert "Real tables, plain English" in texts(at.caption)  # the summary line names it
@@ -166,7 +166,7 @@ def test_hostile_cells_and_column_names_are_shown_as_text(real_model):
         HTML_LINK_NAME: ["x", "y", "z", "u", "v"],
     }, dtype=object))
     question = f"what is the A of the row with the largest B? {MD_LINK}"
-    at = new_app({"data": tables.to_url_param(df), "q": question, "ckpt": wtq_context.REAL_ID})
+    at = new_app({"data": tables.to_url_param(df), "q": question, "ckpt": model_choice.REAL_ID})
     assert not at.exception, at.exception
     assert answer_of(at) == answer_of_2017(engine_trace(at.session_state[state.TABLE], question))
     assert markup_problems(at) == []
@@ -214,7 +214,7 @@ def test_without_the_2017_checkpoint_plain_english_is_an_honest_guess():
     assert not at.exception
     assert ANSWERED_BY not in texts(at.caption)
     assert "The model is guessing" in texts(at.warning)
-    assert all(b.key != wtq_context.USE_REAL_KEY for b in at.button)
+    assert all(b.key != model_choice.USE_REAL_KEY for b in at.button)
     assert not any(o.startswith("Real tables") for o in at.selectbox(key=state.CKPT_PICK).options)
 
 
@@ -223,7 +223,7 @@ def test_a_wikitablequestions_sample_opens_with_a_plain_english_question(real_mo
     at.selectbox(key=state.SAMPLE_PICK).set_value("wtq_medal_table").run()
     assert not at.exception, at.exception
     question = at.session_state[state.QUESTION]
-    assert question == wtq_samples.SAMPLES["wtq_medal_table"].questions[0]
+    assert question == real_table_samples.SAMPLES["wtq_medal_table"].questions[0]
     assert ANSWERED_BY in texts(at.caption)
     assert answer_of(at) == answer_of_2017(engine_trace(tables.load_sample("wtq_medal_table"), question))
 

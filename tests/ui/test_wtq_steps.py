@@ -1,13 +1,13 @@
 """What a step of a 2017 trace reads and writes (explorer/components/step_explain.py, its 2017 op spec) and its
 answer line (trace_view.answer_text), on a hand-made trace whose values are worked out by hand, and the
-plain-English examples (explorer/wtq_examples.py)."""
+plain-English examples (explorer/example_questions.py)."""
 
 from __future__ import annotations
 
 from engine.core.trace import SCHEMA, problems
 from engine.np2016.batch import column_kinds
 from engine.wtq2017.config import WTQ_OPS
-from explorer import tables, wtq_examples, wtq_samples
+from explorer import example_questions, real_table_samples, tables
 from explorer.components import step_explain as ex
 from explorer.components.trace_view import answer_text as answer_line
 
@@ -73,8 +73,8 @@ def test_answer_text_of_counts_empty_and_long_answers():
 
 def test_plain_examples():
     cols, rows = tables.to_engine(tables.load_sample("shop_sales"))
-    got = wtq_examples.plain_examples(cols, rows, column_kinds(cols, rows))
+    got = example_questions.plain_examples(cols, rows, column_kinds(cols, rows))
     assert got[:2] == ["which year has the highest sales?", "how many rows have sales above 162.7?"]
-    assert len(got) <= wtq_examples.MAX_EXAMPLES
-    sample = wtq_examples.plain_examples(cols, rows, [], "wtq_medal_table")
-    assert sample == list(wtq_samples.SAMPLES["wtq_medal_table"].questions)[:wtq_examples.MAX_EXAMPLES]
+    assert len(got) <= example_questions.MAX_EXAMPLES
+    sample = example_questions.plain_examples(cols, rows, [], "wtq_medal_table")
+    assert sample == list(real_table_samples.SAMPLES["wtq_medal_table"].questions)[:example_questions.MAX_EXAMPLES]

@@ -1,11 +1,11 @@
 """Plain-English example questions for the real-tables model (2017): a WikiTableQuestions sample table's own
-suggestions (explorer/wtq_samples.py), or, for any other table, a few built from its columns and cells
+suggestions (explorer/real_table_samples.py), or, for any other table, a few built from its columns and cells
 (a superlative, a comparison with a number of the table, a count, a lookup). No Streamlit here.
 """
 
 from __future__ import annotations
 
-from explorer import wtq_samples
+from explorer import real_table_samples
 
 MAX_EXAMPLES = 4
 
@@ -21,7 +21,7 @@ def _number(values: list) -> str | None:
 
 def plain_examples(columns: list[str], rows: list[list], kinds: list[str], sample_id: str | None = None) -> list[str]:
     """Up to MAX_EXAMPLES plain-English questions about the table."""
-    sample = wtq_samples.SAMPLES.get(sample_id or "")
+    sample = real_table_samples.SAMPLES.get(sample_id or "")
     if sample is not None:
         return list(sample.questions)[:MAX_EXAMPLES]
     if not columns or not rows:

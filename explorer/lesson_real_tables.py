@@ -12,9 +12,9 @@ import streamlit as st
 from engine.core.safetensors_reader import CheckpointError
 from engine.papers import P17_ENSEMBLE, P17_SINGLE_MODEL
 from engine.wtq2017.dataset.evaluator import denotation_match
-from explorer import escape, real_tables, state, tables, wtq_samples
+from explorer import escape, real_table_samples, real_tables, state, tables
 from explorer.checkpoints import REAL_ID
-from explorer.wtq_samples import LESSON_QUESTIONS
+from explorer.real_table_samples import LESSON_QUESTIONS
 
 TITLE = "8. Plain English on real tables"
 ASK_KEY, OPEN_KEY = "wtq_lesson_ask", "wtq_lesson_open"  # buttons; the lesson's state: state.WTQ_LESSON_*
@@ -87,7 +87,7 @@ def _result(lesson, trace: dict) -> None:
 
 
 def render() -> None:
-    with st.container(border=True, key="wtq_lesson"):
+    with st.container(border=True, key="lesson_real_tables"):
         st.markdown(f"**{TITLE}**")
         st.markdown(INTRO.format(dev=P17_SINGLE_MODEL.dev, test=P17_SINGLE_MODEL.test, ens=P17_ENSEMBLE.test))
         if not real_tables.available():
@@ -99,7 +99,7 @@ def render() -> None:
                              format_func=lambda i: (f"{LESSON_QUESTIONS[i].question}  "
                                                     f"({tables.list_samples()[LESSON_QUESTIONS[i].sample]})"))
         lesson = LESSON_QUESTIONS[index]
-        st.caption(wtq_samples.source_markdown(lesson.sample))
+        st.caption(real_table_samples.source_markdown(lesson.sample))
         ask, go, _ = st.columns([1, 1, 2])
         ask.button("Ask the 2017 model", key=ASK_KEY, on_click=_ask, args=(index,), type="primary",
                    icon=":material/quiz:", width="content")
