@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.core.io.atomic import write_atomic  # noqa: E402
-from engine.families import WTQ2017, is_family  # noqa: E402
+from engine.families import WTQ2017, family_id  # noqa: E402
 from engine.np2016.checkpoint import CheckpointError, read_checkpoint_info  # noqa: E402
 from engine.np2016.presets import METHODS, training_method  # noqa: E402
 
@@ -56,7 +56,7 @@ def row(path: Path) -> str:
 
 
 def _is_2017(path: Path) -> bool:
-    return is_family(path, WTQ2017)  # an unreadable file is listed as such by row()
+    return family_id(path) == WTQ2017  # an unreadable file is listed as such by row()
 
 
 def section(directory: Path) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.families import NP2016, WTQ2017, is_family
+from engine.families import NP2016, WTQ2017, family_id
 from engine.np2016.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
 from engine.np2016.data import tasks as data
 from engine.np2016.presets import METHODS, training_method
@@ -153,7 +153,7 @@ def _read_real_entry(path: str, mtime: float, ckpt_id: str, trained: bool) -> En
 @st.cache_data(max_entries=256, show_spinner=False)
 def _family(path: str, mtime: float) -> str:
     """The file's family from its header; an unreadable file is a 2016 one, listed with the reason as before."""
-    return WTQ2017 if is_family(path, WTQ2017) else NP2016
+    return family_id(path)
 
 
 def all_checkpoints() -> list[Entry]:

@@ -14,15 +14,9 @@ from engine.cli.common import CliError, checked_device
 def checkpoint_family(checkpoint: str | None) -> str:
     """The id of --checkpoint's family: the one its header's schema names; the 2016 model for the default
     checkpoint, and for a file no family reads, which the 2016 model's loader then reports in full."""
-    from engine.core.safetensors_reader import CheckpointError
-    from engine.families import NP2016, family_of
+    from engine.families import NP2016, family_id
 
-    if checkpoint is None:
-        return NP2016
-    try:
-        return family_of(checkpoint).id
-    except (CheckpointError, OSError):
-        return NP2016
+    return NP2016 if checkpoint is None else family_id(checkpoint)
 
 
 def commands_of(family: str):

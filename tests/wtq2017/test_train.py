@@ -110,7 +110,7 @@ def test_checkpoint_round_trip_and_family(examples, tmp_path):
     result = train_wtq(_cfg(train_steps=4), SMALL, examples["train"], examples["dev"])
     path = save_wtq_checkpoint(tmp_path / "m.safetensors", result.model, result.vocab, result.summary)
     model, vocab, info = load_wtq_checkpoint(path)
-    assert family_of(path).id == WTQ2017 and info["summary"]["dev_accuracy"] == result.summary["dev_accuracy"]
+    assert family_of(path) == WTQ2017 and info["summary"]["dev_accuracy"] == result.summary["dev_accuracy"]
     before = answer_all(result.model, result.vocab, examples["dev"])
     assert answer_all(model, vocab, examples["dev"]) == before
     with pytest.raises(CheckpointError, match="schema"):
