@@ -133,7 +133,8 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
         return WtqTrainResult(kept.cpu().eval(), vocab, summary())
 
     def train_step(at: int) -> float:
-        nonlocal order
+        nonlocal order, step
+        step = at  # what a summary made meanwhile (on_best's) reports as steps_run, as the loop's counter did
         if len(order) < cfg.batch_size:  # a fresh shuffle of the training set each epoch
             order = list(range(len(train_set)))
             rng.shuffle(order)

@@ -50,11 +50,14 @@ def _cfg(**kw) -> WtqTrainConfig:
 def test_training_keeps_the_best_dev_model_and_reports_it(examples):
     best_seen = []
     result = train_wtq(_cfg(), SMALL, examples["train"], examples["dev"],
-                       on_best=lambda r: best_seen.append(r.summary["dev_accuracy"]))
+                       on_best=lambda r: best_seen.append((r.summary["dev_accuracy"], r.summary["steps_run"],
+                                                           r.summary["best_step"])))
     s = result.summary
     assert s["steps_run"] == 12 and [e["step"] for e in s["evals"]] == [4, 8, 12]
     assert s["dev_accuracy"] == max(e["dev_accuracy"] for e in s["evals"])
-    assert best_seen and best_seen[-1] == s["dev_accuracy"]  # on_best came with every new best
+    assert best_seen and best_seen[-1][0] == s["dev_accuracy"]  # on_best came with every new best
+    # a model saved on a new best (the CLI's on_best) records the step it was taken at
+    assert all(steps_run == best_step > 0 for _, steps_run, best_step in best_seen)
     assert s["train_examples"] == len(trainable(examples["train"])) and s["dev_examples"] == len(examples["dev"])
     # the returned model is the best one: scoring it again gives the recorded dev accuracy
     again = score(examples["dev"], answer_all(result.model, result.vocab, examples["dev"]))
