@@ -1,6 +1,7 @@
-"""What every command of the command line shares: the one-line error, the --device check and the progress
-bar. Its own module so that the command groups (engine/cli/np2016.py, train.py, wtq2017.py, data.py, sweep.py, ...)
-use them without importing the parser module that imports them (no import circle)."""
+"""What every command of the command line shares: the one-line error, the --device check, the progress bar
+and the row `predict` writes. Its own module so that the command groups (engine/cli/np2016.py, train.py,
+wtq2017.py, data.py, sweep.py, ...) use them without importing the parser module that imports them (no import
+circle)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,13 @@ def bar(**kw):
     from tqdm import tqdm
 
     return tqdm(file=sys.stderr, dynamic_ncols=True, mininterval=0.2, **kw)
+
+
+def prediction_row(source: dict, program: list, **predicted) -> dict:
+    """The line `predict` writes for an input example: the example as given, then the prediction and the program
+    the model ran. An input's own "program" (the generator's template string) is kept as "program_template", so
+    it is not mistaken for ours."""
+    row = dict(source)
+    if "program" in row:
+        row["program_template"] = row.pop("program")
+    return {**row, **predicted, "program": program}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.cli.common import CliError, bar, checked_device
+from engine.cli.common import CliError, bar, checked_device, prediction_row
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "single-column.safetensors"
 
@@ -66,11 +66,7 @@ def predict(args) -> int:
     with bar(desc="predicting", unit="ex") as b, atomic_writer(args.output) as f:
         for chunk in predict_chunks(model, vocab, iter_jsonl(args.input), args.batch_size, name=args.input):
             for ex, program, answer in chunk:
-                row = dict(ex)
-                if "program" in row:  # the generator's template string: kept, and not mistaken for ours
-                    row["program_template"] = row.pop("program")
-                row["prediction"] = answer
-                row["program"] = [step.to_json() for step in program]
+                row = prediction_row(ex, [step.to_json() for step in program], prediction=answer)
                 f.write(dumps_example(row) + "\n")
             n += len(chunk)
             b.update(len(chunk))

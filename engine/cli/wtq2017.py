@@ -157,6 +157,7 @@ def evaluate(args) -> int:
 
 
 def predict(args) -> int:
+    from engine.cli.common import prediction_row
     from engine.core.io.atomic import atomic_writer
     from engine.core.io.examples import dumps_example
     from engine.wtq2017.predict import denotation
@@ -165,11 +166,7 @@ def predict(args) -> int:
     answers = _answers(args, examples)
     with atomic_writer(args.output) as f:
         for ex, source, answer in zip(examples, _originals(args.input), answers, strict=True):
-            row = dict(source)
-            if "program" in row:
-                row["program_template"] = row.pop("program")
-            row["denotation"] = denotation(ex, answer)
-            row["program"] = answer["program"]
+            row = prediction_row(source, answer["program"], denotation=denotation(ex, answer))
             f.write(dumps_example(row) + "\n")
     print(f"wrote {len(answers)} predictions to {args.output}")
     return 0
