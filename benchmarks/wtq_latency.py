@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from engine.wtq2017.checkpoint import load_wtq_checkpoint  # noqa: E402
+from engine.wtq2017.checkpoint import load_checkpoint  # noqa: E402
 from engine.wtq2017.predict import from_table  # noqa: E402
-from engine.wtq2017.trace import ask_table, wtq_trace  # noqa: E402
+from engine.wtq2017.trace import ask_table, trace  # noqa: E402
 
 QUESTIONS = ("which club scored the most goals?", "how many clubs had more than 40 points?",
              "what country is listed previous to club 17?", "what is the total number of clubs?")
@@ -54,7 +54,7 @@ def _time(model, vocab, tables: list, repeats: int) -> tuple[list[float], list[f
         t0 = time.perf_counter()
         ex = from_table(columns, table, QUESTIONS[i % len(QUESTIONS)])
         t1 = time.perf_counter()
-        wtq_trace(model, vocab, ex)
+        trace(model, vocab, ex)
         t2 = time.perf_counter()
         if i >= 2:
             total.append(t2 - t0)
@@ -63,7 +63,7 @@ def _time(model, vocab, tables: list, repeats: int) -> tuple[list[float], list[f
 
 
 def measure(checkpoint: Path, rows: int, repeats: int) -> dict:
-    model, vocab, _ = load_wtq_checkpoint(checkpoint)
+    model, vocab, _ = load_checkpoint(checkpoint)
     result = {"rows": rows, "repeats": repeats, "threads": torch.get_num_threads(), "d": model.config.d}
     # same table: a new question about the table already on screen (the app's case: its pre-processing is kept);
     # new table: every question about a table never seen, pre-processed from scratch

@@ -30,7 +30,8 @@ from benchmarks.sections import replace_section  # noqa: E402
 from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.core.io.examples import read_jsonl  # noqa: E402
 from engine.papers import P17_SINGLE_MODEL, P17_TABLE_1_TEXT, percent_text  # noqa: E402
-from engine.wtq2017.checkpoint import load_wtq_checkpoint  # noqa: E402
+from engine.wtq2017.checkpoint import load_checkpoint  # noqa: E402
+from engine.wtq2017.config import ModelConfig, TrainConfig  # noqa: E402
 from engine.wtq2017.dataset.convert import convert_file, report_path  # noqa: E402
 from engine.wtq2017.predict import answer_all, score  # noqa: E402
 
@@ -54,7 +55,7 @@ def pct(x: float) -> str:
 
 
 def measure(path: Path, dev: list[dict], unreadable: int) -> dict:
-    model, vocab, info = load_wtq_checkpoint(path)
+    model, vocab, info = load_checkpoint(path)
     summary = info["summary"]
     result = score(dev, answer_all(model, vocab, dev), unreadable)
     fixture = fixture_score(model, vocab)
@@ -79,13 +80,14 @@ def fixture_score(model, vocab) -> dict:
 
 def _training_line(m: dict) -> str:
     s = m["summary"]
-    train, model = s.get("train_config", {}), s.get("model_config", {})
+    train = TrainConfig.from_dict(s["train_config"]) if "train_config" in s else TrainConfig()
+    model = ModelConfig.from_dict(s["model_config"])
     minutes = s.get("seconds", 0) / 60
-    return (f"`{m['name']}`: preset `{s.get('preset')}`, {s.get('method', 'method not recorded')}, d {model.get('d')}, "
-            f"T {model.get('steps')}, batch {train.get('batch_size')}, lr {train.get('learning_rate')}, "
-            f"{s.get('steps_run'):,} steps in {minutes:.0f} min ({train.get('threads')} thread, "
-            f"time limit {train.get('max_minutes')} min), best dev at step {s.get('best_step'):,}, seed "
-            f"{train.get('seed')}, {m['bytes'] / 1e6:.1f} MB")
+    return (f"`{m['name']}`: preset `{s.get('preset')}`, {s.get('method', 'method not recorded')}, d {model.d}, "
+            f"T {model.T}, batch {train.batch_size}, lr {train.lr}, "
+            f"{s.get('steps_run'):,} steps in {minutes:.0f} min ({train.threads} thread, "
+            f"time limit {train.max_minutes} min), best dev at step {s.get('best_step'):,}, seed "
+            f"{train.seed}, {m['bytes'] / 1e6:.1f} MB")
 
 
 def section(measured: list[dict], dev_path: str, dev_total: int, command: str) -> str:

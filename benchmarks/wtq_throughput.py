@@ -31,21 +31,21 @@ import torch  # noqa: E402
 from engine.core.io.csv_table import InputError  # noqa: E402
 from engine.core.io.examples import read_jsonl  # noqa: E402
 from engine.wtq2017.batch import build_vocab, encode_batch  # noqa: E402
-from engine.wtq2017.config import WtqModelConfig, WtqTrainConfig  # noqa: E402
-from engine.wtq2017.model import WtqProgrammer, batch_loss, weight_decay  # noqa: E402
+from engine.wtq2017.config import ModelConfig, TrainConfig  # noqa: E402
+from engine.wtq2017.model import NeuralProgrammer, batch_loss, weight_decay  # noqa: E402
 
 DEFAULT_DATA = ROOT / "runs" / "wtq" / "random-split-1-train.jsonl"
 TRAIN_TSV = "WikiTableQuestions/data/random-split-1-train.tsv"  # in the dataset, wherever it was unpacked
 
 
 def measure(examples: list[dict], d: int, batch_size: int, seconds: float, seed: int = 0) -> dict:
-    train = WtqTrainConfig(batch_size=batch_size)
-    vocab = build_vocab(examples, WtqModelConfig().word_cutoff)
-    cfg = WtqModelConfig(vocab_size=len(vocab), d=d)
+    train = TrainConfig(batch_size=batch_size)
+    vocab = build_vocab(examples, ModelConfig().word_cutoff)
+    cfg = ModelConfig(vocab_size=len(vocab), d=d)
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    model = WtqProgrammer(cfg, vocab).train()
-    opt = torch.optim.Adam(model.parameters(), lr=train.learning_rate, eps=train.adam_eps)
+    model = NeuralProgrammer(cfg, vocab).train()
+    opt = torch.optim.Adam(model.parameters(), lr=train.lr, eps=train.adam_eps)
     encode_s = step_s = 0.0
     steps = 0
     losses = []
@@ -57,7 +57,7 @@ def measure(examples: list[dict], d: int, batch_size: int, seconds: float, seed:
         loss = batch_loss(model(batch), batch, cfg)
         opt.zero_grad()
         (loss + weight_decay(model, train.l2)).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), train.clip_norm)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), train.clip)
         opt.step()
         t2 = time.perf_counter()
         losses.append(loss.item())
@@ -75,7 +75,7 @@ def measure(examples: list[dict], d: int, batch_size: int, seconds: float, seed:
         "parameters": sum(p.numel() for p in model.parameters()), "threads": torch.get_num_threads(),
         "steps": steps, "seconds": round(wall, 2), "examples_per_s": round(rate, 1),
         "encode_ms_per_step": round(1000 * encode_s / steps, 1), "train_ms_per_step": round(1000 * step_s / steps, 1),
-        "paper_schedule_hours": round(train.train_steps * batch_size / rate / 3600, 1),
+        "paper_schedule_hours": round(train.steps * batch_size / rate / 3600, 1),
         "epoch_minutes": round(len(examples) / rate / 60, 1),
         "first_loss": round(losses[0], 3), "last_loss": round(losses[-1], 3),
     }

@@ -60,7 +60,7 @@ class Entry:
     accuracy: float | None
     trained: bool
     ops: tuple[str, ...]
-    steps: int
+    T: int  # steps per program
     d: int
     error: str | None = None
     method: str | None = None  # a key of METHODS, from the run's recorded train_config; None: not recorded
@@ -132,7 +132,7 @@ def _read_entry(path: str, mtime: float, ckpt_id: str, trained: bool) -> Entry:
         info = read_checkpoint_info(path)
     except CheckpointError as e:  # any unreadable file is listed with the reason, never raised
         return Entry(ckpt_id, path, mtime, "unknown", None, trained, (), 0, 0, error=str(e))
-    return Entry(ckpt_id, path, mtime, info["task"], info["accuracy"], trained, info["ops"], info["steps"],
+    return Entry(ckpt_id, path, mtime, info["task"], info["accuracy"], trained, info["ops"], info["T"],
                  info["d"], method=training_method(info["summary"]))
 
 

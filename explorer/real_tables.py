@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from engine.core.safetensors_reader import CheckpointError
-from engine.wtq2017.checkpoint import load_wtq_checkpoint, read_wtq_info
+from engine.wtq2017.checkpoint import load_checkpoint, read_checkpoint_info
 from engine.wtq2017.trace import ask_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +49,7 @@ def available(path: str | Path | None = None) -> bool:
 def _header_info(path: str, mtime: float) -> dict:
     # checking a header builds the model's shapes on the meta device (about 11 ms), and one Ask rerun asks
     # several times (the registry, the picker's label, the figures' method note): read once per file version
-    return read_wtq_info(path)
+    return read_checkpoint_info(path)
 
 
 def info(path: str | Path | None = None) -> dict:
@@ -60,7 +60,7 @@ def info(path: str | Path | None = None) -> dict:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the real-tables model…")
 def _load(path: str, mtime: float):
-    return load_wtq_checkpoint(path)
+    return load_checkpoint(path)
 
 
 def load(path: str | Path | None = None):

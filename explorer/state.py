@@ -141,7 +141,7 @@ SAMPLE_QUESTIONS = {
     "text_5": "word:2 B sum C",
     "baseline_small": "greater 0 A sum A",
 }
-STEP_MAX = int(next(f.metadata["hi"] for f in fields(ModelConfig) if f.name == "steps"))  # the largest T
+STEP_MAX = int(next(f.metadata["hi"] for f in fields(ModelConfig) if f.name == "T"))  # the largest T
 URL_DATA_MAX_CHARS = 12_000  # a packed table in a link (the app writes at most tables.MAX_URL_TABLE_CHARS)
 CKPT_ID = re.compile(r"(trained/)?[A-Za-z0-9_.-]{1,100}")
 STEP_DIGITS = re.compile(r"[0-9]{1,3}")  # ASCII only: str.isdigit also accepts '²'

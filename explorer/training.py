@@ -149,7 +149,7 @@ def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict |
         probe["rows"] = probe["rows"][:20]
         stem = cfg.task
     try:  # before any data is generated: two runs at the largest settings would not fit a classroom server
-        check_memory(cfg, {"d": model_config.d, "steps": model_config.steps}, examples=custom if base else None)
+        check_memory(cfg, {"d": model_config.d, "T": model_config.T}, examples=custom if base else None)
     except ValueError as e:
         raise JobRefused(str(e)) from None
     name = run_name(stem)

@@ -33,7 +33,7 @@ def force_program(model: NeuralProgrammer, vocab: Vocab, program, names, pivots=
     are called `names` (known to `vocab`); pivots: op -> index of the question number it compares with."""
     cfg = model.config
     d, ops = cfg.d, list(cfg.ops)
-    assert len(program) == cfg.steps and d >= max(len(ops), len(names))
+    assert len(program) == cfg.T and d >= max(len(ops), len(names))
     with torch.no_grad():
         model.op_embed.copy_(10 * torch.eye(len(ops), d))  # U[k] = 10 e_k
         for j, name in enumerate(names):  # P[j] = e_j

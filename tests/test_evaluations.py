@@ -22,7 +22,7 @@ from tests.ui.programs_helpers import WAIT_SECONDS, hold_evaluations
 
 def tiny_model(task: str):
     vocab = Vocab(data.vocabulary(task))
-    config = presets.model_config("default", task, len(vocab), d=16, steps=1)
+    config = presets.model_config("default", task, len(vocab), d=16, T=1)
     torch.manual_seed(0)  # the same weights every time: the old way and the job must agree
     return NeuralProgrammer(config).eval(), vocab
 

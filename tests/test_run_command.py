@@ -18,7 +18,7 @@ from explorer.run_command import command
 @pytest.mark.parametrize(("preset", "task", "train", "model"), [
     ("default", "columns-3", {}, {}),
     ("default", "names-5", {"seed": 4, "lr": 0.02, "steps": 700, "grad_noise": False, "train_size": 5000},
-     {"d": 32, "steps": 3, "question_attention": False}),
+     {"d": 32, "T": 3, "question_attention": False}),
     ("paper2016", "single-column", {"eval_every": 50, "shuffle_letters": True}, {"init_scale": 0.05}),
 ])
 def test_the_command_parses_back_into_the_runs_configs(preset, task, train, model):

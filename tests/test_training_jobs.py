@@ -13,7 +13,7 @@ import torch
 from engine.np2016.config import TrainConfig
 from explorer import jobs, training
 
-TINY = {"d": 8, "steps": 2}
+TINY = {"d": 8, "T": 2}
 # a run that goes on until it is stopped, each step a few milliseconds
 ENDLESS = TrainConfig(task="single-column", steps=1_000_000, batch_size=5, train_size=50, eval_size=10, test_size=10,
                       eval_every=1_000_000, threads=1, search_samples=2)

@@ -34,9 +34,9 @@ def cmd_train(args) -> int:
     if args.data:
         if args.task:
             raise CliError("give either --task (the synthetic tasks) or --data (your own examples), not both", 2)
-        from engine.cli.wtq2017 import run_wtq_training
+        from engine.cli import wtq2017
 
-        return run_wtq_training(args)
+        return wtq2017.run_training(args)
     check_task_flags(args)
     return run_training(args)
 

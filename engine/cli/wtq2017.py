@@ -5,7 +5,7 @@ checkpoint (engine/cli/dispatch.py chooses them).
 ours: converted WikiTableQuestions lines, or plain ones (table, question, target or answer), which are
 converted here with the same pre-processing. The configs are a 2017 preset (engine/wtq2017/presets/), then
 the flags both model families share by name (--batch-size, --lr, --d, --T, --seed, --device, ...), then
---train-option/--model-option KEY=VALUE on WtqTrainConfig/WtqModelConfig fields. The best dev model is saved
+--train-option/--model-option KEY=VALUE on the fields of engine/wtq2017/config.py. The best dev model is saved
 to --output whenever it improves, so Ctrl-C, the NaN guard or --max-minutes leave the best model on disk.
 
 `ask_trace` is the trace that `ask` prints (engine/wtq2017/trace.py). `predict` writes "denotation" (the
@@ -20,17 +20,11 @@ import json
 import sys
 
 from engine.core.settings import parse_options, settings
-from engine.np2016.config import ModelConfig, TrainConfig
-from engine.wtq2017.config import WtqModelConfig, WtqTrainConfig
-
-# flags of the 2016 configs (engine/cli/train.py) that mean the same field of the 2017 ones
-SHARED_FLAGS = {("train_", "batch_size"): "batch_size", ("train_", "lr"): "learning_rate",
-                ("train_", "seed"): "seed", ("train_", "device"): "device", ("train_", "threads"): "threads",
-                ("train_", "clip"): "clip_norm", ("train_", "eval_every"): "eval_every",
-                ("train_", "steps"): "train_steps", ("model_", "d"): "d", ("model_", "steps"): "steps"}
+from engine.np2016 import config as np2016_config
+from engine.wtq2017.config import ModelConfig, TrainConfig
 
 
-def wtq_configs(args) -> tuple[WtqTrainConfig, dict]:
+def wtq_configs(args) -> tuple[TrainConfig, dict]:
     """(train config, model values without vocab_size) from the preset, the shared flags and the options."""
     from engine.cli.common import CliError
     from engine.wtq2017 import presets as wtq_presets
@@ -38,24 +32,26 @@ def wtq_configs(args) -> tuple[WtqTrainConfig, dict]:
     try:
         preset = wtq_presets.wtq_preset(args.preset or "wtq2017")
         train, model = dict(preset.train), dict(preset.model)
-        for cls, prefix in ((TrainConfig, "train_"), (ModelConfig, "model_")):
-            for s in settings(cls):
+        # the flags are the 2016 configs' (engine/cli/train.py); one of the same name sets the 2017 field
+        for flags_of, prefix, ours, values in ((np2016_config.TrainConfig, "train_", TrainConfig, train),
+                                               (np2016_config.ModelConfig, "model_", ModelConfig, model)):
+            names = {s.name for s in settings(ours)}
+            for s in settings(flags_of):
                 value = getattr(args, prefix + s.name, None) if s.cli else None
                 if value is None:
                     continue
-                field = SHARED_FLAGS.get((prefix, s.name))
-                if field is None:
+                if s.name not in names:
                     raise ValueError(f"--{s.flag} is a setting of the synthetic-task model, not of the 2017 "
                                      "model that --data trains (see --train-option/--model-option)")
-                (train if prefix == "train_" else model)[field] = value
-        train.update(parse_options(WtqTrainConfig, args.train_option, exclude=("preset",)))
-        model.update(parse_options(WtqModelConfig, args.model_option, exclude=("vocab_size",)))
+                values[s.name] = value
+        train.update(parse_options(TrainConfig, args.train_option, exclude=("preset",)))
+        model.update(parse_options(ModelConfig, args.model_option, exclude=("vocab_size",)))
         if args.max_minutes is not None:
             train["max_minutes"] = args.max_minutes
         if args.patience is not None:
             train["patience"] = args.patience
-        cfg = WtqTrainConfig(**train)
-        WtqModelConfig(**model)  # range checks now, not after reading the data
+        cfg = TrainConfig(**train)
+        ModelConfig(**model)  # range checks now, not after reading the data
     except ValueError as e:
         raise CliError(f"invalid setting: {e}", 2) from e
     return cfg, model
@@ -78,7 +74,7 @@ def read_examples(path: str, what: str) -> list[dict]:
     return out
 
 
-def run_wtq_training(args) -> int:
+def run_training(args) -> int:
     from engine.cli.common import CliError, checked_device
     from engine.cli.train import held_output
 
@@ -90,31 +86,32 @@ def run_wtq_training(args) -> int:
         return _train_and_save(args, cfg, model_values, output)
 
 
-def _train_and_save(args, cfg: WtqTrainConfig, model_values: dict, output) -> int:
+def _train_and_save(args, cfg: TrainConfig, model_values: dict, output) -> int:
     """Train the 2017 model on --data, choosing it on --dev; the best model is saved at `output` whenever it
     improves, and once more with the final summary."""
     from engine.cli.common import CliError
     from engine.cli.train import watched_run
     from engine.core.progress import Progress
-    from engine.wtq2017.checkpoint import save_wtq_checkpoint
-    from engine.wtq2017.train import train_wtq, trainable
+    from engine.wtq2017 import train as wtq2017_train
+    from engine.wtq2017.checkpoint import save_checkpoint
 
     train_examples, dev_examples = read_examples(args.data, "--data"), read_examples(args.dev, "--dev")
-    print(f"{len(trainable(train_examples)):,} of {len(train_examples):,} training examples are trainable; "
+    trainable = wtq2017_train.trainable(train_examples)
+    print(f"{len(trainable):,} of {len(train_examples):,} training examples are trainable; "
           f"{sum('target' in ex for ex in dev_examples):,} dev examples have a target", file=sys.stderr)
     sources = {"data": str(args.data), "dev": str(args.dev)}
 
     def on_best(result):  # the best model on disk as soon as it is found
-        save_wtq_checkpoint(output, result.model, result.vocab, {**result.summary, **sources})
+        save_checkpoint(output, result.model, result.vocab, {**result.summary, **sources})
 
-    progress = Progress(total=cfg.train_steps)
+    progress = Progress(total=cfg.steps)
     with watched_run(progress, "interrupted: stopping; the best dev model is saved (Ctrl-C again to abort)") as stop:
         try:
-            result = train_wtq(cfg, model_values, train_examples, dev_examples, progress, stop, on_best)
+            result = wtq2017_train.train(cfg, model_values, train_examples, dev_examples, progress, stop, on_best)
         except ValueError as e:
             raise CliError(str(e)) from e
     summary = {**result.summary, **sources}
-    save_wtq_checkpoint(output, result.model, result.vocab, summary)  # the final summary (steps, curve)
+    save_checkpoint(output, result.model, result.vocab, summary)  # the final summary (steps, curve)
     how = " (stopped early)" if summary["stopped"] else ""
     print(f"trained {summary['steps_run']} steps{how} from preset {cfg.preset}: best dev accuracy "
           f"{summary['dev_accuracy']:.4f} at step {summary['best_step']} ({summary['dev_examples']:,} dev examples, "
@@ -127,11 +124,11 @@ def _train_and_save(args, cfg: WtqTrainConfig, model_values: dict, output) -> in
 
 def _answers(args, examples):
     from engine.cli.common import bar, checked_device
-    from engine.wtq2017.checkpoint import load_wtq_checkpoint
+    from engine.wtq2017.checkpoint import load_checkpoint
     from engine.wtq2017.predict import answer_all
 
     device = checked_device(args.device)
-    model, vocab, _ = load_wtq_checkpoint(args.checkpoint, device)
+    model, vocab, _ = load_checkpoint(args.checkpoint, device)
     with bar(total=len(examples), desc="answering", unit="ex") as b:
         return answer_all(model, vocab, examples, min(args.batch_size, 64), device,
                           on_batch=lambda done: b.update(done - b.n))
@@ -182,8 +179,8 @@ def _originals(path):
 
 def ask_trace(checkpoint: str, device, table, question: str) -> dict:
     """The 2017 model's trace of `question` about `table` (engine.core.io.csv_table's Table), run on `device`."""
-    from engine.wtq2017.checkpoint import load_wtq_checkpoint
+    from engine.wtq2017.checkpoint import load_checkpoint
     from engine.wtq2017.trace import ask_table
 
-    model, vocab, _ = load_wtq_checkpoint(checkpoint, device)
+    model, vocab, _ = load_checkpoint(checkpoint, device)
     return ask_table(model, vocab, table.columns, table.rows, question)

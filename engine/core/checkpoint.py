@@ -5,6 +5,7 @@ checkpoint module (its schema string, its config, the shapes its weights must ha
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import UTC, datetime
 
 from safetensors.torch import save as save_tensors
@@ -27,6 +28,21 @@ def file_bytes(model, vocab: Vocab, summary: dict | None, schema: str) -> bytes:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return save_tensors(tensors, metadata=metadata)
+
+
+def config_from_metadata(meta: dict[str, str], cls, added: dict | None = None):
+    """The `cls` config the metadata's model_config describes. Every field must be there (a default would hide a
+    change), except `added`: fields a family added after shipping files, with the value that means what files
+    without them did. A field's older name (cls.RENAMED) reads as its name now."""
+    data = {**(added or {}), **{cls.RENAMED.get(k, k): v for k, v in json_field(meta, "model_config", dict).items()}}
+    missing = [f.name for f in fields(cls) if f.name not in data]
+    if missing:
+        raise CheckpointError(f"checkpoint model config lacks the field(s) {', '.join(missing)} "
+                              f"(every {cls.__name__} field must be present)")
+    try:
+        return cls.from_dict(data)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"checkpoint model config is invalid: {e}") from e
 
 
 def vocabulary_from_metadata(meta: dict[str, str], config) -> Vocab:

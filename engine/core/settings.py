@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any, get_type_hints
+from typing import Any, ClassVar, get_type_hints
 
 DEVICES = ("cpu", "cuda")  # where a model may run (engine/core/device.py)
 
@@ -22,8 +22,8 @@ def setting(default, help: str, *, label: str, lo: float | None = None, hi: floa
             choices: tuple | None = None, flag: str | None = None, cli: bool = True):
     """A dataclass field that carries its own documentation and limits (read back by `settings`).
 
-    `flag` is the command-line name when it is not the field's (e.g. ModelConfig.steps is `--T`, so it does
-    not clash with TrainConfig.steps); `cli=False` keeps a field off the command line (set by the engine)."""
+    `flag` is the command-line name when it is not the field's; `cli=False` keeps a field off the command line
+    (set by the engine)."""
     meta = {"help": help, "label": label, "lo": lo, "hi": hi, "choices": choices, "flag": flag, "cli": cli}
     return field(default=default, metadata=meta)
 
@@ -130,8 +130,10 @@ def parse_options(cls, items: list[str] | None, exclude=()) -> dict:
     for item in items or []:
         key, sep, text = item.partition("=")
         key = key.strip().replace("-", "_")
+        key = cls.RENAMED.get(key, key) if key not in known else key
         if not sep or key not in known:
-            raise ValueError(f"expected KEY=VALUE with KEY one of: {', '.join(sorted(known))}; got {item!r}")
+            offered = ", ".join(sorted(known, key=str.lower))
+            raise ValueError(f"expected KEY=VALUE with KEY one of: {offered}; got {item!r}")
         out[key] = known[key].parse(text)
     return out
 
@@ -162,6 +164,8 @@ class Settings:
     """The base of every config dataclass: its values checked on creation against their `setting(...)`, and
     read from and written to the JSON of a checkpoint (tuples as lists)."""
 
+    RENAMED: ClassVar[dict[str, str]] = {}  # an old field name -> today's, read from older files and options
+
     def __post_init__(self):
         validate(self)
 
@@ -170,4 +174,9 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict):
+        if isinstance(data, dict) and cls.RENAMED:
+            renamed = {cls.RENAMED.get(k, k): v for k, v in data.items()}
+            if len(renamed) < len(data):
+                raise ValueError(f"{cls.__name__} keys name one setting twice (an old and a new name)")
+            data = renamed
         return cls(**known_fields(cls, data))

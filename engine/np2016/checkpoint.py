@@ -11,9 +11,9 @@ failure is a CheckpointError; nothing is ever unpickled.
 from __future__ import annotations
 
 import math
-from dataclasses import fields
 from pathlib import Path
 
+from engine.core.checkpoint import config_from_metadata as core_config
 from engine.core.checkpoint import file_bytes, vocabulary_from_metadata
 from engine.core.io.atomic import write_atomic
 from engine.core.safetensors_reader import (
@@ -53,17 +53,7 @@ ADDED_FIELDS = {"text_match": "exact"}
 
 
 def config_from_metadata(meta: dict[str, str]) -> ModelConfig:
-    """The ModelConfig the metadata describes; every field must be there (a default would hide a change),
-    except ADDED_FIELDS, which an older file lacks and which read as that file's behaviour."""
-    data = {**ADDED_FIELDS, **json_field(meta, "model_config", dict)}
-    missing = [f.name for f in fields(ModelConfig) if f.name not in data]
-    if missing:
-        raise CheckpointError(f"checkpoint model config lacks the field(s) {', '.join(missing)} "
-                              "(every ModelConfig field must be present)")
-    try:
-        return ModelConfig.from_dict(data)
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"checkpoint model config is invalid: {e}") from e
+    return core_config(meta, ModelConfig, ADDED_FIELDS)
 
 
 def expected_tensors(config: ModelConfig) -> dict[str, TensorSpec]:
@@ -105,7 +95,7 @@ def read_checkpoint_info(path) -> dict:
     {"task", "accuracy" (the test split's, scored once after training), "valid_accuracy" (the validation
     set's, which chose the model; an older file's "eval_accuracy"), each None when not a finite number (and
     the test accuracy when it was not measured),
-    "preset", "ops", "steps", "d", "summary", "created"};
+    "preset", "ops", "T", "d", "summary", "created"};
     CheckpointError whenever `load_checkpoint` would refuse the file's header."""
     header = read_header(path)
     config, _, summary, _ = _checked_header(header)
@@ -113,7 +103,7 @@ def read_checkpoint_info(path) -> dict:
     return {"task": str(summary.get("task", "unknown")), "accuracy": _accuracy(summary.get("test_accuracy"), True),
             "valid_accuracy": _accuracy(summary.get("valid_accuracy", summary.get("eval_accuracy"))),
             "preset": str(summary.get("preset", train_config.get("preset", "default"))),
-            "ops": tuple(config.ops), "steps": config.steps, "d": config.d, "summary": summary,
+            "ops": tuple(config.ops), "T": config.T, "d": config.d, "summary": summary,
             "created": header.metadata.get("created", "")}
 
 

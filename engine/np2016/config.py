@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from engine.core.settings import DEVICES, Settings, setting
 
@@ -17,12 +18,13 @@ KNOWN_OPS = frozenset(TEXT_OPS)
 class ModelConfig(Settings):
     """Shape and variant of a Neural Programmer."""
 
+    RENAMED: ClassVar[dict[str, str]] = {"steps": "T"}  # files written before the fields had one name each
+
     vocab_size: int = setting(64, "number of words the embeddings know (set from the task's vocabulary)",
                               label="Vocabulary size", lo=3, hi=200_000, cli=False)
     d: int = setting(64, "word, operation and hidden size (the paper uses 256)", label="Hidden size",
                      lo=4, hi=1024)
-    steps: int = setting(4, "T, the number of operation selections", label="Steps per program (T)",
-                         lo=1, hi=16, flag="T")
+    T: int = setting(4, "T, the number of operation selections", label="Steps per program (T)", lo=1, hi=16)
     ops: tuple[str, ...] = setting(NUMERIC_OPS, "the operations, in the order of U's rows (set from the task)",
                                    label="Operations", choices=tuple(TEXT_OPS), cli=False)
     bidirectional: bool = setting(False, "bidirectional question RNN (the task's default: on for 5+ columns)",

@@ -167,7 +167,7 @@ def model_shape(cfg: TrainConfig, model_values: dict | None) -> tuple[int, int]:
     """(d, T) of the model the app builds: the preset's values for the task, then the page's `model_values`
     (ValueError for a bad one, as the run itself would raise)."""
     config = presets.model_config(cfg.preset, cfg.task, _vocab_size(cfg.task), **(model_values or {}))
-    return config.d, config.steps
+    return config.d, config.T
 
 
 def _label(config: type, name: str) -> str:
@@ -183,7 +183,7 @@ def settings_to_lower(cfg: TrainConfig, found: MemoryEstimate, given: bool) -> l
     step = [_label(TrainConfig, "batch_size")]
     if searched_programs(cfg):
         step.append(_label(TrainConfig, "search_samples"))
-    step += [_label(ModelConfig, "d"), _label(ModelConfig, "steps")]
+    step += [_label(ModelConfig, "d"), _label(ModelConfig, "T")]
     parts = [(found.steps_mb, step), (found.test_mb, [_label(TrainConfig, "test_size")])]
     if not given:  # a fine-tuning's data is the custom set, which no setting sizes
         parts.append((found.data_mb, [_label(TrainConfig, "train_size"), _label(TrainConfig, "eval_size")]))

@@ -49,7 +49,7 @@ class NeuralProgrammer(nn.Module):
         if config.question_attention:
             self.attn_query = nn.Linear(qd + d, qd, bias=False)
         if config.step_embedding:
-            self.step_embed = nn.Parameter(torch.empty(config.steps, d))
+            self.step_embed = nn.Parameter(torch.empty(config.T, d))
         if config.name_match:
             # weights of the (step-dependent, any-step) column-name match features
             self.match_weight = nn.Parameter(torch.zeros(2))
@@ -209,7 +209,7 @@ class NeuralProgrammer(nn.Module):
         state = initial_state(row_mask)
         out = {k: [] for k in ("op_logits", "col_logits", "op_probs", "col_probs", "rows", "scalars",
                                "attention", "lookups")}
-        for t in range(cfg.steps):
+        for t in range(cfg.T):
             h_sel = h + self.step_embed[t] if cfg.step_embedding else h
             select_in = [q, h_sel]
             attention = None
@@ -236,7 +236,7 @@ class NeuralProgrammer(nn.Module):
 
             scalar, lookup, rows = execute_step(self.op_index, p_op.to(exec_dtype), p_col.to(exec_dtype), values,
                                                 row_mask, greater, lesser, text_match, state, cfg.product_logic,
-                                                want_lookup=record or t == cfg.steps - 1)
+                                                want_lookup=record or t == cfg.T - 1)
             state = advance(state, scalar, rows)
             # the history RNN always reads the soft distributions (spec §3.5, A15)
             c_t = torch.cat([p_op_soft @ U, torch.bmm(p_col_soft[:, None], P)[:, 0], h], -1)

@@ -172,9 +172,9 @@ class MultiTrainer:
         parts = []
         for scale, columns, g in zip(scales, self.columns, self.noise_generators, strict=True):
             if scale > 0:
-                noise = logit_noise(B, config.steps, len(config.ops), columns, scale, g)
+                noise = logit_noise(B, config.T, len(config.ops), columns, scale, g)
             else:
-                noise = {"op": torch.zeros(B, config.steps, len(config.ops)), "col": torch.zeros(B, config.steps, 0)}
+                noise = {"op": torch.zeros(B, config.T, len(config.ops)), "col": torch.zeros(B, config.T, 0)}
             noise["col"] = torch.nn.functional.pad(noise["col"], (0, C - noise["col"].shape[2]))
             parts.append(noise)
         return {k: torch.stack([p[k] for p in parts]).to(self.device) for k in ("op", "col")}

@@ -154,7 +154,7 @@ class Trainer:
         cpu_batch, batch = batch, batch.to(self.device)
         noise_scale, noise = cfg.selection_noise_at(step), None
         if noise_scale > 0:
-            noise = logit_noise(len(batch), model.config.steps, len(model.config.ops), batch.values.shape[2],
+            noise = logit_noise(len(batch), model.config.T, len(model.config.ops), batch.values.shape[2],
                                 noise_scale, self.noise_generator)
             noise = {k: v.to(self.device) for k, v in noise.items()}
         out = self._forward(batch, cfg.temperature_at(step), noise)

@@ -15,7 +15,7 @@ import torch
 
 from engine.core.limits import BATCH_MAX_CELLS
 from engine.core.vocab import Vocab
-from engine.wtq2017.config import WtqModelConfig
+from engine.wtq2017.config import ModelConfig
 
 ENTRY_MATCH, COLUMN_MATCH = "<entry_match>", "<column_match>"  # the converter's appended tokens
 MAX_NUMBERS = 2  # TF reads the first two question numbers (spec §3.2)
@@ -34,7 +34,7 @@ def build_vocab(examples: list[dict], word_cutoff: int) -> Vocab:
 
 
 @dataclass
-class WtqBatch:
+class Batch:
     """B examples, R rows (the batch's longest table), C = number + word column slots, Q question words,
     L words per column name, K answer items."""
 
@@ -74,13 +74,13 @@ class WtqBatch:
     def word_values(self) -> torch.Tensor:  # (B, R, word_columns)
         return self.values[:, :, self.number_slots:]
 
-    def to(self, device) -> WtqBatch:
+    def to(self, device) -> Batch:
         moved = {f.name: (v.to(device) if isinstance(v := getattr(self, f.name), torch.Tensor) else v)
                  for f in fields(self)}
-        return WtqBatch(**moved)
+        return Batch(**moved)
 
 
-def slot_columns(wtq: dict, config: WtqModelConfig) -> list[int]:
+def slot_columns(wtq: dict, config: ModelConfig) -> list[int]:
     """Table column per slot: number model columns, padded to `number_columns`, then word model columns."""
     kinds = wtq["column_kinds"]
     number = [c for c in wtq["model_columns"] if kinds[c] == "number"][:config.number_columns]
@@ -89,7 +89,7 @@ def slot_columns(wtq: dict, config: WtqModelConfig) -> list[int]:
             + word + [-1] * (config.word_columns - len(word)))
 
 
-def _check(examples: list[dict], config: WtqModelConfig, max_cells: int) -> tuple[int, int, int, int]:
+def _check(examples: list[dict], config: ModelConfig, max_cells: int) -> tuple[int, int, int, int]:
     """(R, Q, L, K) of the padded batch, or ValueError saying what does not fit (and which example lacks its
     wtq block). The answer items
     are kept as (cell, item) pairs, not a (B, K, R, C) grid: a list of 55 years would make it 55 tables big."""
@@ -114,8 +114,8 @@ def _check(examples: list[dict], config: WtqModelConfig, max_cells: int) -> tupl
     return R, Q, L, K
 
 
-def encode_batch(examples: list[dict], vocab: Vocab, config: WtqModelConfig,
-                 max_cells: int = BATCH_MAX_CELLS) -> WtqBatch:
+def encode_batch(examples: list[dict], vocab: Vocab, config: ModelConfig,
+                 max_cells: int = BATCH_MAX_CELLS) -> Batch:
     """Padded tensors for converted examples. Examples without a target (or untrainable ones) get no loss
     targets (has_scalar = has_lookup = False) and can still be answered."""
     R, Q, L, K = _check(examples, config, max_cells)
@@ -176,7 +176,7 @@ def encode_batch(examples: list[dict], vocab: Vocab, config: WtqModelConfig,
                         item_index.append(b * K + k)
             has_lookup[b] = bool(answer[b].any())
     t = torch.from_numpy
-    return WtqBatch(
+    return Batch(
         question_ids=t(qids), question_len=t(qlen), name_ids=t(names), col_mask=t(col_mask), row_mask=t(row_mask),
         cell_mask=t(cell_mask), values=t(values), valid=t(valid), entry_match=t(entry), most_frequent=t(frequent),
         match_count=t(count), name_match=t(name_match), numbers=t(numbers), number_mask=t(number_mask),

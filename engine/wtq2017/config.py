@@ -1,30 +1,33 @@
 """Typed configuration of the 2017 Neural Programmer (WikiTableQuestions), spec §3, §5.3 and §6.2.
 
 The defaults are the paper's and the TF reference code's settings (a later preset `wtq2017` uses them as they
-are). Fields are declared with engine.np2016.config.setting, as ModelConfig's are, so that the command line, the app
+are). Fields are declared with engine.core.settings.setting, as the 2016 configs are, so that the command line, the app
 and the range checks read one declaration.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from engine.core.settings import Settings, setting
 
 # The 15 operations in TF's order, which is also the order of U's rows (spec §4.2).
-WTQ_OPS = ("count", "prev", "next", "first", "last", "mfe", "greater", "lesser", "geq", "leq",
+OPS = ("count", "prev", "next", "first", "last", "mfe", "greater", "lesser", "geq", "leq",
            "argmax", "argmin", "select", "reset", "print")
 
 
 @dataclass(frozen=True)
-class WtqModelConfig(Settings):
+class ModelConfig(Settings):
     """Shape, regularisation and loss settings of a 2017 Neural Programmer."""
+
+    RENAMED: ClassVar[dict[str, str]] = {"steps": "T"}  # files written before the fields had one name each
 
     vocab_size: int = setting(10_800, "number of words the embeddings know (set from the training vocabulary)",
                               label="Vocabulary size", lo=4, hi=200_000, cli=False)
     d: int = setting(256, "word, operation and hidden size (paper: 256)", label="Hidden size", lo=4, hi=1024)
-    steps: int = setting(4, "T, the number of operation selections (paper: 4)", label="Steps per program (T)",
-                         lo=1, hi=16, flag="T")
+    T: int = setting(4, "T, the number of operation selections (paper: 4)", label="Steps per program (T)",
+                     lo=1, hi=16)
     number_columns: int = setting(15, "number-column slots (TF max_number_cols)", label="Number columns",
                                   lo=1, hi=100)
     word_columns: int = setting(25, "word-column slots (TF max_word_cols)", label="Word columns", lo=1, hi=100)
@@ -66,18 +69,21 @@ class WtqModelConfig(Settings):
 
 
 @dataclass(frozen=True)
-class WtqTrainConfig(Settings):
+class TrainConfig(Settings):
     """The paper's optimisation settings (spec §6.2); a trainer reads them, the model does not."""
 
+    # files written before one name per setting across families (the 2016 TrainConfig's)
+    RENAMED: ClassVar[dict[str, str]] = {"learning_rate": "lr", "clip_norm": "clip", "train_steps": "steps"}
+
     batch_size: int = setting(20, "examples per step (paper: 20)", label="Batch size", lo=1, hi=4096)
-    learning_rate: float = setting(1e-3, "Adam learning rate", label="Learning rate", lo=1e-7, hi=1.0)
-    adam_eps: float = setting(1e-6, "Adam epsilon (paper: 1e-6)", label="Adam epsilon", lo=1e-12, hi=1.0)
-    clip_norm: float = setting(1.0, "global gradient-norm clipping threshold (paper: 1)", label="Gradient clip",
-                               lo=0.0, hi=1e6)
+    lr: float = setting(1e-3, "Adam learning rate", label="Learning rate", lo=1e-7, hi=1.0)
+    adam_eps: float = setting(1e-6, "Adam epsilon (paper: 1e-6)", label="Adam ε", lo=1e-12, hi=1.0)
+    clip: float = setting(1.0, "global gradient-norm threshold (paper: 1)", label="Clipping threshold",
+                          lo=0.0, hi=1e6)
     l2: float = setting(1e-4, "weight decay: l2 * sum ||theta||^2 / 2 over every parameter (paper: 1e-4)",
                         label="Weight decay", lo=0.0, hi=1.0)
-    train_steps: int = setting(100_001, "optimiser steps (TF: 100,001, best dev checkpoint kept)",
-                               label="Training steps", lo=1, hi=10_000_000)
+    steps: int = setting(100_001, "optimiser steps (TF: 100,001, best dev checkpoint kept)",
+                         label="Training steps", lo=1, hi=10_000_000)
     eval_every: int = setting(500, "steps between dev evaluations (TF eval_cycle)", label="Evaluate every",
                               lo=1, hi=1_000_000)
     patience: int = setting(0, "stop after this many dev evaluations without a better accuracy (0: never; TF "

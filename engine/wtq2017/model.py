@@ -17,8 +17,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engine.wtq2017.batch import ENTRY_MATCH, WtqBatch
-from engine.wtq2017.config import WTQ_OPS, WtqModelConfig
+from engine.wtq2017.batch import ENTRY_MATCH, Batch
+from engine.wtq2017.config import OPS, ModelConfig
 from engine.wtq2017.ops import COLUMN_OPS, COMPARISONS, OP, run_hard, run_soft, table_of
 
 NEG_WORD = -10000.0  # TF's attention mask on padded words and its mask on an absent second number
@@ -26,13 +26,13 @@ NEG_COLUMN = -1e8  # TF's mask on empty column slots
 UNK_ID = 1  # engine.core.vocab.Vocab: id 1 stands for every unknown word
 
 
-class WtqProgrammer(nn.Module):
+class NeuralProgrammer(nn.Module):
     """Selects one of 15 operations and one column per step; soft execution in training, hard at test."""
 
-    def __init__(self, config: WtqModelConfig, vocab):
+    def __init__(self, config: ModelConfig, vocab):
         super().__init__()
         self.config = config
-        d, O = config.d, len(WTQ_OPS)
+        d, O = config.d, len(OPS)
         if len(vocab) != config.vocab_size:
             raise ValueError(f"the vocabulary has {len(vocab):,} words but config.vocab_size is "
                              f"{config.vocab_size:,}: build the config from the vocabulary")
@@ -75,7 +75,7 @@ class WtqProgrammer(nn.Module):
 
     # ---- encoders -------------------------------------------------------------------------------
 
-    def encode_question(self, batch: WtqBatch):
+    def encode_question(self, batch: Batch):
         """LSTM over the words (spec §3.3). Returns q (B, d), states z_l (B, Q, d) and the word mask (B, Q)."""
         ids, lengths = batch.question_ids, batch.question_len
         B, Q = ids.shape
@@ -100,7 +100,7 @@ class WtqProgrammer(nn.Module):
             states.append(m)
         return m, torch.stack(states, 1), mask
 
-    def column_vectors(self, batch: WtqBatch):
+    def column_vectors(self, batch: Batch):
         """E[name_c] + n^match_c · E[<entry_match>] (spec §3.4), before dropout. (B, C, d)"""
         ids = batch.name_ids  # (B, C, L)
         if self.config.column_name == "first":  # TF truncates a name to its first word
@@ -110,7 +110,7 @@ class WtqProgrammer(nn.Module):
             name = (self.word(ids) * words).sum(2) / words.sum(2).clamp(min=1.0)
         return name + batch.match_count[..., None] * self.word(self.entry_match_id)
 
-    def pivot_logits(self, U, Z, batch: WtqBatch):
+    def pivot_logits(self, U, Z, batch: Batch):
         """s_k = Ũ(op) · z_{pos(n_k)}, the second masked when absent (spec §3.6). -> (B, 4, 2), COMPARISONS order"""
         B = Z.shape[0]
         Zn = Z[torch.arange(B, device=Z.device)[:, None], batch.number_pos]  # (B, 2, d)
@@ -121,7 +121,7 @@ class WtqProgrammer(nn.Module):
 
     # ---- the T selections and the soft program --------------------------------------------------
 
-    def forward(self, batch: WtqBatch) -> dict:
+    def forward(self, batch: Batch) -> dict:
         """Selections of every step, then soft execution. Per-step (B, T, ...) tensors serve the trace."""
         cfg = self.config
         q, Z, qmask = self.encode_question(batch)  # (B, d), (B, Q, d), (B, Q)
@@ -132,7 +132,7 @@ class WtqProgrammer(nn.Module):
         h = q.new_zeros(B, cfg.d)  # h_1 = 0
         hmask = self._recurrent_mask(h)
         out = {k: [] for k in ("op_logits", "col_logits", "op_probs", "col_probs", "attention")}
-        for _ in range(cfg.steps):
+        for _ in range(cfg.T):
             scores = torch.bmm(Z, h[:, :, None])[..., 0].masked_fill(~qmask, NEG_WORD)  # (B, Q)
             attention = F.softmax(scores, -1)
             qa = torch.cat([q, torch.bmm(attention[:, None], Z)[:, 0]], -1)  # [q ; a_t] (B, 2d)
@@ -164,7 +164,7 @@ class WtqProgrammer(nn.Module):
     # ---- test time ------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def hard_answer(self, batch: WtqBatch, out: dict | None = None) -> list[dict]:
+    def hard_answer(self, batch: Batch, out: dict | None = None) -> list[dict]:
         """The argmax program of every example, executed discretely (spec §9). Per example:
         {"kind": "scalar", "value": count} when step T counts, {"kind": "cells", "cells": [[row, column], ...]}
         (table columns) when step T prints, else {"kind": "none"} (no answer: the program ends on a row
@@ -185,7 +185,7 @@ class WtqProgrammer(nn.Module):
             slots = batch.slot_columns[b]
             program = []
             for t in range(ops.shape[1]):
-                name = WTQ_OPS[int(ops[b, t])]
+                name = OPS[int(ops[b, t])]
                 column = slots[int(cols[b, t])] if name in COLUMN_OPS else None
                 pivot = None
                 k = int(pivots[b, COMPARISONS.index(name)]) if name in COMPARISONS else 0
@@ -220,7 +220,7 @@ class WtqProgrammer(nn.Module):
 LOG_TF_EPS = math.log(1e-300)  # TF's epsilon inside −log(p + 1e−300)
 
 
-def log_lookup(out: dict, batch: WtqBatch) -> torch.Tensor:
+def log_lookup(out: dict, batch: Batch) -> torch.Tensor:
     """log of the step-T soft lookup answer, from the selection logits and rs_{T−1}. (B, R, C) float64;
     −inf where p = 0 exactly (its gradient is then 0, never NaN)."""
     log_print = F.log_softmax(out["op_logits"][:, -1].double(), -1)[:, OP["print"]]  # (B,)
@@ -231,7 +231,7 @@ def log_lookup(out: dict, batch: WtqBatch) -> torch.Tensor:
     return log_print[:, None, None] + log_col[:, None, :] + log_rs[:, :, None]
 
 
-def example_losses(out: dict, batch: WtqBatch, config: WtqModelConfig) -> torch.Tensor:
+def example_losses(out: dict, batch: Batch, config: ModelConfig) -> torch.Tensor:
     """L_b for every example (B,), 0 for an example with no target (has_scalar and has_lookup both false)."""
     lookup = out["lookup"].to(torch.float64)  # (B, R, C) soft lookup answer of step T
     scalar = out["scalar"].to(torch.float64)  # (B,)
@@ -259,7 +259,7 @@ def example_losses(out: dict, batch: WtqBatch, config: WtqModelConfig) -> torch.
     return loss
 
 
-def batch_loss(out: dict, batch: WtqBatch, config: WtqModelConfig) -> torch.Tensor:
+def batch_loss(out: dict, batch: Batch, config: ModelConfig) -> torch.Tensor:
     """Mean of L_b over the batch's examples that have a target (TF: over the batch, all of which do)."""
     has_target = (batch.has_scalar | batch.has_lookup).to(torch.float64)
     return (example_losses(out, batch, config) * has_target).sum() / has_target.sum().clamp(min=1)

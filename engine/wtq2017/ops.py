@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from engine.wtq2017.batch import WtqBatch
-from engine.wtq2017.config import WTQ_OPS
+from engine.wtq2017.batch import Batch
+from engine.wtq2017.config import OPS
 
-OP = {name: i for i, name in enumerate(WTQ_OPS)}
+OP = {name: i for i, name in enumerate(OPS)}
 COMPARISONS = ("greater", "lesser", "geq", "leq")  # the ops that read a pivot (spec §3.6)
 COLUMN_OPS = ("mfe",) + COMPARISONS + ("argmax", "argmin", "select", "print")  # ops that read a column
-ROW_OPS = tuple(op for op in WTQ_OPS if op not in ("count", "print"))  # the 13 that write rs_t
+ROW_OPS = tuple(op for op in OPS if op not in ("count", "print"))  # the 13 that write rs_t
 _CMP = {"greater": torch.gt, "lesser": torch.lt, "geq": torch.ge, "leq": torch.le}
 
 
@@ -42,7 +42,7 @@ class Table:
     order_asc: torch.Tensor  # (B, R, C) long: rows by ascending value, ties in table order
 
 
-def table_of(batch: WtqBatch) -> Table:
+def table_of(batch: Batch) -> Table:
     # invalid cells sort anywhere: argmax/argmin give them no weight
     return Table(values=batch.values, valid=batch.valid, cell_mask=batch.cell_mask, row_mask=batch.row_mask > 0,
                  entry_match=batch.entry_match > 0, most_frequent=batch.most_frequent > 0, numbers=batch.numbers,
@@ -98,7 +98,7 @@ def soft_step(p_op, p_col, rs, table: Table, compare: dict):
     """One step of soft execution. p_op (B, O); p_col (B, C); rs (B, R) the previous row selector;
     compare: op -> (B, R, C) soft comparison cells (static). Returns scalar (B,), lookup (B, R, C), rows (B, R).
     scalar and lookup are overwritten every step (spec §4.3); only step T's are answers."""
-    a = {name: p for name, p in zip(WTQ_OPS, p_op.unbind(-1), strict=True)}
+    a = {name: p for name, p in zip(OPS, p_op.unbind(-1), strict=True)}
     dtype = rs.dtype
     row_mask = table.row_mask.to(dtype)
     scalar = a["count"] * rs.sum(-1)
@@ -156,7 +156,7 @@ def hard_step(op: torch.Tensor, col: torch.Tensor, pivot: torch.Tensor, rs: torc
         n = table.numbers.gather(1, pivot[:, k:k + 1])  # (B, 1)
         has = table.number_mask.gather(1, pivot[:, k:k + 1]) & table.number_mask[:, :1]
         outputs[name] = _CMP[name](values, n) & valid & has
-    stacked = torch.stack([outputs[name] for name in WTQ_OPS], 1)  # (B, O, R)
+    stacked = torch.stack([outputs[name] for name in OPS], 1)  # (B, O, R)
     rows = stacked.gather(1, op[:, None, None].expand(B, 1, R))[:, 0] & table.row_mask
     is_count, is_print = op == OP["count"], op == OP["print"]
     scalar = torch.where(is_count, rs.sum(-1).to(torch.float64), torch.zeros((), dtype=torch.float64))

@@ -17,11 +17,11 @@ import torch
 
 from engine.core.trace import SCHEMA, step_of
 from engine.wtq2017.batch import encode_batch
-from engine.wtq2017.config import WTQ_OPS
+from engine.wtq2017.config import OPS
 from engine.wtq2017.ops import COMPARISONS
 from engine.wtq2017.predict import denotation, from_table
 
-__all__ = ["OP_WORDS", "step_sentence", "program_words", "wtq_trace", "ask_table"]
+__all__ = ["OP_WORDS", "step_sentence", "program_words", "trace", "ask_table"]
 
 # what each operation does, in the classroom's words (spec §4.2)
 OP_WORDS = {
@@ -70,7 +70,7 @@ def _per_column(slot_values: list[float], slots: list[int], n_columns: int) -> l
 
 
 @torch.no_grad()
-def wtq_trace(model, vocab, example: dict) -> dict:
+def trace(model, vocab, example: dict) -> dict:
     """The trace of one converted example (docs/wtq.md); the model is put in eval mode for it."""
     model.eval()
     batch = encode_batch([example], vocab, model.config)
@@ -97,7 +97,7 @@ def wtq_trace(model, vocab, example: dict) -> dict:
     return {
         "schema": SCHEMA, "family": "wtq2017", "question": example["question"], "words": words,
         "numbers": example["wtq"]["numbers"][:2], "columns": columns, "rows": rows, "n_rows": n_rows,
-        "ops": list(WTQ_OPS), "steps": steps,
+        "ops": list(OPS), "steps": steps,
         "answer": {"kind": answer["kind"], "scalar": answer.get("value"), "cells": answer.get("cells"),
                    "values": den if answer["kind"] == "cells" else None,
                    "text": ", ".join(den) or "(no answer: the program ends on a row selection)", "extra": {}},
@@ -112,6 +112,6 @@ def ask_table(model, vocab, columns: list[str], rows: list[list], question: str,
     """The trace of a question about any table (cells of any type; InputError/ValueError for a bad one).
     `notes` are what the table's reader said about it (renamed columns, cells made empty, ...): they go in
     "warnings", as the 2016 trace's warnings do, so `ask --json` reads the same for both families."""
-    result = wtq_trace(model, vocab, from_table(columns, rows, question))
+    result = trace(model, vocab, from_table(columns, rows, question))
     result["warnings"] = list(notes)
     return result

@@ -28,18 +28,18 @@ from engine.core.progress import Progress
 from engine.core.seeded_init import seeded
 from engine.core.vocab import Vocab
 from engine.wtq2017.batch import build_vocab, encode_batch
-from engine.wtq2017.config import WtqModelConfig, WtqTrainConfig
-from engine.wtq2017.model import WtqProgrammer, batch_loss, weight_decay
+from engine.wtq2017.config import ModelConfig, TrainConfig
+from engine.wtq2017.model import NeuralProgrammer, batch_loss, weight_decay
 from engine.wtq2017.predict import answer_all, score
 
-__all__ = ["WtqTrainResult", "train_wtq", "trainable"]
+__all__ = ["TrainResult", "train", "trainable"]
 
 LOSS_CURVE_POINTS = 400  # losses kept in the summary (evenly thinned)
 
 
 @dataclass
-class WtqTrainResult:
-    model: WtqProgrammer
+class TrainResult:
+    model: NeuralProgrammer
     vocab: Vocab
     summary: dict
 
@@ -56,11 +56,11 @@ def _thin(points: list, n: int) -> list:
     return [points[int(i * stride)] for i in range(n)] + [points[-1]]
 
 
-def train_wtq(cfg: WtqTrainConfig, model_values: dict, train_examples: list[dict], dev_examples: list[dict],
+def train(cfg: TrainConfig, model_values: dict, train_examples: list[dict], dev_examples: list[dict],
               progress: Progress | None = None, stop: threading.Event | None = None,
-              on_best: Callable[[WtqTrainResult], None] | None = None) -> WtqTrainResult:
+              on_best: Callable[[TrainResult], None] | None = None) -> TrainResult:
     """Train from scratch: the vocabulary from the training examples (word_cutoff), the model from
-    `model_values` (WtqModelConfig fields; vocab_size is set here), then the loop. ValueError for data that
+    `model_values` (ModelConfig fields; vocab_size is set here), then the loop. ValueError for data that
     cannot train (no trainable example, no dev example with a target)."""
     train_set = trainable(train_examples)
     dev_set = [ex for ex in dev_examples if "target" in ex and "wtq" in ex]
@@ -76,21 +76,21 @@ def train_wtq(cfg: WtqTrainConfig, model_values: dict, train_examples: list[dict
     torch.set_num_threads(cfg.threads)
     try:
         values = {k: v for k, v in model_values.items() if k != "vocab_size"}
-        vocab = build_vocab(train_set, values.get("word_cutoff", WtqModelConfig().word_cutoff))
-        model_cfg = WtqModelConfig(**values, vocab_size=len(vocab))
+        vocab = build_vocab(train_set, values.get("word_cutoff", ModelConfig().word_cutoff))
+        model_cfg = ModelConfig(**values, vocab_size=len(vocab))
         torch.manual_seed(cfg.seed)  # dropout's draws
-        model = seeded(lambda: WtqProgrammer(model_cfg, vocab), cfg.seed).to(device).train()
+        model = seeded(lambda: NeuralProgrammer(model_cfg, vocab), cfg.seed).to(device).train()
         return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device)
     finally:
         torch.set_num_threads(threads_before)
 
 
-def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device) -> WtqTrainResult:
+def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device) -> TrainResult:
     model_cfg = model.config
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, eps=cfg.adam_eps)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
     rng = random.Random(cfg.seed)
     order: list[int] = []
-    progress.update(total=cfg.train_steps, eval_every=cfg.eval_every, message="training", timed_by_trainer=True)
+    progress.update(total=cfg.steps, eval_every=cfg.eval_every, message="training", timed_by_trainer=True)
     started = time.perf_counter()
     deadline = started + 60 * cfg.max_minutes if cfg.max_minutes > 0 else None
     best = {"accuracy": -1.0, "step": 0, "state": None, "score": None}
@@ -126,11 +126,11 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
             "parameters": sum(p.numel() for p in model.parameters()),
         }
 
-    def result_of_best() -> WtqTrainResult:
+    def result_of_best() -> TrainResult:
         kept = copy.deepcopy(model)
         if best["state"] is not None:
             kept.load_state_dict(best["state"])
-        return WtqTrainResult(kept.cpu().eval(), vocab, summary())
+        return TrainResult(kept.cpu().eval(), vocab, summary())
 
     def train_step(at: int) -> float:
         nonlocal order, step
@@ -146,11 +146,11 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
             raise DivergedError(f"the loss became {total.item()} at step {at}")
         opt.zero_grad(set_to_none=True)
         total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
         opt.step()
         return loss.item()
 
-    end = run_steps(cfg.train_steps, cfg.eval_every, train_step, evaluate, progress, stop, deadline=deadline,
+    end = run_steps(cfg.steps, cfg.eval_every, train_step, evaluate, progress, stop, deadline=deadline,
                     patience=cfg.patience, after_step=lambda at, value: losses.append((at, value)))
     stopped, step = end.stopped, end.diverged_at or end.steps_done
     if end.diverged is not None:

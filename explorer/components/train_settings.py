@@ -58,7 +58,7 @@ class Knob:
 
 
 KNOBS = (
-    Knob(ModelConfig, "steps", hi=8),
+    Knob(ModelConfig, "T", hi=8),
     Knob(ModelConfig, "d", choices=(16, 32, 64, 128, 256)),
     Knob(TrainConfig, "lr", fmt="%.5f", step=1e-3),
     Knob(TrainConfig, "batch_size", hi=500),
@@ -95,7 +95,7 @@ KNOBS = (
     Knob(TrainConfig, "eval_size", default=300, hi=5000, group="data"),
     Knob(TrainConfig, "test_size", default=300, hi=5000, group="data"),
 )
-MODEL_SHAPE = ("steps", "d")  # the ModelConfig fields a fine-tuned checkpoint fixes (all are: these are shown)
+MODEL_SHAPE = ("T", "d")  # the ModelConfig fields a fine-tuned checkpoint fixes (all are: these are shown)
 
 
 def resolved(preset: str, task: str, custom: bool) -> dict[str, Any]:

@@ -103,7 +103,7 @@ def test_train_flags_are_generated_from_the_config_fields(capsys):
         "--d", 16, "--T", 3, "--no-grad-noise", "--no-bidirectional", "--batch-size", 7, "--lr", "1e-2",
         "--steps", 5, "--train-option", "search_samples=4", "--model-option", "question_attention=false"))
     assert (cfg.batch_size, cfg.lr, cfg.steps, cfg.grad_noise, cfg.search_samples) == (7, 0.01, 5, False, 4)
-    assert (model_cfg.d, model_cfg.steps, model_cfg.bidirectional, model_cfg.question_attention) == \
+    assert (model_cfg.d, model_cfg.T, model_cfg.bidirectional, model_cfg.question_attention) == \
         (16, 3, False, False)
 
 
@@ -111,7 +111,7 @@ def test_invalid_settings_are_usage_errors_naming_field_value_and_range(tmp_path
     out = tmp_path / "m.safetensors"
     cases = {("--lr", "2e6"): "lr must be in [1e-07, 1000000], got 2000000.0",
              ("--steps", "0"): "steps must be in [1, 1000000], got 0",
-             ("--T", "99"): "steps must be in [1, 16], got 99",
+             ("--T", "99"): "T must be in [1, 16], got 99",
              ("--train-option", "search_epsilon=2"): "search_epsilon must be in [0, 1], got 2.0",
              ("--model-option", "ops=sum"): "KEY one of"}
     for flags, message in cases.items():

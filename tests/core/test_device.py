@@ -227,7 +227,7 @@ def test_forward_creates_every_tensor_on_the_input_device(letters_vocab, model_f
     """On the meta device a tensor made on the CPU (torch.arange(B) without device=) meets a meta tensor
     and raises, or shows up as a CPU result: either fails this test. (torch.unique, of the learned text
     match, has no meta kernel: that path is checked by the next test.)"""
-    model = model_factory(letters_vocab, text=True, steps=3, bidirectional=True, question_attention=True,
+    model = model_factory(letters_vocab, text=True, T=3, bidirectional=True, question_attention=True,
                           name_match=True).to("meta")
     model.unroll_rnn = unroll
     batch = encode(EXAMPLES, letters_vocab).to("meta")
@@ -238,7 +238,7 @@ def test_forward_creates_every_tensor_on_the_input_device(letters_vocab, model_f
 
 @pytest.mark.parametrize("text_match", ["exact", "learned"])
 def test_forward_names_the_device_of_every_tensor_it_makes(letters_vocab, model_factory, text_match):
-    model = model_factory(letters_vocab, text=True, steps=3, bidirectional=True, question_attention=True,
+    model = model_factory(letters_vocab, text=True, T=3, bidirectional=True, question_attention=True,
                           name_match=True, text_match=text_match)
     batch = encode(EXAMPLES, letters_vocab)
     mixed = torch.tensor([False, True])
@@ -261,11 +261,11 @@ def test_the_checks_catch_a_tensor_made_on_the_cpu(letters_vocab, model_factory,
         kwargs.pop("device", None)
         return real_arange(*args, **kwargs)
 
-    model = model_factory(letters_vocab, text=True, steps=2).to("meta")
+    model = model_factory(letters_vocab, text=True, T=2).to("meta")
     batch = encode(EXAMPLES, letters_vocab).to("meta")
     monkeypatch.setattr(model_module.torch, "arange", cpu_arange)
     with pytest.raises(RuntimeError, match="device"):
         model(batch)
     with _FactoryWithoutDevice() as mode:
-        model_factory(letters_vocab, text=True, steps=2)(encode(EXAMPLES, letters_vocab))
+        model_factory(letters_vocab, text=True, T=2)(encode(EXAMPLES, letters_vocab))
     assert "arange" in mode.calls

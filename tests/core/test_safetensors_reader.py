@@ -27,7 +27,7 @@ VOCAB = Vocab(["a", "b", "sum", "count"])
 @pytest.fixture(scope="module")
 def raw():
     torch.manual_seed(0)
-    return to_bytes(NeuralProgrammer(ModelConfig(vocab_size=len(VOCAB), d=4, steps=1)).eval(), VOCAB)
+    return to_bytes(NeuralProgrammer(ModelConfig(vocab_size=len(VOCAB), d=4, T=1)).eval(), VOCAB)
 
 
 def split(raw: bytes) -> tuple[dict, bytes]:

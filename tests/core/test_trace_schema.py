@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine.core import trace as schema
-from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016 import checkpoint as np2016_checkpoint
 from engine.np2016.trace import trace as np_trace
-from engine.wtq2017.checkpoint import load_wtq_checkpoint
+from engine.wtq2017 import checkpoint as wtq2017_checkpoint
 from engine.wtq2017.trace import ask_table
 
 CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"  # both files are tracked in git
@@ -22,8 +22,8 @@ QUESTION = "sum A"
 
 @pytest.fixture(scope="module")
 def traces() -> dict[str, dict]:
-    model, vocab, _ = load_checkpoint(CHECKPOINTS / "single-column.safetensors")
-    wtq_model, wtq_vocab, _ = load_wtq_checkpoint(CHECKPOINTS / "wtq2017.safetensors")
+    model, vocab, _ = np2016_checkpoint.load_checkpoint(CHECKPOINTS / "single-column.safetensors")
+    wtq_model, wtq_vocab, _ = wtq2017_checkpoint.load_checkpoint(CHECKPOINTS / "wtq2017.safetensors")
     return {"np2016": np_trace(model, vocab, COLUMNS, ROWS, QUESTION),
             "wtq2017": ask_table(wtq_model, wtq_vocab, COLUMNS, ROWS, QUESTION, notes=["a note"])}
 

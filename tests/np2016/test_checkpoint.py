@@ -158,8 +158,8 @@ def test_checkpoint_info_lists_without_loading(saved, tmp_path):
     path = save_checkpoint(tmp_path / "m.safetensors", model, vocab, {
         "task": "columns-3", "test_accuracy": 0.75, "valid_accuracy": 0.8, "train_config": {"preset": "paper2016"}})
     info = read_checkpoint_info(path)
-    assert (info["task"], info["accuracy"], info["valid_accuracy"], info["preset"], info["ops"], info["steps"],
-            info["d"]) == ("columns-3", 0.75, 0.8, "paper2016", model.config.ops, model.config.steps, 12)
+    assert (info["task"], info["accuracy"], info["valid_accuracy"], info["preset"], info["ops"], info["T"],
+            info["d"]) == ("columns-3", 0.75, 0.8, "paper2016", model.config.ops, model.config.T, 12)
     for odd in (float("nan"), "high", True, None, -1.0):  # not a finite number, or not measured: none shown
         save_checkpoint(path, model, vocab, {"test_accuracy": odd})
         info = read_checkpoint_info(path)
@@ -171,7 +171,7 @@ def test_checkpoint_info_lists_without_loading(saved, tmp_path):
 @pytest.mark.parametrize("config", [
     ModelConfig(vocab_size=30, d=8),
     ModelConfig(vocab_size=30, d=12, bidirectional=True, question_attention=False),
-    ModelConfig(vocab_size=5, d=4, steps=2, name_match=False, step_embedding=False, init_scale=0.1),
+    ModelConfig(vocab_size=5, d=4, T=2, name_match=False, step_embedding=False, init_scale=0.1),
 ])
 def test_expected_tensors_match_a_built_model(config):
     """The shapes are computed on the meta device; they must be exactly what the real model has."""
@@ -187,11 +187,11 @@ def test_explorer_listing_uses_the_checked_reader(saved, tmp_path):
     entry = _read_entry(str(good), 1.0, "good", False)
     assert entry.error is None and entry.d == 12 and entry.task == "columns-3"
     cfg = json.loads(saved[3]["model_config"])
-    del cfg["steps"]
+    del cfg["T"]
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(rebuild(saved, {"model_config": json.dumps(cfg)}))
     entry = _read_entry(str(bad), 1.0, "bad", False)
-    assert "lacks the field(s) steps" in entry.error and entry.label == "bad (unreadable)"
+    assert "lacks the field(s) T" in entry.error and entry.label == "bad (unreadable)"
 
 
 def test_rejects_missing_paths(tmp_path):
@@ -231,7 +231,7 @@ def test_pickle_is_never_executed(saved, tmp_path):
     assert marker.exists()
 
 
-@pytest.mark.parametrize("change", [{"d": 12.0}, {"steps": 2.5}, {"init_scale": "x"},
+@pytest.mark.parametrize("change", [{"d": 12.0}, {"T": 2.5}, {"init_scale": "x"},
                                     {"vocab_size": "float"}],
                          ids=["d-float", "steps-float", "init_scale-str", "vocab_size-float"])
 def test_config_field_types_rejected(saved, change):

@@ -16,7 +16,7 @@ from explorer.components.train_settings import KNOBS, resolved
 # the Train page's largest values: every bound it offers, the largest hidden size
 LARGEST = {knob.name: knob.hi for knob in KNOBS if knob.hi is not None and knob.config is TrainConfig}
 LARGEST_MODEL = {"d": max(next(k for k in KNOBS if k.name == "d").choices),
-                 "steps": next(k for k in KNOBS if k.name == "steps" and k.config is not TrainConfig).hi}
+                 "T": next(k for k in KNOBS if k.name == "T").hi}
 ISSUE = {"train_size": 50_000, "batch_size": 500}  # issue 19: text-5, 50,000 examples, d = 256, batch 500
 
 

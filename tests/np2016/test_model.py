@@ -24,7 +24,7 @@ VARIANTS = [dict(bidirectional=b, question_attention=a, name_match=n)
                          ids=lambda v: "-".join(k[:4] for k, x in v.items() if x) or "plain")
 @pytest.mark.parametrize("text", [False, True])
 def test_forward_shapes_and_hard_outputs(letters_vocab, model_factory, variant, text):
-    model = model_factory(letters_vocab, text=text, steps=3, **variant)
+    model = model_factory(letters_vocab, text=text, T=3, **variant)
     examples = [SMALL, BIG, TEXT] if text else [SMALL, BIG]
     batch = encode(examples, letters_vocab)
     B, M, C = batch.values.shape

@@ -47,7 +47,7 @@ def make_paper_model(path: Path) -> Path:
 def make_sum_model(path: Path) -> Path:
     vocab = Vocab(data.vocabulary("names-5"))
     torch.manual_seed(0)
-    model = NeuralProgrammer(presets.model_config("default", "names-5", len(vocab), d=16, steps=1))
+    model = NeuralProgrammer(presets.model_config("default", "names-5", len(vocab), d=16, T=1))
     with torch.no_grad():
         model.op_select.weight.zero_()  # every op logit is 0: the argmax is the first op, "sum"
         model.col_select.weight.zero_()  # the column comes from the name match alone
@@ -57,7 +57,7 @@ def make_sum_model(path: Path) -> Path:
 def make_letters_model(path: Path) -> Path:
     vocab = Vocab(data.vocabulary("single-column"))
     torch.manual_seed(1)
-    model = NeuralProgrammer(presets.model_config("default", "single-column", len(vocab), d=16, steps=3))
+    model = NeuralProgrammer(presets.model_config("default", "single-column", len(vocab), d=16, T=3))
     return save_checkpoint(path, model, vocab, {"task": "single-column", "test_accuracy": 0.1, "valid_accuracy": 0.1})
 
 
@@ -68,7 +68,7 @@ def make_print_model(path: Path) -> Path:
     logit is 0 and the argmax is assign; the column comes from the name match, as in make_sum_model."""
     vocab = Vocab(data.vocabulary("text-2"))
     torch.manual_seed(2)
-    config = presets.model_config("default", "text-2", len(vocab), d=16, steps=1)
+    config = presets.model_config("default", "text-2", len(vocab), d=16, T=1)
     config = replace(config, ops=("assign",) + tuple(op for op in config.ops if op != "assign"))
     model = NeuralProgrammer(config)
     with torch.no_grad():

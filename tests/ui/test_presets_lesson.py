@@ -68,7 +68,7 @@ def test_a_run_records_its_preset_and_shows_its_accuracies(app_env):
     at = page(new_app(), "train")
     at.radio(key=PRESET_PICK).set_value("paper2016").run()
     for key, value in {"hp_steps": 3, "hp_eval_every": 1, "hp_train_size": 30, "hp_eval_size": 10,
-                       "hp_test_size": 10, "hp_model_steps": 2}.items():
+                       "hp_test_size": 10, "hp_model_T": 2}.items():
         at.number_input(key=key).set_value(value)
     at.selectbox(key="hp_model_d").set_value(16)  # an override on top of the preset
     at.button(key="train_start").click().run()

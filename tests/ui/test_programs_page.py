@@ -13,9 +13,9 @@ import pytest
 
 from engine.core.io.examples import read_jsonl
 from engine.families import NP2016, WTQ2017
-from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016 import checkpoint as np2016_checkpoint
 from engine.np2016.data import tasks as data
-from engine.wtq2017.checkpoint import load_wtq_checkpoint
+from engine.wtq2017 import checkpoint as wtq2017_checkpoint
 from engine.wtq2017.dataset.convert import convert_file
 from engine.wtq2017.dataset.evaluator import denotation_match
 from engine.wtq2017.predict import answer_all, denotation, score
@@ -60,7 +60,7 @@ def _np2016(ckpt_dir, tmp_path):
     """The page's evaluation and what the engine says of the same questions."""
     at = page(new_app(), "programs")
     evaluate(at, "single-column", N)
-    model, vocab, _ = load_checkpoint(ckpt_dir / "single-column.safetensors")
+    model, vocab, _ = np2016_checkpoint.load_checkpoint(ckpt_dir / "single-column.safetensors")
     examples = data.generate("single-column", "test", N, 7)
     found = programs.induced_programs(model, vocab, examples)
     summary = programs.summarise(examples, found)
@@ -73,7 +73,7 @@ def _wtq2017(ckpt_dir, tmp_path):
     out = tmp_path / "dev.jsonl"
     convert_file(SAMPLE, FIXTURE, out, purpose="eval")
     examples = list(read_jsonl(out))
-    model, vocab, _ = load_wtq_checkpoint(real_tables.checkpoint_path())
+    model, vocab, _ = wtq2017_checkpoint.load_checkpoint(real_tables.checkpoint_path())
     answers = answer_all(model, vocab, examples)
     want = score(examples, answers)
     by_id = {ex["id"]: ex for ex in examples}

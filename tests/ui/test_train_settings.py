@@ -36,7 +36,7 @@ def test_every_widget_is_its_config_field():
 def test_the_widgets_values_become_the_runs_config(app_env):
     at = page(new_app(), "train")
     values = {"hp_lr": 0.01, "hp_batch_size": 7, "hp_search_samples": 3, "hp_steps": 4, "hp_eval_every": 2,
-              "hp_train_size": 30, "hp_eval_size": 10, "hp_test_size": 0, "hp_model_steps": 2}
+              "hp_train_size": 30, "hp_eval_size": 10, "hp_test_size": 0, "hp_model_T": 2}
     for key, value in values.items():
         at.number_input(key=key).set_value(value)
     at.toggle(key="hp_grad_noise").set_value(False)
@@ -50,7 +50,7 @@ def test_the_widgets_values_become_the_runs_config(app_env):
     assert (cfg.lr, cfg.batch_size, cfg.search_samples, cfg.steps, cfg.eval_every) == (0.01, 7, 3, 4, 2)
     assert (cfg.train_size, cfg.eval_size, cfg.test_size, cfg.grad_noise) == (30, 10, 0, False)
     assert cfg.shuffle_letters is False and cfg.preset == "default"
-    assert isinstance(cfg, TrainConfig) and job.model_config.d == 16 and job.model_config.steps == 2
+    assert isinstance(cfg, TrainConfig) and job.model_config.d == 16 and job.model_config.T == 2
     assert cfg.huber_delta == TrainConfig().huber_delta  # an untouched widget: the config's default
     assert isinstance(job.model_config, ModelConfig)
 

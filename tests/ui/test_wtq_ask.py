@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from engine.families import NP2016, WTQ2017
-from engine.wtq2017.checkpoint import read_wtq_info
-from engine.wtq2017.config import WTQ_OPS
+from engine.wtq2017.checkpoint import read_checkpoint_info
+from engine.wtq2017.config import OPS
 from explorer import checkpoints, real_table_samples, state, tables
 from explorer.components import model_choice, trace_player, trace_view
 from tests.ui.helpers import (
@@ -31,7 +31,7 @@ from tests.ui.helpers import (
     texts,
     visible,
 )
-from tests.ui.wtq_helpers import GRAMMAR, PLAIN, SHIPPED_WTQ, TINY_SUMMARY, engine_trace, make_wtq_model
+from tests.ui.wtq_helpers import GRAMMAR, PLAIN, SHIPPED_WTQ, TINY_SUMMARY, engine_trace, make_model
 
 ANSWERED_BY = "Answered by the real-tables model"
 
@@ -64,7 +64,7 @@ def test_plain_english_is_answered_by_the_real_tables_model(real_model):
     assert "because the synthetic model does not know the word(s)" in line
     assert at.code[0].value == "\n".join(want["program_text"])  # the program in the engine's words
     assert [c.key for c in at.get("plotly_chart")] == ["hm_ops", "hm_cols", "hm_words"]
-    assert _heatmap_rows(at, "hm_ops") == list(WTQ_OPS)  # all 15 operations
+    assert _heatmap_rows(at, "hm_ops") == list(OPS)  # all 15 operations
     assert len(_heatmap_rows(at, "hm_words")) == len(want["words"])
     assert at.query_params.get("ckpt") in (None, [])  # chosen by the page, not pinned
 
@@ -108,7 +108,7 @@ def test_the_picker_lists_the_2017_checkpoint_as_the_real_tables_model(real_mode
     assert not at.exception
     options = at.selectbox(key=state.CKPT_PICK).options
     assert not any("unreadable" in o or "cannot be read" in o for o in options)
-    summary = read_wtq_info(SHIPPED_WTQ)["summary"]
+    summary = read_checkpoint_info(SHIPPED_WTQ)["summary"]
     real = next(o for o in options if o.startswith("Real tables, plain English"))
     assert summary["method"] in real and f"preset {summary['preset']}" in real
     assert f"{summary['dev_accuracy']:.1%} right on the WikiTableQuestions dev set" in real
@@ -123,7 +123,7 @@ def test_a_link_can_open_the_real_tables_model(real_model):
 
 
 def test_a_shared_link_to_real_tables_2017_still_opens_the_shipped_checkpoint(real_model, app_env):
-    make_wtq_model(app_env.parent / "wtq" / "tiny.safetensors")  # another 2017 checkpoint beside it
+    make_model(app_env.parent / "wtq" / "tiny.safetensors")  # another 2017 checkpoint beside it
     entry = checkpoints.find(checkpoints.all_checkpoints(), "real-tables-2017")
     assert entry.family == WTQ2017 and not entry.trained and entry.path == str(SHIPPED_WTQ)
     at = new_app({"table": "shop_sales", "q": PLAIN, "ckpt": "real-tables-2017"})
@@ -135,7 +135,7 @@ def test_a_shared_link_to_real_tables_2017_still_opens_the_shipped_checkpoint(re
 
 @pytest.mark.parametrize("folder", ["runs", "wtq"])  # the app's runs dir (NPX_RUNS_DIR), runs/wtq/ beside it
 def test_a_2017_checkpoint_trained_in_runs_is_listed_picked_and_answers(app_env, folder):
-    path = make_wtq_model(app_env.parent / folder / "tiny.safetensors")
+    path = make_model(app_env.parent / folder / "tiny.safetensors")
     entry = checkpoints.find(checkpoints.all_checkpoints(), "trained/tiny")
     assert (entry.family, entry.trained, entry.path, entry.error) == (WTQ2017, True, str(path), None)
     assert entry.label.startswith("Trained here: real tables, plain English") and "trained/tiny" in entry.label
@@ -200,7 +200,7 @@ def test_the_player_draws_a_real_tables_trace():
     df = tables.load_sample("shop_sales")
     want = engine_trace(df, PLAIN)
     data = trace_player.payload(want, df, "hard", current=2)
-    assert data["ops"] == list(WTQ_OPS) and data["current"] == 2
+    assert data["ops"] == list(OPS) and data["current"] == 2
     assert [s["line"] for s in data["steps"]] == want["program_text"]
     for s, step in zip(data["steps"], want["steps"], strict=True):
         assert len(s["p_op"]) == 15 and sum(s["p_op"]) == 1.0 and len(s["rows"]) == len(df)
@@ -247,7 +247,7 @@ def test_the_soft_view_shows_the_probabilities(real_model):
     want = engine_trace(tables.load_sample("shop_sales"), PLAIN)
     chart = next(c for c in at.get("plotly_chart") if c.key == "hm_ops")
     z = json.loads(chart.proto.spec)["data"][0]["z"]
-    assert z == [[s["op_probs"][i] for s in want["steps"]] for i in range(len(WTQ_OPS))]
+    assert z == [[s["op_probs"][i] for s in want["steps"]] for i in range(len(OPS))]
     at = page(at, "step")
     assert not at.exception, at.exception
     assert at.session_state[state.VIEW] == "soft"

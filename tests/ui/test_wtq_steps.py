@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from engine.core.trace import SCHEMA, problems
 from engine.np2016.batch import column_kinds
-from engine.wtq2017.config import WTQ_OPS
+from engine.wtq2017.config import OPS
 from explorer import example_questions, real_table_samples, tables
 from explorer.components import step_explain as ex
 from explorer.components.trace_view import answer_text as answer_line
@@ -30,7 +30,7 @@ def _trace(answer: dict, denotation: list[str]) -> dict:
     return {
         "schema": SCHEMA, "family": "wtq2017", "question": "who?", "words": ["who", "<unk>"], "numbers": [],
         "columns": COLUMNS, "rows": [["a", "3"], ["b", "9"], ["c", "5"], ["d", "1"]], "n_rows": 4,
-        "ops": list(WTQ_OPS), "steps": steps, "answer": answer, "program_text": [s["sentence"] for s in steps],
+        "ops": list(OPS), "steps": steps, "answer": answer, "program_text": [s["sentence"] for s in steps],
         "warnings": [], "extra": {"selectable": [True, False], "entry_match": [], "denotation": denotation},
     }
 

@@ -11,9 +11,9 @@ import pandas as pd
 
 from engine.core.seeded_init import seeded
 from engine.wtq2017.batch import build_vocab
-from engine.wtq2017.checkpoint import load_wtq_checkpoint, save_wtq_checkpoint
-from engine.wtq2017.config import WtqModelConfig
-from engine.wtq2017.model import WtqProgrammer
+from engine.wtq2017.checkpoint import load_checkpoint, save_checkpoint
+from engine.wtq2017.config import ModelConfig
+from engine.wtq2017.model import NeuralProgrammer
 from engine.wtq2017.trace import ask_table
 from explorer import tables
 from tests.ui.helpers import ROOT
@@ -25,18 +25,18 @@ GRAMMAR = "sum sales"  # a question of the synthetic grammar (the test checkpoin
 
 @cache
 def _model(path: str, mtime: float):
-    return load_wtq_checkpoint(path)
+    return load_checkpoint(path)
 
 
-TINY_SUMMARY = {"preset": "tiny", "method": "untrained", "dev_accuracy": 0.125}  # what make_wtq_model records
+TINY_SUMMARY = {"preset": "tiny", "method": "untrained", "dev_accuracy": 0.125}  # what make_model records
 
 
-def make_wtq_model(path: Path) -> Path:
+def make_model(path: Path) -> Path:
     """A tiny untrained 2017 checkpoint (d=16, no question words: 22 kB) with TINY_SUMMARY as its summary."""
     vocab = build_vocab([], 1)
-    model = seeded(lambda: WtqProgrammer(WtqModelConfig(vocab_size=len(vocab), d=16), vocab), 0)
+    model = seeded(lambda: NeuralProgrammer(ModelConfig(vocab_size=len(vocab), d=16), vocab), 0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return save_wtq_checkpoint(path, model.eval(), vocab, TINY_SUMMARY)
+    return save_checkpoint(path, model.eval(), vocab, TINY_SUMMARY)
 
 
 def engine_trace(df: pd.DataFrame, question: str, path: Path = SHIPPED_WTQ) -> dict:

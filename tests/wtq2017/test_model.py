@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from engine.wtq2017.batch import build_vocab, encode_batch
-from engine.wtq2017.config import WTQ_OPS, WtqModelConfig, WtqTrainConfig
-from engine.wtq2017.model import LOG_TF_EPS, WtqProgrammer, batch_loss, example_losses, log_lookup, weight_decay
+from engine.wtq2017.config import OPS, ModelConfig, TrainConfig
+from engine.wtq2017.model import LOG_TF_EPS, NeuralProgrammer, batch_loss, example_losses, log_lookup, weight_decay
 from engine.wtq2017.ops import COMPARISONS, OP, run_soft, table_of
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "wtq"
@@ -27,8 +27,8 @@ def trainable(examples):
     return [ex for ex in examples if ex["wtq"]["trainable"]]
 
 
-def small(vocab, **kw) -> WtqModelConfig:
-    return WtqModelConfig(vocab_size=len(vocab), d=kw.pop("d", 24), **kw)
+def small(vocab, **kw) -> ModelConfig:
+    return ModelConfig(vocab_size=len(vocab), d=kw.pop("d", 24), **kw)
 
 
 def built(exs, seed: int, training: bool = False, **config):
@@ -37,18 +37,18 @@ def built(exs, seed: int, training: bool = False, **config):
     vocab = build_vocab(exs, 1)
     cfg = small(vocab, **config)
     torch.manual_seed(seed)
-    model = WtqProgrammer(cfg, vocab).train(training)
+    model = NeuralProgrammer(cfg, vocab).train(training)
     return exs, vocab, cfg, model, encode_batch(exs, vocab, cfg)
 
 
 def test_defaults_are_the_papers():
-    cfg, train = WtqModelConfig(), WtqTrainConfig()
-    assert (cfg.d, cfg.steps, cfg.columns, cfg.word_cutoff, cfg.question_length) == (256, 4, 40, 10, 62)
+    cfg, train = ModelConfig(), TrainConfig()
+    assert (cfg.d, cfg.T, cfg.columns, cfg.word_cutoff, cfg.question_length) == (256, 4, 40, 10, 62)
     assert (cfg.dropout_keep, cfg.rnn_keep, cfg.word_keep, cfg.print_cost) == (0.8, 0.9, 0.9, 50.0)
-    assert (train.batch_size, train.adam_eps, train.clip_norm, train.l2) == (20, 1e-6, 1.0, 1e-4)
-    assert WtqModelConfig.from_dict(cfg.to_dict()) == cfg
+    assert (train.batch_size, train.adam_eps, train.clip, train.l2) == (20, 1e-6, 1.0, 1e-4)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError, match="dropout_keep"):
-        WtqModelConfig(dropout_keep=0.0)
+        ModelConfig(dropout_keep=0.0)
 
 
 def test_vocabulary_cutoff_and_batch_tensors(examples):
@@ -114,7 +114,7 @@ def test_dropouts_act_in_training_only(examples):
     batch = encode_batch(exs, vocab, small(vocab))
     for keep, kind in ((0.5, "dropout_keep"), (0.5, "rnn_keep"), (0.5, "word_keep")):
         others = {k: 1.0 for k in ("dropout_keep", "rnn_keep", "word_keep") if k != kind}
-        model = WtqProgrammer(small(vocab, **{kind: keep}, **others), vocab)
+        model = NeuralProgrammer(small(vocab, **{kind: keep}, **others), vocab)
         with torch.no_grad():
             model.train()
             assert not torch.equal(model(batch)["op_probs"], model(batch)["op_probs"]), kind
@@ -140,7 +140,7 @@ def forced(batch, program, pivots=(0, 0, 0, 0)) -> dict:
     ops = torch.tensor([[OP[op] for op, _ in program]] * B)
     cols = torch.tensor([[slot for _, slot in program]] * B)
     piv = torch.tensor([list(pivots)] * B)
-    op_probs, col_probs = F.one_hot(ops, len(WTQ_OPS)).float(), F.one_hot(cols, batch.col_mask.shape[1]).float()
+    op_probs, col_probs = F.one_hot(ops, len(OPS)).float(), F.one_hot(cols, batch.col_mask.shape[1]).float()
     pivot_probs = F.one_hot(piv, 2).float()
     betas = {op: pivot_probs[:, k] for k, op in enumerate(COMPARISONS)}
     scalar, lookup, rows = run_soft(op_probs, col_probs, betas, table_of(batch))
@@ -153,7 +153,7 @@ def test_hard_answer_maps_slots_back_to_table_columns(examples):
     ex = next(e for e in examples if e["id"] == "nt-0")  # the last year the team was in the usl a-league
     vocab = build_vocab([ex], 1)
     cfg = small(vocab)
-    model = WtqProgrammer(cfg, vocab)
+    model = NeuralProgrammer(cfg, vocab)
     batch = encode_batch([ex], vocab, cfg)
     year, league = batch.slot_columns[0].index(0), batch.slot_columns[0].index(2)
     answer = model.hard_answer(batch, forced(batch, [("reset", 0), ("select", league), ("last", 0),

@@ -21,10 +21,10 @@ import torch
 import torch.nn.functional as F
 
 from engine.wtq2017.batch import build_vocab, encode_batch
-from engine.wtq2017.config import WTQ_OPS, WtqModelConfig
+from engine.wtq2017.config import OPS, ModelConfig
 from engine.wtq2017.ops import COMPARISONS, OP, run_hard, run_soft, soft_first, soft_superlative, table_of
 
-CONFIG = WtqModelConfig(vocab_size=10, number_columns=2, word_columns=2)
+CONFIG = ModelConfig(vocab_size=10, number_columns=2, word_columns=2)
 SCORE, YEAR, NAME, TEAM = 0, 1, 2, 3  # slots
 ROWS = [["Ann", "10", "2001", "red"], ["Bob", "30", "2003", "blue"], ["Cy", "30", "2002", "red"],
         ["Di", None, "2005", "blue"], ["Ed", "20", "2004", "red"]]
@@ -54,7 +54,7 @@ def run(program, examples=None, pivots=(0, 0, 0, 0), mode="expected_comparison")
     cols = torch.tensor([[slot for _, slot in program]] * B)
     piv = torch.tensor([list(pivots)] * B)
     scalar, lookup, rows = run_hard(ops, cols, piv, table)
-    p_ops = F.one_hot(ops, len(WTQ_OPS)).double()
+    p_ops = F.one_hot(ops, len(OPS)).double()
     p_cols = F.one_hot(cols, CONFIG.columns).double()
     betas = {op: F.one_hot(piv[:, k], 2).double() for k, op in enumerate(COMPARISONS)}
     s_scalar, s_lookup, s_rows = run_soft(p_ops, p_cols, betas, table, mode)

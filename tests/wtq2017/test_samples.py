@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.wtq2017.checkpoint import load_wtq_checkpoint
+from engine.wtq2017.checkpoint import load_checkpoint
 from engine.wtq2017.dataset.evaluator import to_value
 from engine.wtq2017.trace import ask_table
 from explorer import real_table_samples, tables
@@ -21,7 +21,7 @@ README = (ROOT / "sample_tables" / "README.md").read_text(encoding="utf-8")
 
 @cache
 def _model():
-    return load_wtq_checkpoint(SHIPPED_WTQ)
+    return load_checkpoint(SHIPPED_WTQ)
 
 
 @pytest.mark.parametrize("sample_id", list(real_table_samples.SAMPLES))
@@ -53,7 +53,7 @@ def test_the_2017_model_answers_each_suggested_question(sample_id, question):
     model, vocab, _ = _model()
     columns, rows = tables.to_engine(tables.load_sample(sample_id))
     trace = ask_table(model, vocab, columns, rows, question)
-    assert len(trace["steps"]) == model.config.steps == len(trace["program_text"])
+    assert len(trace["steps"]) == model.config.T == len(trace["program_text"])
     assert trace["answer"]["kind"] in ("scalar", "cells", "none")
     assert all(isinstance(d, str) for d in trace["extra"]["denotation"])
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.core.io.examples import read_jsonl
-from engine.wtq2017.checkpoint import load_wtq_checkpoint, read_wtq_info
+from engine.wtq2017.checkpoint import load_checkpoint, read_checkpoint_info
 from engine.wtq2017.dataset.convert import convert_file
 from engine.wtq2017.predict import answer_all, denotation, score
 
@@ -23,14 +23,14 @@ FIXTURE = ROOT / "tests" / "fixtures" / "wtq"
 def test_size_and_training_time_are_within_the_issue_bounds():
     assert SHIPPED.stat().st_size <= 25 * 1024 * 1024
     assert SHIPPED.stat().st_size == RECORDED["bytes"]  # the file the figures were measured on
-    summary = read_wtq_info(SHIPPED)["summary"]
+    summary = read_checkpoint_info(SHIPPED)["summary"]
     assert summary["seconds"] <= 2 * 3600  # trained from scratch in at most two hours on the 2-core CPU
     assert summary["preset"] in ("wtq2017", "wtq_small") and summary["method"].startswith("gradient descent")
     assert not summary.get("error")
 
 
 def test_recorded_dev_accuracy_is_the_one_training_chose_it_by():
-    summary = read_wtq_info(SHIPPED)["summary"]
+    summary = read_checkpoint_info(SHIPPED)["summary"]
     assert summary["dev_accuracy"] == pytest.approx(RECORDED["dev_accuracy"], abs=1e-9)
     assert RECORDED["dev_total"] == summary["dev_examples"] == 2831
 
@@ -39,7 +39,7 @@ def test_fixture_answers_are_the_recorded_ones(tmp_path):
     out = tmp_path / "fixture.jsonl"
     convert_file(FIXTURE / "data" / "sample.tsv", FIXTURE, out, purpose="eval")
     examples = read_jsonl(out)
-    model, vocab, _ = load_wtq_checkpoint(SHIPPED)
+    model, vocab, _ = load_checkpoint(SHIPPED)
     answers = answer_all(model, vocab, examples)
     got = {ex["id"]: denotation(ex, a) for ex, a in zip(examples, answers, strict=True)}
     assert got == RECORDED["fixture_denotations"]

@@ -13,11 +13,11 @@ from engine.cli.main import main
 from engine.core.seeded_init import seeded
 from engine.core.trace import problems
 from engine.wtq2017.batch import build_vocab
-from engine.wtq2017.checkpoint import save_wtq_checkpoint
-from engine.wtq2017.config import WTQ_OPS, WtqModelConfig
-from engine.wtq2017.model import WtqProgrammer
+from engine.wtq2017.checkpoint import save_checkpoint
+from engine.wtq2017.config import OPS, ModelConfig
+from engine.wtq2017.model import NeuralProgrammer
 from engine.wtq2017.predict import answer_all, denotation
-from engine.wtq2017.trace import OP_WORDS, ask_table, program_words, step_sentence, wtq_trace
+from engine.wtq2017.trace import OP_WORDS, ask_table, program_words, step_sentence, trace
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "wtq"
 
@@ -30,22 +30,22 @@ def dev(wtq_fixture_examples) -> list[dict]:
 @pytest.fixture(scope="module", params=[0, 1, 2])
 def model(request, dev):
     vocab = build_vocab(dev, 1)
-    cfg = WtqModelConfig(vocab_size=len(vocab), d=16)
-    return seeded(lambda: WtqProgrammer(cfg, vocab), request.param).eval(), vocab
+    cfg = ModelConfig(vocab_size=len(vocab), d=16)
+    return seeded(lambda: NeuralProgrammer(cfg, vocab), request.param).eval(), vocab
 
 
 def test_trace_agrees_with_the_model_and_is_a_distribution(model, dev):
     net, vocab = model
     answers = answer_all(net, vocab, dev)
     for ex, answer in zip(dev, answers, strict=True):
-        tr = wtq_trace(net, vocab, ex)
+        tr = trace(net, vocab, ex)
         assert tr["extra"]["program"] == answer["program"] and tr["extra"]["denotation"] == denotation(ex, answer)
         assert problems(tr) == [] and tr["family"] == "wtq2017"
         json.dumps(tr, allow_nan=False)  # one JSON object, no NaN
-        assert len(tr["steps"]) == net.config.steps and tr["ops"] == list(WTQ_OPS)
+        assert len(tr["steps"]) == net.config.T and tr["ops"] == list(OPS)
         for step in tr["steps"]:
             assert sum(step["op_probs"]) == pytest.approx(1, abs=1e-3)
-            assert step["op_probs"][WTQ_OPS.index(step["op"])] == max(step["op_probs"])  # (rounded: ties)
+            assert step["op_probs"][OPS.index(step["op"])] == max(step["op_probs"])  # (rounded: ties)
             shown = [p for p in step["col_probs"] if p is not None]
             assert sum(shown) == pytest.approx(1, abs=1e-3)
             assert [p is not None for p in step["col_probs"]] == tr["extra"]["selectable"]
@@ -67,7 +67,7 @@ def test_program_words_name_columns_and_pivots():
     assert program_words(program, columns) == [
         "t1: select the rows where “Gold” > 3", "t2: of the selected rows, keep the one with the largest “Gold”",
         "t3: select every row again", "t4: print “Nation” of the selected rows"]
-    assert set(OP_WORDS) == set(WTQ_OPS)
+    assert set(OP_WORDS) == set(OPS)
     assert "no number" in step_sentence({"op": "leq", "column": 1, "pivot": None}, columns)
 
 
@@ -76,8 +76,8 @@ def test_trace_rows_follow_the_discrete_program_on_a_hand_table():
     hand-computed ones."""
     columns, rows = ["Nation", "Gold"], [["Cuba", 5], ["Brazil", 2], ["Chile", 7], ["Peru", 3]]
     ex_vocab = build_vocab([ask_input(columns, rows)], 1)
-    cfg = WtqModelConfig(vocab_size=len(ex_vocab), d=8, steps=2)
-    net = seeded(lambda: WtqProgrammer(cfg, ex_vocab), 0).eval()
+    cfg = ModelConfig(vocab_size=len(ex_vocab), d=8, T=2)
+    net = seeded(lambda: NeuralProgrammer(cfg, ex_vocab), 0).eval()
     force = {"greater": 0, "count": 1}
     original = net.forward
 
@@ -86,7 +86,7 @@ def test_trace_rows_follow_the_discrete_program_on_a_hand_table():
         B, T, O = out["op_logits"].shape
         logits = torch.full((B, T, O), -50.0)
         for op, t in force.items():
-            logits[:, t, WTQ_OPS.index(op)] = 50.0
+            logits[:, t, OPS.index(op)] = 50.0
         out["op_logits"], out["op_probs"] = logits, logits.softmax(-1)
         col = torch.full_like(out["col_logits"], -50.0)
         col[:, :, 0] = 50.0  # slot 0: the first number column, Gold
@@ -108,7 +108,7 @@ def ask_input(columns, rows):
 
 def test_cli_ask_with_a_2017_checkpoint(model, dev, tmp_path, capsys):
     net, vocab = model
-    ckpt = save_wtq_checkpoint(tmp_path / "m.safetensors", net, vocab, {"preset": "test"})
+    ckpt = save_checkpoint(tmp_path / "m.safetensors", net, vocab, {"preset": "test"})
     table = tmp_path / "t.csv"
     table.write_text("Team,Wins\nGreystones,1\nConfey,3\n")
     assert main(["ask", "--checkpoint", str(ckpt), "--table", str(table), "who", "won", "most?"]) == 0

@@ -16,14 +16,14 @@ from engine.core.io.examples import read_jsonl
 from engine.core.progress import Progress
 from engine.core.safetensors_reader import CheckpointError
 from engine.families import WTQ2017, family_of
-from engine.np2016.checkpoint import load_checkpoint
+from engine.np2016 import checkpoint as np2016_checkpoint
 from engine.wtq2017 import model as wtq_model
-from engine.wtq2017.checkpoint import load_wtq_checkpoint, save_wtq_checkpoint
-from engine.wtq2017.config import WtqTrainConfig
+from engine.wtq2017.checkpoint import load_checkpoint, save_checkpoint
+from engine.wtq2017.config import TrainConfig
 from engine.wtq2017.dataset.convert import convert_file
 from engine.wtq2017.dataset.evaluator import denotation_match
 from engine.wtq2017.predict import answer_all, denotation, from_table, score, with_wtq
-from engine.wtq2017.train import train_wtq, trainable
+from engine.wtq2017.train import train, trainable
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "wtq"
 SMALL = {"d": 16, "word_cutoff": 1}  # a model small enough to train in a second
@@ -43,13 +43,13 @@ def examples(files) -> dict[str, list[dict]]:
     return {k: read_jsonl(p) for k, p in files.items()}
 
 
-def _cfg(**kw) -> WtqTrainConfig:
-    return WtqTrainConfig(**{"batch_size": 4, "train_steps": 12, "eval_every": 4, **kw})
+def _cfg(**kw) -> TrainConfig:
+    return TrainConfig(**{"batch_size": 4, "steps": 12, "eval_every": 4, **kw})
 
 
 def test_training_keeps_the_best_dev_model_and_reports_it(examples):
     best_seen = []
-    result = train_wtq(_cfg(), SMALL, examples["train"], examples["dev"],
+    result = train(_cfg(), SMALL, examples["train"], examples["dev"],
                        on_best=lambda r: best_seen.append((r.summary["dev_accuracy"], r.summary["steps_run"],
                                                            r.summary["best_step"])))
     s = result.summary
@@ -66,8 +66,8 @@ def test_training_keeps_the_best_dev_model_and_reports_it(examples):
 
 
 def test_same_seed_same_losses(examples):
-    a = train_wtq(_cfg(train_steps=5, eval_every=5), SMALL, examples["train"], examples["dev"]).summary
-    b = train_wtq(_cfg(train_steps=5, eval_every=5), SMALL, examples["train"], examples["dev"]).summary
+    a = train(_cfg(steps=5, eval_every=5), SMALL, examples["train"], examples["dev"]).summary
+    b = train(_cfg(steps=5, eval_every=5), SMALL, examples["train"], examples["dev"]).summary
     assert a["loss_curve"] == b["loss_curve"]
 
 
@@ -81,49 +81,49 @@ def test_the_nan_guard_stops_and_keeps_a_model(examples, monkeypatch):
         return loss * float("nan") if calls["n"] == 3 else loss
 
     monkeypatch.setattr("engine.wtq2017.train.batch_loss", poisoned)
-    result = train_wtq(_cfg(), SMALL, examples["train"], examples["dev"])
+    result = train(_cfg(), SMALL, examples["train"], examples["dev"])
     assert "step 3" in result.summary["error"] and result.summary["steps_run"] == 3
     assert result.summary["dev_accuracy"] >= 0  # the model before the bad step was scored and kept
     assert all(torch.isfinite(p).all() for p in result.model.parameters())
 
 
 def test_patience_and_stop_end_a_run_early(examples):
-    ran = train_wtq(_cfg(train_steps=200, eval_every=2, patience=2, learning_rate=1e-7), SMALL,
+    ran = train(_cfg(steps=200, eval_every=2, patience=2, lr=1e-7), SMALL,
                     examples["train"], examples["dev"]).summary
     assert ran["stopped"] and ran["steps_run"] < 200
     assert len(ran["evals"]) - 1 - [e["step"] for e in ran["evals"]].index(ran["best_step"]) == 2
     stop = threading.Event()
     stop.set()
     progress = Progress()
-    early = train_wtq(_cfg(), SMALL, examples["train"], examples["dev"], progress=progress, stop=stop).summary
+    early = train(_cfg(), SMALL, examples["train"], examples["dev"], progress=progress, stop=stop).summary
     assert early["stopped"] and early["steps_run"] == 0 and progress.snapshot()["done"]
 
 
 def test_refuses_data_it_cannot_train_on(examples):
     with pytest.raises(ValueError, match="no trainable example"):
-        train_wtq(_cfg(), SMALL, [ex for ex in examples["dev"] if not ex["wtq"]["trainable"]], examples["dev"])
+        train(_cfg(), SMALL, [ex for ex in examples["dev"] if not ex["wtq"]["trainable"]], examples["dev"])
     with pytest.raises(ValueError, match="dev data has no example with a target"):
-        train_wtq(_cfg(), SMALL, examples["train"], [{k: v for k, v in ex.items() if k != "target"}
+        train(_cfg(), SMALL, examples["train"], [{k: v for k, v in ex.items() if k != "target"}
                                                       for ex in examples["dev"]])
 
 
 # ----------------------------------------------------------------------------- checkpoints
 
 def test_checkpoint_round_trip_and_family(examples, tmp_path):
-    result = train_wtq(_cfg(train_steps=4), SMALL, examples["train"], examples["dev"])
-    path = save_wtq_checkpoint(tmp_path / "m.safetensors", result.model, result.vocab, result.summary)
-    model, vocab, info = load_wtq_checkpoint(path)
+    result = train(_cfg(steps=4), SMALL, examples["train"], examples["dev"])
+    path = save_checkpoint(tmp_path / "m.safetensors", result.model, result.vocab, result.summary)
+    model, vocab, info = load_checkpoint(path)
     assert family_of(path) == WTQ2017 and info["summary"]["dev_accuracy"] == result.summary["dev_accuracy"]
     before = answer_all(result.model, result.vocab, examples["dev"])
     assert answer_all(model, vocab, examples["dev"]) == before
     with pytest.raises(CheckpointError, match="schema"):
-        load_checkpoint(path)  # the 2016 loader names the schema it expected
+        np2016_checkpoint.load_checkpoint(path)  # the 2016 loader names the schema it expected
     with pytest.raises(CheckpointError, match="schema"):
-        load_wtq_checkpoint(Path(__file__).parents[2] / "checkpoints" / "single-column.safetensors")
+        load_checkpoint(Path(__file__).parents[2] / "checkpoints" / "single-column.safetensors")
     raw = bytearray(path.read_bytes())
     raw[-8:] = b"\xff" * 8  # corrupt the last weights: NaN or a refused tensor, never a crash
     with pytest.raises(CheckpointError):
-        load_wtq_checkpoint(bytes(raw))
+        load_checkpoint(bytes(raw))
 
 
 # ----------------------------------------------------------------------------- plain examples
@@ -155,8 +155,8 @@ def test_cli_train_evaluate_predict(files, tmp_path, capsys):
     assert _train_cli(files, ckpt) == 0
     out = capsys.readouterr().out
     assert "best dev accuracy" in out and ckpt.is_file()
-    info = load_wtq_checkpoint(ckpt)[2]["summary"]
-    assert info["preset"] == "wtq2017" and info["train_config"]["train_steps"] == 6 and info["data"]
+    info = load_checkpoint(ckpt)[2]["summary"]
+    assert info["preset"] == "wtq2017" and info["train_config"]["steps"] == 6 and info["data"]
 
     assert main(["evaluate", "--checkpoint", str(ckpt), "--input", str(files["dev"]), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -1,5 +1,5 @@
 """Presets of the 2017 model, as files (as engine/np2016/presets/): each module here holds DESCRIPTION, TRAIN
-(WtqTrainConfig values) and MODEL (WtqModelConfig values); `python -m engine train --data` reads them."""
+(TrainConfig values) and MODEL (ModelConfig values); `python -m engine train --data` reads them."""
 
 from __future__ import annotations
 

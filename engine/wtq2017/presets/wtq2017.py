@@ -5,5 +5,5 @@ word cutoff 10, 100,001 steps with the best dev model kept. Gradient descent onl
 DESCRIPTION = ("The 2017 paper's settings on real tables (WikiTableQuestions): hidden size 256, 4 steps, "
                "gradient descent only, the best dev model kept.")
 
-TRAIN: dict = {"preset": "wtq2017"}  # otherwise WtqTrainConfig's defaults, which are the paper's
-MODEL: dict = {}  # engine.wtq2017.config.WtqModelConfig's defaults are the paper's
+TRAIN: dict = {"preset": "wtq2017"}  # otherwise TrainConfig's defaults, which are the paper's
+MODEL: dict = {}  # engine.wtq2017.config.ModelConfig's defaults are the paper's
