@@ -10,12 +10,8 @@ from explorer.components import progress_panel
 def run() -> None:
     st.set_page_config("Neural Programmer Explorer", page_icon=":material/table_chart:", layout="wide")
     state.init_state()
-    pages = [
-        st.Page(p.path, title=p.title, icon=f":material/{p.icon}:", default=p is state.ASK,
-                url_path=None if p is state.ASK else p.name)
-        for p in state.PAGES
-    ]
-    page = st.navigation(pages)
+    page = st.navigation([st.Page(p.path, title=p.title, icon=f":material/{p.icon}:", default=p is state.ASK,
+                                  url_path=None if p is state.ASK else p.name) for p in state.PAGES])
     st.sidebar.caption(
         "Neural Programmer (Neelakantan, Le & Sutskever, 2016): a neural network that answers questions "
         "about tables by inducing a program of built-in operations. Plain English on real tables: its 2017 "

@@ -2,10 +2,8 @@
 
 P16: Neelakantan, Le & Sutskever, "Neural Programmer: Inducing Latent Programs with Gradient Descent", ICLR 2016.
 P17: Neelakantan, Le, Abadi, McCallum & Amodei, "Learning a Natural Language Interface with Neural Programmer",
-ICLR 2017.
-
-This module imports nothing, so the benchmark scripts (benchmarks/reproduce.py, benchmarks/ablation.py, ...), the
-sweeps' statistics and the app's lessons all quote the same figures without importing one another.
+ICLR 2017. This module imports nothing, so the benchmarks, the sweeps' statistics and the app's lessons all quote
+the same figures without importing one another.
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""The LSTM baselines on the Compare page: find their checkpoints, load them (cached), ask them; and the
-plain parts of the Compare page's scale demo (its tables, scaling, the benchmark's measured figures).
-
-Checkpoints live in checkpoints/baselines/*.safetensors (NPX_BASELINE_DIR overrides the directory) and
-are read by engine.baselines.load_baseline, which refuses any invalid file with a CheckpointError.
+"""The LSTM baselines on the Compare page: find their checkpoints (NPX_BASELINE_DIR), load them (cached, any
+invalid file refused by engine.baselines.load_baseline), ask them; and the plain parts of the scale demo.
 """
 
 from __future__ import annotations
@@ -23,10 +20,8 @@ from explorer import tables
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
-READ_LIMITS = (
-    "it cannot read this input: the baselines know one numeric column of 4-7 integer rows and "
-    "the question words of the grammar (load the sample table for the baselines to try them)"
-)
+READ_LIMITS = ("it cannot read this input: the baselines know one numeric column of 4-7 integer rows and the "
+               "question words of the grammar (load the sample table for the baselines to try them)")
 
 
 def baseline_dir() -> Path:
@@ -35,12 +30,10 @@ def baseline_dir() -> Path:
 
 def available() -> tuple[list[Path], str | None]:
     """(baseline checkpoint files, None) or ([], the reason there are none)."""
-    files = sorted(baseline_dir().glob("*.safetensors")) if baseline_dir().is_dir() else []
-    if not files:
-        where = baseline_dir()
-        where = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
-        return [], f"no baseline checkpoint was found in {where}/"
-    return files, None
+    where = baseline_dir()
+    files = sorted(where.glob("*.safetensors")) if where.is_dir() else []
+    shown = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+    return (files, None) if files else ([], f"no baseline checkpoint was found in {shown}/")
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the baseline…")
@@ -55,9 +48,7 @@ def _asked(path: str, mtime: float, table_json: str, question: str) -> float | N
     return _load(path, mtime).answer(table["columns"], table["rows"], question)
 
 
-def answer(
-    path: Path, columns: list[str], rows: list[list], question: str
-) -> tuple[float | None, str | None]:
+def answer(path: Path, columns: list[str], rows: list[list], question: str) -> tuple[float | None, str | None]:
     """(the baseline's answer, None) or (None, why it could not answer)."""
     try:
         mtime = path.stat().st_mtime

@@ -1,16 +1,8 @@
-"""Checkpoints: the one registry of the checkpoints the app can answer with, of both model families
-(engine/families.py), their metadata, the best one for a table, loading (cached) and tracing a 2016 one.
+"""Checkpoints: the one registry of the checkpoints the app answers with, of both families (engine/families.py),
+their metadata, the best one for a table, loading (cached, never mutated: fine-tuning copies) and tracing.
 
-Each entry knows its family (Entry.family: families.NP2016, the 2016 model on synthetic tables, or
-families.WTQ2017, the 2017 model on real tables). Shipped 2016 checkpoints live in checkpoints/, the shipped 2017
-one is the file NPX_WTQ_CHECKPOINT names (default checkpoints/wtq2017.safetensors; explorer/real_tables.py), listed
-under the id REAL_ID (links' `ckpt=real-tables-2017`) when it is readable; other 2017 files in the shipped
-directories are left out. Trained ones of either family are found in the runs directory (the app's training
-output, runs/checkpoints/) and in runs/wtq/ beside it (where the README's 2017 training writes), listed as
-"trained/<stem>". NPX_CHECKPOINT_DIRS (os.pathsep-separated) replaces the shipped directories, NPX_RUNS_DIR the
-runs directory and NPX_WTQ_RUNS_DIR the 2017 one, so tests can point the app at tiny checkpoints of their own.
-A loaded model is cached once per process (st.cache_resource) and never mutated: inference runs
-under torch.no_grad in eval mode and fine-tuning copies it.
+Shipped ones live in checkpoints/ (NPX_CHECKPOINT_DIRS), the shipped 2017 one is listed as REAL_ID when readable
+(explorer/real_tables.py); trained ones, "trained/<stem>", in runs/checkpoints/ (NPX_RUNS_DIR) and runs/wtq/.
 """
 
 from __future__ import annotations
@@ -45,8 +37,7 @@ def runs_dir() -> Path:
 
 def wtq_runs_dir() -> Path:
     """runs/wtq/ beside the runs directory (`python -m engine train … --output runs/wtq/<preset>`, README)."""
-    env = os.environ.get("NPX_WTQ_RUNS_DIR")
-    return Path(env) if env else runs_dir().parent / "wtq"
+    return Path(os.environ.get("NPX_WTQ_RUNS_DIR") or runs_dir().parent / "wtq")
 
 
 @dataclass(frozen=True)
@@ -73,9 +64,7 @@ class Entry:
             return self._real_label()
         if self.error:
             return f"{self.id} (unreadable)"
-        acc = (
-            f", test accuracy {self.accuracy:.0%}" if self.accuracy is not None and self.accuracy >= 0 else ""
-        )
+        acc = f", test accuracy {self.accuracy:.0%}" if self.accuracy is not None and self.accuracy >= 0 else ""
         how = f", {METHODS[self.method]}" if self.method else ""
         return f"{self.id} ({self.task}{how}{acc})"
 
@@ -223,28 +212,20 @@ def fit_problems(entry: Entry, columns: list[str], kinds: list[str]) -> list[str
     n_text, n_num, letters = table_shape(columns, kinds)
     out = []
     if n_text and "text_match" not in entry.ops:
-        out.append(
-            f"this model has no text_match operation, so it cannot filter on the text column(s) "
-            f"{', '.join(c for c, k in zip(columns, kinds, strict=True) if k == 'text')}: pick a text-* "
-            "checkpoint, or remove the text columns"
-        )
+        out.append(f"this model has no text_match operation, so it cannot filter on the text column(s) "
+                   f"{', '.join(c for c, k in zip(columns, kinds, strict=True) if k == 'text')}: pick a text-* "
+                   "checkpoint, or remove the text columns")
     spec = entry.spec
     if spec is not None:
         if n_num > spec.max_columns:
-            out.append(
-                f"this model was trained on at most {spec.max_columns} numeric column(s) and the table "
-                f"has {n_num}: pick a checkpoint trained on more columns, or remove some columns"
-            )
+            out.append(f"this model was trained on at most {spec.max_columns} numeric column(s) and the table "
+                       f"has {n_num}: pick a checkpoint trained on more columns, or remove some columns")
         if spec.text_columns and n_text > spec.text_columns:
-            out.append(
-                f"this model was trained on at most {spec.text_columns} text column(s) and the table "
-                f"has {n_text}: remove some text columns"
-            )
+            out.append(f"this model was trained on at most {spec.text_columns} text column(s) and the table "
+                       f"has {n_text}: remove some text columns")
         if spec.column_names == "letters" and not letters:
-            out.append(
-                "this model was trained on columns named A, B, C…; with other names it may pick the "
-                "wrong column: pick names-5 for tables with real header names"
-            )
+            out.append("this model was trained on columns named A, B, C…; with other names it may pick the "
+                       "wrong column: pick names-5 for tables with real header names")
     return out
 
 
@@ -263,9 +244,7 @@ def best_match(entries: list[Entry], columns: list[str], kinds: list[str]) -> En
         text_ok = not n_text or "text_match" in e.ops
         if spec is None:
             return (text_ok, False, False, -99, False, e.accuracy or 0)
-        fits = (
-            text_ok and n_num <= spec.max_columns and (not spec.text_columns or n_text <= spec.text_columns)
-        )
+        fits = text_ok and n_num <= spec.max_columns and (not spec.text_columns or n_text <= spec.text_columns)
         naming = (spec.column_names == "letters") == letters
         spare = (spec.max_columns - n_num) + abs(spec.text_columns - n_text)
         return (fits, naming, not e.trained, -abs(spare), not spec.word_variability, e.accuracy or 0)

@@ -1,12 +1,8 @@
 """The 2017 model's induced programs on the WikiTableQuestions dev questions, for the Programs page.
 
-The dev questions are read where the dataset is (explorer.real_tables.data_dir(), NPX_WTQ_DIR; the question
-file itself can be named by NPX_WTQ_DEV_TSV, as the tests do with tests/fixtures/wtq) and converted on the
-fly by the converter's own functions, so nothing of the dataset is copied into the project. They are
-answered in batches by engine.wtq2017.predict.answer_all (the argmax program, as `evaluate` runs it), scored by
-engine.wtq2017.predict.score (the benchmark's rules), which groups them by engine.wtq2017.predict.program_shape.
-Examples that cannot be read (a missing or broken table) are counted wrong, as `evaluate` counts them.
-Nothing here imports streamlit; DevResult is what explorer/components/programs_view.py draws.
+The dev questions are read where the dataset is (real_tables.data_dir(); NPX_WTQ_DEV_TSV names the file) and
+converted on the fly, never copied; engine.wtq2017.predict answers and scores them, and unreadable examples count
+wrong, as `evaluate` counts them. No streamlit here; explorer/components/programs_view.py draws a DevResult.
 """
 
 from __future__ import annotations
@@ -102,7 +98,7 @@ class DevResult:
     def more(self, only_wrong: bool) -> list[tuple[str, list[dict], str]]:
         by_type = [{"answer type": k, "questions": v["total"], "right": v["correct"], "accuracy": v["accuracy"]}
                    for k, v in (self.score.get("by_answer_type") or {}).items()]
-        return [("By answer type (as the converter typed the dataset's answers)", by_type, "wtq_prog_types")
+        return [("By answer type (as the converter typed the dataset's answers)", by_type, "real_prog_types")
                 ] if by_type else []
 
     def pool(self, only_wrong: bool, group: str | None) -> list[int]:

@@ -1,20 +1,6 @@
-"""Escaping of anything a user supplies (cells, column names, questions, file names, messages that quote
-them) for the three places the app renders text with markup: Streamlit markdown, plotly labels and
-CSV files opened in a spreadsheet.
-
-- Streamlit's markdown (st.markdown, st.caption, alerts, widget labels, button labels, pills, metrics)
-  renders links, images, emphasis, `:color[...]` directives and `$maths$`. CommonMark lets a backslash
-  escape any ASCII punctuation character, so `md` escapes all of them: the text is then shown exactly as
-  typed, and no link, image or directive can be formed from it. Two rewrites run *after* parsing,
-  whatever the escapes: GitHub-flavoured markdown links bare addresses (http://…, www.…, name@host.org)
-  and remark-emoji turns :smile: into an emoji; so `md` puts an invisible word joiner (U+2060) after
-  every colon, after a www before its dot and before every @, where neither pattern can match.
-- Plotly renders a subset of HTML (<a href>, <b>, <br>, <span style>) in titles, tick labels and hover
-  text; `html` escapes it with `html.escape`, and plotly shows the entities as the characters typed.
-- Spreadsheets run cells that begin with = + - @ (or a tab or carriage return) as formulas; `csv_cell`
-  puts a ' in front of such a text cell (numbers such as -3 are left alone).
-
-Nothing here imports streamlit, so the escaping is tested as plain functions.
+"""Escaping of anything a user supplies (cells, column names, questions, file names, messages quoting them)
+for the three places the app renders markup: Streamlit markdown, plotly labels, CSV files opened in a
+spreadsheet. No streamlit here, so the escaping is tested as plain functions.
 """
 
 from __future__ import annotations
@@ -33,7 +19,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def md(value) -> str:
-    """`value` as Streamlit markdown that renders as exactly its text, on one line."""
+    """`value` as Streamlit markdown that renders as exactly its text, on one line. Every ASCII punctuation
+    character is backslash-escaped (CommonMark allows it), so no link, image, emphasis, :color[] or $maths$
+    forms. Two rewrites run after parsing, whatever the escapes (GFM's bare-address links: http://, www.,
+    name@host; remark-emoji's :smile:), so a word joiner goes after every colon and www, and before every @."""
     text = _BREAK_AT.sub(WORD_JOINER, _LINE_BREAKS.sub(" ", str(value)))
     return _MD_SPECIAL.sub(r"\\\1", text)
 
@@ -58,7 +47,8 @@ def _is_number(text: str) -> bool:
 
 
 def csv_cell(value):
-    """A cell as a spreadsheet will not run it: text that starts like a formula gets a leading '."""
+    """A cell as a spreadsheet will not run it: text that starts like a formula (= + - @, a tab or CR) gets a
+    leading ' (numbers such as -3 are left alone)."""
     if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
         return "'" + value
     return value

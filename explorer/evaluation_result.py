@@ -1,15 +1,7 @@
-"""What the Programs page keeps of an evaluation: per example a few short fields, the summary tables, and the
-full examples (tables included) of at most PAGE_SIZE examples — the picker's page from which one was opened.
-
-A generated test set of 5,000 columns-10 examples is about 300 MB of Python objects; its compact form is about
-9 MB. Any example's table comes back on demand: engine.np2016.data.tasks.generate is deterministic in (task, split, n,
-seed), and its `stop` callback ends a generation after a prefix, so the first i+1 examples of the very same
-call are made again (the same n keeps the same random draws: how many shuffles of the templates come first
-depends on n). Each example made again is checked against the question and answer kept for it.
-
-While the model reads the test set, each batch's compact fields are packed into one JSON string, and they are
-unpacked only once the test set is gone: objects made while the tables were alive would pin the allocator's
-arenas they share with them, and the freed tables could not go back to the system.
+"""What the Programs page keeps of an evaluation: a few short fields per example, the summary tables, and the
+full examples of at most PAGE_SIZE (the picker's page): 5,000 columns-10 examples are about 300 MB as Python
+objects, 9 MB compact. An example's table is made again on demand: engine.np2016.data.tasks.generate is
+deterministic in (task, split, n, seed), and each example made again is checked against what was kept of it.
 """
 
 from __future__ import annotations
@@ -34,14 +26,10 @@ SHOWN_CELLS = 6  # row numbers named in the text of a cells answer
 _regenerating = threading.Lock()
 
 
-def _libc():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-
-
-_LIBC = _libc()
+try:
+    _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+except OSError:
+    _LIBC = None
 
 
 def release_memory() -> None:
@@ -74,17 +62,10 @@ def answer_text(answer: dict) -> str:
 def compact(example: dict, found: dict) -> dict:
     """What the page draws of one example: its question and right answer, the grammar's program, the table's
     size, and what the model did (`found`: one item of explorer.programs.induced_programs)."""
-    return {
-        "question": example["question"],
-        "answer": answer_text(example["answer"]),
-        "answer_check": answer_check(example["answer"]),
-        "template": example.get("program"),
-        "n_rows": len(example["rows"]),
-        "n_columns": len(example["columns"]),
-        "induced": found["program"],
-        "correct": found["correct"],
-        "program_check": found["program_check"],
-    }
+    return {"question": example["question"], "answer": answer_text(example["answer"]),
+            "answer_check": answer_check(example["answer"]), "template": example.get("program"),
+            "n_rows": len(example["rows"]), "n_columns": len(example["columns"]), "induced": found["program"],
+            "correct": found["correct"], "program_check": found["program_check"]}
 
 
 def summary_key(example: dict) -> dict:
@@ -93,12 +74,14 @@ def summary_key(example: dict) -> dict:
 
 
 def pack(batch: list[dict], found: list[dict]) -> str:
-    """A batch's compact fields in one string: [compact, summary_key, found] per example."""
+    """A batch's compact fields in one string: [compact, summary_key, found] per example, unpacked once the test
+    set is gone (objects made while the tables live would pin the allocator arenas they share with them)."""
     return json.dumps([[compact(ex, f), summary_key(ex), f] for ex, f in zip(batch, found, strict=True)])
 
 
 def generate_prefix(task: str, n: int, seed: int, count: int) -> list[dict]:
-    """At least the first `count` of data.generate(task, "test", n, seed), made by that very call, ended early.
+    """At least the first `count` of data.generate(task, "test", n, seed), made by that very call (the same n: how
+    many shuffles of the templates come first depends on n), ended early by its `stop` callback.
 
     generate asks `stop` before every data.STOP_CHECK_EVERY-th example; the k-th question (from 0) comes once
     k * STOP_CHECK_EVERY examples are made."""
@@ -198,10 +181,6 @@ class Result:
 
 def unpack(ckpt: str, task: str, n: int, seed: int, packed: list[str]) -> Result:
     """The Result of the packed batches (call it once the test set is gone)."""
-    records, keys, found = [], [], []
-    for text in packed:
-        for record, key, item in json.loads(text):
-            records.append(record)
-            keys.append(key)
-            found.append(item)
-    return Result(ckpt, task, n, seed, programs.summarise(keys, found), records)
+    rows = [row for text in packed for row in json.loads(text)]  # [record, summary key, found] per example
+    summary = programs.summarise([key for _, key, _ in rows], [found for _, _, found in rows])
+    return Result(ckpt, task, n, seed, summary, [record for record, _, _ in rows])

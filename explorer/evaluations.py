@@ -1,14 +1,7 @@
 """The Programs page's evaluations: a checkpoint run on a generated test set, as a job of the server's one
-registry (explorer/jobs.py), beside the training runs and the small sweeps.
-
-An evaluation runs in a daemon thread at jobs.NICENESS, checks its stop event while it generates (every
-data.STOP_CHECK_EVERY examples) and between batches, and drops each batch's tables once the model has read
-them. What it keeps is compact (explorer/evaluation_result.py) and lives on the job, not in the browser
-session: the owner's pages beat (jobs.touch) while they show it, and once they are gone the reaper stops a
-running evaluation and forgets a finished one, its result with it.
-
-It does not count toward the cap of training runs and small sweeps (an evaluation lasts a minute at most, and
-the people waiting on it are looking at the page); KIND_LIMIT caps evaluations on their own.
+registry (explorer/jobs.py). Its compact result (explorer/evaluation_result.py) lives on the job, not in the
+session, and goes when the reaper forgets the job. It does not count toward the cap of training runs and small
+sweeps (it lasts a minute at most, and its owner is watching); KIND_LIMIT caps evaluations on their own.
 """
 
 from __future__ import annotations
@@ -16,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from engine.np2016.data import tasks as data
 from explorer import evaluation_result, jobs, programs
@@ -47,31 +40,19 @@ class Evaluation(jobs.ThreadJob):
     seed: int
     model: object | None  # the shared, cached model while the evaluation runs; dropped when it ends
     vocab: object | None
-    stop: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
     phase: str = GENERATING
     done: int = 0  # examples evaluated so far
     result: evaluation_result.Result | None = None  # set when every example was evaluated
-    error: str | None = None
-    stop_reason: str | None = None
-    last_seen: float = field(default_factory=time.monotonic)
-    started: float = field(default_factory=time.time)
-    finished: float | None = None
-
-
-def check(task: str, n: int) -> None:
-    """JobRefused when the task is unknown or n is out of 1..MAX_EXAMPLES."""
-    if task not in data.TASKS:
-        raise jobs.JobRefused(f"unknown task {task!r}: one of {', '.join(data.TASKS)}")
-    if not isinstance(n, int) or not 1 <= n <= MAX_EXAMPLES:
-        raise jobs.JobRefused(f"the number of examples must be 1 to {MAX_EXAMPLES:,}, got {n!r}")
 
 
 def start(owner: str, ckpt: str, model, vocab, task: str, n: int, seed: int) -> Evaluation:
     """Evaluate `model` (checkpoint `ckpt`) on `n` test questions of `task` (seed `seed`) in the background.
-    JobRefused when the settings are out of bounds, this owner's evaluation is still going, or KIND_LIMIT
-    evaluations are going on the server."""
-    check(task, n)
+    JobRefused when the task is unknown, n is out of 1..MAX_EXAMPLES, this owner's evaluation is still going, or
+    KIND_LIMIT evaluations are going on the server."""
+    if task not in data.TASKS:
+        raise jobs.JobRefused(f"unknown task {task!r}: one of {', '.join(data.TASKS)}")
+    if not isinstance(n, int) or not 1 <= n <= MAX_EXAMPLES:
+        raise jobs.JobRefused(f"the number of examples must be 1 to {MAX_EXAMPLES:,}, got {n!r}")
     job = Evaluation(owner, ckpt, task, n, int(seed), model, vocab)
     job.thread = threading.Thread(target=_work, args=(job,), daemon=True, name=f"evaluation-{str(owner)[:6]}")
     return jobs.register(job, kind_limit=KIND_LIMIT, noun="evaluation")
@@ -90,7 +71,9 @@ def stop(owner: str | None) -> bool:
 def _work(job: Evaluation) -> None:
     jobs.lower_thread_priority()
     try:
-        job.result = evaluate(job)
+        packed = _packed_answers(job)  # the test set is made and let go in there
+        if packed is not None:  # None: stopped
+            job.result = evaluation_result.unpack(job.ckpt, job.task, job.n, job.seed, packed)
     except Exception as e:  # noqa: BLE001 - shown on the page, logged with its traceback
         log.exception("evaluation of %s on %s failed", job.ckpt, job.task)
         job.error = f"the evaluation failed: {e}"
@@ -98,14 +81,6 @@ def _work(job: Evaluation) -> None:
         job.model = job.vocab = None
         job.finished = time.time()
         evaluation_result.release_memory()  # the test set's freed pages, back to the system
-
-
-def evaluate(job: Evaluation) -> evaluation_result.Result | None:
-    """The compact result of the job's evaluation; None when it was stopped."""
-    packed = _packed_answers(job)  # the test set is made and let go in there
-    if packed is None:
-        return None
-    return evaluation_result.unpack(job.ckpt, job.task, job.n, job.seed, packed)
 
 
 def _packed_answers(job: Evaluation) -> list[str] | None:

@@ -1,10 +1,6 @@
-"""What a fine-tuning on taught examples did: accuracy on those examples, and on fresh test questions of the
-checkpoint's own task, each before and after (so forgetting shows).
-
-Fine-tuning trains and validates on the taught examples themselves, so its validation accuracy says only
-that they were learned. The fresh test set is the task's test split (engine.np2016.train.test_accuracy: cfg.test_size
-examples, the run's seed), which the checkpoint never saw; the same examples are scored before and after.
-No streamlit here: the training thread (explorer/training.py) calls `measure`, the Train page `sentence`.
+"""What a fine-tuning on taught examples did: accuracy on those examples and on fresh test questions of the
+checkpoint's own task (engine.np2016.train.test_accuracy, never seen by it), each before and after, so
+forgetting shows: the run's own validation is on the taught examples and says only that they were learned.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""Honest guesses: why an answer to a question is a guess (words the checkpoint does not know, a form of
-question it was never trained on), and the closest question it does read, built from its own grammar
-(engine/np2016/data/templates.py) and the table's columns.
-
-Closeness keeps the user's numbers and the columns they name, maps everyday English onto the grammar's
-words (total → sum, how many → count, above → greater, below → lesser, show → print) and ranks every
-template of the grammar for this table by overlap: operations, (operation, column) pairs, columns, numbers.
+"""Honest guesses: why an answer is a guess (unknown words, a form of question never trained on), and the closest
+question the checkpoint does read, built from its own grammar (engine/np2016/data/templates.py) for the table.
 """
 
 from __future__ import annotations
@@ -14,7 +9,7 @@ import numpy as np
 from engine.core.vocab import parse_number, tokenize
 from engine.np2016.data import templates as tg
 from engine.np2016.data.question_grammar import parse
-from explorer.questions import render, text_cells
+from explorer.questions import column_slots, render, text_cells
 
 # Everyday English for the grammar's words, so a question asked in plain words maps onto the grammar.
 PLAIN_WORDS: dict[str, tuple[str, ...]] = {
@@ -175,8 +170,7 @@ def closest_question(question: str, columns: list[str], rows: list[list], kinds:
     None when `question` is already a grammar question or the table has no column to ask about."""
     if parse(question, columns) is not None:
         return None
-    text = [j for j, k in enumerate(kinds) if k == "text"] if "text_match" in ops else []
-    num = [j for j, k in enumerate(kinds) if k == "numeric"]
+    text, num = column_slots(kinds, ops)
     if not num and not text:
         return None
     order = text + num

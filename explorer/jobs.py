@@ -1,15 +1,10 @@
-"""Every background job the page server starts (training runs, small sweeps, Programs evaluations), in one
-registry with one owner rule, one cap and one reaper.
+"""Every background job the page server starts (training runs, small sweeps, Programs evaluations): one
+registry, one owner rule, one cap and one reaper.
 
-A job belongs to the browser that holds its owner token (`new_owner()`: 32 hex digits, kept in the session
-and in the Train page's `run` URL parameter, so a reloaded page finds its jobs again and can stop them). An
-owner has at most one job of each kind. The owner's pages touch their jobs (`touch`) while they are open; a
-reaper thread asks a job to stop when its owner has not been seen for `owner_timeout()` seconds, and forgets
-finished jobs then, so a closed tab never holds a core.
-
-The cap: at most MAX_ACTIVE_JOBS running jobs that count (`Job.counted`: training runs and small sweeps) on
-the whole server, and a kind may have a smaller cap of its own. The cap is checked and the job started in a
-single acquisition of the lock, so simultaneous starts can never exceed it.
+A job belongs to the browser holding its owner token (kept in the session and the Train page's `run` URL
+parameter, so a reloaded page finds its jobs); an owner has at most one job of each kind. The owner's pages
+`touch` their jobs; a reaper stops the jobs of an owner unseen for `owner_timeout()` seconds, so a closed tab
+never holds a core. At most MAX_ACTIVE_JOBS counted jobs run on the server (a kind may cap itself lower).
 """
 
 from __future__ import annotations
@@ -21,6 +16,8 @@ import re
 import secrets
 import threading
 import time
+from contextlib import suppress
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 MAX_ACTIVE_JOBS = 2  # running training runs and small sweeps on the whole server (two cores)
@@ -59,21 +56,19 @@ def valid_owner(token) -> bool:
 def lower_thread_priority() -> None:
     """Give the calling thread NICENESS. Linux schedules threads one by one, so the server's other threads
     (every session's page runs) keep answering quickly while jobs use both cores."""
-    try:
+    with suppress(AttributeError, OSError):  # not Linux, or not permitted: the job just keeps normal priority
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
-    except (AttributeError, OSError):  # not Linux, or not permitted: the job just keeps normal priority
-        pass
 
 
+@dataclass(eq=False, kw_only=True)
 class Job:
-    """What the registry needs of a job. Subclasses set `kind` and `counted`, and have `owner`,
-    `last_seen` (time.monotonic() of the owner's last sign) and `stop_reason` attributes."""
+    """What the registry needs of a job. Subclasses set `kind` and `counted` and have an `owner` field."""
 
     kind: ClassVar[str] = "job"
     counted: ClassVar[bool] = True  # counts toward MAX_ACTIVE_JOBS
-    owner: str
-    last_seen: float
-    stop_reason: str | None
+    stop_reason: str | None = None  # who stopped it: "you" (Stop) or why the server did, for the page
+    last_seen: float = field(default_factory=time.monotonic)  # the owner's last sign of life
+    started: float = field(default_factory=time.time)
 
     @property
     def running(self) -> bool:
@@ -96,12 +91,15 @@ class Job:
         raise NotImplementedError
 
 
+@dataclass(eq=False, kw_only=True)
 class ThreadJob(Job):
     """A job whose work runs in the thread `thread` (made by its starter, started by begin()) and ends soon
     after the event `stop` is set: training runs and evaluations."""
 
-    thread: threading.Thread | None
-    stop: threading.Event
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    error: str | None = None  # why the work failed (an exception)
+    finished: float | None = None  # when the work ended (time.time())
 
     @property
     def running(self) -> bool:
@@ -158,14 +156,6 @@ def _reap_loop() -> None:
                 return
 
 
-def _ensure_reaper_locked() -> None:
-    global _reaper
-    _wake.set()  # a running reaper re-reads the timeout now rather than after its current wait
-    if _reaper is None or not _reaper.is_alive():
-        _reaper = threading.Thread(target=_reap_loop, daemon=True, name="job-reaper")
-        _reaper.start()
-
-
 def _active_locked() -> int:
     return sum(1 for job in _jobs.values() if job.counted and job.running)
 
@@ -174,6 +164,7 @@ def register(job: Job, *, kind_limit: int | None = None, noun: str = "job") -> J
     """Start `job` for its owner and keep it. JobRefused when the owner's job of this kind is still running,
     when MAX_ACTIVE_JOBS counted jobs run (if `job` counts), or when `kind_limit` jobs of its kind run
     (`noun` names one in the messages)."""
+    global _reaper
     if not valid_owner(job.owner):
         raise JobRefused("this page has no valid run token: reload the page")
     with _lock:  # one acquisition: the caps are checked and the job started together
@@ -192,7 +183,10 @@ def register(job: Job, *, kind_limit: int | None = None, noun: str = "job") -> J
         job.last_seen = time.monotonic()
         job.begin()
         _jobs[(job.owner, job.kind)] = job
-        _ensure_reaper_locked()
+        _wake.set()  # a running reaper re-reads the timeout now rather than after its current wait
+        if _reaper is None or not _reaper.is_alive():
+            _reaper = threading.Thread(target=_reap_loop, daemon=True, name="job-reaper")
+            _reaper.start()
     return job
 
 

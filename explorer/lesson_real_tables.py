@@ -17,8 +17,8 @@ from explorer.checkpoints import REAL_ID
 from explorer.real_table_samples import LESSON_QUESTIONS
 
 TITLE = "8. Plain English on real tables"
-ASK_KEY, OPEN_KEY = "wtq_lesson_ask", "wtq_lesson_open"  # buttons; the lesson's state: state.WTQ_LESSON_*
-ANSWER_BOX = "wtq_lesson_answer"  # the container of the model's answer (the browser test finds it by this key)
+ASK_KEY, OPEN_KEY = "real_lesson_ask", "real_lesson_open"  # buttons; the lesson's state: state.WTQ_LESSON_*
+ANSWER_BOX = "real_lesson_answer"  # the container of the model's answer (the browser test finds it by this key)
 
 INTRO = (
     "The follow-up paper (Neelakantan, Le, Abadi, McCallum & Amodei, *Learning a Natural Language Interface "
@@ -66,11 +66,6 @@ def _open_in_ask(index: int) -> None:
     st.switch_page(state.ASK.path)
 
 
-def _paper_program(lesson) -> str:
-    return "\n".join(f"- t{t}: {step if step != '-' else 'reset (no operation)'}"
-                     for t, step in enumerate(lesson.paper_program, start=1))
-
-
 def _result(lesson, trace: dict) -> None:
     right = denotation_match(trace["extra"]["denotation"], list(lesson.answer))
     with st.container(border=True, key=ANSWER_BOX):
@@ -79,7 +74,8 @@ def _result(lesson, trace: dict) -> None:
                     f"(the dataset's answer: **{escape.md_join(lesson.answer)}**)")
         ours, paper = st.columns(2)
         ours.markdown("**Our model's program**\n\n" + "\n".join(f"- {escape.md(w)}" for w in trace["program_text"]))
-        paper.markdown("**The paper's program** (P17 Table 2, its model was right)\n\n" + _paper_program(lesson))
+        steps = (f"- t{t}: {'reset (no operation)' if s == '-' else s}" for t, s in enumerate(lesson.paper_program, 1))
+        paper.markdown("**The paper's program** (P17 Table 2, its model was right)\n\n" + "\n".join(steps))
         st.markdown(lesson.note)
         if not right:
             st.caption("Wrong here: the checkpoint learned a program that does not fit this question. Open it in "
@@ -109,4 +105,4 @@ def render() -> None:
         if done and done[0] == index:
             _result(lesson, done[1])
         with st.expander("The table"):
-            st.dataframe(tables.load_sample(lesson.sample), hide_index=True, key="wtq_lesson_table")
+            st.dataframe(tables.load_sample(lesson.sample), hide_index=True, key="real_lesson_table")

@@ -1,13 +1,8 @@
 """Induced programs, grouped and counted, for the Programs page of either family (no streamlit here).
 
-The 2016 model (np2016) over a generated test set: run the model hard in batches, read off each example's program.
-A program is read by engine.np2016.program.decode and written by engine.np2016.program.short, with the question's
-numbers as n1, n2 so that programs of one template group together: "greater n1 B → lesser n2 A → and → sum A".
-A right answer counts twice over: with the grammar's program, or by luck with another one
-(engine/np2016/data/program_check.py).
-
-The 2017 model (wtq2017) answers the WikiTableQuestions dev questions (explorer/dev_questions.py); both families'
-results are counted and marked alike below.
+A 2016 program is written by engine.np2016.program.short with the question's numbers as n1, n2, so programs of one
+template group together; a right answer comes from the grammar's program or, by luck, another one
+(engine/np2016/data/program_check.py). The 2017 model's dev results (explorer/dev_questions.py) are marked alike.
 """
 
 from __future__ import annotations
@@ -26,13 +21,8 @@ from engine.np2016.program import decode, short
 
 
 @torch.no_grad()
-def induced_programs(
-    model,
-    vocab,
-    examples: list[dict],
-    batch_size: int = 200,
-    progress: Callable[[int, int], None] | None = None,
-) -> list[dict]:
+def induced_programs(model, vocab, examples: list[dict], batch_size: int = 200,
+                     progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """Per example, in order: {"program" (induced, with the table's column names), "positional" (the same
     with columns named A, B, … by position, for grouping tables with different names), "correct",
     "program_check" ("same" or "different": the induced program against the grammar's, None when the
@@ -83,49 +73,28 @@ def right_kinds(results: list[dict]) -> dict[str, int]:
 def summarise(examples: list[dict], results: list[dict]) -> dict:
     """Tables for the Programs page: per template and per (template, induced program), and per pattern."""
     by_template = defaultdict(list)
-    for i, (ex, r) in enumerate(zip(examples, results, strict=True)):
-        by_template[
-            positional(ex.get("program") or ex.get("template") or "(no template)", ex["columns"])
-        ].append((i, r))
+    for ex, r in zip(examples, results, strict=True):
+        by_template[positional(ex.get("program") or ex.get("template") or "(no template)", ex["columns"])].append(r)
     templates, programs = [], []
     for tmpl, items in sorted(by_template.items()):
-        n_ok = sum(r["correct"] for _, r in items)
-        counts = Counter(r["positional"] for _, r in items)
-        templates.append(
-            {
-                "template": tmpl,
-                "pattern": pattern(tmpl),
-                "examples": len(items),
-                "correct": n_ok,
-                **right_kinds([r for _, r in items]),
-                "accuracy": n_ok / len(items),
-                "most common program": counts.most_common(1)[0][0],
-                "distinct programs": len(counts),
-            }
-        )
+        n_ok = sum(r["correct"] for r in items)
+        counts = Counter(r["positional"] for r in items)
+        templates.append({"template": tmpl, "pattern": pattern(tmpl), "examples": len(items), "correct": n_ok,
+                          **right_kinds(items), "accuracy": n_ok / len(items),
+                          "most common program": counts.most_common(1)[0][0], "distinct programs": len(counts)})
         for prog, n in counts.most_common():
-            ok = sum(r["correct"] for _, r in items if r["positional"] == prog)
-            same = [r for _, r in items if r["positional"] == prog]
-            programs.append(
-                {"template": tmpl, "induced program": prog, "examples": n, "correct": ok, **right_kinds(same),
-                 "accuracy": ok / n}
-            )
+            same = [r for r in items if r["positional"] == prog]
+            ok = sum(r["correct"] for r in same)
+            programs.append({"template": tmpl, "induced program": prog, "examples": n, "correct": ok,
+                             **right_kinds(same), "accuracy": ok / n})
     per_pattern = defaultdict(lambda: [0, 0])
     for row in templates:
         per_pattern[row["pattern"]][0] += row["correct"]
         per_pattern[row["pattern"]][1] += row["examples"]
     patterns = [{"pattern": p, "accuracy": c / n, "examples": n} for p, (c, n) in sorted(per_pattern.items())]
-    total = len(results)
     n_ok = sum(r["correct"] for r in results)
-    return {
-        "accuracy": n_ok / max(total, 1),
-        "correct": n_ok,
-        **right_kinds(results),
-        "total": total,
-        "templates": templates,
-        "programs": programs,
-        "patterns": patterns,
-    }
+    return {"accuracy": n_ok / max(len(results), 1), "correct": n_ok, **right_kinds(results), "total": len(results),
+            "templates": templates, "programs": programs, "patterns": patterns}
 
 
 def right_text(counts: dict) -> str:

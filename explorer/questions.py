@@ -1,9 +1,6 @@
-"""Questions: example questions for a table and checkpoint, word checks, the grammar's right answer and
-whether the induced program is the grammar's (engine/np2016/data/program_check.py).
-
-Examples are rendered from the engine's template grammar (engine/np2016/data/templates.py) for the table's own
-shape: text columns fill the text slots, numeric columns the numeric ones, numbers come from the
-column's range and text values from its cells.
+"""Questions: example questions for a table and checkpoint, rendered from the engine's template grammar
+(engine/np2016/data/templates.py) for the table's own shape; word checks; the grammar's right answer, and whether
+the induced program is the grammar's (engine/np2016/data/program_check.py).
 """
 
 from __future__ import annotations
@@ -37,18 +34,16 @@ def _pivot(values: list, rank: float) -> str:
     return fmt(round(x / scale) * scale)
 
 
-def examples(
-    columns: list[str],
-    rows: list[list],
-    kinds: list[str],
-    ops: tuple[str, ...],
-    task: str | None,
-    n: int = 8,
-    seed: int = 0,
-) -> list[str]:
-    """Up to n example questions (two per category: aggregation, comparison, logic, arithmetic)."""
+def column_slots(kinds: list[str], ops: tuple[str, ...]) -> tuple[list[int], list[int]]:
+    """(text columns, numeric columns) a template's column slots take: text columns only with text_match."""
     text = [j for j, k in enumerate(kinds) if k == "text"] if "text_match" in ops else []
-    num = [j for j, k in enumerate(kinds) if k == "numeric"]
+    return text, [j for j, k in enumerate(kinds) if k == "numeric"]
+
+
+def examples(columns: list[str], rows: list[list], kinds: list[str], ops: tuple[str, ...], task: str | None,
+             n: int = 8, seed: int = 0) -> list[str]:
+    """Up to n example questions (two per category: aggregation, comparison, logic, arithmetic)."""
+    text, num = column_slots(kinds, ops)
     if not num and not text:
         return []
     order = text + num  # template column slots: text columns first, then numeric ones
@@ -64,15 +59,10 @@ def examples(
         for i in picks:
             tmpl = pool[int(i)]
             if variability:
-                tmpl = tuple(
-                    f[rng.integers(len(f))]
-                    if isinstance(t, str) and len(f := tg.OP_WORDS.get(t, [t])) > 1
-                    else t
-                    for t in tmpl
-                )
+                tmpl = tuple(f[rng.integers(len(f))] if isinstance(t, str) and len(f := tg.OP_WORDS.get(t, [t])) > 1
+                             else t for t in tmpl)
             out.append(render(tmpl, names, order, rows, rng))
-    seen = set()
-    return [q for q in out if not (q in seen or seen.add(q))][:n]
+    return list(dict.fromkeys(out))[:n]  # without repeats, in order
 
 
 def render(tmpl: tuple, names: list[str], order: list[int], rows: list[list], rng,
@@ -136,14 +126,9 @@ def word_report(question: str, vocab, columns: list[str], rows: list[list] | Non
     by_name = {w: name_words[w] for w in unknown if w in name_words}
     cells = text_cells(columns, rows or [], kinds or [])
     in_cells = {w: columns[cells[w][0]] for w in unknown if w in cells and w not in by_name}
-    return {
-        "words": q.words,
-        "numbers": q.numbers,
-        "unknown": [w for w in unknown if w not in by_name and w not in in_cells],
-        "by_name": by_name,
-        "in_cells": in_cells,
-        "comparison_without_number": bool(COMPARISON_WORDS & set(q.words)) and not q.numbers,
-    }
+    return {"words": q.words, "numbers": q.numbers, "unknown": [w for w in unknown if w not in by_name | in_cells],
+            "by_name": by_name, "in_cells": in_cells,
+            "comparison_without_number": bool(COMPARISON_WORDS & set(q.words)) and not q.numbers}
 
 
 def text_cells(columns: list[str], rows: list[list], kinds: list[str]) -> dict[str, list[int]]:
@@ -181,14 +166,8 @@ def right_answer(question: str, columns: list[str], rows: list[list], kinds: lis
     slots = [f"c{j}" for j in range(len(columns))]  # names by position: a name may hold spaces
     program = canonical(parsed, slots)
     program = " ".join(t.replace(",", "") if _is_number(t) else t for t in program.split())
-    clean = []
-    for r in rows:
-        clean.append(
-            [
-                " ".join(tokenize(c or "")) if k == "text" else (math.nan if c is None else float(c))
-                for c, k in zip(r, kinds, strict=True)
-            ]
-        )
+    clean = [[" ".join(tokenize(c or "")) if k == "text" else (math.nan if c is None else float(c))
+              for c, k in zip(r, kinds, strict=True)] for r in rows]
     try:
         answer = reference_answer(slots, clean, program)
     except Exception:  # a question the grammar parses but this table cannot answer (e.g. sum of text)
@@ -204,9 +183,7 @@ def answers_agree(got: dict, want: dict | None) -> bool | None:
         return None
     if "scalar" in want:
         return got.get("kind") == "scalar" and abs(got["scalar"] - want["scalar"]) < 0.05
-    return got.get("kind") == "cells" and sorted(map(tuple, got["cells"])) == sorted(
-        map(tuple, want["cells"])
-    )
+    return got.get("kind") == "cells" and sorted(map(tuple, got["cells"])) == sorted(map(tuple, want["cells"]))
 
 
 def program_verdict(question: str, columns: list[str], trace: dict) -> Verdict | None:

@@ -1,17 +1,9 @@
-"""The WikiTableQuestions tables among the sample tables: their labels, where each comes from (the dataset's
-table path), its licence, and a few plain-English questions to ask about it.
+"""The WikiTableQuestions tables among the sample tables: labels, source (the dataset's table path), licence
+and plain-English questions. Copied from WikiTableQuestions 1.0.2 (Pasupat & Liang 2015, from Wikipedia,
+CC BY-SA 4.0) with their cell text unchanged; sample_tables/README.md gives the attribution in full.
 
-The tables are copied from WikiTableQuestions 1.0.2 (Pasupat & Liang 2015), which the dataset's authors
-extracted from Wikipedia articles; the dataset is licensed CC BY-SA 4.0, so each table carries that
-attribution wherever the app shows it (sample_tables/README.md says it in full, WTQ-LICENSE.txt is the
-licence). The cell text is the dataset's own: sample_tables/wtq_*.csv were written from the dataset's
-.tsv files with Python's csv module, nothing else changed.
-
-`LESSON_QUESTIONS` are questions the 2017 paper lists among its induced programs (P17 Table 2, spec §8.6),
-each asked about one of these tables that the dataset asks it of, with the paper's program (shown for the
-paper's own table, which for "total number of teams" may be another one) and the dataset's answer on our table
-(what the lesson compares the model with; the model's own answer is always computed, never stored).
-Nothing here imports streamlit.
+`LESSON_QUESTIONS` are questions of the 2017 paper's induced programs (P17 Table 2, spec §8.6), each asked of one
+of these tables, with the paper's program and the dataset's answer (the model's own answer is never stored).
 """
 
 from __future__ import annotations
@@ -19,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LICENCE = "CC BY-SA 4.0"
-LICENCE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
 DATASET = "WikiTableQuestions 1.0.2 (Pasupat & Liang, ACL 2015)"
-DATASET_URL = "https://nlp.stanford.edu/software/sempre/wikitable/"
 
 
 @dataclass(frozen=True)

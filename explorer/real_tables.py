@@ -1,11 +1,6 @@
-"""The 2017 model (plain English on real tables) in the app: where its shipped checkpoint and the dataset are,
-a checkpoint's header, the cached model, and its trace for a table and a question.
-
-NPX_WTQ_CHECKPOINT names the shipped checkpoint (default checkpoints/wtq2017.safetensors; the registry,
-explorer/checkpoints.py, lists it as checkpoints.REAL_ID beside the 2017 checkpoints trained in runs/); every
-function taking `path` reads that checkpoint, the shipped one when it is None. NPX_WTQ_DIR names the
-WikiTableQuestions folder (default ../shared/data/wikitablequestions beside the project), which the app reads
-where it is and never copies. A loaded model is cached once per process and never mutated.
+"""The 2017 model (plain English on real tables) in the app: where its shipped checkpoint (NPX_WTQ_CHECKPOINT) and
+the dataset (NPX_WTQ_DIR, read in place, never copied) are, a checkpoint's header, the cached model, its trace.
+Every function taking `path` reads that checkpoint, the shipped one when it is None.
 """
 
 from __future__ import annotations

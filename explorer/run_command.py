@@ -1,9 +1,6 @@
-"""The command line that trains the same run as the app: same settings and seed give the same curve, bit for bit
-(tests/test_same_curve.py), so the Train page shows the command that reproduces a run.
-
-Only the settings that differ from the preset's values for the task are spelled out; the flags are those
-engine/cli/train.py generates from the config fields, so parsing the command gives back the run's configs
-(tests/test_run_command.py checks it).
+"""The command line that trains the same run as the app (same settings and seed: the same curve, bit for bit,
+tests/test_same_curve.py). Only settings that differ from the preset's are spelled out, with the flags
+engine/cli/train.py generates from the config fields (tests/test_run_command.py parses them back).
 """
 
 from __future__ import annotations

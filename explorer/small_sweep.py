@@ -1,17 +1,7 @@
-"""The Train page's small sweep: one hyper-parameter varied over a few values, with a few seeds and a short
-budget, run as a background `python -m engine sweep` process into a directory under sweeps.own_root().
-
-It is bounded (MIN_VALUES to MAX_VALUES values of a field of VARY, at most MAX_SEEDS seeds and MAX_STEPS steps,
-at most MAX_RUNS runs). It is a job of the server's one registry (explorer/jobs.py), owned, capped and reaped
-exactly as a training run: it counts toward the cap of running jobs, at most one small sweep goes at a time,
-only its owner (the Train page's `run` token, so a reloaded page can still stop it) may stop it, and it is
-stopped when its owner's pages are gone. Stopping ends the sweep's whole session of processes (Ray's
-included), also when the sweep itself was killed, and the sweep stops itself if the server dies first
-(`--parent-pid`).
-
-Its directory is named by its start time and holds launcher.json (the settings), grid.json and sweep.log
-beside what the engine writes; starting the same settings again reuses that directory, and the engine
-resumes from the records already there, so Stop loses only the runs in progress.
+"""The Train page's small sweep: one hyper-parameter over a few values, a few seeds, a short budget, run as a
+background `python -m engine sweep` process. It is a job of the server's one registry (explorer/jobs.py),
+capped to one at a time; stopping it ends its whole session of processes, Ray's included. Its directory under
+sweeps.own_root() is reused for the same settings, so the engine resumes from the records already there.
 """
 
 from __future__ import annotations
@@ -23,7 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from contextlib import suppress
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engine.core.io.atomic import write_atomic
@@ -44,15 +35,11 @@ STOP_GRACE_SECONDS = 8.0  # after Ctrl-C (then SIGTERM), the sweep gets this lon
 _directory_lock = threading.Lock()
 
 
-def _setting(name: str):
-    return next(s for s in settings(TrainConfig) if s.name == name)
-
-
 def parse_values(name: str, text: str) -> tuple:
     """Comma-separated values of the hyper-parameter `name`, typed and range-checked (SweepError if not)."""
     if name not in VARY:
         raise sweeps.SweepError(f"{name!r} cannot be varied here: one of {', '.join(VARY)}")
-    setting = _setting(name)
+    setting = next(s for s in settings(TrainConfig) if s.name == name)
     values = []
     for item in (t for t in text.split(",") if t.strip()):
         try:
@@ -123,11 +110,8 @@ class Launch(jobs.Job):
     path: Path
     owner: str  # the session that started it: only it may stop it
     process: subprocess.Popen | None = None  # started by begin()
-    started: float = field(default_factory=time.time)
     stopping: bool = False  # Stop was pressed (or the owner left); the process session is being ended
-    stop_reason: str | None = None
     announced: bool = False  # the owner's page has redrawn itself once after the sweep ended
-    last_seen: float = field(default_factory=time.monotonic)
     _cleaned: bool = False  # the session's leftover processes were ended once the sweep had ended
 
     @property
@@ -148,7 +132,7 @@ class Launch(jobs.Job):
             self.process = subprocess.Popen(
                 [*command(self.sweep, self.path), "--parent-pid", str(os.getpid())], cwd=sweeps.ROOT,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_lower_priority)
+                preexec_fn=lambda: os.nice(jobs.NICENESS))
 
     def request_stop(self, reason: str) -> None:
         if self.stopping:
@@ -166,8 +150,7 @@ class Launch(jobs.Job):
 
 def current() -> Launch | None:
     """The small sweep running on the server, if any."""
-    going = jobs.running(KIND)
-    return going[0] if going else None
+    return next(iter(jobs.running(KIND)), None)
 
 
 def mine(owner: str | None) -> Launch | None:
@@ -197,10 +180,6 @@ def _directory_for(sweep: SmallSweep) -> Path:
     raise sweeps.SweepError(f"no free directory name under {root}")
 
 
-def _lower_priority() -> None:
-    os.nice(jobs.NICENESS)
-
-
 def start(sweep: SmallSweep, owner: str) -> Launch:
     """Start `sweep` in the background for `owner` (SweepError if its settings are out of bounds, the owner
     is not valid, a small sweep is going or the server's jobs are at their cap)."""
@@ -209,10 +188,9 @@ def start(sweep: SmallSweep, owner: str) -> Launch:
         path = _directory_for(sweep)
         write_atomic(path / GRID, json.dumps({sweep.vary: list(sweep.values)}))
     try:
-        launch = jobs.register(Launch(sweep, path, owner), kind_limit=1, noun="small sweep")
+        return jobs.register(Launch(sweep, path, owner), kind_limit=1, noun="small sweep")
     except jobs.JobRefused as e:
         raise sweeps.SweepError(str(e)) from None
-    return launch
 
 
 def stop(owner: str | None) -> bool:
@@ -242,10 +220,8 @@ def end_session(session: int, sig: int) -> int:
     never reuses a pid while a session of that id has members."""
     members = session_members(session)
     for pid in members:
-        try:
+        with suppress(ProcessLookupError):
             os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
     return len(members)
 
 
@@ -256,17 +232,13 @@ def _end(process: subprocess.Popen) -> None:
         if process.poll() is not None:
             break
         if sig == signal.SIGINT:
-            try:
+            with suppress(ProcessLookupError):  # gone already: the wait below returns at once
                 os.kill(process.pid, sig)
-            except ProcessLookupError:
-                break
         else:
             end_session(process.pid, sig)
-        try:
+        with suppress(subprocess.TimeoutExpired):
             process.wait(timeout=STOP_GRACE_SECONDS)
             break
-        except subprocess.TimeoutExpired:
-            continue
     end_session(process.pid, signal.SIGKILL)
 
 

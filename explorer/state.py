@@ -1,10 +1,7 @@
 """Session state: every key and its default, the pages, the URL (query parameters) and table loading.
 
-Everything a user sees (table, question, checkpoint, view) lives under the keys below, one copy per
-browser session, so tabs never see each other's work. The URL carries the sample table (or a small
-edited table), the question, the checkpoint, the view, the step and the training run's owner token, so
-a link reproduces the view; `URL_PARAMS` says how each parameter is checked before it is used (a link is
-user input: anything that does not fit is left out with a message).
+One copy of everything a user sees per browser session, so tabs never see each other's work. The URL carries
+enough to reproduce the view; a link is user input, so `URL_PARAMS` checks each parameter before it is used.
 """
 
 from __future__ import annotations
@@ -72,11 +69,11 @@ PROG_ERROR, PROG_STARTED = "prog_error", "prog_started"  # why a start was refus
 
 # the real-tables (2017) pages: lesson 8 (explorer/lesson_real_tables.py) and the Programs page's real-tables view
 # (explorer/dev_questions.py); on Ask and Step through a 2017 checkpoint is picked as any other (CKPT)
-WTQ_LESSON_PICK = "wtq_lesson_pick"  # the lesson's question
-WTQ_LESSON_TRACE = "wtq_lesson_trace"  # (question index, the 2017 model's trace) of the last one asked
-WTQ_PROG_LIMIT, WTQ_PROG_WRONG = "wtq_prog_limit", "wtq_prog_wrong"  # how many dev questions; only wrong ones
-WTQ_PROG_SHAPE, WTQ_PROG_EXAMPLE = "wtq_prog_shape", "wtq_prog_example"  # the program shape; its question shown
-WTQ_PROG_RESULT = "wtq_prog_result"  # the last evaluation on the dev questions (explorer/dev_questions.py)
+WTQ_LESSON_PICK = "real_lesson_pick"  # the lesson's question
+WTQ_LESSON_TRACE = "real_lesson_trace"  # (question index, the 2017 model's trace) of the last one asked
+WTQ_PROG_LIMIT, WTQ_PROG_WRONG = "real_prog_limit", "real_prog_wrong"  # how many dev questions; only wrong ones
+WTQ_PROG_SHAPE, WTQ_PROG_EXAMPLE = "real_prog_shape", "real_prog_example"  # the program shape; its question shown
+WTQ_PROG_RESULT = "real_prog_result"  # the last evaluation on the dev questions (explorer/dev_questions.py)
 
 # Train page (its hyper-parameter widgets are keyed hp_<field> by explorer/components/train_settings.py)
 TRAIN_TASK, TRAIN_BASE, TRAIN_ERROR = "train_task", "train_base", "train_error"
@@ -129,18 +126,7 @@ ASK, STEP_THROUGH, TRAIN, SWEEPS, PROGRAMS_PAGE, COMPARE, ABOUT = PAGES = (
 # ----------------------------------------------------------------------------- the URL
 
 DEFAULT_SAMPLE = "shop_sales"
-SAMPLE_QUESTIONS = {
-    "shop_sales": "greater 2015 year sum sales",
-    "countries": "greater 40 population count",
-    "league": "greater 60 points sum goals",
-    "grade_book": "lesser 90 attendance print score",
-    "letters_1": "greater 20 A sum A",
-    "letters_3": "greater 20 A and lesser 30 B count",
-    "letters_5": "lesser 10 C print E",
-    "text_2": "word:3 A sum B",
-    "text_5": "word:2 B sum C",
-    "baseline_small": "greater 0 A sum A",
-}
+SAMPLE_QUESTIONS = {s: question for s, (_, question) in tables.SAMPLES.items()}
 STEP_MAX = int(next(f.metadata["hi"] for f in fields(ModelConfig) if f.name == "T"))  # the largest T
 URL_DATA_MAX_CHARS = 12_000  # a packed table in a link (the app writes at most tables.MAX_URL_TABLE_CHARS)
 CKPT_ID = re.compile(r"(trained/)?[A-Za-z0-9_.-]{1,100}")
@@ -207,10 +193,6 @@ def init_state() -> None:
     ss.setdefault(QUESTION, "")
 
 
-def _refuse(name: str, why: str) -> None:
-    flash("warning", f"The link's {name} parameter was left out: {why}.")
-
-
 def _read_url() -> None:
     qp = st.query_params
     _read_url_table(qp.get("data"), qp.get("table"))
@@ -221,7 +203,7 @@ def _read_url() -> None:
         try:
             st.session_state[param.key] = param.parse(text)
         except ValueError as e:
-            _refuse(param.name, str(e))
+            flash("warning", f"The link's {param.name} parameter was left out: {e}.")
 
 
 def _read_url_table(data: str | None, sample: str | None) -> None:
@@ -296,10 +278,8 @@ def set_table(df: pd.DataFrame, source: dict | None = None) -> None:
 
 
 def load_sample(sample_id: str, with_question: bool = True) -> None:
-    set_table(
-        tables.load_sample(sample_id),
-        {"kind": "sample", "id": sample_id, "label": tables.list_samples()[sample_id]},
-    )
+    set_table(tables.load_sample(sample_id), {"kind": "sample", "id": sample_id,
+                                              "label": tables.list_samples()[sample_id]})
     if with_question:
         st.session_state[QUESTION] = sample_question(sample_id)
 

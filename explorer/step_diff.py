@@ -1,17 +1,13 @@
-"""Two traces of the same question on the same table, step by step: where their programs part.
-
-The Compare page's side-by-side view (explorer/components/two_trainings.py) lines the two programs up at
-t1…tT and marks the first step where they differ. What counts as a difference is what changes what the
-step computes: the operation, the column it reads (for operations that read one) or the pivot (the
-question number a comparison uses). Probabilities are left out on purpose: two checkpoints never agree on
-them, and the hard program is what runs at test time.
-
-Nothing here imports streamlit, so the comparison is tested as plain functions.
+"""Two traces of the same question on the same table, step by step: where their programs part (the Compare
+page's side-by-side view). A difference is what changes what a step computes: the operation, its column or its
+pivot; probabilities are left out on purpose (two checkpoints never agree on them, and the hard program is what
+runs at test time). No streamlit here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from engine.np2016.program import op_label
 from engine.np2016.trace import fmt
@@ -40,22 +36,13 @@ def step_difference(left: dict | None, right: dict | None) -> tuple[str, ...]:
         return () if left is right else (MISSING,)
     if left["op"] != right["op"]:
         return (OPERATION,)
-    out = []
-    if left.get("column_name") != right.get("column_name"):
-        out.append(COLUMN)
-    if left.get("pivot") != right.get("pivot"):
-        out.append(PIVOT)
-    return tuple(out)
+    return tuple(what for what, key in ((COLUMN, "column_name"), (PIVOT, "pivot")) if left.get(key) != right.get(key))
 
 
 def aligned_steps(left: dict, right: dict) -> list[StepPair]:
     """One pair per step t1…tT of two traces (the longer T when the checkpoints differ in steps)."""
-    a, b = left["steps"], right["steps"]
-    pairs = []
-    for i in range(max(len(a), len(b))):
-        s, r = (a[i] if i < len(a) else None), (b[i] if i < len(b) else None)
-        pairs.append(StepPair(i + 1, s, r, step_difference(s, r)))
-    return pairs
+    steps = enumerate(zip_longest(left["steps"], right["steps"]), start=1)
+    return [StepPair(t, s, r, step_difference(s, r)) for t, (s, r) in steps]
 
 
 def first_difference(left: dict, right: dict) -> StepPair | None:

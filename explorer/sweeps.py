@@ -1,13 +1,8 @@
-"""Sweeps in the app (no streamlit here): find sweep directories, load one, and the data of its figures (the
-Train page's small sweep, started from the app, is explorer/small_sweep.py).
+"""Sweeps in the app (no streamlit here): find sweep directories, load one, and the data of its figures.
 
-A sweep directory is what engine/sweep/plan.py writes (sweep.json, runs/<id>.json, summary.csv/md); the spec and
-the records are read by engine.sweep.plan alone (read_spec checks every field, read_records skips files it cannot
-read; both read regular files only, within a byte limit). Everything in a directory is input: the number of
-run files is capped before any is read, and a record without a usable curve is left out of the figures (and
-counted). A typed path is read only when, resolved, it lies under an allowed folder (NPX_SWEEP_DIRS, by
-default the shipped sweeps and the app's own); every refusal of one has the same words, so the page never
-tells whether a path exists on the server.
+A directory is what engine/sweep/plan.py writes, read by engine.sweep.plan alone; everything in it is input (run
+files are capped before any is read). A typed path is read only when, resolved, it lies under an allowed folder
+(NPX_SWEEP_DIRS), and every refusal has the same words, so the page never tells whether a path exists.
 """
 
 from __future__ import annotations
@@ -126,15 +121,11 @@ class Sweep:
 
     @property
     def total(self) -> int:
-        return expected_runs(self.spec)
+        return math.prod(len(v) for v in self.spec["grid"].values()) * self.spec["seeds"]
 
     @property
     def reached(self) -> int:
         return sum(1 for r in self.records if r.get("reached_target") is True)
-
-
-def expected_runs(spec: dict) -> int:
-    return math.prod(len(v) for v in spec["grid"].values()) * spec["seeds"]
 
 
 def _drawable(record) -> bool:

@@ -1,8 +1,7 @@
 """Tables: CSV parsing and validation, sample tables, column edits, and conversion to the engine's rows.
 
-A table is a pandas DataFrame whose columns are either float64 (numeric) or object holding str/None
-(text). Nothing here imports streamlit; every problem a user can cause raises `TableError` with a
-message that says what to do.
+A table is a DataFrame whose columns are float64 (numeric) or object holding str/None (text). No streamlit here;
+every problem a user can cause raises `TableError`, saying what to do.
 """
 
 from __future__ import annotations
@@ -27,19 +26,20 @@ MAX_COLUMNS = limits.APP_TABLE_MAX_COLUMNS
 MAX_NAME_CHARS = limits.APP_NAME_MAX_CHARS
 MAX_URL_TABLE_CHARS = 1500  # edited tables up to this size (compressed, base64) travel in the URL
 
-SAMPLE_TITLES = {
-    "shop_sales": "Shop sales by year (year, sales, profit, orders, visits)",
-    "countries": "Country statistics (population, area, income, exports, rainfall)",
-    "league": "Sports league (wins, points, goals, rank, attendance)",
-    "grade_book": "Grade book (age, homework, exam, score, attendance)",
-    "letters_1": "Paper: one column A",
-    "letters_3": "Paper: columns A-C",
-    "letters_5": "Paper: columns A-E",
-    "text_2": "Paper: text column A, numbers B",
-    "text_5": "Paper: text columns A-B, numbers C-E",
-    "baseline_small": "Paper's LSTM-baseline task: one column of 6 small integers",
-    **real_table_samples.titles(),  # real tables from WikiTableQuestions, with their source and licence
+# sample id -> (title, the question the app opens it with); the WikiTableQuestions ones are real_table_samples'
+SAMPLES = {
+    "shop_sales": ("Shop sales by year (year, sales, profit, orders, visits)", "greater 2015 year sum sales"),
+    "countries": ("Country statistics (population, area, income, exports, rainfall)", "greater 40 population count"),
+    "league": ("Sports league (wins, points, goals, rank, attendance)", "greater 60 points sum goals"),
+    "grade_book": ("Grade book (age, homework, exam, score, attendance)", "lesser 90 attendance print score"),
+    "letters_1": ("Paper: one column A", "greater 20 A sum A"),
+    "letters_3": ("Paper: columns A-C", "greater 20 A and lesser 30 B count"),
+    "letters_5": ("Paper: columns A-E", "lesser 10 C print E"),
+    "text_2": ("Paper: text column A, numbers B", "word:3 A sum B"),
+    "text_5": ("Paper: text columns A-B, numbers C-E", "word:2 B sum C"),
+    "baseline_small": ("Paper's LSTM-baseline task: one column of 6 small integers", "greater 0 A sum A"),
 }
+SAMPLE_TITLES = {s: title for s, (title, _) in SAMPLES.items()} | real_table_samples.titles()
 
 
 class TableError(InputError):
@@ -59,8 +59,7 @@ def list_samples() -> dict[str, str]:
 def load_sample(sample_id: str) -> pd.DataFrame:
     if sample_id not in list_samples():
         raise TableError(f"there is no sample table called {sample_id!r}")
-    df, _ = parse_csv((SAMPLE_DIR / f"{sample_id}.csv").read_bytes())
-    return df
+    return parse_csv((SAMPLE_DIR / f"{sample_id}.csv").read_bytes())[0]
 
 
 def blank_table() -> pd.DataFrame:
@@ -71,37 +70,21 @@ def blank_table() -> pd.DataFrame:
 
 
 def parse_csv(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
-    """A normalised table and notes about what was fixed, from the bytes of a CSV file.
-
-    engine.core.io.examples.read_table_csv does all the reading and checking (the command line reads files
-    the same way), with the app's smaller limits; TableError carries its message.
-    """
+    """A normalised table and notes about what was fixed, from the bytes of a CSV file, read and checked as the
+    command line reads files (engine.core.io.examples.read_table_csv), with the app's smaller limits."""
     try:
-        table = read_table_csv(
-            raw,
-            max_bytes=MAX_UPLOAD_BYTES,
-            max_rows=MAX_ROWS,
-            max_columns=MAX_COLUMNS,
-            max_cells=MAX_ROWS * MAX_COLUMNS,
-            max_name_chars=MAX_NAME_CHARS,
-            name="the file",
-        )
+        table = read_table_csv(raw, max_bytes=MAX_UPLOAD_BYTES, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS,
+                               max_cells=MAX_ROWS * MAX_COLUMNS, max_name_chars=MAX_NAME_CHARS, name="the file")
     except InputError as e:
         raise TableError(str(e)) from e
-    df = pd.DataFrame(table.rows, columns=table.columns, dtype=object)
-    return normalize(df), table.notes
+    return normalize(pd.DataFrame(table.rows, columns=table.columns, dtype=object)), table.notes
 
 
 # ----------------------------------------------------------------------------- kinds and conversion
 
 
 def _is_empty(v) -> bool:
-    return (
-        v is None
-        or (isinstance(v, float) and math.isnan(v))
-        or (isinstance(v, str) and not v.strip())
-        or v is pd.NA
-    )
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) or v is pd.NA
 
 
 def _number(v) -> float | None:
@@ -152,18 +135,12 @@ def clear_non_numeric(df: pd.DataFrame, name: str) -> pd.DataFrame:
 def to_engine(df: pd.DataFrame) -> tuple[list[str], list[list]]:
     """(columns, rows) for engine.np2016.trace: floats for numbers, str for text, None for empty cells."""
     columns = [str(c) for c in df.columns]
-    rows = []
-    for record in df.itertuples(index=False, name=None):
-        row = []
-        for v in record:
-            if _is_empty(v):
-                row.append(None)
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                row.append(float(v))
-            else:
-                row.append(str(v).strip())
-        rows.append(row)
-    return columns, rows
+    def cell(v):
+        if _is_empty(v):
+            return None
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v).strip()
+
+    return columns, [[cell(v) for v in record] for record in df.itertuples(index=False, name=None)]
 
 
 def problems(df: pd.DataFrame) -> list[str]:
@@ -204,8 +181,7 @@ def check_name(df: pd.DataFrame, name: str, old: str | None = None) -> str:
 
 
 def rename_column(df: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
-    new = check_name(df, new, old)
-    return df.rename(columns={old: new})
+    return df.rename(columns={old: check_name(df, new, old)})
 
 
 def add_column(df: pd.DataFrame, name: str, numeric: bool = True) -> pd.DataFrame:
@@ -213,11 +189,7 @@ def add_column(df: pd.DataFrame, name: str, numeric: bool = True) -> pd.DataFram
     if len(df.columns) >= MAX_COLUMNS:
         raise TableError(f"the limit is {MAX_COLUMNS} columns: remove one first")
     out = df.copy()
-    out[name] = (
-        pd.Series([math.nan] * len(df), dtype="float64")
-        if numeric
-        else pd.Series([None] * len(df), dtype=object)
-    )
+    out[name] = pd.Series([math.nan if numeric else None] * len(df), dtype="float64" if numeric else object)
     return out
 
 

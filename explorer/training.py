@@ -1,10 +1,6 @@
-"""Background training runs that belong to the server, not to a browser session: jobs of the one registry
-(explorer/jobs.py) that also holds the small sweeps and the Programs page's evaluations, so one owner rule, one
-cap and one reaper hold for every job (a run whose owner's pages are gone is stopped, and saves what it has).
-
-The worker never calls streamlit; the Train page polls `Job` (progress snapshot, probe model) from a
-fragment. A finished job's checkpoint gets a name no other run has (time to the microsecond plus a random
-suffix, claimed with an exclusive create) and is written through engine.core.io.atomic.
+"""Background training runs: jobs of the one registry (explorer/jobs.py), so a run whose owner's pages are gone
+is stopped and saves what it has. The worker never calls streamlit: the Train page polls `Job` (progress,
+probe model). A finished run's checkpoint gets a name no other run has, claimed with an exclusive create.
 """
 
 from __future__ import annotations
@@ -16,7 +12,7 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -69,18 +65,11 @@ class Job(jobs.ThreadJob):
     name: str
     progress: ProbeProgress
     probe: dict  # an example (JSONL form) whose trace is redrawn during training
-    stop: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
     saved_path: Path | None = None  # None after the run: nothing was learned (no step) or saving failed
-    error: str | None = None  # why the run failed (an exception); a diverged run's reason is in summary
-    summary: dict | None = None
-    stop_reason: str | None = None  # who stopped it: "you" (Stop) or why the server did
-    last_seen: float = field(default_factory=time.monotonic)  # the owner's last sign of life
+    summary: dict | None = None  # a diverged run's reason is in here, not in `error`
     announced: bool = False  # the page has shown the final result once
     estimate_seconds: float | None = None  # the Train page's measured estimate of the run (run_estimate.py)
     base: str | None = None  # the checkpoint a fine-tuning starts from; None for a run on a task
-    started: float = field(default_factory=time.time)
-    finished: float | None = None  # when the worker ended (time.time())
 
     def probe_model(self) -> tuple[int, NeuralProgrammer] | None:
         with self.progress.lock:

@@ -1,10 +1,5 @@
-"""The paper's LSTM baselines (spec §8.2, P16 §3.2.2) on the simplified single-column task.
-
-- `task`: the simplified task (one column of 4-7 integers, scalar questions) and its symbol encoding;
-- `models`: the sequence-to-sequence and attention LSTMs, their configs, `build`;
-- `training`: `train_baseline`, `evaluate_baseline`;
-- `checkpoint`: `save_baseline`, `load_baseline` (through engine/core/safetensors_reader.py, never unpickled).
-
+"""The paper's LSTM baselines (spec §8.2, P16 §3.2.2) on the simplified single-column task: `task` (the task and
+its symbols), `models`, `training`, `checkpoint` (read through engine/core/safetensors_reader.py, never unpickled).
 The names below are the package's public interface (the app's Compare page and benchmarks/baselines.py).
 """
 

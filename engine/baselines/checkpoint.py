@@ -1,30 +1,19 @@
 """LSTM baseline checkpoints: one .safetensors file, with kind, config, info and token lists as JSON metadata.
 
-Read through the same reader as the Neural Programmer's checkpoints (engine/core/safetensors_reader.py), with
-the same order of checks: schema, kind, token lists and config (every field present) from the header;
-the header's tensor table against the shapes the config implies, computed on the meta device; only then
-the tensors (NaN and infinity refused) and the model. Every failure is a CheckpointError.
+Read through the checkpoints' one reader with the same order of checks: schema, kind, token lists and config
+from the header; its tensor table against the shapes the config implies (on the meta device); only then the
+tensors (NaN and infinity refused) and the model. Every failure is a CheckpointError.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 
-from safetensors.torch import save as save_tensors
-
+from engine.core import safetensors_reader as reader
+from engine.core.checkpoint import model_bytes
 from engine.core.io.atomic import write_atomic
-from engine.core.safetensors_reader import (
-    CheckpointError,
-    check_schema,
-    expected_specs,
-    json_field,
-    read_header,
-    read_source,
-    read_tensors,
-)
 from engine.core.seeded_init import uninitialised
 
 from . import task
@@ -36,32 +25,30 @@ WHAT = "baseline checkpoint"
 
 def save_baseline(path, model: BaselineModel, info: dict | None = None) -> Path:
     """Write weights + {kind, config, info, token lists} metadata atomically."""
-    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
-    meta = {"format": "pt", "schema": SCHEMA, "kind": model.kind, "config": json.dumps(asdict(model.config)),
-            "info": json.dumps(info if info is not None else model.info),
-            "in_tokens": json.dumps(task.IN_TOKENS), "out_tokens": json.dumps(task.OUT_TOKENS),
-            "created": datetime.now(UTC).isoformat(timespec="seconds")}
-    return write_atomic(path, save_tensors(tensors, metadata=meta))
+    return write_atomic(path, model_bytes(
+        model, SCHEMA, kind=model.kind, config=json.dumps(asdict(model.config)),
+        info=json.dumps(info if info is not None else model.info), in_tokens=json.dumps(task.IN_TOKENS),
+        out_tokens=json.dumps(task.OUT_TOKENS)))
 
 
 def load_baseline(source, device=None) -> BaselineModel:
     """A baseline model (eval mode, `.info` set) from a path or raw bytes, on `device` (a torch.device or name,
     engine/core/device.py; default the CPU); CheckpointError if invalid."""
-    raw = read_source(source, WHAT)
-    header = read_header(raw, WHAT)
-    meta = check_schema(header, SCHEMA, WHAT)
+    raw = reader.read_source(source, WHAT)
+    header = reader.read_header(raw, WHAT)
+    meta = reader.check_schema(header, SCHEMA, WHAT)
     kind = meta.get("kind")
     if kind not in KINDS:
-        raise CheckpointError(f"unknown baseline kind {kind!r} (expected one of {sorted(KINDS)})")
-    if (json_field(meta, "in_tokens", list, WHAT) != list(task.IN_TOKENS)
-            or json_field(meta, "out_tokens", list, WHAT) != list(task.OUT_TOKENS)):
-        raise CheckpointError("the baseline checkpoint's token lists differ from this version's")
+        raise reader.CheckpointError(f"unknown baseline kind {kind!r} (expected one of {sorted(KINDS)})")
+    if (reader.json_field(meta, "in_tokens", list, WHAT) != list(task.IN_TOKENS)
+            or reader.json_field(meta, "out_tokens", list, WHAT) != list(task.OUT_TOKENS)):
+        raise reader.CheckpointError("the baseline checkpoint's token lists differ from this version's")
     try:
-        config = config_from_dict(KINDS[kind][1], json_field(meta, "config", dict, WHAT))
+        config = config_from_dict(KINDS[kind][1], reader.json_field(meta, "config", dict, WHAT))
     except (TypeError, ValueError) as e:
-        raise CheckpointError(f"baseline config is invalid: {e}") from e
-    info = json_field(meta, "info", dict, WHAT) if "info" in meta else {}
-    tensors = read_tensors(raw, header, expected_specs(lambda: build(kind, config)), WHAT)
+        raise reader.CheckpointError(f"baseline config is invalid: {e}") from e
+    info = reader.json_field(meta, "info", dict, WHAT) if "info" in meta else {}
+    tensors = reader.read_tensors(raw, header, reader.expected_specs(lambda: build(kind, config)), WHAT)
     model = uninitialised(lambda: build(kind, config))  # every weight is loaded next: draw no random numbers
     model.load_state_dict(tensors, strict=True)
     if device is not None:

@@ -1,14 +1,11 @@
 """The two LSTM baselines of the paper (spec §8.2, P16 §3.2.2) and their configs.
 
-- `Seq2Seq`: a multi-layer LSTM encoder over the input symbols (engine/baselines/task.py) whose final
-  state starts an LSTM decoder of the same depth that writes the answer character by character.
-- `AttentionLSTM`: a bidirectional LSTM encoder and an LSTM-cell decoder with multi-head attention
-  (1, 5 or 10 heads) over the encoder states, Luong-style with input feeding.
+- `Seq2Seq`: a multi-layer LSTM encoder over the input symbols whose final state starts an LSTM decoder of the
+  same depth that writes the answer character by character.
+- `AttentionLSTM`: a bidirectional LSTM encoder and an LSTM-cell decoder with multi-head attention (1, 5 or 10
+  heads) over the encoder states, Luong-style with input feeding.
 
-Both take `table_first` (table before or after the question). `model.answer(columns, rows, question)`
-(the app's Compare page) returns None for input the model cannot read: not one column, not 4-7 rows, a
-non-integer cell or pivot, a word outside the grammar (spec §7.4 synonyms and the column's own name are
-accepted), or a decoded string that is not an integer. Values outside [-10, 10] are read (digit symbols)
+Both take `table_first` (table before or after the question). Values outside [-10, 10] are read (digit symbols)
 but never seen in training.
 """
 
@@ -21,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from engine.core.device import baseline_inputs_to, model_device
+from engine.core.device import model_device
 
 from . import task
 
@@ -106,13 +103,15 @@ class BaselineModel(nn.Module):
                 for r in rows]
 
     def answer(self, columns: list[str], rows: list[list], question: str) -> float | None:
-        """The model's answer to a user's question, or None when it cannot read the input (module doc)."""
+        """The model's answer to a user's question (the app's Compare page), or None when it cannot read the input:
+        not one column, not 4-7 rows, a non-integer cell or pivot, a word outside the grammar (spec §7.4 synonyms
+        and the column's own name are accepted), or a decoded string that is not an integer."""
         values = task.read_table(columns, rows)
         canon = task.normalise_question(str(columns[0]), question) if values is not None else None
         if canon is None:
             return None
         ids, lengths = task.encode_inputs([task.input_tokens(values, canon, self.config.table_first)])
-        text = self.decode(*baseline_inputs_to(ids, lengths, model_device(self)))[0]  # no dropout: mode does not matter
+        text = self.decode(ids.to(model_device(self)), lengths)[0]  # no dropout: the mode does not matter
         return float(int(text)) if text and re.fullmatch(r"-?\d+", text) else None
 
 
@@ -172,4 +171,4 @@ def build(kind: str, config=None) -> BaselineModel:
 def model_inputs(model: BaselineModel, examples: list[dict]):
     """(ids (B, L) on the model's device, lengths (B,) on the CPU as packing wants) for task examples."""
     ids, lengths = task.encode_inputs([task.example_tokens(ex, model.config.table_first) for ex in examples])
-    return baseline_inputs_to(ids, lengths, model_device(model))
+    return ids.to(model_device(model)), lengths

@@ -1,29 +1,23 @@
 """The simplified single-column task of the LSTM baselines (spec §8.2, P16 §3.2.2) and its tokens.
 
-P16 gives only an outline ("single column, scalar answers, 4-7 elements in [-10, 10], fresh examples
-every step"). Our choices:
-
-- Table: one numeric column named "A", 4-7 rows (uniform). Cells are uniform **integers** in
-  [-10 s, 10 s] where s is the `scale` (1 for training and the main test, 5 for the scaled test
-  [-50, 50]). Integers keep every answer an integer, so "correct" is an exact string match.
-- Questions: the 16 scalar-answer templates of the single-column grammar (the 23 of spec §7.2 minus
-  the 7 print ones), in the main generator's text format (`greater 3 A and lesser -7 A sum A`,
-  `sum A diff count`). A category (aggregation, comparison, logic, arithmetic) is drawn uniformly,
-  then a template uniformly within it, as engine.np2016.data.tasks does. Pivots are uniform integers in the same
-  range as the cells.
-- Answers: `answer()`, a plain-Python interpreter (tests check it against pandas and
-  engine.np2016.data.tasks.reference_answer).
-
-Tokens (`input_tokens`): numbers are written as their characters ("-12" -> "-", "1", "2"), so the
-models can read a number of any size, including the scaled test's, with 19 input symbols. The table
-is "[T] v1 | v2 | ... | vM", the question "[Q] w1 w2 ...", and `table_first` puts the table before
-or after the question. Answers are decoded as characters (sign, digits) followed by "<eos>".
+P16 gives only an outline ("single column, scalar answers, 4-7 elements in [-10, 10], fresh examples every
+step"). Our choices:
+- Table: one numeric column "A", 4-7 rows (uniform) of uniform **integers** in [-10 s, 10 s], s the `scale` (1 for
+  training and the main test, 5 for the scaled test), so every answer is an integer: "correct" is an exact match.
+- Questions: the 16 scalar-answer templates of the single-column grammar (spec §7.2's 23 minus the 7 print ones)
+  in the generator's text format (`greater 3 A and lesser -7 A sum A`, `sum A diff count`): a category, then a
+  template within it, drawn uniformly as engine.np2016.data.tasks does; pivots uniform in the cells' range.
+- Answers: `answer()`, a plain-Python interpreter (tests check it against pandas and tasks.reference_answer).
+- Tokens: numbers written as their characters ("-12" -> "-", "1", "2"), so 19 input symbols read a number of any
+  size, the scaled test's included; the table is "[T] v1 | v2 | ... | vM", the question "[Q] w1 w2 ...", and
+  `table_first` puts the table first. Answers are decoded as characters (sign, digits), then "<eos>".
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from engine.core.vocab import tokenize
 from engine.np2016.batch import cell_number
@@ -44,13 +38,9 @@ OUT_ID = {t: i for i, t in enumerate(OUT_TOKENS)}
 PAD, BOS, EOS = 0, OUT_ID["<bos>"], OUT_ID["<eos>"]
 
 
-def _scalar_templates() -> dict[str, list[str]]:
-    """Category -> scalar-answer templates of the single-column grammar, rendered with column A."""
-    return {cat: [tg.render(t, [COLUMN]) for t in pool if "print" not in t]
-            for cat, pool in tg.canonical(0, 1).items()}
-
-
-TEMPLATES = _scalar_templates()
+# category -> scalar-answer templates of the single-column grammar, rendered with column A
+TEMPLATES = {cat: [tg.render(t, [COLUMN]) for t in pool if "print" not in t]
+             for cat, pool in tg.canonical(0, 1).items()}
 ALL_TEMPLATES = [t for pool in TEMPLATES.values() for t in pool]
 
 
@@ -170,17 +160,10 @@ def normalise_question(column: str, question: str) -> str | None:
 
 def encode_inputs(token_lists: list[list[str]]) -> tuple[torch.Tensor, torch.Tensor]:
     """(ids (B, L) right-padded, lengths (B,))."""
-    lengths = [len(t) for t in token_lists]
-    ids = torch.zeros(len(token_lists), max(lengths), dtype=torch.long)
-    for b, toks in enumerate(token_lists):
-        ids[b, :len(toks)] = torch.tensor([IN_ID[t] for t in toks])
-    return ids, torch.tensor(lengths)
+    ids = pad_sequence([torch.tensor([IN_ID[t] for t in toks]) for toks in token_lists], batch_first=True)
+    return ids, torch.tensor([len(t) for t in token_lists])
 
 
 def encode_targets(texts: list[str]) -> torch.Tensor:
     """(B, T) <bos> chars <eos> <pad>...; decoder input is [:, :-1], target [:, 1:]."""
-    seqs = [[BOS, *(OUT_ID[ch] for ch in t), EOS] for t in texts]
-    out = torch.zeros(len(seqs), max(map(len, seqs)), dtype=torch.long)
-    for b, s in enumerate(seqs):
-        out[b, :len(s)] = torch.tensor(s)
-    return out
+    return pad_sequence([torch.tensor([BOS, *(OUT_ID[ch] for ch in t), EOS]) for t in texts], batch_first=True)

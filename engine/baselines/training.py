@@ -1,8 +1,6 @@
-"""Training and evaluating the LSTM baselines on the simplified single-column task (engine/baselines/task.py).
-
-Training draws fresh examples every step (Adam, teacher forcing, a cosine learning-rate schedule) and
-keeps the best model on a fixed validation set; testing decodes greedily, and an answer is correct when
-the decoded string equals the true integer.
+"""Training and evaluating the LSTM baselines on the simplified single-column task: fresh examples every step (Adam,
+teacher forcing, a cosine learning-rate schedule), the best model kept on a fixed validation set; an answer is
+correct when the greedily decoded string equals the true integer.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""What every command of the command line shares: the one-line error, the --device check, the progress bar
-and the row `predict` writes. Its own module so that the command groups (engine/cli/np2016.py, train.py,
-wtq2017.py, data.py, sweep.py, ...) use them without importing the parser module that imports them (no import
-circle)."""
+"""What every command of the command line shares: the one-line error, the --device check, the progress bar and the
+row `predict` writes; its own module so that the command modules import it without an import circle."""
 
 from __future__ import annotations
 

@@ -1,14 +1,11 @@
 """Command line: generate data, train, evaluate, predict, ask, sweep and wtq-convert (`python -m engine --help`).
 
-The command line only parses arguments and calls the engine: engine/cli/parser.py holds every command's
-arguments; dispatch.py the commands that serve both model families, the family chosen once (by train's flags, else
-by the checkpoint's header through engine.families); np2016.py and train.py the 2016 model's commands,
-wtq2017.py the 2017 model's; data.py `generate` and `wtq-convert`; sweep.py `sweep`; common.py what they share.
-This module runs a command and reports its failure. Every long command shows a tqdm progress bar on stderr. Bad
-input (a missing or corrupt checkpoint, a malformed JSONL line, a bad CSV, an input over a limit) gives a one-line
-error on stderr and a non-zero exit code, never a traceback. Exit codes: 0 success, 1 bad input or failure, 2 usage
-error (an invalid setting) or training stopped by a NaN/inf loss (the best model so far is still saved), 130
-interrupted.
+It only parses arguments and calls the engine: parser.py holds every command's arguments; dispatch.py the commands
+that serve both model families (the family chosen by train's flags, else by the checkpoint's header); np2016.py
+and train.py the 2016 model's, wtq2017.py the 2017 model's; data.py `generate` and `wtq-convert`; sweep.py
+`sweep`; common.py what they share. This module runs a command: bad input gives a one-line error on stderr, never
+a traceback. Exit codes: 0 success, 1 bad input or failure, 2 usage error (an invalid setting) or training stopped
+by a NaN/inf loss (the best model so far is still saved), 130 interrupted.
 """
 
 from __future__ import annotations

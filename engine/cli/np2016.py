@@ -1,9 +1,6 @@
 """The 2016 model on the command line: `evaluate`, `predict` and `ask` with a 2016 checkpoint (engine/cli/dispatch.py
-chooses them), and the default checkpoint those commands load when --checkpoint is not given.
-
-`evaluate` scores examples that carry an "answer" as the paper counts it (engine/np2016/evaluate.py), overall and
-per template. `predict` streams the input a chunk at a time and writes "prediction" and "program" on every line.
-`ask_trace` is the trace that `ask` prints (engine/np2016/trace.py). `train --task` is engine/cli/train.py.
+chooses them), and the default checkpoint they load when --checkpoint is not given. `train --task` is
+engine/cli/train.py.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from engine.cli.dispatch import cmd_ask, cmd_evaluate, cmd_predict, cmd_train
 from engine.cli.np2016 import DEFAULT_CHECKPOINT
 from engine.cli.sweep import cmd_sweep
 
-# evaluate and predict take either model family's checkpoint (engine/cli/dispatch.py: checkpoint_family reads the
+# evaluate and predict take either model family's checkpoint (engine/cli/dispatch.py: family_commands reads the
 # header), so their help describes what each family does rather than only the 2016 model's behaviour
 EVALUATE_DESCRIPTION = (
     "Score a checkpoint on JSONL examples; the checkpoint's header says which model it is. "

@@ -26,19 +26,17 @@ def cmd_sweep(args) -> int:
         base = parse_options(TrainConfig, args.set, exclude=("task", "preset", "seed"))
     except ValueError as e:
         raise CliError(f"--set: {e}", 2) from e
-    shown = {}  # the bar, made once the total is known
+    bars = []  # the bar, made once the total is known
 
     def progress(done, total):
-        if "bar" not in shown:
-            # initial: the runs recorded before this call, so the ETA counts only this call's
-            shown["bar"] = bar(total=total, initial=done, unit="run", desc="sweep")
-        b = shown["bar"]
-        if done > b.n:
-            b.update(done - b.n)
+        if not bars:  # initial: the runs recorded before this call, so the ETA counts only this call's
+            bars.append(bar(total=total, initial=done, unit="run", desc="sweep"))
+        if done > bars[0].n:
+            bars[0].update(done - bars[0].n)
 
     def close_bar():
-        if "bar" in shown:
-            shown["bar"].close()
+        for b in bars:
+            b.close()
 
     try:
         with stop_on_signals(args.parent_pid):  # SIGTERM and the parent's end stop it as Ctrl-C does

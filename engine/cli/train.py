@@ -1,8 +1,7 @@
 """The `train` command: flags generated from the config fields, a progress bar, Ctrl-C, and the save.
 
-Every field of TrainConfig and ModelConfig with `cli=True` becomes a flag (`--batch-size`, `--lr`, `--T`,
-`--grad-noise/--no-grad-noise`, ...), typed like the field and left unset by default, so the defaults and the
-ranges are those of engine/np2016/config.py alone; `--train-option/--model-option KEY=VALUE` set the same fields.
+Every field of TrainConfig and ModelConfig with `cli=True` becomes a flag (`--batch-size`, `--T`, `--grad-noise/
+--no-grad-noise`, ...), left unset by default, so the defaults and the ranges are engine/np2016/config.py's alone.
 """
 
 from __future__ import annotations
@@ -55,6 +54,11 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                                 + ("search_samples=16" if cls is TrainConfig else "question_attention=false"))
 
 
+def given_flags(args, cls) -> list[tuple[Setting, object]]:
+    """(setting, value) of every flag of the config class `cls` given on the command line."""
+    return [(s, v) for s in settings(cls) if s.cli and (v := getattr(args, _PREFIX[cls] + s.name, None)) is not None]
+
+
 def configs_from_args(args) -> tuple[TrainConfig, ModelConfig]:
     """The run's configs: the defaults, then the flags given, then the KEY=VALUE options (CliError, code 2,
     for a value out of range, naming the field and the range)."""
@@ -64,10 +68,7 @@ def configs_from_args(args) -> tuple[TrainConfig, ModelConfig]:
     from engine.np2016.data import tasks as data
 
     def given(cls, option_items, exclude=()):
-        values = {s.name: getattr(args, _PREFIX[cls] + s.name) for s in settings(cls) if s.cli}
-        values = {k: v for k, v in values.items() if v is not None}
-        values.update(parse_options(cls, option_items, exclude))
-        return values
+        return {s.name: value for s, value in given_flags(args, cls)} | parse_options(cls, option_items, exclude)
 
     try:
         preset = getattr(args, "preset", None) or "default"

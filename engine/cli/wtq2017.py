@@ -1,17 +1,11 @@
 """The 2017 model on the command line: `train --data/--dev`, and `evaluate`/`predict`/`ask` with a 2017
 checkpoint (engine/cli/dispatch.py chooses them).
 
-`train --data TRAIN.jsonl --dev DEV.jsonl` trains the 2017 model (engine/wtq2017/train.py) on any examples of
-ours: converted WikiTableQuestions lines, or plain ones (table, question, target or answer), which are
-converted here with the same pre-processing. The configs are a 2017 preset (engine/wtq2017/presets/), then
-the flags both model families share by name (--batch-size, --lr, --d, --T, --seed, --device, ...), then
---train-option/--model-option KEY=VALUE on the fields of engine/wtq2017/config.py. The best dev model is saved
-to --output whenever it improves, so Ctrl-C, the NaN guard or --max-minutes leave the best model on disk.
-
-`ask_trace` is the trace that `ask` prints (engine/wtq2017/trace.py). `predict` writes "denotation" (the
-benchmark's strings) and "program" on every line, keeping every key the input had; it never reads "target"
-or "answer". `evaluate` scores examples that carry "target" by the
-benchmark's rules (engine/wtq2017/dataset/evaluator.py).
+`train --data TRAIN.jsonl --dev DEV.jsonl` trains on converted WikiTableQuestions lines or plain examples
+(converted here with the same pre-processing); the configs are a 2017 preset, then the flags both families share
+by name, then --train-option/--model-option. The best dev model is saved whenever it improves, so Ctrl-C, the NaN
+guard or --max-minutes leave it on disk. `predict` writes "denotation" and "program" and never reads "target" or
+"answer"; `evaluate` scores by the benchmark's rules (engine/wtq2017/dataset/evaluator.py).
 """
 
 from __future__ import annotations
@@ -27,19 +21,17 @@ from engine.wtq2017.config import ModelConfig, TrainConfig
 def wtq_configs(args) -> tuple[TrainConfig, dict]:
     """(train config, model values without vocab_size) from the preset, the shared flags and the options."""
     from engine.cli.common import CliError
+    from engine.cli.train import given_flags
     from engine.wtq2017 import presets as wtq_presets
 
     try:
         preset = wtq_presets.wtq_preset(args.preset or "wtq2017")
         train, model = dict(preset.train), dict(preset.model)
         # the flags are the 2016 configs' (engine/cli/train.py); one of the same name sets the 2017 field
-        for flags_of, prefix, ours, values in ((np2016_config.TrainConfig, "train_", TrainConfig, train),
-                                               (np2016_config.ModelConfig, "model_", ModelConfig, model)):
+        for flags_of, ours, values in ((np2016_config.TrainConfig, TrainConfig, train),
+                                       (np2016_config.ModelConfig, ModelConfig, model)):
             names = {s.name for s in settings(ours)}
-            for s in settings(flags_of):
-                value = getattr(args, prefix + s.name, None) if s.cli else None
-                if value is None:
-                    continue
+            for s, value in given_flags(args, flags_of):
                 if s.name not in names:
                     raise ValueError(f"--{s.flag} is a setting of the synthetic-task model, not of the 2017 "
                                      "model that --data trains (see --train-option/--model-option)")
@@ -156,25 +148,20 @@ def evaluate(args) -> int:
 def predict(args) -> int:
     from engine.cli.common import prediction_row
     from engine.core.io.atomic import atomic_writer
-    from engine.core.io.examples import dumps_example
+    from engine.core.io.examples import dumps_example, iter_jsonl
+    from engine.core.limits import DATA_MAX_BYTES
     from engine.wtq2017.predict import denotation
 
     examples = read_examples(args.input, "--input")
     answers = _answers(args, examples)
     with atomic_writer(args.output) as f:
-        for ex, source, answer in zip(examples, _originals(args.input), answers, strict=True):
+        # the input lines as they were: a plain example is written back without the wtq block added here
+        originals = (ex for _, ex in iter_jsonl(args.input, max_bytes=DATA_MAX_BYTES))
+        for ex, source, answer in zip(examples, originals, answers, strict=True):
             row = prediction_row(source, answer["program"], denotation=denotation(ex, answer))
             f.write(dumps_example(row) + "\n")
     print(f"wrote {len(answers)} predictions to {args.output}")
     return 0
-
-
-def _originals(path):
-    """The input lines as they were (a plain example is written back without the wtq block added here)."""
-    from engine.core.io.examples import iter_jsonl
-    from engine.core.limits import DATA_MAX_BYTES
-
-    return (ex for _, ex in iter_jsonl(path, max_bytes=DATA_MAX_BYTES))
 
 
 def ask_trace(checkpoint: str, device, table, question: str) -> dict:

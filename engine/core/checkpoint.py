@@ -16,18 +16,17 @@ from engine.core.vocab import PAD, UNK, Vocab
 MAX_WORD_CHARS = 200  # one vocabulary word
 
 
+def model_bytes(model, schema: str, **metadata: str) -> bytes:
+    """The .safetensors bytes of `model`'s weights (from any device) with string `metadata`, under `schema`."""
+    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
+    return save_tensors(tensors, metadata={"format": "pt", "schema": schema, **metadata,
+                                           "created": datetime.now(UTC).isoformat(timespec="seconds")})
+
+
 def file_bytes(model, vocab: Vocab, summary: dict | None, schema: str) -> bytes:
     """The .safetensors bytes of a model whose `config.to_dict()` describes it, under its family's `schema`."""
-    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}  # from any device
-    metadata = {
-        "format": "pt",
-        "schema": schema,
-        "model_config": json.dumps(model.config.to_dict()),
-        "vocab": json.dumps(vocab.words),
-        "summary": json.dumps(summary or {}),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    return save_tensors(tensors, metadata=metadata)
+    return model_bytes(model, schema, model_config=json.dumps(model.config.to_dict()), vocab=json.dumps(vocab.words),
+                       summary=json.dumps(summary or {}))
 
 
 def config_from_metadata(meta: dict[str, str], cls, added: dict | None = None):

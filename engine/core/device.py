@@ -49,19 +49,10 @@ def to_device(value, device):
     return value
 
 
-def baseline_inputs_to(ids: torch.Tensor, lengths: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """An LSTM baseline's (ids, lengths) for a model on `device`: the ids move, the lengths stay on the CPU,
-    where pack_padded_sequence wants them."""
-    return ids.to(device), lengths.cpu()
-
-
 class OnDevice:
-    """A model on `device`, called with CPU inputs and returning CPU outputs.
-
-    engine/np2016/program.py (predict) and engine/np2016/trace.py (ask) build CPU batches and read the outputs as Python
-    values; through this they run the forward pass on the device unchanged. Everything else (config,
-    op_index, eval, ...) is the model's own. Not for engine/np2016/evaluate.py's `evaluate`, which runs on the model's
-    own device and compares there: give it the model."""
+    """A model on `device`, called with CPU inputs and returning CPU outputs, for predict's decoding and ask's trace
+    (engine/np2016/program.py, trace.py), which read the outputs as Python values; every other attribute is the
+    model's own. Not for engine/np2016/evaluate.py, which runs and compares on the model's device."""
 
     def __init__(self, model, device):
         self.device = torch.device(device)

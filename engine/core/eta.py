@@ -1,14 +1,7 @@
-"""How long a training run has left: smoothed step and evaluation times, and the ETA they give.
-
-The old estimate divided the steps done by the time since training began, so it moved with every hiccup of
-the first minute (a slow first step, another run starting on the same cores) and folded the evaluations into
-the step rate. Here a training step's time and an evaluation's time are each an exponential moving average of
-their measured wall times, and the time left is
-
-    remaining steps x smoothed step time + remaining evaluations x smoothed evaluation time,
-
-so an evaluation never looks like a slow stretch of steps and one slow step moves the estimate by a few per
-cent only. The functions are pure (tests/core/test_eta.py); engine.np2016.train.Progress feeds them.
+"""How long a training run has left: a training step's and an evaluation's wall times, each an exponential moving
+average of its measurements, give remaining steps x step time + remaining evaluations x evaluation time. So an
+evaluation never looks like a slow stretch of steps, and one slow step (or a slow first minute) moves the
+estimate by a few per cent only. Pure functions (tests/core/test_eta.py); engine.core.progress.Progress feeds them.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""The training loop both model families share, as minGPT's trainer: the family brings one optimiser step and
-one evaluation, the loop brings the rest (the evaluation cadence, the stop flag, the clock, patience, a target
-accuracy, the NaN guard and the reports to a Progress), so a rule about *when* a run stops or is evaluated is
-written once. The loop draws no random number itself: each family's step draws its own, in its own order, so
-a run's losses are the same as before the loop was shared (tests/test_same_curve.py).
-
-A step raises DivergedError when its loss (or the scores it samples from) is not finite, before the weights
-change; the loop then stops and says at which step, and the family keeps the best model it evaluated.
+"""The training loop both model families share, as minGPT's trainer: the family brings one optimiser step and one
+evaluation, the loop the rest (evaluation cadence, stop flag, clock, patience, target accuracy, NaN guard,
+progress), so a rule about *when* a run stops or is evaluated is written once. The loop draws no random number:
+each family's step draws its own, in its own order, so the losses are those from before the loop was shared
+(tests/test_same_curve.py). A step raises DivergedError when its loss (or the scores it samples from) is not
+finite, before the weights change; the family then keeps the best model it evaluated.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""A training run's progress, shared between the thread that trains and those that watch it.
-
-The trainer writes it (losses, evaluations, step and evaluation times, messages) and any other thread reads a
-consistent `snapshot()`: the CLI's progress bar, the app's Train page, a sweep. Its ETA is the smoothed one of
-engine/core/eta.py: a training step's and an evaluation's wall times each averaged, then scaled by what is left.
+"""A training run's progress, shared between the thread that trains and those that watch it (the CLI's progress bar,
+the app's Train page, a sweep): the trainer writes, any other thread reads a consistent `snapshot()`, whose ETA
+is engine/core/eta.py's (step and evaluation times smoothed separately).
 """
 
 from __future__ import annotations

@@ -1,49 +1,35 @@
 """The one reader of .safetensors files, for every checkpoint kind (Neural Programmer, LSTM baselines).
 
 A .safetensors file is an 8-byte little-endian header length n, n bytes of JSON, then the tensors' bytes.
-Everything a user supplies is checked here before anything is allocated from it:
-
-- `read_header(source)` parses only the JSON header: its length against MAX_HEADER_BYTES, its nesting
-  depth before `json.loads` (so a deeply nested header is refused, never a RecursionError), its schema
-  (string metadata; per tensor a known dtype, a shape and byte offsets that tile the data exactly and fit
-  in the file). Nothing of the tensor data is read, so listings stay cheap.
-- `read_tensors(raw, header, expected)` compares the header's tensor table with the names, dtypes and
-  shapes the caller expects *before* loading any tensor, then loads them and refuses NaN or infinity.
-
-Every failure is a `CheckpointError` with a message that says what is wrong. Nothing is ever unpickled.
+`read_header` checks the header alone (its length, its nesting before json.loads, string metadata, known dtypes,
+shapes and offsets that tile the data exactly) without reading any tensor; `read_tensors` compares the tensor
+table with what the caller expects before loading any tensor, then refuses NaN and infinity. Every failure is
+a `CheckpointError` saying what is wrong. Nothing is ever unpickled.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from safetensors.torch import load as load_tensors
 from torch.overrides import TorchFunctionMode
 
+from engine.core.io.examples import nesting_depth  # re-exported: the reader's depth check
 from engine.core.io.input_file import TooLargeError, open_input, read_limited
 from engine.core.limits import CHECKPOINT_HEADER_MAX_BYTES as MAX_HEADER_BYTES
 from engine.core.limits import CHECKPOINT_HEADER_MAX_DEPTH as MAX_HEADER_DEPTH
 from engine.core.limits import CHECKPOINT_MAX_BYTES as MAX_FILE_BYTES
 from engine.core.limits import JSON_MAX_DEPTH
 
-# safetensors dtype names -> (torch dtype, bytes per element)
-DTYPES = {
-    "F64": (torch.float64, 8), "F32": (torch.float32, 4), "F16": (torch.float16, 2), "BF16": (torch.bfloat16, 2),
-    "I64": (torch.int64, 8), "I32": (torch.int32, 4), "I16": (torch.int16, 2), "I8": (torch.int8, 1),
-    "U8": (torch.uint8, 1), "BOOL": (torch.bool, 1),
-}
-DTYPE_NAMES = {torch_dtype: name for name, (torch_dtype, _) in DTYPES.items()}
-
-# one JSON string literal, escapes included (possessive, so a long string cannot make it backtrack)
-_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64,
+          "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
+DTYPE_NAMES = {torch_dtype: name for name, torch_dtype in DTYPES.items()}
 
 
 class CheckpointError(ValueError):
@@ -121,14 +107,6 @@ def _split_header(prefix: bytes, size: int, read: Callable[[int], bytes], what: 
     return body, size
 
 
-def nesting_depth(text: bytes) -> int:
-    """How deeply JSON arrays and objects nest in `text` (brackets inside strings do not count)."""
-    skeleton = np.frombuffer(_JSON_STRING.sub(b'""', text), dtype=np.uint8)
-    # +1 at every opening bracket, -1 at every closing one; the running sum is the depth (int32: 4 MB max)
-    step = np.isin(skeleton, (ord("["), ord("{"))).astype(np.int32) - np.isin(skeleton, (ord("]"), ord("}")))
-    return int(np.cumsum(step).max(initial=0))
-
-
 def _parse_json(body: bytes, what: str):
     depth = nesting_depth(body)
     if depth > MAX_HEADER_DEPTH:
@@ -154,7 +132,7 @@ def _tensor_spec(name: str, entry, what: str) -> tuple[TensorSpec, tuple[int, in
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
             and 0 <= offsets[0] <= offsets[1]):
         raise CheckpointError(f"{what} tensor {_quote(name)} has invalid data offsets {str(offsets)[:100]}")
-    if offsets[1] - offsets[0] != math.prod(shape) * DTYPES[dtype][1]:
+    if offsets[1] - offsets[0] != math.prod(shape) * DTYPES[dtype].itemsize:
         raise CheckpointError(f"{what} tensor {_quote(name)}: {offsets[1] - offsets[0]} bytes do not hold "
                               f"shape {shape} of {dtype}")
     return (dtype, tuple(shape)), (offsets[0], offsets[1])

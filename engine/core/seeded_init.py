@@ -1,19 +1,11 @@
 """A model's random initialisation drawn from a private generator, with the very numbers torch's global one gave.
 
-Runs used to seed torch's global generator and then build the model, so the initial weights of a seed are those
-of `torch.manual_seed(seed); Module(...)`; the shipped checkpoints and RESULTS.md were trained from them. The
-global generator is shared by every thread of the process, though: two runs starting at once in the app, or a
-page building a module while a run starts, interleave their draws and a seed no longer fixes the weights.
-
-`seeded(build, seed)` builds under a torch-function mode that hands every random fill that names no generator
-(nn.init's functions, Tensor.uniform_ / normal_ and the factories) a fresh CPU generator seeded with `seed`.
-A CPU generator seeded with s produces the same stream as the global one after torch.manual_seed(s), and the
-same fills are drawn in the same order, so the weights are bit for bit the old ones (tests/core/test_seeded_init.py
-compares them with a global-generator build), while the global generator is neither read nor advanced. Torch
-function modes are thread-local, so a build in one thread never routes another thread's draws.
-
-`uninitialised(build)` is for weights loaded right after (a checkpoint): built on the meta device with the
-initialisers skipped, then given uninitialised CPU memory, so loading draws no random numbers at all.
+The shipped checkpoints and RESULTS.md were trained from `torch.manual_seed(seed); Module(...)`, but the global
+generator is shared by every thread: two runs starting at once in the app interleave their draws. `seeded` hands
+every random fill that names no generator a fresh CPU generator seeded with `seed`, which draws the same stream in
+the same order, so the weights are bit for bit the old ones (tests/core/test_seeded_init.py) while the global
+generator is neither read nor advanced; torch function modes are thread-local. `uninitialised` is for weights
+loaded right after (a checkpoint): no random number drawn at all.
 """
 
 from __future__ import annotations

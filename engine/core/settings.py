@@ -1,9 +1,8 @@
 """The settings machinery every model family's configs are built on (serialised as JSON in checkpoints).
 
-Every field is declared once, with `setting(...)`: its default, help text, a short label, and its range or
-choices. `settings(cls)` lists them as `Setting` records; the command line builds its flags from them and
-the app its Train widgets, and `__post_init__` validates every value against them, so a range or a default
-is never written a second time.
+Every field is declared once with `setting(...)`: its default, help, label, and range or choices. The command line
+builds its flags and the app its Train widgets from `settings(cls)`, and `__post_init__` validates every value
+against them, so a range or a default is never written a second time.
 """
 
 from __future__ import annotations
@@ -61,17 +60,13 @@ class Setting:
             if text.lower() not in _TRUE + _FALSE:
                 raise ValueError(f"{self.name}: {text!r} is not true or false")
             return text.lower() in _TRUE
-        if self.type is int:
+        if self.type in (int, float):
+            what = "an integer" if self.type is int else "a number"
             try:
-                return int(text)
+                value = self.type(text)
             except ValueError:
-                raise ValueError(f"{self.name}: {text!r} is not an integer") from None
-        if self.type is float:
-            try:
-                value = float(text)
-            except ValueError:
-                raise ValueError(f"{self.name}: {text!r} is not a number") from None
-            if not math.isfinite(value):
+                raise ValueError(f"{self.name}: {text!r} is not {what}") from None
+            if self.type is float and not math.isfinite(value):
                 raise ValueError(f"{self.name}: {text!r} is not a finite number")
             return value
         if self.type is tuple:
@@ -149,17 +144,6 @@ def validate(obj) -> None:
             object.__setattr__(obj, s.name, tuple(value))
 
 
-def known_fields(cls, data: dict) -> dict:
-    """Keep only the dataclass's own fields, rejecting anything else with a clear message."""
-    if not isinstance(data, dict):
-        raise ValueError(f"{cls.__name__} must be a JSON object")
-    names = {f.name for f in fields(cls)}
-    unknown = set(data) - names
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
-    return dict(data)
-
-
 class Settings:
     """The base of every config dataclass: its values checked on creation against their `setting(...)`, and
     read from and written to the JSON of a checkpoint (tuples as lists)."""
@@ -174,9 +158,13 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict):
-        if isinstance(data, dict) and cls.RENAMED:
-            renamed = {cls.RENAMED.get(k, k): v for k, v in data.items()}
-            if len(renamed) < len(data):
-                raise ValueError(f"{cls.__name__} keys name one setting twice (an old and a new name)")
-            data = renamed
-        return cls(**known_fields(cls, data))
+        """The config `data` describes; only the dataclass's own fields (or their older names) are accepted."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{cls.__name__} must be a JSON object")
+        renamed = {cls.RENAMED.get(k, k): v for k, v in data.items()}
+        if len(renamed) < len(data):
+            raise ValueError(f"{cls.__name__} keys name one setting twice (an old and a new name)")
+        unknown = set(renamed) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+        return cls(**renamed)

@@ -1,14 +1,10 @@
 """How a long command (a sweep) is told to stop: Ctrl-C, SIGTERM, or the end of the process that started it.
 
-Each becomes a KeyboardInterrupt in the main thread, so the command's own clean-up runs (a sweep shuts its Ray
-processes down and rewrites its summary). Why all three:
-- SIGINT may arrive ignored: a process started in the background by a shell without job control inherits
-  SIG_IGN for it, and Python then leaves it ignored; Ctrl-C must still work.
-- SIGTERM is what a host's `kill` sends; by default it would end Python without any clean-up. (Once Ray is
-  started in this process its own handler takes SIGTERM over and aborts, which still ends Ray's processes but
-  skips the summary: supervisors should send SIGINT first.)
-- A sweep started by the app runs in its own session, so it would outlive a server that died without asking
-  it to stop; with `parent_pid` it watches its parent and stops itself when it is gone.
+Each becomes a KeyboardInterrupt in the main thread, so the command's own clean-up runs (Ray shut down, summary
+rewritten). SIGINT may arrive ignored (a background process of a shell without job control inherits SIG_IGN), yet
+Ctrl-C must work; SIGTERM (a host's `kill`) would end Python without clean-up (once Ray is started its handler
+takes SIGTERM over and skips the summary: supervisors should send SIGINT first); a sweep the app starts runs in
+its own session, so with `parent_pid` it stops itself when the server that started it is gone.
 """
 
 from __future__ import annotations
@@ -42,14 +38,11 @@ def stop_on_signals(parent_pid: int | None = None) -> Iterator[None]:
     handlers come back afterwards."""
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     done = threading.Event()
-    if parent_pid is not None:
-        if os.getppid() != parent_pid:  # gone before we started watching
-            done.set()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            raise KeyboardInterrupt
-        threading.Thread(target=_watch_parent, args=(parent_pid, done), daemon=True, name="parent-watch").start()
     try:
+        if parent_pid is not None:
+            if os.getppid() != parent_pid:  # gone before we started watching
+                raise KeyboardInterrupt
+            threading.Thread(target=_watch_parent, args=(parent_pid, done), daemon=True, name="parent-watch").start()
         yield
     finally:
         done.set()

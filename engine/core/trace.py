@@ -1,9 +1,6 @@
 """The trace schema (docs/trace.md): the one JSON shape in which every model family reports how it answered a
-question, step by step. engine/np2016/trace.py and engine/wtq2017/trace.py emit it, `ask --json` prints it and
-the app draws it and offers it as a download.
-
-Both families fill the same keys (SCHEMA's version says which shape); what only one family has sits under
-"extra" (at the top, in the answer and in every step). `problems` checks a trace against the schema, and
+question, step by step; engine/np2016/trace.py and engine/wtq2017/trace.py emit it, `ask --json` prints it and the
+app draws it. What only one family has sits under "extra". `problems` checks a trace against the schema, and
 `answer_lines` is the text `ask` prints. This module imports no model family (tests/test_engine_layout.py).
 """
 

@@ -102,9 +102,4 @@ class Vocab:
 
     def unknown(self, words) -> list[str]:
         """The words (in order, without repeats) this vocabulary does not know."""
-        seen, out = set(), []
-        for w in words:
-            if w not in self.index and parse_number(w) is None and w not in seen:
-                seen.add(w)
-                out.append(w)
-        return out
+        return list(dict.fromkeys(w for w in words if w not in self.index and parse_number(w) is None))

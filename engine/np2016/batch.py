@@ -1,13 +1,6 @@
-"""Turn examples (table + question + answer) into padded, masked tensors for the model.
-
-Cell values, question numbers and scalar answers are float64 (`exact`): the model executes a program
-on them in float64 when it answers (engine/np2016/model.py), so sums, counts and comparisons are exact where
-float32 would round (16777217 reads as 16777216; the sum of 0..9999 as 49992896). A training set is
-encoded with exact=False: soft training runs in float32 and the smaller store is indexed every step.
-
-Memory is checked before anything is allocated: `encode` refuses a batch whose padded size is over
-the budget of engine/core/limits.py, and `size_batches` groups examples so that each batch stays under it.
-"""
+"""Turn examples (table + question + answer) into padded, masked tensors for the model (`encode`), checking
+memory before anything is allocated (`size_batches` groups examples so each batch stays within the budget of
+engine/core/limits.py)."""
 
 from __future__ import annotations
 
@@ -98,10 +91,9 @@ def _numeric_array(rows: list[list], c: int) -> np.ndarray | None:
     if any(isinstance(cell, str) for r in rows for cell in r):
         return None
     try:
-        arr = np.array(rows, dtype=np.float64).reshape(len(rows), c)
+        return np.array(rows, dtype=np.float64).reshape(len(rows), c)
     except (TypeError, ValueError, OverflowError):  # ragged rows, None, or an integer beyond any float
         return None
-    return arr
 
 
 def _ngrams(words: list[str], n_max: int = 4) -> set[str]:
@@ -189,7 +181,8 @@ def _check_magnitude(x: np.ndarray, what: str, largest: float = NUMBER_MAX_ABS) 
 def encode(examples: list[dict], vocab: Vocab, *, exact: bool = True, bounded: bool = True) -> Batch:
     """Encode examples of the JSONL form ({"columns", "rows", "question", "answer"?}) into one Batch.
 
-    exact: values, numbers and target_scalar in float64 (answers); False: float32 (a training set).
+    exact: values, numbers and target_scalar in float64, as the model executes an answer (float32 reads
+    16777217 as 16777216); False: float32 (a training set: soft training is float32, the store smaller).
     bounded: refuse a batch whose padded size is over BATCH_MAX_CELLS / BATCH_MAX_COMPARISONS, before
     allocating it (group examples with size_batches). False only for a store that is indexed a batch at
     a time (train.py's training and test sets, whose size the training settings bound).

@@ -1,11 +1,7 @@
-"""Neural Programmer checkpoints: one .safetensors file with the weights plus JSON metadata.
-
-The metadata holds the config (every ModelConfig field), the vocabulary and a summary of the run.
-Loading reads the file through engine.core.safetensors_reader and checks everything its header says before
-building anything: the schema, the config (all fields present, each in range), the tensor table against
-the shapes that config implies (computed on the meta device, so a hostile config costs no memory), and
-the vocabulary; only then are the tensors read (NaN and infinity refused) and the model built. Every
-failure is a CheckpointError; nothing is ever unpickled.
+"""Neural Programmer checkpoints: one .safetensors file, the weights plus JSON metadata (every ModelConfig field,
+the vocabulary, a summary of the run). Loading checks all the header says (schema, config, the tensor table
+against the shapes the config implies, computed on the meta device, vocabulary) before a tensor is read (NaN and
+infinity refused) or the model built; every failure is a CheckpointError, and nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -13,8 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from engine.core.checkpoint import config_from_metadata as core_config
-from engine.core.checkpoint import file_bytes, vocabulary_from_metadata
+from engine.core.checkpoint import config_from_metadata, file_bytes, vocabulary_from_metadata
 from engine.core.io.atomic import write_atomic
 from engine.core.safetensors_reader import (
     CheckpointError,
@@ -52,20 +47,9 @@ def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict |
 ADDED_FIELDS = {"text_match": "exact"}
 
 
-def config_from_metadata(meta: dict[str, str]) -> ModelConfig:
-    return core_config(meta, ModelConfig, ADDED_FIELDS)
-
-
 def expected_tensors(config: ModelConfig) -> dict[str, TensorSpec]:
     """(dtype, shape) of every weight a model of `config` has, without allocating it."""
     return expected_specs(lambda: NeuralProgrammer(config))
-
-
-def empty_model(config: ModelConfig) -> NeuralProgrammer:
-    """A model of `config` with uninitialised CPU weights, for weights loaded right after: built on the meta
-    device with the initialisers skipped, so loading draws no random numbers (torch's global generator, which
-    other threads may be using, is left alone) and spends no time on an initialisation thrown away."""
-    return uninitialised(lambda: NeuralProgrammer(config))
 
 
 def _checked_header(header: Header) -> tuple[ModelConfig, Vocab, dict, dict[str, TensorSpec]]:
@@ -74,7 +58,7 @@ def _checked_header(header: Header) -> tuple[ModelConfig, Vocab, dict, dict[str,
     The tensor table is compared before the vocabulary is decoded: both are bounded by the header size,
     but the table check is the cheap one that refuses an inflated config."""
     meta = check_schema(header, SCHEMA)
-    config = config_from_metadata(meta)
+    config = config_from_metadata(meta, ModelConfig, ADDED_FIELDS)
     expected = expected_tensors(config)
     check_tensor_table(header, expected)
     vocab = vocabulary_from_metadata(meta, config)
@@ -115,7 +99,9 @@ def load_checkpoint(source, device=None) -> tuple[NeuralProgrammer, Vocab, dict]
     header = read_header(raw)
     config, vocab, summary, expected = _checked_header(header)
     tensors = read_tensors(raw, header, expected)
-    model = empty_model(config)
+    # uninitialised weights (engine/core/seeded_init.py): loading draws no random numbers from torch's global
+    # generator, which other threads may be using, and spends no time on an initialisation thrown away
+    model = uninitialised(lambda: NeuralProgrammer(config))
     model.load_state_dict(tensors, strict=True)
     if device is not None:
         model.to(device)

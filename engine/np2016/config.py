@@ -49,7 +49,6 @@ class ModelConfig(Settings):
             raise ValueError(f"ops must be distinct names from {sorted(KNOWN_OPS)} including reset: {self.ops}")
 
 
-
 @dataclass(frozen=True)
 class TrainConfig(Settings):
     """Hyper-parameters of one training run (spec §6.1)."""

@@ -1,18 +1,10 @@
 """How long a training run will take, measured before it starts from a short warm-up of the real thing.
 
-The run's own model (its configuration, or the checkpoint it fine-tunes) takes a few real optimiser steps at
-the run's batch size on a handful of generated examples, then one evaluation; a few examples are generated
-and timed too. Scaled up, these give the parts of the run the user waits for:
-
-    data:        (train_size + eval_size) examples generated (none when the examples are given)
-    training:    steps x one step's time
-    evaluations: every eval_every steps (and after the last), on eval_size validation examples plus as many
-                 training examples (the training curve)
-    tests:       test_size test examples generated and scored, `tests` times (once for a task run, before and
-                 after for a fine-tuning)
-
-It runs in the caller's thread (a page, for a second or two) and draws no number from torch's global
-generator, so it never changes what a run started alongside it computes.
+The run's own model takes a few real optimiser steps at the run's batch size and one evaluation, on a handful of
+generated examples (their generation timed too). Scaled up: data ((train_size + eval_size) examples generated),
+training (steps x one step), evaluations (every eval_every steps and after the last, on eval_size validation
+examples plus as many training ones) and tests (test_size examples generated and scored, `tests` times). It runs
+in the caller's thread and draws no number from torch's global generator, so it never changes a run beside it.
 """
 
 from __future__ import annotations

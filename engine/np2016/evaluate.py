@@ -71,8 +71,7 @@ def answer_correct(kinds, scalar, lookup, batch: Batch) -> torch.Tensor:
     cells = (batch.row_mask[:, :, None] * batch.col_mask[:, None, :]) > 0
     chosen = (lookup > 0.5) & cells
     lookup_ok = (chosen == (batch.target_cells > 0.5)).all(-1).all(-1)
-    is_scalar = batch.is_scalar > 0
-    return torch.where(is_scalar, scalar_ok & (kinds == 0), lookup_ok & (kinds == 1))
+    return torch.where(batch.is_scalar > 0, scalar_ok & (kinds == 0), lookup_ok & (kinds == 1))
 
 
 def correct(model, out: dict, batch: Batch) -> torch.Tensor:

@@ -1,8 +1,7 @@
 """How much memory a training run will need, predicted from its settings before it starts.
 
 The prediction is a sum of the parts a run holds at its peak (the test split is scored while the training data
-and the last step's freed tensors are still in the process), each a measured cost times a count the settings
-give:
+and the last step's freed tensors are still in the process), each a measured cost times a count:
 
     process: Python, torch and the engine loaded (in the app the server has them already: shared by every run)
     fixed:   the run's own constant part (model, optimiser, evaluation chunks, allocator slack)
@@ -12,10 +11,8 @@ give:
     steps:   one training step's tensors: the soft execution (batch x rows x columns x T), the column scores
              (batch x d x columns x T) and program search (batch x programs sampled x rows x T)
 
-The costs were fitted to peak resident memory measured on short runs of this engine
-(`python benchmarks/train_memory.py` prints the measurements beside this estimate; `--measure` takes them
-again and prints a new fit). The Train page and the app's training refuse a run whose own memory (everything
-but `process`) is over `run_budget_mb()`: at most two runs go at once on a server, and both must fit beside it.
+The costs were fitted to peak resident memory measured on short runs (`python benchmarks/train_memory.py`).
+The app refuses a run whose own memory (all but `process`) is over `run_budget_mb()` (`check_memory`).
 """
 
 from __future__ import annotations
@@ -113,10 +110,6 @@ def step_features(batch: int, rows: int, columns: int, d: int, T: int, samples: 
     return (batch * rows * columns * T, batch * d * columns * T, batch * samples * rows * T)
 
 
-def step_bytes(features: tuple[float, float, float]) -> float:
-    return sum(cost * n for cost, n in zip((SOFT_BYTES, COLUMN_BYTES, SEARCH_BYTES), features, strict=True))
-
-
 @dataclass(frozen=True)
 class MemoryEstimate:
     """Each part of a run's peak resident memory, in MB (see the module's docstring)."""
@@ -153,7 +146,8 @@ def estimate(cfg: TrainConfig, d: int, T: int, examples: list[dict] | None = Non
         shape, held = TableShape.of_examples(examples), 2 * len(examples)
     per_example = generated_bytes(shape) + encoded_bytes(shape)
     test = cfg.test_size * generated_bytes(TableShape.of_task(cfg.task, "test"))
-    steps = step_bytes(step_features(cfg.batch_size, shape.rows, shape.columns, d, T, searched_programs(cfg)))
+    features = step_features(cfg.batch_size, shape.rows, shape.columns, d, T, searched_programs(cfg))
+    steps = sum(cost * n for cost, n in zip((SOFT_BYTES, COLUMN_BYTES, SEARCH_BYTES), features, strict=True))
     return MemoryEstimate(process_mb=PROCESS_MB, fixed_mb=FIXED_MB, data_mb=held * per_example / MB,
                           test_mb=test / MB, steps_mb=steps / MB, per_example_mb=per_example / MB)
 
@@ -192,18 +186,6 @@ def settings_to_lower(cfg: TrainConfig, found: MemoryEstimate, given: bool) -> l
     return [label for labels in kept for label in labels]
 
 
-def _round_down(n: int) -> int:
-    """`n` to two significant digits, rounded down: a figure to quote (35,463 -> 35,000)."""
-    unit = 10 ** max(len(str(n)) - 2, 0)
-    return n // unit * unit
-
-
-def most_training_examples(cfg: TrainConfig, found: MemoryEstimate, budget_mb: float) -> int:
-    """The largest train_size that fits `budget_mb` with every other setting unchanged (0: none does)."""
-    room = budget_mb - (found.run_mb - found.data_mb)
-    return max(int(room / found.per_example_mb) - cfg.eval_size, 0)
-
-
 def check_memory(cfg: TrainConfig, model_values: dict | None, examples: list[dict] | None = None,
                  budget_mb: float | None = None) -> None:
     """Refuse a run of the app whose estimated memory is over the per-run budget: ValueError saying how much it
@@ -215,9 +197,12 @@ def check_memory(cfg: TrainConfig, model_values: dict | None, examples: list[dic
     if found.run_mb <= budget:
         return
     lower = settings_to_lower(cfg, found, given=examples is not None)
-    hint = ""
-    if examples is None and 0 < (most := most_training_examples(cfg, found, budget)) < cfg.train_size:
-        hint = f" ({_label(TrainConfig, 'train_size')} alone: at most about {_round_down(most):,})"
+    # the largest train_size that fits with every other setting unchanged, quoted to two significant digits
+    # rounded down (35,463 -> 35,000)
+    most = max(int((budget - (found.run_mb - found.data_mb)) / found.per_example_mb) - cfg.eval_size, 0)
+    unit, hint = 10 ** max(len(str(most)) - 2, 0), ""
+    if examples is None and 0 < most < cfg.train_size:
+        hint = f" ({_label(TrainConfig, 'train_size')} alone: at most about {most // unit * unit:,})"
     raise ValueError(f"these settings need about {found.run_mb:,.0f} MB of memory, over the {budget:,.0f} MB one "
                      f"training run may use on this server (two runs share it): lower {', '.join(lower[:-1])}"
                      f"{' or ' if len(lower) > 1 else ''}{lower[-1]}{hint}")

@@ -1,12 +1,9 @@
 """The Neural Programmer of Neelakantan, Le & Sutskever (2016), spec §2, in PyTorch.
 
-Question RNN -> (for T steps) selector over operations and columns -> soft execution of the
-operations on the table -> history RNN. Hard (argmax) selection at test time.
-
-The neural parts are float32. The execution (comparisons, sums, counts, differences, row selections)
-runs in float64 whenever the model answers rather than trains (no gradient, or hard=True): the
-selection weights are cast to float64 and the table's values are the batch's exact float64 ones, so an
-answer is as exact as the numbers it reads. Training's soft execution stays float32 (speed).
+Question RNN -> (for T steps) selector over operations and columns -> soft execution of the operations on the
+table -> history RNN. Hard (argmax) selection at test time. The neural parts are float32; the execution runs in
+float64 whenever the model answers (no gradient, or hard=True), on the batch's exact values, so an answer is as
+exact as the numbers it reads. Training's soft execution stays float32 (speed).
 """
 
 from __future__ import annotations
@@ -60,8 +57,7 @@ class NeuralProgrammer(nn.Module):
         (unit word vectors, weights U[±1/sqrt(fan_in)]), so that q differs clearly between questions
         from the first step; with the paper's init at small d every question looks alike and the op
         softmax collapses onto one operation (docs/design.md)."""
-        s = self.config.init_scale
-        d = self.config.d
+        s, d = self.config.init_scale, self.config.d
         for name, p in self.named_parameters():
             if name == "match_weight":
                 continue
@@ -171,9 +167,7 @@ class NeuralProgrammer(nn.Module):
             soft = F.softmax(sharpen(logits), -1) if soft is None else soft
             if isinstance(hard, torch.Tensor):  # per example: hard (B,) bool, moved to the logits' device
                 return torch.where(hard.to(logits.device).view(-1, *[1] * (logits.dim() - 1)), hardmax(logits), soft)
-            if hard:
-                return hardmax(logits)
-            return soft
+            return hardmax(logits) if hard else soft
 
         cfg = self.config
         q, states, forward, qmask = self.encode_question(batch)

@@ -1,17 +1,11 @@
-"""Many models in one process: K independent runs trained as one batched computation.
+"""Many models in one process: K independent soft-training runs as one batched computation.
 
-At d = 64 a training step is bound by the *count* of small tensor operations (~600 per step), not by their
-arithmetic. Stacking the K models' parameters (torch.func.stack_module_state) and running the forward pass
-under torch.func.vmap turns every operation into one that does K times the work. Each run keeps everything
-that makes it the run `engine.np2016.train.train` would make alone: its own initialisation (seeded as there), its
-own data, batch sampler and noise generator, its own hyper-parameters (learning rate, Adam ε, clipping,
-noise, Huber δ, λ) and its own validation and best model. tests/np2016/test_multi_train.py checks that K runs here
-equal K separate runs.
-
-What may differ between runs: anything that leaves the shapes and the program alike (TrainConfig.seed, lr,
-adam_eps, clip, grad_noise, noise_eta, huber_delta, lookup_weight, the data switches and sizes). What must be
-equal: `SHARED` below and the ModelConfig. Soft training only: program search samples discrete programs
-per model, which does not batch this way (a run with search trains alone, with `engine.np2016.train.train`).
+At d = 64 a step is bound by the *count* of small tensor operations (~600), not their arithmetic, so the K
+models' parameters are stacked (torch.func.stack_module_state) and the forward pass runs under torch.func.vmap.
+Each run keeps its own initialisation, data, generators, hyper-parameters, validation and best model, so K runs
+here equal K runs of `engine.np2016.train.train` (tests/np2016/test_multi_train.py). Runs may differ in anything
+that leaves the shapes and the program alike; `SHARED` and the ModelConfig must be equal. Program search samples
+discrete programs per model, which does not batch this way: such a run trains alone.
 """
 
 from __future__ import annotations
@@ -24,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import fields
 
 import torch
+import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
 from engine.core.device import resolve_device
@@ -32,7 +27,7 @@ from engine.np2016.config import ModelConfig, TrainConfig
 from engine.np2016.evaluate import evaluate, loss_fn
 from engine.np2016.model import NeuralProgrammer
 from engine.np2016.sampling import NOISE_SEED_OFFSET, draw_indices, hide_names, logit_noise, long_program_pool
-from engine.np2016.train import TrainResult, data_style, initial_model, test_accuracy, training_data
+from engine.np2016.train import TrainResult, data_style, initial_model, new_summary, test_accuracy, training_data
 
 # TrainConfig fields every run of one batched computation must share (shapes, schedule, the program)
 SHARED = ("task", "preset", "steps", "batch_size", "eval_every", "balanced_lookup", "soft_loss", "search_samples",
@@ -74,14 +69,9 @@ def padded_stack(batches: list[Batch]) -> Batch:
         shape = [max(p.shape[i] for p in parts) for i in range(1, parts[0].dim())]
         fill = -1.0 if f.name == "numbers" else 0
         padded = []
-        for p in parts:
-            target = (p.shape[0], *shape)
-            if tuple(p.shape) == target:
-                padded.append(p)
-                continue
-            q = p.new_full(target, fill)
-            q[tuple(slice(0, n) for n in p.shape)] = p
-            padded.append(q)
+        for p in parts:  # F.pad's (before, after) widths run from the last dimension back
+            widths = [w for n, m in zip(reversed(p.shape[1:]), reversed(shape), strict=True) for w in (0, m - n)]
+            padded.append(F.pad(p, widths, value=fill) if any(widths) else p)  # a store already that size: no copy
         out[f.name] = torch.cat(padded)
     return Batch(**out)
 
@@ -95,11 +85,9 @@ class MultiTrainer:
         # generators, as engine.np2016.train), so every device draws the same numbers
         self.device = device = resolve_device(cfgs[0].device)
         self.models = models  # plain modules: each model's evaluation copy and its initial weights
-        encoded: dict[int, tuple] = {}  # id of a (train, valid) pair -> its encoded sets, shared by its runs
-        for pair in data:
-            if id(pair) not in encoded:
-                encoded[id(pair)] = (encode(pair[0], vocab, exact=False, bounded=False),
-                                     encode(pair[1], vocab, exact=False, bounded=False))
+        # id of a (train, valid) pair -> its encoded sets, shared by its runs
+        encoded = {key: [encode(part, vocab, exact=False, bounded=False) for part in pair]
+                   for key, pair in {id(pair): pair for pair in data}.items()}
         sets = [encoded[id(pair)][0] for pair in data]
         self.sizes = [len(s) for s in sets]
         self.columns = [s.values.shape[2] for s in sets]  # each store's own column count, before padding
@@ -134,7 +122,6 @@ class MultiTrainer:
         self.best = [(-1.0, 0, copy.deepcopy(m.state_dict())) for m in models]  # (valid acc, step, weights)
         self.curves: list[list] = [[] for _ in cfgs]  # per run: (step, train_acc, valid_acc)
         balanced = cfgs[0].balanced_lookup
-
         self.temperature = 1.0  # the soft selections' temperature at the current step (shared by the runs)
 
         def loss_one(params, batch_fields, delta, lam, noise):
@@ -256,12 +243,9 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
     built = [initial_model(cfg, model_config, None) for cfg in cfgs]  # each seeded as a lone run would be
     vocab = built[0][1]
     # runs that differ only in hyper-parameters (a sweep's grid points of one seed) read the same data
-    generated: dict[tuple, tuple | None] = {}
-    for cfg in cfgs:
-        key = (cfg.seed, cfg.train_size, cfg.eval_size, data_style(cfg))
-        if key not in generated:
-            generated[key] = training_data(cfg, stop)
-    data = [generated[(c.seed, c.train_size, c.eval_size, data_style(c))] for c in cfgs]
+    keys = [(c.seed, c.train_size, c.eval_size, data_style(c)) for c in cfgs]  # the task is SHARED
+    generated = {key: training_data(cfg, stop) for key, cfg in dict(zip(keys, cfgs, strict=True)).items()}
+    data = [generated[key] for key in keys]
     if any(d is None for d in data):
         raise InterruptedError("stopped while generating data")
     trainer = MultiTrainer(cfgs, [m for m, _ in built], vocab, data)
@@ -292,19 +276,17 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
     seconds = round(time.time() - train_started, 2)
     results = []
     for k, cfg in enumerate(cfgs):
-        if not trainer.curves[k] or trainer.curves[k][-1][0] != steps_run[k]:
-            if errors[k] is None:
-                trainer.evaluate(steps_run[k], k)
+        if errors[k] is None and (not trainer.curves[k] or trainer.curves[k][-1][0] != steps_run[k]):
+            trainer.evaluate(steps_run[k], k)
         best_acc, best_step, state = trainer.best[k]
         model = trainer.models[k]
         model.load_state_dict(state)
         model.cpu().eval()
-        summary = {"task": cfg.task, "steps_run": steps_run[k], "best_step": best_step, "valid_accuracy": best_acc,
-                   "test_accuracy": test_accuracy(cfg, model, vocab, stop), "preset": cfg.preset,
-                   "eval_size": sizes[k][1], "train_size": sizes[k][0], "seconds": seconds,
-                   "stopped": stop.is_set(), "error": errors[k], "train_config": cfg.to_dict(),
-                   "curve": list(trainer.curves[k]), "models_batched": len(cfgs),
-                   "total_seconds": round(time.time() - started, 2)}
+        summary = new_summary(cfg, *sizes[k])
+        summary.update(steps_run=steps_run[k], best_step=best_step, valid_accuracy=best_acc,
+                       test_accuracy=test_accuracy(cfg, model, vocab, stop), seconds=seconds, stopped=stop.is_set(),
+                       error=errors[k], curve=list(trainer.curves[k]), models_batched=len(cfgs),
+                       total_seconds=round(time.time() - started, 2))
         results.append(TrainResult(model, vocab, summary))
     return results
 

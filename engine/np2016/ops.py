@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-ROW_OPS = ("greater", "lesser", "and", "or", "reset", "text_match")
 SCALAR_OPS = ("sum", "count", "difference")
 LOOKUP_OPS = ("assign",)
 COLUMN_OPS = ("sum", "greater", "lesser", "assign", "text_match")  # ops that take a column argument
@@ -69,8 +68,7 @@ def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser,
     """
     rs1, rs2 = state.rows
     s1, _, s3 = state.scalar
-    B = values.shape[0]
-    zero = values.new_zeros(B)
+    zero = values.new_zeros(values.shape[0])
 
     columns = p_op.unbind(-1)  # one op (and one backward) instead of a select per use
 

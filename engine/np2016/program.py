@@ -1,11 +1,6 @@
-"""The induced program: read once from a hard forward pass, rendered in words or in short notation.
-
-A program is what the model chose at each of its T steps: an operation, a column (for the operations
-that take one) and a pivot (for greater and lesser). `decode` reads it by argmax from a batched forward
-pass; `answers` reads the answer the program wrote; `predict_chunks` runs both over a stream of examples in
-size-grouped batches. The trace, the command line's predict and the app's Programs page all go through
-these functions, and every label of an operation comes from `OP_TEXT` (`op_label` for charts).
-"""
+"""The induced program: read once from a hard forward pass (`decode`, `answers`, `predict_chunks`), rendered in
+words or in short notation. The trace, the command line's predict and the app's Programs page all go through
+these functions, and every label of an operation comes from `OP_TEXT`."""
 
 from __future__ import annotations
 

@@ -1,19 +1,6 @@
-"""Where a training run's checkpoint goes: the output checked before any work, the result saved without loss.
-
-Two rules, for the command line and the app alike:
-
-- `check_output` refuses an output that cannot be written (a directory, a parent that cannot be created,
-  a read-only directory) before anything is generated or trained, by really creating (and removing) a
-  file in the target's directory: permission bits, read-only mounts and ACLs all answer the same way.
-- `save_trained` never replaces a checkpoint with a worse one when the run was cut short (stopped by
-  Ctrl-C or Stop, or ended by the NaN guard): the old file stays and the new one is written beside it.
-  A run that finished normally replaces the file, as asked. Every write goes through engine.core.io.atomic.
-- `hold_output` is `check_output` plus a claim on the output for the whole run: an exclusive `flock` on a
-  lock file beside it (`X.safetensors.lock`). A second training of the same output is refused at once
-  (`OutputBusy`) instead of both printing "saved" and the last silently winning. The kernel drops a flock
-  when its process dies, so a killed run leaves no stale claim; the next run reuses the file it left.
-
-Wiring in a command (the order matters: the check comes before the work)::
+"""Where a training run's checkpoint goes: the output checked and claimed before any work (`check_output`,
+`hold_output`), the result saved without losing a better model (`save_trained`). Every write goes through
+engine.core.io.atomic. Wiring in a command (the check comes before the work)::
 
     with hold_output(args.output) as output:      # OutputError / OutputBusy -> report and exit before training
         result = train(cfg, model_cfg, progress=progress, stop=stop)
@@ -38,7 +25,6 @@ __all__ = ["OutputError", "OutputBusy", "OutputLock", "SaveOutcome", "check_outp
            "save_trained", "beside", "cut_short"]
 
 MAX_BESIDE = 100  # numbered names tried for a checkpoint written beside a kept one
-LOCK_SUFFIX = ".lock"
 
 
 class OutputError(ValueError):
@@ -47,7 +33,8 @@ class OutputError(ValueError):
 
 def check_output(path) -> Path:
     """`path` as a Path once it is known to be writable: its directory exists (created if need be) and a
-    file can be created there. OutputError otherwise, before any work has been done."""
+    file can be created there (really created and removed: permission bits, read-only mounts and ACLs all
+    answer the same way). OutputError otherwise, before any work has been done."""
     path = Path(path).expanduser()
     if path.is_dir():
         raise OutputError(f"output {path} is a directory; give a file name such as {path / 'model.safetensors'}")
@@ -76,21 +63,7 @@ class OutputBusy(OutputError):
 def lock_path(path) -> Path:
     """The lock file of output `path`: beside it, its name plus .lock (X.safetensors -> X.safetensors.lock)."""
     path = Path(path).expanduser()
-    return path.with_name(path.name + LOCK_SUFFIX)
-
-
-def _busy_message(path: Path) -> str:
-    return (f"output {path} is being written by another training (it holds {lock_path(path)}): wait for that "
-            "run to finish, or give another --output")
-
-
-def _open_lock_file(lock: Path) -> int:
-    # Only opened, never written: the lock is the file's inode, not its content. An atomic write (a new file
-    # renamed over the name) would give each process its own inode, and the lock would then hold nothing.
-    try:
-        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-    except OSError as e:
-        raise OutputError(f"cannot create the lock file {lock} beside the output: {e.strerror or e}") from e
+    return path.with_name(path.name + ".lock")
 
 
 def _still_named(fd: int, lock: Path) -> bool:
@@ -106,12 +79,18 @@ def _acquire(path: Path) -> int:
     """An open descriptor of path's lock file holding an exclusive flock; OutputBusy when another holds it."""
     lock = lock_path(path)
     while True:  # again only when the file was removed between our open and our lock (a holder just finished)
-        fd = _open_lock_file(lock)
+        # Only opened, never written: the lock is the file's inode, not its content. An atomic write (a new file
+        # renamed over the name) would give each process its own inode, and the lock would then hold nothing.
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as e:
+            raise OutputError(f"cannot create the lock file {lock} beside the output: {e.strerror or e}") from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise OutputBusy(_busy_message(path)) from None
+            raise OutputBusy(f"output {path} is being written by another training (it holds {lock}): wait for "
+                             "that run to finish, or give another --output") from None
         except OSError as e:  # a file system without flock: say so rather than train unprotected in silence
             os.close(fd)
             raise OutputError(f"cannot lock {lock} for output {path}: {e.strerror or e}") from e
@@ -150,9 +129,10 @@ class OutputLock:
 
 
 def hold_output(path) -> OutputLock:
-    """`check_output(path)`, then an exclusive claim on it until the returned lock is released (or the process
-    ends, however it ends). `with hold_output(p) as output: ...` trains and saves while the claim is held.
-    OutputBusy (an OutputError) when another training, in this process or another, holds it."""
+    """`check_output(path)`, then an exclusive `flock` on `lock_path(path)` until the returned lock is released
+    (or the process ends: the kernel drops it, so a killed run leaves no stale claim). OutputBusy (an
+    OutputError) at once when another training, in this process or another, holds it, rather than both
+    printing "saved" and the last silently winning."""
     return OutputLock(check_output(path))
 
 

@@ -1,11 +1,7 @@
-"""What a training step draws at random, and how: batches (with the long-programs-first curriculum), hidden column
-names, the Gumbel perturbation of the soft selections and the annealed gradient noise.
-
-Every draw comes from one of the run's own CPU generators (batches and names: the sampling generator seeded by
-cfg.seed; selection and gradient noise: the noise generator seeded by cfg.seed + NOISE_SEED_OFFSET), never from
-torch's global generator, so a run is reproducible whatever else the process does (the app's probe, another
-run), draws the same numbers on every device, and the model-batched trainer (engine/np2016/multi_train.py) can draw
-each of its runs' numbers exactly as that run would alone.
+"""What a training step draws at random: batches (with the long-programs-first curriculum), hidden column names,
+the Gumbel perturbation of the soft selections and the annealed gradient noise. Every draw comes from one of the
+run's own CPU generators, never torch's global one, so a run is reproducible whatever else the process does, draws
+the same numbers on every device, and engine/np2016/multi_train.py can draw each run's numbers as it would alone.
 """
 
 from __future__ import annotations

@@ -1,19 +1,14 @@
 """Program search: an auxiliary loss that rewards the programs which really answer the question.
 
-Soft execution alone lets a *mixture* of operations fit an answer without being any program (e.g. half
-`greater` + half `lesser` looks like their `and`), and a step whose output is only used through a
-later and/or never gets a gradient once that later step has committed elsewhere. Both trap training.
-
-So at every training step we also try discrete programs for each question: the argmax program, the
-ones remembered for its wording, and (where those fail) K - 1 sampled from the model's own
-distributions (ops, columns, pivots, plus uniform exploration). We execute them hard, and where some
-program gives exactly the right answer we maximise the log-probability of the right programs
-(maximum marginal likelihood). Only the final answers are used, as in the paper. The history RNN reads
-the soft distributions, so the per-step distributions do not depend on the sampled choices and one
-soft forward pass gives them all.
-
-A discrete program reads one column per step, so its hard execution works on (K*B, M) row vectors
-gathered from the table instead of the (B, M, C) cell tensors of soft execution: 5-10x less work.
+Soft execution alone lets a *mixture* of operations fit an answer without being any program (half `greater` +
+half `lesser` looks like their `and`), and a step whose output is only used through a later and/or never gets a
+gradient once that later step has committed elsewhere. Both trap training. So each training step also tries
+discrete programs for each question (the argmax one, those remembered for its wording, and samples from the
+model's own distributions plus uniform exploration), executes them hard, and maximises the marginal likelihood of
+those that give exactly the right answer; only the final answers are used, as in the paper. The history RNN reads
+the soft distributions, so one soft forward pass gives every program's per-step distributions. A discrete program
+reads one column per step, so its hard execution works on (K*B, M) row vectors gathered from the table instead of
+the (B, M, C) cell tensors of soft execution: 5-10x less work.
 """
 
 from __future__ import annotations
@@ -52,10 +47,9 @@ def _sample(logits, k: int, epsilon: float, generator) -> torch.Tensor:
     probs = F.softmax(logits, -1)
     valid = (logits > MASKED).to(probs.dtype)
     probs = (1 - epsilon) * probs + epsilon * valid / valid.sum(-1, keepdim=True)
-    flat = probs.reshape(-1, probs.shape[-1])
     if k == 0:
         return torch.zeros(0, *probs.shape[:-1], dtype=torch.long)
-    draws = torch.multinomial(flat, k, replacement=True, generator=generator)  # (N, k)
+    draws = torch.multinomial(probs.reshape(-1, probs.shape[-1]), k, replacement=True, generator=generator)  # (N, k)
     return draws.T.reshape(k, *probs.shape[:-1])
 
 
@@ -137,13 +131,9 @@ class ProgramMemory:
     def programs(self, ops, pivots: dict, op_index: dict):
         """Programs as memory rows: (..., T) ops then one pivot per pivot op, 0 where the op is unused
         (so that programs differing only in an unused pivot are one entry). (..., T + P)"""
-        columns = [ops]
-        for op in self.pivot_ops:
-            if op in op_index and op in pivots:
-                columns.append((pivots[op] * (ops == op_index[op]).any(-1))[..., None])
-            else:
-                columns.append(torch.zeros_like(ops[..., :1]))
-        return torch.cat(columns, -1)
+        unused = torch.zeros_like(ops[..., :1])
+        return torch.cat([ops] + [(pivots[op] * (ops == op_index[op]).any(-1))[..., None]
+                                  if op in op_index and op in pivots else unused for op in self.pivot_ops], -1)
 
     def recall(self, keys: list[tuple], steps: int):
         """Stored programs per question: ops (S, B, T), pivots {op: (S, B)}, present (S, B) bool, and the

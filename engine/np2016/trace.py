@@ -36,7 +36,6 @@ def trace(model, vocab, columns: list[str], rows: list[list], question: str) -> 
     soft, hard = _half(both, 0), _half(both, 1)
     q = split_question(question, example["columns"])
     m, c = len(rows), len(columns)
-    ops = list(cfg.ops)
 
     def r5(x):  # tensor -> (nested) lists of floats rounded to 5 decimals (a small JSON), in one pass
         return (x.double() * 1e5).round().div(1e5).tolist()
@@ -79,7 +78,7 @@ def trace(model, vocab, columns: list[str], rows: list[list], question: str) -> 
         warnings.append("words the model does not know: " + ", ".join(unknown))
     return {
         "schema": SCHEMA, "family": "np2016", "question": question, "words": q.words, "numbers": q.numbers,
-        "columns": list(columns), "rows": example["rows"], "n_rows": m, "ops": ops, "steps": steps,
+        "columns": list(columns), "rows": example["rows"], "n_rows": m, "ops": list(cfg.ops), "steps": steps,
         "answer": answer, "program_text": numbered([(s["op"], s["sentence"]) for s in steps]),
         "warnings": warnings,
         "extra": {"unknown_words": unknown, "column_kinds": kinds, "pivots": pivots,

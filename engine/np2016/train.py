@@ -1,17 +1,10 @@
 """Training (spec §5.1, §6.1): Adam, global-norm clipping, annealed gradient noise, periodic evaluation.
 
-A small trainer in three parts, as minGPT's: `Trainer.setup` (data, model, optimiser), `Trainer.step`
-(one optimiser step) and `Trainer.evaluate` (hard accuracy, keeping the best weights); `train()` loops
-them. It reports through a thread-safe `Progress` object (the callback a caller overrides and the state
-another thread polls) and honours a stop `threading.Event`, so the CLI shows a progress bar and the app
-runs it in a background thread. A diverging run (non-finite loss or scores) stops with a message in
-`progress.error` and `summary["error"]`, keeping the best model evaluated so far.
-
-Reproducible: every random number comes from the run's own generators (initialisation: engine/core/seeded_init.py;
-batches and search: Trainer.generator; noise: Trainer.noise_generator; data: its numpy stream), so the same
-settings and seed give the same losses, bit for bit, in the app and the CLI, even with other runs going
-(tests/test_same_curve.py). The intra-op thread count changes float sums in the last bits, so cfg.threads
-(default 1, which the app always uses) is part of the settings: a --threads 2 run has its own curve.
+`Trainer` is one run's state with its `step` and `evaluate`; `train()` loops them (engine/core/loop.py), reports
+through a thread-safe `Progress` and honours a stop `threading.Event`. Every random number comes from the run's
+own generators (engine/core/seeded_init.py, Trainer.generator, Trainer.noise_generator, the data's numpy stream),
+so the same settings and seed give the same losses, bit for bit, in the app and the CLI (tests/test_same_curve.py).
+The intra-op thread count changes float sums in the last bits, so cfg.threads is part of the settings.
 """
 
 from __future__ import annotations
@@ -88,6 +81,13 @@ def data_style(cfg: TrainConfig) -> data.Style:
                       lone_column_name=cfg.lone_column_name)
 
 
+def new_summary(cfg: TrainConfig, train_size: int, eval_size: int) -> dict:
+    """A run's summary before anything is trained or evaluated (the keys `train` and `train_many` write)."""
+    return {"task": cfg.task, "steps_run": 0, "best_step": 0, "valid_accuracy": -1.0, "test_accuracy": -1.0,
+            "preset": cfg.preset, "eval_size": eval_size, "train_size": train_size, "seconds": 0.0,
+            "stopped": False, "error": None, "train_config": cfg.to_dict()}
+
+
 def training_data(cfg: TrainConfig, stop: threading.Event, train_examples: list[dict] | None = None,
                   eval_examples: list[dict] | None = None) -> tuple[list[dict], list[dict]] | None:
     """(training, validation) examples: the given ones, or cfg.task's generated ones, both from the training
@@ -116,8 +116,7 @@ def test_accuracy(cfg: TrainConfig, model: NeuralProgrammer, vocab: Vocab, stop:
 
 
 class Trainer:
-    """The state of one run (model, encoded data, optimiser, search memory, best weights) with its `step`
-    and `evaluate`; `train()` is the loop and reports through `progress`."""
+    """The state of one run (model, encoded data, optimiser, search memory, best weights)."""
 
     def __init__(self, cfg: TrainConfig, model: NeuralProgrammer, vocab: Vocab, train_examples: list[dict],
                  eval_examples: list[dict], progress: Progress):
@@ -164,10 +163,9 @@ class Trainer:
         if not cfg.soft_loss:  # program search alone: the soft loss is computed (the guard reads it) but not used
             loss = loss * 0.0
         if cfg.program_search:
-            # where a sampled or remembered program answers right, also learn that program (engine/np2016/search.py);
-            # it raises DivergedError before sampling from scores that are not finite
-            # programs are sampled (CPU generator) and executed on the CPU: only the scores travel there, and
-            # the loss (with its gradient) back
+            # where a sampled or remembered program answers right, also learn it (engine/np2016/search.py, which
+            # raises DivergedError before sampling from scores that are not finite); programs are sampled (CPU
+            # generator) and executed on the CPU: only the scores travel there, and the loss (with its gradient) back
             scores = to_device({k: out[k] for k in ("op_logits", "col_logits", "pivot_logits")}, "cpu")
             mml, found = search_loss(model, scores, cpu_batch, cfg.search_samples, cfg.search_epsilon,
                                      self.generator, self.memory, cfg.search_solved)
@@ -238,10 +236,7 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     started = time.time()
     model, vocab = initial_model(cfg, model_config, init)
     examples = training_data(cfg, stop, train_examples, eval_examples)
-    summary = {"task": cfg.task, "steps_run": 0, "best_step": 0, "valid_accuracy": -1.0, "test_accuracy": -1.0,
-               "preset": cfg.preset,
-               "eval_size": len(examples[1]) if examples else 0, "train_size": len(examples[0]) if examples else 0,
-               "seconds": 0.0, "stopped": False, "error": None, "train_config": cfg.to_dict()}
+    summary = new_summary(cfg, *(map(len, examples) if examples else (0, 0)))
     if examples is None:  # nothing was trained: the model is the initial one and is not evaluated
         progress.update(stopped=True, done=True, message="stopped while generating data")
         model.eval()

@@ -1,21 +1,13 @@
-"""Hyper-parameter sweeps: the grid, the runs it plans, their groups, one record per finished run, the summary.
-
-A sweep directory DIR (README "Sweeps") holds `sweep.json` (the spec), `runs/<run_id>.json` (one record per
-finished run, written atomically when its group ends) and `summary.csv` / `summary.md` (one row per grid
-point). A run's id is a stable hash of its grid point plus its seed, so rerunning the same command finds the
-runs already recorded and trains only the others: that is how a stopped sweep resumes.
-
-Runs whose configs may share one model-batched computation (engine.np2016.multi_train: equal SHARED fields, no
-program search) are packed into groups; a run with program search is a group of one. engine/sweep/ray_runner.py runs
-the groups as Ray Tune trials and trains them (train_group); this module only describes and reads a sweep, so
-the app can read one without Ray or torch.
+"""Hyper-parameter sweeps (docs/sweeps.md): the grid, the runs it plans, their groups, one record per finished run,
+the summary. A run's id is a stable hash of its grid point plus its seed, so rerunning the same command finds the
+runs already recorded and trains only the others. engine/sweep/ray_runner.py trains the groups; this module only
+describes and reads a sweep, so the app can read one without Ray or torch.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import itertools
 import json
 import math
@@ -316,11 +308,9 @@ def write_summary(directory, problems: list[str] | None = None) -> list[dict]:
         raise ValueError(f"{directory} has no sweep.json")
     rows = summarise(read_records(directory, problems), spec)
     columns = list(spec["grid"]) + list(STATS)
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({c: "" if row[c] is None else row[c] for c in columns} for row in rows)
     with atomic_writer(Path(directory) / "summary.csv") as f:
-        f.write(text.getvalue())
+        writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({c: "" if row[c] is None else row[c] for c in columns} for row in rows)
     write_atomic(Path(directory) / "summary.md", summary_markdown(rows, spec))
     return rows

@@ -1,18 +1,13 @@
-"""Running a sweep: each group trained and its records written (`train_group`), the groups run as Ray Tune
-trials (`run_sweep`, which the `sweep` command calls).
-
-Each trial trains one group (train_group) on one CPU with one torch thread and writes its records
-itself, so `workers` groups train at once, a crash or Ctrl-C loses at most the groups in flight, and rerunning
-the same command resumes (the runs already recorded are dropped from the plan). Progress is read from the runs
-directory by a thread of the calling process, which also rewrites the summary whenever records appear (one
-writer, so two trials ending together never race on it).
-
-With `address` the trials run on an existing Ray cluster: the output directory must then be on a file system
-every node shares (the trials write there), and engine/ importable on every node.
+"""Running a sweep (docs/sweeps.md): each group trained and its records written (`train_group`), the groups run as
+Ray Tune trials (`run_sweep`, which the `sweep` command calls). Each trial writes its own records, so a crash or
+Ctrl-C loses at most the groups in flight; progress is read from the runs directory by a thread of the calling
+process, which also rewrites the summary (one writer, so two trials ending together never race on it). With
+`address` the output directory must be on a file system every node shares, and engine/ importable on every node.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -84,43 +79,36 @@ def _trial(config: dict, batches: list, output: str, target: float) -> dict:
     return {"trained": len(train_group(batches[config["group"]], output, target))}
 
 
-class _Watcher:
-    """Polls the runs directory: calls progress(done, total) and rewrites the summary when records appear."""
+@contextlib.contextmanager
+def _watching(output: Path, ids: set[str], progress: Callable[[int, int], None] | None):
+    """While the block runs, polls the runs directory: progress(done, total), and the summary rewritten whenever
+    records appear."""
+    shown, stop = len(ids & sweep.recorded_ids(output)), threading.Event()
 
-    def __init__(self, output: Path, ids: set[str], progress: Callable[[int, int], None] | None):
-        self.output, self.ids, self.progress = output, ids, progress
-        self.done = self._count()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="sweep-progress", daemon=True)
+    def poll() -> None:
+        nonlocal shown
+        done = len(ids & sweep.recorded_ids(output))
+        if done != shown:
+            shown = done
+            with contextlib.suppress(OSError, ValueError):  # written again, with its error raised, at the end
+                sweep.write_summary(output)
+        if progress:
+            progress(done, len(ids))
 
-    def _count(self) -> int:
-        return len(self.ids & sweep.recorded_ids(self.output))
+    def loop() -> None:
+        while not stop.wait(POLL_SECONDS):
+            poll()
 
-    def _loop(self) -> None:
-        while not self.stop.wait(POLL_SECONDS):
-            self.poll()
-
-    def poll(self) -> None:
-        done = self._count()
-        if done != self.done:
-            self.done = done
-            try:
-                sweep.write_summary(self.output)
-            except (OSError, ValueError):
-                pass  # written again, with its error raised, when the sweep ends
-        if self.progress:
-            self.progress(done, len(self.ids))
-
-    def __enter__(self):
-        if self.progress:
-            self.progress(self.done, len(self.ids))
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
-        self.poll()
+    if progress:
+        progress(shown, len(ids))
+    thread = threading.Thread(target=loop, name="sweep-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        poll()
 
 
 def _start_ray(address: str | None, workers: int) -> bool:
@@ -205,8 +193,7 @@ def run_sweep(output, preset: str, task: str, grid: dict, seeds: int, base: dict
     per_group = max(1, min(models_per_worker, math.ceil(len(todo) / workers)))
     batches = sweep.groups(todo, per_group)
     failures: list[str] = []
-    watcher = _Watcher(output, {r.id for r in runs}, progress)
-    with watcher:
+    with _watching(output, {r.id for r in runs}, progress):
         if batches:
             failures = _run_trials(batches, output, target, workers, address)
     problems: list[str] = []

@@ -1,11 +1,8 @@
 """What a sweep.json must hold to be read as a sweep spec: the one check of the CLI, the report and the app.
 
-A sweep directory may come from anywhere (a typed path on the Sweeps page, a copied folder), so every field
-the readers use is checked before any of them is: the version, preset and task names, a grid of non-empty
-value lists no larger than GRID_MAX_POINTS points (the summary builds one row per point), seeds in
-[1, SEEDS_MAX], and, when present, base (an object), target (a number in [0, 1]) and models_per_worker (a
-positive integer). Grid fields are not checked against TrainConfig: a spec names what was swept, and the
-app shows it as text. engine/sweep/plan.py reads the file (bounded, regular files only) and calls check_spec.
+A sweep directory may come from anywhere (a typed path on the Sweeps page, a copied folder), so every field the
+readers use is checked before any of them is. Grid fields are not checked against TrainConfig: a spec names what
+was swept, and the app shows it as text. engine/sweep/plan.py reads the file (bounded, regular files only).
 """
 
 from __future__ import annotations
@@ -29,30 +26,6 @@ def positive_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool) and x > 0
 
 
-def _grid_problems(grid) -> list[str]:
-    if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
-        return ["grid is not an object of non-empty value lists"]
-    # multiplied one list at a time, so a hostile grid stops at the cap instead of making a huge integer
-    points = 1
-    for values in grid.values():
-        points *= len(values)
-        if points > GRID_MAX_POINTS:
-            return [f"grid has more than {GRID_MAX_POINTS:,} points"]
-    return []
-
-
-def _optional_problems(spec: dict) -> list[str]:
-    problems = []
-    if not isinstance(spec.get("base", {}), dict):
-        problems.append("base is not an object")
-    target = spec.get("target", 1.0)
-    if not (finite_number(target) and 0 <= target <= 1):
-        problems.append("target is not a number in [0, 1]")
-    if "models_per_worker" in spec and not positive_int(spec["models_per_worker"]):
-        problems.append("models_per_worker is not a positive integer")
-    return problems
-
-
 def spec_problems(spec) -> list[str]:
     """Every way `spec` (parsed JSON) falls short of a sweep spec, as short phrases; [] for a good one."""
     if not isinstance(spec, dict):
@@ -61,13 +34,29 @@ def spec_problems(spec) -> list[str]:
     if spec.get("version") != SPEC_VERSION:
         problems.append(f"version is {json.dumps(spec.get('version'))[:20]}, not {SPEC_VERSION}")
     problems += [f"{k} is not a name" for k in ("preset", "task") if not isinstance(spec.get(k), str)]
-    problems += _grid_problems(spec.get("grid"))
+    grid = spec.get("grid")
+    if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
+        problems.append("grid is not an object of non-empty value lists")
+    else:  # multiplied one list at a time, so a hostile grid stops at the cap instead of making a huge integer
+        points = 1
+        for values in grid.values():
+            points *= len(values)
+            if points > GRID_MAX_POINTS:
+                problems.append(f"grid has more than {GRID_MAX_POINTS:,} points")
+                break
     seeds = spec.get("seeds")
     if not positive_int(seeds):
         problems.append("seeds is not a positive integer")
     elif seeds > SEEDS_MAX:
         problems.append(f"seeds is over {SEEDS_MAX}")
-    return problems + _optional_problems(spec)
+    if not isinstance(spec.get("base", {}), dict):
+        problems.append("base is not an object")
+    target = spec.get("target", 1.0)
+    if not (finite_number(target) and 0 <= target <= 1):
+        problems.append("target is not a number in [0, 1]")
+    if "models_per_worker" in spec and not positive_int(spec["models_per_worker"]):
+        problems.append("models_per_worker is not a positive integer")
+    return problems
 
 
 def check_spec(spec, where: str) -> dict:

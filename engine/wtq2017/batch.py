@@ -2,8 +2,7 @@
 
 Column slots follow TF's layout: the first `number_columns` slots hold the number columns, the next
 `word_columns` the word columns (spec §3.2), each kind in table order, so a slot's kind is its position.
-Rows are padded to the longest table of the batch. Every size is checked before anything is allocated.
-"""
+Rows are padded to the longest table of the batch. Every size is checked before anything is allocated."""
 
 from __future__ import annotations
 
@@ -16,20 +15,15 @@ import torch
 from engine.core.limits import BATCH_MAX_CELLS
 from engine.core.vocab import Vocab
 from engine.wtq2017.config import ModelConfig
+from engine.wtq2017.features import COLUMN_MATCH, ENTRY_MATCH  # the converter's appended tokens
 
-ENTRY_MATCH, COLUMN_MATCH = "<entry_match>", "<column_match>"  # the converter's appended tokens
 MAX_NUMBERS = 2  # TF reads the first two question numbers (spec §3.2)
 
 
 def build_vocab(examples: list[dict], word_cutoff: int) -> Vocab:
     """Words of the training questions and column names seen at least `word_cutoff` times (spec §3.2, §6.2),
     plus the two match tokens (the column vectors read <entry_match>'s embedding even if no question has it)."""
-    counts: Counter = Counter()
-    for ex in examples:
-        w = ex["wtq"]
-        counts.update(w["words"])
-        for name in w["column_tokens"]:
-            counts.update(name)
+    counts = Counter(t for ex in examples for seq in (ex["wtq"]["words"], *ex["wtq"]["column_tokens"]) for t in seq)
     return Vocab([word for word, n in counts.items() if n >= word_cutoff] + [ENTRY_MATCH, COLUMN_MATCH])
 
 
@@ -75,9 +69,8 @@ class Batch:
         return self.values[:, :, self.number_slots:]
 
     def to(self, device) -> Batch:
-        moved = {f.name: (v.to(device) if isinstance(v := getattr(self, f.name), torch.Tensor) else v)
-                 for f in fields(self)}
-        return Batch(**moved)
+        return Batch(**{f.name: (v.to(device) if isinstance(v := getattr(self, f.name), torch.Tensor) else v)
+                        for f in fields(self)})
 
 
 def slot_columns(wtq: dict, config: ModelConfig) -> list[int]:
@@ -91,8 +84,8 @@ def slot_columns(wtq: dict, config: ModelConfig) -> list[int]:
 
 def _check(examples: list[dict], config: ModelConfig, max_cells: int) -> tuple[int, int, int, int]:
     """(R, Q, L, K) of the padded batch, or ValueError saying what does not fit (and which example lacks its
-    wtq block). The answer items
-    are kept as (cell, item) pairs, not a (B, K, R, C) grid: a list of 55 years would make it 55 tables big."""
+    wtq block). The answer items are kept as (cell, item) pairs, not a (B, K, R, C) grid: a list of 55 years
+    would make it 55 tables big."""
     if not examples:
         raise ValueError("no examples to encode")
     R = Q = L = K = 1
@@ -129,8 +122,7 @@ def encode_batch(examples: list[dict], vocab: Vocab, config: ModelConfig,
     numbers, number_mask = np.zeros((B, MAX_NUMBERS), np.float64), np.zeros((B, MAX_NUMBERS), bool)
     number_pos = np.zeros((B, MAX_NUMBERS), np.int64)
     target, has_scalar, has_lookup = np.zeros(B, np.float64), np.zeros(B, bool), np.zeros(B, bool)
-    answer, item_cells, item_index = np.zeros((B, R, C), bool), [], []
-    slots_all = []
+    answer, item_cells, item_index, slots_all = np.zeros((B, R, C), bool), [], [], []
     for b, ex in enumerate(examples):
         w = ex["wtq"]
         slots = slot_columns(w, config)
@@ -154,12 +146,10 @@ def encode_batch(examples: list[dict], vocab: Vocab, config: ModelConfig,
                 v = w["cell_values"][r][c]
                 if v is not None:
                     values[b, r, s], valid[b, r, s] = v, True
-        for r, c in w["entry_match"]:
-            if c in slot_of:
-                entry[b, r, slot_of[c]] = 1
-        for r, c in w["most_frequent"]:
-            if c in slot_of:
-                frequent[b, r, slot_of[c]] = 1
+        for grid, key in ((entry, "entry_match"), (frequent, "most_frequent")):
+            for r, c in w[key]:
+                if c in slot_of:
+                    grid[b, r, slot_of[c]] = 1
         for k, (n, pos) in enumerate(zip(w["numbers"][:MAX_NUMBERS], w["number_positions"][:MAX_NUMBERS], strict=True)):
             numbers[b, k], number_mask[b, k], number_pos[b, k] = n, True, min(pos, max(len(words) - 1, 0))
         kind = w.get("answer_type")

@@ -1,11 +1,6 @@
-"""Checkpoints of the 2017 model (WikiTableQuestions): one .safetensors file, weights plus JSON metadata.
-
-The same reader and the same order of checks as the 2016 model's (engine/np2016/checkpoint.py): schema, a config
-with every ModelConfig field in range, the tensor table against the shapes that config implies (on the
-meta device), the vocabulary, and only then the tensors (NaN and infinity refused). The schema differs
-("np-explorer-wtq/1"), so either loader refuses the other's files with a message that says which it is;
-engine/families.py tells a caller which loader a file needs from its header alone.
-"""
+"""Checkpoints of the 2017 model: one .safetensors file, weights plus JSON metadata, read with the same checks in
+the same order as the 2016 model's (engine/np2016/checkpoint.py: schema, config, tensor shapes on the meta device,
+vocabulary, then the tensors) under its own schema, so either loader refuses the other's files, saying which."""
 
 from __future__ import annotations
 

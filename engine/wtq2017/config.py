@@ -1,9 +1,6 @@
-"""Typed configuration of the 2017 Neural Programmer (WikiTableQuestions), spec §3, §5.3 and §6.2.
-
-The defaults are the paper's and the TF reference code's settings (a later preset `wtq2017` uses them as they
-are). Fields are declared with engine.core.settings.setting, as the 2016 configs are, so that the command line, the app
-and the range checks read one declaration.
-"""
+"""Typed configuration of the 2017 Neural Programmer (WikiTableQuestions), spec §3, §5.3 and §6.2: the paper's and
+the TF code's settings as defaults (the preset `wtq2017` uses them as they are), declared with
+engine.core.settings.setting so that the command line, the app and the range checks read one declaration."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ from engine.core.settings import Settings, setting
 
 # The 15 operations in TF's order, which is also the order of U's rows (spec §4.2).
 OPS = ("count", "prev", "next", "first", "last", "mfe", "greater", "lesser", "geq", "leq",
-           "argmax", "argmin", "select", "reset", "print")
+       "argmax", "argmin", "select", "reset", "print")
 
 
 @dataclass(frozen=True)
@@ -60,12 +57,10 @@ class ModelConfig(Settings):
                                     "number answers that are also cells (TF soft_min_value)",
                                     label="Soft-min temperature", lo=1e-3, hi=1e3)
 
-
     @property
     def columns(self) -> int:
         """Column slots: number columns first, then word columns (TF's layout)."""
         return self.number_columns + self.word_columns
-
 
 
 @dataclass(frozen=True)
@@ -96,5 +91,3 @@ class TrainConfig(Settings):
     device: str = setting("cpu", "where the model trains", label="Device", choices=("cpu", "cuda"))
     preset: str = setting("wtq2017", "the preset the run started from (recorded, not a switch)",
                           label="Preset", cli=False)
-
-

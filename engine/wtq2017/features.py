@@ -1,39 +1,7 @@
-"""The 2017 pre-processing (spec §3.2) of a table and of a question read against it.
-
-The table alone, computed once per table (`table_features`, cached by the converter):
-
-- Column kinds: a column is a *number* column when it has at least one non-empty cell and every
-  non-empty cell is a whole number (engine/wtq2017/dataset/values.py); otherwise a *word* column. (TF: "every cell
-  is a single number token"; we let empty cells pass, docs/wtq.md.)
-- Model columns: the first 15 number columns and the first 25 word columns in table order (TF's 40
-  slots); the others stay in the table for display but the model never selects them.
-- Processed values: `cell_number` for every cell, None where TF used its "bad number" sentinel.
-- Dates: the (year, month, day) of every cell that is a date, for a model that wants more than TF's
-  processed value.
-- Most frequent entry (TF group_by_max): per model column, the cells holding the most frequent non-empty
-  value when it occurs more than once (ties: the value seen first); word cells compared by their folded
-  text, number cells by value.
-- Cell tokens: the folded token tuple of every word-column cell, and its content words, for entry
-  matching.
-
-A question against its table (`question_features`):
-
-- Tokens: engine/wtq_values.tokens (folded, numbers kept whole).
-- Exact entry match: a word-column cell whose tokens occur contiguously in the question (a cell made only
-  of punctuation and stop words never matches: "the" or "-" would match every question), or a
-  number-column cell whose value equals a question number.
-- Partial entry match, only when nothing matched exactly: a word-column cell sharing a content word
-  (not a stop word, not punctuation, not a number) with the question.
-- Column-name match: the name's tokens occur contiguously in the question; when no name matches that way,
-  any name sharing a content word (as above) with the question.
-- Anonymisation: every question token inside an exact word-cell match becomes `<unk>` (one per token,
-  so positions are kept).
-- Numbers: the remaining tokens that are numerals ("1,500", "2.5") or number words ("three"; not "one").
-  They are taken out of the word sequence; each number's pivot position is the index, in that sequence,
-  of the token just before it (0 when it opens the question), as in TF.
-- Special tokens appended to the words: `<entry_match>` when any cell matched (exactly or partly),
-  `<column_match>` when any column name matched.
-"""
+"""The 2017 pre-processing (spec §3.2): a table's features, computed once per table (`table_features`, cached by
+the converter), and a question's, read against them (`question_features`). docs/wtq.md ("The JSONL line" and
+"Choices") states every rule: column kinds, model columns, dates, most frequent entry, entry and column-name
+matches, anonymisation, question numbers and their pivot positions, the appended special tokens."""
 
 from __future__ import annotations
 
@@ -80,12 +48,6 @@ def _kind(cells: list[str | None]) -> str:
     return "number" if present and all(whole_number(c) is not None for c in present) else "word"
 
 
-def _model_columns(kinds: list[str]) -> list[int]:
-    numbers = [j for j, k in enumerate(kinds) if k == "number"][:MAX_NUMBER_COLUMNS]
-    words = [j for j, k in enumerate(kinds) if k == "word"][:MAX_WORD_COLUMNS]
-    return sorted(numbers + words)
-
-
 def _most_frequent(column: list[str | None], kind: str) -> list[int]:
     """Rows holding the column's most frequent value, if it occurs more than once."""
     keys = [None if c is None else (whole_number(c) if kind == "number" else " ".join(fold(c).split()))
@@ -101,22 +63,18 @@ def table_features(table: WtqTable) -> TableFeatures:
     m, c = len(table.rows), len(table.columns)
     columns = [[table.rows[i][j] for i in range(m)] for j in range(c)]
     kinds = [_kind(col) for col in columns]
-    model = _model_columns(kinds)
+    model = sorted([j for j, k in enumerate(kinds) if k == "number"][:MAX_NUMBER_COLUMNS]
+                   + [j for j, k in enumerate(kinds) if k == "word"][:MAX_WORD_COLUMNS])
     values = [[cell_number(cell) for cell in row] for row in table.rows]
-    dates = []
-    for i, row in enumerate(table.rows):
-        for j, cell in enumerate(row):
-            if cell is not None and kinds[j] == "word" and (ymd := whole_date(cell)) is not None:
-                dates.append([i, j, *ymd])
-    most_frequent = [[i, j] for j in model for i in _most_frequent(columns[j], kinds[j])]
-    most_frequent.sort()
+    dates = [[i, j, *ymd] for i, row in enumerate(table.rows) for j, cell in enumerate(row)
+             if cell is not None and kinds[j] == "word" and (ymd := whole_date(cell)) is not None]
+    most_frequent = sorted([i, j] for j in model for i in _most_frequent(columns[j], kinds[j]))
     cell_tokens = {(i, j): tuple(tokens(table.rows[i][j])) for j in model if kinds[j] == "word"
                    for i in range(m) if table.rows[i][j] is not None}
     return TableFeatures(table, kinds, model, values, dates, most_frequent, cell_tokens,
                          [tuple(tokens(name)) for name in table.columns],
                          {key: bool(content(toks)) for key, toks in cell_tokens.items()},
                          {key: frozenset(content_words(toks)) for key, toks in cell_tokens.items()})
-
 
 
 # ----------------------------------------------------------------------------- a question against its table
@@ -136,8 +94,6 @@ class QuestionFeatures:
     anonymised: list[list[int]]  # [start, end) token spans replaced by <unk>
 
 
-
-
 def _spans(needle: tuple[str, ...], hay: list[str]) -> list[tuple[int, int]]:
     n = len(needle)
     return [(s, s + n) for s in range(len(hay) - n + 1) if tuple(hay[s:s + n]) == needle]
@@ -147,10 +103,6 @@ def _ngrams(toks: list[str], lengths: set[int]) -> set[tuple[str, ...]]:
     """The question's n-grams of the given lengths only: a cell or name can only match one of its own length
     (and a long question never builds all of its O(n^2) n-grams)."""
     return {tuple(toks[s:s + n]) for n in lengths for s in range(len(toks) - n + 1)}
-
-
-def _raw_numbers(toks: list[str]) -> set[float]:
-    return {v for t in toks if (v := token_number(t)) is not None}
 
 
 def question_features(question: str, feats: TableFeatures) -> QuestionFeatures:
@@ -164,31 +116,18 @@ def question_features(question: str, feats: TableFeatures) -> QuestionFeatures:
             exact.add((i, j))
             counts[j] += 1
             spans.update(_spans(cell, toks))
-    q_numbers = _raw_numbers(toks)
-    for j in feats.model_columns:
-        if feats.kinds[j] != "number":
-            continue
+    q_numbers = {v for t in toks if (v := token_number(t)) is not None}
+    for j in (j for j in feats.model_columns if feats.kinds[j] == "number"):
         for i, row in enumerate(feats.values):
             if row[j] is not None and feats.table.rows[i][j] is not None and row[j] in q_numbers:
                 exact.add((i, j))
                 counts[j] += 1
-    kind = "exact" if exact else "none"
-    matched = exact
-    if not exact:
-        matched = {key for key, words in feats.cell_words.items() if words & words_in_q}
-        kind = "partial" if matched else "none"
-
-    name_match = [0] * c
-    for j in feats.model_columns:
-        name = feats.name_tokens[j]
-        if name and content(name) and name in grams:
-            name_match[j] = 1
-    name_kind = "exact" if any(name_match) else "none"
-    if not any(name_match):
-        for j in feats.model_columns:
-            if content_words(feats.name_tokens[j]) & words_in_q:
-                name_match[j] = 1
-        name_kind = "partial" if any(name_match) else "none"
+    # partial matches only when nothing matched exactly, for cells and for column names alike
+    matched = exact or {key for key, words in feats.cell_words.items() if words & words_in_q}
+    name_toks = feats.name_tokens
+    exact_names = {j for j in feats.model_columns if content(name_toks[j]) and name_toks[j] in grams}
+    names = exact_names or {j for j in feats.model_columns if content_words(name_toks[j]) & words_in_q}
+    name_match = [int(j in names) for j in range(c)]
 
     hidden = {k for s, e in spans for k in range(s, e)}
     shown = [UNK if k in hidden else t for k, t in enumerate(toks)]
@@ -202,12 +141,14 @@ def question_features(question: str, feats: TableFeatures) -> QuestionFeatures:
             positions.append(max(len(words) - 1, 0))
     if matched:
         words.append(ENTRY_MATCH)
-    if any(name_match):
+    if names:
         words.append(COLUMN_MATCH)
     return QuestionFeatures(
         tokens=toks, words=words, numbers=numbers, number_positions=positions,
-        entry_match=sorted([i, j] for i, j in matched), entry_match_kind=kind, entry_match_count=counts,
-        column_match=name_match, column_match_kind=name_kind, anonymised=_merge(sorted(hidden)))
+        entry_match=sorted([i, j] for i, j in matched),
+        entry_match_kind="exact" if exact else "partial" if matched else "none", entry_match_count=counts,
+        column_match=name_match, column_match_kind="exact" if exact_names else "partial" if names else "none",
+        anonymised=_merge(sorted(hidden)))
 
 
 def _merge(positions: list[int]) -> list[list[int]]:

@@ -5,9 +5,7 @@ that reads the chosen operation, and the history RNN -> execution of the 15 oper
 
 In this model the history RNN reads only the selection probabilities, never the execution's results (spec §3.5),
 so all T selections are computed first and the program is executed afterwards: softly for training, or as
-the discrete argmax program at test time (`hard_answer`). Weights follow TF's parameter inventory (spec §3.7).
-The training loss (`example_losses`, `batch_loss`, `weight_decay`) is TF's exact per-example form (spec §5.3).
-"""
+the discrete argmax program at test time (`hard_answer`). Weights follow TF's parameter inventory (spec §3.7)."""
 
 from __future__ import annotations
 
@@ -112,8 +110,7 @@ class NeuralProgrammer(nn.Module):
 
     def pivot_logits(self, U, Z, batch: Batch):
         """s_k = Ũ(op) · z_{pos(n_k)}, the second masked when absent (spec §3.6). -> (B, 4, 2), COMPARISONS order"""
-        B = Z.shape[0]
-        Zn = Z[torch.arange(B, device=Z.device)[:, None], batch.number_pos]  # (B, 2, d)
+        Zn = Z[torch.arange(Z.shape[0], device=Z.device)[:, None], batch.number_pos]  # (B, 2, d)
         rows = torch.stack([U[OP[op]] for op in COMPARISONS])  # (4, d)
         logits = torch.einsum("bnd,kd->bkn", Zn, rows)
         second_absent = torch.zeros_like(logits[..., :1]).masked_fill(~batch.number_mask[:, None, 1:], NEG_WORD)
@@ -131,7 +128,7 @@ class NeuralProgrammer(nn.Module):
         col_bias = self.name_weight * batch.name_match + (1 - batch.col_mask) * NEG_COLUMN  # (B, C)
         h = q.new_zeros(B, cfg.d)  # h_1 = 0
         hmask = self._recurrent_mask(h)
-        out = {k: [] for k in ("op_logits", "col_logits", "op_probs", "col_probs", "attention")}
+        steps = []
         for _ in range(cfg.T):
             scores = torch.bmm(Z, h[:, :, None])[..., 0].masked_fill(~qmask, NEG_WORD)  # (B, Q)
             attention = F.softmax(scores, -1)
@@ -150,10 +147,9 @@ class NeuralProgrammer(nn.Module):
             h = torch.tanh(self.history(torch.cat([h, x], -1))) + self.history_bias
             if hmask is not None:
                 h = h * hmask
-            for key, val in (("op_logits", op_logits), ("col_logits", col_logits), ("op_probs", p_op),
-                             ("col_probs", p_col), ("attention", attention)):
-                out[key].append(val)
-        result = {k: torch.stack(v, 1) for k, v in out.items()}  # (B, T, ...)
+            steps.append((op_logits, col_logits, p_op, p_col, attention))
+        keys = ("op_logits", "col_logits", "op_probs", "col_probs", "attention")
+        result = {k: torch.stack(v, 1) for k, v in zip(keys, zip(*steps, strict=True), strict=True)}  # (B, T, ...)
         result["pivot_logits"] = self.pivot_logits(U, Z, batch)  # (B, 4, 2)
         result["pivot_probs"] = F.softmax(result["pivot_logits"], -1)
         betas = {op: result["pivot_probs"][:, k] for k, op in enumerate(COMPARISONS)}
@@ -187,11 +183,9 @@ class NeuralProgrammer(nn.Module):
             for t in range(ops.shape[1]):
                 name = OPS[int(ops[b, t])]
                 column = slots[int(cols[b, t])] if name in COLUMN_OPS else None
-                pivot = None
                 k = int(pivots[b, COMPARISONS.index(name)]) if name in COMPARISONS else 0
-                if name in COMPARISONS and bool(batch.number_mask[b, 0]) and bool(batch.number_mask[b, k]):
-                    pivot = float(batch.numbers[b, k])
-                program.append({"op": name, "column": column, "pivot": pivot})
+                has = name in COMPARISONS and bool(batch.number_mask[b, 0]) and bool(batch.number_mask[b, k])
+                program.append({"op": name, "column": column, "pivot": float(batch.numbers[b, k]) if has else None})
             last = program[-1]["op"]
             if last == "count":
                 answer = {"kind": "scalar", "value": float(scalar[b])}
@@ -200,8 +194,7 @@ class NeuralProgrammer(nn.Module):
                 answer = {"kind": "cells", "cells": [[r, slots[s]] for r, s in cells]}
             else:
                 answer = {"kind": "none"}
-            answer["program"] = program
-            answers.append(answer)
+            answers.append({**answer, "program": program})
         return answers
 
 
@@ -253,10 +246,9 @@ def example_losses(out: dict, batch: Batch, config: ModelConfig) -> torch.Tensor
     scalar_loss = (0.5 * (scalar - batch.scalar_target) ** 2 / rows).clamp(max=config.max_math_error)
     temp = config.soft_min_value
     soft_min = (-torch.logaddexp(-temp * scalar_loss, -temp * lookup_loss) / temp).clamp(min=0.0)
-    zero = torch.zeros_like(scalar_loss)
-    loss = torch.where(batch.has_scalar & batch.has_lookup, soft_min,
-                       torch.where(batch.has_scalar, scalar_loss, torch.where(batch.has_lookup, lookup_loss, zero)))
-    return loss
+    lookup_or_none = torch.where(batch.has_lookup, lookup_loss, torch.zeros_like(scalar_loss))
+    return torch.where(batch.has_scalar & batch.has_lookup, soft_min,
+                       torch.where(batch.has_scalar, scalar_loss, lookup_or_none))
 
 
 def batch_loss(out: dict, batch: Batch, config: ModelConfig) -> torch.Tensor:

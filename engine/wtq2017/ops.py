@@ -4,10 +4,8 @@ Soft execution mixes every operation's output by the operation and column probab
 execution runs the discrete program: one operation, one column and one pivot per step (test time). The two are
 written independently (the hard one with boolean rows, masked maxima and first-index picks), so the tests'
 check "soft with one-hot choices = hard" compares two implementations, not one with itself. Both are
-vectorised over the batch, rows and columns; nothing loops over rows or cells.
-
-Shapes: B examples, R rows, C column slots, N = 2 question numbers, O = 15 operations.
-"""
+vectorised over the batch, rows and columns. Shapes: B examples, R rows, C column slots, N = 2 question
+numbers, O = 15 operations."""
 
 from __future__ import annotations
 
@@ -22,7 +20,6 @@ from engine.wtq2017.config import OPS
 OP = {name: i for i, name in enumerate(OPS)}
 COMPARISONS = ("greater", "lesser", "geq", "leq")  # the ops that read a pivot (spec §3.6)
 COLUMN_OPS = ("mfe",) + COMPARISONS + ("argmax", "argmin", "select", "print")  # ops that read a column
-ROW_OPS = tuple(op for op in OPS if op not in ("count", "print"))  # the 13 that write rs_t
 _CMP = {"greater": torch.gt, "lesser": torch.lt, "geq": torch.ge, "leq": torch.le}
 
 
@@ -51,37 +48,32 @@ def table_of(batch: Batch) -> Table:
                  order_asc=torch.sort(batch.values, dim=1, stable=True).indices)
 
 
-def comparison_indicators(table: Table, op: str) -> torch.Tensor:
-    """1[X[c][i] op n_k] for each question number k, on valid cells of questions with that number.
-    Computed in float64 from the exact values (a float32 date 20050103 would round). -> (B, N, R, C) bool"""
-    hit = _CMP[op](table.values[:, None], table.numbers[:, :, None, None])
-    return hit & table.valid[:, None] & table.number_mask[:, :, None, None]
-
-
 def soft_comparison(table: Table, op: str, beta: torch.Tensor, mode: str) -> torch.Tensor:
     """The comparison's soft cell selection (B, R, C) for pivot attention beta (B, N).
 
     expected_comparison: Σ_k β_k 1[x op n_k], differentiable in β (our answer to spec A1);
     expected_pivot: TF's 1[x op Σ_k β_k n_k] (no gradient to β). Equal when β is one-hot. TF multiplies by
-    "the question has a number"; the indicators are already 0 without one."""
+    "the question has a number"; the indicators are already 0 without one. Both compare in float64, the exact
+    values (a float32 date 20050103 would round)."""
     if mode == "expected_pivot":
         pivot = (beta.to(torch.float64) * table.numbers).sum(-1)  # (B,)
         hit = _CMP[op](table.values, pivot[:, None, None]) & table.valid & table.number_mask[:, :1, None]
         return hit.to(beta.dtype)
-    ind = comparison_indicators(table, op).to(beta.dtype)  # (B, N, R, C)
-    return torch.einsum("bn,bnrc->brc", beta, ind)
+    # 1[X[c][i] op n_k] for each question number k, on valid cells of questions with that number (B, N, R, C)
+    hit = _CMP[op](table.values[:, None], table.numbers[:, :, None, None])
+    ind = hit & table.valid[:, None] & table.number_mask[:, :, None, None]
+    return torch.einsum("bn,bnrc->brc", beta, ind.to(beta.dtype))
 
 
-def _exclusive_cumprod(x: torch.Tensor, dim: int) -> torch.Tensor:
-    """Π_{j<i} x_j along `dim` (1 at the first position)."""
-    ones = torch.ones_like(x.narrow(dim, 0, 1))
-    return torch.cat([ones, torch.cumprod(x, dim).narrow(dim, 0, x.shape[dim] - 1)], dim)
+def _exclusive_cumprod(x: torch.Tensor) -> torch.Tensor:
+    """Π_{j<i} x_j along dim 1 (1 at the first position)."""
+    return torch.cat([torch.ones_like(x[:, :1]), torch.cumprod(x, 1)[:, :-1]], 1)
 
 
 def soft_first(rs: torch.Tensor) -> torch.Tensor:
     """TF's scan R[i] = rs[i]·(1 − S), S += R[i]; then 1 − S after row i is Π_{j≤i}(1 − rs[j]), so the scan is
     rs[i]·Π_{j<i}(1 − rs[j]): one cumprod instead of a loop. (B, R) -> (B, R)"""
-    return rs * _exclusive_cumprod((1 - rs).clamp(0, 1), 1)
+    return rs * _exclusive_cumprod((1 - rs).clamp(0, 1))
 
 
 def soft_superlative(rs: torch.Tensor, valid: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
@@ -90,7 +82,7 @@ def soft_superlative(rs: torch.Tensor, valid: torch.Tensor, order: torch.Tensor)
     rs (B, R); valid (B, R, C); order (B, R, C) -> (B, R, C)"""
     weight = rs[:, :, None] * valid.to(rs.dtype)
     sorted_weight = weight.gather(1, order)
-    taken = sorted_weight * _exclusive_cumprod((1 - sorted_weight).clamp(0, 1), 1)
+    taken = sorted_weight * _exclusive_cumprod((1 - sorted_weight).clamp(0, 1))
     return torch.zeros_like(weight).scatter(1, order, taken)
 
 
@@ -167,9 +159,8 @@ def hard_step(op: torch.Tensor, col: torch.Tensor, pivot: torch.Tensor, rs: torc
 def run_soft(p_ops, p_cols, betas: dict, table: Table, mode: str = "expected_comparison"):
     """Soft execution of T steps. p_ops (B, T, O); p_cols (B, T, C); betas: comparison -> (B, N).
     Returns scalar_T (B,), lookup_T (B, R, C) and the row selections of every step (B, T, R)."""
-    dtype = p_ops.dtype
     compare = {op: soft_comparison(table, op, betas[op], mode) for op in COMPARISONS}
-    rs = table.row_mask.to(dtype)  # rs_0: every real row
+    rs = table.row_mask.to(p_ops.dtype)  # rs_0: every real row
     rows = []
     for t in range(p_ops.shape[1]):
         scalar, lookup, rs = soft_step(p_ops[:, t], p_cols[:, t], rs, table, compare)

@@ -1,13 +1,7 @@
-"""Answers of a 2017 model as denotations (the strings the benchmark compares), and their accuracy.
-
-`from_table` turns any table and question (a user's CSV, a sample table, an example of our synthetic JSONL)
-into a converted example, through the converter's own pre-processing (engine/wtq2017/dataset/convert.py), so one
-question typed in the app and one line of a WTQ split are read the same way. `answer_all` runs the argmax
-programs in batches; `denotation` is what `predict` writes: the printed cells' original text, or the count
-as a number. `score` is the benchmark's accuracy (engine/wtq2017/dataset/evaluator.py) with the breakdowns
-RESULTS.md shows.
-A prediction never reads `target` or `answer`.
-"""
+"""Answers of a 2017 model as denotations (the strings the benchmark compares), and their accuracy (`score`,
+engine/wtq2017/dataset/evaluator.py, with the breakdowns RESULTS.md shows). `from_table` reads any table and
+question through the converter's own pre-processing, so a question typed in the app and a line of a WTQ split
+are read the same way. A prediction never reads `target` or `answer`."""
 
 from __future__ import annotations
 
@@ -15,12 +9,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 
-import torch
-
 from engine.wtq2017.batch import encode_batch
 from engine.wtq2017.dataset.answers import CellIndex, cell_index
 from engine.wtq2017.dataset.convert import Prepared, convert_example
-from engine.wtq2017.dataset.evaluator import denotation_accuracy, denotation_match
+from engine.wtq2017.dataset.evaluator import accuracy_by, denotation_accuracy, denotation_match
 from engine.wtq2017.dataset.tables import QuestionRow, WtqTable
 from engine.wtq2017.features import TableFeatures, table_features
 
@@ -74,7 +66,7 @@ def _answer_strings(ex: dict) -> list[str] | None:
         return [str(t) for t in ex["target"]]
     answer = ex.get("answer")
     if isinstance(answer, dict) and "scalar" in answer:
-        return [_number_text(float(answer["scalar"]))]
+        return [number_text(float(answer["scalar"]))]
     if isinstance(answer, dict) and "cells" in answer:
         return [_cell_text(ex["rows"][r][c]) or "" for r, c in answer["cells"]]
     return None
@@ -90,7 +82,7 @@ def with_wtq(ex: dict) -> dict:
             **({"target": converted["target"]} if "target" in converted else {})}
 
 
-def _number_text(value: float) -> str:
+def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
@@ -98,7 +90,7 @@ def denotation(example: dict, answer: dict) -> list[str]:
     """The answer as the benchmark's strings: the printed cells' original text in row order (an empty cell
     as ""), the count as a number, [] when the program ends without an answer."""
     if answer["kind"] == "scalar":
-        return [_number_text(answer["value"])]
+        return [number_text(answer["value"])]
     if answer["kind"] == "cells":
         return [example["rows"][r][c] or "" for r, c in answer["cells"]]
     return []
@@ -107,22 +99,12 @@ def denotation(example: dict, answer: dict) -> list[str]:
 def answer_all(model, vocab, examples: list[dict], batch_size: int = 64, device=None, on_batch=None) -> list[dict]:
     """The hard answer (engine.wtq2017.model.hard_answer) of every example, in batches; only the question and
     the table are read. `on_batch(done)` after each batch."""
-    model_cfg = model.config
     answers: list[dict] = []
-    was = model.training
-    model.eval()
-    try:
-        for start in range(0, len(examples), batch_size):
-            chunk = [_without_targets(ex) for ex in examples[start:start + batch_size]]
-            batch = encode_batch(chunk, vocab, model_cfg)
-            if device is not None:
-                batch = batch.to(device)
-            with torch.no_grad():
-                answers.extend(model.hard_answer(batch))
-            if on_batch is not None:
-                on_batch(len(answers))
-    finally:
-        model.train(was)
+    for start in range(0, len(examples), batch_size):  # hard_answer runs in eval mode and restores the mode
+        batch = encode_batch([_without_targets(ex) for ex in examples[start:start + batch_size]], vocab, model.config)
+        answers.extend(model.hard_answer(batch if device is None else batch.to(device)))
+        if on_batch is not None:
+            on_batch(len(answers))
     return answers
 
 
@@ -142,7 +124,7 @@ def program_shape(program: list[dict]) -> str:
 
 def score(examples: Iterable[dict], answers: list[dict], unreadable: int = 0) -> dict:
     """Accuracy by the benchmark's rules, overall, by answer type, by last operation and by program shape."""
-    scored, by_op, by_shape = [], {}, {}
+    scored, by_op, by_shape = [], [], []
     for ex, answer in zip(examples, answers, strict=True):
         if "target" not in ex:
             continue
@@ -150,12 +132,9 @@ def score(examples: Iterable[dict], answers: list[dict], unreadable: int = 0) ->
         scored.append({**ex, "denotation": den})
         right = denotation_match(den, list(ex["target"]))
         last = next((s["op"] for s in reversed(answer["program"]) if s["op"] != "reset"), "reset")
-        for key, table in ((last, by_op), (program_shape(answer["program"]), by_shape)):
-            counts = table.setdefault(key, [0, 0])
-            counts[0] += int(right)
-            counts[1] += 1
+        by_op.append((last, right))
+        by_shape.append((program_shape(answer["program"]), right))
     result = denotation_accuracy(scored, unreadable)
-    for name, table in (("by_final_operation", by_op), ("by_program_shape", by_shape)):
-        result[name] = {k: {"correct": c, "total": n, "accuracy": c / n}
-                        for k, (c, n) in sorted(table.items(), key=lambda kv: -kv[1][1])}
+    for name, pairs in (("by_final_operation", by_op), ("by_program_shape", by_shape)):
+        result[name] = dict(sorted(accuracy_by(pairs).items(), key=lambda kv: -kv[1]["total"]))
     return result

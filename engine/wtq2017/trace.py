@@ -1,15 +1,7 @@
-"""The 2017 model's trace: one JSON object that shows a question's answer step by step (as engine/np2016/trace.py
-does for the 2016 model), for the app and `ask --json`.
-
-For each of the T steps: the 15 operations' probabilities, the column probabilities (per table column; a
-column the model cannot select has none), the question attention over the words the model read, the
-operation and column chosen (argmax), the pivot for a comparison, the rows selected after the step by the
-discrete program (what the answer is made of) and by the soft one (what training sees), and a sentence in
-plain words. Then the answer, its denotation (the benchmark's strings) and the program in words; `ask_table`
-fills "warnings" with the table reader's notes. The trace follows the schema of engine/core/trace.py
-(docs/trace.md); what only this family has (which columns can be picked, the entry matches, the denotation,
-the program as the model decoded it, a comparison's pivot probabilities) is under "extra".
-"""
+"""The 2017 model's trace of one question, step by step, for the app and `ask --json`: the schema of
+engine/core/trace.py (docs/trace.md) that the 2016 trace fills too, with what only this family has (which columns
+can be picked, the entry matches, the denotation, the program as decoded, a comparison's pivot probabilities)
+under "extra"."""
 
 from __future__ import annotations
 
@@ -19,7 +11,7 @@ from engine.core.trace import SCHEMA, step_of
 from engine.wtq2017.batch import encode_batch
 from engine.wtq2017.config import OPS
 from engine.wtq2017.ops import COMPARISONS
-from engine.wtq2017.predict import denotation, from_table
+from engine.wtq2017.predict import denotation, from_table, number_text
 
 __all__ = ["OP_WORDS", "step_sentence", "program_words", "trace", "ask_table"]
 
@@ -43,30 +35,16 @@ OP_WORDS = {
 }
 
 
-def _number(value) -> str:
-    if value is None:
-        return "(no number in the question)"
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
 def step_sentence(step: dict, columns: list[str]) -> str:
     """One step of a program ({"op", "column", "pivot"}) in plain words."""
     col = f"“{columns[step['column']]}”" if step.get("column") is not None else "the column"
-    return OP_WORDS[step["op"]].format(col=col, pivot=_number(step.get("pivot")))
+    pivot = "(no number in the question)" if step.get("pivot") is None else number_text(step["pivot"])
+    return OP_WORDS[step["op"]].format(col=col, pivot=pivot)
 
 
 def program_words(program: list[dict], columns: list[str]) -> list[str]:
     """"t1: select the rows …" for every step."""
     return [f"t{t}: {step_sentence(step, columns)}" for t, step in enumerate(program, start=1)]
-
-
-def _per_column(slot_values: list[float], slots: list[int], n_columns: int) -> list[float | None]:
-    """Slot values laid out by table column; None for a column that has no slot."""
-    out: list[float | None] = [None] * n_columns
-    for s, c in enumerate(slots):
-        if c >= 0:
-            out[c] = slot_values[s]
-    return out
 
 
 @torch.no_grad()
@@ -90,8 +68,9 @@ def trace(model, vocab, example: dict) -> dict:
     steps = []
     for t, step in enumerate(answer["program"]):
         extra = {"pivot_probs": pivot_probs[COMPARISONS.index(step["op"])]} if step["op"] in COMPARISONS else {}
+        by_column = dict(zip(slots, col_probs[t], strict=True))  # None for a column that has no slot
         steps.append(step_of(t + 1, step["op"], op_probs[t], step["column"], columns,
-                             _per_column(col_probs[t], slots, len(columns)), step["pivot"], picked_rows[t],
+                             [by_column.get(c) for c in range(len(columns))], step["pivot"], picked_rows[t],
                              soft_rows[t], attention[t], step_sentence(step, columns), **extra))
     den = denotation(example, answer)
     return {

@@ -1,15 +1,8 @@
-"""Training the 2017 model on converted examples (WikiTableQuestions, or any table-question-answer JSONL).
-
-The paper's recipe (spec §6.2): random batches of 20, the TF per-example loss plus weight decay, Adam
-(eps 1e-6), global-norm clipping, dropout everywhere it applies; every `eval_every` steps the argmax
-programs answer the dev set and are scored by the benchmark's rules (engine/wtq_predict.score), and the best
-dev model is kept (TF kept its best dev checkpoint too). `patience` and `max_minutes` stop a run early; a
-non-finite loss stops it with a message in `summary["error"]` (the NaN guard), keeping the best model.
-
-It reports through engine.core.progress.Progress (the CLI's progress bar polls it) and calls `on_best(result)`
-after every new best, so a caller can save the model while the run goes on: a run cut short by the clock
-or Ctrl-C keeps what it found. Selection reads the dev split only; nothing here reads a test split.
-"""
+"""Training the 2017 model on converted examples (WikiTableQuestions, or any table-question-answer JSONL) with the
+paper's recipe (spec §6.2) on the shared loop (engine/core/loop.py): random batches, TF's per-example loss plus
+weight decay, Adam, global-norm clipping; the dev set is scored by the benchmark's rules (predict.score) and the
+best dev model is kept, as TF did, and handed to `on_best`, so a run cut short by the clock or Ctrl-C keeps what it
+found. A non-finite loss stops the run with summary["error"]. Selection reads the dev split only, never a test split."""
 
 from __future__ import annotations
 
@@ -99,11 +92,9 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
 
     def evaluate(at: int) -> float:
         """Score the dev set, keep the model when it is a new best (and tell `on_best`); the dev accuracy."""
-        model.eval()
         t0 = time.perf_counter()
-        result = score(dev_set, answer_all(model, vocab, dev_set, device=device))
+        result = score(dev_set, answer_all(model, vocab, dev_set, device=device))  # in eval mode (hard_answer)
         progress.add_eval_time(time.perf_counter() - t0)
-        model.train()
         acc = result["accuracy"]
         evals.append({"step": at, "seconds": round(time.perf_counter() - started, 1), "dev_accuracy": acc})
         with progress.lock:

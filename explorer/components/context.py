@@ -23,6 +23,7 @@ AUTO = "auto"
 LIVE_DELAY = "300ms"  # the question is answered after this pause in typing
 PLACEHOLDER = "e.g. greater 50 sales sum profit"
 PLACEHOLDER_REAL = "e.g. greater 50 sales sum profit, or in plain English: which year had the most sales?"
+ss = st.session_state
 
 
 @dataclass
@@ -38,21 +39,21 @@ class Context:
 
 
 def table_context() -> Context:
-    df = st.session_state[state.TABLE]
+    df = ss[state.TABLE]
     columns, rows = tables.to_engine(df)
     kinds = column_kinds(columns, rows) if columns else []
     return Context(df, columns, rows, kinds, tables.problems(df))
 
 
 def _on_ckpt() -> None:
-    pick = st.session_state.get(state.CKPT_PICK)
-    st.session_state[state.CKPT] = None if pick in (None, AUTO) else pick
+    pick = ss.get(state.CKPT_PICK)
+    ss[state.CKPT] = None if pick in (None, AUTO) else pick
 
 
 def real_entry() -> checkpoints.Entry | None:
     """The 2017 checkpoint that answers in this session: the one picked in the Model tab, else the shipped one
     (None when it is not here; checkpoints.answering_real)."""
-    return checkpoints.answering_real(checkpoints.all_checkpoints(), st.session_state.get(state.CKPT))
+    return checkpoints.answering_real(checkpoints.all_checkpoints(), ss.get(state.CKPT))
 
 
 def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -> checkpoints.Entry | None:
@@ -68,12 +69,9 @@ def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -
     entries = [e for e in registry if e.family == NP2016]
     real = [e for e in registry if e.family == WTQ2017]
     if not registry:
-        box.error(
-            "No checkpoint found. Shipped checkpoints belong in `checkpoints/`; or train one on the "
-            "**Train** page and it appears here."
-        )
+        box.error("No checkpoint found. Shipped checkpoints belong in `checkpoints/`; or train one on the **Train** "
+                  "page and it appears here.")
         return None
-    ss = st.session_state
     ids = [e.id for e in entries + real]
     best = checkpoints.best_match(entries, ctx.columns, ctx.kinds)
     if ss.get(state.CKPT) and ss[state.CKPT] not in ids:
@@ -98,13 +96,20 @@ def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -
             box.info("No checkpoint here is a match to pick by itself (none is readable, or every one was trained "
                      "by gradient descent alone): pick one from the list.")
         return None
-    try:
-        _, vocab, _ = checkpoints.load(entry)
-    except CheckpointError as e:
-        box.error(f"This checkpoint cannot be used: {escape.md(e)}. Pick another one.")
+    vocab = vocab_of(entry, box)
+    if vocab is None:
         return None
     ctx.entry, ctx.vocab = entry, vocab
     return entry
+
+
+def vocab_of(entry: checkpoints.Entry, box) -> object | None:
+    """The checkpoint's vocabulary, or None after saying in `box` why it cannot be used."""
+    try:
+        return checkpoints.load(entry)[1]
+    except CheckpointError as e:
+        box.error(f"This checkpoint cannot be used: {escape.md(e)}. Pick another one.")
+        return None
 
 
 def _missing_text(ckpt_id: str) -> str:
@@ -157,92 +162,65 @@ def fit_warnings(ctx: Context) -> None:
 def _submit() -> None:
     """The box's text becomes the question; a paste longer than the limit is cut (and the user told) rather
     than refused by the browser, which would drop the whole paste."""
-    ss = st.session_state
     text = str(ss.get(state.QUESTION_BOX, ""))
     ss[state.QUESTION_CUT] = len(text) if len(text) > QUESTION_MAX_CHARS else None
-    if len(text) > QUESTION_MAX_CHARS:
-        text = text[:QUESTION_MAX_CHARS]
-        ss[state.QUESTION_BOX] = text
+    if ss[state.QUESTION_CUT]:
+        ss[state.QUESTION_BOX] = text = text[:QUESTION_MAX_CHARS]
     ss[state.QUESTION] = " ".join(text.split())
     ss[state.FOCUS] = None
 
 
 def ask_instead(question: str) -> None:
     """Put `question` in the box and ask it (the one-click suggestion of an honest guess)."""
-    st.session_state[state.QUESTION_BOX] = question
+    ss[state.QUESTION_BOX] = question
     _submit()
 
 
 def _pick_example(key: str = state.EXAMPLE_PICK) -> None:
-    q = st.session_state.get(key)
+    q = ss.get(key)
     if q:
-        st.session_state[state.QUESTION] = q
-        st.session_state[state.QUESTION_BOX] = q
-        st.session_state[state.FOCUS] = None
-    st.session_state[key] = None
+        ss[state.QUESTION] = ss[state.QUESTION_BOX] = q
+        ss[state.FOCUS] = None
+    ss[key] = None
 
 
-def question_box(ctx: Context, live: bool = True, word_check: bool = True) -> None:
-    """Question input (answered as the user types, after a short pause, when `live`), Ask button, example
+def question_box(ctx: Context, word_check: bool = True) -> None:
+    """Question input (answered as the user types, after a short pause), Ask button, example
     questions and (when `word_check`: the synthetic model answers) the word check of the draft."""
-    ss = st.session_state
     if state.QUESTION_BOX not in ss:
         ss[state.QUESTION_BOX] = ss.get(state.QUESTION, "")
     real = real_entry() is not None  # a 2017 model answers plain English
     left, mid, right = st.columns([6, 1, 1.4], vertical_alignment="bottom")
-    left.text_input(
-        "Question",
-        key=state.QUESTION_BOX,
-        on_change=_submit,
-        live=LIVE_DELAY if live else False,
-        placeholder=PLACEHOLDER_REAL if real else PLACEHOLDER,
-        help=f"The answer follows as you type. The model reads at most {QUESTION_MAX_CHARS} characters.",
-    )
+    left.text_input("Question", key=state.QUESTION_BOX, on_change=_submit, live=LIVE_DELAY,
+                    placeholder=PLACEHOLDER_REAL if real else PLACEHOLDER,
+                    help=f"The answer follows as you type. The model reads at most {QUESTION_MAX_CHARS} characters.")
     mid.button("Ask", type="primary", on_click=_submit, key="ask", width="stretch")
-    ex = []
-    if ctx.entry is not None and ctx.columns:
-        ex = questions.examples(ctx.columns, ctx.rows, ctx.kinds, ctx.entry.ops, ctx.entry.task)
-    plain = []
-    if real and ctx.columns:
-        sample = None if ss.get(state.TABLE_EDITED) else (ss.get(state.TABLE_SOURCE) or {}).get("id")
-        plain = example_questions.plain_examples(ctx.columns, ctx.rows, ctx.kinds, sample)
+    ex = (questions.examples(ctx.columns, ctx.rows, ctx.kinds, ctx.entry.ops, ctx.entry.task)
+          if ctx.entry is not None and ctx.columns else [])
+    sample = None if ss.get(state.TABLE_EDITED) else (ss.get(state.TABLE_SOURCE) or {}).get("id")
+    plain = example_questions.plain_examples(ctx.columns, ctx.rows, ctx.kinds, sample) if real and ctx.columns else []
     with right.popover("Examples", icon=":material/lightbulb:", width="stretch", disabled=not (ex or plain),
                        help="Questions the model was trained to read, written for this table"):
         if ex:  # in a popover, so the first screen keeps its room for the answer
-            st.pills(
-                "Example questions for this table and model",
-                ex,
-                format_func=escape.md,
-                key=state.EXAMPLE_PICK,
-                on_change=_pick_example,
-            )
+            st.pills("Example questions for this table and model", ex, format_func=escape.md, key=state.EXAMPLE_PICK,
+                     on_change=_pick_example)
         if plain:
             st.pills("In plain English (the real-tables model, 2017, answers these)", plain, format_func=escape.md,
                      key=state.EXAMPLE_PICK_PLAIN, on_change=_pick_example, args=(state.EXAMPLE_PICK_PLAIN,))
     if ss.get(state.QUESTION_CUT):
-        st.info(
-            f"The question had {ss[state.QUESTION_CUT]:,} characters; the model reads at most "
-            f"{QUESTION_MAX_CHARS}, so it was cut to the first {QUESTION_MAX_CHARS}."
-        )
+        st.info(f"The question had {ss[state.QUESTION_CUT]:,} characters; the model reads at most "
+                f"{QUESTION_MAX_CHARS}, so it was cut to the first {QUESTION_MAX_CHARS}.")
     if word_check and ctx.vocab is not None and ss.get(state.QUESTION_BOX):
         report = questions.word_report(ss[state.QUESTION_BOX], ctx.vocab, ctx.columns, ctx.rows, ctx.kinds)
         notes = []
         if report["unknown"]:
-            notes.append(
-                f"unknown to the model (it reads them as {escape.md('<unk>')}): **"
-                + escape.md_join(report["unknown"])
-                + "**"
-            )
-        if report["by_name"]:
-            notes.append(
-                "not in its vocabulary but column names, found by name: "
-                + ", ".join(f"{escape.md(w)} → {escape.md(c)}" for w, c in report["by_name"].items())
-            )
-        if report["in_cells"]:
-            notes.append(
-                "not in its vocabulary but cells of the table, found by matching: "
-                + ", ".join(f"{escape.md(w)} → {escape.md(c)}" for w, c in report["in_cells"].items())
-            )
+            notes.append(f"unknown to the model (it reads them as {escape.md('<unk>')}): **"
+                         + escape.md_join(report["unknown"]) + "**")
+        for key, found in (("by_name", "column names, found by name"),
+                           ("in_cells", "cells of the table, found by matching")):
+            if report[key]:
+                notes.append(f"not in its vocabulary but {found}: "
+                             + ", ".join(f"{escape.md(w)} → {escape.md(c)}" for w, c in report[key].items()))
         if report["comparison_without_number"]:
             notes.append("the question compares but has no number: add one, e.g. 'greater 50 sales'")
         if notes:
@@ -254,12 +232,9 @@ def question_problem(ctx: Context, question: str) -> str | None:
     if not question.strip():
         return "Type a question, or pick one of the example questions."
     report = questions.word_report(question, ctx.vocab, ctx.columns, ctx.rows, ctx.kinds)
-    known = [w for w in report["words"] if w not in report["unknown"]]
-    if not known:
-        return (
-            "None of the question's words is known to this model. Use the words of the examples: "
-            "sum, count, print, greater, lesser, and, or, difference and the column names."
-        )
+    if all(w in report["unknown"] for w in report["words"]):
+        return ("None of the question's words is known to this model. Use the words of the examples: sum, count, "
+                "print, greater, lesser, and, or, difference and the column names.")
     return None
 
 
@@ -273,13 +248,16 @@ def refused_for_limits(question: str, problem: str | None) -> bool:
     return True
 
 
+def table_problems(ctx: Context) -> bool:
+    """Say why the table cannot be run yet, if it cannot (True then)."""
+    for p in ctx.problems:
+        st.error(f"The model cannot run yet: {escape.md(p)}.")
+    return bool(ctx.problems)
+
+
 def get_trace(ctx: Context, question: str) -> dict | None:
     """The trace of the question on the table, or None after showing a message."""
-    if ctx.problems:
-        for p in ctx.problems:
-            st.error(f"The model cannot run yet: {escape.md(p)}.")
-        return None
-    if ctx.entry is None:
+    if table_problems(ctx) or ctx.entry is None:
         return None
     if refused_for_limits(question, questions.limit_problem(question, ctx.columns)):
         return None
@@ -293,10 +271,8 @@ def get_trace(ctx: Context, question: str) -> dict | None:
         st.error(f"This checkpoint cannot be used: {escape.md(e)}. Pick another one.")
     except Exception as e:  # noqa: BLE001 - shown as a message, never as a traceback
         log.exception("trace failed")
-        st.error(
-            f"The model could not run on this table and question ({type(e).__name__}: {escape.md(e)}). "
-            "Check the table for unusual cells, or try another question."
-        )
+        st.error(f"The model could not run on this table and question ({type(e).__name__}: {escape.md(e)}). "
+                 "Check the table for unusual cells, or try another question.")
     return None
 
 

@@ -1,14 +1,11 @@
 """Every plotly figure the app draws, and `show` to draw one: the heatmaps of a trace (operation × step,
-column × step, row selector × step, pivot and word attention) and the Step page's bars.
+column × step, row selector × step, pivot and word attention), the Step page's bars and the charts' layout.
 
 Every heatmap carries an invisible scatter marker on each cell (hoverinfo="none") because plotly
 heatmaps report no click selections in Streamlit (streamlit#8760); a click then returns the marker's
-x (the step) and y. `view="hard"` shows the one-hot choices made at test time, "soft" the probabilities.
-Plotly renders HTML in labels and hover text, so every label made from a user's column name or question
-word goes through `escape.html` (shown as the text typed, never as markup). Long names are shortened on
-the axes only (`tick_text`; the hover shows them whole), and every axis grows its margin to fit its
-labels (automargin), so no label is cut. `focus` ({"step": t, "row": r or None}, the clicked cell) is
-outlined on the step heatmaps.
+x (the step) and y. Plotly renders HTML in labels and hover text, so every label made from a user's column name
+or question word goes through `escape.html` (shown as the text typed, never as markup). Long names are shortened
+on the axes only (the hover shows them whole), and every axis grows its margin to fit its labels (automargin).
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ import streamlit as st
 
 from engine.np2016.program import op_label
 from explorer import escape
+from explorer.components.step_explain import choice_probs
 
 SCALE = "Blues"
 FOCUS_COLOR = "#d62728"  # the outline of the focused (clicked) step or cell
@@ -34,9 +32,9 @@ def step_labels(trace: dict) -> list[str]:
     return [f"t{s['t']}" for s in trace["steps"]]
 
 
-def tick_text(label: str, limit: int = TICK_CHARS) -> str:
-    """An axis label cut to `limit` characters (… at the end); the hover keeps the whole label."""
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+def tick_text(label: str) -> str:
+    """An axis label cut to TICK_CHARS characters (… at the end); the hover keeps the whole label."""
+    return label if len(label) <= TICK_CHARS else label[: TICK_CHARS - 1] + "…"
 
 
 def title_of(title: str, view: str | None) -> dict:
@@ -45,6 +43,15 @@ def title_of(title: str, view: str | None) -> dict:
     if view is not None:
         out["subtitle"] = {"text": VIEW_NOTE[view], "font": {"size": 11, "color": "#666"}}
     return out
+
+
+def chart_layout(fig: go.Figure, title: str, height: int = 300, margin: dict = MARGIN, view: str | None = None,
+                 **layout) -> go.Figure:
+    """A chart's title (title_of), height and margins, and axes that grow to fit their labels."""
+    fig.update_layout(title=title_of(title, view), height=height, margin=margin, **layout)
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
 
 
 def ticks(labels: list[str]) -> list[str]:
@@ -67,44 +74,13 @@ def outline(fig: go.Figure, n_x: int, n_y: int, focus: dict | None, row_axis: bo
     return fig
 
 
-def heatmap(
-    z,
-    x,
-    y,
-    title: str,
-    xlabel: str,
-    ylabel: str,
-    text=None,
-    height: int | None = None,
-    reverse_y: bool = True,
-    zmax: float = 1.0,
-    view: str | None = None,
-) -> go.Figure:
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=x,
-            y=y,
-            zmin=0,
-            zmax=zmax,
-            colorscale=SCALE,
-            text=text,
-            hovertemplate=f"{xlabel} %{{x}}<br>{ylabel} %{{y}}<br>%{{z:.3f}}<extra></extra>",
-            colorbar={"thickness": 10, "len": 0.9},
-        )
-    )
-    xs = [xi for _ in y for xi in x]
-    ys = [yi for yi in y for _ in x]
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=ys,
-            mode="markers",
-            hoverinfo="none",
-            showlegend=False,
-            marker={"size": 18, "opacity": 0, "symbol": "square"},
-        )
-    )
+def heatmap(z, x, y, title: str, xlabel: str, ylabel: str, height: int | None = None, zmax: float = 1.0,
+            view: str | None = None) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=z, x=x, y=y, zmin=0, zmax=zmax, colorscale=SCALE,
+                               hovertemplate=f"{xlabel} %{{x}}<br>{ylabel} %{{y}}<br>%{{z:.3f}}<extra></extra>",
+                               colorbar={"thickness": 10, "len": 0.9}))
+    fig.add_trace(go.Scatter(x=[xi for _ in y for xi in x], y=[yi for yi in y for _ in x], mode="markers",
+                             hoverinfo="none", showlegend=False, marker={"size": 18, "opacity": 0, "symbol": "square"}))
     fig.update_layout(
         title=title_of(title, view),
         height=(height or max(180, 70 + 26 * len(y))) + (SUBTITLE_TOP - MARGIN["t"] if view else 0),
@@ -114,15 +90,8 @@ def heatmap(
         dragmode=False,
     )
     fig.update_xaxes(type="category", side="bottom", automargin=True, showgrid=False)
-    fig.update_yaxes(
-        type="category",
-        autorange="reversed" if reverse_y else True,
-        automargin=True,
-        showgrid=False,
-        tickmode="array",
-        tickvals=list(y),
-        ticktext=ticks(y),
-    )
+    fig.update_yaxes(type="category", autorange="reversed", automargin=True, showgrid=False, tickmode="array",
+                     tickvals=list(y), ticktext=ticks(y))
     return fig
 
 
@@ -143,29 +112,27 @@ def column_labels(trace: dict) -> list[str]:
     return [escape.html(c) + ("" if pick else NOT_SELECTABLE) for c, pick in zip(trace["columns"], ok, strict=True)]
 
 
+def _by_step(trace: dict, view: str, which: int, n: int) -> list[list]:
+    """n × steps: the operation (which=0) or column (1) probabilities of every step (step_explain.choice_probs)."""
+    per_step = [choice_probs(trace, s, view)[which] for s in trace["steps"]]
+    return [[p[i] for p in per_step] for i in range(n)]
+
+
 def ops_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
     """Operation × step: the chosen operation (hard) or the probabilities (soft)."""
-    ops, steps = trace["ops"], trace["steps"]
-    if view == "soft":
-        z = [[s["op_probs"][i] for s in steps] for i in range(len(ops))]
-    else:
-        z = [[1.0 if s["op"] == op else 0.0 for s in steps] for op in ops]
-    fig = heatmap(z, step_labels(trace), [op_label(o) for o in ops], titled(trace, "Operation × step"), "step",
-                  "operation", view=view)
-    return outline(fig, len(steps), len(ops), focus)
+    ops = trace["ops"]
+    fig = heatmap(_by_step(trace, view, 0, len(ops)), step_labels(trace), [op_label(o) for o in ops],
+                  titled(trace, "Operation × step"), "step", "operation", view=view)
+    return outline(fig, len(trace["steps"]), len(ops), focus)
 
 
 def columns_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
     """Column × step: the column each step uses (hard; blank at a step whose operation takes none) or the
     column probabilities (soft; a column the model cannot pick has None, drawn blank)."""
-    cols, steps = trace["columns"], trace["steps"]
-    if view == "soft":
-        z = [[s["col_probs"][j] for s in steps] for j in range(len(cols))]
-    else:
-        z = [[1.0 if s["column_index"] == j else 0.0 for s in steps] for j in range(len(cols))]
-    fig = heatmap(z, step_labels(trace), column_labels(trace), titled(trace, "Column × step"), "step", "column",
-                  view=view)
-    return outline(fig, len(steps), len(cols), focus)
+    n = len(trace["columns"])
+    fig = heatmap(_by_step(trace, view, 1, n), step_labels(trace), column_labels(trace),
+                  titled(trace, "Column × step"), "step", "column", view=view)
+    return outline(fig, len(trace["steps"]), n, focus)
 
 
 def rows_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
@@ -174,16 +141,8 @@ def rows_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
     m = min(trace["n_rows"], 200)
     z = [[min(max(s[key][r], 0.0), 1.0) for s in trace["steps"]] for r in range(m)]
     title = "Row selector × step" + (f" (first {m} rows)" if trace["n_rows"] > m else "")
-    fig = heatmap(
-        z,
-        step_labels(trace),
-        [f"row {r}" for r in range(m)],
-        title,
-        "step",
-        "row",
-        height=max(200, 80 + min(m, 30) * 18),
-        view=view,
-    )
+    fig = heatmap(z, step_labels(trace), [f"row {r}" for r in range(m)], title, "step", "row",
+                  height=max(200, 80 + min(m, 30) * 18), view=view)
     return outline(fig, len(trace["steps"]), m, focus, row_axis=True)
 
 
@@ -195,9 +154,7 @@ def pivot_figure(trace: dict) -> go.Figure | None:
     ops = list(pivots)
     nums = [f"{n:g}" for n in trace["numbers"]]
     z = [[pivots[op]["attention"][i] for i in range(len(nums))] for op in ops]
-    return heatmap(
-        z, nums, ops, "Pivot: which number each comparison uses", "number", "comparison", height=190
-    )
+    return heatmap(z, nums, ops, "Pivot: which number each comparison uses", "number", "comparison", height=190)
 
 
 WORD_SCALE = {"wtq2017": 20}  # px per word row of a family's word heatmap, scaled to its largest weight
@@ -228,11 +185,8 @@ def step_bars(trace: dict, t: int, view: str) -> tuple[go.Figure, go.Figure]:
     every step)."""
     step = trace["steps"][t - 1]
     ops, cols = [op_label(o) for o in trace["ops"]], column_labels(trace)
-    if view == "soft":
-        p_op, p_col = step["op_probs"], [p if p is not None else 0.0 for p in step["col_probs"]]
-    else:
-        p_op = [1.0 if o == step["op"] else 0.0 for o in trace["ops"]]
-        p_col = [1.0 if j == step["column_index"] else 0.0 for j in range(len(cols))]
+    p_op, p_col = choice_probs(trace, step, view)
+    p_col = [p if p is not None else 0.0 for p in p_col]
     uses = step["column_index"] is not None
     column_title = (f"Column probabilities at t{t}" if uses
                     else f"Column probabilities at t{t}: not used (“{op_label(step['op'])}” takes no column)")
@@ -244,11 +198,9 @@ def step_bars(trace: dict, t: int, view: str) -> tuple[go.Figure, go.Figure]:
         colors = [CHOSEN_COLOR if i == chosen else color for i in range(len(names))]
         fig = go.Figure(go.Bar(x=list(range(len(names))), y=p, marker_color=colors, customdata=names,
                                hovertemplate="%{customdata}: %{y:.3f}<extra></extra>"))
-        fig.update_layout(title=title_of(titled(trace, title), view), height=300,
-                          margin={**MARGIN, "t": SUBTITLE_TOP}, yaxis_range=[0, 1.02])
-        fig.update_xaxes(automargin=True, tickmode="array", tickvals=list(range(len(names))),
-                         ticktext=ticks(names))
-        fig.update_yaxes(automargin=True, title_text="probability")
+        chart_layout(fig, titled(trace, title), margin={**MARGIN, "t": SUBTITLE_TOP}, view=view, yaxis_range=[0, 1.02])
+        fig.update_xaxes(tickmode="array", tickvals=list(range(len(names))), ticktext=ticks(names))
+        fig.update_yaxes(title_text="probability")
         figs.append(fig)
     return figs[0], figs[1]
 
@@ -261,11 +213,16 @@ def show(fig: go.Figure, key: str, image_format: str = "png", clickable: bool = 
         "toImageButtonOptions": {"format": image_format, "filename": name, "scale": 2},
     }
     if clickable:
-        return st.plotly_chart(
-            fig, key=key, on_select="rerun", selection_mode="points", config=config, theme=None
-        )
+        return st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config, theme=None)
     st.plotly_chart(fig, key=key, config=config, theme=None)
     return None
+
+
+def show_row(*shown: tuple[go.Figure, str, str]) -> None:
+    """Figures side by side, each given as (figure, key, download name); not clickable."""
+    for column, (fig, key, name) in zip(st.columns(len(shown)), shown, strict=True):
+        with column:
+            show(fig, key, clickable=False, name=name)
 
 
 def clicked_point(event) -> dict | None:

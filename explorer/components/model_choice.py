@@ -1,12 +1,9 @@
 """Which model answers a question: the synthetic (2016) checkpoint picked for the table, or a real-tables
 model (2017 paper, trained on WikiTableQuestions; explorer/real_tables.py), and the real-tables model's trace.
 
-A 2017 checkpoint of the registry (explorer/checkpoints.py) answers when the user picks it in the Model tab
-(the shipped one is REAL_ID, ones trained in runs/ "trained/<stem>"), or, with the picker on "best match", the
-shipped one answers when the question is plain English the synthetic checkpoint cannot read
-(context.honest_guess: words it does not know, or a form of question it was never trained on). The answer then
-says which model answered and why, with one click back to the synthetic model. Without the shipped 2017
-checkpoint nothing changes: the synthetic model answers, and its guess says so.
+A 2017 checkpoint of the registry answers when the user picks it in the Model tab, or, with the picker on "best
+match", the shipped one (REAL_ID) answers plain English the synthetic checkpoint cannot read (`choose`); the
+answer then says which model answered and why, with one click back. Without a 2017 checkpoint nothing changes.
 """
 
 from __future__ import annotations
@@ -26,6 +23,7 @@ REAL_ID = checkpoints.REAL_ID  # the shipped 2017 checkpoint's id (the picker's 
 REAL_NAME = real_tables.REAL_NAME
 BACK_KEY = "use_synthetic"  # the one-click button back to the synthetic model
 USE_REAL_KEY = "use_real"  # the button on a synthetic guess that asks the real-tables model instead
+ss = st.session_state
 
 
 @dataclass(frozen=True)
@@ -58,14 +56,14 @@ def method_note() -> str:
 def picked() -> bool:
     """Whether the session picked a 2017 checkpoint of the registry in the Model tab."""
     entry = context.real_entry()
-    return entry is not None and entry.id == st.session_state.get(state.CKPT)
+    return entry is not None and entry.id == ss.get(state.CKPT)
 
 
 def choose(ctx: context.Context, question: str) -> Choice:
     """Which model answers `question` on the table (see the module's docstring)."""
     if picked():
         return Choice(True, "you picked it in the Model tab", picked=True)
-    if st.session_state.get(state.CKPT) or not available() or not question.strip():
+    if ss.get(state.CKPT) or not available() or not question.strip():
         return Choice(False)
     if ctx.entry is None:
         return Choice(True, "no synthetic model fits this table")
@@ -83,9 +81,7 @@ def _traced(path: str, mtime: float, table_json: str, question: str) -> dict:
 
 def get_trace(ctx: context.Context, question: str) -> dict | None:
     """The real-tables model's trace of the question on the table, or None after showing a message."""
-    if ctx.problems:
-        for p in ctx.problems:
-            st.error(f"The model cannot run yet: {escape.md(p)}.")
+    if context.table_problems(ctx):
         return None
     if not question.strip():
         st.info("Type a question about the table, in plain English.")
@@ -107,12 +103,8 @@ def get_trace(ctx: context.Context, question: str) -> dict | None:
     return None
 
 
-def _use_synthetic(ckpt_id: str) -> None:
-    st.session_state[state.CKPT] = ckpt_id
-
-
-def _use_real() -> None:
-    st.session_state[state.CKPT] = REAL_ID  # the shipped one, which offer_real offers
+def _use(ckpt_id: str) -> None:
+    ss[state.CKPT] = ckpt_id
 
 
 def answered_by(choice: Choice) -> None:
@@ -125,7 +117,7 @@ def back_button(ctx: context.Context) -> None:
     """One click back to the synthetic model (pinned in the Model tab)."""
     if ctx.entry is not None:
         st.button("Answer with the synthetic model instead", key=BACK_KEY, icon=":material/undo:",
-                  on_click=_use_synthetic, args=(ctx.entry.id,),
+                  on_click=_use, args=(ctx.entry.id,),
                   help=f"{escape.md(ctx.entry.plain_name)} ({escape.md(ctx.entry.id)}). Pins it in the Model "
                   "tab; pick “Best match” there to let the page choose again")
 
@@ -134,4 +126,4 @@ def offer_real() -> None:
     """On a synthetic model's guess: one click to ask the shipped real-tables model instead (when it is here)."""
     if checkpoints.find(checkpoints.all_checkpoints(), REAL_ID):
         st.button("Ask the real-tables model (plain English, 2017) instead", key=USE_REAL_KEY,
-                  icon=":material/travel_explore:", on_click=_use_real)
+                  icon=":material/travel_explore:", on_click=_use, args=(REAL_ID,))

@@ -1,11 +1,8 @@
 """The Programs page's result, for either family: the counts, the examples grouped by their program (the 2016
 model's question templates, the 2017 model's program shapes) with each group's accuracy, and a picker of examples
-(PAGE_SIZE per page) whose chosen one is shown and opened in Ask (or Step through).
-
-What there is to draw comes from the result (explorer/evaluation_result.Result for np2016, explorer/dev_questions
-.DevResult for wtq2017; both escape what a table or a question holds where markdown shows it); how a family's
-page names and keys it is data, LOOKS. A 2016 example's table is made again when it is opened, unless it is on
-the page of examples opened last.
+(PAGE_SIZE per page) whose chosen one is shown and opened in Ask (or Step through). What to draw comes from the
+result (evaluation_result.Result, dev_questions.DevResult: both escape what markdown shows); how a family's page
+names and keys it is data, LOOKS.
 """
 
 from __future__ import annotations
@@ -94,12 +91,8 @@ def chart(patterns: list[dict]) -> None:
     pat = pd.DataFrame(patterns)
     fig = go.Figure(go.Bar(x=pat["pattern"], y=pat["accuracy"], customdata=pat["examples"],
                            hovertemplate="%{x}<br>accuracy %{y:.0%} of %{customdata} examples<extra></extra>"))
-    fig.update_layout(
-        title={"text": "Accuracy per kind of question (operations of the template)", "font": {"size": 14}},
-        height=320, yaxis_range=[0, 1.02], yaxis_tickformat=".0%", margin={"l": 10, "r": 10, "t": 40},
-    )
-    fig.update_yaxes(automargin=True)
-    fig.update_xaxes(automargin=True)
+    figures.chart_layout(fig, "Accuracy per kind of question (operations of the template)", height=320,
+                         margin={"l": 10, "r": 10, "t": 40}, yaxis_range=[0, 1.02], yaxis_tickformat=".0%")
     figures.show(fig, "prog_chart", clickable=False, name="accuracy-per-template")
 
 

@@ -34,11 +34,8 @@ def run_settings(cfg) -> str:
 
 def _layout(fig: go.Figure, title: str, settings: str, y_title: str) -> None:
     fig.update_layout(
-        title={"text": f"{title}<br><span style='font-size:11px'>{escape.html(settings)}</span>",
-               "font": {"size": 14}},
-        height=300,
-        margin=CHART_MARGIN,
-        xaxis={"title": {"text": "step"}, "automargin": True},
+        title={"text": f"{title}<br><span style='font-size:11px'>{escape.html(settings)}</span>", "font": {"size": 14}},
+        height=300, margin=CHART_MARGIN, xaxis={"title": {"text": "step"}, "automargin": True},
         yaxis={"title": {"text": y_title}, "automargin": True},
         # inside the plot's top left, which rising accuracy curves leave empty: below the plot it covered the
         # x axis title, above it the settings line
@@ -48,24 +45,17 @@ def _layout(fig: go.Figure, title: str, settings: str, y_title: str) -> None:
 
 def curves(snap: dict, settings: str = "") -> tuple[go.Figure, go.Figure]:
     """The loss and accuracy charts of a progress snapshot; `settings` (run_settings) goes under each title."""
-    losses = _downsample(snap["losses"])
-    loss = go.Figure(
-        go.Scatter(x=[s for s, _ in losses], y=[v for _, v in losses], mode="lines", name="loss")
-    )
+    losses, evals = _downsample(snap["losses"]), snap["evals"]
+    loss = go.Figure(go.Scatter(x=[s for s, _ in losses], y=[v for _, v in losses], mode="lines", name="loss"))
     _layout(loss, "Training loss", settings, "loss (soft execution)")
-    acc = go.Figure()
-    evals = snap["evals"]
-    for i, name in ((1, "train"), (2, "validation")):
-        acc.add_trace(
-            go.Scatter(x=[e[0] for e in evals], y=[e[i] for e in evals], mode="lines+markers", name=name)
-        )
+    acc = go.Figure([go.Scatter(x=[e[0] for e in evals], y=[e[i] for e in evals], mode="lines+markers", name=name)
+                     for i, name in ((1, "train"), (2, "validation"))])
     _layout(acc, "Accuracy (hard execution)", settings, "share answered right")
     acc.update_yaxes(range=[0, 1.02], tickformat=".0%")
     return loss, acc
 
 
 def status_line(snap: dict) -> str:
-    last = snap["losses"][-1][1] if snap["losses"] else None
     parts = [f"step {snap['step']} of {snap['total']}"]
     if snap["message"] == "generating data" and not snap["step"]:
         parts = ["generating the training data…"]
@@ -74,8 +64,8 @@ def status_line(snap: dict) -> str:
         parts = [f"{escape.md(snap['message'])}…"]
     elif not snap["done"]:
         parts.append(f"about {duration(snap['eta'])} left")
-    if last is not None:
-        parts.append(f"loss {last:.3g}")
+    if snap["losses"]:
+        parts.append(f"loss {snap['losses'][-1][1]:.3g}")
     if snap["best_accuracy"] >= 0:
         parts.append(f"best validation accuracy {snap['best_accuracy']:.0%}")
     return " · ".join(parts)
@@ -103,13 +93,8 @@ def probe_view(job) -> None:
     tr = cached[1]
     st.markdown(probe_heading(tr["question"], step))
     st.code("\n".join(tr["program_text"]), language=None)
-    left, right = st.columns(2)
-    with left:
-        figures.show(figures.ops_figure(tr, "soft"), "probe_ops", clickable=False, name="probe-operations")
-    with right:
-        figures.show(
-            figures.columns_figure(tr, "soft"), "probe_cols", clickable=False, name="probe-columns"
-        )
+    figures.show_row((figures.ops_figure(tr, "soft"), "probe_ops", "probe-operations"),
+                     (figures.columns_figure(tr, "soft"), "probe_cols", "probe-columns"))
 
 
 def monitor(job) -> None:
@@ -122,11 +107,7 @@ def monitor(job) -> None:
         st.caption(f"Estimated before the start: about {duration(job.estimate_seconds)}{took}.")
     if snap["losses"]:
         loss, acc = curves(snap, run_settings(job.cfg))
-        left, right = st.columns(2)
-        with left:
-            figures.show(loss, "train_loss", clickable=False, name="loss")
-        with right:
-            figures.show(acc, "train_acc", clickable=False, name="accuracy")
+        figures.show_row((loss, "train_loss", "loss"), (acc, "train_acc", "accuracy"))
     probe_view(job)
 
 

@@ -1,9 +1,6 @@
-"""The Train page's estimate of a run's time, shown next to Start before the run begins.
-
-It is measured, not guessed: a few real training steps of the configured model (or of the checkpoint being
-fine-tuned) at the run's batch size, one evaluation, and a few generated examples (engine/np2016/estimate.py), scaled
-to the run's steps, evaluations, data and test sizes. The measurement takes a second or two, under a spinner,
-and is kept per settings for ESTIMATE_TTL seconds, so changing a widget back and forth costs nothing.
+"""The Train page's estimate of a run's time, shown next to Start: measured, not guessed (a few real training
+steps of the model at the run's batch size, one evaluation and a few generated examples, engine/np2016/estimate.py,
+scaled to the run), under a spinner, and kept per settings for ESTIMATE_TTL seconds.
 """
 
 from __future__ import annotations

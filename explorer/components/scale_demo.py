@@ -4,9 +4,7 @@ the same small table, then on the table with every number ×10, ×100, ×1000.
 The baselines (explorer/baselines.py) read only one numeric column of 4-7 integers, so the demo uses the
 sample table they were trained on (baseline_small) and questions of their grammar. Scaling multiplies the
 cells and the question's numbers together, so every question keeps its meaning (a count stays the same).
-Every figure in the demo's table is computed when it is drawn: the right answer by the grammar's
-interpreter, the Neural Programmer's by the checkpoint that best matches the table, each baseline's by its
-checkpoint. The accuracies quoted beside it are read from docs/baselines.json, with the command that wrote it.
+Every answer is computed when drawn; the accuracies quoted beside it are read from docs/baselines.json.
 """
 
 from __future__ import annotations
@@ -79,9 +77,7 @@ def as_table(rows: list[ScaleRow]) -> pd.DataFrame:
 
 def _colour(cell) -> str:
     """Right answers green, wrong ones red (the ✓ / ✗ say it too, for readers who do not see colour)."""
-    text = str(cell)
-    return "color: #1a7f37; font-weight: 600" if text.endswith("✓") else \
-        "color: #cf222e; font-weight: 600" if text.endswith("✗") else ""
+    return {"✓": "color: #1a7f37; font-weight: 600", "✗": "color: #cf222e; font-weight: 600"}.get(str(cell)[-1:], "")
 
 
 def verdict(rows: list[ScaleRow]) -> str:

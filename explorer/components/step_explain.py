@@ -2,15 +2,10 @@
 Step through page's explanations, the Ask page's linked table and the trace player, kept free of Streamlit so they
 can be tested as plain functions. What differs between the families is data: SPECS, keyed by trace["family"].
 
-2016 model (np2016). Every step recomputes the row selector, the scalar and the lookup from the operation it
-chose (spec §2.8; engine/np2016/ops.py `execute_step`): nothing is carried over. What each operation reads:
-
-- greater, lesser, text match: the whole column (not the earlier selection);
-- and, or: the row selectors of the two steps before (t−2 and t−1), element-wise min / max;
-- sum, count, print: the row selector of the step before (t−1);
-- difference: the scalars of three steps and one step before: scalar(t−3) − scalar(t−1);
-- reset: nothing; it selects every row.
-
+2016 model (np2016; engine/np2016/ops.py `execute_step`): every step recomputes the row selector, the scalar and the
+lookup from the operation it chose (spec §2.8): nothing is carried over. greater, lesser and text match read the
+whole column (not the earlier selection); and / or the row selectors of t−2 and t−1 (element-wise min / max); sum,
+count, print the row selector of t−1; difference scalar(t−3) − scalar(t−1); reset nothing (it selects every row).
 Before t1 the start values stand in: every row selected, every scalar 0 (spec ambiguity A2).
 
 2017 model (wtq2017; engine/wtq2017/ops.py, hard_step): prev, next, first, last, argmax, argmin, count, print read
@@ -120,6 +115,15 @@ def scalar_of(trace: dict, t: int, view: str) -> float:
     return trace["steps"][t - 1]["extra"]["scalar_soft" if view == "soft" else "scalar_hard"]
 
 
+def choice_probs(trace: dict, step: dict, view: str) -> tuple[list[float], list[float | None]]:
+    """(operation, column) probabilities of a step: soft, the model's (None: a column it cannot pick); hard, one-hot
+    on its choices (all zero for the column where its operation takes none)."""
+    if view == "soft":
+        return step["op_probs"], step["col_probs"]
+    return ([float(o == step["op"]) for o in trace["ops"]],
+            [float(j == step["column_index"]) for j in range(len(trace["columns"]))])
+
+
 def selected(weights: list[float]) -> int:
     return sum(1 for w in weights if w >= 0.5)
 
@@ -199,8 +203,7 @@ def row_line(step: dict, trace: dict, view: str) -> str:
 def difference_line(step: dict, trace: dict, view: str) -> str:
     """difference at step t: scalar(t−3) − scalar(t−1), with the values it read."""
     a, b = reads("difference", step["t"]).steps
-    x, y = scalar_of(trace, a, view), scalar_of(trace, b, view)
-    result = step["extra"]["scalar_soft" if view == "soft" else "scalar_hard"]
+    x, y, result = (scalar_of(trace, s, view) for s in (a, b, step["t"]))
     return (f"difference reads the scalar of {name(a)} (three steps back) and of {name(b)} (one step back): "
             f"{fmt(x)} − {fmt(y)} = {fmt(result)}" + (" (before t1 every scalar is 0)" if a < 1 else ""))
 

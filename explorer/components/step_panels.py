@@ -1,14 +1,6 @@
-"""The Step through page's view of one step: what it read beside what it produced, and why.
-
-- and / or: the row selectors of both steps it combines (t−2 and t−1) side by side with the result;
-- difference: the scalars of the two steps it reads (t−3 and t−1) as metrics, then the result;
-- sum, count, print: the rows it read (t−1) and what it wrote; greater, lesser, text match: the rows
-  before and after (they read the whole column); reset: before and after;
-- a line on the row selector after the step (why it is empty after sum / count, what reset does).
-
-A 2017 step shows the rows before (t−1) beside the rows after (t), a count its number, and lines on what it
-read and wrote. The words, and what differs between the families (step_explain.SPECS), come from step_explain
-(plain functions); this module only lays them out.
+"""The Step through page's view of one step: what it read beside what it produced (and / or: both inputs and the
+result; difference: the two scalars; any other: the rows before and after), then the lines on why. The words, and
+what differs between the families (step_explain.SPECS), come from step_explain; this module only lays them out.
 """
 
 from __future__ import annotations
@@ -50,11 +42,10 @@ def _pair(ctx, trace: dict, step: dict, view: str) -> None:
 def _difference(trace: dict, step: dict, view: str) -> None:
     """difference: the two scalars it reads, where it reads them, then the result."""
     a, b = ex.reads("difference", step["t"]).steps
-    result = step["extra"]["scalar_soft" if view == "soft" else "scalar_hard"]
     m1, m2, m3 = st.columns(3)
     m1.metric(f"{ex.name(a)} scalar", fmt(ex.scalar_of(trace, a, view)), help="three steps back (0 before t1)")
     m2.metric(f"{ex.name(b)} scalar", fmt(ex.scalar_of(trace, b, view)), help="one step back (0 before t1)")
-    m3.metric(f"{step_name(step['t'])} result: {ex.name(a)} − {ex.name(b)}", fmt(result))
+    m3.metric(f"{step_name(step['t'])} result: {ex.name(a)} − {ex.name(b)}", fmt(ex.scalar_of(trace, step["t"], view)))
     st.caption(escape.md(ex.difference_line(step, trace, view)))
 
 

@@ -1,11 +1,8 @@
 """The Train page's "Small sweep": vary one hyper-parameter over a few values, with a few seeds and a short
 budget, as a background `python -m engine sweep` (explorer/small_sweep.py), and watch its runs as they finish.
-
-At most one small sweep goes at a time in the app, and it counts toward the server's cap of running jobs (any
-page may see it; only its owner, the browser holding the Train page's `run` token, may stop it, also after a
-reload). A fragment polls its directory every POLL_SECONDS while it runs (each poll is also the owner's sign of
-life: a sweep whose pages are gone is stopped like a training run): records done / total, and the figures of
-the finished runs. Stop ends the process; starting the same settings again resumes the sweep.
+At most one goes at a time in the app, counted toward the server's cap of jobs; only its owner (the browser holding
+the Train page's `run` token) may stop it. A fragment polls it every POLL_SECONDS, each poll the owner's heartbeat
+(a sweep whose pages are gone is stopped like a training run).
 """
 
 from __future__ import annotations
@@ -86,18 +83,15 @@ def _progress(path: Path, launch: small_sweep.Launch | None) -> None:
         sweep = sweeps.load(path)
     except (sweeps.SweepError, OSError):
         sweep = None
-    if launch is not None and launch.path == path:
-        total = launch.sweep.runs
-    else:
-        total = sweep.total if sweep is not None else 0
+    ours = launch is not None and launch.path == path
+    total = launch.sweep.runs if ours else sweep.total if sweep is not None else 0
     done = len(recorded_ids(path))
-    running = launch is not None and launch.path == path and launch.running
+    running = ours and launch.running
     word = "stopping…" if running and launch.stopping else ("running" if running else "not running")
-    if launch is not None and launch.path == path and not running and launch.stopping:
+    if ours and not running and launch.stopping:
         word += f" (stopped: {launch.stop_reason})"
     st.progress(min(done / max(total, 1), 1.0), text=f"{done} of {total} runs finished · {word}")
-    if launch is not None and launch.path == path and not running and launch.process.returncode not in (0, None) \
-            and not launch.stopping:
+    if ours and not running and launch.process.returncode not in (0, None) and not launch.stopping:
         st.error(f"The sweep ended with exit code {launch.process.returncode}; the end of its log:")
         st.code(small_sweep.log_tail(path) or "(empty)", language=None)
     if sweep is not None and sweep.records:
@@ -109,7 +103,6 @@ def _progress(path: Path, launch: small_sweep.Launch | None) -> None:
 
 
 def draw() -> None:
-    """The Small sweep section of the Train page."""
     launch = small_sweep.current()
     busy = launch is not None
     own = small_sweep.mine(ss.get(state.RUN_OWNER))

@@ -21,7 +21,6 @@ from explorer.components import figures
 PAGE_PICK = "sweep_pick"  # the Sweeps page's directory picker (the Train page sets it to open its sweep there)
 REACHED, MISSED = "#2ca02c", "#9e9e9e"
 MAX_CURVES = 300  # lines in the curves figure; a larger sweep shows the first ones and says so
-MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
 def value_text(value) -> str:
@@ -62,14 +61,10 @@ def reach_figure(sweep: sweeps.Sweep) -> go.Figure:
                                hovertemplate="epoch %{x:.3g}: %{y} run(s)<extra></extra>"))
     fig.add_hline(y=len(sweep.records), line_dash="dot", line_color=MISSED,
                   annotation_text=f"{len(sweep.records)} finished", annotation_position="top left")
-    fig.update_layout(title={"text": f"Runs whose validation accuracy reached {sweep.target:.0%}, by epoch",
-                             "font": {"size": 14}},
-                      height=300, margin=MARGIN, xaxis_title="epoch", yaxis_title="runs",
-                      yaxis_range=[0, max(len(sweep.records), 1) * 1.08],
-                      yaxis_dtick=max(1, math.ceil(len(sweep.records) / 6)))
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
-    return fig
+    return figures.chart_layout(fig, f"Runs whose validation accuracy reached {sweep.target:.0%}, by epoch",
+                                xaxis_title="epoch", yaxis_title="runs",
+                                yaxis_range=[0, max(len(sweep.records), 1) * 1.08],
+                                yaxis_dtick=max(1, math.ceil(len(sweep.records) / 6)))
 
 
 def param_figure(sweep: sweeps.Sweep, name: str) -> go.Figure:
@@ -87,12 +82,9 @@ def param_figure(sweep: sweeps.Sweep, name: str) -> go.Figure:
             hovertemplate="%{text}<br>%{x}: best validation accuracy %{y:.1%}<extra></extra>"))
     values = [p["value"] for p in points]
     log = numeric and values and min(values) > 0 and max(values) / min(values) >= 10  # lr, ε: powers of ten
-    fig.update_layout(title={"text": f"Best validation accuracy by {escape.html(name)}", "font": {"size": 14}},
-                      height=300, margin=MARGIN, xaxis_title=escape.html(name), yaxis_range=[0, 1.04],
-                      yaxis_tickformat=".0%", legend={"orientation": "h", "y": -0.3})
-    fig.update_xaxes(type="log" if log else ("linear" if numeric else "category"), automargin=True)
-    fig.update_yaxes(automargin=True)
-    return fig
+    fig.update_xaxes(type="log" if log else ("linear" if numeric else "category"))
+    return figures.chart_layout(fig, f"Best validation accuracy by {escape.html(name)}", xaxis_title=escape.html(name),
+                                yaxis_range=[0, 1.04], yaxis_tickformat=".0%", legend={"orientation": "h", "y": -0.3})
 
 
 def curves_figure(sweep: sweeps.Sweep) -> go.Figure:
@@ -109,14 +101,9 @@ def curves_figure(sweep: sweeps.Sweep) -> go.Figure:
             text=[escape.html(record.get("id"))] * len(record["curve"]),
             hovertemplate="%{text}<br>epoch %{x:.3g}: validation accuracy %{y:.1%}<extra></extra>"))
         shown.add(label)
-    extra = len(sweep.records) - MAX_CURVES
-    fig.update_layout(title={"text": "Validation accuracy of each run" + (f" (first {MAX_CURVES})" if extra > 0
-                                                                           else ""), "font": {"size": 14}},
-                      height=300, margin=MARGIN, xaxis_title="epoch", yaxis_range=[0, 1.04],
-                      yaxis_tickformat=".0%", legend={"orientation": "h", "y": -0.3})
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
-    return fig
+    first = f" (first {MAX_CURVES})" if len(sweep.records) > MAX_CURVES else ""
+    return figures.chart_layout(fig, "Validation accuracy of each run" + first, xaxis_title="epoch",
+                                yaxis_range=[0, 1.04], yaxis_tickformat=".0%", legend={"orientation": "h", "y": -0.3})
 
 
 def summary_frame(rows: list[dict]) -> pd.DataFrame:
@@ -138,15 +125,10 @@ def counts(sweep: sweeps.Sweep) -> None:
         st.warning(f"{len(sweep.problems)} run file(s) left out, for example: {escape.md(sweep.problems[0])}")
 
 
-def charts(sweep: sweeps.Sweep, key: str, reach: bool = True) -> None:
-    """The figures (reach: also the runs reaching the target by epoch)."""
-    left, right = st.columns(2)
-    if reach:
-        with left:
-            figures.show(reach_figure(sweep), f"{key}_reach", clickable=False, name="runs-at-target")
-        left = right
-    with left:
-        figures.show(curves_figure(sweep), f"{key}_curves", clickable=False, name="validation-curves")
+def charts(sweep: sweeps.Sweep, key: str) -> None:
+    """The figures: runs reaching the target by epoch, validation curves, accuracy by each grid field's value."""
+    figures.show_row((reach_figure(sweep), f"{key}_reach", "runs-at-target"),
+                     (curves_figure(sweep), f"{key}_curves", "validation-curves"))
     names = list(sweep.spec["grid"])
     for start in range(0, len(names), 2):
         for column, name in zip(st.columns(2), names[start:start + 2], strict=False):
@@ -173,7 +155,6 @@ def value_table(sweep: sweeps.Sweep, key: str) -> None:
 
 
 def draw(sweep: sweeps.Sweep, key: str) -> None:
-    """The whole sweep: spec, counts, summary table and figures."""
     st.markdown("  \n".join(spec_lines(sweep)))
     counts(sweep)
     if not sweep.records:

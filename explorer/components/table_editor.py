@@ -1,12 +1,9 @@
 """The table: pick a sample, upload a CSV or start blank; edit cells, rows and columns in place.
 
 Base-table + version-key pattern (guide §3.4): the editor is given `state.TABLE_BASE` under the key
-`editor_<version>`; its output becomes `state.TABLE` on every run. Loading a table or changing its
-columns sets a new base and version, which gives the editor a clean start. Edits survive a page
-switch: when the editor's widget state is gone, the current table becomes the new base.
-The editor shows every cell as text, so a word typed into a number column is kept (and named in a warning)
-instead of being blanked; `tables.normalize` turns all-number columns back into numbers. Uploads are
-acted on in the page run, once per file id, so no file is dropped without a message.
+`editor_<version>`; its output becomes `state.TABLE` on every run. Loading a table or changing its columns sets a
+new base and version, which gives the editor a clean start. Edits survive a page switch: when the editor's widget
+state is gone, the current table becomes the new base.
 """
 
 from __future__ import annotations
@@ -18,22 +15,14 @@ import streamlit as st
 
 from explorer import escape, state, tables
 
+ss = st.session_state
+
 
 def _on_sample() -> None:
-    sample = st.session_state.get(state.SAMPLE_PICK)
+    sample = ss.get(state.SAMPLE_PICK)
     if sample:
         state.load_sample(sample)
-        st.session_state.pop(state.QUESTION_BOX, None)
-
-
-def _read_upload(raw: bytes):
-    """(table, notes) of an uploaded file; TableError when it holds no usable table."""
-    df, notes = tables.parse_csv(raw)
-    if df.empty:
-        raise tables.TableError(
-            "the file has a header but no data rows: upload a CSV with a header row and at least one data row"
-        )
-    return df, notes
+        ss.pop(state.QUESTION_BOX, None)
 
 
 def _take_upload(upload) -> None:
@@ -41,13 +30,15 @@ def _take_upload(upload) -> None:
 
     Done in the page run (not in the uploader's on_change, which a quick second upload can miss): every
     file the uploader holds has an id, and a file whose id was not seen yet is new."""
-    ss = st.session_state
     file_id = getattr(upload, "file_id", None) or f"{upload.name}:{upload.size}"
     if ss.get(state.UPLOAD_SEEN) == file_id:
         return
     ss[state.UPLOAD_SEEN] = file_id
     try:
-        df, notes = _read_upload(upload.getvalue())
+        df, notes = tables.parse_csv(upload.getvalue())
+        if df.empty:
+            raise tables.TableError("the file has a header but no data rows: upload a CSV with a header row and at "
+                                    "least one data row")
     except tables.TableError as e:
         ss[state.UPLOAD_ERROR] = (f"{upload.name}: {e}. Your current table is unchanged.", _table_signature())
         return
@@ -58,14 +49,12 @@ def _take_upload(upload) -> None:
 
 def _table_signature() -> str:
     """What identifies the table on screen: its version and the editor's edits on it."""
-    ss = st.session_state
     return f"{ss[state.TABLE_VER]}:{json.dumps(ss.get(state.editor_key()), sort_keys=True, default=str)}"
 
 
 def upload_error() -> str | None:
     """Why the last upload was refused, while the table is still the one it was refused on (a sample
     picked, a blank table, a column change or a cell edit since then makes it stale, and it goes)."""
-    ss = st.session_state
     err = ss.get(state.UPLOAD_ERROR)
     if err and (not isinstance(err, tuple) or err[1] != _table_signature()):
         ss[state.UPLOAD_ERROR] = err = None
@@ -74,47 +63,34 @@ def upload_error() -> str | None:
 
 def _on_blank() -> None:
     state.set_table(tables.blank_table(), {"kind": "blank", "id": None, "label": "blank table"})
-    st.session_state[state.QUESTION] = ""
-    st.session_state.pop(state.QUESTION_BOX, None)
+    ss[state.QUESTION] = ""
+    ss.pop(state.QUESTION_BOX, None)
 
 
 def source_picker() -> None:
-    """Sample table selector, CSV upload and the blank-table button."""
     samples = tables.list_samples()
-    src = st.session_state.get(state.TABLE_SOURCE) or {}
+    src = ss.get(state.TABLE_SOURCE) or {}
     current = src.get("id") if src.get("kind") == "sample" else None
-    st.session_state[state.SAMPLE_PICK] = current
+    ss[state.SAMPLE_PICK] = current
     left, mid, right = st.columns([3, 3, 1], vertical_alignment="bottom")
-    left.selectbox(
-        "Sample table",
-        list(samples),
-        format_func=samples.get,
-        key=state.SAMPLE_PICK,
-        on_change=_on_sample,
-        placeholder="Choose a sample table…",
-    )
-    upload = mid.file_uploader(
-        f"…or upload a CSV (UTF-8, at most {tables.MAX_ROWS} rows × {tables.MAX_COLUMNS} "
-        f"columns, {tables.MAX_UPLOAD_BYTES // 1_000_000} MB)",
-        type=["csv", "txt"],
-        key=state.CSV_UPLOAD,
-        max_upload_size=1,
-    )
+    left.selectbox("Sample table", list(samples), format_func=samples.get, key=state.SAMPLE_PICK,
+                   on_change=_on_sample, placeholder="Choose a sample table…")
+    upload = mid.file_uploader(f"…or upload a CSV (UTF-8, at most {tables.MAX_ROWS} rows × {tables.MAX_COLUMNS} "
+                               f"columns, {tables.MAX_UPLOAD_BYTES // 1_000_000} MB)", type=["csv", "txt"],
+                               key=state.CSV_UPLOAD, max_upload_size=1)
     if upload is not None:
         _take_upload(upload)
     right.button("Blank table", on_click=_on_blank, help="Start from an empty one-column table")
     error = upload_error()
     if error:
         st.error(escape.md(error))
-    st.caption(
-        f"Table: **{summary()}**. Edit the cells below; + under the table adds a row, select rows and press "
-        "the bin to delete them. A number column that gets a word becomes a text column (you are told which cell)."
-    )
+    st.caption(f"Table: **{summary()}**. Edit the cells below; + under the table adds a row, select rows and press "
+               "the bin to delete them. A number column that gets a word becomes a text column (you are told which "
+               "cell).")
 
 
 def summary() -> str:
     """The table in one line of markdown: where it came from, whether it was edited, its size."""
-    ss = st.session_state
     src, df = ss.get(state.TABLE_SOURCE) or {}, ss[state.TABLE]
     edited = " (edited)" if ss.get(state.TABLE_EDITED) or _has_edits() else ""
     return f"{escape.md(src.get('label', 'table'))}{edited}, {len(df)} rows × {len(df.columns)} columns"
@@ -122,7 +98,7 @@ def summary() -> str:
 
 def _has_edits() -> bool:
     """The data editor holds edits (its widget state, available before the editor is drawn)."""
-    delta = st.session_state.get(state.editor_key())
+    delta = ss.get(state.editor_key())
     return bool(delta) and any(delta.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
 
 
@@ -147,7 +123,6 @@ def _cell_text(v) -> str | None:
 
 def editor() -> None:
     """The data editor; keeps `state.TABLE` equal to what the user sees."""
-    ss = st.session_state
     key = state.editor_key()
     if key not in ss and ss[state.TABLE_BASE] is not ss[state.TABLE]:
         ss[state.TABLE_BASE] = ss[state.TABLE]  # back from another page: keep the edits
@@ -156,18 +131,10 @@ def editor() -> None:
     base = ss[state.TABLE_BASE]
     if ss.get(state.EDITOR_TEXT, (None,))[0] != key:  # built once per base table, so the editor's input is stable
         ss[state.EDITOR_TEXT] = (key, _as_text(base))
-    config = {
-        c: st.column_config.TextColumn(str(c), help="numbers" if tables.is_numeric(base, c) else "text")
-        for c in base.columns
-    }
-    out = st.data_editor(
-        ss[state.EDITOR_TEXT][1],
-        key=key,
-        num_rows="dynamic",
-        column_config=config,
-        width="stretch",
-        height=min(38 + 35 * (len(base) + 1), 420),
-    )
+    config = {c: st.column_config.TextColumn(str(c), help="numbers" if tables.is_numeric(base, c) else "text")
+              for c in base.columns}
+    out = st.data_editor(ss[state.EDITOR_TEXT][1], key=key, num_rows="dynamic", column_config=config, width="stretch",
+                         height=min(38 + 35 * (len(base) + 1), 420))
     if _has_edits():
         ss[state.TABLE_EDITED] = True
     ss[state.TABLE] = tables.normalize(out)
@@ -175,41 +142,33 @@ def editor() -> None:
 
 def _apply(fn, *args) -> None:
     try:
-        df = fn(st.session_state[state.TABLE], *args)
+        df = fn(ss[state.TABLE], *args)
     except tables.TableError as e:
-        st.session_state[state.COLUMN_ERROR] = str(e)
+        ss[state.COLUMN_ERROR] = str(e)
         return
-    st.session_state[state.COLUMN_ERROR] = None
+    ss[state.COLUMN_ERROR] = None
     state.set_table(df)
-    st.session_state[state.TABLE_EDITED] = True
+    ss[state.TABLE_EDITED] = True
 
 
 def _rename() -> None:
-    _apply(tables.rename_column, st.session_state.get(state.COL_PICK), st.session_state.get(state.COL_NEW_NAME, ""))
+    _apply(tables.rename_column, ss.get(state.COL_PICK), ss.get(state.COL_NEW_NAME, ""))
 
 
 def _add() -> None:
-    _apply(
-        tables.add_column,
-        st.session_state.get(state.COL_ADD_NAME, ""),
-        st.session_state.get(state.COL_ADD_KIND, "numbers") == "numbers",
-    )
+    _apply(tables.add_column, ss.get(state.COL_ADD_NAME, ""), ss.get(state.COL_ADD_KIND, "numbers") == "numbers")
 
 
 def _drop() -> None:
-    if len(st.session_state[state.TABLE].columns) <= 1:
-        st.session_state[state.COLUMN_ERROR] = "a table needs at least one column: add another column first"
+    if len(ss[state.TABLE].columns) <= 1:
+        ss[state.COLUMN_ERROR] = "a table needs at least one column: add another column first"
         return
-    _apply(tables.drop_column, st.session_state.get(state.COL_PICK))
-
-
-def _fix(name: str) -> None:
-    _apply(tables.clear_non_numeric, name)
+    _apply(tables.drop_column, ss.get(state.COL_PICK))
 
 
 def column_tools() -> None:
     """Rename, add and remove columns (outside the editor, which edits cells and rows)."""
-    df = st.session_state[state.TABLE]
+    df = ss[state.TABLE]
     left, right = st.columns(2)
     with left:
         st.selectbox("Column", list(df.columns), key=state.COL_PICK)
@@ -221,22 +180,19 @@ def column_tools() -> None:
         st.text_input("Name of the new column", key=state.COL_ADD_NAME, max_chars=tables.MAX_NAME_CHARS)
         st.radio("It holds", ["numbers", "text"], key=state.COL_ADD_KIND, horizontal=True)
         st.button("Add column", on_click=_add, key="col_add")
-    if st.session_state.get(state.COLUMN_ERROR):
-        st.error(escape.md(st.session_state[state.COLUMN_ERROR]))
+    if ss.get(state.COLUMN_ERROR):
+        st.error(escape.md(ss[state.COLUMN_ERROR]))
 
 
 def cell_warnings() -> None:
     """Number columns holding a few words (typed into a number cell, or uploaded so): which cells, what the
     model does with the column now, and one click to clear those cells."""
-    for name, bad in tables.mixed_columns(st.session_state[state.TABLE]).items():
+    for name, bad in tables.mixed_columns(ss[state.TABLE]).items():
         cells = ", ".join(f"row {r}: '{escape.md(v)}'" for r, v in bad[:4]) + (" …" if len(bad) > 4 else "")
-        st.warning(
-            f"Column **{escape.md(name)}** is mostly numbers but has cells that are not ({cells}), so the "
-            "model reads the whole column as text. Correct those cells, or clear them:"
-        )
-        st.button(
-            f"Clear the non-numeric cells of {escape.md(name)}", key=f"fix_{name}", on_click=_fix, args=(name,)
-        )
+        st.warning(f"Column **{escape.md(name)}** is mostly numbers but has cells that are not ({cells}), so the "
+                   "model reads the whole column as text. Correct those cells, or clear them:")
+        st.button(f"Clear the non-numeric cells of {escape.md(name)}", key=f"fix_{name}", on_click=_apply,
+                  args=(tables.clear_non_numeric, name))
 
 
 def csv_export(df) -> bytes:
@@ -245,12 +201,6 @@ def csv_export(df) -> bytes:
 
 
 def download() -> None:
-    df = st.session_state[state.TABLE]
-    st.download_button(
-        "Table as CSV",
-        lambda: csv_export(df),  # built only when clicked
-        "table.csv",
-        "text/csv",
-        on_click="ignore",
-        key="dl_csv",
-    )
+    df = ss[state.TABLE]
+    st.download_button("Table as CSV", lambda: csv_export(df), "table.csv", "text/csv",  # built only when clicked
+                       on_click="ignore", key="dl_csv")

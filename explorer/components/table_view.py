@@ -21,14 +21,8 @@ def _weight(row_weights, r: int) -> float:
     return min(max(float(w), 0.0), 1.0)
 
 
-def cell_styles(
-    n: int,
-    m: int,
-    row_weights: list[float] | None = None,
-    cells=None,
-    column_index: int | None = None,
-    focus_row: int | None = None,
-) -> list[list[str]]:
+def cell_styles(n: int, m: int, row_weights: list[float] | None = None, cells=None, column_index: int | None = None,
+                focus_row: int | None = None) -> list[list[str]]:
     """CSS per cell (n rows × m columns); pure, so tests can check the colours."""
     css = [["" for _ in range(m)] for _ in range(n)]
     for r in range(n):
@@ -52,7 +46,6 @@ def cell_styles(
 
 
 def styled(df: pd.DataFrame, row_weights=None, cells=None, column: str | None = None, focus_row=None):
-    """A pandas Styler of the table with the marks of `cell_styles`."""
     column_index = list(df.columns).index(column) if column is not None and column in df.columns else None
     css = cell_styles(len(df), len(df.columns), row_weights, cells, column_index, focus_row)
     style = pd.DataFrame(css, index=df.index, columns=df.columns)
@@ -67,8 +60,7 @@ def _fmt(v):
 
 def show(df: pd.DataFrame, key: str, height: int | None = None, **kw) -> None:
     """Draw the coloured table (row numbers as the index, matching the row-selector heatmap)."""
-    rows = len(df)
-    st.dataframe(styled(df, **kw), key=key, height=height or min(38 + 35 * rows, 460), hide_index=False)
+    st.dataframe(styled(df, **kw), key=key, height=height or min(38 + 35 * len(df), 460), hide_index=False)
 
 
 LEGEND = (  # static HTML (no user text): the colours of the marks, as in the table

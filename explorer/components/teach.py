@@ -18,26 +18,15 @@ from explorer import escape, state
 # count tells the Train page that a new teaching happened, so it moves its base checkpoint to that one once
 TAUGHT_BY = "teach_taught_by"
 GO_TRAIN = "teach_go_train"  # the button that opens the Train page on the custom set
+ss = st.session_state
 
 
 def taught_by() -> dict | None:
-    value = st.session_state.get(TAUGHT_BY)
+    value = ss.get(TAUGHT_BY)
     return value if isinstance(value, dict) and isinstance(value.get("id"), str) else None
 
 
-def _example(ctx, question: str, answer: dict) -> dict:
-    return {
-        "columns": list(ctx.columns),
-        "rows": [list(r) for r in ctx.rows],
-        "question": question,
-        "answer": answer,
-        "template": "custom",
-        "program": "custom",
-    }
-
-
 def _add(ctx, question: str) -> None:
-    ss = st.session_state
     if ss.get(state.TEACH_KIND) == "a number":
         value = ss.get(state.TEACH_NUMBER)
         if value is None:
@@ -54,50 +43,36 @@ def _add(ctx, question: str) -> None:
         answer = {"cells": [[int(r), j] for r in sorted(rows)]}
     custom = ss.setdefault(state.CUSTOM, [])
     if len(custom) >= CUSTOM_MAX_EXAMPLES:
-        ss[state.TEACH_MSG] = (
-            "error",
-            f"The custom set is full ({CUSTOM_MAX_EXAMPLES} examples): train on it or clear it on the Train page.",
-        )
+        ss[state.TEACH_MSG] = ("error", f"The custom set is full ({CUSTOM_MAX_EXAMPLES} examples): train on it or "
+                               "clear it on the Train page.")
         return
-    custom.append(_example(ctx, question, answer))
+    custom.append({"columns": list(ctx.columns), "rows": [list(r) for r in ctx.rows], "question": question,
+                   "answer": answer, "template": "custom", "program": "custom"})
     entry = getattr(ctx, "entry", None)
     answered = f" ({escape.md(getattr(entry, 'plain_name', entry.label))})" if entry is not None else ""
     if entry is not None:
         previous = taught_by() or {"added": 0}
         ss[TAUGHT_BY] = {"id": entry.id, "added": previous["added"] + 1}
-    ss[state.TEACH_MSG] = (
-        "success",
-        f"Added. The custom set has {len(custom)} example(s). Fine-tuning on it starts from the checkpoint that "
-        f"answered{answered}.",
-    )
+    ss[state.TEACH_MSG] = ("success", f"Added. The custom set has {len(custom)} example(s). Fine-tuning on it "
+                           f"starts from the checkpoint that answered{answered}.")
 
 
 def _to_train() -> None:
-    st.session_state[state.TRAIN_TASK] = "custom"  # the Train page's task: the custom set (explorer/pages/train.py)
+    ss[state.TRAIN_TASK] = "custom"  # the Train page's task: the custom set (explorer/pages/train.py)
 
 
 def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
     """An expander to add (table, question, right answer) to the custom set."""
     question = trace["question"]
-    with st.expander(
-        "Teach: mark the right answer and add it to a custom training set", expanded=agree is False
-    ):
-        ss = st.session_state
-        default_kind = (
-            "cells of the table"
-            if (right and "cells" in right) or (not right and trace["answer"]["kind"] == "cells")
-            else "a number"
-        )
-        ss.setdefault(state.TEACH_KIND, default_kind)
-        st.radio(
-            "The right answer is", ["a number", "cells of the table"], key=state.TEACH_KIND, horizontal=True
-        )
+    with st.expander("Teach: mark the right answer and add it to a custom training set", expanded=agree is False):
+        cells = (right and "cells" in right) or (not right and trace["answer"]["kind"] == "cells")
+        ss.setdefault(state.TEACH_KIND, "cells of the table" if cells else "a number")
+        st.radio("The right answer is", ["a number", "cells of the table"], key=state.TEACH_KIND, horizontal=True)
         if ss[state.TEACH_KIND] == "a number":
             if right and "scalar" in right and ss.get(state.TEACH_FOR) != question:
                 ss[state.TEACH_NUMBER] = float(right["scalar"])
-            st.number_input(
-                "Right answer", key=state.TEACH_NUMBER, value=None, format="%.4f", placeholder="type the number"
-            )
+            st.number_input("Right answer", key=state.TEACH_NUMBER, value=None, format="%.4f",
+                            placeholder="type the number")
         else:
             if right and "cells" in right and ss.get(state.TEACH_FOR) != question:
                 cols = {c for _, c in right["cells"]}
@@ -105,12 +80,8 @@ def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
                 ss[state.TEACH_ROWS] = [r for r, _ in right["cells"]]
             left, right_col = st.columns([1, 2])
             left.selectbox("Column", ctx.columns, key=state.TEACH_COLUMN)
-            right_col.multiselect(
-                "Rows",
-                list(range(len(ctx.rows))),
-                key=state.TEACH_ROWS,
-                placeholder="row numbers as in the table's index",
-            )
+            right_col.multiselect("Rows", list(range(len(ctx.rows))), key=state.TEACH_ROWS,
+                                  placeholder="row numbers as in the table's index")
         ss[state.TEACH_FOR] = question
         st.button("Add to the custom set", on_click=_add, args=(ctx, question), key="teach_add")
         msg = ss.pop(state.TEACH_MSG, None)
@@ -121,11 +92,5 @@ def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
             st.caption(f"The custom set of this session has {n} example(s).")
             if st.button("Fine-tune on it (Train page)", key=GO_TRAIN, on_click=_to_train):
                 st.switch_page(state.TRAIN.path)
-            st.download_button(
-                "Custom set as JSONL",
-                "\n".join(json.dumps(e) for e in ss[state.CUSTOM]),
-                "custom_set.jsonl",
-                "application/json",
-                on_click="ignore",
-                key="dl_custom_ask",
-            )
+            st.download_button("Custom set as JSONL", "\n".join(json.dumps(e) for e in ss[state.CUSTOM]),
+                               "custom_set.jsonl", "application/json", on_click="ignore", key="dl_custom_ask")

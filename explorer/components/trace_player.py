@@ -1,13 +1,12 @@
 """The trace player: the program's lines, the operation × step and column × step grids and the table's row
-selectors drawn together in the browser, with a Play button that walks through the steps (one a second)
-and hover linked across the views (hovering step t anywhere highlights t everywhere).
+selectors drawn together in the browser, with a Play button that walks through the steps (one a second) and hover
+linked across the views (hovering step t anywhere highlights t everywhere).
 
-Plotly hovers never reach Python, so this is one self-contained component (st.components.v2): Python
-sends one JSON object (`payload`, the trace reduced to what is drawn) and the renderer
-(trace_player.js / .css, beside this file) draws it. The JSON travels as the component's data, never
-inside HTML, and the renderer writes every user string (column names, cells, question words) with
-textContent, never as markup. Clicking a step sends it back (`on_pick`), so a page can follow it.
-Both families' traces share one schema (engine/core/trace.py), so one `payload` and one renderer draw both.
+Plotly hovers never reach Python, so this is one self-contained component (st.components.v2): Python sends one
+JSON object (`payload`, either family's trace reduced to what is drawn) and the renderer (trace_player.js / .css,
+beside this file) draws it. The JSON travels as the component's data, never inside HTML, and the renderer writes
+every user string (column names, cells, question words) with textContent, never as markup. Clicking a step sends
+it back (`on_pick`), so a page can follow it.
 """
 
 from __future__ import annotations
@@ -43,53 +42,31 @@ def _cell(v) -> str:
     return fmt(v) if isinstance(v, float | int) and not isinstance(v, bool) else str(v)
 
 
-def _effects(trace: dict, s: dict, view: str) -> tuple[list[float], list, dict, str]:
-    """(rows drawn, cells drawn, what it read, what it wrote) of step s, by its family's operations
-    (step_explain.SPECS): a 2017 count or print shows the rows it read (it selects none)."""
-    t = s["t"]
-    r = step_explain.reads(s["op"], t, trace["family"])
-    return (step_explain.shown_rows(trace, t, view), step_explain.cells_of(trace, t, view),
-            {"kind": r.kind, "steps": list(r.steps)}, step_explain.output(trace, t, view))
-
-
 def payload(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1) -> dict:
     """The JSON the renderer draws from a trace of either family (engine/core/trace.py): plain lists and
-    strings, soft or hard as `view` says."""
-    steps, ops, cols, lines = trace["steps"], trace["ops"], trace["columns"], trace["program_text"]
+    strings, soft or hard as `view` says. What each step read and wrote follows its family's operations
+    (step_explain.SPECS): a 2017 count or print shows the rows it read (it selects none)."""
+    steps, ops, lines = trace["steps"], trace["ops"], trace["program_text"]
     m = min(trace["n_rows"], MAX_ROWS, len(df))
     shown = []
     for s in steps:
-        if view == "soft":
-            p_op, p_col = s["op_probs"], [p or 0.0 for p in s["col_probs"]]  # None: a column it cannot pick
-        else:
-            p_op = [1.0 if o == s["op"] else 0.0 for o in ops]
-            p_col = [1.0 if j == s["column_index"] else 0.0 for j in range(len(cols))]
-        rows, cells, reads, output = _effects(trace, s, view)
+        t, (p_op, p_col) = s["t"], step_explain.choice_probs(trace, s, view)
+        rows, cells = step_explain.shown_rows(trace, t, view), step_explain.cells_of(trace, t, view)
+        reads = step_explain.reads(s["op"], t, trace["family"])
         shown.append({
-            "t": s["t"],
-            "name": step_name(s["t"]),
-            "line": lines[s["t"] - 1] if s["t"] <= len(lines) else "",
-            "op": op_label(s["op"]),
-            "column": s["column_name"],
-            "column_index": s["column_index"],
+            "t": t, "name": step_name(t), "line": lines[t - 1] if t <= len(lines) else "",
+            "op": op_label(s["op"]), "column": s["column_name"], "column_index": s["column_index"],
             "p_op": [round(float(p), 3) for p in p_op],
-            "p_col": [round(float(p), 3) for p in p_col],
+            "p_col": [round(float(p or 0.0), 3) for p in p_col],  # None: a column it cannot pick
             "rows": [round(min(max(float(w), 0.0), 1.0), 3) for w in rows[:m]],
             "cells": [[int(a), int(b)] for a, b in cells if a < m],
-            "reads": reads,
-            "output": output,
+            "reads": {"kind": reads.kind, "steps": list(reads.steps)}, "output": step_explain.output(trace, t, view),
         })
-    rows = df.values.tolist()[:m]
     return {
-        "view": view,
-        "ops": [op_label(o) for o in ops],
-        "columns": [str(c) for c in cols],
-        "rows": [[_cell(v)[:MAX_TIP_CHARS] for v in row] for row in rows],
-        "n_rows": trace["n_rows"],
-        "max_cell_chars": MAX_CELL_CHARS,
-        "steps": shown,
-        "current": min(max(int(current), 1), max(len(steps), 1)),
-        "ms_per_step": int(SECONDS_PER_STEP * 1000),
+        "view": view, "ops": [op_label(o) for o in ops], "columns": [str(c) for c in trace["columns"]],
+        "rows": [[_cell(v)[:MAX_TIP_CHARS] for v in row] for row in df.values.tolist()[:m]],
+        "n_rows": trace["n_rows"], "max_cell_chars": MAX_CELL_CHARS, "steps": shown,
+        "current": min(max(int(current), 1), max(len(steps), 1)), "ms_per_step": int(SECONDS_PER_STEP * 1000),
     }
 
 

@@ -1,10 +1,8 @@
 """The Ask page's result for a trace of either family: answer, program, heatmaps linked to the table, attention
-views and exports. What a family says differently is data (LOOK, keyed by trace["family"]); the 2017 model
-(chosen by model_choice.choose) adds which model answered and a note on how it read the question, and shows its
-question-word attention at once (it has no grammar, no pivot heatmap, no "More heatmaps").
-
-Heatmap clicks and the slider share one state (state.FOCUS, the heatmap keys), so a click on step t anywhere
-shows step t in the table. Every cell, column and question text is escaped where drawn."""
+views and exports. What a family says differently is data (LOOK); the 2017 model (model_choice.choose) adds which
+model answered and shows its question-word attention at once (it has no grammar, pivot or "More heatmaps").
+Heatmap clicks and the slider share one state (state.FOCUS), so a click on step t anywhere shows step t in the
+table. Every cell, column and question text is escaped where drawn."""
 
 from __future__ import annotations
 
@@ -27,6 +25,7 @@ TABLE_HEIGHT = 300  # the highlighted table on the first screen (it scrolls insi
 ANSWER_KEY = "np_answer"  # the answer's container (the browser tests find it by the class st-key-np_answer)
 PROGRAM_KEY = "np_program"  # the program's container (browser tests find it by the class st-key-np_program)
 MAX_ANSWER_ITEMS = 12  # cells listed in the answer line (then "… (n cells)")
+ss = st.session_state
 
 
 class Look(NamedTuple):
@@ -96,18 +95,14 @@ def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, r
     if guess:
         guess_notice(guess)
     elif agree is True and verdict is not None and not verdict.same:
-        st.warning(
-            "**Right answer, wrong program:** the grammar's interpreter gives the same answer, but the "
-            f"program {escape.md(verdict.reason)}. On another table it would answer differently."
-        )
+        st.warning("**Right answer, wrong program:** the grammar's interpreter gives the same answer, but the "
+                   f"program {escape.md(verdict.reason)}. On another table it would answer differently.")
     elif agree is True:
         st.success("Right: the grammar's interpreter agrees, and the program matches the grammar's.",
                    icon=":material/check_circle:")
     elif agree is False:
-        st.error(
-            f"Wrong: the right answer is {escape.md(right_text(right, rows))}. "
-            "You can teach the model this answer below."
-        )
+        st.error(f"Wrong: the right answer is {escape.md(right_text(right, rows))}. You can teach the model this "
+                 "answer below.")
         if verdict is not None and not verdict.same:
             st.caption(f"Where it goes wrong: the program {escape.md(verdict.reason)}.")
     for w in trace["warnings"]:
@@ -116,20 +111,13 @@ def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, r
 
 
 def guess_notice(guess: context.Guess) -> None:
-    reasons = "; ".join(guess.reasons)
-    st.warning(
-        f"**The model is guessing:** {escape.md(reasons)}. It answers anyway; do not trust this answer."
-    )
+    st.warning(f"**The model is guessing:** {escape.md('; '.join(guess.reasons))}. It answers anyway; do not trust "
+               "this answer.")
     if guess.suggestion:
-        st.button(
-            f"Ask instead: **{escape.md(guess.suggestion)}**",
-            key="ask_instead",
-            icon=":material/lightbulb:",
-            on_click=context.ask_instead,
-            args=(guess.suggestion,),
-            help="The closest question this model was trained to read, built from its own grammar, the table's "
-            "columns and your numbers",
-        )
+        st.button(f"Ask instead: **{escape.md(guess.suggestion)}**", key="ask_instead", icon=":material/lightbulb:",
+                  on_click=context.ask_instead, args=(guess.suggestion,),
+                  help="The closest question this model was trained to read, built from its own grammar, the "
+                  "table's columns and your numbers")
     model_choice.offer_real()
 
 
@@ -150,7 +138,6 @@ def _focus_from(key: str, point: dict, trace: dict) -> dict | None:
 
 def update_focus(trace: dict) -> None:
     """Turn a new heatmap click (a changed selection event) into the focused step/row."""
-    ss = st.session_state
     seen = ss[state.HEATMAP_SEEN]
     for key in HM_KEYS:
         point = figures.clicked_point(ss.get(key))
@@ -165,14 +152,14 @@ def update_focus(trace: dict) -> None:
 
 
 def on_focus_pick() -> None:
-    v = st.session_state.get(state.FOCUS_PICK)
-    st.session_state[state.FOCUS] = None if v in (None, "answer") else {"step": int(v[1:]), "row": None}
+    v = ss.get(state.FOCUS_PICK)
+    ss[state.FOCUS] = None if v in (None, "answer") else {"step": int(v[1:]), "row": None}
 
 
 def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
     """The table highlighted for the focused step (or the answer when no step is focused): the rows it selected,
     or for a step that selects none (sum, count, print, …) the rows it read, in blue; printed cells in amber."""
-    steps, focus, look = trace["steps"], st.session_state.get(state.FOCUS), LOOK[trace["family"]]
+    steps, focus, look = trace["steps"], ss.get(state.FOCUS), LOOK[trace["family"]]
     t = focus["step"] if focus else len(steps)
     s = steps[t - 1]
     reads = s["op"] in ex.spec(trace).no_rows_after or (look.last_read and not focus)
@@ -189,26 +176,19 @@ def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
     table_view.legend(column=look.legend_column or s["column_name"] is not None)
 
 
-def _fit(fig, height: int):
-    """The heatmap at a fixed, compact height, so the first screen holds it."""
-    fig.update_layout(height=height)
-    return fig
-
-
-def _view_picker(col) -> None:
-    ss = st.session_state
-    col.segmented_control(
-        "View", ["hard", "soft"], key=state.VIEW_PICK, default=ss.get(state.VIEW, "hard"), required=True,
+def view_picker(container, key: str = state.VIEW_PICK) -> str:
+    """The hard / soft control (its choice kept in state.VIEW for every page); the view picked."""
+    return container.segmented_control(
+        "View", ["hard", "soft"], key=key, default=ss.get(state.VIEW, "hard"), required=True,
         format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
-        on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.VIEW_PICK) or "hard"),
-    )
+        on_change=lambda: ss.__setitem__(state.VIEW, ss.get(key) or "hard"),
+    ) or "hard"
 
 
 def results(trace: dict, ctx: context.Context, right: dict | None = None, agree: bool | None = None,
             guess: context.Guess | None = None, choice: model_choice.Choice | None = None) -> None:
     """First row (on the first screen): answer and program, operation and column heatmaps, highlighted table.
     Then the view controls and the other heatmaps. `choice`: the 2017 model answered (model_choice.choose)."""
-    ss = st.session_state
     update_focus(trace)
     view = ss.get(state.VIEW, "hard")
     focus = ss.get(state.FOCUS)
@@ -220,11 +200,13 @@ def results(trace: dict, ctx: context.Context, right: dict | None = None, agree:
         program_box(trace)
         if choice is not None:
             model_choice.back_button(ctx)
-    with ops_col:
-        height = look.ops_height or min(300, 90 + 22 * len(trace["ops"]))
-        figures.show(_fit(figures.ops_figure(trace, view, focus=focus), height), "hm_ops", fmt_pick, name="operations")
+    with ops_col:  # at a fixed, compact height, so the first screen holds them
+        fig = figures.ops_figure(trace, view, focus=focus)
+        fig.update_layout(height=look.ops_height or min(300, 90 + 22 * len(trace["ops"])))
+        figures.show(fig, "hm_ops", fmt_pick, name="operations")
         fig = figures.columns_figure(trace, view, focus=focus)
-        figures.show(_fit(fig, min(300, 90 + 22 * len(trace["columns"]))), "hm_cols", fmt_pick, name="columns")
+        fig.update_layout(height=min(300, 90 + 22 * len(trace["columns"])))
+        figures.show(fig, "hm_cols", fmt_pick, name="columns")
     with table_col:
         linked_table(trace, ctx.df, view)
         options = ["answer"] + [f"t{s['t']}" for s in trace["steps"]]
@@ -240,12 +222,10 @@ def results(trace: dict, ctx: context.Context, right: dict | None = None, agree:
 def _words_2017(trace: dict, focus: dict | None, fmt_pick: str) -> None:
     """The 2017 model's view control, a note on how it reads the question, and its question-word attention."""
     left, right = st.columns([3, 5], vertical_alignment="bottom")
-    _view_picker(left)
-    right.caption(
-        "The real-tables model reads the question's words after replacing the cells it matched by "
-        f"{escape.md('<unk>')} and taking the numbers out (they are the comparisons' pivots); "
-        f"{escape.md('<entry_match>')} and {escape.md('<column_match>')} say what matched the table."
-    )
+    view_picker(left)
+    right.caption("The real-tables model reads the question's words after replacing the cells it matched by "
+                  f"{escape.md('<unk>')} and taking the numbers out (they are the comparisons' pivots); "
+                  f"{escape.md('<entry_match>')} and {escape.md('<column_match>')} say what matched the table.")
     fig = figures.words_figure(trace, focus=focus, how=model_choice.method_note())
     if fig is not None:
         figures.show(fig, "hm_words", fmt_pick, name="question-attention")
@@ -255,21 +235,13 @@ def _more_views(trace: dict, view: str, focus: dict | None, fmt_pick: str) -> No
     """The view control, the "More heatmaps" toggle and the download format; then, when on, the row, word and
     pivot heatmaps."""
     c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
-    _view_picker(c1)
-    more = c2.toggle(
-        "More heatmaps",
-        key=MORE_VIEWS,
-        help="The row selector, question-word attention and pivot heatmaps. Off by default: every chart "
-        "costs the browser about 0.15 s each time the answer is redrawn "
-        "(benchmarks/explorer_latency.py), and the first screen already shows the operation and column choices",
-    )
-    c3.radio(
-        "Heatmap download",
-        ["png", "svg"],
-        horizontal=True,
-        key=IMAGE_FORMAT,
-        help="The camera icon at the top right of each heatmap downloads it in this format",
-    )
+    view_picker(c1)
+    more = c2.toggle("More heatmaps", key=MORE_VIEWS,
+                     help="The row selector, question-word attention and pivot heatmaps. Off by default: every chart "
+                     "costs the browser about 0.15 s each time the answer is redrawn (benchmarks/explorer_latency.py), "
+                     "and the first screen already shows the operation and column choices")
+    c3.radio("Heatmap download", ["png", "svg"], horizontal=True, key=IMAGE_FORMAT,
+             help="The camera icon at the top right of each heatmap downloads it in this format")
     if not more:
         return
     left, mid, right_col = st.columns(3)
@@ -291,14 +263,9 @@ def _more_views(trace: dict, view: str, focus: dict | None, fmt_pick: str) -> No
 
 def exports(trace: dict) -> None:
     a, b, c = st.columns([1, 1, 3])
-    a.download_button(
-        "Trace as JSON",
-        lambda: json.dumps(trace, indent=1),  # built only when clicked, not on every keystroke
-        "trace.json",
-        "application/json",
-        on_click="ignore",
-        key="dl_trace",
-    )
+    # the JSON is built only when clicked, not on every keystroke
+    a.download_button("Trace as JSON", lambda: json.dumps(trace, indent=1), "trace.json", "application/json",
+                      on_click="ignore", key="dl_trace")
     with b:
         download()
     c.caption("Share this view: the address bar holds the table, question and checkpoint.")

@@ -1,17 +1,13 @@
 """The Train page's preset choice and hyper-parameter widgets, generated from the config fields
-(engine/core/settings.py `settings`) and the presets (engine/np2016/presets/).
+(engine/core/settings.py `settings`, where each field's label, help, type and range are said once) and the presets
+(engine/np2016/presets/). KNOBS says only which fields the page offers, in what order, and where the app differs
+from the command line: shorter runs and smaller data by default (a shared server's two cores), a few tighter upper
+bounds, the hidden sizes as a short list. Choosing a preset (or a task) sets every widget to the preset's value
+for that task; each widget then overrides its field (`run_config` reads them back; TrainConfig validates them again).
 
-Each field's label, help text, type and range are said once, in the config; this module only chooses
-which fields the page offers, in what order, and where the app differs from the command line: shorter
-runs and smaller data by default (a shared server's two cores), a few tighter upper bounds, and the
-hidden sizes offered as a short list. Choosing a preset (or a task) sets every widget to the preset's
-resolved value for that task; each widget then overrides its field. `chosen()` reads the preset and the
-widgets back, from which the page builds the run's TrainConfig (which validates them again).
-
-The bounds hold each setting alone; a combination of large ones (50,000 text-5 examples, d = 256, batch 500)
-can still need more memory than one run may have on a shared server. Under the data sizes the page shows the
-run's estimated memory (engine/np2016/memory_estimate.py, measured), and an error saying which settings to lower when
-it is over the per-run budget (`_memory`); training.start refuses the same run.
+The bounds hold each setting alone; a combination of large ones (50,000 text-5 examples, d = 256, batch 500) can
+still need more memory than one run may have, so the page shows the run's estimated memory and says which settings
+to lower when it is over the per-run budget (`_memory`); training.start refuses the same run.
 """
 
 from __future__ import annotations
@@ -31,6 +27,7 @@ from explorer import escape
 SETTINGS = {cls: {s.name: s for s in settings(cls)} for cls in (TrainConfig, ModelConfig)}
 PRESET_PICK = "hp_preset"
 FILLED_FOR = "hp_filled_for"  # (preset, task, custom) the widgets were last set for
+ss = st.session_state
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,6 @@ def resolved(preset: str, task: str, custom: bool) -> dict[str, Any]:
 def _fill(preset: str, task: str, custom: bool) -> None:
     """Set the widgets to the preset's values: all of them when the preset, task or custom choice changed,
     otherwise only those Streamlit dropped (a widget not drawn on the last run loses its state)."""
-    ss = st.session_state
     values = resolved(preset, task, custom)
     changed = ss.get(FILLED_FOR) != (preset, task, custom)
     for key, value in values.items():
@@ -146,7 +142,6 @@ def _widget(container, knob: Knob, disabled: bool) -> None:
 
 def _grid(knobs: list[Knob], *, disabled: bool, base) -> None:
     """Knobs four to a row; a fine-tuned checkpoint (`base`) shows its fixed shape instead of model knobs."""
-    ss = st.session_state
     if base is not None:
         knobs = [k for k in knobs if k.config is not ModelConfig or k.name in MODEL_SHAPE]
     for row in range(0, len(knobs), 4):
@@ -155,13 +150,12 @@ def _grid(knobs: list[Knob], *, disabled: bool, base) -> None:
                 column.metric(knob.setting.label, getattr(base, knob.name), help="fixed by the checkpoint being "
                               "fine-tuned")
                 continue
-            off = knob.name == "noise_eta" and not ss.get(_key("grad_noise"), True)
+            off = knob.name == "noise_eta" and not ss.get(Knob(TrainConfig, "grad_noise").key, True)
             _widget(column, knob, disabled or off)
 
 
 def draw(*, running: bool, custom: bool, task: str, base=None) -> None:
     """The preset choice, then the widgets; `base` (a checkpoint entry being fine-tuned) fixes the model."""
-    ss = st.session_state
     if ss.get(PRESET_PICK) not in presets.NAMES:  # first visit, or the radio was not drawn on the last run
         filled = ss.get(FILLED_FOR)
         ss[PRESET_PICK] = filled[0] if filled else presets.NAMES[0]
@@ -190,26 +184,25 @@ def draw(*, running: bool, custom: bool, task: str, base=None) -> None:
         _memory(task, caption_in=sizes_box)
 
 
-def _chosen_config(task: str) -> tuple[TrainConfig, dict] | None:
-    """The run the widgets describe on `task` (None while a value is invalid: Start says why)."""
-    preset, train, model = chosen()
-    try:
-        return presets.train_config(preset, task, **train), model
-    except (ValueError, TypeError):
-        return None
+def run_config(task: str) -> tuple[TrainConfig, dict]:
+    """The run the widgets describe on `task`: its TrainConfig and {ModelConfig field: value}, each value typed like
+    its field (ValueError or TypeError while a value is invalid)."""
+    train, model = {}, {}
+    for knob in KNOBS:
+        if knob.key in ss:
+            (model if knob.config is ModelConfig else train)[knob.name] = knob.setting.type(ss[knob.key])
+    preset = ss.get(PRESET_PICK)
+    return presets.train_config(preset if preset in presets.NAMES else presets.NAMES[0], task, **train), model
 
 
 def _memory(task: str, caption_in) -> None:
     """The run's estimated memory beside the budget (a caption in `caption_in`, so a teacher sees how close a
     setting comes to it), and an error saying which settings to lower when it is over (training.start refuses
     the same run). Nothing while a value is invalid: Start says why."""
-    described = _chosen_config(task)
-    if described is None:
-        return
-    cfg, model_values = described
     try:
+        cfg, model_values = run_config(task)
         d, T = memory_estimate.model_shape(cfg, model_values)
-    except ValueError:  # an invalid model value
+    except (ValueError, TypeError):  # an invalid value
         return
     needed, budget = memory_estimate.estimate(cfg, d, T).run_mb, memory_estimate.run_budget_mb()
     caption_in.caption(f"Memory this run needs: about {needed:,.0f} MB of the {budget:,.0f} MB one run may use on "
@@ -219,19 +212,3 @@ def _memory(task: str, caption_in) -> None:
             memory_estimate.check_memory(cfg, model_values, budget_mb=budget)
         except ValueError as e:
             st.error(escape.md(e))
-
-
-def _key(name: str, config: type = TrainConfig) -> str:
-    return next(k.key for k in KNOBS if k.config is config and k.name == name)
-
-
-def chosen() -> tuple[str, dict, dict]:
-    """(preset, {TrainConfig field: value}, {ModelConfig field: value}) from the widgets, typed like the
-    fields."""
-    ss = st.session_state
-    train, model = {}, {}
-    for knob in KNOBS:
-        if knob.key in ss:
-            (model if knob.config is ModelConfig else train)[knob.name] = knob.setting.type(ss[knob.key])
-    preset = ss.get(PRESET_PICK)
-    return (preset if preset in presets.NAMES else presets.NAMES[0]), train, model

@@ -1,11 +1,9 @@
 """The Compare page's "Two trainings of the same model": one question on one table, run through two
 checkpoints, their programs and heatmaps aligned step by step and the first step where they part marked.
 
-The left checkpoint is the session's own (the shared checkpoint picker, so the other pages keep it); the
-right one is state.VERSUS, which the URL's `vs` parameter carries. When the left one was fine-tuned (Teach,
-or the Train page with a base checkpoint), its run recorded `fine_tuned_from`, and the checkpoint it started
-from is offered beside it: the same model before and after the training run. Both traces come from the same
-cached path as the Ask page's (context.get_trace), so a question asked here costs nothing there.
+The left checkpoint is the session's own (the shared picker, so the other pages keep it); the right one is
+state.VERSUS (the URL's `vs`), by default the one the left was fine-tuned from. Both traces come from the Ask page's
+cached path (context.get_trace), so a question asked here costs nothing there.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ PARTING_KEY = "np_versus_parting"  # the line that says where the programs part
 ALIGNED_KEY = "np_versus_aligned"  # the two programs, one row per step
 VERSUS_AUTO = "versus_auto_for"  # the left checkpoint the right one was picked for by default; None: a person picked it
 PART_COLOUR = "rgba(214, 39, 40, 0.9)"  # the parting step's outline on every heatmap (plotly's red)
+ss = st.session_state
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -44,8 +43,6 @@ def fine_tuned_from(entry: checkpoints.Entry | None, entries: list[checkpoints.E
     if entry is None or entry.error:
         return None
     base = _summary(entry.path, entry.mtime).get("fine_tuned_from")
-    if not isinstance(base, str) or not base:
-        return None
     match = [e for e in entries if Path(e.path).stem == base and e.id != entry.id and not e.error]
     return match[0].id if match else None
 
@@ -57,21 +54,18 @@ def default_versus(entries: list[checkpoints.Entry], left: checkpoints.Entry | N
     others = [e for e in entries if not e.error and (left is None or e.id != left.id)]
     if base is not None and any(e.id == base for e in others):
         return base
-    if not others:
-        return None
     same_task = [e for e in others if left is not None and e.task == left.task]
-    other_method = [e for e in same_task if e.method != left.method]
-    return (other_method or same_task or others)[0].id
+    best = [e for e in same_task if e.method != left.method] or same_task or others
+    return best[0].id if best else None
 
 
 def _on_versus() -> None:
-    st.session_state[state.VERSUS] = st.session_state.get(state.VERSUS_PICK)
-    st.session_state[VERSUS_AUTO] = None
+    ss[state.VERSUS] = ss.get(state.VERSUS_PICK)
+    ss[VERSUS_AUTO] = None
 
 
 def versus_picker(ctx: context.Context, container) -> context.Context | None:
     """The right checkpoint's selectbox; a copy of `ctx` with that checkpoint and its vocabulary, or None."""
-    ss = st.session_state
     entries = [e for e in checkpoints.list_checkpoints() if not e.error]
     ids = [e.id for e in entries]
     left = ctx.entry.id if ctx.entry is not None else None
@@ -90,17 +84,13 @@ def versus_picker(ctx: context.Context, container) -> context.Context | None:
                         help="The second checkpoint: the same question and table, run through it. For a "
                         "fine-tuned checkpoint the one it was fine-tuned from comes first: before and after.")
     entry = checkpoints.find(entries, ss[state.VERSUS])
-    try:
-        _, vocab, _ = checkpoints.load(entry)
-    except CheckpointError as e:
-        container.error(f"This checkpoint cannot be used: {escape.md(e)}. Pick another one.")
-        return None
-    return replace(ctx, entry=entry, vocab=vocab)
+    vocab = context.vocab_of(entry, container)
+    return None if vocab is None else replace(ctx, entry=entry, vocab=vocab)
 
 
 def how_trained(entry: checkpoints.Entry, entries: list[checkpoints.Entry]) -> str:
     """One plain-text line: task, method and, for a fine-tune, what it started from."""
-    how = checkpoints.METHODS.get(entry.method) if entry.method else "training method not recorded"
+    how = checkpoints.METHODS.get(entry.method, "training method not recorded")
     base = fine_tuned_from(entry, entries)
     return f"{entry.task} · {how}" + (f" · fine-tuned from {base}" if base else "")
 
@@ -164,10 +154,8 @@ def _heatmap_rows(ctxs, traces, part) -> None:
     if len(ctxs[0].columns) > 1:
         kinds.insert(2, ("cols", "columns", lambda t: figures.columns_figure(t, "hard")))
     for key, name, make in kinds:
-        for side, column, trace in zip(SIDES, st.columns(2), traces, strict=True):
-            with column:
-                figures.show(_mark(make(trace), trace, part), f"versus_{side}_{key}", clickable=False,
-                             name=f"{side}-{name}")
+        figures.show_row(*((_mark(make(trace), trace, part), f"versus_{side}_{key}", f"{side}-{name}")
+                           for side, trace in zip(SIDES, traces, strict=True)))
         if key == "ops_soft":
             st.caption("Above: the operation each runs at each step (test time); then the probability it gives "
                        "each operation (what gradient descent trains). The red outline is where they part.")
@@ -175,7 +163,6 @@ def _heatmap_rows(ctxs, traces, part) -> None:
 
 def draw(ctx: context.Context, top) -> None:
     """Pickers in `top` (left: the session's checkpoint, right: the second), the question box, both sides."""
-    ss = st.session_state
     left_box, right_box = top.columns(2)
     if context.checkpoint_picker(ctx, container=left_box) is None:
         return

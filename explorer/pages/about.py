@@ -13,99 +13,61 @@ from explorer.components import scale_demo, two_trainings
 # different rows
 LESSON_4_QUESTION = "lesser 90 attendance print score"
 LESSONS = [
-    {
-        "title": "1. Count the rows",
-        "table": "shop_sales",
-        "question": "count",
-        "page": state.ASK,
-        "text": "The simplest program. Nothing filters, so every row stays selected, and *count* adds up the "
-        "row selector. In the **operation × step** heatmap the last step should be *count*; earlier "
-        "steps may just *reset* (do nothing) — the model always runs all T steps.",
-    },
-    {
-        "title": "2. Sum with a filter",
-        "table": "shop_sales",
-        "question": "greater 2015 year sum sales",
-        "page": state.STEP_THROUGH,
-        "step": 1,
-        "text": "Two steps do the work: *greater* on the column **year** keeps the rows after 2015 — the "
-        "pivot, "
-        "2015, is the number the comparison attends to — then *sum* adds **sales** over the rows still "
-        "selected. Step through and compare the table before and after each step.",
-    },
-    {
-        "title": "3. Two filters with and / or",
-        "table": "league",
-        "question": "greater 60 points and lesser 70 goals count",
-        "page": state.STEP_THROUGH,
-        "step": 3,
-        "text": "*greater* and *lesser* each select rows; *and* keeps the rows both selected "
-        "(*or* keeps rows "
-        "either selected); *count* counts them. Step 3 shows the *and*: compare its table with the two "
-        "steps before it. Then change *and* to *or* on the Ask page and watch the answer change.",
-    },
-    {
-        "title": "4. A lookup (print)",
-        "table": "grade_book",
-        "question": LESSON_4_QUESTION,
-        "page": state.ASK,
-        "text": "Not every answer is a number. *print* (the paper's *assign*) returns cells: the **score** of "
-        "every student who came to fewer than 90 % of the lessons. The answer cells are amber in the table; "
-        "the **column × step** heatmap shows the model filtering on *attendance* and then printing *score*. "
-        "In this table the two columns disagree (filtering on *score* would select other students), so a "
-        "right answer here means the model really filtered on *attendance*. The names-5 model learned its "
-        "column names from a list of 40 header words: *attendance* and *score* are among them, *exam* and "
-        "*homework* are not. Ask `lesser 70 exam print score` and see which column it filters on.",
-    },
-    {
-        "title": "5. Difference",
-        "table": "shop_sales",
-        "question": "sum orders diff count",
-        "page": state.STEP_THROUGH,
-        "step": 4,
-        "text": "*difference* subtracts the scalar of the step just before it from the one three steps back, "
-        "so the model must schedule *sum* and *count* at the right steps to make the arithmetic "
-        "come out. The last step shows the subtraction in words.",
-    },
-    {
-        "title": "6. Why gradient descent gets stuck",
-        "table": "letters_1",
-        "question": "greater 20 and lesser 60 count",
-        "page": state.COMPARE,
-        "checkpoints": ("single-column", "paper2016-single-column"),
-        "text": "The same network trained two ways answers the same question side by side: on the left with "
-        "program search (ours), on the right by gradient descent alone (the paper's method). The correct program "
-        "takes four steps — *greater*, *lesser*, *and*, *count* — and the left checkpoint runs it.\n\n"
-        "The checkpoint on the right has not found it, and training longer seldom helps: gradient descent "
-        "changes every step a little "
-        "at a time, and early on the quickest gain is to make step 3 a single filter, because *greater* or "
-        "*lesser* alone already gets many answers close. From then on the *and* that would join steps 1 and 2 "
-        "has almost no probability, so what steps 1 and 2 do hardly changes the answer: nothing pushes them "
-        "to become two *different* filters. And as long as they are not, switching step 3 to *and* would not "
-        "help either. Each step waits for the other — a deadlock.\n\nProgram search runs whole programs, so it "
-        "can try *greater; lesser; and; count* at once, see that it answers right, and learn from it. "
-        "The Compare page lines the two programs up step by step and marks, in red, the first step where they "
-        "part; compare them there, and in the **operation probabilities × step** heatmaps see how sure each "
-        "one is at step 3.",
-    },
-    {
-        "title": "7. Why the LSTM baselines fail on larger numbers",
-        "table": baselines.DEMO_SAMPLE,
-        "question": baselines.DEMO_QUESTIONS[0],
-        "page": state.COMPARE,
-        "demo": True,
-        "text": "The paper compares the Neural Programmer with two LSTMs that read the table and the question "
-        "character by character and *write* the answer digit by digit (a sequence-to-sequence LSTM and one "
-        "with attention). They were trained here on one column of 4–7 integers between −10 and 10, the sample "
-        "table *baseline_small*. The button opens the **scale demo** on the Compare page: the same question on "
-        "that table, then on the table with every cell and every number of the question ×10, ×100 and ×1000, "
-        "so the question keeps its meaning and only the numbers grow.\n\n"
-        "Watch the baselines' column: right (or close) at ×1, then wrong. They computed the answer inside "
-        "their weights and have never seen numbers this large. The Neural Programmer's answer stays right "
-        "at every scale, because it only *chose* `sum A`; the sum itself is computed exactly. "
-        "Try the other questions of the demo: a *count* keeps the same right answer at every scale, and still "
-        "the baselines' answers change. Every figure in the demo is computed when you open it.",
-    },
+    {"title": "1. Count the rows", "table": "shop_sales", "question": "count", "page": state.ASK,
+     "text": "The simplest program. Nothing filters, so every row stays selected, and *count* adds up the row "
+             "selector. In the **operation × step** heatmap the last step should be *count*; earlier steps may just "
+             "*reset* (do nothing) — the model always runs all T steps."},
+    {"title": "2. Sum with a filter", "table": "shop_sales", "question": "greater 2015 year sum sales",
+     "page": state.STEP_THROUGH, "step": 1,
+     "text": "Two steps do the work: *greater* on the column **year** keeps the rows after 2015 — the pivot, 2015, "
+             "is the number the comparison attends to — then *sum* adds **sales** over the rows still selected. "
+             "Step through and compare the table before and after each step."},
+    {"title": "3. Two filters with and / or", "table": "league",
+     "question": "greater 60 points and lesser 70 goals count", "page": state.STEP_THROUGH, "step": 3,
+     "text": "*greater* and *lesser* each select rows; *and* keeps the rows both selected (*or* keeps rows either "
+             "selected); *count* counts them. Step 3 shows the *and*: compare its table with the two steps before "
+             "it. Then change *and* to *or* on the Ask page and watch the answer change."},
+    {"title": "4. A lookup (print)", "table": "grade_book", "question": LESSON_4_QUESTION, "page": state.ASK,
+     "text": "Not every answer is a number. *print* (the paper's *assign*) returns cells: the **score** of every "
+             "student who came to fewer than 90 % of the lessons. The answer cells are amber in the table; the "
+             "**column × step** heatmap shows the model filtering on *attendance* and then printing *score*. In "
+             "this table the two columns disagree (filtering on *score* would select other students), so a right "
+             "answer here means the model really filtered on *attendance*. The names-5 model learned its column "
+             "names from a list of 40 header words: *attendance* and *score* are among them, *exam* and *homework* "
+             "are not. Ask `lesser 70 exam print score` and see which column it filters on."},
+    {"title": "5. Difference", "table": "shop_sales", "question": "sum orders diff count", "page": state.STEP_THROUGH,
+     "step": 4,
+     "text": "*difference* subtracts the scalar of the step just before it from the one three steps back, so the "
+             "model must schedule *sum* and *count* at the right steps to make the arithmetic come out. The last "
+             "step shows the subtraction in words."},
+    {"title": "6. Why gradient descent gets stuck", "table": "letters_1", "question": "greater 20 and lesser 60 count",
+     "page": state.COMPARE, "checkpoints": ("single-column", "paper2016-single-column"),
+     "text": "The same network trained two ways answers the same question side by side: on the left with program "
+             "search (ours), on the right by gradient descent alone (the paper's method). The correct program takes "
+             "four steps — *greater*, *lesser*, *and*, *count* — and the left checkpoint runs it.\n\nThe checkpoint "
+             "on the right has not found it, and training longer seldom helps: gradient descent changes every step "
+             "a little at a time, and early on the quickest gain is to make step 3 a single filter, because "
+             "*greater* or *lesser* alone already gets many answers close. From then on the *and* that would join "
+             "steps 1 and 2 has almost no probability, so what steps 1 and 2 do hardly changes the answer: nothing "
+             "pushes them to become two *different* filters. And as long as they are not, switching step 3 to *and* "
+             "would not help either. Each step waits for the other — a deadlock.\n\nProgram search runs whole "
+             "programs, so it can try *greater; lesser; and; count* at once, see that it answers right, and learn "
+             "from it. The Compare page lines the two programs up step by step and marks, in red, the first step "
+             "where they part; compare them there, and in the **operation probabilities × step** heatmaps see how "
+             "sure each one is at step 3."},
+    {"title": "7. Why the LSTM baselines fail on larger numbers", "table": baselines.DEMO_SAMPLE,
+     "question": baselines.DEMO_QUESTIONS[0], "page": state.COMPARE, "demo": True,
+     "text": "The paper compares the Neural Programmer with two LSTMs that read the table and the question "
+             "character by character and *write* the answer digit by digit (a sequence-to-sequence LSTM and one "
+             "with attention). They were trained here on one column of 4–7 integers between −10 and 10, the sample "
+             "table *baseline_small*. The button opens the **scale demo** on the Compare page: the same question on "
+             "that table, then on the table with every cell and every number of the question ×10, ×100 and ×1000, "
+             "so the question keeps its meaning and only the numbers grow.\n\nWatch the baselines' column: right "
+             "(or close) at ×1, then wrong. They computed the answer inside their weights and have never seen "
+             "numbers this large. The Neural Programmer's answer stays right at every scale, because it only "
+             "*chose* `sum A`; the sum itself is computed exactly. Try the other questions of the demo: a *count* "
+             "keeps the same right answer at every scale, and still the baselines' answers change. Every figure in "
+             "the demo is computed when you open it."},
 ]
 
 
@@ -161,19 +123,15 @@ with st.expander("How each shipped checkpoint was trained"):
     shipped = [e for e in checkpoints.list_checkpoints() if not e.trained and not e.error]
     st.markdown("\n".join(
         f"- **{escape.md(e.id)}** ({escape.md(e.task)}): "
-        + escape.md(checkpoints.METHODS.get(e.method, "training method not recorded") if e.method
-                    else "training method not recorded")
+        + escape.md(checkpoints.METHODS.get(e.method, "training method not recorded"))
         + (f", test accuracy {e.accuracy:.1%}" if e.accuracy is not None else "")
         for e in shipped) or "No shipped checkpoints were found.")
 
 st.header("Lessons")
-st.caption(
-    "Each lesson loads a table and a question, picks the best checkpoint for the table (lesson 6: the two "
-    "checkpoints it compares; lesson 7: the baselines too), and opens the view to look at (lesson 8 asks the "
-    "real-tables model here first). The explanations "
-    "say what the shipped checkpoints do; a model you trained yourself may do something else, which is "
-    "instructive too."
-)
+st.caption("Each lesson loads a table and a question, picks the best checkpoint for the table (lesson 6: the two "
+           "checkpoints it compares; lesson 7: the baselines too), and opens the view to look at (lesson 8 asks the "
+           "real-tables model here first). The explanations say what the shipped checkpoints do; a model you trained "
+           "yourself may do something else, which is instructive too.")
 
 
 def button_label(lesson: dict) -> str:
@@ -191,8 +149,8 @@ def _measured_sentence() -> str:
         return ""
     figures = "; ".join(f"{escape.md(name)} {a10:.2%} → {a50:.2%}" for name, a10, a50 in m["rows"])
     return (f"\n\nExact-match accuracy measured on {m['test_size']:,} fresh questions per range, numbers in "
-            f"[−10, 10] (the training range) → [−50, 50]: "
-            f"{figures} (`{baselines.code_span(m['command'])}`, docs/baselines.json).")
+            f"[−10, 10] (the training range) → [−50, 50]: {figures} (`{baselines.code_span(m['command'])}`, "
+            "docs/baselines.json).")
 
 
 for i, lesson in enumerate(LESSONS):

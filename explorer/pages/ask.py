@@ -61,11 +61,8 @@ def ask_and_answer(ctx: context.Context) -> None:
 
 
 def step_link() -> None:
-    st.page_link(
-        state.STEP_THROUGH.path,
-        label="Step through this program one step at a time",
-        icon=f":material/{state.STEP_THROUGH.icon}:",
-    )
+    st.page_link(state.STEP_THROUGH.path, label="Step through this program one step at a time",
+                 icon=f":material/{state.STEP_THROUGH.icon}:")
 
 
 ask_and_answer(ctx)

@@ -33,20 +33,16 @@ table_note = (f"Table: {escape.md((ss.get(state.TABLE_SOURCE) or {}).get('label'
               "— edit it on the Ask page.")
 st.subheader(MODES[mode], anchor=False)
 if mode == TRAININGS:
-    st.caption(
-        "The same Neural Programmer architecture, trained two ways (or before and after a fine-tuning run), "
-        "answers the same question on the same table. Their programs and heatmaps are lined up step by step, "
-        "t1…tT, and the first step where they part is marked: from there on, the training made the "
-        "difference. " + table_note
-    )
+    st.caption("The same Neural Programmer architecture, trained two ways (or before and after a fine-tuning run), "
+               "answers the same question on the same table. Their programs and heatmaps are lined up step by step, "
+               "t1…tT, and the first step where they part is marked: from there on, the training made the "
+               "difference. " + table_note)
     two_trainings.draw(ctx, st.container())
     state.sync_url(versus=True)
     st.stop()
-st.caption(
-    "An LSTM reads the question and the table and has to *compute* the answer inside its weights; "
-    "the Neural Programmer only *chooses* built-in operations (sum, count, greater…) that compute "
-    "exactly. On new tables and larger numbers that difference decides who is right."
-)
+st.caption("An LSTM reads the question and the table and has to *compute* the answer inside its weights; the Neural "
+           "Programmer only *chooses* built-in operations (sum, count, greater…) that compute exactly. On new tables "
+           "and larger numbers that difference decides who is right.")
 with st.container(border=True):
     st.markdown("**Scale demo** · the baselines and the Neural Programmer on the same small table, then on the "
                 "same table with its numbers ×10, ×100, ×1000")
@@ -64,26 +60,22 @@ if trace is None:
 right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)
 agree = questions.answers_agree(trace["answer"], right)
 if right is not None:
-    st.markdown(
-        f"**Right answer** (by the grammar's interpreter): **{escape.md(right_text(right, ctx.rows))}**"
-    )
+    st.markdown(f"**Right answer** (by the grammar's interpreter): **{escape.md(right_text(right, ctx.rows))}**")
 
 cols = st.columns(1 + max(len(files), 1))
-with cols[0]:
-    with st.container(border=True):
-        st.markdown(f"**Neural Programmer** · {escape.md(entry.id)}")
-        with st.container(key=COMPARE_ANSWER_KEY):
-            st.subheader(escape.md(answer_text(trace["answer"])), anchor=False)
-        if agree is not None:
-            st.markdown(RIGHT if agree else WRONG)
-        st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
-        st.caption("Its answer comes with the program that computed it.")
+with cols[0], st.container(border=True):
+    st.markdown(f"**Neural Programmer** · {escape.md(entry.id)}")
+    with st.container(key=COMPARE_ANSWER_KEY):
+        st.subheader(escape.md(answer_text(trace["answer"])), anchor=False)
+    if agree is not None:
+        st.markdown(RIGHT if agree else WRONG)
+    st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
+    st.caption("Its answer comes with the program that computed it.")
 
 if not files:
-    with cols[1]:
-        with st.container(border=True):
-            st.markdown("**LSTM baseline**")
-            st.info(f"No baseline is available: {escape.md(why_not)}.")
+    with cols[1], st.container(border=True):
+        st.markdown("**LSTM baseline**")
+        st.info(f"No baseline is available: {escape.md(why_not)}.")
 else:
     for col, path in zip(cols[1:], files, strict=False):
         with col, st.container(border=True):
@@ -94,15 +86,11 @@ else:
                 continue
             st.subheader(fmt(value), anchor=False)
             if right is not None and "scalar" in right:
-                ok = abs(value - right["scalar"]) < 0.05
-                st.markdown(RIGHT if ok else WRONG)
+                st.markdown(RIGHT if abs(value - right["scalar"]) < 0.05 else WRONG)
             elif right is not None:
                 st.caption("The right answer is a set of cells; the baseline only produces numbers.")
             st.caption("No program: nothing to inspect but the number.")
 if files:
-    st.button(
-        "Load the small table the baselines were trained on",
-        key="load_baseline_table",
-        on_click=lambda: (state.load_sample("baseline_small"), ss.pop(state.QUESTION_BOX, None)),
-    )
+    st.button("Load the small table the baselines were trained on", key="load_baseline_table",
+              on_click=lambda: (state.load_sample("baseline_small"), ss.pop(state.QUESTION_BOX, None)))
 state.sync_url()

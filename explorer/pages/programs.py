@@ -1,11 +1,7 @@
-"""Programs: evaluate a checkpoint and browse the programs it induces, the 2016 model on a generated test set or
-the 2017 model on the WikiTableQuestions dev questions: each family's settings here, either's result drawn by
-explorer/components/programs_view.py.
-
-A 2016 evaluation is a job of the server (explorer/evaluations.py): it runs in the background, one at a time on the
-server, and its compact result stays on the job while this browser's pages beat. A fragment shows its progress
-while it runs; another beats every few seconds while its result is shown, so the result goes when the tab does.
-A 2017 one (explorer/dev_questions.py) runs while the page waits and is cached on the checkpoint and the file.
+"""Programs: evaluate a checkpoint and browse the programs it induces, the 2016 model on a generated test set (a
+background job of the server, explorer/evaluations.py, whose result stays while this browser's pages beat) or the
+2017 model on the WikiTableQuestions dev questions (explorer/dev_questions.py: run while the page waits, cached on
+the checkpoint and the file); either's result drawn by explorer/components/programs_view.py.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import streamlit as st
 from engine.np2016.program import step_name
 from explorer import escape, state
 from explorer.components import context, figures, model_choice, step_panels, trace_player
-from explorer.components.trace_view import answer_text
+from explorer.components.trace_view import answer_text, view_picker
 
 PLAYER_KEY = "step_player"  # the trace player's widget key on this page
 
@@ -21,10 +21,8 @@ top = st.container()
 entry = context.checkpoint_picker(ctx, container=top)
 question = ss.get(state.QUESTION, "")
 src = (ss.get(state.TABLE_SOURCE) or {}).get("label", "")
-st.markdown(
-    f"**Question:** {escape.md(question) or '(none)'} on the table *{escape.md(src)}* "
-    "(change them on the Ask page)."
-)
+st.markdown(f"**Question:** {escape.md(question) or '(none)'} on the table *{escape.md(src)}* (change them on the "
+            "Ask page).")
 choice = model_choice.choose(ctx, question)
 if choice.real:
     st.caption(f"Answered by {model_choice.REAL_NAME} because {escape.md(choice.reason)}.")
@@ -33,9 +31,7 @@ else:
     context.fit_warnings(ctx)
     trace = context.get_trace(ctx, question) if entry is not None else None
 if trace is None:
-    st.page_link(
-        state.ASK.path, label="Choose a table and a question on Ask", icon=f":material/{state.ASK.icon}:"
-    )
+    st.page_link(state.ASK.path, label="Choose a table and a question on Ask", icon=f":material/{state.ASK.icon}:")
     st.stop()
 
 T = len(trace["steps"])
@@ -52,7 +48,6 @@ def _slide() -> None:
 
 
 def _picked() -> None:
-    """A step clicked in the player becomes the page's step."""
     t = trace_player.picked(PLAYER_KEY)
     if t is not None:
         ss[state.STEP] = min(max(t, 1), T)
@@ -63,19 +58,8 @@ a, b, c, d = st.columns([1.3, 1.3, 5, 3], vertical_alignment="bottom")
 a.button("◀ Back", on_click=_move, args=(-1,), disabled=ss[state.STEP] <= 1, key="step_prev")
 b.button("Next ▶", on_click=_move, args=(1,), disabled=ss[state.STEP] >= T, key="step_next")
 if T > 1:
-    c.select_slider(
-        "Step", list(range(1, T + 1)), key=state.STEP_SLIDER, on_change=_slide, format_func=step_name
-    )
-view = d.segmented_control(
-    "View",
-    ["hard", "soft"],
-    key=state.STEP_VIEW,
-    default=ss.get(state.VIEW, "hard"),
-    required=True,
-    format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
-    on_change=lambda: ss.__setitem__(state.VIEW, ss.get(state.STEP_VIEW)),
-)
-view = view or "hard"
+    c.select_slider("Step", list(range(1, T + 1)), key=state.STEP_SLIDER, on_change=_slide, format_func=step_name)
+view = view_picker(d, state.STEP_VIEW)
 t = ss[state.STEP]
 
 with st.container(border=True):
@@ -84,11 +68,7 @@ with st.container(border=True):
 step_panels.explain(ctx, trace, t, view)
 step_panels.choices(trace, t, view)
 ops_fig, cols_fig = figures.step_bars(trace, t, view)
-left, right = st.columns(2)
-with left:
-    figures.show(ops_fig, "step_ops", clickable=False, name=f"step{t}-operations")
-with right:
-    figures.show(cols_fig, "step_cols", clickable=False, name=f"step{t}-columns")
+figures.show_row((ops_fig, "step_ops", f"step{t}-operations"), (cols_fig, "step_cols", f"step{t}-columns"))
 answer = answer_text(trace["answer"], view, trace["family"])
 st.caption(f"Final answer after {step_name(T)}: {escape.md(answer)}.")
 with st.expander("The whole program"):

@@ -19,11 +19,9 @@ OTHER = "other"  # the picker's choice that shows the path box
 ss = st.session_state
 
 st.title("Sweeps")
-st.caption(
-    "A sweep trains the same model many times: every combination of a few hyper-parameter values (the grid), "
-    "each with several seeds. It shows how reliably a method trains, not just its best run. Sweeps come from "
-    "`python -m engine sweep` or from the *Small sweep* section of the Train page."
-)
+st.caption("A sweep trains the same model many times: every combination of a few hyper-parameter values (the grid), "
+           "each with several seeds. It shows how reliably a method trains, not just its best run. Sweeps come from "
+           "`python -m engine sweep` or from the *Small sweep* section of the Train page.")
 state.show_flash()
 
 paper = sweeps.paper_sweep()

@@ -24,11 +24,9 @@ LAST_ESTIMATE = "train_last_estimate"  # seconds: the estimate shown next to Sta
 ss = st.session_state
 
 st.title("Train a Neural Programmer")
-st.caption(
-    "Training runs in the background: you can keep using the other pages, and stop it at any time "
-    "(the best model so far is saved). Saved checkpoints appear in every checkpoint picker at once. "
-    f"A run stops on its own when no page of yours has been open for {training.owner_timeout():g} s."
-)
+st.caption("Training runs in the background: you can keep using the other pages, and stop it at any time (the best "
+           "model so far is saved). Saved checkpoints appear in every checkpoint picker at once. A run stops on its "
+           f"own when no page of yours has been open for {training.owner_timeout():g} s.")
 state.show_flash()
 job = training.touch(ss.get(state.RUN_OWNER))
 running = job is not None and job.running
@@ -109,10 +107,9 @@ def _start() -> None:
     every_entry = checkpoints.list_checkpoints()
     base_entry = checkpoints.find(every_entry, ss.get(state.TRAIN_BASE)) if chosen == CUSTOM else None
     owner = state.run_owner()
-    preset, train_values, model_values = train_settings.chosen()
     estimate = ss.get(LAST_ESTIMATE)
     try:
-        cfg = presets.train_config(preset, _task_name(chosen, base_entry), **train_values)
+        cfg, model_values = train_settings.run_config(_task_name(chosen, base_entry))
         if chosen == CUSTOM:
             if base_entry is None or not ss.get(state.CUSTOM):
                 raise training.JobRefused("fine-tuning needs a checkpoint and at least one example in the custom set")
@@ -231,9 +228,8 @@ def _estimate() -> None:
     ss[LAST_ESTIMATE] = None
     if running or (task == CUSTOM and (base is None or not n_custom)):
         return
-    preset, train_values, model_values = train_settings.chosen()
     try:
-        cfg = presets.train_config(preset, _task_name(task, base), **train_values)
+        cfg, model_values = train_settings.run_config(_task_name(task, base))
     except (ValueError, TypeError) as e:  # Start says the same, with the same words
         estimate_slot.caption(f"No time estimate: {escape.md(e)}")
         return

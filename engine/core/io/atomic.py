@@ -21,10 +21,8 @@ def _read_umask() -> int:
     it, which for a moment would give files other threads create a different mode."""
     try:
         with open("/proc/self/status", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
+            return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, ValueError, IndexError, StopIteration):
         pass
     mask = os.umask(0o022)
     os.umask(mask)
@@ -38,32 +36,12 @@ _FILE_MODE = 0o666 & ~_read_umask()
 
 def _fsync_directory(directory: Path) -> None:
     """Make the rename itself durable; not every platform or file system can open a directory."""
-    try:
+    with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _open_temp(path: Path) -> tuple[int, Path]:
-    """A new, uniquely named temp file in the target's directory, with a message that names the target."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        reason = e.strerror or str(e)
-        raise type(e)(e.errno, f"cannot write {path}: {reason} (directory {path.parent})") from e
-    return fd, Path(tmp)
-
-
-def _remove_quietly(tmp: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -76,15 +54,17 @@ def atomic_writer(path, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_writer mode must be 'w' or 'wb', not {mode!r}")
     path = Path(path)
-    fd, tmp = _open_temp(path)
+    try:  # a new, uniquely named temp file beside the target; the message names the target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise type(e)(e.errno, f"cannot write {path}: {e.strerror or e} (directory {path.parent})") from e
+    tmp = Path(tmp)
     try:
-        if mode == "wb":
-            f = os.fdopen(fd, "wb")
-        else:
-            f = os.fdopen(fd, "w", encoding=encoding, newline="")
+        f = os.fdopen(fd, "wb") if mode == "wb" else os.fdopen(fd, "w", encoding=encoding, newline="")
     except BaseException:
         os.close(fd)
-        _remove_quietly(tmp)
+        tmp.unlink(missing_ok=True)
         raise
     try:
         with f:
@@ -94,7 +74,7 @@ def atomic_writer(path, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO
         os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:  # also KeyboardInterrupt / SystemExit: never leave the temp file behind
-        _remove_quietly(tmp)
+        tmp.unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
 
@@ -105,7 +85,6 @@ def write_atomic(path, data: bytes | str, encoding: str = "utf-8") -> Path:
         data = data.encode(encoding)
     elif not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"write_atomic needs bytes or str, not {type(data).__name__}")
-    path = Path(path)
     with atomic_writer(path, "wb") as f:
         f.write(data)
-    return path
+    return Path(path)

@@ -1,29 +1,11 @@
 """Reading a CSV table: the one CSV reader of the command line and the app (import it from engine.core.io.examples).
 
-What a file may be, and what happens when it is not (every problem raises `InputError` naming the
-file, the line and, where there is one, the column; a limit's value is in its message):
-
-- Size: checked from the file's size (or len of the bytes) before anything is read, and again on what
-  was read, so a pipe or a growing file cannot get past it. Rows, columns and cells are counted while
-  reading: the reader stops at the first row over a cap; it never builds the whole table first.
-- Text: UTF-8, with or without a BOM. NUL bytes mean a binary file (a spreadsheet, an image).
-- Delimiter: `,` `;` or tab. Among those that split the header into two or more names, the one that
-  makes the most records of the first 64 KB fit the header (ties: more names, then `,` `;` tab); when
-  none splits the header, a one-column table read with the one that keeps the most records whole.
-- Quotes: `"` with quoted newlines and doubled quotes, as spreadsheets write them.
-- Header: the first non-blank line. Blank names become "column N", repeated names "name 2", names over
-  the length limit are cut; each fix adds a note. Blank header fields at the end whose column is
-  empty in every row (a trailing delimiter) are dropped. Blank lines are skipped.
-- Rows must have one field per header name (extra fields must be blank); other rows are ragged and
-  refused with their line numbers.
-- Numbers: in `,` and tab files `.` is the decimal mark and `,` groups thousands only in the
-  unambiguous form 1,500 / 12,345,678.5 (so "1,5" stays text); in `;` files `,` is the decimal mark
-  ("1,5" -> 1.5, "1,500" -> 1.5) and `.` groups thousands only before a decimal comma ("1.500,25") or
-  in two or more groups ("1.500.000"); a single dot is a decimal point there too ("2.5" -> 2.5).
-  Scientific notation ("1e3", "2,5E-4" in `;` files) is a number everywhere.
-- NaN, inf, infinity and numbers beyond ±NUMBER_MAX_ABS (1e999 overflows) are not numbers the model
-  can use: in a column whose other cells are numbers they become empty cells and a note names them;
-  in a text column they stay text.
+The rules (delimiter, quotes, decimal marks, header fixes, limits) are in docs/limits.md, "CSV files". Every
+problem raises `InputError` naming the file, the line and, where there is one, the column. Sizes are checked
+before reading and again on what was read; rows, columns and cells are counted while reading, so the reader
+stops at the first row over a cap. The delimiter is the one of `,` `;` tab that makes the most records of the
+first 64 KB fit the header (ties: more names, then `,` `;` tab). NaN, inf and numbers beyond ±NUMBER_MAX_ABS
+become empty cells (with a note) in a numeric column and stay text in a text column.
 """
 
 from __future__ import annotations
@@ -31,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +75,18 @@ def _megabytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n:,} bytes"
 
 
+def file_error(e: OSError, name: str, what: str, too_large: Callable[[int | None], str]) -> InputError:
+    """The InputError for a file that cannot be read as `what` ("a CSV file"); too_large(size) words a
+    TooLargeError (size None: the file grew past the limit while being read)."""
+    if isinstance(e, FileNotFoundError):
+        return InputError(f"{name}: file not found")
+    if isinstance(e, IsADirectoryError):
+        return InputError(f"{name} is a directory, not {what}")
+    if isinstance(e, TooLargeError):
+        return InputError(too_large(e.size))
+    return InputError(f"{name}: cannot read it ({e.strerror or e})")
+
+
 def _read_bytes(source: bytes | str | Path, max_bytes: int, name: str) -> bytes:
     limit = f"the limit is {_megabytes(max_bytes)}: use a smaller table"
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -101,16 +96,9 @@ def _read_bytes(source: bytes | str | Path, max_bytes: int, name: str) -> bytes:
     try:
         # a regular file only (a FIFO or /dev/zero is refused, never waited on), read to max_bytes + 1 at most
         return read_limited(Path(source), max_bytes)
-    except FileNotFoundError as e:
-        raise InputError(f"{name}: file not found") from e
-    except IsADirectoryError as e:
-        raise InputError(f"{name} is a directory, not a CSV file") from e
-    except TooLargeError as e:
-        if e.size is None:  # it grew past the limit while being read
-            raise InputError(f"{name} is larger than {_megabytes(max_bytes)}; {limit}") from e
-        raise InputError(f"{name} is {_megabytes(e.size)}; {limit}") from e
     except OSError as e:
-        raise InputError(f"{name}: cannot read it ({e.strerror or e})") from e
+        raise file_error(e, name, "a CSV file", lambda size: f"{name} is {_megabytes(size)}; {limit}" if size
+                         is not None else f"{name} is larger than {_megabytes(max_bytes)}; {limit}") from e
 
 
 def _line_of(raw: bytes, position: int) -> int:

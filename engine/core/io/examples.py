@@ -1,16 +1,13 @@
 """The one input path of the engine: tables (CSV) and examples (JSONL) in, checked; strict JSON out.
 
-The command line, the app's table upload, the app's custom training set and the generator's writer
-all read and write through here, so a file means the same thing everywhere. Every problem raises
-`InputError` saying where (file, line, row, column) and, when a limit is hit, the limit's value
-(engine/core/limits.py, README "Limits"). No torch, no streamlit.
+The command line, the app and the generator's writer all read and write through here, so a file means the
+same thing everywhere. Every problem raises `InputError` saying where (file, line, row, column) and, for a
+limit, its value (engine/core/limits.py, docs/limits.md). No torch, no streamlit.
 
-A JSONL example is one JSON object per line: "columns" (names), "rows" (cells: number, string or
-null), "question", optionally "answer" ({"scalar": x} or {"cells": [[row, column], ...]}, 0-based)
-and "prediction" (the same, or {"none": true}); other keys are kept as they are. Lines are read one
-at a time, each at most JSONL_LINE_MAX_BYTES, so a long file never sits in memory as text.
-Numbers: NaN and Infinity literals, and numbers beyond ±NUMBER_MAX_ABS (a 400-digit integer, 1e999)
-are refused, never turned into inf. Nesting deeper than JSON_MAX_DEPTH is refused before parsing.
+A JSONL example is one JSON object per line: "columns", "rows" (cells: number, string or null), "question",
+optionally "answer" ({"scalar": x} or {"cells": [[row, column], ...]}, 0-based) and "prediction" (the same, or
+{"none": true}); other keys are kept. Lines are read one at a time, each at most JSONL_LINE_MAX_BYTES.
+NaN, Infinity and numbers beyond ±NUMBER_MAX_ABS are refused, never turned into inf.
 """
 
 from __future__ import annotations
@@ -25,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.core.io.csv_table import InputError, Table, dedupe_names, read_table_csv
-from engine.core.io.input_file import TooLargeError, open_file
+from engine.core.io.csv_table import InputError, Table, dedupe_names, file_error, read_table_csv
+from engine.core.io.input_file import open_file
 from engine.core.limits import (
     CELL_MAX_CHARS,
     JSON_MAX_DEPTH,
@@ -42,13 +39,14 @@ from engine.core.limits import (
 from engine.core.vocab import number_value, split_question
 
 __all__ = ["InputError", "Table", "read_table_csv", "dedupe_names", "check_question", "check_example",
-           "iter_jsonl", "read_jsonl", "dumps_example"]
+           "iter_jsonl", "read_jsonl", "dumps_example", "nesting_depth"]
 
 ANSWER_FORM = '{"scalar": 3} or {"cells": [[0, 1]]}'
 _CELL_TYPES = frozenset({int, float, str, type(None)})
 _NUMBER_TYPES = (int, float)
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string literal (brackets inside do not nest)
-_NESTING_STEP = np.zeros(256, dtype=np.int32)
+# one JSON string literal, escapes included (possessive, so a long string cannot make it backtrack)
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NESTING_STEP = np.zeros(256, dtype=np.int32)  # +1 at an opening bracket, -1 at a closing one
 _NESTING_STEP[[ord("["), ord("{")]] = 1
 _NESTING_STEP[[ord("]"), ord("}")]] = -1
 
@@ -199,17 +197,15 @@ def _parse_constant(text: str):
     raise _BadNumber(text)  # NaN, Infinity, -Infinity: not JSON
 
 
-def _nesting(line: str) -> int:
-    """How deep arrays and objects nest in one JSON line, counted without parsing it."""
-    skeleton = _STRING.sub("", line)
-    if skeleton.count("[") + skeleton.count("{") <= JSON_MAX_DEPTH:
-        return 0  # cannot be deeper than the number of openings
-    codes = np.frombuffer(skeleton.encode("ascii", "replace"), dtype=np.uint8)  # (chars,)
-    return int(np.cumsum(_NESTING_STEP[codes]).max(initial=0))
+def nesting_depth(text: bytes) -> int:
+    """How deeply JSON arrays and objects nest in `text` (brackets inside strings do not count)."""
+    skeleton = np.frombuffer(_JSON_STRING.sub(b"", text), dtype=np.uint8)
+    return int(np.cumsum(_NESTING_STEP[skeleton]).max(initial=0))  # the running sum is the depth
 
 
 def _parse_line(text: str, where: str):
-    if _nesting(text) > JSON_MAX_DEPTH:
+    # cannot be deeper than its number of openings: most lines are never scanned
+    if text.count("[") + text.count("{") > JSON_MAX_DEPTH and nesting_depth(text.encode()) > JSON_MAX_DEPTH:
         raise InputError(f"{where}: arrays and objects nest deeper than {JSON_MAX_DEPTH} levels")
     try:
         return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
@@ -229,14 +225,9 @@ def _open_binary(source: bytes | str | Path, name: str, max_bytes: int | None):
         return io.BytesIO(source)
     try:
         return open_file(Path(source), max_bytes)[0]  # a regular file only: a FIFO or device is refused at once
-    except FileNotFoundError as e:
-        raise InputError(f"{name}: file not found") from e
-    except IsADirectoryError as e:
-        raise InputError(f"{name} is a directory, not a JSONL file") from e
-    except TooLargeError as e:
-        raise InputError(f"{name} has {e.size:,} bytes; the limit is {max_bytes:,}") from e
     except OSError as e:
-        raise InputError(f"{name}: cannot read it ({e.strerror or e})") from e
+        raise file_error(e, name, "a JSONL file", lambda size: f"{name} has {size:,} bytes; the limit is "
+                         f"{max_bytes:,}") from e
 
 
 def iter_jsonl(source: bytes | str | Path, *, need_answer: bool = False, name: str | None = None,

@@ -1,19 +1,11 @@
 """Opening a file the program did not create: never block, never read past a limit, regular files only.
 
-A path a user (or a folder a user filled) names may be a FIFO, a device, a directory or a symlink to any of
-them. `open()` on a FIFO waits for a writer forever; `/dev/zero` reports size 0 and never ends; so a check
-of `stat()` before `open()` proves nothing (and the name can be swapped between the two). Here:
-
-- the path is opened with O_NONBLOCK (a FIFO opens at once, no writer needed), O_NOCTTY (a terminal never
-  becomes ours) and O_CLOEXEC (a child process never inherits it);
-- what was opened is judged by `os.fstat` on that descriptor: only a regular file is read;
-- at most `limit + 1` bytes are read, so a file that grows after fstat is still caught.
-
-`os.stat` is also asked first, only to avoid opening a device at all (opening some devices does something:
-a tape rewinds); fstat after opening is what decides.
-
-Every refusal is an OSError subclass whose `strerror` completes a sentence ("…: a FIFO, not a regular
-file"), so a caller that reports `e.strerror` of any OSError needs no new branch. Plain Python: no torch.
+A user's path may be a FIFO (open() waits for a writer for ever), a device (/dev/zero never ends), a directory
+or a symlink to any of them, and a stat() before open() proves nothing (the name can be swapped). So the path is
+opened with O_NONBLOCK, O_NOCTTY and O_CLOEXEC, judged by fstat on that descriptor (only a regular file is read),
+and read to at most `limit + 1` bytes, which catches a file that grows after fstat. `os.stat` is asked first only
+to avoid opening a device at all (opening some devices does something: a tape rewinds). Every refusal is an
+OSError whose `strerror` completes a sentence ("…: a FIFO, not a regular file"). Plain Python: no torch.
 """
 
 from __future__ import annotations
@@ -52,42 +44,19 @@ class TooLargeError(InputFileError):
         self.limit, self.size = limit, size
 
 
-def _kind(mode: int) -> str | None:
-    """Why a file of this mode is refused, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO, not a regular file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device, not a regular file"
-    if stat.S_ISSOCK(mode):
-        return "a socket, not a regular file"
-    return "not a regular file"
+_REFUSED = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO, not a regular file"),
+            (stat.S_ISCHR, "a device, not a regular file"), (stat.S_ISBLK, "a device, not a regular file"),
+            (stat.S_ISSOCK, "a socket, not a regular file"))
 
 
 def _refuse(path, mode: int) -> None:
-    why = _kind(mode)
+    """Raise unless `mode` is a regular file's, saying what it is."""
+    if stat.S_ISREG(mode):
+        return
+    why = next((why for test, why in _REFUSED if test(mode)), "not a regular file")
     if stat.S_ISDIR(mode):
         raise DirectoryError(errno.EISDIR, why, str(path))
-    if why is not None:
-        raise NotRegularFileError(errno.EINVAL, why, str(path))
-
-
-def _open_regular(path) -> tuple[int, int]:
-    """(a blocking read-only descriptor of the regular file at `path`, its size); the caller closes it."""
-    _refuse(path, os.stat(path).st_mode)  # not even opened when it already looks like a device or FIFO
-    fd = os.open(path, _OPEN_FLAGS)
-    try:
-        info = os.fstat(fd)  # the file actually opened: a symlink swapped since stat cannot slip past
-        _refuse(path, info.st_mode)
-        # reads of a regular file never block anyway; cleared so that the file object behaves as open()'s
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd, info.st_size
+    raise NotRegularFileError(errno.EINVAL, why, str(path))
 
 
 def open_file(path: str | os.PathLike, limit: int | None = None) -> tuple[BinaryIO, int]:
@@ -95,11 +64,16 @@ def open_file(path: str | os.PathLike, limit: int | None = None) -> tuple[Binary
     context manager). With `limit`, a file whose fstat size is over it raises TooLargeError before any byte is
     read; a streaming reader should still count what it reads (the file may grow). OSError
     (FileNotFoundError, NotRegularFileError, …) when the path cannot be opened as a regular file."""
-    fd, size = _open_regular(path)
+    _refuse(path, os.stat(path).st_mode)  # not even opened when it already looks like a device or FIFO
+    fd = os.open(path, _OPEN_FLAGS)
     try:
-        if limit is not None and size > limit:
-            raise TooLargeError(path, limit, size)
-        return os.fdopen(fd, "rb"), size
+        info = os.fstat(fd)  # the file actually opened: a symlink swapped since stat cannot slip past
+        _refuse(path, info.st_mode)
+        if limit is not None and info.st_size > limit:
+            raise TooLargeError(path, limit, info.st_size)
+        # reads of a regular file never block anyway; cleared so that the file object behaves as open()'s
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return os.fdopen(fd, "rb"), info.st_size
     except BaseException:
         os.close(fd)
         raise

@@ -8,11 +8,8 @@ Both programs become small expressions of what the answer is computed from:
     answer  a scalar | ("print", column, rows) | ("none",)
 
 The induced program's expression is the dataflow slice of its steps that the answer depends on, read
-backwards from step T through what each operation reads (spec §2.7-2.8): every state is recomputed at
-each step, greater/lesser/match read no earlier selection, sum/count/print read rs_{t-1}, difference is
-scalar_{t-3} - scalar_{t-1}, and/or read rs_{t-1} and rs_{t-2}, reset selects all rows, a scalar or print
-step selects none; before step 1 every selection is all rows and every scalar 0. Steps outside the
-slice never matter.
+backwards from step T through what each operation reads (spec §2.7-2.8, `program_expression`); steps outside
+the slice never matter.
 
 Two expressions are the same program when they give the same answer on *every* table. Rows are cut
 into regions by the expressions' own predicates (per column: each pivot, the open intervals between
@@ -91,10 +88,14 @@ class _Regions:
     that value is exactly a pivot; matched[j]: (R,) whether column j's text match holds."""
 
     def __init__(self, *expressions: tuple):
-        pivots: dict[int, set[float]] = {}
-        matched: set[int] = set()
+        atoms: set = set()
         for e in expressions:
-            _collect(e, pivots, matched)
+            _filters(e, atoms, set())
+        pivots: dict[int, set[float]] = {}
+        for kind, j, pivot in atoms:
+            if kind != "match" and pivot is not None:
+                pivots.setdefault(j, set()).add(float(pivot))
+        matched = {j for kind, j, _ in atoms if kind == "match"}
         axes, names = [], []
         for j in sorted(pivots):
             p = sorted(pivots[j])
@@ -140,17 +141,6 @@ class _Regions:
             return np.where(sel & point, x, 0.0), {j: free.astype(float)}
         (n1, s1), (n2, s2) = self.linear(e[1]), self.linear(e[2])
         return n1 - n2, {j: s1.get(j, 0.0) - s2.get(j, 0.0) for j in s1.keys() | s2.keys()}
-
-
-def _collect(e, pivots: dict[int, set[float]], matched: set[int]) -> None:
-    if not isinstance(e, tuple) or not e:
-        return
-    if e[0] in ("greater", "lesser") and np.isfinite(e[2]):
-        pivots.setdefault(e[1], set()).add(float(e[2]))
-    elif e[0] == "match":
-        matched.add(e[1])
-    for part in e[1:]:
-        _collect(part, pivots, matched)
 
 
 def _ordered(e):
@@ -279,9 +269,7 @@ def compare(question: str, columns: list[str], program: Program) -> Verdict | No
     if q is None:
         return None
     want, got = grammar_expression(q), program_expression(program)
-    if same(want, got):
-        return Verdict(True, "")
-    return Verdict(False, reason(got, want, columns))
+    return Verdict(True, "") if same(want, got) else Verdict(False, reason(got, want, columns))
 
 
 def check(question: str, columns: list[str], program: Program) -> str | None:

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from engine.core.vocab import parse_number, tokenize
 from engine.np2016.data.templates import CONNECTORS, SYNONYM_TO_OP
 
-AGGREGATIONS = ("sum", "count", "print")
-COMPARISONS = ("greater", "lesser")
-
 
 @dataclass(frozen=True)
 class Filter:

@@ -10,14 +10,11 @@ Test-template counts (`templates(task)`, the test-time column set):
     text-2 66          text-5 843      (text grammar not given by P16; ours, see templates.py)
     names-5 1231       (column slots are positional; rendered A..E by `templates`)
 
-Train split: C ~ U[1, max_columns] (and K ~ U[1, text_columns]), category uniform then template
-uniform (or uniform over all surface templates for words-5), synonyms uniform per op word.
-Valid split: as the train split (its shapes, ranges, templates and names) on a random stream of its own;
-training selects its model on it and never on the test split. (`Style` switches how training tables and
-questions are written: shuffled letters, ordered pivots, a lone column's name.)
-Test split: exactly the max column set, and templates drawn *without replacement* (a random
-permutation, restarted when n exceeds the count), so n = len(templates(task)) gives every test
-template exactly once, as in P16 ("each question in the test set is unique").
+Train split: C ~ U[1, max_columns] (and K ~ U[1, text_columns]), category uniform then template uniform (or
+uniform over all surface templates for words-5), synonyms uniform per op word; the valid split likewise, on a
+random stream of its own. Test split: exactly the max column set, and templates drawn *without replacement* (a
+permutation, restarted when n exceeds the count), so n = len(templates(task)) gives every test template exactly
+once, as in P16 ("each question in the test set is unique").
 """
 
 from __future__ import annotations
@@ -122,10 +119,7 @@ def vocabulary(task: str) -> list[str]:
     spec = TASKS[task]
     ops = [w for forms in OP_WORDS.values() for f in forms for w in f.split()] if spec.word_variability \
         else list(OP_WORDS)
-    if spec.column_names == "words":
-        names = TRAIN_NAMES
-    else:
-        names = LETTERS[:max(k + c for k, c in _train_shapes(spec))]
+    names = TRAIN_NAMES if spec.column_names == "words" else LETTERS[:max(k + c for k, c in _train_shapes(spec))]
     return sorted(set(ops) | set(CONNECTORS) | set(names) | set(TEXT_WORDS if spec.text_columns else []))
 
 
@@ -186,8 +180,7 @@ def _ordered_pivots(canon: tuple, fill: dict) -> dict:
     """
     low, high = sorted((fill["[n1]"], fill["[n2]"]), key=float)
     first_is_greater = canon[canon.index("[n1]") - 1] == "greater"
-    greater_gets_low = "and" in canon
-    g, l_ = (low, high) if greater_gets_low else (high, low)
+    g, l_ = (low, high) if "and" in canon else (high, low)  # the greater-than gets the low pivot under `and`
     return {"[n1]": g, "[n2]": l_} if first_is_greater else {"[n1]": l_, "[n2]": g}
 
 
@@ -258,22 +251,19 @@ def generate(task: str, split: str, n: int, seed: int, stop: Callable[[], bool] 
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        shapes, out = _train_shapes(spec), []
         if split == "test":
             k, c = _test_shape(spec)
             pool = tg.surface_all(k, c, spec.word_variability)
             order = np.concatenate([rng.permutation(len(pool)) for _ in range(max(1, -(-n // len(pool))))])
-            out = []
-            for i in range(n):
-                if stop is not None and i % STOP_CHECK_EVERY == 0 and stop():
-                    break
-                out.append(_example(spec, split, k, c, pool[order[i]], rng, style))
-            return out
-        shapes, out = _train_shapes(spec), []
         for i in range(n):
             if stop is not None and i % STOP_CHECK_EVERY == 0 and stop():
                 break
-            k, c = shapes[rng.integers(len(shapes))]
-            template = tg.sample(k, c, spec.word_variability, spec.uniform_programs, rng)
+            if split == "test":
+                template = pool[order[i]]
+            else:
+                k, c = shapes[rng.integers(len(shapes))]
+                template = tg.sample(k, c, spec.word_variability, spec.uniform_programs, rng)
             out.append(_example(spec, split, k, c, template, rng, style))
         return out
     finally:

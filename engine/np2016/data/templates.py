@@ -20,6 +20,7 @@ A + F*A + 2*(2C^2 + 4CK)*A + 2C, which gives 66 for text-2 (1 + 1) and 843 for t
 from __future__ import annotations
 
 import itertools
+import math
 from functools import cache
 
 import numpy as np
@@ -69,11 +70,6 @@ def _forms(token, variability: bool) -> list:
     return [token]
 
 
-def n_variants(template: tuple, variability: bool) -> int:
-    """How many surface templates one canonical template has."""
-    return int(np.prod([len(_forms(t, variability)) for t in template]))
-
-
 @cache
 def surface_all(k: int, c: int, variability: bool) -> list[tuple]:
     """Every surface template (every synonym combination) for K text + C numeric columns."""
@@ -87,7 +83,7 @@ def surface_all(k: int, c: int, variability: bool) -> list[tuple]:
 def _weights(k: int, c: int, variability: bool) -> tuple[list[tuple], np.ndarray]:
     """All canonical templates and the cumulative count of their surface variants."""
     allc = list(itertools.chain(*canonical(k, c).values()))
-    return allc, np.cumsum([n_variants(t, variability) for t in allc])
+    return allc, np.cumsum([math.prod(len(_forms(t, variability)) for t in tmpl) for tmpl in allc])
 
 
 def sample(k: int, c: int, variability: bool, uniform: bool, rng: np.random.Generator) -> tuple:

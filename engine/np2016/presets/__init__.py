@@ -48,10 +48,8 @@ def model_config(preset: str, task: str, vocab_size: int, **overrides) -> ModelC
     """ModelConfig for `task`: its operations (text_match for text tables), the preset's values, then
     `overrides`."""
     spec = data.TASKS[task]
-    values = {"vocab_size": vocab_size, "ops": TEXT_OPS if spec.text_columns else NUMERIC_OPS}
-    values.update(get(preset).model(spec))
-    values.update(overrides)
-    return ModelConfig(**values)
+    return ModelConfig(**{"vocab_size": vocab_size, "ops": TEXT_OPS if spec.text_columns else NUMERIC_OPS,
+                          **get(preset).model(spec), **overrides})
 
 
 # how a checkpoint was trained, in the plain words of the checkpoint pickers

@@ -1,10 +1,6 @@
-"""The 2016 paper and nothing else (spec §2, §5.1, §6.1, §7): gradient descent through soft execution.
-
-Soft execution and the paper's loss only (Huber δ on scalars, λ-weighted mean log-loss on lookups); no program
-search, no memory, no name match or name dropout, no step embedding; U[-0.1, 0.1] init; d = 256; Adam with
-lr 1e-3; ε = 1e-6 and clipping at 1 (both from the paper's grids, spec §6.1); gradient noise η = 1, γ = 0.55,
-added after clipping; the learned two-stage text_match (spec §2.9); letters in order, independent pivots, and
-one-column questions without the column's name, as the paper's Table 4 writes them.
+"""The 2016 paper and nothing else (spec §2, §5.1, §6.1, §7): gradient descent through soft execution with the
+paper's loss, init, d, Adam, ε and clipping (both from the paper's grids, spec §6.1), gradient noise (γ = 0.55,
+after clipping) and learned text_match (spec §2.9); none of our additions, and the paper's Table 4 data.
 """
 
 DESCRIPTION = ("The 2016 paper's own method: gradient descent through soft execution, nothing added. "

@@ -1,11 +1,6 @@
-"""Gradient descent alone, our way: the paper's defining property (one differentiable model trained by gradient
-descent on the answer loss only, no program search, no memory) with our other additions and noise in the
-selections.
-
-Everything of `default` except the program search and its memory (search_samples 0): the name match with name
-dropout, step embedding, variance-preserving init, balanced lookup loss, question attention, shuffled letters,
-ordered pivots, exact entry match, d = 64, lr 3e-3, gradient noise η = 0.01. Added: Gumbel noise of scale 1 on the
-operation and column logits of the soft selections throughout training (`selection_noise`), the best of the
+"""Gradient descent alone, our way: the paper's defining property (one differentiable model trained on the answer
+loss only: no program search, no memory) with our other additions (everything of `default` but the search) and
+Gumbel noise of scale 1 on the soft selections' operation and column logits (`selection_noise`), the best of the
 ideas measured in docs/design.md ("Gradient descent alone"), none of which makes soft training reliable.
 """
 

@@ -1,20 +1,10 @@
-"""Answer typing for training (spec §3.2, TF answer_classification), with the evaluator's own matching.
+"""Answer typing for training (spec §3.2, TF answer_classification), with the evaluator's own matching instead of
+TF's precomputed file, so a lookup target is exactly what a correct print would produce (docs/wtq.md, choice 11).
 
-A target item is found in a cell when the evaluator would accept that cell's text as the item
-(engine/wtq_eval.values_match: equal normalized text, equal number or equal date). Only the model's columns
-count: a cell the model can never print cannot be its answer. TF used a precomputed file of matched cells
-(arvind-with-norms-2.tsv); using the evaluator's rule instead means a lookup target is exactly what a
-correct print would produce.
-
-- every item found in some cell -> *lookup*: `number_lookup` if the answer is a single number, else
-  `word_lookup`;
-- otherwise, a single number -> `scalar` (only count can produce it in the 2017 operation set);
-- otherwise -> `bad` (reason `answer_not_in_table`): dropped from training, counted wrong in evaluation.
-
-`answer_cells[k]` lists the [row, column] cells of item k (the 2017 lookup loss takes a minimum over them);
-`answer_scalar` is the number of a single-number answer, whatever its type (number lookups are trained on
-both losses).
-"""
+Every item in some model-column cell -> `number_lookup` (a single number) or `word_lookup`; else a single
+number -> `scalar` (only count can produce it); else `bad` (`answer_not_in_table`: dropped from training, counted
+wrong in evaluation). `answer_cells[k]` lists item k's cells (the lookup loss takes a minimum over them);
+`answer_scalar` is a single-number answer's number, whatever its type (number lookups train on both losses)."""
 
 from __future__ import annotations
 

@@ -1,22 +1,9 @@
 """WikiTableQuestions -> our JSONL (`python -m engine wtq-convert`), with the 2017 pre-processing (spec §3.2).
 
-Every line written is an ordinary example (engine/examples.read_jsonl reads it): "columns", "rows" (the
-cells' original text, null for an empty cell), "question" (the utterance as written), plus "id",
-"target" (the answer strings, when the TSV has a targetValue column), "answer" (the engine's generic form:
-{"scalar": y} or {"cells": [...]}, for trainable answers) and "wtq", the extension a 2017 model reads
-instead of re-parsing the table (docs/wtq.md documents every field; WTQ_FORMAT_VERSION counts its
-changes).
-
-purpose "train" drops what the 2017 recipe cannot train on (tables over `max_rows` rows, answers neither
-in the table nor a single number, examples without a target); purpose "eval" keeps every readable example,
-with wtq.trainable false and wtq.untrainable_reason on those (answer type "bad" where the answer is neither
-in the table nor a number: no program can print it, so evaluation counts it wrong). A TSV without a
-targetValue column (questions with no answers) has nothing to train on, so it is always converted for
-evaluation, whatever the purpose asked; the report's purpose then says "eval" and its first problem says why
-(questions without answers serve `predict`). Examples
-that cannot be written at all (a missing or broken table, a question over the engine's limits) are dropped
-in both and counted. The report (printed, and written beside the output as .report.json) has every count.
-"""
+Each line is an ordinary example plus "wtq", the block a 2017 model reads instead of re-parsing the table
+(docs/wtq.md documents every field, what each purpose keeps and what the report counts; WTQ_FORMAT_VERSION
+counts the block's changes). Examples that cannot be written at all (a missing or broken table, a question over
+the engine's limits) are dropped and counted; a TSV without targetValue is always converted for evaluation."""
 
 from __future__ import annotations
 
@@ -111,7 +98,7 @@ def convert_example(q: QuestionRow, prepared: Prepared, max_rows: int = TRAIN_MA
         "entry_match_count": qf.entry_match_count,
         "column_match": qf.column_match, "column_match_kind": qf.column_match_kind, "anonymised": qf.anonymised,
     }
-    reason = None  # why it cannot be trained on
+    reason = "no_target"  # why it cannot be trained on
     if q.target is not None:
         ex["target"] = q.target
         info = type_answer(q.target, prepared.index)
@@ -119,8 +106,6 @@ def convert_example(q: QuestionRow, prepared: Prepared, max_rows: int = TRAIN_MA
         if info.answer_type != "bad":
             ex["answer"] = info.answer_field()
         reason = info.bad_reason or ("too_many_rows" if len(table.rows) > max_rows else None)
-    else:
-        reason = "no_target"
     wtq["trainable"] = reason is None
     if reason is not None:
         wtq["untrainable_reason"] = reason
@@ -144,7 +129,7 @@ def _purpose_for(tsv: Path, purpose: str) -> tuple[str, list[str]]:
 def convert_file(tsv: Path, tables_dir: Path, output: Path, purpose: str = "train", max_rows: int = TRAIN_MAX_ROWS,
                  limit: int | None = None, progress: Callable[[int], None] | None = None) -> dict:
     """Convert a question TSV; writes `output` and its report atomically and returns the report. A TSV
-    without targetValue is converted for evaluation whatever `purpose` says (module docstring)."""
+    without targetValue is converted for evaluation whatever `purpose` says (_purpose_for)."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
     if not Path(tables_dir).is_dir():

@@ -1,23 +1,18 @@
 """Reading WikiTableQuestions files: the question TSVs (data/*.tsv) and the tables (csv/xxx-csv/yyy.{tsv,csv}).
 
-The dataset's TSV escapes (its README): `\\n` newline, `\\p` a pipe, `\\\\` a backslash; a list (the
-targetValue column) is `|`-separated. A question line's `context` names `csv/xxx-csv/yyy.csv`; we read the
-`.tsv` beside it (one row a line, the same escapes) and fall back to the `.csv` (`\\"` and `\\\\` escaped).
-The first row is the header. Limits: file bytes, rows, columns and cell characters (engine/core/limits.py and
-the converter's own); every problem raises `InputError` naming the file and line. Column names are made
-usable (blank and repeated names renamed) by engine.core.io.csv_table.dedupe_names, as for any uploaded table.
-
-Every file is opened through engine/core/io/input_file.py (regular files only, never blocking, bounded reads). A
-table named by a context must lie inside the tables directory: the path the context names, and then the file
-actually read (the .tsv sibling or the .csv), are each resolved (symlinks and `..` followed) and checked, so
-a symlinked .tsv pointing elsewhere is refused; a context that is empty, `.` or names a directory is refused.
-"""
+The dataset's TSV escapes (its README): `\\n` newline, `\\p` a pipe, `\\\\` a backslash; a list (targetValue) is
+`|`-separated. A table is read from the `.tsv` beside the `.csv` a context names, else from the `.csv` (`\\"` and
+`\\\\` escaped); its first row is the header. Every file is opened through engine/core/io/input_file.py (regular
+files only, never blocking, bounded reads); a table must resolve inside the tables directory (table_path,
+table_source: symlinks and `..` followed); every problem raises InputError naming the file and line."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,22 +25,13 @@ __all__ = ["unescape", "unescape_list", "WtqTable", "read_wtq_table", "table_pat
 
 REQUIRED_FIELDS = ("id", "utterance", "context")  # targetValue is optional (an unlabelled file)
 QUESTION_LINE_MAX_CHARS = 100_000
+_ESCAPE = re.compile(r"\\([np\\])")
+_UNESCAPED = {"n": "\n", "p": "|", "\\": "\\"}
 
 
 def unescape(text: str) -> str:
     """Undo the dataset's TSV escapes in one field (a single left-to-right pass, so `\\\\p` is `\\` + `p`)."""
-    if "\\" not in text:
-        return text
-    out, i = [], 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in "np\\":
-            out.append({"n": "\n", "p": "|", "\\": "\\"}[text[i + 1]])
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    return _ESCAPE.sub(lambda m: _UNESCAPED[m.group(1)], text) if "\\" in text else text
 
 
 def unescape_list(text: str) -> list[str]:
@@ -55,9 +41,8 @@ def unescape_list(text: str) -> list[str]:
 
 @dataclass
 class WtqTable:
-    columns: list[str]  # usable names (see module docstring)
+    columns: list[str]  # usable names: blank and repeated ones renamed (engine.core.io.csv_table.dedupe_names)
     rows: list[list[str | None]]  # original cell text; None for an empty cell
-    cut_cells: int = 0  # cells longer than CELL_MAX_CHARS, cut to it
     notes: list[str] = field(default_factory=list)
 
 
@@ -86,9 +71,11 @@ def table_source(path: Path, root: Path | None = None) -> Path:
     return source
 
 
-def _read_table_bytes(path: Path, source: Path) -> bytes:
+def _records(path: Path, root: Path | None) -> Iterator[list[str]]:
+    """The table's rows as lists of unescaped fields, from the .tsv beside a .csv path, else the .csv."""
+    source = table_source(path, root)
     try:
-        return read_limited(source, TABLE_MAX_BYTES)  # a regular file only, at most the limit + 1 bytes
+        raw = read_limited(source, TABLE_MAX_BYTES)  # a regular file only, at most the limit + 1 bytes
     except FileNotFoundError:
         raise InputError(f"{path}: table file not found") from None
     except TooLargeError as e:
@@ -96,12 +83,6 @@ def _read_table_bytes(path: Path, source: Path) -> bytes:
         raise InputError(f"{source}: {size}; the limit is {TABLE_MAX_BYTES:,}") from None
     except OSError as e:
         raise InputError(f"{source}: cannot read it ({e.strerror or e})") from None
-
-
-def _records(path: Path, root: Path | None) -> Iterator[list[str]]:
-    """The table's rows as lists of unescaped fields, from the .tsv beside a .csv path, else the .csv."""
-    source = table_source(path, root)
-    raw = _read_table_bytes(path, source)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -119,8 +100,8 @@ def _records(path: Path, root: Path | None) -> Iterator[list[str]]:
 
 
 def read_wtq_table(path: Path, max_rows: int = TABLE_MAX_ROWS, root: Path | None = None) -> WtqTable:
-    """One table, checked (module docstring). Rows beyond max_rows raise InputError; with `root` (the resolved
-    tables directory) the file read must lie inside it."""
+    """One table, checked against engine/core/limits.py (bytes, columns, cells; longer cells are cut). Rows
+    beyond max_rows raise InputError; with `root` (the resolved tables directory) the file read must lie inside it."""
     records = _records(path, root)
     header = next(records, None)
     if header is None:
@@ -135,18 +116,14 @@ def read_wtq_table(path: Path, max_rows: int = TABLE_MAX_ROWS, root: Path | None
                              f"{max_rows:,} rows, {TABLE_MAX_CELLS:,} cells)")
         if len(record) != len(columns):
             raise InputError(f"{path}, row {n}: {len(record)} fields; the header has {len(columns)}")
-        row = []
-        for cell in record:
-            cell = cell.strip()
-            if len(cell) > CELL_MAX_CHARS:
-                cell, cut = cell[:CELL_MAX_CHARS], cut + 1
-            row.append(cell or None)
-        rows.append(row)
+        cells = [cell.strip() for cell in record]
+        cut += sum(len(cell) > CELL_MAX_CHARS for cell in cells)
+        rows.append([cell[:CELL_MAX_CHARS] or None for cell in cells])
     if not rows:
         raise InputError(f"{path}: the table has a header but no rows")
     if cut:
         notes.append(f"{cut} cell(s) longer than {CELL_MAX_CHARS:,} characters were cut to that length")
-    return WtqTable(columns, rows, cut, notes)
+    return WtqTable(columns, rows, notes)
 
 
 @dataclass
@@ -158,14 +135,20 @@ class QuestionRow:
     target: list[str] | None  # None when the file has no targetValue column
 
 
-def _open_text(path: Path, name: str) -> io.TextIOWrapper:
+@contextmanager
+def _open_text(path: Path, name: str) -> Iterator[io.TextIOWrapper]:
+    """The file as text; InputError for a file that cannot be opened or is not UTF-8."""
     try:
         binary, _ = open_file(path)  # a regular file only: a FIFO or a device is refused, never waited on
     except FileNotFoundError:
         raise InputError(f"{name}: file not found") from None
     except OSError as e:
         raise InputError(f"{name}: cannot read it ({e.strerror or e})") from None
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="\n")
+    with io.TextIOWrapper(binary, encoding="utf-8-sig", newline="\n") as f:
+        try:
+            yield f
+        except UnicodeDecodeError as e:
+            raise InputError(f"{name}: not UTF-8 text ({e.reason})") from None
 
 
 def _lines(f: io.TextIOWrapper, name: str) -> Iterator[tuple[int, str]]:
@@ -192,28 +175,22 @@ def has_targets(path: Path) -> bool:
     """Whether a question TSV has a targetValue column (the answers), read from its header alone."""
     name = str(path)
     with _open_text(path, name) as f:
-        try:
-            return "targetValue" in _header(f, name)
-        except UnicodeDecodeError as e:
-            raise InputError(f"{name}: not UTF-8 text ({e.reason})") from None
+        return "targetValue" in _header(f, name)
 
 
 def iter_questions(path: Path) -> Iterator[QuestionRow]:
     """The examples of a question TSV (id, utterance, context and optionally targetValue), a line at a time."""
     name = str(path)
     with _open_text(path, name) as f:
-        try:
-            header = _header(f, name)
-            where = {k: header.index(k) for k in (*REQUIRED_FIELDS, "targetValue") if k in header}
-            for n, line in _lines(f, name):
-                line = line.rstrip("\r\n")
-                if not line.strip():
-                    continue
-                fields = line.split("\t")
-                if len(fields) != len(header):
-                    raise InputError(f"{name}, line {n}: {len(fields)} fields; the header has {len(header)}")
-                target = unescape_list(fields[where["targetValue"]]) if "targetValue" in where else None
-                yield QuestionRow(n, fields[where["id"]], unescape(fields[where["utterance"]]),
-                                  fields[where["context"]], target)
-        except UnicodeDecodeError as e:
-            raise InputError(f"{name}: not UTF-8 text ({e.reason})") from None
+        header = _header(f, name)
+        where = {k: header.index(k) for k in (*REQUIRED_FIELDS, "targetValue") if k in header}
+        for n, line in _lines(f, name):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) != len(header):
+                raise InputError(f"{name}, line {n}: {len(fields)} fields; the header has {len(header)}")
+            target = unescape_list(fields[where["targetValue"]]) if "targetValue" in where else None
+            yield QuestionRow(n, fields[where["id"]], unescape(fields[where["utterance"]]),
+                              fields[where["context"]], target)

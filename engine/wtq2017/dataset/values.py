@@ -1,19 +1,7 @@
 """Numbers, dates and tokens in WikiTableQuestions text: the parsing the converter and the evaluator share.
 
 The 2017 pre-processing (spec §3.2) read these from CoreNLP annotations ("tagged" files) that are not in
-shared/; this module is our stand-in, with rules written here (docs/wtq.md lists each choice):
-
-- `whole_number("1,500")` -> 1500.0: the whole text is one number (sign, digits with optional thousands
-  commas, optional decimals). "1,5", "$5", "5%" and "1st" are not whole numbers.
-- `whole_date("January 3, 2005")` -> (2005, 1, 3): ISO forms (2005-01-03, 2005-01, xx-01-03) and English
-  forms (January 3, 2005 / 3 January 2005 / Jan. 2005 / January 3); -1 marks an unknown field. A bare
-  year is a number, never a date (as the official evaluator treats "year only").
-- `cell_number(text)`: the processed value comparison, argmax and argmin use (spec §3.2): the number, else
-  the date with unknown fields and dashes removed (TF: 1990-XX-XX -> 1990, 2005-01-03 -> 20050103), else
-  the first number inside the text ("4th, Western" -> 4), else None (TF's "bad number").
-- `tokens(text)`: lower-case tokens with diacritics removed; numbers keep their commas and decimals,
-  "'s" is a token, every other punctuation mark is a token of its own.
-"""
+shared/; this module is our stand-in, with rules of ours that docs/wtq.md lists ("Choices" 1-5)."""
 
 from __future__ import annotations
 
@@ -22,9 +10,8 @@ import unicodedata
 
 from engine.core.limits import NUMBER_MAX_ABS
 
-__all__ = ["MONTHS", "STOP_WORDS", "content", "content_words", "fold", "tokens",
-           "whole_number", "whole_date", "date_number", "cell_number",
-           "token_number", "NUMBER_WORDS"]
+__all__ = ["MONTHS", "STOP_WORDS", "content", "content_words", "fold", "tokens", "whole_number", "whole_date",
+           "date_number", "cell_number", "token_number", "NUMBER_WORDS"]
 
 MONTHS = {name: i + 1 for i, name in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -45,15 +32,7 @@ what which who whom whose when where why how many much that this these those it 
 there than then so if not no into onto over under about per 's s
 """.split())
 
-_DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2212]")
-_QUOTES = re.compile(r"[\u2018\u2019\u00b4`]")
-_DQUOTES = re.compile(r"[\u201c\u201d]")
-
-
-def plain_punctuation(text: str) -> str:
-    """Curly quotes, accents used as quotes and every dash as their ASCII forms (the evaluator and the
-    tokeniser treat them alike)."""
-    return _DASHES.sub("-", _QUOTES.sub("'", _DQUOTES.sub('"', text)))
+_PLAIN = str.maketrans("\u2018\u2019\u00b4`\u201c\u201d\u2010\u2011\u2012\u2013\u2014\u2212", "''''\"\"------")
 _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+")
 _NUMBER_INSIDE = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*[^\W_]*|[^\W\d_]+|'s\b|[^\w\s]|_")
@@ -68,19 +47,24 @@ _DATE_FORMS = [
 ]
 
 
+def plain_text(text) -> str:
+    """Diacritics removed; curly quotes, accents used as quotes and every dash made ASCII (the evaluator and
+    the tokeniser treat them alike)."""
+    text = str(text).replace("`", "'")
+    if text.isascii():  # the common case: nothing else to do
+        return text
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if unicodedata.category(ch) != "Mn")
+    return text.translate(_PLAIN)
+
+
 def fold(text: str) -> str:
     """Lower case, diacritics removed, typographic quotes and dashes made ASCII: the form every match uses."""
-    text = str(text)
-    if text.isascii():  # the common case: nothing to fold but case and the backtick quote
-        return text.replace("`", "'").lower()
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    text = plain_punctuation(text)
-    return text.lower()
+    return plain_text(text).lower()
 
 
 def tokens(text: str) -> list[str]:
-    """The tokens of a question, cell or column name, folded (see module docstring)."""
+    """The tokens of a question, cell or column name, folded: numbers keep their commas and decimals, "'s" is
+    a token, every other punctuation mark is a token of its own."""
     return _TOKEN.findall(fold(text))
 
 
@@ -99,8 +83,8 @@ def _finite(value: float) -> float | None:
 
 
 def whole_number(text: str) -> float | None:
-    """The number the whole text spells ("1,500" -> 1500.0, "-2.5", "+3"), else None."""
-    s = _DASHES.sub("-", str(text).strip())
+    """The number the whole text spells ("1,500" -> 1500.0, "-2.5", "+3"; not "1,5", "$5", "5%", "1st"), else None."""
+    s = str(text).strip().translate(_PLAIN)  # dashes as "-" (quotes never make a number)
     if not s or len(s) > 40 or not _NUMBER.fullmatch(s):
         return None
     return _finite(float(s.replace(",", "")))
@@ -108,8 +92,7 @@ def whole_number(text: str) -> float | None:
 
 def token_number(token: str) -> float | None:
     """The number a question token stands for: a numeral ("1,500") or a number word ("three")."""
-    value = whole_number(token)
-    return value if value is not None else NUMBER_WORDS.get(token)
+    return value if (value := whole_number(token)) is not None else NUMBER_WORDS.get(token)
 
 
 def _date_fields(year: str | None, month: int, day: str | None) -> tuple[int, int, int] | None:
@@ -149,14 +132,13 @@ def date_number(ymd: tuple[int, int, int]) -> float:
 
 
 def cell_number(text: str | None) -> float | None:
-    """The processed numeric value of a cell (module docstring), or None when it has none."""
+    """The processed value comparison, argmax and argmin use (spec §3.2): the whole number, else the date's
+    date_number, else the first number inside the text ("4th, Western" -> 4), else None (TF's "bad number")."""
     if text is None:
         return None
-    value = whole_number(text)
-    if value is not None:
+    if (value := whole_number(text)) is not None:
         return value
-    ymd = whole_date(text)
-    if ymd is not None:
+    if (ymd := whole_date(text)) is not None:
         return date_number(ymd)
     m = _NUMBER_INSIDE.search(str(text)[:200])
     return _finite(float(m.group().replace(",", ""))) if m else None

@@ -23,5 +23,3 @@ def wtq_preset(name: str) -> WtqPreset:
         raise ValueError(f"unknown preset {name!r} for the 2017 model: one of {', '.join(WTQ_NAMES)}")
     module = importlib.import_module(f"{__name__}.{name}")
     return WtqPreset(name, module.DESCRIPTION, {**module.TRAIN, "preset": name}, dict(module.MODEL))
-
-
