@@ -86,12 +86,8 @@ def generate_prefix(task: str, n: int, seed: int, count: int) -> list[dict]:
     generate asks `stop` before every data.STOP_CHECK_EVERY-th example; the k-th question (from 0) comes once
     k * STOP_CHECK_EVERY examples are made."""
     asked = itertools.count()
-
-    def enough() -> bool:
-        return next(asked) * data.STOP_CHECK_EVERY >= count
-
     with _regenerating:
-        return data.generate(task, SPLIT, n, seed, stop=enough)
+        return data.generate(task, SPLIT, n, seed, stop=lambda: next(asked) * data.STOP_CHECK_EVERY >= count)
 
 
 def _same(example: dict, record: dict) -> bool:

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from engine.np2016.data import tasks as data
 from explorer import evaluation_result, jobs, programs
@@ -58,14 +59,9 @@ def start(owner: str, ckpt: str, model, vocab, task: str, n: int, seed: int) -> 
     return jobs.register(job, kind_limit=KIND_LIMIT, noun="evaluation")
 
 
-def mine(owner: str | None) -> Evaluation | None:
-    """The owner's latest evaluation, running or ended, while the server still has it."""
-    return jobs.find(owner, KIND)
-
-
-def stop(owner: str | None) -> bool:
-    """Stop the owner's running evaluation (it keeps nothing); False when none runs."""
-    return jobs.stop(owner, KIND)
+# the owner's latest evaluation, running or ended, while the server has it; stop ends their running one (it keeps
+# nothing): False when none runs
+mine, stop = partial(jobs.find, kind=KIND), partial(jobs.stop, kind=KIND)
 
 
 def _work(job: Evaluation) -> None:

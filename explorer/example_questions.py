@@ -21,9 +21,8 @@ def _number(values: list) -> str | None:
 
 def plain_examples(columns: list[str], rows: list[list], kinds: list[str], sample_id: str | None = None) -> list[str]:
     """Up to MAX_EXAMPLES plain-English questions about the table."""
-    sample = real_table_samples.SAMPLES.get(sample_id or "")
-    if sample is not None:
-        return list(sample.questions)[:MAX_EXAMPLES]
+    if suggested := real_table_samples.suggested_questions(sample_id or ""):
+        return suggested[:MAX_EXAMPLES]
     if not columns or not rows:
         return []
     text = [j for j, k in enumerate(kinds) if k != "numeric"]

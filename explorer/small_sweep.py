@@ -15,6 +15,7 @@ import threading
 import time
 from contextlib import suppress
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 from engine.core.io.atomic import write_atomic
@@ -82,10 +83,9 @@ class SmallSweep:
         if self.task not in data.TASKS:
             raise sweeps.SweepError(f"unknown task {self.task!r}: one of {', '.join(data.TASKS)}")
         parse_values(self.vary, ", ".join(str(v) for v in self.values))
-        if not (positive_int(self.seeds) and self.seeds <= MAX_SEEDS):
-            raise sweeps.SweepError(f"seeds must be 1 to {MAX_SEEDS}, got {self.seeds!r}")
-        if not (positive_int(self.steps) and self.steps <= MAX_STEPS):
-            raise sweeps.SweepError(f"steps must be 1 to {MAX_STEPS}, got {self.steps!r}")
+        for name, value, most in (("seeds", self.seeds, MAX_SEEDS), ("steps", self.steps, MAX_STEPS)):
+            if not (positive_int(value) and value <= most):
+                raise sweeps.SweepError(f"{name} must be 1 to {most}, got {value!r}")
         if self.runs > MAX_RUNS:
             raise sweeps.SweepError(f"{self.runs} runs; a small sweep has at most {MAX_RUNS}")
 
@@ -153,9 +153,9 @@ def current() -> Launch | None:
     return next(iter(jobs.running(KIND)), None)
 
 
-def mine(owner: str | None) -> Launch | None:
-    """The owner's latest small sweep, running or ended, if the server still has it."""
-    return jobs.find(owner, KIND)
+# the owner's latest small sweep, running or ended, while the server has it; stop ends their running one (the
+# records of finished runs stay, so it can resume): False when none runs
+mine, stop = partial(jobs.find, kind=KIND), partial(jobs.stop, kind=KIND)
 
 
 def _directory_for(sweep: SmallSweep) -> Path:
@@ -191,11 +191,6 @@ def start(sweep: SmallSweep, owner: str) -> Launch:
         return jobs.register(Launch(sweep, path, owner), kind_limit=1, noun="small sweep")
     except jobs.JobRefused as e:
         raise sweeps.SweepError(str(e)) from None
-
-
-def stop(owner: str | None) -> bool:
-    """Stop the owner's running sweep; the records of finished runs stay, so it can resume."""
-    return jobs.stop(owner, KIND)
 
 
 def session_members(session: int) -> list[int]:

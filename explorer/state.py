@@ -244,18 +244,10 @@ def sync_url(step: int | None = None, run: bool = False, versus: bool = False) -
         packed = tables.to_url_param(ss[TABLE])
         if packed:
             want["data"] = packed
-    if ss.get(QUESTION):
-        want["q"] = ss[QUESTION]
-    if ss.get(CKPT):
-        want["ckpt"] = ss[CKPT]
-    if ss.get(VIEW) == "soft":
-        want["view"] = "soft"
-    if versus and ss.get(VERSUS):
-        want["vs"] = ss[VERSUS]
-    if step is not None:
-        want["step"] = str(step)
-    if run and ss.get(RUN_OWNER):
-        want[RUN_PARAM] = ss[RUN_OWNER]
+    values = {"q": ss.get(QUESTION), "ckpt": ss.get(CKPT), "view": "soft" if ss.get(VIEW) == "soft" else None,
+              "vs": versus and ss.get(VERSUS), "step": None if step is None else str(step),
+              RUN_PARAM: run and ss.get(RUN_OWNER)}
+    want |= {name: value for name, value in values.items() if value}  # the parameters that are set, in this order
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)
 
@@ -288,8 +280,7 @@ def sample_question(sample_id: str) -> str:
     """The question a sample table opens with: a WikiTableQuestions table's first plain-English one."""
     if sample_id in SAMPLE_QUESTIONS:
         return SAMPLE_QUESTIONS[sample_id]
-    sample = real_table_samples.SAMPLES.get(sample_id)
-    return sample.questions[0] if sample else "count"
+    return (real_table_samples.suggested_questions(sample_id) or ["count"])[0]
 
 
 def load_example(example: dict, ckpt_id: str | None, label: str) -> None:

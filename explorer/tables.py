@@ -134,13 +134,12 @@ def clear_non_numeric(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def to_engine(df: pd.DataFrame) -> tuple[list[str], list[list]]:
     """(columns, rows) for engine.np2016.trace: floats for numbers, str for text, None for empty cells."""
-    columns = [str(c) for c in df.columns]
     def cell(v):
         if _is_empty(v):
             return None
         return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v).strip()
 
-    return columns, [[cell(v) for v in record] for record in df.itertuples(index=False, name=None)]
+    return [str(c) for c in df.columns], [[cell(v) for v in record] for record in df.itertuples(index=False, name=None)]
 
 
 def problems(df: pd.DataFrame) -> list[str]:

@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 MAX_ACTIVE_JOBS, JobRefused, owner_timeout = jobs.MAX_ACTIVE_JOBS, jobs.JobRefused, jobs.owner_timeout
 new_owner, valid_owner, running_count = jobs.new_owner, jobs.valid_owner, jobs.running_count
 KIND = "training"
+# the owner's latest training run (None when the server has none); touch also keeps all their jobs alive; stop
+# asks their running one to end (it saves the best model so far): False when none runs
+find, touch, stop = partial(jobs.find, kind=KIND), partial(jobs.touch, kind=KIND), partial(jobs.stop, kind=KIND)
 
 
 class ProbeProgress(Progress):
@@ -84,26 +88,6 @@ class Job(jobs.ThreadJob):
         model.eval()
         return snap[0], model
 
-
-# ----------------------------------------------------------------------------- this owner's run
-
-
-def find(owner: str | None) -> Job | None:
-    """The owner's latest training run, if the server still has it."""
-    return jobs.find(owner, KIND)
-
-
-def touch(owner: str | None) -> Job | None:
-    """The owner is still there (a page of theirs ran): keep their jobs alive. Returns their training run."""
-    return jobs.touch(owner, KIND)
-
-
-def stop(owner: str | None) -> bool:
-    """Ask the owner's running job to stop (it saves the best model so far); False when none runs."""
-    return jobs.stop(owner, KIND)
-
-
-# ----------------------------------------------------------------------------- starting and running a job
 
 def run_name(stem: str) -> str:
     """A file-safe name unique to this run: the stem, the time to the microsecond and a random suffix."""

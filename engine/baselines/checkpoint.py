@@ -12,9 +12,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from engine.core import safetensors_reader as reader
-from engine.core.checkpoint import model_bytes
+from engine.core.checkpoint import loaded_model, model_bytes
 from engine.core.io.atomic import write_atomic
-from engine.core.seeded_init import uninitialised
 
 from . import task
 from .models import KINDS, BaselineModel, build, config_from_dict
@@ -49,10 +48,6 @@ def load_baseline(source, device=None) -> BaselineModel:
         raise reader.CheckpointError(f"baseline config is invalid: {e}") from e
     info = reader.json_field(meta, "info", dict, WHAT) if "info" in meta else {}
     tensors = reader.read_tensors(raw, header, reader.expected_specs(lambda: build(kind, config)), WHAT)
-    model = uninitialised(lambda: build(kind, config))  # every weight is loaded next: draw no random numbers
-    model.load_state_dict(tensors, strict=True)
-    if device is not None:
-        model.to(device)
-    model.eval()
+    model = loaded_model(lambda: build(kind, config), tensors, device)
     model.info = info | {"created": meta.get("created", "")}
     return model

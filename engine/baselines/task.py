@@ -7,7 +7,7 @@ step"). Our choices:
 - Questions: the 16 scalar-answer templates of the single-column grammar (spec §7.2's 23 minus the 7 print ones)
   in the generator's text format (`greater 3 A and lesser -7 A sum A`, `sum A diff count`): a category, then a
   template within it, drawn uniformly as engine.np2016.data.tasks does; pivots uniform in the cells' range.
-- Answers: `answer()`, a plain-Python interpreter (tests check it against pandas and tasks.reference_answer).
+- Answers: `answer()`, tasks.reference_answer of the question, its own program (tests check it against pandas).
 - Tokens: numbers written as their characters ("-12" -> "-", "1", "2"), so 19 input symbols read a number of any
   size, the scaled test's included; the table is "[T] v1 | v2 | ... | vM", the question "[Q] w1 w2 ...", and
   `table_first` puts the table first. Answers are decoded as characters (sign, digits), then "<eos>".
@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from engine.core.vocab import tokenize
 from engine.np2016.batch import cell_number
+from engine.np2016.data import tasks
 from engine.np2016.data import templates as tg
 from engine.np2016.data.templates import OP_WORDS
 
@@ -44,26 +45,13 @@ TEMPLATES = {cat: [tg.render(t, [COLUMN]) for t in pool if "print" not in t]
 ALL_TEMPLATES = [t for pool in TEMPLATES.values() for t in pool]
 
 
-def _keep(values: list[int], op: str, pivot: int) -> list[bool]:
-    return [v > pivot if op == "greater" else v < pivot for v in values]
-
-
 def answer(values: list[int], question: str) -> int:
-    """The answer of a filled question over column A's values, in plain Python."""
-    tok = question.split()
-    m = len(values)
-    if "diff" in tok:  # "sum A diff count" | "count diff sum A"
-        return sum(values) - m if tok[0] == "sum" else m - sum(values)
-    agg, tok = ("count", tok[:-1]) if tok[-1] == "count" else ("sum", tok[:-2])
-    keep = [True] * m
-    if len(tok) == 3:  # "greater n A"
-        keep = _keep(values, tok[0], int(tok[1]))
-    elif len(tok) == 7:  # "greater n1 A and|or lesser n2 A"
-        a, b = _keep(values, tok[0], int(tok[1])), _keep(values, tok[4], int(tok[5]))
-        keep = [x and y if tok[3] == "and" else x or y for x, y in zip(a, b, strict=True)]
-    elif tok:
-        raise ValueError(f"not a simplified-task question: {question!r}")
-    return sum(keep) if agg == "count" else sum(v for v, k in zip(values, keep, strict=True) if k)
+    """The answer of a filled question over column A's values: the question is its own canonical program, run by
+    the synthetic dataset's interpreter."""
+    try:
+        return int(tasks.reference_answer([COLUMN], [[v] for v in values], question)["scalar"])
+    except (KeyError, IndexError, ValueError):  # another program ("print A"), another column, not a program
+        raise ValueError(f"not a simplified-task question: {question!r}") from None
 
 
 def sample(n: int, rng: np.random.Generator, scale: int = 1) -> list[dict]:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.core.device import resolve_device
+from engine.np2016.evaluate import accuracy_report
 
 from . import task
 from .models import BaselineModel, build, model_inputs
@@ -32,15 +33,8 @@ def evaluate_baseline(model: BaselineModel, examples: list[dict], batch_size: in
         texts = model.decode(*model_inputs(model, chunk))
         flags += [t == task.answer_text(ex) for t, ex in zip(texts, chunk, strict=True)]
     model.train(was_training)
-    acc = sum(flags) / max(len(flags), 1)
-    if not details:
-        return acc
-    per = {}
-    for ex, ok in zip(examples, flags, strict=True):
-        c, n = per.get(ex["program"], (0, 0))
-        per[ex["program"]] = (c + ok, n + 1)
-    return {"accuracy": acc, "correct": sum(flags), "total": len(flags), "flags": flags,
-            "per_template": {k: {"correct": c, "total": n} for k, (c, n) in sorted(per.items())}}
+    report = accuracy_report(examples, flags)
+    return report if details else report["accuracy"]
 
 
 def train_baseline(kind: str, config=None, steps: int = 5000, seed: int = 0, progress=None, *,

@@ -1,6 +1,6 @@
 """What every model family's checkpoint file shares: the .safetensors bytes of a model with its config,
-vocabulary and run summary in the metadata, and the checked vocabulary read back from it. Each family's own
-checkpoint module (its schema string, its config, the shapes its weights must have) builds on these."""
+vocabulary and run summary in the metadata, that header checked in one order and the model loaded back. Each
+family's own checkpoint module (its schema string, its config, the model it builds) builds on these."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from datetime import UTC, datetime
 
 from safetensors.torch import save as save_tensors
 
-from engine.core.safetensors_reader import CheckpointError, json_field
+from engine.core.safetensors_reader import (
+    CheckpointError,
+    Header,
+    check_schema,
+    check_tensor_table,
+    expected_specs,
+    json_field,
+)
+from engine.core.seeded_init import uninitialised
 from engine.core.vocab import PAD, UNK, Vocab
 
 MAX_WORD_CHARS = 200  # one vocabulary word
@@ -27,6 +35,30 @@ def file_bytes(model, vocab: Vocab, summary: dict | None, schema: str) -> bytes:
     """The .safetensors bytes of a model whose `config.to_dict()` describes it, under its family's `schema`."""
     return model_bytes(model, schema, model_config=json.dumps(model.config.to_dict()), vocab=json.dumps(vocab.words),
                        summary=json.dumps(summary or {}))
+
+
+def checked_header(header: Header, schema: str, cls, build, added: dict | None = None) -> tuple:
+    """(config, vocabulary, summary, expected tensors) of a family's header once all of it is consistent: its
+    `schema`, a `cls` config (`added`: see config_from_metadata), the tensor table against the shapes of
+    `build(config)` (on the meta device), then the vocabulary. The table is compared before the vocabulary is
+    decoded: both are bounded by the header size, but the table check is the cheap one that refuses an inflated
+    config."""
+    meta = check_schema(header, schema)
+    config = config_from_metadata(meta, cls, added)
+    expected = expected_specs(lambda: build(config))
+    check_tensor_table(header, expected)
+    vocab = vocabulary_from_metadata(meta, config)
+    summary = json_field(meta, "summary", dict) if "summary" in meta else {}
+    return config, vocab, summary, expected
+
+
+def loaded_model(build, tensors: dict, device=None):
+    """`build()`'s model with every weight from `tensors`, in eval mode on `device` (default the CPU). Built
+    uninitialised (engine/core/seeded_init.py): loading draws no random numbers from torch's global generator,
+    which other threads may be using, and spends no time on an initialisation thrown away."""
+    model = uninitialised(build)
+    model.load_state_dict(tensors, strict=True)
+    return (model if device is None else model.to(device)).eval()
 
 
 def config_from_metadata(meta: dict[str, str], cls, added: dict | None = None):

@@ -9,21 +9,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from engine.core.checkpoint import config_from_metadata, file_bytes, vocabulary_from_metadata
+from engine.core.checkpoint import checked_header, file_bytes, loaded_model
 from engine.core.io.atomic import write_atomic
 from engine.core.safetensors_reader import (
     CheckpointError,
-    Header,
     TensorSpec,
-    check_schema,
-    check_tensor_table,
     expected_specs,
-    json_field,
     read_header,
     read_source,
     read_tensors,
 )
-from engine.core.seeded_init import uninitialised
 from engine.core.vocab import Vocab
 from engine.np2016.config import ModelConfig
 from engine.np2016.model import NeuralProgrammer
@@ -52,20 +47,6 @@ def expected_tensors(config: ModelConfig) -> dict[str, TensorSpec]:
     return expected_specs(lambda: NeuralProgrammer(config))
 
 
-def _checked_header(header: Header) -> tuple[ModelConfig, Vocab, dict, dict[str, TensorSpec]]:
-    """(config, vocabulary, summary, expected tensors) once everything in the header is consistent.
-
-    The tensor table is compared before the vocabulary is decoded: both are bounded by the header size,
-    but the table check is the cheap one that refuses an inflated config."""
-    meta = check_schema(header, SCHEMA)
-    config = config_from_metadata(meta, ModelConfig, ADDED_FIELDS)
-    expected = expected_tensors(config)
-    check_tensor_table(header, expected)
-    vocab = vocabulary_from_metadata(meta, config)
-    summary = json_field(meta, "summary", dict) if "summary" in meta else {}
-    return config, vocab, summary, expected
-
-
 def _accuracy(value, measured_only: bool = False) -> float | None:
     """A recorded accuracy, or None when it is not a finite number (or, measured_only, when it is negative:
     -1 stands for "not measured")."""
@@ -82,7 +63,7 @@ def read_checkpoint_info(path) -> dict:
     "preset", "ops", "T", "d", "summary", "created"};
     CheckpointError whenever `load_checkpoint` would refuse the file's header."""
     header = read_header(path)
-    config, _, summary, _ = _checked_header(header)
+    config, _, summary, _ = checked_header(header, SCHEMA, ModelConfig, NeuralProgrammer, ADDED_FIELDS)
     train_config = summary.get("train_config") if isinstance(summary.get("train_config"), dict) else {}
     return {"task": str(summary.get("task", "unknown")), "accuracy": _accuracy(summary.get("test_accuracy"), True),
             "valid_accuracy": _accuracy(summary.get("valid_accuracy", summary.get("eval_accuracy"))),
@@ -97,14 +78,7 @@ def load_checkpoint(source, device=None) -> tuple[NeuralProgrammer, Vocab, dict]
     checked, then the built model moved."""
     raw = read_source(source)
     header = read_header(raw)
-    config, vocab, summary, expected = _checked_header(header)
-    tensors = read_tensors(raw, header, expected)
-    # uninitialised weights (engine/core/seeded_init.py): loading draws no random numbers from torch's global
-    # generator, which other threads may be using, and spends no time on an initialisation thrown away
-    model = uninitialised(lambda: NeuralProgrammer(config))
-    model.load_state_dict(tensors, strict=True)
-    if device is not None:
-        model.to(device)
-    model.eval()
+    config, vocab, summary, expected = checked_header(header, SCHEMA, ModelConfig, NeuralProgrammer, ADDED_FIELDS)
+    model = loaded_model(lambda: NeuralProgrammer(config), read_tensors(raw, header, expected), device)
     info = {"summary": summary, "created": header.metadata.get("created", ""), "config": config.to_dict()}
     return model, vocab, info

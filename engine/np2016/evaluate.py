@@ -118,6 +118,11 @@ def evaluate_examples(model, vocab, examples: list[dict], batch_size: int = 500,
         done, right = done + len(group), right + sum(flags[i] for i in group)
         if progress:
             progress(done, len(examples), right / done)
+    return accuracy_report(examples, flags)
+
+
+def accuracy_report(examples: list[dict], flags: list[bool]) -> dict:
+    """Accuracy overall and per template (`template_key`) of the examples' correctness `flags`."""
     per_template = defaultdict(lambda: [0, 0])
     for ex, ok in zip(examples, flags, strict=True):
         key = template_key(ex)

@@ -1,7 +1,5 @@
-"""What the Ask, Step through and Compare pages share: the table as the model sees it, the checkpoint
-picked for it (any entry of the registry, explorer/checkpoints.py: a 2016 one, or a 2017 one that
-explorer/components/model_choice.py answers with), the question box and the (cached) trace — each step reporting
-problems as messages."""
+"""What the Ask, Step through and Compare pages share: the table as the model sees it, the checkpoint picked for it
+(any entry of explorer/checkpoints.py), the question box and the (cached) trace, each reporting problems as messages."""
 
 from __future__ import annotations
 
@@ -227,17 +225,6 @@ def question_box(ctx: Context, word_check: bool = True) -> None:
             st.caption("Words: " + "; ".join(notes))
 
 
-def question_problem(ctx: Context, question: str) -> str | None:
-    """Why the question cannot be run (with what to do), or None."""
-    if not question.strip():
-        return "Type a question, or pick one of the example questions."
-    report = questions.word_report(question, ctx.vocab, ctx.columns, ctx.rows, ctx.kinds)
-    if all(w in report["unknown"] for w in report["words"]):
-        return ("None of the question's words is known to this model. Use the words of the examples: sum, count, "
-                "print, greater, lesser, and, or, difference and the column names.")
-    return None
-
-
 def refused_for_limits(question: str, problem: str | None) -> bool:
     """Say where the answer would be why the question is over a limit (`problem`, from questions.limit_problem),
     and log one line: a user's long question is no server fault, so no traceback. False when within them."""
@@ -261,9 +248,13 @@ def get_trace(ctx: Context, question: str) -> dict | None:
         return None
     if refused_for_limits(question, questions.limit_problem(question, ctx.columns)):
         return None
-    problem = question_problem(ctx, question)
-    if problem:
-        st.info(problem)
+    if not question.strip():
+        st.info("Type a question, or pick one of the example questions.")
+        return None
+    report = questions.word_report(question, ctx.vocab, ctx.columns, ctx.rows, ctx.kinds)
+    if all(w in report["unknown"] for w in report["words"]):
+        st.info("None of the question's words is known to this model. Use the words of the examples: sum, count, "
+                "print, greater, lesser, and, or, difference and the column names.")
         return None
     try:
         return checkpoints.run_trace(ctx.entry, ctx.columns, ctx.rows, question)

@@ -1,12 +1,9 @@
-"""Every plotly figure the app draws, and `show` to draw one: the heatmaps of a trace (operation × step,
-column × step, row selector × step, pivot and word attention), the Step page's bars and the charts' layout.
+"""Every plotly figure the app draws (a trace's heatmaps, the Step page's bars, the charts' layout) and `show`.
 
-Every heatmap carries an invisible scatter marker on each cell (hoverinfo="none") because plotly
-heatmaps report no click selections in Streamlit (streamlit#8760); a click then returns the marker's
-x (the step) and y. Plotly renders HTML in labels and hover text, so every label made from a user's column name
-or question word goes through `escape.html` (shown as the text typed, never as markup). Long names are shortened
-on the axes only (the hover shows them whole), and every axis grows its margin to fit its labels (automargin).
-"""
+Every heatmap carries an invisible scatter marker on each cell (hoverinfo="none"): plotly heatmaps report no click
+selections in Streamlit (streamlit#8760), so a click returns the marker's x (the step) and y. Plotly renders HTML in
+labels and hover text, so every label made from a user's column name or question word goes through `escape.html`.
+Long names are shortened on the axes only (the hover shows them whole)."""
 
 from __future__ import annotations
 
@@ -37,18 +34,12 @@ def tick_text(label: str) -> str:
     return label if len(label) <= TICK_CHARS else label[: TICK_CHARS - 1] + "…"
 
 
-def title_of(title: str, view: str | None) -> dict:
-    """A title whose subtitle names the view that produced the figure (no user text here)."""
-    out = {"text": title, "font": {"size": 14}}
-    if view is not None:
-        out["subtitle"] = {"text": VIEW_NOTE[view], "font": {"size": 11, "color": "#666"}}
-    return out
-
-
 def chart_layout(fig: go.Figure, title: str, height: int = 300, margin: dict = MARGIN, view: str | None = None,
                  **layout) -> go.Figure:
-    """A chart's title (title_of), height and margins, and axes that grow to fit their labels."""
-    fig.update_layout(title=title_of(title, view), height=height, margin=margin, **layout)
+    """A chart's title (with a subtitle naming the view that produced it: no user text there), height and margins,
+    and axes that grow to fit their labels."""
+    subtitle = {"subtitle": {"text": VIEW_NOTE[view], "font": {"size": 11, "color": "#666"}}} if view else {}
+    fig.update_layout(title={"text": title, "font": {"size": 14}, **subtitle}, height=height, margin=margin, **layout)
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
     return fig
@@ -75,24 +66,20 @@ def outline(fig: go.Figure, n_x: int, n_y: int, focus: dict | None, row_axis: bo
 
 
 def heatmap(z, x, y, title: str, xlabel: str, ylabel: str, height: int | None = None, zmax: float = 1.0,
-            view: str | None = None) -> go.Figure:
+            view: str | None = None, focus: dict | None = None, row_axis: bool = False) -> go.Figure:
+    """A clickable heatmap (x: the steps), the focused step or cell outlined (outline)."""
     fig = go.Figure(go.Heatmap(z=z, x=x, y=y, zmin=0, zmax=zmax, colorscale=SCALE,
                                hovertemplate=f"{xlabel} %{{x}}<br>{ylabel} %{{y}}<br>%{{z:.3f}}<extra></extra>",
                                colorbar={"thickness": 10, "len": 0.9}))
     fig.add_trace(go.Scatter(x=[xi for _ in y for xi in x], y=[yi for yi in y for _ in x], mode="markers",
                              hoverinfo="none", showlegend=False, marker={"size": 18, "opacity": 0, "symbol": "square"}))
-    fig.update_layout(
-        title=title_of(title, view),
-        height=(height or max(180, 70 + 26 * len(y))) + (SUBTITLE_TOP - MARGIN["t"] if view else 0),
-        margin={**MARGIN, "t": SUBTITLE_TOP if view else MARGIN["t"]},
-        xaxis_title=xlabel,
-        clickmode="event+select",
-        dragmode=False,
-    )
-    fig.update_xaxes(type="category", side="bottom", automargin=True, showgrid=False)
-    fig.update_yaxes(type="category", autorange="reversed", automargin=True, showgrid=False, tickmode="array",
-                     tickvals=list(y), ticktext=ticks(y))
-    return fig
+    chart_layout(fig, title, (height or max(180, 70 + 26 * len(y))) + (SUBTITLE_TOP - MARGIN["t"] if view else 0),
+                 {**MARGIN, "t": SUBTITLE_TOP if view else MARGIN["t"]}, view, xaxis_title=xlabel,
+                 clickmode="event+select", dragmode=False)
+    fig.update_xaxes(type="category", side="bottom", showgrid=False)
+    fig.update_yaxes(type="category", autorange="reversed", showgrid=False, tickmode="array", tickvals=list(y),
+                     ticktext=ticks(y))
+    return outline(fig, len(x), len(y), focus, row_axis)
 
 
 MODEL_NOTE = {"wtq2017": "2017 model"}  # in every title of a family's figure (the 2016 model's name none)
@@ -112,27 +99,23 @@ def column_labels(trace: dict) -> list[str]:
     return [escape.html(c) + ("" if pick else NOT_SELECTABLE) for c, pick in zip(trace["columns"], ok, strict=True)]
 
 
-def _by_step(trace: dict, view: str, which: int, n: int) -> list[list]:
-    """n × steps: the operation (which=0) or column (1) probabilities of every step (step_explain.choice_probs)."""
+def _choices_figure(trace: dict, view: str, which: int, labels: list[str], title: str, ylabel: str,
+                    focus: dict | None) -> go.Figure:
+    """label × step: the operation (which=0) or column (1) probabilities of every step (step_explain.choice_probs)."""
     per_step = [choice_probs(trace, s, view)[which] for s in trace["steps"]]
-    return [[p[i] for p in per_step] for i in range(n)]
+    z = [[p[i] for p in per_step] for i in range(len(labels))]
+    return heatmap(z, step_labels(trace), labels, titled(trace, title), "step", ylabel, view=view, focus=focus)
 
 
 def ops_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
     """Operation × step: the chosen operation (hard) or the probabilities (soft)."""
-    ops = trace["ops"]
-    fig = heatmap(_by_step(trace, view, 0, len(ops)), step_labels(trace), [op_label(o) for o in ops],
-                  titled(trace, "Operation × step"), "step", "operation", view=view)
-    return outline(fig, len(trace["steps"]), len(ops), focus)
+    return _choices_figure(trace, view, 0, [op_label(o) for o in trace["ops"]], "Operation × step", "operation", focus)
 
 
 def columns_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
     """Column × step: the column each step uses (hard; blank at a step whose operation takes none) or the
     column probabilities (soft; a column the model cannot pick has None, drawn blank)."""
-    n = len(trace["columns"])
-    fig = heatmap(_by_step(trace, view, 1, n), step_labels(trace), column_labels(trace),
-                  titled(trace, "Column × step"), "step", "column", view=view)
-    return outline(fig, len(trace["steps"]), n, focus)
+    return _choices_figure(trace, view, 1, column_labels(trace), "Column × step", "column", focus)
 
 
 def rows_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
@@ -141,9 +124,8 @@ def rows_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
     m = min(trace["n_rows"], 200)
     z = [[min(max(s[key][r], 0.0), 1.0) for s in trace["steps"]] for r in range(m)]
     title = "Row selector × step" + (f" (first {m} rows)" if trace["n_rows"] > m else "")
-    fig = heatmap(z, step_labels(trace), [f"row {r}" for r in range(m)], title, "step", "row",
-                  height=max(200, 80 + min(m, 30) * 18), view=view)
-    return outline(fig, len(trace["steps"]), m, focus, row_axis=True)
+    return heatmap(z, step_labels(trace), [f"row {r}" for r in range(m)], title, "step", "row",
+                   height=max(200, 80 + min(m, 30) * 18), view=view, focus=focus, row_axis=True)
 
 
 def pivot_figure(trace: dict) -> go.Figure | None:
@@ -171,18 +153,16 @@ def words_figure(trace: dict, focus: dict | None = None, how: str = "") -> go.Fi
     z = [[s["question_attention"][i] if i < len(s["question_attention"]) else None for s in steps]
          for i in range(len(words))]
     row = WORD_SCALE.get(trace.get("family"))
-    fig = heatmap(z, step_labels(trace), labels, titled(trace, "Question-word attention × step", how), "step",
-                  "word", height=max(180, 70 + row * len(labels)) if row else None,
-                  zmax=max([a for s in steps for a in s["question_attention"]] + [1e-9]) if row else 1.0)
-    return outline(fig, len(steps), len(labels), focus)
+    return heatmap(z, step_labels(trace), labels, titled(trace, "Question-word attention × step", how), "step",
+                   "word", height=max(180, 70 + row * len(labels)) if row else None,
+                   zmax=max([a for s in steps for a in s["question_attention"]] + [1e-9]) if row else 1.0, focus=focus)
 
 
 def step_bars(trace: dict, t: int, view: str) -> tuple[go.Figure, go.Figure]:
     """Bars of the op and column distributions of step t (Step through page), the chosen one in red.
 
-    A column the model cannot pick has no bar. At a step whose operation takes no column the column bars
-    are grey and their title says the choice is not used (the model computes a column distribution at
-    every step)."""
+    A column the model cannot pick has no bar. At a step whose operation takes no column the column bars are grey and
+    their title says the choice is not used (the model computes a column distribution at every step)."""
     step = trace["steps"][t - 1]
     ops, cols = [op_label(o) for o in trace["ops"]], column_labels(trace)
     p_op, p_col = choice_probs(trace, step, view)

@@ -1,10 +1,6 @@
-"""Which model answers a question: the synthetic (2016) checkpoint picked for the table, or a real-tables
-model (2017 paper, trained on WikiTableQuestions; explorer/real_tables.py), and the real-tables model's trace.
-
-A 2017 checkpoint of the registry answers when the user picks it in the Model tab, or, with the picker on "best
-match", the shipped one (REAL_ID) answers plain English the synthetic checkpoint cannot read (`choose`); the
-answer then says which model answered and why, with one click back. Without a 2017 checkpoint nothing changes.
-"""
+"""Which model answers a question: the synthetic (2016) checkpoint picked for the table, or a 2017 real-tables model
+(explorer/real_tables.py): the one picked in the Model tab or, with the picker on "best match", the shipped one for
+plain English the synthetic checkpoint cannot read (`choose`); the answer says which and why, with one click back."""
 
 from __future__ import annotations
 
@@ -38,13 +34,6 @@ class Choice:
 def available() -> bool:
     """Whether a 2017 model answers here: the one picked, else the shipped one (context.real_entry)."""
     return context.real_entry() is not None
-
-
-def label() -> str:
-    """The answering 2017 model as the picker names it: what it reads, then its file and how it was trained, with
-    its dev accuracy (checkpoints.Entry.label)."""
-    entry = context.real_entry()
-    return entry.label if entry else checkpoints.REAL_NAME
 
 
 def method_note() -> str:

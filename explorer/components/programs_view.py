@@ -1,9 +1,6 @@
-"""The Programs page's result, for either family: the counts, the examples grouped by their program (the 2016
-model's question templates, the 2017 model's program shapes) with each group's accuracy, and a picker of examples
-(PAGE_SIZE per page) whose chosen one is shown and opened in Ask (or Step through). What to draw comes from the
-result (evaluation_result.Result, dev_questions.DevResult: both escape what markdown shows); how a family's page
-names and keys it is data, LOOKS.
-"""
+"""The Programs page's result, for either family: the counts, the examples grouped by program (2016: question
+templates; 2017: program shapes) with each group's accuracy, and a picker of examples (PAGE_SIZE a page) whose chosen
+one opens in Ask or Step through. The result escapes what markdown shows; how a family names and keys it is LOOKS."""
 
 from __future__ import annotations
 
@@ -18,7 +15,7 @@ from explorer import escape, state
 from explorer.components import figures
 from explorer.evaluation_result import PAGE_SIZE, RegenerationError
 
-DEV_RUN, OPEN_KEY = "wtq_prog_run", "wtq_prog_open"  # the 2017 view's Evaluate and Open in Ask buttons
+DEV_RUN, OPEN_KEY = "real_prog_run", "real_prog_open"  # the 2017 view's Evaluate and Open in Ask buttons
 ACCURACY = {"accuracy": st.column_config.ProgressColumn("accuracy", format="percent", min_value=0, max_value=1)}
 ss = st.session_state
 
@@ -56,8 +53,8 @@ LOOKS = {
                   "induced programs are grouped by *program shape* (the operations in order, reset steps left out). "
                   "Accuracy follows the benchmark's rules (answers normalised, numbers and dates by value, compared "
                   "as sets).", "Only wrong answers", state.WTQ_PROG_WRONG, "No wrong answers to show.",
-                  "wtq_prog_groups", "Question", state.WTQ_PROG_EXAMPLE, (("Open in Ask", OPEN_KEY, state.ASK.path),),
-                  group_column="program shape", group_key=state.WTQ_PROG_SHAPE, members_key="wtq_prog_members"),
+                  "real_prog_groups", "Question", state.WTQ_PROG_EXAMPLE, (("Open in Ask", OPEN_KEY, state.ASK.path),),
+                  group_column="program shape", group_key=state.WTQ_PROG_SHAPE, members_key="real_prog_members"),
 }
 
 

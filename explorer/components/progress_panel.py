@@ -71,13 +71,6 @@ def status_line(snap: dict) -> str:
     return " · ".join(parts)
 
 
-def probe_heading(question: str, step: int) -> str:
-    """The line above the probe's program. The question is escaped text, not a code span: a fine-tuning's
-    probe is the user's own first custom-set question, and a backtick in it would end a code span (inside
-    one, backslash escapes show as backslashes), letting the rest become a link, an image or red text."""
-    return f"**Probe question:** {escape.md(question)} — the program as of step {step}:"
-
-
 def probe_view(job) -> None:
     """Operation and column heatmaps of the probe question, from the latest weight snapshot."""
     probe = job.probe_model()
@@ -91,7 +84,9 @@ def probe_view(job) -> None:
         cached = (step, run_trace(model, job.vocab, ex["columns"], ex["rows"], ex["question"]))
         job._probe_trace = cached
     tr = cached[1]
-    st.markdown(probe_heading(tr["question"], step))
+    # escaped text, not a code span: a fine-tuning's probe is the user's own first custom-set question, and a
+    # backtick in it would end a code span, letting the rest become a link, an image or red text
+    st.markdown(f"**Probe question:** {escape.md(tr['question'])} — the program as of step {step}:")
     st.code("\n".join(tr["program_text"]), language=None)
     figures.show_row((figures.ops_figure(tr, "soft"), "probe_ops", "probe-operations"),
                      (figures.columns_figure(tr, "soft"), "probe_cols", "probe-columns"))
@@ -122,9 +117,8 @@ def _run_status() -> None:
 
 
 def sidebar_status() -> None:
-    """On every page, while the server holds a job of this browser's (a training run or small sweep going on,
-    a finished evaluation the Programs page still shows): a line about what is running, redrawn every few
-    seconds, each redraw a sign to the server that the job's owner is still there (so it is not stopped as
-    orphaned, nor its result let go)."""
+    """On every page, while the server holds a job of this browser's (a training run or small sweep going on, a finished
+    evaluation the Programs page still shows): a line about what is running, redrawn every few seconds, each redraw a
+    sign to the server that the job's owner is still there (so it is not stopped as orphaned, nor its result let go)."""
     if jobs.owner_jobs(st.session_state.get(state.RUN_OWNER)):
         _run_status()

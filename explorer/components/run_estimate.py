@@ -1,7 +1,5 @@
-"""The Train page's estimate of a run's time, shown next to Start: measured, not guessed (a few real training
-steps of the model at the run's batch size, one evaluation and a few generated examples, engine/np2016/estimate.py,
-scaled to the run), under a spinner, and kept per settings for ESTIMATE_TTL seconds.
-"""
+"""The Train page's estimate of a run's time, next to Start: measured (a few real training steps at the run's batch
+size, one evaluation, a few generated examples: engine/np2016/estimate.py), kept per settings ESTIMATE_TTL seconds."""
 
 from __future__ import annotations
 

@@ -1,11 +1,7 @@
-"""The Compare page's scale demo: the LSTM baselines and the Neural Programmer answer the same question on
-the same small table, then on the table with every number ×10, ×100, ×1000.
-
-The baselines (explorer/baselines.py) read only one numeric column of 4-7 integers, so the demo uses the
-sample table they were trained on (baseline_small) and questions of their grammar. Scaling multiplies the
-cells and the question's numbers together, so every question keeps its meaning (a count stays the same).
-Every answer is computed when drawn; the accuracies quoted beside it are read from docs/baselines.json.
-"""
+"""The Compare page's scale demo: the LSTM baselines and the Neural Programmer answer the same question on the
+baselines' own small table (one column of 4-7 integers, questions of their grammar), then with the cells and the
+question's numbers ×10, ×100, ×1000 together, so every question keeps its meaning. Every answer is computed when
+drawn; the accuracies quoted beside it are read from docs/baselines.json."""
 
 from __future__ import annotations
 

@@ -1,16 +1,8 @@
-"""What one step of a trace reads and why its outputs look as they do, in words, for both model families: the
-Step through page's explanations, the Ask page's linked table and the trace player, kept free of Streamlit so they
-can be tested as plain functions. What differs between the families is data: SPECS, keyed by trace["family"].
-
-2016 model (np2016; engine/np2016/ops.py `execute_step`): every step recomputes the row selector, the scalar and the
-lookup from the operation it chose (spec §2.8): nothing is carried over. greater, lesser and text match read the
-whole column (not the earlier selection); and / or the row selectors of t−2 and t−1 (element-wise min / max); sum,
-count, print the row selector of t−1; difference scalar(t−3) − scalar(t−1); reset nothing (it selects every row).
-Before t1 the start values stand in: every row selected, every scalar 0 (spec ambiguity A2).
-
-2017 model (wtq2017; engine/wtq2017/ops.py, hard_step): prev, next, first, last, argmax, argmin, count, print read
-the rows selected after t−1; mfe, greater, lesser, geq, leq, select the whole column; reset nothing (it selects
-every row again). count and print write no rows: after them no row is selected.
+"""What one step of a trace reads and why its outputs look as they do, in words, for both model families (the Step
+page's explanations, the Ask page's linked table, the trace player), free of Streamlit so they test as plain
+functions. What differs between the families is data: SPECS, keyed by trace["family"]. 2016 (engine/np2016/ops.py
+`execute_step`): every step recomputes the row selector, scalar and lookup from its own operation (spec §2.8);
+before t1 every row is selected and every scalar is 0 (spec ambiguity A2). 2017: engine/wtq2017/ops.py, hard_step.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""The Step through page's view of one step: what it read beside what it produced (and / or: both inputs and the
-result; difference: the two scalars; any other: the rows before and after), then the lines on why. The words, and
-what differs between the families (step_explain.SPECS), come from step_explain; this module only lays them out.
-"""
+"""The Step through page's view of one step: what it read beside what it produced, then the lines on why; the words
+and what differs between the families (step_explain.SPECS) come from step_explain, this module lays them out."""
 
 from __future__ import annotations
 
@@ -80,8 +78,7 @@ def _before_after(ctx, trace: dict, step: dict, view: str) -> None:
 
 
 def explain(ctx, trace: dict, t: int, view: str) -> None:
-    """Everything about step t: its sentence, its inputs beside its output, and the lines on what it read and
-    wrote."""
+    """Everything about step t: its sentence, its inputs beside its output, and the lines on what it read and wrote."""
     step = trace["steps"][t - 1]
     with st.container(key=EXPLAIN_KEY):
         st.info(f"**Step {step_name(t)} of {len(trace['steps'])}:** {escape.md(step['sentence'])}.")

@@ -1,9 +1,6 @@
-"""The Train page's "Small sweep": vary one hyper-parameter over a few values, with a few seeds and a short
-budget, as a background `python -m engine sweep` (explorer/small_sweep.py), and watch its runs as they finish.
-At most one goes at a time in the app, counted toward the server's cap of jobs; only its owner (the browser holding
-the Train page's `run` token) may stop it. A fragment polls it every POLL_SECONDS, each poll the owner's heartbeat
-(a sweep whose pages are gone is stopped like a training run).
-"""
+"""The Train page's "Small sweep": one hyper-parameter over a few values, a few seeds and a short budget, run as a
+background `python -m engine sweep` (explorer/small_sweep.py): one at a time in the app, stopped only by its owner;
+a fragment polls it every POLL_SECONDS, each poll the owner's heartbeat."""
 
 from __future__ import annotations
 
@@ -29,10 +26,6 @@ LABELS = {s.name: s.label for s in settings(TrainConfig)}
 ss = st.session_state
 
 
-def _suggest() -> None:
-    ss[VALUES] = SUGGESTED[ss[VARY]]
-
-
 def chosen() -> small_sweep.SmallSweep:
     """The small sweep the widgets describe (SweepError if a value does not parse or fit)."""
     values = small_sweep.parse_values(ss[VARY], ss.get(VALUES) or "")
@@ -48,14 +41,6 @@ def _start() -> None:
     ss[ERROR], ss[PATH] = None, str(launch.path)
 
 
-def _stop() -> None:
-    small_sweep.stop(ss.get(state.RUN_OWNER))
-
-
-def _open() -> None:
-    ss[sweep_view.PAGE_PICK] = ss[PATH]
-
-
 def _show_settings(sweep: small_sweep.SmallSweep) -> None:
     ss[PRESET], ss[TASK], ss[VARY] = sweep.preset, sweep.task, sweep.vary
     ss[VALUES] = ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in sweep.values)
@@ -66,8 +51,8 @@ def _settings(running: bool) -> None:
     a, b, c = st.columns(3)
     a.selectbox("Preset", presets.NAMES, key=PRESET, disabled=running)
     b.selectbox("Task", list(data.TASKS), key=TASK, disabled=running)
-    c.selectbox("Hyper-parameter to vary", small_sweep.VARY, key=VARY, on_change=_suggest, disabled=running,
-                format_func=lambda n: f"{LABELS[n]} ({n})")
+    c.selectbox("Hyper-parameter to vary", small_sweep.VARY, key=VARY, disabled=running,
+                on_change=lambda: ss.update({VALUES: SUGGESTED[ss[VARY]]}), format_func=lambda n: f"{LABELS[n]} ({n})")
     ss.setdefault(VALUES, SUGGESTED[ss[VARY]])
     a, b, c = st.columns(3)
     a.text_input(f"Its values ({small_sweep.MIN_VALUES}–{small_sweep.MAX_VALUES}, separated by commas)",
@@ -98,7 +83,8 @@ def _progress(path: Path, launch: small_sweep.Launch | None) -> None:
         sweep_view.counts(sweep)
         sweep_view.charts(sweep, "launcher")
     st.caption(f"Its directory: {escape.md(path)}")
-    if st.button("Open it on the Sweeps page", key=OPEN, on_click=_open):
+    if st.button("Open it on the Sweeps page", key=OPEN,
+                 on_click=lambda: ss.update({sweep_view.PAGE_PICK: ss[PATH]})):
         st.switch_page(state.SWEEPS.path)
 
 
@@ -135,7 +121,8 @@ def draw() -> None:
                 f"is {jobs.MAX_ACTIVE_JOBS}): a sweep can start when one of them ends.")
     a, b, _ = st.columns([1, 1, 4])
     a.button("Start sweep", key=START, on_click=_start, disabled=busy or full or planned is None)
-    b.button("Stop sweep", key=STOP, on_click=_stop, disabled=not (busy and mine))
+    b.button("Stop sweep", key=STOP, on_click=lambda: small_sweep.stop(ss.get(state.RUN_OWNER)),
+             disabled=not (busy and mine))
     if ss.get(ERROR):
         st.error(escape.md(ss[ERROR]))
     _monitor(busy and mine)

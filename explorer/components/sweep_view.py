@@ -1,10 +1,6 @@
-"""One sweep on screen: its spec in plain words, how many runs reached the target, the summary table, and
-three kinds of figure (runs reaching the target by each epoch, best accuracy by each grid field's value, every
-run's validation curve). Used by the Sweeps page and by the Train page's small sweep.
-
-Every string from a sweep directory (params, run ids, field names, preset and task) is user input: markdown
-gets escape.md, plotly labels and hover text escape.html; hover templates hold only our own words.
-"""
+"""One sweep on screen (the Sweeps page, the Train page's small sweep): its spec in words, the runs that reached the
+target, the summary table and the figures. Every string from a sweep directory is user input: markdown gets
+escape.md, plotly labels and hover text escape.html; hover templates hold only our own words."""
 
 from __future__ import annotations
 

@@ -1,10 +1,7 @@
-"""The table: pick a sample, upload a CSV or start blank; edit cells, rows and columns in place.
-
-Base-table + version-key pattern (guide §3.4): the editor is given `state.TABLE_BASE` under the key
-`editor_<version>`; its output becomes `state.TABLE` on every run. Loading a table or changing its columns sets a
-new base and version, which gives the editor a clean start. Edits survive a page switch: when the editor's widget
-state is gone, the current table becomes the new base.
-"""
+"""The table: pick a sample, upload a CSV or start blank; edit cells, rows and columns in place. Base-table +
+version-key pattern (guide §3.4): the editor gets `state.TABLE_BASE` under the key `editor_<version>` and its output
+becomes `state.TABLE`; a new table or new columns set a new base and version (a clean start for the editor), and
+back from another page the current table becomes the base, so edits survive a page switch."""
 
 from __future__ import annotations
 

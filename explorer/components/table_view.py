@@ -1,9 +1,6 @@
-"""Read-only tables coloured by what the model did: a row selector's weights, chosen cells, a column.
-
-st.dataframe draws a pandas Styler's background and text colours (not borders), so every mark is a
-colour: blue rows (the row selector, darker = more selected), a green column (the column the step
-uses), amber cells (printed / answer cells) and red text for a row picked in the row heatmap.
-"""
+"""Read-only tables coloured by what the model did. st.dataframe draws a pandas Styler's background and text colours
+(not borders), so every mark is a colour: blue rows (the row selector, darker = more selected), a green column (the
+step's column), amber cells (printed / answer cells) and red text for a row picked in the row heatmap."""
 
 from __future__ import annotations
 
@@ -16,17 +13,12 @@ CELL_COLOR = "#ffbf47"  # amber: answer / printed cells
 FOCUS_TEXT = "#d62728"  # red text: the row clicked in the row-selector heatmap
 
 
-def _weight(row_weights, r: int) -> float:
-    w = row_weights[r] if row_weights is not None and r < len(row_weights) else 0.0
-    return min(max(float(w), 0.0), 1.0)
-
-
 def cell_styles(n: int, m: int, row_weights: list[float] | None = None, cells=None, column_index: int | None = None,
                 focus_row: int | None = None) -> list[list[str]]:
     """CSS per cell (n rows × m columns); pure, so tests can check the colours."""
     css = [["" for _ in range(m)] for _ in range(n)]
     for r in range(n):
-        w = _weight(row_weights, r)
+        w = min(max(float(row_weights[r]), 0.0), 1.0) if row_weights is not None and r < len(row_weights) else 0.0
         for c in range(m):
             if c == column_index:
                 alpha = round(0.18 + 0.7 * w, 3)
@@ -45,22 +37,20 @@ def cell_styles(n: int, m: int, row_weights: list[float] | None = None, cells=No
     return css
 
 
-def styled(df: pd.DataFrame, row_weights=None, cells=None, column: str | None = None, focus_row=None):
-    column_index = list(df.columns).index(column) if column is not None and column in df.columns else None
-    css = cell_styles(len(df), len(df.columns), row_weights, cells, column_index, focus_row)
-    style = pd.DataFrame(css, index=df.index, columns=df.columns)
-    return df.style.apply(lambda _: style, axis=None).format(_fmt, na_rep="")
-
-
 def _fmt(v):
     if isinstance(v, float):
         return f"{v:.4f}".rstrip("0").rstrip(".")
     return "" if v is None else str(v)
 
 
-def show(df: pd.DataFrame, key: str, height: int | None = None, **kw) -> None:
+def show(df: pd.DataFrame, key: str, height: int | None = None, row_weights=None, cells=None,
+         column: str | None = None, focus_row=None) -> None:
     """Draw the coloured table (row numbers as the index, matching the row-selector heatmap)."""
-    st.dataframe(styled(df, **kw), key=key, height=height or min(38 + 35 * len(df), 460), hide_index=False)
+    column_index = list(df.columns).index(column) if column is not None and column in df.columns else None
+    css = cell_styles(len(df), len(df.columns), row_weights, cells, column_index, focus_row)
+    style = pd.DataFrame(css, index=df.index, columns=df.columns)
+    st.dataframe(df.style.apply(lambda _: style, axis=None).format(_fmt, na_rep=""), key=key,
+                 height=height or min(38 + 35 * len(df), 460), hide_index=False)
 
 
 LEGEND = (  # static HTML (no user text): the colours of the marks, as in the table

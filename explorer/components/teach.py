@@ -1,9 +1,6 @@
-"""Teach: mark the right answer to a question and add it to this session's custom training set.
-
-Each addition also records which checkpoint answered the question (TAUGHT_BY): the Train page starts the
-fine-tuning from that checkpoint, not from the first in its list, and reports, after training, the accuracy
-on the taught examples and on fresh questions of the checkpoint's own task (explorer/fine_tune_scores.py).
-"""
+"""Teach: mark the right answer to a question and add it to this session's custom training set, recording which
+checkpoint answered (TAUGHT_BY): the Train page fine-tunes from that one and reports the accuracy on the taught
+examples and on fresh questions of its own task (explorer/fine_tune_scores.py)."""
 
 from __future__ import annotations
 
@@ -57,10 +54,6 @@ def _add(ctx, question: str) -> None:
                            f"starts from the checkpoint that answered{answered}.")
 
 
-def _to_train() -> None:
-    ss[state.TRAIN_TASK] = "custom"  # the Train page's task: the custom set (explorer/pages/train.py)
-
-
 def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
     """An expander to add (table, question, right answer) to the custom set."""
     question = trace["question"]
@@ -90,7 +83,8 @@ def panel(ctx, trace: dict, right: dict | None, agree: bool | None) -> None:
         n = len(ss.get(state.CUSTOM, []))
         if n:
             st.caption(f"The custom set of this session has {n} example(s).")
-            if st.button("Fine-tune on it (Train page)", key=GO_TRAIN, on_click=_to_train):
+            if st.button("Fine-tune on it (Train page)", key=GO_TRAIN,  # the Train page's task: the custom set
+                         on_click=lambda: ss.update({state.TRAIN_TASK: "custom"})):
                 st.switch_page(state.TRAIN.path)
             st.download_button("Custom set as JSONL", "\n".join(json.dumps(e) for e in ss[state.CUSTOM]),
                                "custom_set.jsonl", "application/json", on_click="ignore", key="dl_custom_ask")

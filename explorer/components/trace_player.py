@@ -1,13 +1,8 @@
-"""The trace player: the program's lines, the operation × step and column × step grids and the table's row
-selectors drawn together in the browser, with a Play button that walks through the steps (one a second) and hover
-linked across the views (hovering step t anywhere highlights t everywhere).
-
-Plotly hovers never reach Python, so this is one self-contained component (st.components.v2): Python sends one
-JSON object (`payload`, either family's trace reduced to what is drawn) and the renderer (trace_player.js / .css,
-beside this file) draws it. The JSON travels as the component's data, never inside HTML, and the renderer writes
-every user string (column names, cells, question words) with textContent, never as markup. Clicking a step sends
-it back (`on_pick`), so a page can follow it.
-"""
+"""The trace player: the program's lines, the operation and column grids and the table's row selectors drawn together
+in the browser, with a Play button (one step a second) and hover linked across the views. Plotly hovers never reach
+Python, so this is one st.components.v2 component: Python sends one JSON object (`payload`) as the component's data,
+never inside HTML, and trace_player.js writes every user string with textContent, never as markup. Clicking a step
+sends it back (`on_pick`)."""
 
 from __future__ import annotations
 

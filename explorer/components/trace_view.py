@@ -1,8 +1,6 @@
-"""The Ask page's result for a trace of either family: answer, program, heatmaps linked to the table, attention
-views and exports. What a family says differently is data (LOOK); the 2017 model (model_choice.choose) adds which
-model answered and shows its question-word attention at once (it has no grammar, pivot or "More heatmaps").
-Heatmap clicks and the slider share one state (state.FOCUS), so a click on step t anywhere shows step t in the
-table. Every cell, column and question text is escaped where drawn."""
+"""The Ask page's result for a trace of either family: answer, program, heatmaps linked to the table, attention views
+and exports; what a family says differently is data (LOOK). Heatmap clicks and the slider share one state
+(state.FOCUS), so a click on step t anywhere shows step t in the table. Every user text is escaped where drawn."""
 
 from __future__ import annotations
 

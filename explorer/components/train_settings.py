@@ -1,14 +1,8 @@
-"""The Train page's preset choice and hyper-parameter widgets, generated from the config fields
-(engine/core/settings.py `settings`, where each field's label, help, type and range are said once) and the presets
-(engine/np2016/presets/). KNOBS says only which fields the page offers, in what order, and where the app differs
-from the command line: shorter runs and smaller data by default (a shared server's two cores), a few tighter upper
-bounds, the hidden sizes as a short list. Choosing a preset (or a task) sets every widget to the preset's value
-for that task; each widget then overrides its field (`run_config` reads them back; TrainConfig validates them again).
-
-The bounds hold each setting alone; a combination of large ones (50,000 text-5 examples, d = 256, batch 500) can
-still need more memory than one run may have, so the page shows the run's estimated memory and says which settings
-to lower when it is over the per-run budget (`_memory`); training.start refuses the same run.
-"""
+"""The Train page's preset choice and hyper-parameter widgets, generated from the config fields (`settings`: each
+field's label, help, type and range said once) and the presets. KNOBS says which fields the page offers, in what
+order, and where the app differs from the command line: shorter runs and smaller data by default (a shared server's
+two cores), a few tighter bounds. The bounds hold each setting alone: a combination of large ones can still need more
+memory than one run may have, so the page shows the run's estimated memory (`_memory`); training.start refuses it."""
 
 from __future__ import annotations
 

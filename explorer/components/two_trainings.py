@@ -1,10 +1,6 @@
-"""The Compare page's "Two trainings of the same model": one question on one table, run through two
-checkpoints, their programs and heatmaps aligned step by step and the first step where they part marked.
-
-The left checkpoint is the session's own (the shared picker, so the other pages keep it); the right one is
-state.VERSUS (the URL's `vs`), by default the one the left was fine-tuned from. Both traces come from the Ask page's
-cached path (context.get_trace), so a question asked here costs nothing there.
-"""
+"""The Compare page's "Two trainings of the same model": one question through two checkpoints, the programs and
+heatmaps aligned step by step and the first step where they part marked. Left: the session's checkpoint; right:
+state.VERSUS (the URL's `vs`), by default the one the left was fine-tuned from. Traces: context.get_trace (cached)."""
 
 from __future__ import annotations
 
@@ -59,11 +55,6 @@ def default_versus(entries: list[checkpoints.Entry], left: checkpoints.Entry | N
     return best[0].id if best else None
 
 
-def _on_versus() -> None:
-    ss[state.VERSUS] = ss.get(state.VERSUS_PICK)
-    ss[VERSUS_AUTO] = None
-
-
 def versus_picker(ctx: context.Context, container) -> context.Context | None:
     """The right checkpoint's selectbox; a copy of `ctx` with that checkpoint and its vocabulary, or None."""
     entries = [e for e in checkpoints.list_checkpoints() if not e.error]
@@ -79,7 +70,8 @@ def versus_picker(ctx: context.Context, container) -> context.Context | None:
         container.info("There is no second checkpoint to compare with: train one on the **Train** page.")
         return None
     ss[state.VERSUS_PICK] = ss[state.VERSUS]
-    container.selectbox("Beside it", ids, key=state.VERSUS_PICK, on_change=_on_versus,
+    container.selectbox("Beside it", ids, key=state.VERSUS_PICK,
+                        on_change=lambda: ss.update({state.VERSUS: ss.get(state.VERSUS_PICK), VERSUS_AUTO: None}),
                         format_func=lambda i: checkpoints.find(entries, i).label,
                         help="The second checkpoint: the same question and table, run through it. For a "
                         "fine-tuned checkpoint the one it was fine-tuned from comes first: before and after.")

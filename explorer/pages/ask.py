@@ -24,9 +24,9 @@ with st.expander("Change the table or the model: edit cells, upload a CSV, pick 
 ctx = context.table_context()
 # a checkpoint asked for but not here is said where the answer is (ask_and_answer), not in the closed panel
 entry = context.checkpoint_picker(ctx, container=model_tab, warn_missing=False)
-real_picked = model_choice.picked() and model_choice.available()
-model_line = escape.md(model_choice.label()) if real_picked else context.model_summary(entry)
-if not real_picked and model_choice.available() and not st.session_state.get(state.CKPT):
+real_picked = model_choice.picked()
+model_line = escape.md(context.real_entry().label) if real_picked else context.model_summary(entry)
+if model_choice.available() and not st.session_state.get(state.CKPT):  # (a pick sets CKPT)
     model_line += "; plain English the synthetic model cannot read: the real-tables model (2017)"
 summary.caption(f"**Table:** {table_editor.summary()}  ·  **Model:** {model_line}")
 table_editor.cell_warnings()

@@ -1,8 +1,6 @@
-"""Programs: evaluate a checkpoint and browse the programs it induces, the 2016 model on a generated test set (a
-background job of the server, explorer/evaluations.py, whose result stays while this browser's pages beat) or the
-2017 model on the WikiTableQuestions dev questions (explorer/dev_questions.py: run while the page waits, cached on
-the checkpoint and the file); either's result drawn by explorer/components/programs_view.py.
-"""
+"""Programs: evaluate a checkpoint and browse the programs it induces: the 2016 model on a generated test set (a
+server job, explorer/evaluations.py, kept while this browser's pages beat) or the 2017 model on the WikiTableQuestions
+dev questions (explorer/dev_questions.py, cached); either result drawn by explorer/components/programs_view.py."""
 
 from __future__ import annotations
 
@@ -45,10 +43,6 @@ def _start() -> None:
         ss[state.PROG_STARTED] = True
 
 
-def _stop() -> None:
-    evaluations.stop(ss.get(state.RUN_OWNER))
-
-
 def _settings(entries: list[checkpoints.Entry], running: bool) -> None:
     ids = [e.id for e in entries]
     if ss.get(state.PROG_CKPT) not in ids:
@@ -66,7 +60,7 @@ def _settings(entries: list[checkpoints.Entry], running: bool) -> None:
     c4.number_input("Seed", 0, 10**6, 7, key=state.PROG_SEED, disabled=running)
     a, b, _ = st.columns([1, 1, 4])
     a.button("Evaluate", type="primary", key="prog_run", on_click=_start, disabled=running)
-    b.button("Stop", key=STOP, on_click=_stop, disabled=not running)
+    b.button("Stop", key=STOP, on_click=lambda: evaluations.stop(ss.get(state.RUN_OWNER)), disabled=not running)
 
 
 def _progress_line(job: evaluations.Evaluation) -> str:

@@ -43,10 +43,6 @@ def _move(delta: int) -> None:
     ss[state.STEP_SLIDER] = ss[state.STEP]
 
 
-def _slide() -> None:
-    ss[state.STEP] = int(ss[state.STEP_SLIDER])
-
-
 def _picked() -> None:
     t = trace_player.picked(PLAYER_KEY)
     if t is not None:
@@ -58,7 +54,8 @@ a, b, c, d = st.columns([1.3, 1.3, 5, 3], vertical_alignment="bottom")
 a.button("◀ Back", on_click=_move, args=(-1,), disabled=ss[state.STEP] <= 1, key="step_prev")
 b.button("Next ▶", on_click=_move, args=(1,), disabled=ss[state.STEP] >= T, key="step_next")
 if T > 1:
-    c.select_slider("Step", list(range(1, T + 1)), key=state.STEP_SLIDER, on_change=_slide, format_func=step_name)
+    c.select_slider("Step", list(range(1, T + 1)), key=state.STEP_SLIDER, format_func=step_name,
+                    on_change=lambda: ss.update({state.STEP: int(ss[state.STEP_SLIDER])}))
 view = view_picker(d, state.STEP_VIEW)
 t = ss[state.STEP]
 

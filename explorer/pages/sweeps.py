@@ -1,9 +1,5 @@
-"""Sweeps: any sweep directory (the shipped ones under docs/sweeps/, the Train page's under runs/sweeps/, or a
-typed path under an allowed folder, NPX_SWEEP_DIRS): the spec in words, how many runs reached the target, the
-summary table and the figures.
-
-The paper's trainability sweep (docs/sweeps/paper2016-single-column/) opens first when it is there.
-"""
+"""Sweeps: any sweep directory (the shipped ones under docs/sweeps/, the Train page's under runs/sweeps/, or a typed
+path under an allowed folder, NPX_SWEEP_DIRS) drawn by sweep_view; the paper's trainability sweep opens first."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""Train: pick a task (or the custom Teach set) and hyper-parameters; train in the background and watch.
-
-The run belongs to the server, under this browser's owner token (session state and the URL's `run`
-parameter, so a reloaded page finds it again); the page touches it on every run and its fragment every
-second, and a run whose page is gone for a while is stopped (explorer/training.py).
-"""
+"""Train: pick a task (or the custom Teach set) and hyper-parameters; train in the background and watch. The run
+belongs to the server under this browser's owner token (session state and the URL's `run`, so a reload finds it);
+the page and its fragment touch it, and a run whose page is gone for a while is stopped (explorer/training.py)."""
 
 from __future__ import annotations
 
@@ -104,28 +101,20 @@ train_settings.draw(running=running, custom=task == CUSTOM, task=_task_name(task
 def _start() -> None:
     """Start a run from the widget values (read from session state: a callback runs before the page)."""
     chosen = ss.get(state.TRAIN_TASK)
-    every_entry = checkpoints.list_checkpoints()
-    base_entry = checkpoints.find(every_entry, ss.get(state.TRAIN_BASE)) if chosen == CUSTOM else None
+    base_entry = (checkpoints.find(checkpoints.list_checkpoints(), ss.get(state.TRAIN_BASE)) if chosen == CUSTOM
+                  else None)
     owner = state.run_owner()
-    estimate = ss.get(LAST_ESTIMATE)
     try:
         cfg, model_values = train_settings.run_config(_task_name(chosen, base_entry))
-        if chosen == CUSTOM:
-            if base_entry is None or not ss.get(state.CUSTOM):
-                raise training.JobRefused("fine-tuning needs a checkpoint and at least one example in the custom set")
-            training.start(owner, cfg, checkpoints.runs_dir(), base=base_entry.path, custom=list(ss[state.CUSTOM]),
-                           estimate_seconds=estimate)
-        else:
-            training.start(owner, cfg, checkpoints.runs_dir(), model_settings=model_values,
-                           estimate_seconds=estimate)
+        if chosen == CUSTOM and (base_entry is None or not ss.get(state.CUSTOM)):
+            raise training.JobRefused("fine-tuning needs a checkpoint and at least one example in the custom set")
+        run = ({"base": base_entry.path, "custom": list(ss[state.CUSTOM])} if chosen == CUSTOM
+               else {"model_settings": model_values})
+        training.start(owner, cfg, checkpoints.runs_dir(), estimate_seconds=ss.get(LAST_ESTIMATE), **run)
     except (training.JobRefused, ValueError, TypeError, OSError) as e:
         ss[state.TRAIN_ERROR] = str(e)
         return
     ss[state.TRAIN_ERROR] = None
-
-
-def _stop() -> None:
-    training.stop(ss.get(state.RUN_OWNER))
 
 
 busy = jobs.running_count()
@@ -134,7 +123,7 @@ if not running and busy >= jobs.MAX_ACTIVE_JOBS:
             f"{jobs.MAX_ACTIVE_JOBS}): a new one can start when one of them ends.")
 a, b, c = st.columns([1, 1, 4], vertical_alignment="center")
 a.button("Start training", type="primary", on_click=_start, disabled=running, key="train_start")
-b.button("Stop", on_click=_stop, disabled=not running, key="train_stop")
+b.button("Stop", on_click=lambda: training.stop(ss.get(state.RUN_OWNER)), disabled=not running, key="train_stop")
 estimate_slot = c.empty()  # filled at the end of the page: the measurement must not hold up what is below
 if ss.get(state.TRAIN_ERROR):
     st.error(escape.md(ss[state.TRAIN_ERROR]))
@@ -233,9 +222,8 @@ def _estimate() -> None:
     except (ValueError, TypeError) as e:  # Start says the same, with the same words
         estimate_slot.caption(f"No time estimate: {escape.md(e)}")
         return
-    custom = task == CUSTOM
-    ss[LAST_ESTIMATE] = run_estimate.draw(estimate_slot, cfg, model_values, base if custom else None,
-                                          ss.get(state.CUSTOM) if custom else None)
+    # base is None unless fine-tuning (then the custom set is measured too)
+    ss[LAST_ESTIMATE] = run_estimate.draw(estimate_slot, cfg, model_values, base, ss.get(state.CUSTOM))
 
 
 monitor()
