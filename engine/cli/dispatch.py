@@ -11,14 +11,19 @@ import json
 from engine.cli.common import CliError, checked_device
 
 
-def family_commands(checkpoint: str | None):
-    """The module of --checkpoint's family's commands (evaluate(args), predict(args), ask_trace(checkpoint, device,
+def family_commands(args):
+    """The module of --checkpoint's family's commands (evaluate(args), predict(args), ask_trace(args, device,
     table, question)): the family its header's schema names; the 2016 model's for the default checkpoint, and for a
-    file no family reads, which the 2016 model's loader then reports in full."""
+    file no family reads, which the 2016 model's loader then reports in full. --beam is the 2017 model's alone."""
     from engine.cli import np2016, wtq2017
     from engine.families import WTQ2017, family_id
 
-    return wtq2017 if checkpoint is not None and family_id(checkpoint) == WTQ2017 else np2016
+    if args.checkpoint is not None and family_id(args.checkpoint) == WTQ2017:
+        return wtq2017
+    if args.beam:
+        raise CliError("--beam is for the 2017 model (a real-tables checkpoint): the 2016 model's program is the "
+                       "per-step argmax, and its search is in training", 2)
+    return np2016
 
 
 def cmd_train(args) -> int:
@@ -35,11 +40,11 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    return family_commands(args.checkpoint).evaluate(args)
+    return family_commands(args).evaluate(args)
 
 
 def cmd_predict(args) -> int:
-    return family_commands(args.checkpoint).predict(args)
+    return family_commands(args).predict(args)
 
 
 def cmd_ask(args) -> int:
@@ -54,7 +59,7 @@ def cmd_ask(args) -> int:
     check_question(question, "the question")  # its limits first: nothing is read or loaded for a bad one
     table = read_table_csv(args.table, max_bytes=TABLE_MAX_BYTES, max_rows=TABLE_MAX_ROWS,
                            max_columns=TABLE_MAX_COLUMNS, max_cells=TABLE_MAX_CELLS)
-    result = family_commands(args.checkpoint).ask_trace(args.checkpoint, device, table, question)
+    result = family_commands(args).ask_trace(args, device, table, question)
     result["warnings"] = list(table.notes) + result["warnings"]  # the table reader's notes first
     print(json.dumps(result, allow_nan=False) if args.json else "\n".join(answer_lines(result)))
     return 0

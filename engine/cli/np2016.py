@@ -73,10 +73,10 @@ def predict(args) -> int:
     return 0
 
 
-def ask_trace(checkpoint: str | None, device, table, question: str) -> dict:
+def ask_trace(args, device, table, question: str) -> dict:
     """The 2016 model's trace of `question` about `table` (engine.core.io.csv_table's Table), run on `device`."""
     from engine.core.device import on_device
     from engine.np2016.trace import trace
 
-    model, vocab, _ = load(checkpoint)
+    model, vocab, _ = load(args.checkpoint)
     return trace(on_device(model, device), vocab, table.columns, table.rows, question)

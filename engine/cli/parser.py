@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                  f"file's header (default: {DEFAULT_CHECKPOINT.parent.name}/{DEFAULT_CHECKPOINT.name})")
     batch_help = "most examples per batch (batches are also grouped by table size to bound memory)"
     device_help = "where the model runs: cpu (default) or cuda (an NVIDIA GPU that torch can see)"
+    beam_help = ("the 2017 model: execution-guided decoding, answering with the most probable of the K most probable "
+                 "programs whose answer is not empty, a zero count or only blank cells (default: the per-step "
+                 "argmax program, as the paper)")
     p = sub.add_parser("evaluate", help="accuracy on a JSONL file: the 2016 paper's, or WikiTableQuestions' (2017)",
                        description=EVALUATE_DESCRIPTION)
     p.add_argument("--checkpoint", help=ckpt_help)
@@ -92,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive, default=500, help=batch_help + "; 2017: at most 64")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
+    p.add_argument("--beam", type=_positive, default=None, metavar="K", help=beam_help)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="write the model's answer and program for each JSONL example (2016 or 2017)",
@@ -103,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(2016) or 'denotation' (2017) and 'program' added")
     p.add_argument("--batch-size", type=_positive, default=500, help=batch_help + "; 2017: at most 64")
     p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
+    p.add_argument("--beam", type=_positive, default=None, metavar="K", help=beam_help)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("ask", help="answer a question about a CSV table and show the program",
@@ -113,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", required=True, help="CSV file with a header row")
     p.add_argument("--json", action="store_true", help="print the full trace as JSON")
     p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
+    p.add_argument("--beam", type=_positive, default=None, metavar="K", help=beam_help)
     p.add_argument("question", nargs="+", help='the question, e.g. "greater 50 A sum A"')
     p.set_defaults(func=cmd_ask)
 

@@ -123,7 +123,7 @@ def _answers(args, examples):
     model, vocab, _ = load_checkpoint(args.checkpoint, device)
     with bar(total=len(examples), desc="answering", unit="ex") as b:
         return answer_all(model, vocab, examples, min(args.batch_size, 64), device,
-                          on_batch=lambda done: b.update(done - b.n))
+                          on_batch=lambda done: b.update(done - b.n), beam=args.beam or 0)
 
 
 def evaluate(args) -> int:
@@ -164,10 +164,11 @@ def predict(args) -> int:
     return 0
 
 
-def ask_trace(checkpoint: str, device, table, question: str) -> dict:
-    """The 2017 model's trace of `question` about `table` (engine.core.io.csv_table's Table), run on `device`."""
+def ask_trace(args, device, table, question: str) -> dict:
+    """The 2017 model's trace of `question` about `table` (engine.core.io.csv_table's Table), run on `device`;
+    with --beam, chosen by execution-guided decoding, the programs considered in extra["candidates"]."""
     from engine.wtq2017.checkpoint import load_checkpoint
     from engine.wtq2017.trace import ask_table
 
-    model, vocab, _ = load_checkpoint(checkpoint, device)
-    return ask_table(model, vocab, table.columns, table.rows, question)
+    model, vocab, _ = load_checkpoint(args.checkpoint, device)
+    return ask_table(model, vocab, table.columns, table.rows, question, beam=args.beam or 0)

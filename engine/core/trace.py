@@ -92,6 +92,14 @@ def step_of(t: int, op: str, op_probs: list[float], column_index: int | None, co
 
 
 def answer_lines(trace: dict) -> list[str]:
-    """What `ask` prints without --json: the answer, the program in words, the warnings."""
-    return ([f"answer: {trace['answer']['text']}", "program:"] + [f"  {line}" for line in trace["program_text"]]
-            + [f"warning: {w}" for w in trace["warnings"]])
+    """What `ask` prints without --json: the answer, the program in words, the programs a beam considered
+    (extra["candidates"]: each one's probability, answer and why it was passed over), the warnings."""
+    lines = [f"answer: {trace['answer']['text']}", "program:"] + [f"  {line}" for line in trace["program_text"]]
+    candidates = trace["extra"].get("candidates", [])
+    if candidates:
+        lines.append(f"programs considered (beam of {len(candidates)}, most probable first):")
+        for k, c in enumerate(candidates):
+            mark = "chosen" if k == trace["extra"]["chosen"] else (c["rejected"] or "not needed")
+            lines.append(f"  {k + 1:>2}. p={c['probability']:.4f}  answer: {c['answer']}  [{mark}]")
+            lines += [f"        {line}" for line in c["program_text"]]
+    return lines + [f"warning: {w}" for w in trace["warnings"]]

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 
 from engine.wtq2017.batch import ENTRY_MATCH, Batch
 from engine.wtq2017.config import OPS, ModelConfig
-from engine.wtq2017.ops import COLUMN_OPS, COMPARISONS, OP, run_hard, run_soft, table_of
+from engine.wtq2017.decode import argmax_programs, guided_programs
+from engine.wtq2017.ops import COMPARISONS, OP, run_soft, table_of
 
 NEG_WORD = -10000.0  # TF's attention mask on padded words and its mask on an absent second number
 NEG_COLUMN = -1e8  # TF's mask on empty column slots
@@ -160,11 +161,11 @@ class NeuralProgrammer(nn.Module):
     # ---- test time ------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def hard_answer(self, batch: Batch, out: dict | None = None) -> list[dict]:
-        """The argmax program of every example, executed discretely (spec §9). Per example:
-        {"kind": "scalar", "value": count} when step T counts, {"kind": "cells", "cells": [[row, column], ...]}
-        (table columns) when step T prints, else {"kind": "none"} (no answer: the program ends on a row
-        selection); "program": per step {"op", "column" (table column or None), "pivot" (number or None)}."""
+    def hard_answer(self, batch: Batch, out: dict | None = None, beam: int = 0,
+                    rows: list[list[list]] | None = None) -> list[dict]:
+        """Every example's program executed discretely (engine/wtq2017/decode.py gives the answers' form): the
+        per-step argmax program (the paper's test time, spec §9), or with `beam` K ≥ 1 the most probable of the K
+        most probable programs whose answer is an answer (`rows`: each example's cells as written)."""
         if out is None:
             was = self.training
             self.eval()
@@ -172,30 +173,9 @@ class NeuralProgrammer(nn.Module):
                 out = self(batch)
             finally:
                 self.train(was)
-        ops, cols = out["op_logits"].argmax(-1), out["col_logits"].argmax(-1)  # (B, T); first on ties
-        pivots = out["pivot_logits"].argmax(-1)  # (B, 4)
-        scalar, lookup, rows = run_hard(ops, cols, pivots, table_of(batch))
-        out["hard_rows"] = rows  # (B, T, R) bool, the discrete program's rows after each step (the trace's)
-        answers = []
-        for b in range(len(batch)):
-            slots = batch.slot_columns[b]
-            program = []
-            for t in range(ops.shape[1]):
-                name = OPS[int(ops[b, t])]
-                column = slots[int(cols[b, t])] if name in COLUMN_OPS else None
-                k = int(pivots[b, COMPARISONS.index(name)]) if name in COMPARISONS else 0
-                has = name in COMPARISONS and bool(batch.number_mask[b, 0]) and bool(batch.number_mask[b, k])
-                program.append({"op": name, "column": column, "pivot": float(batch.numbers[b, k]) if has else None})
-            last = program[-1]["op"]
-            if last == "count":
-                answer = {"kind": "scalar", "value": float(scalar[b])}
-            elif last == "print":
-                cells = lookup[b].nonzero().tolist()  # (row, slot) in row order
-                answer = {"kind": "cells", "cells": [[r, slots[s]] for r, s in cells]}
-            else:
-                answer = {"kind": "none"}
-            answers.append({**answer, "program": program})
-        return answers
+        if beam:
+            return guided_programs(out, table_of(batch), batch, rows, beam)
+        return argmax_programs(out, table_of(batch), batch)
 
 
 # ---- the loss ------------------------------------------------------------------------------------

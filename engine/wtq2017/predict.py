@@ -96,13 +96,16 @@ def denotation(example: dict, answer: dict) -> list[str]:
     return []
 
 
-def answer_all(model, vocab, examples: list[dict], batch_size: int = 64, device=None, on_batch=None) -> list[dict]:
-    """The hard answer (engine.wtq2017.model.hard_answer) of every example, in batches; only the question and
-    the table are read. `on_batch(done)` after each batch."""
+def answer_all(model, vocab, examples: list[dict], batch_size: int = 64, device=None, on_batch=None,
+               beam: int = 0) -> list[dict]:
+    """The hard answer (engine.wtq2017.model.hard_answer; with `beam`, execution-guided) of every example, in
+    batches; only the question and the table are read. `on_batch(done)` after each batch."""
     answers: list[dict] = []
     for start in range(0, len(examples), batch_size):  # hard_answer runs in eval mode and restores the mode
-        batch = encode_batch([_without_targets(ex) for ex in examples[start:start + batch_size]], vocab, model.config)
-        answers.extend(model.hard_answer(batch if device is None else batch.to(device)))
+        chunk = examples[start:start + batch_size]
+        batch = encode_batch([_without_targets(ex) for ex in chunk], vocab, model.config)
+        answers.extend(model.hard_answer(batch if device is None else batch.to(device), beam=beam,
+                                         rows=[ex["rows"] for ex in chunk]))
         if on_batch is not None:
             on_batch(len(answers))
     return answers

@@ -48,12 +48,13 @@ def program_words(program: list[dict], columns: list[str]) -> list[str]:
 
 
 @torch.no_grad()
-def trace(model, vocab, example: dict) -> dict:
-    """The trace of one converted example (docs/wtq.md); the model is put in eval mode for it."""
+def trace(model, vocab, example: dict, beam: int = 0) -> dict:
+    """The trace of one converted example (docs/wtq.md); the model is put in eval mode for it. With `beam` K, the
+    program is chosen by execution-guided decoding and extra["candidates"] lists the K programs considered."""
     model.eval()
     batch = encode_batch([example], vocab, model.config)
     out = model(batch)
-    answer = model.hard_answer(batch, out)[0]
+    answer = model.hard_answer(batch, out, beam=beam, rows=[example["rows"]])[0]
     slots = batch.slot_columns[0]
     columns, rows = example["columns"], example["rows"]
     words = example["wtq"]["words"][:model.config.question_length]
@@ -79,18 +80,26 @@ def trace(model, vocab, example: dict) -> dict:
         "ops": list(OPS), "steps": steps,
         "answer": {"kind": answer["kind"], "scalar": answer.get("value"), "cells": answer.get("cells"),
                    "values": den if answer["kind"] == "cells" else None,
-                   "text": ", ".join(den) or "(no answer: the program ends on a row selection)", "extra": {}},
+                   "text": answer_text(example, answer), "extra": {}},
         "program_text": program_words(answer["program"], columns), "warnings": [],
         "extra": {"selectable": [c in slots for c in range(len(columns))],
-                  "entry_match": example["wtq"]["entry_match"], "denotation": den, "program": answer["program"]},
+                  "entry_match": example["wtq"]["entry_match"], "denotation": den, "program": answer["program"],
+                  **({"beam": beam, "chosen": answer["chosen"], "candidates": [
+                      {"probability": round(c["probability"], 6), "program_text": program_words(c["program"], columns),
+                       "answer": answer_text(example, c["answer"]), "rejected": c["rejected"]}
+                      for c in answer["candidates"]]} if beam else {})},
     }
 
 
+def answer_text(example: dict, answer: dict) -> str:
+    return ", ".join(denotation(example, answer)) or "(no answer: the program ends on a row selection)"
+
+
 def ask_table(model, vocab, columns: list[str], rows: list[list], question: str,
-              notes: list[str] | tuple = ()) -> dict:
+              notes: list[str] | tuple = (), beam: int = 0) -> dict:
     """The trace of a question about any table (cells of any type; InputError/ValueError for a bad one).
     `notes` are what the table's reader said about it (renamed columns, cells made empty, ...): they go in
     "warnings", as the 2016 trace's warnings do, so `ask --json` reads the same for both families."""
-    result = trace(model, vocab, from_table(columns, rows, question))
+    result = trace(model, vocab, from_table(columns, rows, question), beam)
     result["warnings"] = list(notes)
     return result
