@@ -162,6 +162,12 @@ def card(m: dict) -> str:
         "`tests/wtq2017/test_shipped.py` re-checks the file on the fixture questions.", "", CARD_END])
 
 
+def unreadable_count(dev: Path) -> int:
+    """Dev questions the converter could not read (its report beside the file): counted as wrong."""
+    report = report_path(dev)
+    return json.loads(report.read_text()).get("dropped", {}).get("unreadable", 0) if report.is_file() else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dev", required=True, help="converted dev split (wtq-convert --purpose eval)")
@@ -170,8 +176,7 @@ def main(argv=None) -> int:
     ap.add_argument("--print", action="store_true", help="print the section instead of writing files")
     args = ap.parse_args(argv)
     dev = read_jsonl(args.dev)
-    report = report_path(Path(args.dev))
-    unreadable = json.loads(report.read_text()).get("dropped", {}).get("unreadable", 0) if report.is_file() else 0
+    unreadable = unreadable_count(Path(args.dev))
     measured = [measure(p, dev, unreadable) for p in [args.checkpoint, *args.also]]
     command = " ".join(["python benchmarks/wtq_results.py", "--dev", args.dev]
                        + (["--checkpoint", _shown(args.checkpoint)] if args.checkpoint != DEFAULT_CHECKPOINT else [])

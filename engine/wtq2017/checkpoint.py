@@ -7,9 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.core import safetensors_reader as reader
-from engine.core.checkpoint import config_from_metadata, file_bytes, vocabulary_from_metadata
+from engine.core.checkpoint import checked_header, file_bytes, loaded_model
 from engine.core.io.atomic import write_atomic
-from engine.core.seeded_init import uninitialised
 from engine.core.vocab import Vocab
 from engine.wtq2017.config import ModelConfig
 from engine.wtq2017.model import NeuralProgrammer
@@ -24,13 +23,7 @@ def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict |
 
 
 def _checked(header):
-    meta = reader.check_schema(header, SCHEMA)
-    config = config_from_metadata(meta, ModelConfig)
-    expected = reader.expected_specs(lambda: NeuralProgrammer(config, _Sized(config.vocab_size)))
-    reader.check_tensor_table(header, expected)
-    vocab = vocabulary_from_metadata(meta, config)
-    summary = reader.json_field(meta, "summary", dict) if "summary" in meta else {}
-    return config, vocab, summary, expected
+    return checked_header(header, SCHEMA, ModelConfig, lambda c: NeuralProgrammer(c, _Sized(c.vocab_size)))
 
 
 class _Sized:
@@ -60,11 +53,6 @@ def load_checkpoint(source, device=None) -> tuple[NeuralProgrammer, Vocab, dict]
     raw = reader.read_source(source)
     header = reader.read_header(raw)
     config, vocab, summary, expected = _checked(header)
-    tensors = reader.read_tensors(raw, header, expected)
-    model = uninitialised(lambda: NeuralProgrammer(config, vocab))
-    model.load_state_dict(tensors, strict=True)
-    if device is not None:
-        model.to(device)
-    model.eval()
+    model = loaded_model(lambda: NeuralProgrammer(config, vocab), reader.read_tensors(raw, header, expected), device)
     return model, vocab, {"summary": summary, "created": header.metadata.get("created", ""),
                           "config": config.to_dict()}

@@ -52,12 +52,17 @@ def answers_of(batch, example: list[int], ops, cols, pivots, scalar, lookup) -> 
 
 
 def argmax_programs(out: dict, table: Table, batch) -> list[dict]:
-    """The per-step argmax program of every example, executed (first on ties); sets out["hard_rows"]."""
+    """The per-step argmax program of every example, executed (first on ties), with its "probability" (as
+    top_programs counts it); sets out["hard_rows"]."""
     ops, cols = out["op_logits"].argmax(-1), out["col_logits"].argmax(-1)  # (B, T)
     pivots = out["pivot_logits"].argmax(-1)  # (B, 4)
     scalar, lookup, rows = run_hard(ops, cols, pivots, table)
     out["hard_rows"] = rows  # (B, T, R) bool, the discrete program's rows after each step (the trace's)
-    return answers_of(batch, list(range(len(batch))), ops, cols, pivots, scalar, lookup)
+    log_op = F.log_softmax(out["op_logits"].double(), -1).gather(-1, ops[..., None])[..., 0]  # (B, T)
+    log_col = F.log_softmax(out["col_logits"].double(), -1).gather(-1, cols[..., None])[..., 0]
+    probability = (log_op + torch.where(READS_COLUMN[ops], log_col, 0.0)).sum(-1).exp().tolist()  # (B,)
+    answers = answers_of(batch, list(range(len(batch))), ops, cols, pivots, scalar, lookup)
+    return [{**a, "probability": p} for a, p in zip(answers, probability, strict=True)]
 
 
 def top_programs(out: dict, width: int, col_mask: torch.Tensor | None = None):
@@ -103,11 +108,11 @@ def _repeat(table: Table, k: int) -> Table:
 
 
 def guided_programs(out: dict, table: Table, batch, rows: list[list[list]], width: int) -> list[dict]:
-    """Execution-guided decoding with a beam of `width`: per example, the answer (as argmax_programs gives) of the
-    most probable candidate whose answer is not rejected (the most probable one when all are), with
-    "candidates": every program considered, best first, each {"program", "probability", "answer", "rejected"
-    (a REJECTIONS reason or None)}, and "chosen": its index. `rows[b]`: example b's cells as written. Sets
-    out["hard_rows"] to the chosen programs' rows."""
+    """Execution-guided decoding with a beam of `width`: per example, the answer and "probability" (as
+    argmax_programs gives them) of the most probable candidate whose answer is not rejected (the most probable
+    one when all are), with "candidates": every program considered, best first, each {"program", "probability",
+    "answer", "rejected" (a REJECTIONS reason or None)}, and "chosen": its index. `rows[b]`: example b's cells as
+    written. Sets out["hard_rows"] to the chosen programs' rows."""
     ops, cols, log_p = top_programs(out, width, batch.col_mask)  # (B, K, T), (B, K, T), (B, K)
     B, K, T = ops.shape
     pivots = out["pivot_logits"].argmax(-1).repeat_interleave(K, 0)  # (B*K, 4)
@@ -121,7 +126,8 @@ def guided_programs(out: dict, table: Table, batch, rows: list[list[list]], widt
                        "answer": {k: v for k, v in a.items() if k != "program"}}
                       for a, p in zip(executed[b * K:(b + 1) * K], probability[b], strict=True)]
         chosen = next((k for k, c in enumerate(candidates) if c["rejected"] is None), 0)
-        answers.append({**executed[b * K + chosen], "candidates": candidates, "chosen": chosen})
+        answers.append({**executed[b * K + chosen], "probability": candidates[chosen]["probability"],
+                        "candidates": candidates, "chosen": chosen})
         chosen_rows.append(hard_rows[b * K + chosen])
     out["hard_rows"] = torch.stack(chosen_rows)  # (B, T, R)
     return answers

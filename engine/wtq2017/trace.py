@@ -84,6 +84,7 @@ def trace(model, vocab, example: dict, beam: int = 0) -> dict:
         "program_text": program_words(answer["program"], columns), "warnings": [],
         "extra": {"selectable": [c in slots for c in range(len(columns))],
                   "entry_match": example["wtq"]["entry_match"], "denotation": den, "program": answer["program"],
+                  "probability": round(answer["probability"], 6),
                   **({"beam": beam, "chosen": answer["chosen"], "candidates": [
                       {"probability": round(c["probability"], 6), "program_text": program_words(c["program"], columns),
                        "answer": answer_text(example, c["answer"]), "rejected": c["rejected"]}
