@@ -33,17 +33,13 @@ from benchmarks.sections import replace_section  # noqa: E402
 from benchmarks.wtq_results import _shown, pct, unreadable_count  # noqa: E402
 from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.core.io.examples import read_jsonl  # noqa: E402
-from engine.wtq2017.calibration import GUESS_BELOW, calibrate  # noqa: E402
+from engine.wtq2017.calibration import GUESS_BELOW, calibrate, path_for  # noqa: E402
 from engine.wtq2017.checkpoint import load_checkpoint  # noqa: E402
 from engine.wtq2017.dataset.evaluator import denotation_match  # noqa: E402
 from engine.wtq2017.predict import answer_all, denotation, score  # noqa: E402
 
 START, END = "<!-- wtq decoding: written by benchmarks/wtq_decoding.py -->", "<!-- /wtq decoding -->"
 DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
-
-
-def calibration_path(checkpoint: Path) -> Path:
-    return checkpoint.with_name(checkpoint.name.removesuffix(".safetensors") + ".calibration.json")
 
 
 def by_width(model, vocab, dev: list[dict], widths: list[int], unreadable: int) -> list[dict]:
@@ -116,7 +112,7 @@ def main(argv=None) -> int:
                    "split": Path(args.dev).name, "unreadable": unreadable, "command": command, "bands": bands,
                    "by_width": [{k: v for k, v in r.items() if k != "answers"} for r in rows],
                    "results_section": text}
-    write_atomic(calibration_path(args.checkpoint), json.dumps(calibration, indent=1) + "\n")
+    write_atomic(path_for(args.checkpoint), json.dumps(calibration, indent=1) + "\n")
     replace_section(ROOT / "docs" / "RESULTS.md", START, END, text)
     return 0
 

@@ -1,16 +1,19 @@
 """The 2017 model (plain English on real tables) in the app: where its shipped checkpoint (NPX_WTQ_CHECKPOINT) and
-the dataset (NPX_WTQ_DIR, read in place, never copied) are, a checkpoint's header, the cached model, its trace.
-Every function taking `path` reads that checkpoint, the shipped one when it is None.
+the dataset (NPX_WTQ_DIR, read in place, never copied) are, a checkpoint's header, the cached model, its trace
+(execution-guided, a beam of APP_BEAM) and its calibrated confidence. Every function taking `path` reads that
+checkpoint, the shipped one when it is None.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import streamlit as st
 
 from engine.core.safetensors_reader import CheckpointError
+from engine.wtq2017 import calibration
 from engine.wtq2017.checkpoint import load_checkpoint, read_checkpoint_info
 from engine.wtq2017.trace import ask_table
 
@@ -18,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data" / "wikitablequestions"
 REAL_NAME = "the real-tables model (2017 paper, trained on WikiTableQuestions)"  # in "answered by …"
+APP_BEAM = 16  # programs the app considers per question (benchmarks/wtq_decoding.py: 34.1 % on dev, argmax 32.9 %)
 
 
 def checkpoint_path() -> Path:
@@ -65,6 +69,33 @@ def load(path: str | Path | None = None):
 
 
 def answer(columns: list[str], rows: list[list], question: str, path: str | Path | None = None) -> dict:
-    """A 2017 model's trace (engine/wtq2017/trace.py) for any table and question."""
+    """A 2017 model's trace (engine/wtq2017/trace.py) for any table and question, decoded with a beam of APP_BEAM
+    (extra["candidates"]: the programs considered)."""
     model, vocab, _ = load(path)
-    return ask_table(model, vocab, columns, rows, question)
+    return ask_table(model, vocab, columns, rows, question, beam=APP_BEAM)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _calibration(path: str, mtime: float, calibration_mtime: float) -> dict | None:
+    """The calibration file beside the checkpoint, when it is sound, measured at APP_BEAM and made for exactly
+    these weights (its SHA-256); None otherwise: an answer then has no known rate of being right."""
+    try:
+        data = calibration.read_calibration(calibration.path_for(Path(path)))
+    except (ValueError, OSError):
+        return None
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return data if data.get("checkpoint_sha256") == digest and data["beam"] == APP_BEAM else None
+
+
+def confidence(trace: dict, path: str | Path | None = None) -> dict | None:
+    """engine.wtq2017.calibration.confidence of the trace's answer, with the calibration's split and beam; None
+    when the checkpoint has no calibration of its own."""
+    path = Path(path or checkpoint_path())
+    beside = calibration.path_for(path)
+    if not beside.is_file():
+        return None
+    data = _calibration(str(path), path.stat().st_mtime, beside.stat().st_mtime)
+    if data is None:
+        return None
+    return {**calibration.confidence(data, trace["extra"]["probability"]), "split": data["split"],
+            "beam": data["beam"]}

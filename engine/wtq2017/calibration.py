@@ -19,6 +19,11 @@ GUESS_BELOW = 0.25  # a band right less often than this heads its answers as gue
 MAX_BYTES = 64_000  # a calibration file is a few hundred bytes
 
 
+def path_for(checkpoint: Path) -> Path:
+    """checkpoints/x.safetensors -> checkpoints/x.calibration.json"""
+    return checkpoint.with_name(checkpoint.name.removesuffix(".safetensors") + ".calibration.json")
+
+
 def band_index(probability: float) -> int:
     return next(k for k in range(len(EDGES) - 1) if probability < EDGES[k + 1] or k == len(EDGES) - 2)
 

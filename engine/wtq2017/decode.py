@@ -21,8 +21,7 @@ from engine.wtq2017.ops import COLUMN_OPS, COMPARISONS, OP, Table, run_hard
 
 READS_COLUMN = torch.tensor([name in COLUMN_OPS for name in OPS])  # (O,)
 # why a candidate's answer is not taken, checked in this order: answers that are right for almost no question
-REJECTIONS = ("no answer (the program ends on a row selection)", "no cell printed", "a count of zero",
-              "only empty cells")
+REJECTIONS = ("no answer: ends on a row selection", "no cell printed", "a count of zero", "only empty cells")
 
 
 def answers_of(batch, example: list[int], ops, cols, pivots, scalar, lookup) -> list[dict]:

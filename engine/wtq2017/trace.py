@@ -93,7 +93,10 @@ def trace(model, vocab, example: dict, beam: int = 0) -> dict:
 
 
 def answer_text(example: dict, answer: dict) -> str:
-    return ", ".join(denotation(example, answer)) or "(no answer: the program ends on a row selection)"
+    """The answer as one line; what an empty one means when there is none."""
+    if answer["kind"] == "none":
+        return "(no answer: the program ends on a row selection)"
+    return ", ".join(denotation(example, answer)) or "(no answer: the program printed no cell)"
 
 
 def ask_table(model, vocab, columns: list[str], rows: list[list], question: str,

@@ -82,7 +82,9 @@ def get_trace(ctx: context.Context, question: str) -> dict | None:
     try:
         if entry is None or entry.error:
             raise CheckpointError(entry.error if entry else "its checkpoint is not here")
-        return _traced(entry.path, entry.mtime, json.dumps({"columns": ctx.columns, "rows": ctx.rows}), question)
+        trace = _traced(entry.path, entry.mtime, json.dumps({"columns": ctx.columns, "rows": ctx.rows}), question)
+        trace["extra"]["confidence"] = real_tables.confidence(trace, entry.path)  # of the model that answered
+        return trace
     except (CheckpointError, OSError) as e:
         st.error(f"The real-tables model cannot be used: {escape.md(e)}.")
     except Exception as e:  # noqa: BLE001 - shown as a message, never as a traceback

@@ -12,7 +12,7 @@ import streamlit as st
 
 from engine.np2016.trace import fmt
 from explorer import escape, questions, state
-from explorer.components import context, figures, model_choice, table_view
+from explorer.components import candidates_view, context, figures, model_choice, table_view
 from explorer.components import step_explain as ex
 from explorer.components.table_editor import download
 
@@ -81,11 +81,13 @@ def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, r
     A question the model was not trained to read gets its answer marked as a guess, with the closest
     question it does read as one click. An answer of the 2017 model (`choice`) says which model gave it."""
     ans = trace["answer"]
-    st.markdown("**A guess, not an answer**" if guess else "**Answer**")
+    real_guess = candidates_view.heading(trace) if choice is not None else None
+    st.markdown(real_guess or ("**A guess, not an answer**" if guess else "**Answer**"))
     with st.container(key=ANSWER_KEY):
         st.subheader(escape.md(answer_text(ans, view, trace["family"])), anchor=False)
     if choice is not None:
         model_choice.answered_by(choice)
+        candidates_view.confidence_note(trace)
         return
     verdict = questions.program_verdict(trace["question"], trace["columns"], trace) if agree is not None else None
     if view == "soft" and ans["kind"] == "scalar":
@@ -211,6 +213,7 @@ def results(trace: dict, ctx: context.Context, right: dict | None = None, agree:
         ss[state.FOCUS_PICK] = f"t{focus['step']}" if focus else "answer"
         st.select_slider(look.slider, options, key=state.FOCUS_PICK, on_change=on_focus_pick)
     if choice is not None:
+        candidates_view.candidates(trace, "ask_candidates")  # full width: each row is a whole program
         _words_2017(trace, focus, fmt_pick)
     else:
         _more_views(trace, view, focus, fmt_pick)

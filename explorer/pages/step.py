@@ -8,7 +8,7 @@ import streamlit as st
 
 from engine.np2016.program import step_name
 from explorer import escape, state
-from explorer.components import context, figures, model_choice, step_panels, trace_player
+from explorer.components import candidates_view, context, figures, model_choice, step_panels, trace_player
 from explorer.components.trace_view import answer_text, view_picker
 
 PLAYER_KEY = "step_player"  # the trace player's widget key on this page
@@ -27,6 +27,8 @@ choice = model_choice.choose(ctx, question)
 if choice.real:
     st.caption(f"Answered by {model_choice.REAL_NAME} because {escape.md(choice.reason)}.")
     trace = model_choice.get_trace(ctx, question)
+    if trace is not None:
+        candidates_view.confidence_note(trace)
 else:
     context.fit_warnings(ctx)
     trace = context.get_trace(ctx, question) if entry is not None else None
@@ -70,4 +72,6 @@ answer = answer_text(trace["answer"], view, trace["family"])
 st.caption(f"Final answer after {step_name(T)}: {escape.md(answer)}.")
 with st.expander("The whole program"):
     st.code("\n".join(trace["program_text"]), language=None, wrap_lines=True)
+if choice.real:
+    candidates_view.candidates(trace, "step_candidates")
 state.sync_url(step=t)

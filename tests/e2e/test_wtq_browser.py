@@ -81,3 +81,24 @@ def test_step_through_plays_a_real_tables_program(page: Page, app_url):
     wait_for_app(page)
     expect(page.get_by_text(f"Step t2 of {len(want['steps'])}:")).to_be_visible()
     screenshot(page, "step-real-tables")
+
+
+def test_the_real_tables_answer_says_how_far_to_trust_it_and_what_else_it_considered(page: Page, app_url):
+    from engine.wtq2017 import calibration
+    from explorer.real_tables import APP_BEAM
+
+    want = engine_trace(tables.load_sample("shop_sales"), PLAIN)
+    found = calibration.confidence(calibration.read_calibration(calibration.path_for(SHIPPED_WTQ)),
+                                   want["extra"]["probability"])
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{app_url}/?table=shop_sales&q={quote(PLAIN)}")
+    wait_for_app(page)
+    expect(page.get_by_text(f"were right {found['right_share']:.0%} of the time on dev")).to_be_visible()
+    chosen = want["extra"]["chosen"]
+    summary = page.get_by_text(f"Programs considered: {APP_BEAM}, the chosen one is #{chosen + 1}")
+    expect(summary).to_be_visible()
+    summary.click()
+    wait_for_app(page)
+    grid = page.locator("[data-testid=stDataFrame]").filter(has_text="why")
+    expect(grid).to_be_visible()
+    screenshot(page, "ask-real-tables-candidates")

@@ -15,7 +15,7 @@ from engine.wtq2017.checkpoint import load_checkpoint, save_checkpoint
 from engine.wtq2017.config import ModelConfig
 from engine.wtq2017.model import NeuralProgrammer
 from engine.wtq2017.trace import ask_table
-from explorer import tables
+from explorer import real_tables, tables
 from tests.ui.helpers import ROOT
 
 SHIPPED_WTQ = ROOT / "checkpoints" / "wtq2017.safetensors"  # in the repository: its absence is a failure
@@ -41,7 +41,7 @@ def make_model(path: Path) -> Path:
 
 def engine_trace(df: pd.DataFrame, question: str, path: Path = SHIPPED_WTQ) -> dict:
     """The engine's 2017 trace of the question on the table as the app passes it (tables.to_engine), by the
-    checkpoint at `path` (the shipped one by default)."""
+    checkpoint at `path` (the shipped one by default), decoded with the app's beam."""
     model, vocab, _ = _model(str(path), path.stat().st_mtime)
     columns, rows = tables.to_engine(df)
-    return ask_table(model, vocab, columns, rows, question)
+    return ask_table(model, vocab, columns, rows, question, beam=real_tables.APP_BEAM)

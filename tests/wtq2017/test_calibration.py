@@ -23,7 +23,8 @@ def test_every_probability_falls_in_one_band():
 
 
 def test_a_band_right_less_often_than_the_threshold_heads_its_answers_as_guesses():
-    data = {"beam": 16, "split": "dev", "bands": calibrate([0.01] * 10 + [0.7] * 10, [False] * 9 + [True] + [True] * 10)}
+    bands = calibrate([0.01] * 10 + [0.7] * 10, [False] * 9 + [True] + [True] * 10)
+    data = {"beam": 16, "split": "dev", "bands": bands}
     low, high, empty = confidence(data, 0.01), confidence(data, 0.7), confidence(data, 0.2)
     assert low["right_share"] == 0.1 < GUESS_BELOW and low["guess"]
     assert high["right_share"] == 1.0 and not high["guess"] and (high["lo"], high["hi"]) == (0.5, 1.0)

@@ -1,0 +1,64 @@
+"""What the real-tables model (2017) considered and how far to trust its answer: the calibrated confidence under
+the answer (explorer/real_tables.confidence, which model_choice.get_trace puts in extra["confidence"]), and the
+programs its beam considered, each with its probability, its answer and why it was passed over
+(engine/wtq2017/decode.py). Only the 2017 trace carries these."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from explorer import escape
+
+
+def heading(trace: dict) -> str | None:
+    """"**A guess, not an answer**" when the answer's band was right too rarely on dev; None otherwise."""
+    found = trace["extra"].get("confidence")
+    return "**A guess, not an answer**" if found is not None and found["guess"] else None
+
+
+def confidence_note(trace: dict) -> None:
+    """The program's probability and how often dev answers of that probability were right."""
+    found = trace["extra"].get("confidence")
+    p = trace["extra"]["probability"]
+    if found is None:
+        st.caption(f"The program that gave this answer had probability {p:.2f}. This checkpoint has no "
+                   "calibration, so how often such answers are right is not known.")
+        return
+    where = (f"{found['total']:,} answers of {escape.md(found['split'])}, beam {found['beam']}, "
+             f"benchmarks/wtq_decoding.py")
+    if found["right_share"] is None:
+        st.warning(f"**Unknown confidence:** the program had probability {p:.2f}, and no dev answer had a program "
+                   f"that probable ({where}).")
+    elif found["guess"]:
+        st.warning(f"**Probably wrong:** the program that gave this answer had probability {p:.2f}; answers like "
+                   f"it (probability {found['lo']:g}–{found['hi']:g}) were right {found['right_share']:.0%} of the "
+                   f"time on dev ({where}).", icon=":material/help:")
+    else:
+        st.caption(f":material/verified: Confidence: the program had probability {p:.2f}; answers like it "
+                   f"(probability {found['lo']:g}–{found['hi']:g}) were right {found['right_share']:.0%} of the "
+                   f"time on dev ({where}).")
+
+
+def candidates_frame(trace: dict) -> pd.DataFrame:
+    """One row per program considered, most probable first (cells are shown as text, never as Markdown)."""
+    chosen = trace["extra"]["chosen"]
+    return pd.DataFrame([{"#": k + 1, "probability": round(c["probability"], 4), "answer": c["answer"],
+                          "why": "chosen" if k == chosen else (c["rejected"] or "not needed"),
+                          "program": " · ".join(line.split(": ", 1)[1] for line in c["program_text"])}
+                         for k, c in enumerate(trace["extra"]["candidates"])])
+
+
+def candidates(trace: dict, key: str) -> None:
+    """The programs considered, in an expander (closed: the first screen holds the answer and the program)."""
+    found = trace["extra"].get("candidates")
+    if not found:
+        return
+    chosen = trace["extra"]["chosen"]
+    passed = f"; the {chosen} more probable one(s) were passed over" if chosen else ""
+    with st.expander(f"Programs considered: {len(found)}, the chosen one is #{chosen + 1}{passed}"):
+        st.caption("The model's most probable programs, each run on the table. It answers with the most probable one "
+                   "whose answer is not empty, not a count of zero and not only blank cells (execution-guided "
+                   "decoding; the paper took the most probable operation and column at each step). “Not needed”: a "
+                   "more probable program had already given an answer.")
+        st.dataframe(candidates_frame(trace), hide_index=True, key=key, width="stretch")
