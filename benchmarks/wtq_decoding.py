@@ -36,6 +36,7 @@ from engine.core.io.examples import read_jsonl  # noqa: E402
 from engine.wtq2017.calibration import GUESS_BELOW, calibrate, path_for  # noqa: E402
 from engine.wtq2017.checkpoint import load_checkpoint  # noqa: E402
 from engine.wtq2017.dataset.evaluator import denotation_match  # noqa: E402
+from engine.wtq2017.language import MISSING, cannot_say  # noqa: E402
 from engine.wtq2017.predict import answer_all, denotation, score  # noqa: E402
 
 START, END = "<!-- wtq decoding: written by benchmarks/wtq_decoding.py -->", "<!-- /wtq decoding -->"
@@ -57,7 +58,8 @@ def by_width(model, vocab, dev: list[dict], widths: list[int], unreadable: int) 
     return rows
 
 
-def section(name: str, rows: list[dict], bands: list[dict], beam: int, dev_path: str, command: str) -> str:
+def section(name: str, rows: list[dict], bands: list[dict], beam: int, dev_path: str, command: str,
+            unsayable: dict[str, tuple[int, int]]) -> str:
     lines = [START, "## WikiTableQuestions: decoding and confidence (the 2017 model)", "",
              f"Produced by `{command}`. Checkpoint `{name}`, dev split `{dev_path}` ({rows[0]['total']:,} questions, "
              "the benchmark's rules). Width 0 is the paper's decoding: the per-step argmax program. A beam of K "
@@ -79,7 +81,25 @@ def section(name: str, rows: list[dict], bands: list[dict], beam: int, dev_path:
         said = "no dev answer" if share is None else ("a guess" if share < GUESS_BELOW else "an answer")
         lines.append(f"| {b['lo']:g} – {b['hi']:g} | {b['total']:,} | {'–' if share is None else pct(share)} | "
                      f"{said} |")
+    lines += ["", f"Questions that ask for what the language cannot say (engine/wtq2017/language.py reads the "
+              f"question's words; the app and `ask` warn that the answer is right only if the table holds the value), "
+              f"at beam {beam}:", "", "| the question asks for | dev questions | right % |", "|---|---|---|"]
+    lines += [f"| {name} | {n:,} | {pct(right / n) if n else '–'} |" for name, (n, right) in unsayable.items()]
     return "\n".join(lines + ["", END]) + "\n"
+
+
+def by_unsayable(dev: list[dict], answers: list[dict]) -> dict[str, tuple[int, int]]:
+    """(questions, right answers) per operation the language lacks, and for the questions asking for none."""
+    counts = {f"{asked} (no {op})": [0, 0] for asked, op, _ in MISSING} | {"none of these": [0, 0]}
+    for ex, answer in zip(dev, answers, strict=True):
+        if "target" not in ex:
+            continue
+        right = denotation_match(denotation(ex, answer), list(ex["target"]))
+        found = cannot_say(ex["question"])
+        for key in [f"{f['asked']} (no {f['operation']})" for f in found] or ["none of these"]:
+            counts[key][0] += 1
+            counts[key][1] += int(right)
+    return {k: (n, r) for k, (n, r) in counts.items()}
 
 
 def main(argv=None) -> int:
@@ -103,7 +123,7 @@ def main(argv=None) -> int:
     command = " ".join(["python benchmarks/wtq_decoding.py", "--dev", args.dev]
                        + (["--checkpoint", _shown(args.checkpoint)] if args.checkpoint != DEFAULT_CHECKPOINT else [])
                        + ["--widths", *map(str, args.widths), "--beam", str(args.beam)])
-    text = section(args.checkpoint.name, rows, bands, args.beam, args.dev, command)
+    text = section(args.checkpoint.name, rows, bands, args.beam, args.dev, command, by_unsayable(dev, at_beam))
     print(text)
     if args.print:
         return 0

@@ -10,6 +10,7 @@ import torch
 from engine.core.trace import SCHEMA, step_of
 from engine.wtq2017.batch import encode_batch
 from engine.wtq2017.config import OPS
+from engine.wtq2017.language import cannot_say, warning
 from engine.wtq2017.ops import COMPARISONS
 from engine.wtq2017.predict import denotation, from_table, number_text
 
@@ -103,7 +104,9 @@ def ask_table(model, vocab, columns: list[str], rows: list[list], question: str,
               notes: list[str] | tuple = (), beam: int = 0) -> dict:
     """The trace of a question about any table (cells of any type; InputError/ValueError for a bad one).
     `notes` are what the table's reader said about it (renamed columns, cells made empty, ...): they go in
-    "warnings", as the 2016 trace's warnings do, so `ask --json` reads the same for both families."""
+    "warnings", as the 2016 trace's warnings do, so `ask --json` reads the same for both families; then what
+    the question asks for that the language cannot say (extra["cannot_say"], engine/wtq2017/language.py)."""
     result = trace(model, vocab, from_table(columns, rows, question), beam)
-    result["warnings"] = list(notes)
+    result["extra"]["cannot_say"] = cannot_say(question)
+    result["warnings"] = list(notes) + [warning(found) for found in result["extra"]["cannot_say"]]
     return result

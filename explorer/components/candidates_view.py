@@ -12,13 +12,18 @@ from explorer import escape
 
 
 def heading(trace: dict) -> str | None:
-    """"**A guess, not an answer**" when the answer's band was right too rarely on dev; None otherwise."""
+    """"**A guess, not an answer**" when the answer's band was right too rarely on dev, or the question asks for
+    what the model's operations cannot compute (a total, an average, a difference); None otherwise."""
     found = trace["extra"].get("confidence")
-    return "**A guess, not an answer**" if found is not None and found["guess"] else None
+    guess = (found is not None and found["guess"]) or trace["extra"].get("cannot_say")
+    return "**A guess, not an answer**" if guess else None
 
 
 def confidence_note(trace: dict) -> None:
-    """The program's probability and how often dev answers of that probability were right."""
+    """What the question asks that the model cannot compute, the engine's other warnings, then the program's
+    probability and how often dev answers of that probability were right."""
+    for w in trace["warnings"]:
+        st.warning(escape.md(w[0].upper() + w[1:] + "."), icon=":material/warning:")
     found = trace["extra"].get("confidence")
     p = trace["extra"]["probability"]
     if found is None:

@@ -83,3 +83,14 @@ def test_a_calibration_made_for_other_weights_is_not_used(tmp_path, monkeypatch)
     assert not at.exception, at.exception
     assert "This checkpoint has no calibration" in texts(at.caption)
     assert not any(m.value == "**A guess, not an answer**" for m in at.markdown)
+
+
+def test_a_question_the_language_cannot_say_is_answered_as_a_guess_with_the_reason(monkeypatch):
+    monkeypatch.setenv("NPX_WTQ_CHECKPOINT", str(SHIPPED_WTQ))
+    question = "what is the total of sales?"  # the 2017 model has no sum: it counts the rows (issue 21)
+    at = ask(new_app(), question)
+    assert not at.exception, at.exception
+    want = engine_trace(tables.load_sample("shop_sales"), question)
+    assert want["extra"]["cannot_say"] and any(m.value == "**A guess, not an answer**" for m in at.markdown)
+    assert "has no sum operation" in texts(at.warning) and "right only if the table holds that value" in texts(
+        at.warning)
