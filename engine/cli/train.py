@@ -164,8 +164,8 @@ def check_task_flags(args) -> None:
 
     if not args.task:
         raise CliError("train needs --task (a synthetic task) or --data TRAIN.jsonl --dev DEV.jsonl", 2)
-    if args.dev or args.max_minutes is not None or args.patience is not None:
-        raise CliError("--dev, --max-minutes and --patience go with --data (the 2017 model)", 2)
+    if args.dev or args.max_minutes is not None or args.patience is not None or args.resume:
+        raise CliError("--dev, --max-minutes, --patience and --resume go with --data (the 2017 model)", 2)
     args.preset = args.preset or "default"
     if args.preset not in presets.NAMES:
         raise CliError(f"preset {args.preset!r} is for --data (the 2017 model); --task takes one of "

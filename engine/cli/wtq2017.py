@@ -84,6 +84,7 @@ def _train_and_save(args, cfg: TrainConfig, model_values: dict, output) -> int:
     from engine.cli.common import CliError
     from engine.cli.train import watched_run
     from engine.core.progress import Progress
+    from engine.core.train_state import state_path
     from engine.wtq2017 import train as wtq2017_train
     from engine.wtq2017.checkpoint import save_checkpoint
 
@@ -96,10 +97,15 @@ def _train_and_save(args, cfg: TrainConfig, model_values: dict, output) -> int:
     def on_best(result):  # the best model on disk as soon as it is found
         save_checkpoint(output, result.model, result.vocab, {**result.summary, **sources})
 
+    state = state_path(output)
+    if args.resume and not state.is_file():
+        raise CliError(f"nothing to resume: {state} does not exist (a run saves it every --save-minutes)", 2)
     progress = Progress(total=cfg.steps)
-    with watched_run(progress, "interrupted: stopping; the best dev model is saved (Ctrl-C again to abort)") as stop:
+    with watched_run(progress, "interrupted: stopping; the best dev model and the run's state are saved (Ctrl-C "
+                     "again to abort)") as stop:
         try:
-            result = wtq2017_train.train(cfg, model_values, train_examples, dev_examples, progress, stop, on_best)
+            result = wtq2017_train.train(cfg, model_values, train_examples, dev_examples, progress, stop, on_best,
+                                         state_file=state, resume=args.resume, save_every=60 * args.save_minutes)
         except ValueError as e:
             raise CliError(str(e)) from e
     summary = {**result.summary, **sources}
@@ -107,7 +113,8 @@ def _train_and_save(args, cfg: TrainConfig, model_values: dict, output) -> int:
     how = " (stopped early)" if summary["stopped"] else ""
     print(f"trained {summary['steps_run']} steps{how} from preset {cfg.preset}: best dev accuracy "
           f"{summary['dev_accuracy']:.4f} at step {summary['best_step']} ({summary['dev_examples']:,} dev examples, "
-          f"the benchmark's rules), {summary['seconds']:.1f} s; saved {output}")
+          f"the benchmark's rules), {summary['seconds']:.1f} s; saved {output} (the run's state: {state}, for "
+          "--resume)")
     if summary.get("error"):
         print(f"error: {summary['error']}", file=sys.stderr)
         return 2

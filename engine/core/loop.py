@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.core.progress import Progress
@@ -31,13 +31,16 @@ class LoopEnd:
 def run_steps(total: int, eval_every: int, step: Callable[[int], float], evaluate: Callable[[int], float],
               progress: Progress, stop: threading.Event, *, deadline: float | None = None, patience: int = 0,
               target: float | None = None, after_step: Callable[[int, float], None] | None = None,
-              ) -> LoopEnd:
-    """Call `step(t)` for t = 1..total (each returns its loss) and `evaluate(t)` (returns the accuracy that
+              start: int = 0, evaluated: Sequence[float] = ()) -> LoopEnd:
+    """Call `step(t)` for t = start+1..total (each returns its loss) and `evaluate(t)` (returns the accuracy that
     selects the model) every `eval_every` steps and after the last one. Ends early when `stop` is set or the
     `time.perf_counter()` `deadline` passes (before a step), when `patience` evaluations in a row did not beat
-    the best one, when an evaluation reaches `target`, or when a step raises DivergedError."""
-    best, since_best, done = float("-inf"), 0, 0
-    for t in range(1, total + 1):
+    the best one, when an evaluation reaches `target`, or when a step raises DivergedError. A resumed run passes
+    the step it stopped after (`start`) and its evaluations' accuracies so far (`evaluated`)."""
+    best, since_best, done = float("-inf"), 0, start
+    for accuracy in evaluated:  # patience counts on from where the run stopped
+        best, since_best = (accuracy, 0) if accuracy > best else (best, since_best + 1)
+    for t in range(start + 1, total + 1):
         if stop.is_set() or (deadline is not None and time.perf_counter() > deadline):
             return LoopEnd(done, True, None, 0)
         tick = time.perf_counter()

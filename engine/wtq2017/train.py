@@ -7,14 +7,17 @@ found. A non-finite loss stops the run with summary["error"]. Selection reads th
 from __future__ import annotations
 
 import copy
+import json
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
+from engine.core import train_state
 from engine.core.device import resolve_device
 from engine.core.loop import DivergedError, run_steps
 from engine.core.progress import Progress
@@ -50,11 +53,15 @@ def _thin(points: list, n: int) -> list:
 
 
 def train(cfg: TrainConfig, model_values: dict, train_examples: list[dict], dev_examples: list[dict],
-              progress: Progress | None = None, stop: threading.Event | None = None,
-              on_best: Callable[[TrainResult], None] | None = None) -> TrainResult:
+          progress: Progress | None = None, stop: threading.Event | None = None,
+          on_best: Callable[[TrainResult], None] | None = None, state_file: Path | None = None,
+          resume: bool = False, save_every: float = 300.0) -> TrainResult:
     """Train from scratch: the vocabulary from the training examples (word_cutoff), the model from
-    `model_values` (ModelConfig fields; vocab_size is set here), then the loop. ValueError for data that
-    cannot train (no trainable example, no dev example with a target)."""
+    `model_values` (ModelConfig fields; vocab_size is set here), then the loop. With `state_file`, the run's whole
+    state is saved there every `save_every` seconds and when it ends (engine/core/train_state.py); with `resume`
+    and that file present, the run goes on from it bit for bit (the same data and settings; only steps,
+    max_minutes and patience may change). ValueError for data that cannot train (no trainable example, no dev
+    example with a target) or a state that does not belong to this run."""
     train_set = trainable(train_examples)
     dev_set = [ex for ex in dev_examples if "target" in ex and "wtq" in ex]
     if not train_set:
@@ -73,12 +80,35 @@ def train(cfg: TrainConfig, model_values: dict, train_examples: list[dict], dev_
         model_cfg = ModelConfig(**values, vocab_size=len(vocab))
         torch.manual_seed(cfg.seed)  # dropout's draws
         model = seeded(lambda: NeuralProgrammer(model_cfg, vocab), cfg.seed).to(device).train()
-        return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device)
+        saved = train_state.load_state(state_file) if resume and state_file and Path(state_file).is_file() else None
+        return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device,
+                     Saver(state_file, save_every, saved))
     finally:
         torch.set_num_threads(threads_before)
 
 
-def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device) -> TrainResult:
+# what may differ between a run and its resumption: how long it goes on
+RESUMABLE_CHANGES = ("steps", "max_minutes", "patience")
+
+
+@dataclass
+class Saver:
+    """Where and how often a run saves its state, and the state it resumes from (None: a fresh run)."""
+
+    path: Path | None
+    every: float
+    resumed: tuple[dict, dict] | None = None
+    last: float = 0.0
+
+
+def _identity(cfg: TrainConfig, model_cfg: ModelConfig, vocab: Vocab, train_set: list, dev_set: list) -> dict:
+    """What a state must match to resume this run: the settings (but its length), the vocabulary, the data."""
+    return {"train_config": {k: v for k, v in cfg.to_dict().items() if k not in RESUMABLE_CHANGES},
+            "model_config": model_cfg.to_dict(), "vocab": vocab.words,
+            "data": [len(train_set), len(dev_set), [ex.get("id") for ex in train_set[:50]]]}
+
+
+def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device, saver: Saver) -> TrainResult:
     model_cfg = model.config
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
     rng = random.Random(cfg.seed)
@@ -89,6 +119,36 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
     best = {"accuracy": -1.0, "step": 0, "state": None, "score": None}
     evals, losses = [], []
     error, stopped, step = None, False, 0
+    identity = _identity(cfg, model_cfg, vocab, train_set, dev_set)
+    if saver.resumed is not None:  # every piece of state as it was after the saved step
+        tensors, values = saver.resumed
+        if values.get("identity") != json.loads(json.dumps(identity)):
+            raise ValueError(f"{saver.path} is the state of another run (other data or settings): remove it, or "
+                             "train without --resume")
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        train_state.restore_optimizer(opt, tensors, values["optimizer"])
+        train_state.restore_generator(rng, values["rng"])
+        torch.set_rng_state(tensors["rng.torch"])
+        order, step, evals = values["order"], values["step"], values["evals"]
+        losses = [tuple(point) for point in values["losses"]]  # (step, loss) pairs, as JSON gave them back
+        started -= values["seconds"]
+        kept = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+        best.update(accuracy=values["best"]["accuracy"], step=values["best"]["step"], score=values["best"]["score"],
+                    state=kept or None)
+        with progress.lock:
+            progress.evals.extend((e["step"], -1.0, e["dev_accuracy"]) for e in evals)
+
+    def save() -> None:
+        if saver.path is None:
+            return
+        opt_tensors, opt_values = train_state.optimizer_state(opt)
+        tensors = {**{f"model.{k}": v for k, v in model.state_dict().items()}, **opt_tensors,
+                   **{f"best.{k}": v for k, v in (best["state"] or {}).items()}, "rng.torch": torch.get_rng_state()}
+        train_state.save_state(saver.path, tensors, {
+            "identity": identity, "optimizer": opt_values, "rng": train_state.generator_state(rng), "order": order,
+            "step": step, "evals": evals, "losses": losses, "seconds": round(time.perf_counter() - started, 3),
+            "best": {k: best[k] for k in ("accuracy", "step", "score")}})
+        saver.last = time.perf_counter()
 
     def evaluate(at: int) -> float:
         """Score the dev set, keep the model when it is a new best (and tell `on_best`); the dev accuracy."""
@@ -141,8 +201,19 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
         opt.step()
         return loss.item()
 
+    def after_step(at: int, value: float) -> None:
+        losses.append((at, value))
+        evaluates = at % cfg.eval_every == 0 or at == cfg.steps  # then the loop evaluates before the next step
+        if saver.path is not None and not evaluates and time.perf_counter() - saver.last > saver.every:
+            save()
+
+    saver.last = time.perf_counter()
     end = run_steps(cfg.steps, cfg.eval_every, train_step, evaluate, progress, stop, deadline=deadline,
-                    patience=cfg.patience, after_step=lambda at, value: losses.append((at, value)))
+                    patience=cfg.patience, after_step=after_step, start=step,
+                    evaluated=[e["dev_accuracy"] for e in evals])
+    if end.diverged is None:
+        step = end.steps_done
+        save()  # the state after the last step taken, before the closing evaluation: resuming adds nothing to it
     stopped, step = end.stopped, end.diverged_at or end.steps_done
     if end.diverged is not None:
         error = f"{end.diverged}: stopped, keeping the best model so far"

@@ -29,7 +29,8 @@ def test_both_families_keep_the_table_notes_under_warnings(tmp_path, capsys):
     asked = {family: ask_json(capsys, checkpoint, table) for family, checkpoint in FAMILIES.items()}
     # the 2016 trace adds its own warnings (words it does not know, ...) after the table's notes
     assert asked["2016"]["warnings"][:len(NOTES)] == NOTES
-    assert asked["2017"]["warnings"] == NOTES
+    # then the 2017 trace's own: "sum" asks for an operation its language lacks (engine/wtq2017/language.py)
+    assert asked["2017"]["warnings"][:len(NOTES)] == NOTES and "no sum operation" in asked["2017"]["warnings"][-1]
     assert asked["2017"]["columns"] == ["Team", "Team 2", "column 3"]
 
 

@@ -188,3 +188,18 @@ def test_cli_train_refuses_mixed_or_bad_flags(files, tmp_path, capsys):
     assert _train_cli(files, out, "--preset", "soft") == 2  # a synthetic preset with --data
     err = capsys.readouterr().err
     assert "--dev" in err and "synthetic-task model" in err and not out.exists()
+
+
+def test_cli_train_saves_its_state_and_resume_goes_on_from_it(files, tmp_path, capsys):
+    from engine.core.train_state import load_state, state_path
+
+    ckpt = tmp_path / "wtq.safetensors"
+    assert _train_cli(files, ckpt, "--resume") == 2  # nothing saved yet: said, not a fresh start
+    assert "nothing to resume" in capsys.readouterr().err
+    assert _train_cli(files, ckpt) == 0
+    state = state_path(ckpt)
+    assert f"the run's state: {state}" in capsys.readouterr().out and load_state(state)[1]["step"] == 6
+    assert _train_cli(files, ckpt, "--resume", "--steps", "9") == 0  # the same run, three steps longer
+    assert load_checkpoint(ckpt)[2]["summary"]["steps_run"] == 9 and load_state(state)[1]["step"] == 9
+    assert main(["train", "--task", "single-column", "--resume", "--output", str(tmp_path / "x.safetensors")]) == 2
+    assert "--resume go with --data" in capsys.readouterr().err
