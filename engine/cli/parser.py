@@ -69,11 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patience", type=int, default=None,
                    help="with --data: stop after this many dev evaluations without improvement")
     p.add_argument("--resume", action="store_true",
-                   help="with --data: go on from the state saved beside --output (OUTPUT.state.safetensors: model, "
-                   "optimiser, random generators, step, curves), bit for bit; only --steps, --max-minutes and "
-                   "--patience may differ from the stopped run")
+                   help="go on from the state saved beside --output (OUTPUT.state.safetensors: model, "
+                   "optimiser, random generators, search memory, step, curves), bit for bit; only --steps (and with "
+                   "--data, --max-minutes and --patience) may differ from the stopped run")
     p.add_argument("--save-minutes", type=float, default=5.0,
-                   help="with --data: save that state every this many minutes and when the run stops (default 5)")
+                   help="save that state every this many minutes and when the run stops (default 5)")
     p.add_argument("--output", required=True, help="checkpoint file to write (.safetensors); checked "
                    "before training starts")
     p.add_argument("--preset", choices=presets.NAMES + wtq_presets.WTQ_NAMES, default=None,

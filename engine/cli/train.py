@@ -164,8 +164,8 @@ def check_task_flags(args) -> None:
 
     if not args.task:
         raise CliError("train needs --task (a synthetic task) or --data TRAIN.jsonl --dev DEV.jsonl", 2)
-    if args.dev or args.max_minutes is not None or args.patience is not None or args.resume:
-        raise CliError("--dev, --max-minutes, --patience and --resume go with --data (the 2017 model)", 2)
+    if args.dev or args.max_minutes is not None or args.patience is not None:
+        raise CliError("--dev, --max-minutes and --patience go with --data (the 2017 model)", 2)
     args.preset = args.preset or "default"
     if args.preset not in presets.NAMES:
         raise CliError(f"preset {args.preset!r} is for --data (the 2017 model); --task takes one of "
@@ -176,6 +176,7 @@ def run_training(args) -> int:
     """Check and claim the output, train with a progress bar (Ctrl-C stops and saves), save, report. Exit code 0, 2 when
     the NaN guard stopped the run, 130 when Ctrl-C came before there was a model to save."""
     from engine.cli.common import CliError, checked_device
+    from engine.core.train_state import state_path
     from engine.np2016.runs import save_trained
     from engine.np2016.train import Progress, train
 
@@ -187,8 +188,15 @@ def run_training(args) -> int:
     progress = Progress(total=cfg.steps)
     # before any work: an unwritable path, or one another training is writing, fails now, not after training
     with held_output(args.output) as output:
+        state = state_path(output)
+        if args.resume and not state.is_file():
+            raise CliError(f"nothing to resume: {state} does not exist (a run saves it every --save-minutes)", 2)
         with watched_run(progress, interrupted) as stop:
-            result = train(cfg, model_cfg, progress=progress, stop=stop, target_accuracy=target)
+            try:
+                result = train(cfg, model_cfg, progress=progress, stop=stop, target_accuracy=target,
+                               state_file=state, resume=args.resume, save_every=60 * args.save_minutes)
+            except ValueError as e:  # the state of another run
+                raise CliError(str(e), 2) from e
         summary = {**result.summary, "model_config": result.model.config.to_dict(), "target_accuracy": target}
         try:
             outcome = save_trained(output, result, summary)

@@ -10,13 +10,16 @@ The intra-op thread count changes float sums in the last bits, so cfg.threads is
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
+from engine.core import train_state
 from engine.core.device import resolve_device, to_device
 from engine.core.loop import DivergedError, run_steps
 from engine.core.progress import Progress
@@ -209,6 +212,35 @@ class Trainer:
         self.progress.add_eval_time(time.perf_counter() - started)
         return valid_acc
 
+    def state(self, step: int, losses: list[float]) -> tuple[dict, dict]:
+        """Everything a resumed run needs to go on bit for bit after `step` (engine/core/train_state.py)."""
+        opt_tensors, opt_values = train_state.optimizer_state(self.optimizer)
+        tensors = {**{f"model.{k}": v for k, v in self.model.state_dict().items()}, **opt_tensors,
+                   **{f"best.{k}": v for k, v in self.best_state.items()},
+                   "rng.batches": self.generator.get_state(), "rng.noise": self.noise_generator.get_state()}
+        memory = [[list(words), list(numbers), [[list(program), n] for program, n in programs.items()]]
+                  for (words, numbers), programs in (self.memory.entries.items() if self.memory else ())]
+        with self.progress.lock:
+            evals = list(self.progress.evals)
+        return tensors, {"optimizer": opt_values, "memory": memory, "step": step, "losses": losses, "evals": evals,
+                         "best": [self.best_accuracy, self.best_step]}
+
+    def restore(self, tensors: dict, values: dict) -> tuple[int, list[float]]:
+        """The state `state` saved; (the step it was saved after, the losses so far)."""
+        self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        self.best_state = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+        train_state.restore_optimizer(self.optimizer, tensors, values["optimizer"])
+        self.generator.set_state(tensors["rng.batches"])
+        self.noise_generator.set_state(tensors["rng.noise"])
+        if self.memory is not None:
+            self.memory.entries = {(tuple(words), tuple(numbers)): {tuple(program): n for program, n in programs}
+                                   for words, numbers, programs in values["memory"]}
+        self.best_accuracy, self.best_step = values["best"]
+        with self.progress.lock:
+            self.progress.evals[:] = [tuple(e) for e in values["evals"]]
+            self.progress.best_accuracy = self.best_accuracy
+        return values["step"], list(values["losses"])
+
     def keep_best(self) -> NeuralProgrammer:
         self.model.load_state_dict(self.best_state)
         self.model.eval()
@@ -218,11 +250,15 @@ class Trainer:
 def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress: Progress | None = None,
           stop: threading.Event | None = None, init: tuple[NeuralProgrammer, Vocab] | None = None,
           train_examples: list[dict] | None = None, eval_examples: list[dict] | None = None,
-          target_accuracy: float | None = None) -> TrainResult:
+          target_accuracy: float | None = None, state_file: Path | None = None, resume: bool = False,
+          save_every: float = 300.0) -> TrainResult:
     """Train a Neural Programmer on `cfg.task` (or on `train_examples`), keeping the best evaluated model.
 
     init: fine-tune this (model, vocab) instead of starting from scratch (the model is copied).
     target_accuracy: stop as soon as the validation accuracy reaches it.
+    state_file: save the run's whole state there every `save_every` seconds and when it stops; with `resume`
+    (and the file there), go on from it bit for bit (ValueError for the state of another run: only steps may
+    differ).
     summary["valid_accuracy"]: the best validation accuracy, which chose the model (-1 when no model was
     evaluated: stopped while the data was generated); summary["test_accuracy"]: the task's test split, read
     once after training when the data was generated (-1 for given examples, test_size 0 or a stopped run).
@@ -245,15 +281,36 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
     trainer = Trainer(cfg, model, vocab, *examples, progress)
 
     progress.update(message="training", started=time.time())
-    started, losses = time.time(), []
+    started, losses, start = time.time(), [], 0
+    identity = {"train_config": {k: v for k, v in cfg.to_dict().items() if k != "steps"},
+                "model_config": model.config.to_dict(), "vocab": vocab.words, "data": [len(e) for e in examples]}
+    if resume and state_file is not None and Path(state_file).is_file():
+        tensors, values = train_state.load_state(state_file)
+        if values.get("identity") != json.loads(json.dumps(identity)):
+            raise ValueError(f"{state_file} is the state of another run (other data or settings): remove it, or "
+                             "train without --resume")
+        start, losses = trainer.restore(tensors, values)
+    last_save = time.perf_counter()
+
+    def save(step: int) -> None:
+        nonlocal last_save
+        tensors, values = trainer.state(step, losses)
+        train_state.save_state(state_file, tensors, {**values, "identity": identity})
+        last_save = time.perf_counter()
 
     def after_step(step: int, loss: float) -> None:
         losses.append(loss)
         progress.on_step(step, model)
+        evaluates = step % cfg.eval_every == 0 or step == cfg.steps  # the loop evaluates before the next step
+        if state_file is not None and not evaluates and time.perf_counter() - last_save > save_every:
+            save(step)
 
     end = run_steps(cfg.steps, cfg.eval_every, trainer.step, trainer.evaluate, progress, stop,
-                    target=target_accuracy, after_step=after_step)
+                    target=target_accuracy, after_step=after_step, start=start,
+                    evaluated=[e[2] for e in progress.evals])
     steps_done = end.steps_done
+    if state_file is not None and end.diverged is None:
+        save(steps_done)  # after the last step taken, before any closing evaluation
     if end.stopped:
         progress.update(stopped=True)
     if end.diverged is not None:

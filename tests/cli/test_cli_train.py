@@ -181,3 +181,23 @@ def test_unwritable_output_is_refused_before_training(tmp_path, capsys):
         assert time.monotonic() - started < 2, output  # refused before a million examples were generated
 
 
+
+
+def test_train_saves_its_state_and_resume_goes_on_from_it(tmp_path, capsys):
+    from engine.core.train_state import load_state, state_path
+    from engine.np2016.checkpoint import load_checkpoint
+
+    out = tmp_path / "m.safetensors"
+    small = ["--train-size", "200", "--eval-size", "20", "--test-size", "0", "--d", "8", "--eval-every", "5"]
+    code, _, err = main(capsys, "train", "--task", "single-column", "--steps", "5", *small, "--resume",
+                        "--output", out)
+    assert code == 2 and "nothing to resume" in err
+    assert main(capsys, "train", "--task", "single-column", "--steps", "5", *small, "--output", out)[0] == 0
+    assert load_state(state_path(out))[1]["step"] == 5
+    code, _, err = main(capsys, "train", "--task", "single-column", "--steps", "8", *small, "--resume",
+                        "--output", out)
+    assert code == 0, err
+    assert load_checkpoint(out)[2]["summary"]["steps_run"] == 8 and load_state(state_path(out))[1]["step"] == 8
+    code, _, err = main(capsys, "train", "--task", "single-column", "--steps", "9", "--lr", "0.5", *small,
+                        "--resume", "--output", out)
+    assert code == 2 and "another run" in err  # other settings: not this run's state

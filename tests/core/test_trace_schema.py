@@ -40,7 +40,8 @@ def test_both_families_emit_the_same_schema(traces):
     assert {k for s in old["steps"] for k in s} == {k for s in new["steps"] for k in s}
     assert old["rows"] == ROWS and new["rows"] == [[str(int(v))] for v, in ROWS]  # the table as the family read it
     assert old["n_rows"] == new["n_rows"] == len(ROWS)
-    assert new["warnings"] == ["a note"]
+    assert new["warnings"][0] == "a note"  # the table's notes first, then "sum": no such 2017 operation
+    assert [f["operation"] for f in new["extra"]["cannot_say"]] == ["sum"] and len(new["warnings"]) == 2
 
 
 def test_ask_prints_the_answer_program_and_warnings(traces):

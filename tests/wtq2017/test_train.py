@@ -201,5 +201,3 @@ def test_cli_train_saves_its_state_and_resume_goes_on_from_it(files, tmp_path, c
     assert f"the run's state: {state}" in capsys.readouterr().out and load_state(state)[1]["step"] == 6
     assert _train_cli(files, ckpt, "--resume", "--steps", "9") == 0  # the same run, three steps longer
     assert load_checkpoint(ckpt)[2]["summary"]["steps_run"] == 9 and load_state(state)[1]["step"] == 9
-    assert main(["train", "--task", "single-column", "--resume", "--output", str(tmp_path / "x.safetensors")]) == 2
-    assert "--resume go with --data" in capsys.readouterr().err
