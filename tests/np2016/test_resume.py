@@ -8,23 +8,12 @@ import threading
 import pytest
 import torch
 
-from engine.core.progress import Progress
 from engine.core.train_state import load_state, state_path
 from engine.np2016 import presets
 from engine.np2016.train import train
+from tests.stopping import StopAfter
 
 FEW = dict(steps=12, eval_every=4, batch_size=8, train_size=200, eval_size=40, test_size=0, threads=1, seed=5)
-
-
-class StopAfter(Progress):
-    def __init__(self, n: int, stop: threading.Event):
-        super().__init__()
-        self.n, self.stop = n, stop
-
-    def add_loss(self, step, loss):
-        super().add_loss(step, loss)
-        if step >= self.n:
-            self.stop.set()
 
 
 @pytest.mark.parametrize("preset, stop_after", [("default", 6), ("paper2016", 8)])  # search + memory; noise

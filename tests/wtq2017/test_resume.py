@@ -8,26 +8,13 @@ import threading
 import pytest
 import torch
 
-from engine.core.progress import Progress
 from engine.core.safetensors_reader import CheckpointError
 from engine.core.train_state import load_state, state_path
 from engine.wtq2017.config import TrainConfig
 from engine.wtq2017.train import train
+from tests.stopping import StopAfter
 
 SMALL = {"d": 16, "word_cutoff": 1}
-
-
-class StopAfter(Progress):
-    """Sets the stop flag once step `n` is done: the run stops before step n + 1, as Ctrl-C would."""
-
-    def __init__(self, n: int, stop: threading.Event):
-        super().__init__()
-        self.n, self.stop = n, stop
-
-    def add_loss(self, step, loss):
-        super().add_loss(step, loss)
-        if step >= self.n:
-            self.stop.set()
 
 
 def _cfg(**kw) -> TrainConfig:
