@@ -8,7 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import escape
+from explorer import checkpoints, escape
+from explorer.components import context
 
 
 def heading(trace: dict) -> str | None:
@@ -39,8 +40,9 @@ def confidence_note(trace: dict) -> None:
         st.warning(f"**Probably wrong:** the program that gave this answer had probability {p:.2f}; answers like "
                    f"it (probability {found['lo']:g}–{found['hi']:g}) were right {found['right_share']:.0%} of the "
                    f"time on dev ({where}).", icon=":material/help:")
-    else:
-        st.caption(f":material/verified: Confidence: the program had probability {p:.2f}; answers like it "
+    else:  # (no "verified" mark on an answer the language cannot compute, whatever its band)
+        mark = "" if trace["extra"].get("cannot_say") else ":material/verified: "
+        st.caption(f"{mark}Confidence: the program had probability {p:.2f}; answers like it "
                    f"(probability {found['lo']:g}–{found['hi']:g}) were right {found['right_share']:.0%} of the "
                    f"time on dev ({where}).")
 
@@ -67,3 +69,23 @@ def candidates(trace: dict, key: str) -> None:
                    "decoding; the paper took the most probable operation and column at each step). “Not needed”: a "
                    "more probable program had already given an answer.")
         st.dataframe(candidates_frame(trace), hide_index=True, key=key, width="stretch")
+
+
+def synthetic_reading(ctx: context.Context, trace: dict) -> None:
+    """When the question asks for what the real-tables model cannot compute (extra["cannot_say"]) and the synthetic
+    model reads a grammar question close to it, that reading and its answer beside the guess, with one click to
+    ask it: the user sees both answers and which question each one answered."""
+    if not trace["extra"].get("cannot_say") or ctx.entry is None or ctx.entry.error:
+        return
+    guess = context.honest_guess(ctx, trace["question"])
+    if guess is None or not guess.suggestion:
+        return
+    try:
+        other = checkpoints.run_trace(ctx.entry, ctx.columns, ctx.rows, guess.suggestion)
+    except Exception:  # noqa: BLE001 - an offer, not an answer: left out when the synthetic model cannot run
+        return
+    st.info(f"**The synthetic model can compute it:** it reads the question as “{escape.md(guess.suggestion)}” "
+            f"(its own grammar) and answers **{escape.md(other['answer']['text'])}**. Check that this reading "
+            "means what you asked.", icon=":material/calculate:")
+    st.button(f"Ask the synthetic model: **{escape.md(guess.suggestion)}**", key="ask_synthetic_reading",
+              on_click=context.ask_instead, args=(guess.suggestion,))

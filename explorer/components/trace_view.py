@@ -197,6 +197,8 @@ def results(trace: dict, ctx: context.Context, right: dict | None = None, agree:
     answer_col, ops_col, table_col = st.columns([5, 4, 5])
     with answer_col:
         answer_box(trace, right, agree, view, ctx.df.values.tolist(), guess, choice)
+        if choice is not None:
+            candidates_view.synthetic_reading(ctx, trace)
         program_box(trace)
         if choice is not None:
             model_choice.back_button(ctx)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 
 from engine.wtq2017 import calibration
-from explorer import real_tables, tables
-from tests.ui.helpers import ask, new_app, page, texts
+from explorer import real_tables, state, tables
+from tests.ui.helpers import answer_of, ask, new_app, page, texts
 from tests.ui.wtq_helpers import PLAIN, SHIPPED_WTQ, engine_trace, make_model
 
 
@@ -94,3 +95,18 @@ def test_a_question_the_language_cannot_say_is_answered_as_a_guess_with_the_reas
     assert want["extra"]["cannot_say"] and any(m.value == "**A guess, not an answer**" for m in at.markdown)
     assert "has no sum operation" in texts(at.warning) and "right only if the table holds that value" in texts(
         at.warning)
+
+
+def test_a_sum_the_real_model_cannot_compute_is_offered_from_the_synthetic_model_beside_it(monkeypatch):
+    monkeypatch.setenv("NPX_WTQ_CHECKPOINT", str(SHIPPED_WTQ))
+    at = ask(new_app(), "what is the total of sales?")
+    assert not at.exception, at.exception
+    offer = texts(at.info)
+    assert "The synthetic model can compute it" in offer
+    reading, offered = re.search(r"reads the question as “(.+?)” \(its own grammar\) and answers \*\*(.+?)\*\*\. "
+                                 "Check", offer).groups()
+    assert reading.split()[0] == "sum" and "sales" in reading  # the grammar's words for "total of sales"
+    at = at.button(key="ask_synthetic_reading").click().run()  # one click: the synthetic model answers it
+    assert not at.exception and at.session_state[state.QUESTION] == reading
+    assert answer_of(at) == offered  # the answer offered is the one the synthetic model gives on its page
+    assert "Answered by the real-tables model" not in texts(at.caption)
