@@ -217,12 +217,13 @@ class Trainer:
         opt_tensors, opt_values = train_state.optimizer_state(self.optimizer)
         tensors = {**{f"model.{k}": v for k, v in self.model.state_dict().items()}, **opt_tensors,
                    **{f"best.{k}": v for k, v in self.best_state.items()},
-                   "rng.batches": self.generator.get_state(), "rng.noise": self.noise_generator.get_state()}
+                   "rng.batches": self.generator.get_state(), "rng.noise": self.noise_generator.get_state(),
+                   "losses": torch.tensor(losses, dtype=torch.float64)}  # a tensor: JSON would outgrow the header
         memory = [[list(words), list(numbers), [[list(program), n] for program, n in programs.items()]]
                   for (words, numbers), programs in (self.memory.entries.items() if self.memory else ())]
         with self.progress.lock:
             evals = list(self.progress.evals)
-        return tensors, {"optimizer": opt_values, "memory": memory, "step": step, "losses": losses, "evals": evals,
+        return tensors, {"optimizer": opt_values, "memory": memory, "step": step, "evals": evals,
                          "best": [self.best_accuracy, self.best_step]}
 
     def restore(self, tensors: dict, values: dict) -> tuple[int, list[float]]:
@@ -239,7 +240,7 @@ class Trainer:
         with self.progress.lock:
             self.progress.evals[:] = [tuple(e) for e in values["evals"]]
             self.progress.best_accuracy = self.best_accuracy
-        return values["step"], list(values["losses"])
+        return values["step"], tensors["losses"].tolist()
 
     def keep_best(self) -> NeuralProgrammer:
         self.model.load_state_dict(self.best_state)

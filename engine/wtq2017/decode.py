@@ -59,7 +59,8 @@ def argmax_programs(out: dict, table: Table, batch) -> list[dict]:
     out["hard_rows"] = rows  # (B, T, R) bool, the discrete program's rows after each step (the trace's)
     log_op = F.log_softmax(out["op_logits"].double(), -1).gather(-1, ops[..., None])[..., 0]  # (B, T)
     log_col = F.log_softmax(out["col_logits"].double(), -1).gather(-1, cols[..., None])[..., 0]
-    probability = (log_op + torch.where(READS_COLUMN[ops], log_col, 0.0)).sum(-1).exp().tolist()  # (B,)
+    reads = READS_COLUMN.to(ops.device)[ops]  # (B, T)
+    probability = (log_op + torch.where(reads, log_col, 0.0)).sum(-1).exp().tolist()  # (B,)
     answers = answers_of(batch, list(range(len(batch))), ops, cols, pivots, scalar, lookup)
     return [{**a, "probability": p} for a, p in zip(answers, probability, strict=True)]
 
@@ -76,10 +77,12 @@ def top_programs(out: dict, width: int, col_mask: torch.Tensor | None = None):
     C = log_col.shape[-1]
     # a column-free op keeps the step's likeliest column (what it executes with), at no cost
     only_best = torch.where(F.one_hot(log_col.argmax(-1), C).bool(), 0.0, -torch.inf)  # (B, T, C)
-    column_term = torch.where(READS_COLUMN[:, None], log_col[:, :, None], only_best[:, :, None])  # (B, T, O, C)
+    reads = READS_COLUMN.to(log_op.device)[:, None]  # (O, 1)
+    column_term = torch.where(reads, log_col[:, :, None], only_best[:, :, None])  # (B, T, O, C)
     per_step = (log_op[..., None] + column_term).reshape(B, T, O * C)
     programs = int(per_step.isfinite().sum(-1).prod(-1).min())  # what the example with the fewest has
-    scores, history = log_op.new_zeros(B, 1), torch.zeros(B, 1, 0, dtype=torch.long)  # one empty prefix
+    scores = log_op.new_zeros(B, 1)  # one empty prefix
+    history = torch.zeros(B, 1, 0, dtype=torch.long, device=log_op.device)
     for t in range(T):
         total = (scores[..., None] + per_step[:, t, None]).reshape(B, -1)  # (B, K * O * C)
         # impossible prefixes (−inf) rank last, so at the end the K kept are all possible

@@ -130,7 +130,7 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
         train_state.restore_generator(rng, values["rng"])
         torch.set_rng_state(tensors["rng.torch"])
         order, step, evals = values["order"], values["step"], values["evals"]
-        losses = [tuple(point) for point in values["losses"]]  # (step, loss) pairs, as JSON gave them back
+        losses = [(int(at), value) for at, value in tensors["losses"].tolist()]  # (step, loss) pairs
         started -= values["seconds"]
         kept = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
         best.update(accuracy=values["best"]["accuracy"], step=values["best"]["step"], score=values["best"]["score"],
@@ -143,10 +143,11 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
             return
         opt_tensors, opt_values = train_state.optimizer_state(opt)
         tensors = {**{f"model.{k}": v for k, v in model.state_dict().items()}, **opt_tensors,
-                   **{f"best.{k}": v for k, v in (best["state"] or {}).items()}, "rng.torch": torch.get_rng_state()}
+                   **{f"best.{k}": v for k, v in (best["state"] or {}).items()}, "rng.torch": torch.get_rng_state(),
+                   "losses": torch.tensor(losses, dtype=torch.float64).reshape(-1, 2)}  # JSON would outgrow the header
         train_state.save_state(saver.path, tensors, {
             "identity": identity, "optimizer": opt_values, "rng": train_state.generator_state(rng), "order": order,
-            "step": step, "evals": evals, "losses": losses, "seconds": round(time.perf_counter() - started, 3),
+            "step": step, "evals": evals, "seconds": round(time.perf_counter() - started, 3),
             "best": {k: best[k] for k in ("accuracy", "step", "score")}})
         saver.last = time.perf_counter()
 
