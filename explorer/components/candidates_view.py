@@ -28,23 +28,22 @@ def confidence_note(trace: dict) -> None:
     found = trace["extra"].get("confidence")
     p = trace["extra"]["probability"]
     if found is None:
-        st.caption(f"The program that gave this answer had probability {p:.2f}. This checkpoint has no "
-                   "calibration, so how often such answers are right is not known.")
+        st.caption(f"Program probability {p:.2f}; this checkpoint has no calibration, so how often such answers "
+                   "are right is not known.")
         return
-    where = (f"{found['total']:,} answers of {escape.md(found['split'])}, beam {found['beam']}, "
-             f"benchmarks/wtq_decoding.py")
+    # one short line under the answer (the first screen also holds the program); the band and source on hover
+    where = (f"Answers whose program had probability {found['lo']:g}–{found['hi']:g}: {found['total']:,} of "
+             f"{escape.md(found['split'])} at beam {found['beam']} (benchmarks/wtq_decoding.py). Dev chose this "
+             "checkpoint, so the share is a selection figure.")
     if found["right_share"] is None:
-        st.warning(f"**Unknown confidence:** the program had probability {p:.2f}, and no dev answer had a program "
-                   f"that probable ({where}).")
+        st.warning(f"**Unknown confidence:** no dev answer had a program this probable ({p:.2f}). {where}")
     elif found["guess"]:
-        st.warning(f"**Probably wrong:** the program that gave this answer had probability {p:.2f}; answers like "
-                   f"it (probability {found['lo']:g}–{found['hi']:g}) were right {found['right_share']:.0%} of the "
-                   f"time on dev ({where}).", icon=":material/help:")
+        st.warning(f"**Probably wrong:** answers like this (program probability {p:.2f}) were right "
+                   f"{found['right_share']:.0%} of the time on dev. {where}", icon=":material/help:")
     else:  # (no "verified" mark on an answer the language cannot compute, whatever its band)
         mark = "" if trace["extra"].get("cannot_say") else ":material/verified: "
-        st.caption(f"{mark}Confidence: the program had probability {p:.2f}; answers like it "
-                   f"(probability {found['lo']:g}–{found['hi']:g}) were right {found['right_share']:.0%} of the "
-                   f"time on dev ({where}).")
+        st.caption(f"{mark}Answers like this (program probability {p:.2f}) were right {found['right_share']:.0%} "
+                   "of the time on dev.", help=where)
 
 
 def candidates_frame(trace: dict) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pytest
 
 from engine.wtq2017 import calibration
 from explorer import real_tables, state, tables
-from tests.ui.helpers import answer_of, ask, new_app, page, texts
+from tests.ui.helpers import answer_of, ask, new_app, page, texts, visible
 from tests.ui.wtq_helpers import PLAIN, SHIPPED_WTQ, engine_trace, make_model
 
 
@@ -35,8 +35,10 @@ def test_the_shipped_model_answers_with_its_calibrated_confidence_and_its_candid
     found = calibration.confidence(calibration.read_calibration(calibration.path_for(SHIPPED_WTQ)),
                                    want["extra"]["probability"])
     shown = texts(at.caption) + texts(at.warning)
-    assert f"probability {want['extra']['probability']:.2f}" in shown
+    assert f"program probability {want['extra']['probability']:.2f}" in shown
     assert f"were right {found['right_share']:.0%} of the time on dev" in shown
+    caption = next(c for c in at.caption if "of the time on dev" in c.value)
+    assert f"{found['total']:,} of random-split-1-dev.jsonl at beam 16" in visible(caption.help)  # the source, on hover
     heading = "A guess, not an answer" if found["guess"] else "Answer"
     assert any(m.value == f"**{heading}**" for m in at.markdown)
     chosen = want["extra"]["chosen"]
@@ -71,7 +73,9 @@ def test_an_answer_from_a_band_that_was_rarely_right_is_headed_as_a_guess(tmp_pa
     at = ask(new_app(), PLAIN)
     assert not at.exception, at.exception
     assert any(m.value == heading for m in at.markdown)
-    assert said in texts(at.caption) + texts(at.warning) and "test-dev.jsonl" in texts(at.caption) + texts(at.warning)
+    assert said in texts(at.caption) + texts(at.warning)
+    source = [visible(c.help) for c in at.caption if c.help] + [visible(w.value) for w in at.warning]
+    assert any("10 of test-dev.jsonl at beam 16" in text for text in source)  # on hover, or in the warning
 
 
 def test_a_calibration_made_for_other_weights_is_not_used(tmp_path, monkeypatch):
@@ -82,7 +86,7 @@ def test_a_calibration_made_for_other_weights_is_not_used(tmp_path, monkeypatch)
     monkeypatch.setenv("NPX_WTQ_CHECKPOINT", str(path))
     at = ask(new_app(), PLAIN)
     assert not at.exception, at.exception
-    assert "This checkpoint has no calibration" in texts(at.caption)
+    assert "this checkpoint has no calibration" in texts(at.caption)
     assert not any(m.value == "**A guess, not an answer**" for m in at.markdown)
 
 
