@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from pathlib import Path
 
 import torch
@@ -42,6 +43,38 @@ def load_state(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
         raise
     except Exception as e:  # noqa: BLE001 - any damage is one clear message
         raise CheckpointError(f"{path}: unreadable training state ({type(e).__name__}: {e})") from e
+
+
+class Autosave:
+    """Where and how often a run saves its state, said once for both families: `resumed(identity)` is the saved
+    state to go on from (None for a fresh run; ValueError when it is another run's), `due(step)` whether to save
+    after `step`, `save(tensors, values)` writes it with the run's identity."""
+
+    def __init__(self, path: str | Path | None, every: float, resume: bool, total: int, eval_every: int):
+        self.path, self.every, self.resume = (Path(path) if path else None), every, resume
+        self.total, self.eval_every, self.identity = total, eval_every, None
+        self.last = time.perf_counter()
+
+    def resumed(self, identity: dict) -> tuple[dict, dict] | None:
+        self.identity = identity
+        if not (self.resume and self.path is not None and self.path.is_file()):
+            return None
+        tensors, values = load_state(self.path)
+        if values.get("identity") != json.loads(json.dumps(identity)):  # as JSON gives it back
+            raise ValueError(f"{self.path} is the state of another run (other data or settings): remove it, or "
+                             "train without --resume")
+        return tensors, values
+
+    def due(self, step: int) -> bool:
+        """Time to save after `step`, unless the loop evaluates there: a state saved before an evaluation would
+        resume without it (the end of the run saves after its last step anyway)."""
+        evaluates = step % self.eval_every == 0 or step == self.total
+        return self.path is not None and not evaluates and time.perf_counter() - self.last > self.every
+
+    def save(self, tensors: dict[str, torch.Tensor], values: dict) -> None:
+        if self.path is not None:
+            save_state(self.path, tensors, {**values, "identity": self.identity})
+            self.last = time.perf_counter()
 
 
 def optimizer_state(opt: torch.optim.Optimizer, prefix: str = "opt.") -> tuple[dict, dict]:

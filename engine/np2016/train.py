@@ -10,7 +10,6 @@ The intra-op thread count changes float sums in the last bits, so cfg.threads is
 from __future__ import annotations
 
 import copy
-import json
 import threading
 import time
 import warnings
@@ -283,35 +282,25 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
 
     progress.update(message="training", started=time.time())
     started, losses, start = time.time(), [], 0
-    identity = {"train_config": {k: v for k, v in cfg.to_dict().items() if k != "steps"},
-                "model_config": model.config.to_dict(), "vocab": vocab.words, "data": [len(e) for e in examples]}
-    if resume and state_file is not None and Path(state_file).is_file():
-        tensors, values = train_state.load_state(state_file)
-        if values.get("identity") != json.loads(json.dumps(identity)):
-            raise ValueError(f"{state_file} is the state of another run (other data or settings): remove it, or "
-                             "train without --resume")
-        start, losses = trainer.restore(tensors, values)
-    last_save = time.perf_counter()
-
-    def save(step: int) -> None:
-        nonlocal last_save
-        tensors, values = trainer.state(step, losses)
-        train_state.save_state(state_file, tensors, {**values, "identity": identity})
-        last_save = time.perf_counter()
+    autosave = train_state.Autosave(state_file, save_every, resume, cfg.steps, cfg.eval_every)
+    saved = autosave.resumed({"train_config": {k: v for k, v in cfg.to_dict().items() if k != "steps"},
+                              "model_config": model.config.to_dict(), "vocab": vocab.words,
+                              "data": [len(e) for e in examples]})
+    if saved is not None:
+        start, losses = trainer.restore(*saved)
 
     def after_step(step: int, loss: float) -> None:
         losses.append(loss)
         progress.on_step(step, model)
-        evaluates = step % cfg.eval_every == 0 or step == cfg.steps  # the loop evaluates before the next step
-        if state_file is not None and not evaluates and time.perf_counter() - last_save > save_every:
-            save(step)
+        if autosave.due(step):
+            autosave.save(*trainer.state(step, losses))
 
     end = run_steps(cfg.steps, cfg.eval_every, trainer.step, trainer.evaluate, progress, stop,
                     target=target_accuracy, after_step=after_step, start=start,
                     evaluated=[e[2] for e in progress.evals])
     steps_done = end.steps_done
-    if state_file is not None and end.diverged is None:
-        save(steps_done)  # after the last step taken, before any closing evaluation
+    if end.diverged is None and autosave.path is not None:
+        autosave.save(*trainer.state(steps_done, losses))  # after the last step taken, before a closing evaluation
     if end.stopped:
         progress.update(stopped=True)
     if end.diverged is not None:

@@ -7,7 +7,6 @@ found. A non-finite loss stops the run with summary["error"]. Selection reads th
 from __future__ import annotations
 
 import copy
-import json
 import random
 import threading
 import time
@@ -80,25 +79,14 @@ def train(cfg: TrainConfig, model_values: dict, train_examples: list[dict], dev_
         model_cfg = ModelConfig(**values, vocab_size=len(vocab))
         torch.manual_seed(cfg.seed)  # dropout's draws
         model = seeded(lambda: NeuralProgrammer(model_cfg, vocab), cfg.seed).to(device).train()
-        saved = train_state.load_state(state_file) if resume and state_file and Path(state_file).is_file() else None
-        return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device,
-                     Saver(state_file, save_every, saved))
+        autosave = train_state.Autosave(state_file, save_every, resume, cfg.steps, cfg.eval_every)
+        return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device, autosave)
     finally:
         torch.set_num_threads(threads_before)
 
 
 # what may differ between a run and its resumption: how long it goes on
 RESUMABLE_CHANGES = ("steps", "max_minutes", "patience")
-
-
-@dataclass
-class Saver:
-    """Where and how often a run saves its state, and the state it resumes from (None: a fresh run)."""
-
-    path: Path | None
-    every: float
-    resumed: tuple[dict, dict] | None = None
-    last: float = 0.0
 
 
 def _identity(cfg: TrainConfig, model_cfg: ModelConfig, vocab: Vocab, train_set: list, dev_set: list) -> dict:
@@ -108,7 +96,8 @@ def _identity(cfg: TrainConfig, model_cfg: ModelConfig, vocab: Vocab, train_set:
             "data": [len(train_set), len(dev_set), [ex.get("id") for ex in train_set[:50]]]}
 
 
-def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device, saver: Saver) -> TrainResult:
+def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device,
+          autosave: train_state.Autosave) -> TrainResult:
     model_cfg = model.config
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
     rng = random.Random(cfg.seed)
@@ -119,12 +108,9 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
     best = {"accuracy": -1.0, "step": 0, "state": None, "score": None}
     evals, losses = [], []
     error, stopped, step = None, False, 0
-    identity = _identity(cfg, model_cfg, vocab, train_set, dev_set)
-    if saver.resumed is not None:  # every piece of state as it was after the saved step
-        tensors, values = saver.resumed
-        if values.get("identity") != json.loads(json.dumps(identity)):
-            raise ValueError(f"{saver.path} is the state of another run (other data or settings): remove it, or "
-                             "train without --resume")
+    saved = autosave.resumed(_identity(cfg, model_cfg, vocab, train_set, dev_set))
+    if saved is not None:  # every piece of state as it was after the saved step
+        tensors, values = saved
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         train_state.restore_optimizer(opt, tensors, values["optimizer"])
         train_state.restore_generator(rng, values["rng"])
@@ -139,17 +125,16 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
             progress.evals.extend((e["step"], -1.0, e["dev_accuracy"]) for e in evals)
 
     def save() -> None:
-        if saver.path is None:
+        if autosave.path is None:
             return
         opt_tensors, opt_values = train_state.optimizer_state(opt)
         tensors = {**{f"model.{k}": v for k, v in model.state_dict().items()}, **opt_tensors,
                    **{f"best.{k}": v for k, v in (best["state"] or {}).items()}, "rng.torch": torch.get_rng_state(),
                    "losses": torch.tensor(losses, dtype=torch.float64).reshape(-1, 2)}  # JSON would outgrow the header
-        train_state.save_state(saver.path, tensors, {
-            "identity": identity, "optimizer": opt_values, "rng": train_state.generator_state(rng), "order": order,
+        autosave.save(tensors, {
+            "optimizer": opt_values, "rng": train_state.generator_state(rng), "order": order,
             "step": step, "evals": evals, "seconds": round(time.perf_counter() - started, 3),
             "best": {k: best[k] for k in ("accuracy", "step", "score")}})
-        saver.last = time.perf_counter()
 
     def evaluate(at: int) -> float:
         """Score the dev set, keep the model when it is a new best (and tell `on_best`); the dev accuracy."""
@@ -204,11 +189,10 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
 
     def after_step(at: int, value: float) -> None:
         losses.append((at, value))
-        evaluates = at % cfg.eval_every == 0 or at == cfg.steps  # then the loop evaluates before the next step
-        if saver.path is not None and not evaluates and time.perf_counter() - saver.last > saver.every:
+        if autosave.due(at):
             save()
 
-    saver.last = time.perf_counter()
+    autosave.last = time.perf_counter()  # the clock starts with the first step, not with the data
     end = run_steps(cfg.steps, cfg.eval_every, train_step, evaluate, progress, stop, deadline=deadline,
                     patience=cfg.patience, after_step=after_step, start=step,
                     evaluated=[e["dev_accuracy"] for e in evals])
