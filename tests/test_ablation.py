@@ -147,7 +147,7 @@ def test_a_real_run_returns_its_record():
     job["train_config"].update(train_size=20, eval_size=10, test_size=10)
     job["model_config"]["d"] = 8
     out = ab.run(job)
-    assert out["steps_run"] == 2 and 0.0 <= out["test_accuracy"] <= 1.0 and out["seconds"] > 0
+    assert out["steps_run"] == 2 and 0.0 <= out["test_accuracy"] <= 1.0 and out["seconds"] >= 0.0
     json.dumps(out)  # a record goes into the JSON file as it is
 
 
