@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from engine.core.settings import parse_options, settings
 from engine.np2016 import config as np2016_config
@@ -105,7 +106,8 @@ def _train_and_save(args, cfg: TrainConfig, model_values: dict, output) -> int:
                      "again to abort)") as stop:
         try:
             result = wtq2017_train.train(cfg, model_values, train_examples, dev_examples, progress, stop, on_best,
-                                         state_file=state, resume=args.resume, save_every=60 * args.save_minutes)
+                                         state_file=state, resume=args.resume, save_every=60 * args.save_minutes,
+                                         data_path=Path(args.data))
         except ValueError as e:
             raise CliError(str(e)) from e
     summary = {**result.summary, **sources}

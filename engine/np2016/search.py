@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.core.loop import DivergedError
+from engine.core.marginal import marginal_loss
 from engine.np2016.batch import Batch
 from engine.np2016.evaluate import SCALAR_TOLERANCE, op_kinds
 from engine.np2016.ops import COLUMN_OPS
@@ -232,9 +233,4 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
             rows = memory.programs(op_s[best, torch.arange(B)], {op: p[best, torch.arange(B)]
                                                                   for op, p in piv_s.items()}, model.op_index)
             memory.store(keys, recalled, ok[1:first], rows, new_ok.any(0))
-    found = ok.any(0)  # (B,)
-    # -log of the mean probability of the right programs: its gradient is that of -log of their total
-    # probability (each weighted by its probability), and it is >= 0, 0 when they are certain
-    n_ok = ok.sum(0).clamp(min=1).to(logp.dtype)  # (B,)
-    mml = -(torch.logsumexp(logp.masked_fill(~ok, -1e9), 0) - n_ok.log())  # (B,)
-    return torch.where(found, mml, torch.zeros_like(mml)), found
+    return marginal_loss(logp, ok)  # (B,), (B,)

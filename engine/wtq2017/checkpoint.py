@@ -22,8 +22,12 @@ def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict |
     return write_atomic(path, file_bytes(model, vocab, summary, SCHEMA))
 
 
+# fields added after files shipped, with the value that means what those files did
+ADDED = {"match_count": "exact"}
+
+
 def _checked(header):
-    return checked_header(header, SCHEMA, ModelConfig, lambda c: NeuralProgrammer(c, _Sized(c.vocab_size)))
+    return checked_header(header, SCHEMA, ModelConfig, lambda c: NeuralProgrammer(c, _Sized(c.vocab_size)), ADDED)
 
 
 class _Sized:

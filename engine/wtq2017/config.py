@@ -43,6 +43,9 @@ class ModelConfig(Settings):
                                 lo=0.0, hi=1.0)
     column_name: str = setting("first", "column-name vector: the embedding of its first word (TF, spec §3.4) "
                                "or the mean over its words", label="Column name", choices=("first", "mean"))
+    match_count: str = setting("exact", "n^match_c in each column's vector: the cells matching the question "
+                               "exactly (ours until issue 21) or every matching cell, partial matches when only "
+                               "those fired (the TF code)", label="Entry-match count", choices=("exact", "matched"))
     lstm_output_tanh: bool = setting(False, "LSTM output o*tanh(c) (textbook) instead of TF's o*c",
                                      label="LSTM output tanh")
     pivot: str = setting("expected_comparison", "soft comparison with two question numbers: the expected "
@@ -85,6 +88,12 @@ class TrainConfig(Settings):
                             "ran every step and kept the best)", label="Patience", lo=0, hi=1_000_000)
     max_minutes: float = setting(0.0, "stop after this many minutes of training, keeping the best dev model "
                                  "(0: no limit)", label="Time limit (minutes)", lo=0.0, hi=1e6)
+    search_weight: float = setting(0.0, "weight of the program-search loss (engine/wtq2017/search.py: marginal "
+                                   "likelihood of the programs found to answer each training question) beside "
+                                   "the paper's loss; 0: gradient descent on the paper's loss alone",
+                                   label="Search weight", lo=0.0, hi=1e3)
+    search_limit: int = setting(32, "programs kept per training question by the search (shortest first)",
+                                label="Programs per question", lo=1, hi=1024)
     seed: int = setting(0, "seed of the initial weights, the batch order and dropout", label="Seed",
                         lo=0, hi=2**31 - 1)
     threads: int = setting(1, "intra-op CPU threads of the run", label="Threads", lo=1, hi=256)

@@ -26,6 +26,7 @@ from engine.wtq2017.batch import build_vocab, encode_batch
 from engine.wtq2017.config import ModelConfig, TrainConfig
 from engine.wtq2017.model import NeuralProgrammer, batch_loss, weight_decay
 from engine.wtq2017.predict import answer_all, score
+from engine.wtq2017.search import cached_search, search_loss
 
 __all__ = ["TrainResult", "train", "trainable"]
 
@@ -44,6 +45,14 @@ def trainable(examples: list[dict]) -> list[dict]:
     return [ex for ex in examples if (ex.get("wtq") or {}).get("trainable")]
 
 
+def method(cfg: TrainConfig) -> str:
+    """How the run learnt, in words (summaries, model cards)."""
+    if cfg.search_weight > 0:
+        return (f"gradient descent on the 2017 paper's loss plus {cfg.search_weight:g} × the marginal likelihood of "
+                f"the programs found by search (at most {cfg.search_limit} a question)")
+    return "gradient descent (the 2017 paper's recipe)"
+
+
 def _thin(points: list, n: int) -> list:
     if len(points) <= n:
         return points
@@ -54,13 +63,15 @@ def _thin(points: list, n: int) -> list:
 def train(cfg: TrainConfig, model_values: dict, train_examples: list[dict], dev_examples: list[dict],
           progress: Progress | None = None, stop: threading.Event | None = None,
           on_best: Callable[[TrainResult], None] | None = None, state_file: Path | None = None,
-          resume: bool = False, save_every: float = 300.0) -> TrainResult:
+          resume: bool = False, save_every: float = 300.0, data_path: Path | None = None) -> TrainResult:
     """Train from scratch: the vocabulary from the training examples (word_cutoff), the model from
     `model_values` (ModelConfig fields; vocab_size is set here), then the loop. With `state_file`, the run's whole
     state is saved there every `save_every` seconds and when it ends (engine/core/train_state.py); with `resume`
     and that file present, the run goes on from it bit for bit (the same data and settings; only steps,
-    max_minutes and patience may change). ValueError for data that cannot train (no trainable example, no dev
-    example with a target) or a state that does not belong to this run."""
+    max_minutes and patience may change). With cfg.search_weight > 0 the programs that answer each training
+    question are searched first (engine/wtq2017/search.py; cached beside `data_path`). ValueError for data that
+    cannot train (no trainable example, no dev example with a target) or a state that does not belong to this
+    run."""
     train_set = trainable(train_examples)
     dev_set = [ex for ex in dev_examples if "target" in ex and "wtq" in ex]
     if not train_set:
@@ -80,7 +91,12 @@ def train(cfg: TrainConfig, model_values: dict, train_examples: list[dict], dev_
         torch.manual_seed(cfg.seed)  # dropout's draws
         model = seeded(lambda: NeuralProgrammer(model_cfg, vocab), cfg.seed).to(device).train()
         autosave = train_state.Autosave(state_file, save_every, resume, cfg.steps, cfg.eval_every)
-        return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device, autosave)
+        programs = None
+        if cfg.search_weight > 0:
+            progress.update(message="searching programs")
+            programs = cached_search(train_set, model_cfg, data_path, cfg.search_limit,
+                                     log=lambda text: progress.update(message=text))
+        return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device, autosave, programs)
     finally:
         torch.set_num_threads(threads_before)
 
@@ -97,7 +113,7 @@ def _identity(cfg: TrainConfig, model_cfg: ModelConfig, vocab: Vocab, train_set:
 
 
 def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device,
-          autosave: train_state.Autosave) -> TrainResult:
+          autosave: train_state.Autosave, programs: list | None) -> TrainResult:
     model_cfg = model.config
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
     rng = random.Random(cfg.seed)
@@ -155,7 +171,7 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
     def summary() -> dict:
         return {
             "family": "wtq2017", "preset": cfg.preset, "train_config": cfg.to_dict(),
-            "model_config": model_cfg.to_dict(), "method": "gradient descent (the 2017 paper's recipe)",
+            "model_config": model_cfg.to_dict(), "method": method(cfg),
             "train_examples": len(train_set), "dev_examples": len(dev_set), "vocab_size": len(vocab),
             "steps_run": step, "best_step": best["step"], "dev_accuracy": best["accuracy"],
             "dev_score": best["score"], "evals": evals, "loss_curve": _thin(losses, LOSS_CURVE_POINTS),
@@ -177,7 +193,10 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
             rng.shuffle(order)
         picks, order = order[:cfg.batch_size], order[cfg.batch_size:]
         batch = encode_batch([train_set[i] for i in picks], vocab, model_cfg).to(device)
-        loss = batch_loss(model(batch), batch, model_cfg)
+        out = model(batch)
+        loss = batch_loss(out, batch, model_cfg)
+        if programs is not None:  # beside the paper's loss: the programs found to answer (marginal likelihood)
+            loss = loss + cfg.search_weight * search_loss(out, [programs[i] for i in picks], model_cfg.T)
         total = loss + weight_decay(model, cfg.l2)
         if not torch.isfinite(total):
             raise DivergedError(f"the loss became {total.item()} at step {at}")
