@@ -150,8 +150,6 @@ def encode_batch(examples: list[dict], vocab: Vocab, config: ModelConfig,
             for r, c in w[key]:
                 if c in slot_of:
                     grid[b, r, slot_of[c]] = 1
-        if config.match_count == "matched":  # the cells that matched, partial ones when only those did
-            count[b] = entry[b].sum(0)
         for k, (n, pos) in enumerate(zip(w["numbers"][:MAX_NUMBERS], w["number_positions"][:MAX_NUMBERS], strict=True)):
             numbers[b, k], number_mask[b, k], number_pos[b, k] = n, True, min(pos, max(len(words) - 1, 0))
         kind = w.get("answer_type")

@@ -107,7 +107,10 @@ class NeuralProgrammer(nn.Module):
         else:
             words = (ids > 0).to(self.word.weight.dtype)[..., None]
             name = (self.word(ids) * words).sum(2) / words.sum(2).clamp(min=1.0)
-        return name + batch.match_count[..., None] * self.word(self.entry_match_id)
+        # n^match_c: the exact matches (batch.match_count), or every cell that matched (the TF code: partial
+        # matches count when only those fired, and then they are what entry_match holds)
+        count = batch.match_count if self.config.match_count == "exact" else batch.entry_match.sum(1)  # (B, C)
+        return name + count[..., None] * self.word(self.entry_match_id)
 
     def pivot_logits(self, U, Z, batch: Batch):
         """s_k = Ũ(op) · z_{pos(n_k)}, the second masked when absent (spec §3.6). -> (B, 4, 2), COMPARISONS order"""
