@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from engine.core import safetensors_reader as reader
 from engine.core.safetensors_reader import CheckpointError
 from engine.np2016 import checkpoint as np2016_checkpoint
 from engine.wtq2017 import checkpoint as wtq2017_checkpoint
+from engine.wtq2017.ensemble import is_ensemble_file
 
 NP2016, WTQ2017 = "np2016", "wtq2017"
 # the "schema" of each family's checkpoint metadata (kept as shipped: the files carry it)
@@ -20,6 +23,8 @@ SCHEMAS = {NP2016: np2016_checkpoint.SCHEMA, WTQ2017: wtq2017_checkpoint.SCHEMA}
 def family_of(source) -> str:
     """The id of a checkpoint's family (a path or its bytes) from its header's schema alone; CheckpointError
     for a file no family reads."""
+    if isinstance(source, str | Path) and is_ensemble_file(source):  # several 2017 models answering as one
+        return WTQ2017
     schema = reader.read_header(source).metadata.get("schema")
     for family, known in SCHEMAS.items():
         if schema == known:

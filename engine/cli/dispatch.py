@@ -47,6 +47,18 @@ def cmd_predict(args) -> int:
     return family_commands(args).predict(args)
 
 
+def cmd_ensemble(args) -> int:
+    from engine.core.safetensors_reader import CheckpointError
+    from engine.wtq2017.ensemble import write_ensemble
+
+    try:
+        path = write_ensemble(args.output, args.members)
+    except (CheckpointError, ValueError, OSError) as e:
+        raise CliError(f"cannot make an ensemble: {e}") from e
+    print(f"wrote {path}: {len(args.members)} members answering together (--checkpoint {path})")
+    return 0
+
+
 def cmd_ask(args) -> int:
     from engine.core.io.examples import check_question, read_table_csv
     from engine.core.limits import TABLE_MAX_BYTES, TABLE_MAX_CELLS, TABLE_MAX_COLUMNS, TABLE_MAX_ROWS

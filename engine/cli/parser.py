@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from engine.cli.data import cmd_generate, cmd_wtq_convert
-from engine.cli.dispatch import cmd_ask, cmd_evaluate, cmd_predict, cmd_train
+from engine.cli.dispatch import cmd_ask, cmd_ensemble, cmd_evaluate, cmd_predict, cmd_train
 from engine.cli.np2016 import DEFAULT_CHECKPOINT
 from engine.cli.sweep import cmd_sweep
 
@@ -171,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tables with more rows are not trained on (TF max_elements, default 100)")
     p.add_argument("--limit", type=int, help="convert only the first N examples")
     p.set_defaults(func=cmd_wtq_convert)
+
+    p = sub.add_parser("ensemble", help="write an ensemble file: several 2017 checkpoints answering as one",
+                       description="Write a small JSON file naming 2017 (real-tables) checkpoints, each with its "
+                       "sha256; give it to evaluate, predict or ask as --checkpoint and the members answer together "
+                       "(their per-step probabilities averaged, as the 2017 paper's ensemble). The members must "
+                       "share the vocabulary, column slots, T and question length (trained on the same data).")
+    p.add_argument("members", nargs="+", metavar="CHECKPOINT", help="the members' .safetensors files")
+    p.add_argument("--output", required=True, help="ensemble file to write (.json)")
+    p.set_defaults(func=cmd_ensemble)
     return parser
 
 

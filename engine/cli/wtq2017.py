@@ -125,11 +125,11 @@ def _train_and_save(args, cfg: TrainConfig, model_values: dict, output) -> int:
 
 def _answers(args, examples):
     from engine.cli.common import bar, checked_device
-    from engine.wtq2017.checkpoint import load_checkpoint
+    from engine.wtq2017.ensemble import load_model
     from engine.wtq2017.predict import answer_all
 
     device = checked_device(args.device)
-    model, vocab, _ = load_checkpoint(args.checkpoint, device)
+    model, vocab, _ = load_model(args.checkpoint, device)
     with bar(total=len(examples), desc="answering", unit="ex") as b:
         return answer_all(model, vocab, examples, min(args.batch_size, 64), device,
                           on_batch=lambda done: b.update(done - b.n), beam=args.beam or 0)
@@ -176,8 +176,8 @@ def predict(args) -> int:
 def ask_trace(args, device, table, question: str) -> dict:
     """The 2017 model's trace of `question` about `table` (engine.core.io.csv_table's Table), run on `device`;
     with --beam, chosen by execution-guided decoding, the programs considered in extra["candidates"]."""
-    from engine.wtq2017.checkpoint import load_checkpoint
+    from engine.wtq2017.ensemble import load_model
     from engine.wtq2017.trace import ask_table
 
-    model, vocab, _ = load_checkpoint(args.checkpoint, device)
+    model, vocab, _ = load_model(args.checkpoint, device)
     return ask_table(model, vocab, table.columns, table.rows, question, beam=args.beam or 0)

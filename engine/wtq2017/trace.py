@@ -10,6 +10,7 @@ import torch
 from engine.core.trace import SCHEMA, step_of
 from engine.wtq2017.batch import encode_batch
 from engine.wtq2017.config import OPS
+from engine.wtq2017.ensemble import agreement
 from engine.wtq2017.language import cannot_say, warning
 from engine.wtq2017.ops import COMPARISONS
 from engine.wtq2017.predict import denotation, from_table, number_text
@@ -75,6 +76,11 @@ def trace(model, vocab, example: dict, beam: int = 0) -> dict:
                              [by_column.get(c) for c in range(len(columns))], step["pivot"], picked_rows[t],
                              soft_rows[t], attention[t], step_sentence(step, columns), **extra))
     den = denotation(example, answer)
+    together = {}
+    if "members" in out:  # an ensemble (engine/wtq2017/ensemble.py): where its members disagree
+        agreed = agreement([example], batch, out, [answer])[0]
+        together = {"ensemble": {"agree": agreed["agree"], "members": [", ".join(d) or "(no answer)"
+                                                                         for d in agreed["members"]]}}
     return {
         "schema": SCHEMA, "family": "wtq2017", "question": example["question"], "words": words,
         "numbers": example["wtq"]["numbers"][:2], "columns": columns, "rows": rows, "n_rows": n_rows,
@@ -89,7 +95,7 @@ def trace(model, vocab, example: dict, beam: int = 0) -> dict:
                   **({"beam": beam, "chosen": answer["chosen"], "candidates": [
                       {"probability": round(c["probability"], 6), "program_text": program_words(c["program"], columns),
                        "answer": answer_text(example, c["answer"]), "rejected": c["rejected"]}
-                      for c in answer["candidates"]]} if beam else {})},
+                      for c in answer["candidates"]]} if beam else {}), **together},
     }
 
 
