@@ -34,13 +34,14 @@ from benchmarks.wtq_results import _shown, pct, unreadable_count  # noqa: E402
 from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.core.io.examples import read_jsonl  # noqa: E402
 from engine.wtq2017.calibration import GUESS_BELOW, calibrate, path_for  # noqa: E402
-from engine.wtq2017.checkpoint import load_checkpoint  # noqa: E402
+from engine.wtq2017.checkpoint import SHIPPED  # noqa: E402
 from engine.wtq2017.dataset.evaluator import denotation_match  # noqa: E402
+from engine.wtq2017.ensemble import load_model  # noqa: E402
 from engine.wtq2017.language import MISSING, cannot_say  # noqa: E402
 from engine.wtq2017.predict import answer_all, denotation, score  # noqa: E402
 
 START, END = "<!-- wtq decoding: written by benchmarks/wtq_decoding.py -->", "<!-- /wtq decoding -->"
-DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
+DEFAULT_CHECKPOINT = SHIPPED
 
 
 def by_width(model, vocab, dev: list[dict], widths: list[int], unreadable: int) -> list[dict]:
@@ -112,7 +113,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     dev = read_jsonl(args.dev)
-    model, vocab, _ = load_checkpoint(args.checkpoint)
+    model, vocab, _ = load_model(args.checkpoint)
     widths = sorted(set(args.widths) | {args.beam})
     unreadable = unreadable_count(Path(args.dev))
     rows = by_width(model, vocab, dev, widths, unreadable)

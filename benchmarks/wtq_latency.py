@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from engine.wtq2017.checkpoint import load_checkpoint  # noqa: E402
+from engine.wtq2017.checkpoint import SHIPPED  # noqa: E402
+from engine.wtq2017.ensemble import load_model  # noqa: E402
 from engine.wtq2017.predict import from_table  # noqa: E402
 from engine.wtq2017.trace import ask_table, trace  # noqa: E402
 
@@ -63,7 +64,7 @@ def _time(model, vocab, tables: list, repeats: int, beam: int) -> tuple[list[flo
 
 
 def measure(checkpoint: Path, rows: int, repeats: int, beam: int = 0) -> dict:
-    model, vocab, _ = load_checkpoint(checkpoint)
+    model, vocab, _ = load_model(checkpoint)
     result = {"rows": rows, "repeats": repeats, "threads": torch.get_num_threads(), "d": model.config.d, "beam": beam}
     # same table: a new question about the table already on screen (the app's case: its pre-processing is kept);
     # new table: every question about a table never seen, pre-processed from scratch
@@ -78,7 +79,7 @@ def measure(checkpoint: Path, rows: int, repeats: int, beam: int = 0) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--checkpoint", type=Path, default=ROOT / "checkpoints" / "wtq2017.safetensors")
+    ap.add_argument("--checkpoint", type=Path, default=SHIPPED)
     ap.add_argument("--rows", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=50)
     ap.add_argument("--threads", type=int, default=1)

@@ -30,15 +30,16 @@ from benchmarks.sections import replace_section  # noqa: E402
 from engine.core.io.atomic import write_atomic  # noqa: E402
 from engine.core.io.examples import read_jsonl  # noqa: E402
 from engine.papers import P17_SINGLE_MODEL, P17_TABLE_1_TEXT, percent_text  # noqa: E402
-from engine.wtq2017.checkpoint import load_checkpoint  # noqa: E402
+from engine.wtq2017.checkpoint import SHIPPED  # noqa: E402
 from engine.wtq2017.config import ModelConfig, TrainConfig  # noqa: E402
 from engine.wtq2017.dataset.convert import convert_file, report_path  # noqa: E402
+from engine.wtq2017.ensemble import load_model  # noqa: E402
 from engine.wtq2017.predict import answer_all, score  # noqa: E402
 
 START, END = "<!-- wtq: written by benchmarks/wtq_results.py -->", "<!-- /wtq -->"
 CARD_START, CARD_END = "<!-- wtq card: written by benchmarks/wtq_results.py -->", "<!-- /wtq card -->"
 FIXTURE = ROOT / "tests" / "fixtures" / "wtq"
-DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
+DEFAULT_CHECKPOINT = SHIPPED
 PAPER_ROWS = P17_TABLE_1_TEXT  # spec §8.5 (P17 Table 1): method, dev %, test %, from engine/papers.py
 TYPE_NAMES = {"scalar": "scalar (a count)", "number_lookup": "number lookup", "word_lookup": "word lookup",
               "bad": "not printable (answer not in the table)", "unreadable": "unreadable (converter)"}
@@ -55,7 +56,7 @@ def pct(x: float) -> str:
 
 
 def measure(path: Path, dev: list[dict], unreadable: int) -> dict:
-    model, vocab, info = load_checkpoint(path)
+    model, vocab, info = load_model(path)
     summary = info["summary"]
     result = score(dev, answer_all(model, vocab, dev), unreadable)
     fixture = fixture_score(model, vocab)

@@ -13,9 +13,11 @@ from engine.core.vocab import Vocab
 from engine.wtq2017.config import ModelConfig
 from engine.wtq2017.model import NeuralProgrammer
 
-__all__ = ["SCHEMA", "load_checkpoint", "read_checkpoint_info", "save_checkpoint"]
+__all__ = ["SCHEMA", "SHIPPED", "load_checkpoint", "read_checkpoint_info", "save_checkpoint"]
 
 SCHEMA = "np-explorer-wtq/1"
+# the shipped model that answers English by default (the app, the benchmarks' default --checkpoint)
+SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints" / "wtq2017.safetensors"
 
 
 def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:

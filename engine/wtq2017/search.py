@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import torch
@@ -183,9 +184,10 @@ def search_all(examples: list[dict], config: ModelConfig, limit: int = 32, chunk
 
 
 def cached_search(examples: list[dict], config: ModelConfig, data_path: Path | None, limit: int = 32,
-                  log=print) -> list[list[Program]]:
+                  log=print) -> tuple[list[list[Program]], dict]:
     """search_all, read from (or written to) `<data>.programs.json` beside the converted data when the data, the
-    column slots, T, the limit and SEARCH_VERSION are those it was made with."""
+    column slots, T, the limit and SEARCH_VERSION are those it was made with; and a record of the search that
+    made them (its seconds, questions with a program, programs), which a run's summary keeps."""
     key = hashlib.sha256(json.dumps([SEARCH_VERSION, limit, config.T, config.number_columns, config.word_columns,
                                      [ex.get("id") for ex in examples], [ex.get("target") for ex in examples]],
                                     sort_keys=True).encode()).hexdigest()
@@ -194,15 +196,23 @@ def cached_search(examples: list[dict], config: ModelConfig, data_path: Path | N
         try:
             stored = json.loads(cache.read_text())
             if stored.get("key") == key:
-                return [[tuple(tuple(x) for x in p) for p in progs] for progs in stored["programs"]]
+                found = [[tuple(tuple(x) for x in p) for p in progs] for progs in stored["programs"]]
+                return found, {**_record(found, stored.get("seconds")), "cached": True}
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a damaged cache is searched again
+    started = time.perf_counter()
     found = search_all(examples, config, limit)
-    log(f"program search: {sum(bool(p) for p in found):,} of {len(found):,} questions have a program "
-        f"({sum(map(len, found)):,} programs)")
+    record = _record(found, round(time.perf_counter() - started, 1))
+    log(f"program search: {record['questions_with_programs']:,} of {len(found):,} questions have a program "
+        f"({record['programs']:,} programs, {record['seconds']:.0f} s)")
     if cache is not None:
-        write_atomic(cache, json.dumps({"key": key, "programs": found}))
-    return found
+        write_atomic(cache, json.dumps({"key": key, "seconds": record["seconds"], "programs": found}))
+    return found, {**record, "cached": False}
+
+
+def _record(found: list[list[Program]], seconds: float | None) -> dict:
+    return {"seconds": seconds, "questions": len(found), "questions_with_programs": sum(bool(p) for p in found),
+            "programs": sum(map(len, found))}
 
 
 # ---- the loss over the programs found ------------------------------------------------------------

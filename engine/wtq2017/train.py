@@ -91,12 +91,13 @@ def train(cfg: TrainConfig, model_values: dict, train_examples: list[dict], dev_
         torch.manual_seed(cfg.seed)  # dropout's draws
         model = seeded(lambda: NeuralProgrammer(model_cfg, vocab), cfg.seed).to(device).train()
         autosave = train_state.Autosave(state_file, save_every, resume, cfg.steps, cfg.eval_every)
-        programs = None
+        programs, search = None, None
         if cfg.search_weight > 0:
             progress.update(message="searching programs")
-            programs = cached_search(train_set, model_cfg, data_path, cfg.search_limit,
-                                     log=lambda text: progress.update(message=text))
-        return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device, autosave, programs)
+            programs, search = cached_search(train_set, model_cfg, data_path, cfg.search_limit,
+                                             log=lambda text: progress.update(message=text))
+        return _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device, autosave, programs,
+                     search)
     finally:
         torch.set_num_threads(threads_before)
 
@@ -113,7 +114,7 @@ def _identity(cfg: TrainConfig, model_cfg: ModelConfig, vocab: Vocab, train_set:
 
 
 def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device,
-          autosave: train_state.Autosave, programs: list | None) -> TrainResult:
+          autosave: train_state.Autosave, programs: list | None, search: dict | None) -> TrainResult:
     model_cfg = model.config
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
     rng = random.Random(cfg.seed)
@@ -177,6 +178,7 @@ def _loop(cfg, model, vocab, train_set, dev_set, progress, stop, on_best, device
             "dev_score": best["score"], "evals": evals, "loss_curve": _thin(losses, LOSS_CURVE_POINTS),
             "seconds": round(time.perf_counter() - started, 1), "stopped": stopped, "error": error,
             "parameters": sum(p.numel() for p in model.parameters()),
+            **({"search": search} if search is not None else {}),  # its seconds are not in "seconds"
         }
 
     def result_of_best() -> TrainResult:

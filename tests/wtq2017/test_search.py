@@ -156,14 +156,16 @@ def test_the_cache_is_reused_and_rebuilt_when_the_data_changes(tmp_path):
     data = tmp_path / "train.jsonl"
     exs = examples()
     data.write_text("".join(json.dumps(ex) + "\n" for ex in exs))
-    first = cached_search(exs, CONFIG, data, log=lambda _: None)
+    first, record = cached_search(exs, CONFIG, data, log=lambda _: None)
     cache = tmp_path / "train.programs.json"
     assert cache.is_file() and first == search_all(exs, CONFIG)
+    assert not record["cached"] and record["questions_with_programs"] == 3 and record["seconds"] >= 0
+    assert cached_search(exs, CONFIG, data, log=lambda _: None)[1] == {**record, "cached": True}
     stored = json.loads(cache.read_text())
     stored["programs"][0] = []  # what is read back is the file's, not searched again
     cache.write_text(json.dumps(stored))
-    assert cached_search(exs, CONFIG, data, log=lambda _: None)[0] == []
+    assert cached_search(exs, CONFIG, data, log=lambda _: None)[0][0] == []
     changed = [exs[0], {**exs[1], "target": ["3"]}, exs[2]]  # another target: another key, searched again
-    assert cached_search(changed, CONFIG, data, log=lambda _: None)[0] == first[0]
+    assert cached_search(changed, CONFIG, data, log=lambda _: None)[0][0] == first[0]
     cache.write_text("{not json")  # a damaged cache is searched again
-    assert cached_search(exs, CONFIG, data, log=lambda _: None) == first
+    assert cached_search(exs, CONFIG, data, log=lambda _: None)[0] == first

@@ -201,3 +201,17 @@ def test_cli_train_saves_its_state_and_resume_goes_on_from_it(files, tmp_path, c
     assert f"the run's state: {state}" in capsys.readouterr().out and load_state(state)[1]["step"] == 6
     assert _train_cli(files, ckpt, "--resume", "--steps", "9") == 0  # the same run, three steps longer
     assert load_checkpoint(ckpt)[2]["summary"]["steps_run"] == 9 and load_state(state)[1]["step"] == 9
+
+
+def test_search_training_records_its_search_and_method(examples, files, tmp_path):
+    data = tmp_path / "train.jsonl"
+    data.write_text(files["train"].read_text())
+    result = train(_cfg(steps=4, eval_every=4, search_weight=1.0), SMALL, examples["train"], examples["dev"],
+                   data_path=data)
+    s = result.summary
+    assert s["search"]["questions_with_programs"] > 0 and not s["search"]["cached"]
+    assert "marginal likelihood" in s["method"] and not s["error"]
+    assert (tmp_path / "train.programs.json").is_file()
+    again = train(_cfg(steps=4, eval_every=4, search_weight=1.0), SMALL, examples["train"], examples["dev"],
+                  data_path=data).summary
+    assert again["search"]["cached"] and again["loss_curve"] == s["loss_curve"]  # the cache changes nothing
