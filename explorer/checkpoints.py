@@ -2,7 +2,8 @@
 their metadata, the best one for a table, loading (cached, never mutated: fine-tuning copies) and tracing.
 
 Shipped ones live in checkpoints/ (NPX_CHECKPOINT_DIRS), the shipped 2017 one is listed as REAL_ID when readable
-(explorer/real_tables.py); trained ones, "trained/<stem>", in runs/checkpoints/ (NPX_RUNS_DIR) and runs/wtq/.
+(explorer/real_tables.py), any other 2017 file there (a checkpoint, or an ensemble file: engine/wtq2017/ensemble.py)
+by its stem; trained ones, "trained/<stem>", in runs/checkpoints/ (NPX_RUNS_DIR) and runs/wtq/.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from engine.np2016.checkpoint import CheckpointError, load_checkpoint, read_chec
 from engine.np2016.data import tasks as data
 from engine.np2016.presets import METHODS, training_method
 from engine.np2016.trace import trace
+from engine.wtq2017.ensemble import is_ensemble_file
 from explorer import real_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,9 +149,12 @@ def _family(path: str, mtime: float) -> str:
 
 def all_checkpoints() -> list[Entry]:
     """The registry: every checkpoint of both families. Shipped 2016 ones first (sorted by name), then the shipped
-    2017 one (REAL_ID, when readable), then trained ones of either family (newest first). Each file is read once
-    per version: the listing is cached on the files' names and times."""
-    shipped = [p for d in shipped_dirs() if d.is_dir() for p in sorted(d.glob("*.safetensors"))]
+    2017 one (REAL_ID, when readable), the other shipped 2017 files (checkpoints and ensemble files, by name), then
+    trained ones of either family (newest first). Each file is read once per version: the listing is cached on the
+    files' names and times."""
+    # of the .json files only ensemble files (not calibrations, not anything else): a 4 KB look at each
+    shipped = [p for d in shipped_dirs() if d.is_dir()
+               for p in sorted([*d.glob("*.safetensors"), *filter(is_ensemble_file, d.glob("*.json"))])]
     real = real_tables.checkpoint_path()
     trained = [p for d in (runs_dir(), wtq_runs_dir()) if d.is_dir() for p in d.glob("*.safetensors")]
     trained.sort(key=lambda p: (-p.stat().st_mtime, p.name))
@@ -161,23 +166,34 @@ def all_checkpoints() -> list[Entry]:
 @st.cache_data(max_entries=16, show_spinner=False)
 def _registry(shipped: tuple, real: tuple | None, trained: tuple) -> list[Entry]:
     """all_checkpoints from the (path, mtime) of the shipped files, the shipped 2017 one and the trained ones."""
-    entries, seen = [], set()
+    entries, seen, others = [], {REAL_ID}, []  # REAL_ID names the shipped 2017 one only, whatever files are here
     for path, mtime in shipped:
         stem = Path(path).stem
-        if stem not in seen and _family(path, mtime) == NP2016:  # the shipped 2017 one is `real`
+        if stem in seen:  # the first directory's file of a name wins, as its id says which
+            continue
+        if _family(path, mtime) == NP2016:
             seen.add(stem)
             entries.append(_read_entry(path, mtime, stem, False))
+        elif real is None or not _same_file(path, real[0]):  # `real` is listed once, as REAL_ID
+            seen.add(stem)
+            others.append((path, mtime, stem))
     if real is not None:
         entry = _read_real_entry(*real, REAL_ID, False)
         if entry.error is None:  # an unreadable shipped model is not offered (links to it say it is not here)
             entries.append(entry)
+    # the other shipped 2017 files after it, an unreadable one with its reason (an ensemble whose member is gone)
+    entries += [_read_real_entry(path, mtime, stem, False) for path, mtime, stem in others]
     for path, mtime in trained:
         ckpt_id = f"trained/{Path(path).stem}"
-        if ckpt_id not in seen and (real is None or Path(path).resolve() != Path(real[0]).resolve()):
+        if ckpt_id not in seen and (real is None or not _same_file(path, real[0])):
             seen.add(ckpt_id)
             read = _read_real_entry if _family(path, mtime) == WTQ2017 else _read_entry
             entries.append(read(path, mtime, ckpt_id, True))
     return entries
+
+
+def _same_file(path: str, other: str) -> bool:
+    return Path(path).resolve() == Path(other).resolve()
 
 
 def list_checkpoints(family: str | None = NP2016) -> list[Entry]:

@@ -42,6 +42,7 @@ class Batch:
     valid: torch.Tensor  # (B, R, C) bool, the cell has a processed value (not padding, not TF's "bad number")
     entry_match: torch.Tensor  # (B, R, C) float, cells matching the question (exact or partial)
     most_frequent: torch.Tensor  # (B, R, C) float, cells holding their column's most frequent entry
+    cell_key: torch.Tensor  # (B, R, C) long, one id per distinct cell text within its column (-1: empty)
     match_count: torch.Tensor  # (B, C) float, n^match_c: cells of the column matching exactly (spec §3.4)
     name_match: torch.Tensor  # (B, C) float, the column's name occurs in the question
     numbers: torch.Tensor  # (B, 2) float64, the first two question numbers (0 where absent)
@@ -117,6 +118,8 @@ def encode_batch(examples: list[dict], vocab: Vocab, config: ModelConfig,
     names, col_mask = np.zeros((B, C, L), np.int64), np.zeros((B, C), np.float32)
     row_mask, cell_mask = np.zeros((B, R), np.float32), np.zeros((B, R, C), bool)
     values, valid = np.zeros((B, R, C), np.float64), np.zeros((B, R, C), bool)
+    keys = np.full((B, R, C), -1, np.int64)
+    distinct = "distinct" in config.op_names  # only a distinct count reads the cells' keys
     entry, frequent = np.zeros((B, R, C), np.float32), np.zeros((B, R, C), np.float32)
     count, name_match = np.zeros((B, C), np.float32), np.zeros((B, C), np.float32)
     numbers, number_mask = np.zeros((B, MAX_NUMBERS), np.float64), np.zeros((B, MAX_NUMBERS), bool)
@@ -142,10 +145,14 @@ def encode_batch(examples: list[dict], vocab: Vocab, config: ModelConfig,
             count[b, s] = w["entry_match_count"][c]
             name_match[b, s] = w["column_match"][c]
             cell_mask[b, :m, s] = True
+            seen: dict[str, int] = {}  # a distinct count compares cells by their text, folded
             for r in range(m):
                 v = w["cell_values"][r][c]
                 if v is not None:
                     values[b, r, s], valid[b, r, s] = v, True
+                text = ex["rows"][r][c] if distinct else None
+                if text is not None and str(text).strip():
+                    keys[b, r, s] = seen.setdefault(" ".join(str(text).lower().split()), len(seen))
         for grid, key in ((entry, "entry_match"), (frequent, "most_frequent")):
             for r, c in w[key]:
                 if c in slot_of:
@@ -169,6 +176,7 @@ def encode_batch(examples: list[dict], vocab: Vocab, config: ModelConfig,
     return Batch(
         question_ids=t(qids), question_len=t(qlen), name_ids=t(names), col_mask=t(col_mask), row_mask=t(row_mask),
         cell_mask=t(cell_mask), values=t(values), valid=t(valid), entry_match=t(entry), most_frequent=t(frequent),
+        cell_key=t(keys),
         match_count=t(count), name_match=t(name_match), numbers=t(numbers), number_mask=t(number_mask),
         number_pos=t(number_pos), scalar_target=t(target), has_scalar=t(has_scalar), has_lookup=t(has_lookup),
         answer=t(answer), item_cells=torch.tensor(item_cells, dtype=torch.long),

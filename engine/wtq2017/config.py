@@ -12,6 +12,11 @@ from engine.core.settings import Settings, setting
 # The 15 operations in TF's order, which is also the order of U's rows (spec §4.2).
 OPS = ("count", "prev", "next", "first", "last", "mfe", "greater", "lesser", "geq", "leq",
        "argmax", "argmin", "select", "reset", "print")
+# The larger language (issue 21, item 4; ModelConfig.ops "extended"): a column's sum, average, count of distinct
+# values and range (largest − smallest: the difference of two selected values) over the selected rows, and the AND
+# of the two selections before. After the paper's, so every paper operation keeps its index.
+EXTRA_OPS = ("sum", "average", "distinct", "diff", "and")
+ALL_OPS = OPS + EXTRA_OPS
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class ModelConfig(Settings):
                                 lo=0.0, hi=1.0)
     column_name: str = setting("first", "column-name vector: the embedding of its first word (TF, spec §3.4) "
                                "or the mean over its words", label="Column name", choices=("first", "mean"))
+    ops: str = setting("paper", "the operations: the 2017 paper's 15, or those plus sum, average, distinct count, "
+                       "difference (largest − smallest selected value) and the AND of two selections",
+                       label="Operations", choices=("paper", "extended"))
     match_count: str = setting("exact", "n^match_c in each column's vector: the cells matching the question "
                                "exactly (ours until issue 21) or every matching cell, partial matches when only "
                                "those fired (the TF code)", label="Entry-match count", choices=("exact", "matched"))
@@ -59,6 +67,11 @@ class ModelConfig(Settings):
     soft_min_value: float = setting(5.0, "temperature of the soft minimum of the scalar and lookup losses for "
                                     "number answers that are also cells (TF soft_min_value)",
                                     label="Soft-min temperature", lo=1e-3, hi=1e3)
+
+    @property
+    def op_names(self) -> tuple[str, ...]:
+        """The operations this model selects among, in the order of U's rows."""
+        return OPS if self.ops == "paper" else ALL_OPS
 
     @property
     def columns(self) -> int:

@@ -16,17 +16,17 @@ from dataclasses import fields
 import torch
 import torch.nn.functional as F
 
-from engine.wtq2017.config import OPS
-from engine.wtq2017.ops import COLUMN_OPS, COMPARISONS, OP, Table, run_hard
+from engine.wtq2017.config import ALL_OPS
+from engine.wtq2017.ops import COLUMN_OPS, COMPARISONS, OP, SCALAR_OPS, Table, run_hard
 
-READS_COLUMN = torch.tensor([name in COLUMN_OPS for name in OPS])  # (O,)
+READS_COLUMN = torch.tensor([name in COLUMN_OPS for name in ALL_OPS])  # (every op,); a model reads its first O
 # why a candidate's answer is not taken, checked in this order: answers that are right for almost no question
 REJECTIONS = ("no answer: ends on a row selection", "no cell printed", "a count of zero", "only empty cells")
 
 
 def answers_of(batch, example: list[int], ops, cols, pivots, scalar, lookup) -> list[dict]:
     """Executed programs as answers. ops, cols (N, T) long; pivots (N, 4); scalar (N,); lookup (N, R, C);
-    example[n]: the batch example of row n. Per row: {"kind": "scalar", "value"} when step T counts,
+    example[n]: the batch example of row n. Per row: {"kind": "scalar", "value"} when step T computes a number,
     {"kind": "cells", "cells": [[row, table column], ...]} when it prints, else {"kind": "none"}; "program": per
     step {"op", "column" (table column or None), "pivot" (number or None)}."""
     has_first = batch.number_mask[:, 0].tolist()
@@ -35,12 +35,12 @@ def answers_of(batch, example: list[int], ops, cols, pivots, scalar, lookup) -> 
         b = example[n]
         slots, program = batch.slot_columns[b], []
         for o, c in zip(op_row, col_row, strict=True):
-            name = OPS[o]
+            name = ALL_OPS[o]
             k = pivot_row[COMPARISONS.index(name)] if name in COMPARISONS else 0
             has = name in COMPARISONS and has_first[b] and bool(batch.number_mask[b, k])
             program.append({"op": name, "column": slots[c] if name in COLUMN_OPS else None,
                             "pivot": float(batch.numbers[b, k]) if has else None})
-        if op_row[-1] == OP["count"]:
+        if ALL_OPS[op_row[-1]] in SCALAR_OPS:
             answer = {"kind": "scalar", "value": float(scalar[n])}
         elif op_row[-1] == OP["print"]:  # (row, slot) in row order
             answer = {"kind": "cells", "cells": [[r, slots[s]] for r, s in lookup[n].nonzero().tolist()]}
@@ -77,7 +77,7 @@ def top_programs(out: dict, width: int, col_mask: torch.Tensor | None = None):
     C = log_col.shape[-1]
     # a column-free op keeps the step's likeliest column (what it executes with), at no cost
     only_best = torch.where(F.one_hot(log_col.argmax(-1), C).bool(), 0.0, -torch.inf)  # (B, T, C)
-    reads = READS_COLUMN.to(log_op.device)[:, None]  # (O, 1)
+    reads = READS_COLUMN.to(log_op.device)[:O, None]  # (O, 1)
     column_term = torch.where(reads, log_col[:, :, None], only_best[:, :, None])  # (B, T, O, C)
     per_step = (log_op[..., None] + column_term).reshape(B, T, O * C)
     programs = int(per_step.isfinite().sum(-1).prod(-1).min())  # what the example with the fewest has

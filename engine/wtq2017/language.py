@@ -13,15 +13,20 @@ MISSING = (
     ("a difference", "difference", ("difference", "how many more", "how much more", "how many fewer",
                                     "how much less", "how much higher", "how much lower", "how many less")),
 )
+# the operation of the larger language (ModelConfig.ops "extended") that says each: a model that has it can say it
+SAID_BY = {"sum": "sum", "average": "average", "difference": "diff"}
 _PATTERNS = [(asked, op, re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b"))
              for asked, op, words in MISSING]
 
 
-def cannot_say(question: str) -> list[dict]:
-    """Per operation the question asks for and the language lacks: {"asked", "operation", "word"}."""
+def cannot_say(question: str, ops: tuple[str, ...] = ()) -> list[dict]:
+    """Per operation the question asks for and the language lacks: {"asked", "operation", "word"}. `ops`: the
+    model's operations (a model with sum can say a total)."""
     text = question.lower()
     found = []
     for asked, op, pattern in _PATTERNS:
+        if SAID_BY[op] in ops:
+            continue
         if op == "average" and re.search(r"\bwhat (does|do|did) .* mean\b", text):
             continue  # "what does X mean" asks for a meaning, not a mean
         if op == "sum" and re.search(r"\btotal (number|count|amount of times)\b|^how many\b", text):

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from engine.wtq2017.batch import ENTRY_MATCH, Batch
-from engine.wtq2017.config import OPS, ModelConfig
+from engine.wtq2017.config import ModelConfig
 from engine.wtq2017.decode import argmax_programs, guided_programs
 from engine.wtq2017.ops import COMPARISONS, OP, run_soft, table_of
 
@@ -31,7 +31,7 @@ class NeuralProgrammer(nn.Module):
     def __init__(self, config: ModelConfig, vocab):
         super().__init__()
         self.config = config
-        d, O = config.d, len(OPS)
+        d, O = config.d, len(config.op_names)
         if len(vocab) != config.vocab_size:
             raise ValueError(f"the vocabulary has {len(vocab):,} words but config.vocab_size is "
                              f"{config.vocab_size:,}: build the config from the vocabulary")
@@ -157,7 +157,8 @@ class NeuralProgrammer(nn.Module):
         result["pivot_logits"] = self.pivot_logits(U, Z, batch)  # (B, 4, 2)
         result["pivot_probs"] = F.softmax(result["pivot_logits"], -1)
         betas = {op: result["pivot_probs"][:, k] for k, op in enumerate(COMPARISONS)}
-        scalar, lookup, rows = run_soft(result["op_probs"], result["col_probs"], betas, table_of(batch), cfg.pivot)
+        scalar, lookup, rows = run_soft(result["op_probs"], result["col_probs"], betas, table_of(batch), cfg.pivot,
+                                        cfg.op_names)
         result.update(scalar=scalar, lookup=lookup, rows=rows)  # (B,), (B, R, C), (B, T, R)
         return result
 

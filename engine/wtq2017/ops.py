@@ -15,11 +15,13 @@ import torch
 import torch.nn.functional as F
 
 from engine.wtq2017.batch import Batch
-from engine.wtq2017.config import OPS
+from engine.wtq2017.config import ALL_OPS, OPS
 
-OP = {name: i for i, name in enumerate(OPS)}
+OP = {name: i for i, name in enumerate(ALL_OPS)}  # the paper's 15 first: their indices are the same in both sets
 COMPARISONS = ("greater", "lesser", "geq", "leq")  # the ops that read a pivot (spec §3.6)
-COLUMN_OPS = ("mfe",) + COMPARISONS + ("argmax", "argmin", "select", "print")  # ops that read a column
+COLUMN_SCALARS = ("sum", "average", "distinct", "diff")  # the larger language's numbers from a column's rows
+COLUMN_OPS = ("mfe",) + COMPARISONS + ("argmax", "argmin", "select", "print") + COLUMN_SCALARS  # read a column
+SCALAR_OPS = ("count",) + COLUMN_SCALARS  # the ops whose answer is a number
 _CMP = {"greater": torch.gt, "lesser": torch.lt, "geq": torch.ge, "leq": torch.le}
 
 
@@ -37,6 +39,7 @@ class Table:
     number_mask: torch.Tensor  # (B, N) bool
     order_desc: torch.Tensor  # (B, R, C) long: rows by descending value per column, ties in table order
     order_asc: torch.Tensor  # (B, R, C) long: rows by ascending value, ties in table order
+    cell_key: torch.Tensor  # (B, R, C) long, equal for equal cell text within a column (-1: empty)
 
 
 def table_of(batch: Batch) -> Table:
@@ -45,7 +48,7 @@ def table_of(batch: Batch) -> Table:
                  entry_match=batch.entry_match > 0, most_frequent=batch.most_frequent > 0, numbers=batch.numbers,
                  number_mask=batch.number_mask,
                  order_desc=torch.sort(batch.values, dim=1, descending=True, stable=True).indices,
-                 order_asc=torch.sort(batch.values, dim=1, stable=True).indices)
+                 order_asc=torch.sort(batch.values, dim=1, stable=True).indices, cell_key=batch.cell_key)
 
 
 def soft_comparison(table: Table, op: str, beta: torch.Tensor, mode: str) -> torch.Tensor:
@@ -86,11 +89,38 @@ def soft_superlative(rs: torch.Tensor, valid: torch.Tensor, order: torch.Tensor)
     return torch.zeros_like(weight).scatter(1, order, taken)
 
 
-def soft_step(p_op, p_col, rs, table: Table, compare: dict):
-    """One step of soft execution. p_op (B, O); p_col (B, C); rs (B, R) the previous row selector;
-    compare: op -> (B, R, C) soft comparison cells (static). Returns scalar (B,), lookup (B, R, C), rows (B, R).
-    scalar and lookup are overwritten every step (spec §4.3); only step T's are answers."""
-    a = {name: p for name, p in zip(OPS, p_op.unbind(-1), strict=True)}
+def _same_before(key: torch.Tensor) -> torch.Tensor:
+    """[b, i, j, c]: row j < i holds the same non-empty cell text as row i in column c. (B, R, C) -> (B, R, R, C)"""
+    R = key.shape[1]
+    earlier = torch.ones(R, R, dtype=torch.bool, device=key.device).tril(-1)[None, :, :, None]
+    return (key[:, :, None] == key[:, None]) & (key[:, None] >= 0) & earlier
+
+
+def soft_column_scalars(a: dict, p_col, rs, table: Table, top, bottom) -> torch.Tensor:
+    """The larger language's numbers, mixed: Σ_c κ(c) Σ_op α(op) · op's number on column c. rs (B, R); top, bottom
+    (B, R, C): the soft argmax and argmin of rs (their expected values are the soft largest and smallest). (B,)"""
+    dtype = rs.dtype
+    valid = table.valid.to(dtype)
+    values = table.values.to(dtype) * valid
+    total = torch.einsum("br,brc->bc", rs, values)  # (B, C)
+    n = torch.einsum("br,brc->bc", rs, valid)
+    mean = torch.where(n > 0, total / n.clamp(min=1e-12), torch.zeros_like(n))
+    spread = ((top - bottom) * values).sum(1)  # E[largest] − E[smallest]
+    # a cell counts when its row is selected and no earlier selected row holds the same text: rs_i Π_j (1 − rs_j)
+    present = rs[:, :, None] * (table.cell_key >= 0).to(dtype)  # (B, R, C)
+    unseen = torch.where(_same_before(table.cell_key), 1 - rs[:, None, :, None], torch.ones((), dtype=dtype))
+    distinct = (present * unseen.prod(2)).sum(1)
+    per_column = (a["sum"][:, None] * total + a["average"][:, None] * mean + a["distinct"][:, None] * distinct
+                  + a["diff"][:, None] * spread)  # (B, C)
+    return (per_column * p_col).sum(-1)
+
+
+def soft_step(p_op, p_col, rs, table: Table, compare: dict, rs2=None, names=OPS):
+    """One step of soft execution. p_op (B, O) over `names`; p_col (B, C); rs (B, R) the previous row selector,
+    rs2 (B, R) the one before it (read by "and"); compare: op -> (B, R, C) soft comparison cells (static). Returns
+    scalar (B,), lookup (B, R, C), rows (B, R). scalar and lookup are overwritten every step (spec §4.3); only
+    step T's are answers."""
+    a = {name: p for name, p in zip(names, p_op.unbind(-1), strict=True)}
     dtype = rs.dtype
     row_mask = table.row_mask.to(dtype)
     scalar = a["count"] * rs.sum(-1)
@@ -99,9 +129,12 @@ def soft_step(p_op, p_col, rs, table: Table, compare: dict):
     def w(name):  # (B, 1, 1) weight of a column op, broadcast over cells
         return a[name][:, None, None]
 
+    top = soft_superlative(rs, table.valid, table.order_desc)
+    bottom = soft_superlative(rs, table.valid, table.order_asc)
     cells = (w("mfe") * table.most_frequent.to(dtype) + w("select") * table.entry_match.to(dtype)
-             + w("argmax") * soft_superlative(rs, table.valid, table.order_desc)
-             + w("argmin") * soft_superlative(rs, table.valid, table.order_asc))
+             + w("argmax") * top + w("argmin") * bottom)
+    if "sum" in a:
+        scalar = scalar + soft_column_scalars(a, p_col, rs, table, top, bottom)
     for op in COMPARISONS:
         cells = cells + w(op) * compare[op]
     rows = torch.bmm(cells, p_col[:, :, None])[..., 0]  # Σ_c κ(c) · R_op[c]
@@ -109,6 +142,8 @@ def soft_step(p_op, p_col, rs, table: Table, compare: dict):
             + a["next"][:, None] * F.pad(rs[:, :-1], (1, 0))  # the row after
             + a["first"][:, None] * soft_first(rs) + a["last"][:, None] * soft_first(rs.flip(1)).flip(1)
             + a["reset"][:, None] * row_mask)
+    if "and" in a:
+        rows = rows + a["and"][:, None] * rs * (row_mask if rs2 is None else rs2)
     return scalar, lookup, rows * row_mask
 
 
@@ -118,10 +153,12 @@ def _first_true(x: torch.Tensor) -> torch.Tensor:
     return first & x.any(1, keepdim=True)
 
 
-def hard_step(op: torch.Tensor, col: torch.Tensor, pivot: torch.Tensor, rs: torch.Tensor, table: Table):
-    """One step of the discrete program. op, col (B,) long; pivot (B, 4) long: the number each comparison
-    (COMPARISONS order) reads; rs (B, R) bool. Returns scalar (B,) float64, lookup (B, R, C) bool, rows (B, R) bool.
-    Ties of argmax/argmin go to the first row in table order, as TF's stable sort does."""
+def hard_step(op: torch.Tensor, col: torch.Tensor, pivot: torch.Tensor, rs: torch.Tensor, table: Table,
+              rs2: torch.Tensor | None = None):
+    """One step of the discrete program. op, col (B,) long (op indexes ALL_OPS); pivot (B, 4) long: the number
+    each comparison (COMPARISONS order) reads; rs (B, R) bool, rs2 the selection before it. Returns scalar (B,)
+    float64, lookup (B, R, C) bool, rows (B, R) bool. Ties of argmax/argmin go to the first row in table order,
+    as TF's stable sort does."""
     B, R, C = table.values.shape
     pick = col[:, None, None].expand(B, R, 1)
 
@@ -148,22 +185,48 @@ def hard_step(op: torch.Tensor, col: torch.Tensor, pivot: torch.Tensor, rs: torc
         n = table.numbers.gather(1, pivot[:, k:k + 1])  # (B, 1)
         has = table.number_mask.gather(1, pivot[:, k:k + 1]) & table.number_mask[:, :1]
         outputs[name] = _CMP[name](values, n) & valid & has
-    stacked = torch.stack([outputs[name] for name in OPS], 1)  # (B, O, R)
+    scalars = [rs.sum(-1).to(torch.float64)]  # count's; then the larger language's, when a program uses it
+    extended = bool((op >= len(OPS)).any())
+    if extended:
+        outputs |= {name: none for name in COLUMN_SCALARS}
+        outputs["and"] = rs & (table.row_mask if rs2 is None else rs2)
+        scalars += _column_scalars(values, candidates, column(table.cell_key), rs)
+    stacked = torch.stack([outputs[name] for name in (ALL_OPS if extended else OPS)], 1)  # (B, O, R)
     rows = stacked.gather(1, op[:, None, None].expand(B, 1, R))[:, 0] & table.row_mask
-    is_count, is_print = op == OP["count"], op == OP["print"]
-    scalar = torch.where(is_count, rs.sum(-1).to(torch.float64), torch.zeros((), dtype=torch.float64))
+    is_print = op == OP["print"]
+    which = torch.full_like(op, len(scalars))  # the op's scalar among `scalars`; past the end: none (0)
+    for k, name in enumerate(SCALAR_OPS[:len(scalars)]):
+        which = torch.where(op == OP[name], k, which)
+    scalar = torch.cat([torch.stack(scalars, 1), torch.zeros_like(scalars[0])[:, None]], 1) \
+        .gather(1, which[:, None])[:, 0]
     lookup = (is_print[:, None, None] & rs[:, :, None] & F.one_hot(col, C).bool()[:, None, :]) & table.cell_mask
     return scalar, lookup, rows
 
 
-def run_soft(p_ops, p_cols, betas: dict, table: Table, mode: str = "expected_comparison"):
-    """Soft execution of T steps. p_ops (B, T, O); p_cols (B, T, C); betas: comparison -> (B, N).
+def _column_scalars(values, candidates, keys, rs) -> list[torch.Tensor]:
+    """sum, average, distinct, diff of the chosen column over the selected rows (COLUMN_SCALARS order); 0 where
+    no selected cell has a value (a distinct count reads the cells' text: empty cells are not counted).
+    values (B, R) float64; candidates (B, R) bool: selected with a value; keys (B, R) long; rs (B, R) bool."""
+    n = candidates.sum(-1)
+    total = torch.where(candidates, values, 0.0).sum(-1)
+    mean = torch.where(n > 0, total / n.clamp(min=1), 0.0)
+    spread = torch.where(n > 0, values.masked_fill(~candidates, -torch.inf).amax(-1)
+                         - values.masked_fill(~candidates, torch.inf).amin(-1), 0.0)
+    present = rs & (keys >= 0)
+    seen = (_same_before(keys[..., None])[..., 0] & present[:, None, :]).any(-1)  # an earlier selected row has it
+    distinct = (present & ~seen).sum(-1).to(torch.float64)
+    return [total, mean, distinct, spread]
+
+
+def run_soft(p_ops, p_cols, betas: dict, table: Table, mode: str = "expected_comparison", names=OPS):
+    """Soft execution of T steps. p_ops (B, T, O) over `names`; p_cols (B, T, C); betas: comparison -> (B, N).
     Returns scalar_T (B,), lookup_T (B, R, C) and the row selections of every step (B, T, R)."""
     compare = {op: soft_comparison(table, op, betas[op], mode) for op in COMPARISONS}
-    rs = table.row_mask.to(p_ops.dtype)  # rs_0: every real row
+    rs = rs2 = table.row_mask.to(p_ops.dtype)  # rs_0 (and before it): every real row
     rows = []
     for t in range(p_ops.shape[1]):
-        scalar, lookup, rs = soft_step(p_ops[:, t], p_cols[:, t], rs, table, compare)
+        scalar, lookup, new = soft_step(p_ops[:, t], p_cols[:, t], rs, table, compare, rs2, names)
+        rs, rs2 = new, rs
         rows.append(rs)
     return scalar, lookup, torch.stack(rows, 1)
 
@@ -171,8 +234,10 @@ def run_soft(p_ops, p_cols, betas: dict, table: Table, mode: str = "expected_com
 def run_hard(ops, cols, pivots, table: Table):
     """The discrete program. ops, cols (B, T) long; pivots (B, 4) long.
     Returns scalar_T (B,) float64, lookup_T (B, R, C) bool, rows (B, T, R) bool."""
-    rs, rows = table.row_mask, []
+    rs = rs2 = table.row_mask
+    rows = []
     for t in range(ops.shape[1]):
-        scalar, lookup, rs = hard_step(ops[:, t], cols[:, t], pivots, rs, table)
+        scalar, lookup, new = hard_step(ops[:, t], cols[:, t], pivots, rs, table, rs2)
+        rs, rs2 = new, rs
         rows.append(rs)
     return scalar, lookup, torch.stack(rows, 1)

@@ -31,10 +31,10 @@ from engine.core.io.atomic import write_atomic
 from engine.core.marginal import marginal_loss
 from engine.core.vocab import Vocab
 from engine.wtq2017.batch import encode_batch
-from engine.wtq2017.config import ModelConfig
+from engine.wtq2017.config import ALL_OPS, OPS, ModelConfig
 from engine.wtq2017.dataset.evaluator import denotation_match
 from engine.wtq2017.decode import READS_COLUMN
-from engine.wtq2017.ops import COMPARISONS, OP
+from engine.wtq2017.ops import COMPARISONS, OP, SCALAR_OPS
 from engine.wtq2017.predict import number_text
 
 SEARCH_VERSION = 1  # bump when what counts as a program found changes: the cache is then rebuilt
@@ -56,11 +56,12 @@ def _rows_of(mask: int) -> list[int]:
 class _Example:
     """One encoded question as Python ints: per column slot, its selections and value order."""
 
-    def __init__(self, batch, b: int):
+    def __init__(self, batch, b: int, names: tuple[str, ...]):
         m = int(batch.row_mask[b].sum())
         self.m, self.all = m, (1 << m) - 1
         self.slots = [s for s in range(batch.col_mask.shape[1]) if batch.col_mask[b, s] > 0]
         values, valid = batch.values[b, :m].T.tolist(), batch.valid[b, :m].T.tolist()  # per slot (C, R)
+        self.values, self.valid, self.keys = values, valid, batch.cell_key[b, :m].T.tolist()
         entry, frequent = batch.entry_match[b, :m].T.tolist(), batch.most_frequent[b, :m].T.tolist()
         has = batch.number_mask[b].tolist()
         numbers = [n for n, h in zip(batch.numbers[b].tolist(), has, strict=True) if h] if has[0] else []
@@ -80,6 +81,32 @@ class _Example:
                      for s in self.slots}
         self.asc = {s: sorted((i for i in range(m) if valid[s][i]), key=lambda i, s=s: values[s][i])
                     for s in self.slots}
+        self.scalar_ops = [name for name in SCALAR_OPS if name in names]
+        self.pairs = "and" in names  # the AND of two static selections, as one three-step move
+
+    def scalar(self, name: str, rows: int, slot: int) -> float | None:
+        """What a scalar op computes from `rows` of column `slot` (hard_step's rules); None: nothing to say."""
+        if name == "count":
+            return float(rows.bit_count())
+        picked = _rows_of(rows)
+        if name == "distinct":
+            return float(len({self.keys[slot][i] for i in picked if self.keys[slot][i] >= 0}))
+        numbers = [self.values[slot][i] for i in picked if self.valid[slot][i]]
+        if not numbers:
+            return None
+        return {"sum": sum(numbers), "average": sum(numbers) / len(numbers),
+                "diff": max(numbers) - min(numbers)}[name]
+
+    def anded(self) -> list[tuple[int, list]]:
+        """(rows, steps) of "S1; S2; and" for static selections S1, S2 whose AND is new (neither of them, not
+        empty): a condition on two columns, or two conditions on one."""
+        out, statics = [], [(op, s, k, rows) for op, s, k, rows in self.static if op != OP["reset"]]
+        for n, (op1, s1, k1, r1) in enumerate(statics):
+            for op2, s2, k2, r2 in statics[n + 1:]:
+                both = r1 & r2
+                if both and both != r1 and both != r2:
+                    out.append((both, [(op1, s1, k1), (op2, s2, k2), (OP["and"], 0, -1)]))
+        return out
 
     def following(self, rows: int):
         """(op, slot, rows after) for every step that reads `rows`."""
@@ -97,10 +124,11 @@ def _compare(name: str, value: float, pivot: float) -> bool:
     return {"greater": value > pivot, "lesser": value < pivot, "geq": value >= pivot, "leq": value <= pivot}[name]
 
 
-def search_example(ex: dict, batch, b: int, T: int, limit: int, edges: int = EDGES_PER_STATE) -> list[Program]:
-    """The programs (at most `limit`) whose answer matches example `ex`'s target, shortest first; `edges`: the
-    ways into one row selection kept."""
-    e = _Example(batch, b)
+def search_example(ex: dict, batch, b: int, T: int, limit: int, edges: int = EDGES_PER_STATE,
+                   names: tuple[str, ...] = OPS) -> list[Program]:
+    """The programs (at most `limit`) of the language `names` whose answer matches example `ex`'s target, shortest
+    first; `edges`: the ways into one row selection kept."""
+    e = _Example(batch, b, names)
     slot_column = batch.slot_columns[b]
     target = [str(t) for t in ex["target"]]
     checked: dict[tuple, bool] = {}
@@ -108,20 +136,21 @@ def search_example(ex: dict, batch, b: int, T: int, limit: int, edges: int = EDG
     def right(rows: int, op: int, slot: int) -> bool:
         key = (rows, op, slot)
         if key not in checked:
-            if op == OP["count"]:
-                denotation = [number_text(float(rows.bit_count()))]
+            if op != OP["print"]:
+                value = e.scalar(ALL_OPS[op], rows, slot)
+                denotation = [] if value is None else [number_text(value)]
             else:
                 denotation = [ex["rows"][r][slot_column[slot]] or "" for r in _rows_of(rows)]
             checked[key] = bool(denotation) and denotation_match(denotation, target)
         return checked[key]
 
-    finals = [(OP["count"], 0)] + [(OP["print"], s) for s in e.slots]
-    # level j: row selection -> up to EDGES_PER_STATE (parent selection or None, op, slot, pivot), j steps in
+    finals = [(OP["count"], 0)] + [(OP[name], s) for name in ("print", *e.scalar_ops[1:]) for s in e.slots]
+    # level j: row selection -> up to `edges` ways in, (parent selection or None, [(op, slot, pivot), ...]), j steps
     level = {}
     for op, s, k, rows in sorted(e.static, key=lambda st: st[1] not in e.grounded):
         level.setdefault(rows, [])
         if len(level[rows]) < edges:
-            level[rows].append((None, op, s, k))
+            level[rows].append((None, [(op, s, k)]))
     levels, found, shortest = [level], [], None
     for j in range(1, T):
         hits = [(rows, op, s) for rows in levels[-1] for op, s in finals if right(rows, op, s)]
@@ -135,7 +164,12 @@ def search_example(ex: dict, batch, b: int, T: int, limit: int, edges: int = EDG
             for op, s, after in e.following(rows):
                 into = following.setdefault(after, [])
                 if len(into) < edges:
-                    into.append((rows, op, s, -1))
+                    into.append((rows, [(op, s, -1)]))
+        if e.pairs and j == 2:  # the AND of two static selections is a three-step start
+            for rows, steps in e.anded():
+                into = following.setdefault(rows, [])
+                if len(into) < edges:
+                    into.append((None, steps))
         levels.append(following)
     ranked = sorted(set(found), key=lambda p: (sum(o >= 0 for o in p[0]),
                                                 -sum(c in e.grounded for o, c in zip(*p[:2], strict=True) if o >= 0)))
@@ -145,8 +179,8 @@ def search_example(ex: dict, batch, b: int, T: int, limit: int, edges: int = EDG
 def _paths(levels: list[dict], j: int, rows: int, tail: list, T: int, cap: int = 64):
     """Programs reaching `rows` in j steps then running `tail`: wildcards first, then the steps. At most cap."""
     out = []
-    for parent, op, s, k in levels[j - 1][rows]:
-        steps = [(op, s, k)] + tail
+    for parent, first in levels[j - 1][rows]:
+        steps = first + tail
         if parent is None:
             program = _program([(-1, 0, -1)] * (T - len(steps)) + steps)
             if program is not None:
@@ -178,7 +212,7 @@ def search_all(examples: list[dict], config: ModelConfig, limit: int = 32, chunk
     for start in range(0, len(examples), chunk):
         part = examples[start:start + chunk]
         batch = encode_batch(part, Vocab([]), config)  # the search reads no word: every word is <unk>
-        results += [search_example(ex, batch, b, config.T, limit, edges) if "target" in ex else []
+        results += [search_example(ex, batch, b, config.T, limit, edges, config.op_names) if "target" in ex else []
                     for b, ex in enumerate(part)]
     return results
 

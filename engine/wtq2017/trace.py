@@ -9,7 +9,6 @@ import torch
 
 from engine.core.trace import SCHEMA, step_of
 from engine.wtq2017.batch import encode_batch
-from engine.wtq2017.config import OPS
 from engine.wtq2017.ensemble import agreement
 from engine.wtq2017.language import cannot_say, warning
 from engine.wtq2017.ops import COMPARISONS
@@ -34,6 +33,12 @@ OP_WORDS = {
     "select": "select the rows whose {col} matches words of the question",
     "reset": "select every row again",
     "print": "print {col} of the selected rows",
+    # the larger language (ModelConfig.ops "extended")
+    "sum": "add up {col} over the selected rows",
+    "average": "average {col} over the selected rows",
+    "distinct": "count the different values of {col} in the selected rows",
+    "diff": "subtract the smallest {col} of the selected rows from the largest",
+    "and": "keep the rows selected by both of the last two steps",
 }
 
 
@@ -84,7 +89,7 @@ def trace(model, vocab, example: dict, beam: int = 0) -> dict:
     return {
         "schema": SCHEMA, "family": "wtq2017", "question": example["question"], "words": words,
         "numbers": example["wtq"]["numbers"][:2], "columns": columns, "rows": rows, "n_rows": n_rows,
-        "ops": list(OPS), "steps": steps,
+        "ops": list(model.config.op_names), "steps": steps,
         "answer": {"kind": answer["kind"], "scalar": answer.get("value"), "cells": answer.get("cells"),
                    "values": den if answer["kind"] == "cells" else None,
                    "text": answer_text(example, answer), "extra": {}},
@@ -113,6 +118,6 @@ def ask_table(model, vocab, columns: list[str], rows: list[list], question: str,
     "warnings", as the 2016 trace's warnings do, so `ask --json` reads the same for both families; then what
     the question asks for that the language cannot say (extra["cannot_say"], engine/wtq2017/language.py)."""
     result = trace(model, vocab, from_table(columns, rows, question), beam)
-    result["extra"]["cannot_say"] = cannot_say(question)
+    result["extra"]["cannot_say"] = cannot_say(question, model.config.op_names)
     result["warnings"] = list(notes) + [warning(found) for found in result["extra"]["cannot_say"]]
     return result

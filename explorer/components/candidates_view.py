@@ -1,5 +1,6 @@
 """What the real-tables model (2017) considered and how far to trust its answer: the calibrated confidence under
-the answer (explorer/real_tables.confidence, which model_choice.get_trace puts in extra["confidence"]), and the
+the answer (explorer/real_tables.confidence, which model_choice.get_trace puts in extra["confidence"]), for an
+ensemble how many of its models give that answer (extra["ensemble"], engine/wtq2017/ensemble.py), and the
 programs its beam considered, each with its probability, its answer and why it was passed over
 (engine/wtq2017/decode.py). Only the 2017 trace carries these."""
 
@@ -22,9 +23,14 @@ def heading(trace: dict) -> str | None:
 
 def confidence_note(trace: dict) -> None:
     """What the question asks that the model cannot compute, the engine's other warnings, then the program's
-    probability and how often dev answers of that probability were right."""
+    probability and how often dev answers of that probability were right, then an ensemble's agreement."""
     for w in trace["warnings"]:
         st.warning(escape.md(w[0].upper() + w[1:] + "."), icon=":material/warning:")
+    _probability_note(trace)
+    agreement_note(trace)
+
+
+def _probability_note(trace: dict) -> None:
     found = trace["extra"].get("confidence")
     p = trace["extra"]["probability"]
     if found is None:
@@ -44,6 +50,52 @@ def confidence_note(trace: dict) -> None:
         mark = "" if trace["extra"].get("cannot_say") else ":material/verified: "
         st.caption(f"{mark}Answers like this (program probability {p:.2f}) were right {found['right_share']:.0%} "
                    "of the time on dev.", help=where)
+
+
+MAX_OTHERS = 3  # other answers named on the agreement line (the line stays one line under the answer)
+MAX_ANSWER = 40  # characters of each (an answer can list many cells)
+AGREEMENT_HELP = ("Each model's own answer comes from its most probable program (no beam); the ensemble's from "
+                  "their per-step probabilities averaged, then the beam. An answer most of them give does not hang "
+                  "on one model's training.")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_ANSWER else text[:MAX_ANSWER - 1] + "…"
+
+
+def agreement_text(trace: dict) -> str | None:
+    """For an ensemble's answer: "k of n models in the ensemble give this answer" (or none of them), and when some
+    do not, what they say (each escaped: it is table text), as markdown; None for one model's answer."""
+    found = trace["extra"].get("ensemble")
+    if not found:
+        return None
+    members = found["members"]
+    n = len(members)
+    k = round(found["agree"] * n)
+    text = (f"{k} of {n} models in the ensemble {'gives' if k == 1 else 'give'} this answer" if k else
+            f"None of the {n} models in the ensemble gives this answer on its own")
+    # a member's answer is its denotation joined as the engine writes it (engine/wtq2017/trace.py)
+    den = trace["extra"].get("denotation")
+    ours = (", ".join(den) or "(no answer)") if den is not None else trace["answer"]["text"]
+    others = {}  # each other answer once, with how many models give it, most given first
+    for said in members:
+        if said != ours:
+            others[said] = others.get(said, 0) + 1
+    if not others:
+        return text
+    named = sorted(others.items(), key=lambda kv: -kv[1])
+    said = ", ".join(f"“{escape.md(_short(a))}”" + (f" ({c} models)" if c > 1 else "")
+                     for a, c in named[:MAX_OTHERS])
+    more = f" and {len(named) - MAX_OTHERS} more" if len(named) > MAX_OTHERS else ""
+    who = "they say" if not k else "the other says" if sum(others.values()) == 1 else "the others say"
+    return f"{text}; {who}: {said}{more}"
+
+
+def agreement_note(trace: dict) -> None:
+    """One caption line under the answer (the first screen also holds the program): agreement_text."""
+    text = agreement_text(trace)
+    if text is not None:
+        st.caption(f":material/groups: {text}.", help=AGREEMENT_HELP)
 
 
 def candidates_frame(trace: dict) -> pd.DataFrame:
