@@ -50,10 +50,12 @@ SPECS = {
         True, ("the question number the comparison uses", "only greater and lesser use a pivot"), True,
         ("no answer (the last operation neither computes a number nor prints cells)",
          "no cells (the print step selected no rows)")),
-    "wtq2017": OpSpec(
-        (), (), ("prev", "next", "first", "last", "argmax", "argmin", "count", "print"),
-        ("mfe", "select") + ops2017.COMPARISONS, ("count", "print"), ops2017.COLUMN_OPS, ops2017.COMPARISONS, "print",
-        ("count", "print"), ("Before: all rows (nothing has selected yet)", "Before: rows selected after t{}"), False,
+    "wtq2017": OpSpec(  # with the larger language's (ModelConfig.ops "extended"): and, sum, average, distinct, diff
+        ("and",), (), ("prev", "next", "first", "last", "argmax", "argmin", "print") + ops2017.SCALAR_OPS,
+        ("mfe", "select") + ops2017.COMPARISONS, ("print",) + ops2017.SCALAR_OPS, ops2017.COLUMN_OPS,
+        ops2017.COMPARISONS, "print",
+        ("print",) + ops2017.SCALAR_OPS,
+        ("Before: all rows (nothing has selected yet)", "Before: rows selected after t{}"), False,
         ("the column the operation reads", "{op} takes no column"), False,
         ("the question number the comparison compares with", "only greater, lesser, geq and leq use a pivot"), False,
         ("no answer (the program ends on a row selection: its last step neither counts nor prints)",
@@ -149,6 +151,10 @@ def output(trace: dict, t: int, view: str) -> str:
     if step["op"] in spec(trace).no_rows_after:
         if "scalar_hard" in step["extra"]:  # the 2016 model's scalar
             return "scalar " + fmt(scalar_of(trace, t, view))
+        if step["op"] != "count":  # the 2017 larger language's sum, average, …: the answer when it is the last step
+            last = t == len(trace["steps"]) and trace["answer"].get("scalar") is not None
+            return f"{step['op']} " + (fmt(trace["answer"]["scalar"]) if last else
+                                       f"of {selected(rows_of(trace, t - 1, view))} rows")
         return f"count {selected(rows_of(trace, t - 1, view))}"
     return f"{selected(rows_of(trace, t, view))} rows"
 
@@ -236,7 +242,12 @@ def attention_line(step: dict, words: list[str], columns: list[str], top: int = 
 def reads_line(trace: dict, t: int, view: str = "hard") -> str:
     """What 2017 step t read, with the count of rows, in words."""
     step, m = trace["steps"][t - 1], trace["n_rows"]
-    kind = reads(step["op"], t, "wtq2017").kind
+    kind, steps = reads(step["op"], t, "wtq2017").kind, reads(step["op"], t, "wtq2017").steps
+    if kind == "rows" and len(steps) == 2:  # and: the two selections before it
+        counts = [selected(rows_of(trace, s, view)) if s >= 1 else m for s in steps]
+        where = [f"after t{s}" if s >= 1 else "at the start" for s in steps]
+        return (f"{step['op']} reads the rows selected {where[0]} ({counts[0]} of {m}) and {where[1]} "
+                f"({counts[1]} of {m}) and keeps those in both.")
     if kind == "rows":
         source = f"after t{t - 1}" if t > 1 else "at the start (every row)"
         return f"{step['op']} reads the rows selected {source}: {selected(rows_of(trace, t - 1, view))} of {m}."

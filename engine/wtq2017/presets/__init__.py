@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-WTQ_NAMES = ("wtq2017", "wtq_small", "wtq_search")  # the modules of this package, the default first
+WTQ_NAMES = ("wtq2017", "wtq_small", "wtq_search", "wtq_extended")  # the modules of this package, the default first
 
 
 @dataclass(frozen=True)
