@@ -98,6 +98,9 @@ def _train_and_save(args, cfg: TrainConfig, model_values: dict, output) -> int:
     def on_best(result):  # the best model on disk as soon as it is found
         save_checkpoint(output, result.model, result.vocab, {**result.summary, **sources})
 
+    if cfg.search_weight > 0:
+        print("program search: finding the programs that answer each training question (cached beside --data: "
+              "minutes the first time, seconds after)", file=sys.stderr)
     state = state_path(output)
     if args.resume and not state.is_file():
         raise CliError(f"nothing to resume: {state} does not exist (a run saves it every --save-minutes)", 2)

@@ -219,13 +219,16 @@ def search_all(examples: list[dict], config: ModelConfig, limit: int = 32, chunk
 
 def cached_search(examples: list[dict], config: ModelConfig, data_path: Path | None, limit: int = 32,
                   log=print) -> tuple[list[list[Program]], dict]:
-    """search_all, read from (or written to) `<data>.programs.json` beside the converted data when the data, the
-    column slots, T, the limit and SEARCH_VERSION are those it was made with; and a record of the search that
+    """search_all, read from (or written to) `<data>.programs.json` (`.programs-extended.json` for the larger
+    language) beside the converted data when the data, the column slots, T, the operations, the limit and
+    SEARCH_VERSION are those it was made with; and a record of the search that
     made them (its seconds, questions with a program, programs), which a run's summary keeps."""
     key = hashlib.sha256(json.dumps([SEARCH_VERSION, limit, config.T, config.number_columns, config.word_columns,
-                                     [ex.get("id") for ex in examples], [ex.get("target") for ex in examples]],
-                                    sort_keys=True).encode()).hexdigest()
-    cache = None if data_path is None else Path(data_path).with_suffix(".programs.json")
+                                     list(config.op_names), [ex.get("id") for ex in examples],
+                                     [ex.get("target") for ex in examples]], sort_keys=True).encode()).hexdigest()
+    # one file per language, so that searching for one never overwrites the other's
+    suffix = ".programs.json" if config.ops == "paper" else f".programs-{config.ops}.json"
+    cache = None if data_path is None else Path(data_path).with_suffix(suffix)
     if cache is not None and cache.is_file():
         try:
             stored = json.loads(cache.read_text())
