@@ -6,7 +6,8 @@ answer beside the ensemble's, and the share that agrees with it (a confidence of
 An ensemble file is a small JSON document naming its members' checkpoints (relative to the file) with their
 sha256, so a file swapped underneath it is refused rather than silently answered with. Members must read a
 question alike: the same vocabulary, column slots, T and question length; their width, dropout, column-name and
-match-count settings may differ."""
+match-count settings and their operations may differ (a member without the larger language gives its operations
+probability 0)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from engine.core.io.atomic import write_atomic
 from engine.core.safetensors_reader import CheckpointError
@@ -48,16 +50,21 @@ class Ensemble(nn.Module):
                 raise ValueError(f"member {n} reads questions differently from member 1 ({', '.join(differ)}): "
                                  "an ensemble's members share the vocabulary, column slots, T and question length")
         self.members = nn.ModuleList(members)
-        self.config = first
+        # the widest language: a member with the paper's 15 operations gives the larger language's ones 0
+        self.config = max((m.config for m in members), key=lambda c: len(c.op_names))
 
     def forward(self, batch) -> dict:
         outs = [m(batch) for m in self.members]
-        out = {k: torch.stack([o[k] for o in outs]).mean(0) for k in AVERAGED}  # (B, T, ...) each
+        O = len(self.config.op_names)
+        ops = [F.pad(o["op_probs"], (0, O - o["op_probs"].shape[-1])) for o in outs]  # (B, T, O) each
+        out = {k: torch.stack([o[k] for o in outs]).mean(0) for k in AVERAGED if k != "op_probs"}
+        out["op_probs"] = torch.stack(ops).mean(0)
         out["op_logits"] = out["op_probs"].clamp(min=TINY).log()
         out["col_logits"] = out["col_probs"].clamp(min=TINY).log()
         out["pivot_logits"] = out["pivot_probs"].clamp(min=TINY).log()
         betas = {op: out["pivot_probs"][:, k] for k, op in enumerate(COMPARISONS)}
-        scalar, lookup, rows = run_soft(out["op_probs"], out["col_probs"], betas, table_of(batch), self.config.pivot)
+        scalar, lookup, rows = run_soft(out["op_probs"], out["col_probs"], betas, table_of(batch), self.config.pivot,
+                                        self.config.op_names)
         out.update(scalar=scalar, lookup=lookup, rows=rows, members=outs)  # (B,), (B, R, C), (B, T, R)
         return out
 

@@ -119,3 +119,16 @@ def test_the_command_line_writes_an_ensemble_and_answers_with_it(tmp_path, capsy
     bad = [str(save_checkpoint(tmp_path / "a.safetensors", *t0)), str(save_checkpoint(tmp_path / "b.safetensors", *t1))]
     assert main(["ensemble", *bad, "--output", str(tmp_path / "no.json")]) == 1
     assert "reads questions differently" in capsys.readouterr().err and not (tmp_path / "no.json").exists()
+
+
+def test_members_with_different_languages_answer_in_the_widest():
+    (paper, vocab), (wide, _) = member(1), member(2, ops="extended")
+    both = Ensemble([paper, wide]).eval()
+    assert both.config.ops == "extended"
+    batch = encode_batch(examples(), vocab, paper.config)
+    with torch.no_grad():
+        o1, o2, out = paper(batch), wide(batch), both(batch)
+    assert out["op_probs"].shape[-1] == 20
+    assert torch.allclose(out["op_probs"][..., :15], (o1["op_probs"] + o2["op_probs"][..., :15]) / 2, atol=1e-6)
+    assert torch.allclose(out["op_probs"][..., 15:], o2["op_probs"][..., 15:] / 2, atol=1e-6)
+    assert trace(both, vocab, examples()[0], beam=4)["ops"][-1] == "and"
