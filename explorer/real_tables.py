@@ -15,11 +15,11 @@ import streamlit as st
 
 from engine.core.safetensors_reader import CheckpointError
 from engine.wtq2017 import calibration, ensemble
-from engine.wtq2017.checkpoint import read_checkpoint_info
+from engine.wtq2017.checkpoint import SHIPPED, read_checkpoint_info
 from engine.wtq2017.trace import ask_table
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "wtq2017.safetensors"
+DEFAULT_CHECKPOINT = SHIPPED  # the shipped model for English (engine/wtq2017/checkpoint.py)
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data" / "wikitablequestions"
 REAL_NAME = "the real-tables model (2017 paper, trained on WikiTableQuestions)"  # in "answered by …"
 MEMBER_SUMMARY = ("preset", "method", "dev_accuracy")  # what an ensemble's info keeps of each member's summary

@@ -9,10 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from engine.wtq2017.calibration import EDGES, GUESS_BELOW, band_index, calibrate, confidence, read_calibration
+from engine.wtq2017.calibration import (
+    EDGES,
+    GUESS_BELOW,
+    band_index,
+    calibrate,
+    confidence,
+    path_for,
+    read_calibration,
+)
+from engine.wtq2017.checkpoint import SHIPPED as SHIPPED_CHECKPOINT
 
 ROOT = Path(__file__).parents[2]
-SHIPPED = ROOT / "checkpoints" / "wtq2017.calibration.json"
+SHIPPED = path_for(SHIPPED_CHECKPOINT)  # the calibration of the model the app answers with
 
 
 def test_every_probability_falls_in_one_band():

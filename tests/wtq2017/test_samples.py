@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.wtq2017.checkpoint import load_checkpoint
+from engine.wtq2017.checkpoint import SHIPPED, load_checkpoint
 from engine.wtq2017.dataset.evaluator import to_value
 from engine.wtq2017.trace import ask_table
 from explorer import real_table_samples, tables
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_WTQ = ROOT / "checkpoints" / "wtq2017.safetensors"
+SHIPPED_WTQ = SHIPPED
 README = (ROOT / "sample_tables" / "README.md").read_text(encoding="utf-8")
 
 
