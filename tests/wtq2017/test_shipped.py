@@ -13,6 +13,7 @@ import pytest
 from engine.core.io.examples import read_jsonl
 from engine.wtq2017.checkpoint import SHIPPED, load_checkpoint, read_checkpoint_info
 from engine.wtq2017.dataset.convert import convert_file
+from engine.wtq2017.presets import WTQ_NAMES
 from engine.wtq2017.predict import answer_all, denotation, score
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,8 +25,9 @@ def test_size_and_training_time_are_within_the_issue_bounds():
     assert SHIPPED.stat().st_size <= 25 * 1024 * 1024
     assert SHIPPED.stat().st_size == RECORDED["bytes"]  # the file the figures were measured on
     summary = read_checkpoint_info(SHIPPED)["summary"]
-    assert summary["seconds"] <= 2 * 3600  # trained from scratch in at most two hours on the 2-core CPU
-    assert summary["preset"] in ("wtq2017", "wtq_small") and summary["method"].startswith("gradient descent")
+    # trained from scratch on the 2-core CPU in at most three hours, the program search included (issue 21)
+    assert summary["seconds"] + (summary.get("search") or {}).get("seconds", 0) <= 3 * 3600
+    assert summary["preset"] in WTQ_NAMES and summary["method"].startswith("gradient descent")
     assert not summary.get("error")
 
 
