@@ -13,8 +13,8 @@ import pytest
 from engine.core.io.examples import read_jsonl
 from engine.wtq2017.checkpoint import SHIPPED, load_checkpoint, read_checkpoint_info
 from engine.wtq2017.dataset.convert import convert_file
-from engine.wtq2017.presets import WTQ_NAMES
 from engine.wtq2017.predict import answer_all, denotation, score
+from engine.wtq2017.presets import WTQ_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = json.loads((ROOT / "docs" / "wtq_results.json").read_text())
