@@ -59,6 +59,12 @@ def cmd_ensemble(args) -> int:
     return 0
 
 
+def cmd_ensemble_train(args) -> int:
+    from engine.cli import wtq2017
+
+    return wtq2017.train_ensemble(args)
+
+
 def cmd_ask(args) -> int:
     from engine.core.io.examples import check_question, read_table_csv
     from engine.core.limits import TABLE_MAX_BYTES, TABLE_MAX_CELLS, TABLE_MAX_COLUMNS, TABLE_MAX_ROWS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from engine.cli.data import cmd_generate, cmd_wtq_convert
-from engine.cli.dispatch import cmd_ask, cmd_ensemble, cmd_evaluate, cmd_predict, cmd_train
+from engine.cli.dispatch import cmd_ask, cmd_ensemble, cmd_ensemble_train, cmd_evaluate, cmd_predict, cmd_train
 from engine.cli.np2016 import DEFAULT_CHECKPOINT
 from engine.cli.sweep import cmd_sweep
 
@@ -180,6 +180,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("members", nargs="+", metavar="CHECKPOINT", help="the members' .safetensors files")
     p.add_argument("--output", required=True, help="ensemble file to write (.json)")
     p.set_defaults(func=cmd_ensemble)
+
+    p = sub.add_parser("ensemble-train", help="train an ensemble of 2017 models, one Ray task per seed",
+                       description="Train one 2017 (real-tables) model per seed on --data, each choosing its "
+                       "checkpoint on --dev, as Ray tasks (a local Ray, or a cluster with --address), then write "
+                       "OUTPUT/ensemble.json naming them. Rerun the same command to resume: members that are done "
+                       "are skipped, the others go on from their saved state.")
+    p.add_argument("--data", required=True, help="training JSONL (converted WikiTableQuestions or plain examples)")
+    p.add_argument("--dev", required=True, help="dev JSONL that chooses each member's checkpoint")
+    p.add_argument("--preset", choices=wtq_presets.WTQ_NAMES, default="wtq2017")
+    p.add_argument("--seeds", type=_positive, default=5, help="members, trained with seeds 0 … N−1 (default 5)")
+    p.add_argument("--output", required=True, help="directory for the members, their states and ensemble.json")
+    p.add_argument("--max-minutes", type=float, help="each member's time limit")
+    p.add_argument("--patience", type=int, help="each member stops after N dev evaluations without a better one")
+    p.add_argument("--train-option", action="append", metavar="KEY=VALUE", help="a TrainConfig field of the 2017 "
+                   "model, e.g. steps=20000 (repeatable)")
+    p.add_argument("--model-option", action="append", metavar="KEY=VALUE", help="a ModelConfig field of the 2017 "
+                   "model, e.g. match_count=matched (repeatable)")
+    p.add_argument("--workers", type=_positive, default=None, help="members trained at once (default: CPU count)")
+    p.add_argument("--address", help="an existing Ray cluster; --output and the data on a shared file system")
+    p.add_argument("--save-minutes", type=float, default=5.0, help="how often each member saves its state")
+    p.set_defaults(func=cmd_ensemble_train)
     return parser
 
 

@@ -184,3 +184,24 @@ def ask_trace(args, device, table, question: str) -> dict:
 
     model, vocab, _ = load_model(args.checkpoint, device)
     return ask_table(model, vocab, table.columns, table.rows, question, beam=args.beam or 0)
+
+
+def train_ensemble(args) -> int:
+    """`ensemble-train`: the members as Ray tasks (engine/wtq2017/ensemble_train.py), then the ensemble file."""
+    from engine.cli.common import CliError
+    from engine.core.safetensors_reader import CheckpointError
+    from engine.wtq2017.ensemble_train import train_ensemble as run
+
+    cfg, model_values = wtq_configs(args)
+    for path in (args.data, args.dev):
+        if not Path(path).is_file():
+            raise CliError(f"{path} does not exist", 2)
+    train_values = {k: v for k, v in cfg.to_dict().items() if k != "seed"}
+    try:
+        ensemble = run(args.output, args.data, args.dev, train_values, model_values, list(range(args.seeds)),
+                       workers=args.workers, address=args.address, save_every=60 * args.save_minutes,
+                       log=lambda text: print(text, file=sys.stderr))
+    except (ValueError, RuntimeError, CheckpointError) as e:
+        raise CliError(f"cannot train the ensemble: {e}") from e
+    print(f"wrote {ensemble}: {args.seeds} members answering together (--checkpoint {ensemble})")
+    return 0
