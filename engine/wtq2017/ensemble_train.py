@@ -51,8 +51,8 @@ def train_member(output, seed: int, data: str, dev: str, train_values: dict, mod
         save_checkpoint(path, result.model, result.vocab, {**result.summary, **sources})
 
     result = wtq_train.train(cfg, model_values, read_examples(data, "--data"), read_examples(dev, "--dev"),
-                             progress or Progress(total=cfg.steps), stop, on_best, state_file=state_path(path), resume=True,
-                             save_every=save_every, data_path=Path(data))
+                             progress or Progress(total=cfg.steps), stop, on_best, state_file=state_path(path),
+                             resume=True, save_every=save_every, data_path=Path(data))
     summary = {**result.summary, **sources}
     save_checkpoint(path, result.model, result.vocab, summary)
     brief = {k: v for k, v in summary.items() if k not in ("loss_curve", "evals", "dev_score")}
