@@ -84,8 +84,11 @@ def _training_line(m: dict) -> str:
     train = TrainConfig.from_dict(s["train_config"]) if "train_config" in s else TrainConfig()
     model = ModelConfig.from_dict(s["model_config"])
     minutes = s.get("seconds", 0) / 60
-    return (f"`{m['name']}`: preset `{s.get('preset')}`, {s.get('method', 'method not recorded')}, d {model.d}, "
-            f"T {model.T}, batch {train.batch_size}, lr {train.lr}, "
+    switches = "".join(f", {label} {getattr(model, k)}" for k, label, paper in (
+        ("match_count", "match count", "exact"), ("column_name", "column name", "first"),
+        ("ops", "operations", "paper")) if getattr(model, k) != paper)
+    return (f"`{m['name']}`: preset `{s.get('preset')}`, {s.get('method', 'method not recorded')}{switches}, "
+            f"d {model.d}, T {model.T}, batch {train.batch_size}, lr {train.lr}, "
             f"{s.get('steps_run'):,} steps in {minutes:.0f} min ({train.threads} thread, "
             f"time limit {train.max_minutes} min), best dev at step {s.get('best_step'):,}, seed "
             f"{train.seed}, {m['bytes'] / 1e6:.1f} MB")
@@ -100,7 +103,7 @@ def section(measured: list[dict], dev_path: str, dev_total: int, command: str) -
              f"denotations as sets) on all {dev_total:,} questions of random-split-1-dev, hard execution; answers "
              "no program can print count wrong. **Dev is also the split that chose each checkpoint** (the best "
              "dev evaluation of its run is kept, as TF did), so our dev figures are selection figures; the test "
-             "split is held back and scored independently. Gradient descent only: no program search in these runs.",
+             "split is held back and scored independently. Each run's method is its checkpoint's own record (below).",
              "", "| method | dev % | test % |", "|---|---|---|"]
     lines += [f"| {name} | {dev} | {test} |" for name, dev, test in PAPER_ROWS]
     for m in measured:
@@ -130,25 +133,54 @@ def section(measured: list[dict], dev_path: str, dev_total: int, command: str) -
               "python -m engine wtq-convert --tsv $D/data/random-split-1-dev.tsv --tables $D \\",
               "    --output runs/wtq/random-split-1-dev.jsonl --purpose eval"]
     for m in measured:
-        s = m["summary"]
-        lines += [f"python -m engine train --data runs/wtq/random-split-1-train.jsonl --dev "
-                  f"runs/wtq/random-split-1-dev.jsonl --preset {s.get('preset')} \\",
-                  f"    --max-minutes {s['train_config'].get('max_minutes'):g} --output runs/wtq/{s.get('preset')}"
-                  ".safetensors"]
-    lines += [f"cp runs/wtq/{shipped['summary'].get('preset')}.safetensors checkpoints/wtq2017.safetensors  "
-              "# the better run by dev accuracy", command, "```", "", END]
+        lines += [train_command(m)]
+    lines += [f"cp runs/wtq/{shipped['name']} checkpoints/{SHIPPED.name}  # the best run by dev accuracy",
+              command, "```", "", END]
     return "\n".join(lines)
+
+
+def train_command(m: dict) -> str:
+    """The command that trains a measured run again: its preset, its time limit and every model or training
+    setting that differs from the preset's (read from the checkpoint's own record)."""
+    from engine.wtq2017.presets import wtq_preset
+
+    s = m["summary"]
+    preset = wtq_preset(s.get("preset") or "wtq2017")
+    model_base = ModelConfig(**{**preset.model, "vocab_size": s["model_config"]["vocab_size"]}).to_dict()
+    train_base = TrainConfig(**preset.train).to_dict()
+    model = {ModelConfig.RENAMED.get(k, k): v for k, v in s["model_config"].items()}  # older files' names
+    train = {TrainConfig.RENAMED.get(k, k): v for k, v in s.get("train_config", {}).items()}
+    options = [f"--model-option {k}={v}" for k, v in model.items() if model_base.get(k) != v]
+    options += [f"--train-option {k}={v}" for k, v in train.items()
+                if k not in ("max_minutes", "preset") and train_base.get(k) != v]
+    return " ".join(["python -m engine train --data runs/wtq/random-split-1-train.jsonl --dev",
+                     f"runs/wtq/random-split-1-dev.jsonl --preset {preset.name}",
+                     f"--max-minutes {s['train_config'].get('max_minutes'):g}", *options,
+                     f"--output runs/wtq/{m['name']}"])
 
 
 def card(m: dict) -> str:
     s = m["summary"]
+    model = ModelConfig.from_dict({"ops": "paper", "match_count": "exact", **s["model_config"]})
+    language = ("the paper's 15" if model.ops == "paper" else
+                "the paper's 15 and the larger language's sum, average, distinct, diff and and")
+    limits = ("answers are one count or the cells of one column; no sums, averages or differences (the 2017 "
+              "language has none)" if model.ops == "paper" else
+              "answers are one number (count, sum, average, distinct count, largest − smallest) or the cells of "
+              "one column; no difference of two counts")
+    search = s.get("search") or {}
     return "\n".join([
-        CARD_START, "", "## `wtq2017.safetensors`: plain English on real tables (the 2017 model)", "",
-        "The Neural Programmer of Neelakantan, Le, Abadi, McCallum and Amodei (ICLR 2017): 15 operations, a "
-        "question LSTM, the paper's weak-supervision loss, trained by gradient descent only (no program search) "
-        f"on WikiTableQuestions random-split-1-train ({s.get('train_examples', 0):,} trainable questions, "
-        "CC BY-SA 4.0, Pasupat & Liang 2015).", "",
-        f"- Training: {_training_line(m)}.",
+        CARD_START, "", f"## `{m['name']}`: plain English on real tables (the 2017 model; the app's model for "
+        "English)", "",
+        "The Neural Programmer of Neelakantan, Le, Abadi, McCallum and Amodei (ICLR 2017): "
+        f"{len(model.op_names)} operations ({language}), "
+        f"a question LSTM, trained by {s.get('method', 'a method not recorded')} on WikiTableQuestions "
+        f"random-split-1-train ({s.get('train_examples', 0):,} trainable questions, CC BY-SA 4.0, Pasupat & Liang "
+        "2015).", "",
+        f"- Training: {_training_line(m)}."
+        + (f" Program search before training: {search['seconds']:.0f} s, programs for "
+           f"{search['questions_with_programs']:,} of {search['questions']:,} questions." if search.get("seconds")
+           else ""),
         f"- Dev accuracy {pct(m['dev']['accuracy'])} % on all {m['dev']['total']:,} questions of random-split-1-dev "
         "(the benchmark's rules). Dev also chose the checkpoint: a selection figure. Paper, one model: "
         f"{percent_text(P17_SINGLE_MODEL.dev)} % dev.",
@@ -157,9 +189,9 @@ def card(m: dict) -> str:
         f"vocabulary is the training questions' and column names' words seen at least "
         f"{s['model_config'].get('word_cutoff')} times ({s.get('vocab_size', 0):,} words); other words read as "
         "unknown, and a question word matching a cell is replaced by the match features.",
-        "- Limits: answers are one count or the cells of one column; no sums, averages or differences (the 2017 "
-        "language has none), no answers that are not in the table (9.3 % of dev).",
+        f"- Limits: {limits}; no answers that are not in the table (9.3 % of dev).",
         "- Figures: `python benchmarks/wtq_results.py --dev runs/wtq/random-split-1-dev.jsonl` (docs/RESULTS.md); "
+        "the confidence the app shows: `python benchmarks/wtq_decoding.py --dev runs/wtq/random-split-1-dev.jsonl`; "
         "`tests/wtq2017/test_shipped.py` re-checks the file on the fixture questions.", "", CARD_END])
 
 
