@@ -17,6 +17,7 @@ from pathlib import Path
 from engine.core.settings import parse_options, settings
 from engine.np2016 import config as np2016_config
 from engine.wtq2017.config import ModelConfig, TrainConfig
+from engine.wtq2017.predict import read_examples
 
 
 def wtq_configs(args) -> tuple[TrainConfig, dict]:
@@ -48,23 +49,6 @@ def wtq_configs(args) -> tuple[TrainConfig, dict]:
     except ValueError as e:
         raise CliError(f"invalid setting: {e}", 2) from e
     return cfg, model
-
-
-def read_examples(path: str, what: str) -> list[dict]:
-    """The examples of a JSONL file, each with its wtq block (converted here when it has none)."""
-    from engine.core.io.csv_table import InputError
-    from engine.core.io.examples import read_jsonl
-    from engine.core.limits import DATA_MAX_BYTES, DATA_MAX_EXAMPLES
-    from engine.wtq2017.predict import with_wtq
-
-    examples = read_jsonl(path, limit=DATA_MAX_EXAMPLES, max_bytes=DATA_MAX_BYTES)
-    out = []
-    for n, ex in enumerate(examples, start=1):
-        try:
-            out.append(with_wtq(ex))
-        except (InputError, ValueError) as e:
-            raise InputError(f"{path}, example {n} ({what}): {e}") from e
-    return out
 
 
 def run_training(args) -> int:

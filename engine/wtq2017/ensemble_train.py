@@ -34,11 +34,11 @@ def done_path(output: Path, seed: int) -> Path:
 def train_member(output, seed: int, data: str, dev: str, train_values: dict, model_values: dict,
                  save_every: float = 300.0, stop: threading.Event | None = None, progress=None) -> dict:
     """Train (or resume, or skip when done) the member of `seed`; its summary, without the curves."""
-    from engine.cli.wtq2017 import read_examples
     from engine.core.progress import Progress
     from engine.wtq2017 import train as wtq_train
     from engine.wtq2017.checkpoint import save_checkpoint
     from engine.wtq2017.config import TrainConfig
+    from engine.wtq2017.predict import read_examples
 
     output = Path(output)
     if done_path(output, seed).is_file():

@@ -18,7 +18,7 @@ from engine.wtq2017.features import TableFeatures, table_features
 
 _LOCK = threading.Lock()
 
-__all__ = ["from_table", "with_wtq", "answer_all", "denotation", "program_shape", "score"]
+__all__ = ["from_table", "with_wtq", "read_examples", "answer_all", "denotation", "program_shape", "score"]
 
 
 def _cell_text(value) -> str | None:
@@ -141,3 +141,19 @@ def score(examples: Iterable[dict], answers: list[dict], unreadable: int = 0) ->
     for name, pairs in (("by_final_operation", by_op), ("by_program_shape", by_shape)):
         result[name] = dict(sorted(accuracy_by(pairs).items(), key=lambda kv: -kv[1]["total"]))
     return result
+
+
+def read_examples(path: str, what: str) -> list[dict]:
+    """The examples of a JSONL file, each with its wtq block (converted here when it has none)."""
+    from engine.core.io.csv_table import InputError
+    from engine.core.io.examples import read_jsonl
+    from engine.core.limits import DATA_MAX_BYTES, DATA_MAX_EXAMPLES
+
+    examples = read_jsonl(path, limit=DATA_MAX_EXAMPLES, max_bytes=DATA_MAX_BYTES)
+    out = []
+    for n, ex in enumerate(examples, start=1):
+        try:
+            out.append(with_wtq(ex))
+        except (InputError, ValueError) as e:
+            raise InputError(f"{path}, example {n} ({what}): {e}") from e
+    return out
