@@ -133,9 +133,10 @@ class DevResult:
         return example, self.ckpt, f"WikiTableQuestions {r['id']} (Wikipedia, CC BY-SA)"
 
 
-def evaluate(model, vocab, examples: list[dict], unreadable: int = 0,
-             on_batch: Callable[[int], None] | None = None, **kept) -> DevResult:  # kept: DevResult's other fields
-    answers = answer_all(model, vocab, examples, on_batch=on_batch)
+def evaluate(model, vocab, examples: list[dict], unreadable: int = 0, on_batch: Callable[[int], None] | None = None,
+             beam: int = 0, **kept) -> DevResult:  # kept: DevResult's other fields
+    """The examples answered (with `beam`, execution-guided as Ask answers), grouped and scored."""
+    answers = answer_all(model, vocab, examples, on_batch=on_batch, beam=beam)
     results, tables = [], {}
     for ex, answer in zip(examples, answers, strict=True):
         table = ex["wtq"].get("table") or ex["id"]

@@ -14,6 +14,7 @@ from engine.families import NP2016, WTQ2017
 from explorer import escape, state
 from explorer.components import figures
 from explorer.evaluation_result import PAGE_SIZE, RegenerationError
+from explorer.real_tables import APP_BEAM
 
 DEV_RUN, OPEN_KEY = "real_prog_run", "real_prog_open"  # the 2017 view's Evaluate and Open in Ask buttons
 ACCURACY = {"accuracy": st.column_config.ProgressColumn("accuracy", format="percent", min_value=0, max_value=1)}
@@ -51,8 +52,10 @@ LOOKS = {
                  picker_intro="**Open an example** in Ask or Step through:", hidden=("pattern",)),
     WTQ2017: Look("The 2017 model (plain English on real tables) answers the WikiTableQuestions dev questions; their "
                   "induced programs are grouped by *program shape* (the operations in order, reset steps left out). "
-                  "Accuracy follows the benchmark's rules (answers normalised, numbers and dates by value, compared "
-                  "as sets).", "Only wrong answers", state.WTQ_PROG_WRONG, "No wrong answers to show.",
+                  f"Each question is decoded as Ask decodes it (the most probable of the {APP_BEAM} most probable "
+                  "programs whose answer is an answer), so an example opened in Ask gets the same answer. Accuracy "
+                  "follows the benchmark's rules (answers normalised, numbers and dates by value, compared as sets).",
+                  "Only wrong answers", state.WTQ_PROG_WRONG, "No wrong answers to show.",
                   "real_prog_groups", "Question", state.WTQ_PROG_EXAMPLE, (("Open in Ask", OPEN_KEY, state.ASK.path),),
                   group_column="program shape", group_key=state.WTQ_PROG_SHAPE, members_key="real_prog_members"),
 }

@@ -127,7 +127,7 @@ def _evaluate_dev(ckpt: str, ckpt_mtime: float, tsv: str, tsv_mtime: float, tabl
     examples, problems, unreadable = dev_questions.read_examples(Path(tsv), Path(tables_dir), limit)
     model, vocab, _ = real_tables.load()
     return dev_questions.evaluate(model, vocab, examples, unreadable, problems=problems, tsv=tsv, limit=limit,
-                                  ckpt=checkpoints.REAL_ID)
+                                  ckpt=checkpoints.REAL_ID, beam=real_tables.APP_BEAM)  # as Ask answers them
 
 
 def render_dev() -> None:

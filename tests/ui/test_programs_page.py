@@ -22,6 +22,7 @@ from engine.wtq2017.predict import answer_all, denotation, score
 from explorer import checkpoints, programs, real_tables, state
 from explorer.components.programs_view import DEV_RUN, LOOKS, OPEN_KEY
 from explorer.dev_questions import ABSENT
+from explorer.real_tables import APP_BEAM
 from tests.ui.helpers import IMG, MD_LINK, ROOT, markup_problems, new_app, page, texts
 from tests.ui.programs_helpers import evaluate, evaluation_of
 from tests.ui.wtq_helpers import SHIPPED_WTQ
@@ -74,7 +75,7 @@ def _wtq2017(ckpt_dir, tmp_path):
     convert_file(SAMPLE, FIXTURE, out, purpose="eval")
     examples = list(read_jsonl(out))
     model, vocab, _ = wtq2017_checkpoint.load_checkpoint(real_tables.checkpoint_path())
-    answers = answer_all(model, vocab, examples)
+    answers = answer_all(model, vocab, examples, beam=APP_BEAM)  # as Ask and the page decode
     want = score(examples, answers)
     by_id = {ex["id"]: ex for ex in examples}
     return SimpleNamespace(at=_evaluated_dev(), counts=want, group="program shape", right="right",
