@@ -14,7 +14,7 @@ import pytest
 from engine.wtq2017 import calibration
 from explorer import real_tables, state, tables
 from tests.ui.helpers import answer_of, ask, new_app, page, texts, visible
-from tests.ui.wtq_helpers import PLAIN, SHIPPED_WTQ, engine_trace, make_model
+from tests.ui.wtq_helpers import PAPER_WTQ, PLAIN, SHIPPED_WTQ, engine_trace, make_model
 
 
 def expander_labels(at) -> list[str]:
@@ -91,18 +91,18 @@ def test_a_calibration_made_for_other_weights_is_not_used(tmp_path, monkeypatch)
 
 
 def test_a_question_the_language_cannot_say_is_answered_as_a_guess_with_the_reason(monkeypatch):
-    monkeypatch.setenv("NPX_WTQ_CHECKPOINT", str(SHIPPED_WTQ))
-    question = "what is the total of sales?"  # the 2017 model has no sum: it counts the rows (issue 21)
+    monkeypatch.setenv("NPX_WTQ_CHECKPOINT", str(PAPER_WTQ))
+    question = "what is the total of sales?"  # the paper's 2017 model has no sum: it counts the rows (issue 21)
     at = ask(new_app(), question)
     assert not at.exception, at.exception
-    want = engine_trace(tables.load_sample("shop_sales"), question)
+    want = engine_trace(tables.load_sample("shop_sales"), question, PAPER_WTQ)
     assert want["extra"]["cannot_say"] and any(m.value == "**A guess, not an answer**" for m in at.markdown)
     assert "has no sum operation" in texts(at.warning) and "right only if the table holds that value" in texts(
         at.warning)
 
 
 def test_a_sum_the_real_model_cannot_compute_is_offered_from_the_synthetic_model_beside_it(monkeypatch):
-    monkeypatch.setenv("NPX_WTQ_CHECKPOINT", str(SHIPPED_WTQ))
+    monkeypatch.setenv("NPX_WTQ_CHECKPOINT", str(PAPER_WTQ))  # the paper's 15 operations: no sum
     at = ask(new_app(), "what is the total of sales?")
     assert not at.exception, at.exception
     offer = texts(at.info)

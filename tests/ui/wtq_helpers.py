@@ -18,6 +18,7 @@ from engine.wtq2017.trace import ask_table
 from explorer import real_tables, tables
 
 SHIPPED_WTQ = SHIPPED  # the app's model for English, in the repository: its absence is a failure
+PAPER_WTQ = SHIPPED.parent / "wtq2017.safetensors"  # the 2017 paper's recipe as shipped: 15 operations, no sum
 PLAIN = "which year had the most sales?"  # plain English the synthetic checkpoints cannot read
 GRAMMAR = "sum sales"  # a question of the synthetic grammar (the test checkpoints answer it right)
 
