@@ -110,6 +110,9 @@ def main(argv=None) -> int:
     ap.add_argument("--widths", type=int, nargs="+", default=[0, 1, 4, 16, 64])
     ap.add_argument("--beam", type=int, default=16, help="the width the app decodes with, calibrated here")
     ap.add_argument("--print", action="store_true", help="print the section instead of writing files")
+    ap.add_argument("--calibration-only", action="store_true",
+                    help="write the calibration beside the checkpoint (another than the shipped one, e.g. an "
+                    "ensemble the app can answer with) and leave docs/RESULTS.md as it is")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     dev = read_jsonl(args.dev)
@@ -134,7 +137,8 @@ def main(argv=None) -> int:
                    "by_width": [{k: v for k, v in r.items() if k != "answers"} for r in rows],
                    "results_section": text}
     write_atomic(path_for(args.checkpoint), json.dumps(calibration, indent=1) + "\n")
-    replace_section(ROOT / "docs" / "RESULTS.md", START, END, text)
+    if not args.calibration_only:
+        replace_section(ROOT / "docs" / "RESULTS.md", START, END, text)
     return 0
 
 

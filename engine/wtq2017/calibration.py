@@ -20,8 +20,9 @@ MAX_BYTES = 64_000  # a calibration file is a few hundred bytes
 
 
 def path_for(checkpoint: Path) -> Path:
-    """checkpoints/x.safetensors -> checkpoints/x.calibration.json"""
-    return checkpoint.with_name(checkpoint.name.removesuffix(".safetensors") + ".calibration.json")
+    """checkpoints/x.safetensors (or the ensemble file x.json) -> checkpoints/x.calibration.json"""
+    return checkpoint.with_name(checkpoint.name.removesuffix(".safetensors").removesuffix(".json")
+                                + ".calibration.json")
 
 
 def band_index(probability: float) -> int:

@@ -66,3 +66,8 @@ def test_the_shipped_calibration_belongs_to_the_shipped_checkpoint_and_to_result
     # the argmax row agrees with the accuracy the WikiTableQuestions section reports for the same checkpoint
     assert widths[0]["accuracy"] == pytest.approx(json.loads((ROOT / "docs" / "wtq_results.json").read_text())
                                                   ["dev_accuracy"])
+
+
+def test_the_calibration_sits_beside_a_checkpoint_or_an_ensemble_file():
+    assert path_for(Path("checkpoints/x.safetensors")) == Path("checkpoints/x.calibration.json")
+    assert path_for(Path("checkpoints/wtq_ensemble.json")) == Path("checkpoints/wtq_ensemble.calibration.json")
