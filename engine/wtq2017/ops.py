@@ -96,6 +96,25 @@ def _same_before(key: torch.Tensor) -> torch.Tensor:
     return (key[:, :, None] == key[:, None]) & (key[:, None] >= 0) & earlier
 
 
+def soft_distinct(rs: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
+    """Σ_i rs_i Π_{j<i, same text} (1 − rs_j) per column: each value counted once, at its first selected row.
+    Rows are sorted by text (stably, so in table order within one text); the product over the earlier rows of a
+    text is then an exclusive cumulative sum of log(1 − rs) from the start of its run of equal texts, so no
+    (R × R) comparison is built. rs (B, R); key (B, R, C), −1 for an empty cell. (B, C)"""
+    order = torch.sort(key, dim=1, stable=True).indices  # (B, R, C)
+    sorted_key = key.gather(1, order)
+    picked = rs[:, :, None].expand_as(key).gather(1, order)  # rs in each column's text order
+    log_left = torch.log((1 - picked).clamp(min=1e-30))  # a certain row leaves e^−69: 0 to float precision
+    before = torch.cumsum(log_left, 1) - log_left  # Σ over the earlier rows of the column
+    R = key.shape[1]
+    starts = torch.ones_like(sorted_key, dtype=torch.bool)
+    starts[:, 1:] = sorted_key[:, 1:] != sorted_key[:, :-1]  # the first row of each run of one text
+    position = torch.arange(R, device=key.device)[None, :, None].expand_as(sorted_key)
+    run_start = torch.where(starts, position, 0).cummax(1).values  # (B, R, C)
+    unseen = torch.exp(before - before.gather(1, run_start))  # Π (1 − rs_j) over the run's earlier rows
+    return (picked * (sorted_key >= 0) * unseen).sum(1)
+
+
 def soft_column_scalars(a: dict, p_col, rs, table: Table, top, bottom) -> torch.Tensor:
     """The larger language's numbers, mixed: Σ_c κ(c) Σ_op α(op) · op's number on column c. rs (B, R); top, bottom
     (B, R, C): the soft argmax and argmin of rs (their expected values are the soft largest and smallest). (B,)"""
@@ -106,10 +125,7 @@ def soft_column_scalars(a: dict, p_col, rs, table: Table, top, bottom) -> torch.
     n = torch.einsum("br,brc->bc", rs, valid)
     mean = torch.where(n > 0, total / n.clamp(min=1e-12), torch.zeros_like(n))
     spread = ((top - bottom) * values).sum(1)  # E[largest] − E[smallest]
-    # a cell counts when its row is selected and no earlier selected row holds the same text: rs_i Π_j (1 − rs_j)
-    present = rs[:, :, None] * (table.cell_key >= 0).to(dtype)  # (B, R, C)
-    unseen = torch.where(_same_before(table.cell_key), 1 - rs[:, None, :, None], torch.ones((), dtype=dtype))
-    distinct = (present * unseen.prod(2)).sum(1)
+    distinct = soft_distinct(rs, table.cell_key)
     per_column = (a["sum"][:, None] * total + a["average"][:, None] * mean + a["distinct"][:, None] * distinct
                   + a["diff"][:, None] * spread)  # (B, C)
     return (per_column * p_col).sum(-1)

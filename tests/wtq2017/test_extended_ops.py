@@ -159,3 +159,23 @@ def test_the_step_views_explain_the_new_operations():
     assert step_explain.reads_line(trace, 4) == "sum reads the rows selected after t3: 3 of 3."
     assert step_explain.output(trace, 4, "hard") == "sum 360"
     assert "outputs a number (the answer)" in step_explain.after_line(trace, 4)
+
+
+def test_the_soft_distinct_count_against_its_definition():
+    from engine.wtq2017.ops import soft_distinct
+
+    torch.manual_seed(0)
+    rs = torch.rand(3, 7, dtype=torch.float64)
+    key = torch.randint(-1, 3, (3, 7, 2))  # three texts and empty cells, in two columns
+    expected = torch.zeros(3, 2, dtype=torch.float64)
+    for b in range(3):
+        for c in range(2):
+            for i in range(7):
+                if key[b, i, c] < 0:
+                    continue
+                unseen = 1.0
+                for j in range(i):
+                    if key[b, j, c] == key[b, i, c]:
+                        unseen *= 1 - rs[b, j].item()
+                expected[b, c] += rs[b, i].item() * unseen
+    assert torch.allclose(soft_distinct(rs, key), expected, atol=1e-12)
