@@ -53,8 +53,8 @@ class Ensemble(nn.Module):
         # the widest language: a member with the paper's 15 operations gives the larger language's ones 0
         self.config = max((m.config for m in members), key=lambda c: len(c.op_names))
 
-    def forward(self, batch) -> dict:
-        outs = [m(batch) for m in self.members]
+    def forward(self, batch, execute: bool = True) -> dict:
+        outs = [m(batch, execute=False) for m in self.members]  # the ensemble executes its own averages
         O = len(self.config.op_names)
         ops = [F.pad(o["op_probs"], (0, O - o["op_probs"].shape[-1])) for o in outs]  # (B, T, O) each
         out = {k: torch.stack([o[k] for o in outs]).mean(0) for k in AVERAGED if k != "op_probs"}
@@ -62,10 +62,12 @@ class Ensemble(nn.Module):
         out["op_logits"] = out["op_probs"].clamp(min=TINY).log()
         out["col_logits"] = out["col_probs"].clamp(min=TINY).log()
         out["pivot_logits"] = out["pivot_probs"].clamp(min=TINY).log()
-        betas = {op: out["pivot_probs"][:, k] for k, op in enumerate(COMPARISONS)}
-        scalar, lookup, rows = run_soft(out["op_probs"], out["col_probs"], betas, table_of(batch), self.config.pivot,
-                                        self.config.op_names)
-        out.update(scalar=scalar, lookup=lookup, rows=rows, members=outs)  # (B,), (B, R, C), (B, T, R)
+        out["members"] = outs
+        if execute:
+            betas = {op: out["pivot_probs"][:, k] for k, op in enumerate(COMPARISONS)}
+            scalar, lookup, rows = run_soft(out["op_probs"], out["col_probs"], betas, table_of(batch),
+                                            self.config.pivot, self.config.op_names)
+            out.update(scalar=scalar, lookup=lookup, rows=rows)  # (B,), (B, R, C), (B, T, R)
         return out
 
     hard_answer = NeuralProgrammer.hard_answer  # decoding reads only forward's outputs

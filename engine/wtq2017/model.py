@@ -122,8 +122,9 @@ class NeuralProgrammer(nn.Module):
 
     # ---- the T selections and the soft program --------------------------------------------------
 
-    def forward(self, batch: Batch) -> dict:
-        """Selections of every step, then soft execution. Per-step (B, T, ...) tensors serve the trace."""
+    def forward(self, batch: Batch, execute: bool = True) -> dict:
+        """Selections of every step, then (with `execute`) soft execution. Per-step (B, T, ...) tensors serve the
+        trace. Hard decoding reads only the selections: answering without a trace skips the soft program."""
         cfg = self.config
         q, Z, qmask = self.encode_question(batch)  # (B, d), (B, Q, d), (B, Q)
         U = self._drop(self.unit)  # Ũ, one mask per forward pass
@@ -156,10 +157,11 @@ class NeuralProgrammer(nn.Module):
         result = {k: torch.stack(v, 1) for k, v in zip(keys, zip(*steps, strict=True), strict=True)}  # (B, T, ...)
         result["pivot_logits"] = self.pivot_logits(U, Z, batch)  # (B, 4, 2)
         result["pivot_probs"] = F.softmax(result["pivot_logits"], -1)
-        betas = {op: result["pivot_probs"][:, k] for k, op in enumerate(COMPARISONS)}
-        scalar, lookup, rows = run_soft(result["op_probs"], result["col_probs"], betas, table_of(batch), cfg.pivot,
-                                        cfg.op_names)
-        result.update(scalar=scalar, lookup=lookup, rows=rows)  # (B,), (B, R, C), (B, T, R)
+        if execute:
+            betas = {op: result["pivot_probs"][:, k] for k, op in enumerate(COMPARISONS)}
+            scalar, lookup, rows = run_soft(result["op_probs"], result["col_probs"], betas, table_of(batch),
+                                            cfg.pivot, cfg.op_names)
+            result.update(scalar=scalar, lookup=lookup, rows=rows)  # (B,), (B, R, C), (B, T, R)
         return result
 
     # ---- test time ------------------------------------------------------------------------------
@@ -174,7 +176,7 @@ class NeuralProgrammer(nn.Module):
             was = self.training
             self.eval()
             try:
-                out = self(batch)
+                out = self(batch, execute=False)  # the discrete program needs no soft one
             finally:
                 self.train(was)
         if beam:

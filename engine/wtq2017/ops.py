@@ -89,13 +89,6 @@ def soft_superlative(rs: torch.Tensor, valid: torch.Tensor, order: torch.Tensor)
     return torch.zeros_like(weight).scatter(1, order, taken)
 
 
-def _same_before(key: torch.Tensor) -> torch.Tensor:
-    """[b, i, j, c]: row j < i holds the same non-empty cell text as row i in column c. (B, R, C) -> (B, R, R, C)"""
-    R = key.shape[1]
-    earlier = torch.ones(R, R, dtype=torch.bool, device=key.device).tril(-1)[None, :, :, None]
-    return (key[:, :, None] == key[:, None]) & (key[:, None] >= 0) & earlier
-
-
 def soft_distinct(rs: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
     """Σ_i rs_i Π_{j<i, same text} (1 − rs_j) per column: each value counted once, at its first selected row.
     Rows are sorted by text (stably, so in table order within one text); the product over the earlier rows of a
@@ -228,9 +221,10 @@ def _column_scalars(values, candidates, keys, rs) -> list[torch.Tensor]:
     mean = torch.where(n > 0, total / n.clamp(min=1), 0.0)
     spread = torch.where(n > 0, values.masked_fill(~candidates, -torch.inf).amax(-1)
                          - values.masked_fill(~candidates, torch.inf).amin(-1), 0.0)
-    present = rs & (keys >= 0)
-    seen = (_same_before(keys[..., None])[..., 0] & present[:, None, :]).any(-1)  # an earlier selected row has it
-    distinct = (present & ~seen).sum(-1).to(torch.float64)
+    # the selected cells' texts, sorted: a new value starts wherever the text changes (empty and unselected: −1)
+    texts = torch.sort(torch.where(rs & (keys >= 0), keys, -1), dim=1).values  # (B, R)
+    new = torch.cat([texts[:, :1] >= 0, (texts[:, 1:] != texts[:, :-1]) & (texts[:, 1:] >= 0)], 1)
+    distinct = new.sum(-1).to(torch.float64)
     return [total, mean, distinct, spread]
 
 

@@ -72,8 +72,8 @@ def forced_model():
     net = seeded(lambda: NeuralProgrammer(ModelConfig(vocab_size=len(vocab), d=8, T=2), vocab), 0).eval()
     original = net.forward
 
-    def forced(batch):
-        out = original(batch)
+    def forced(batch, execute=True):
+        out = original(batch, execute)
         B, T, O = out["op_logits"].shape
         ops = torch.zeros(B, T, O)
         ops[:, 0, OPS.index("greater")], ops[:, 0, OPS.index("reset")] = 9.0, 8.0

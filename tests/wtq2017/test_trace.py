@@ -81,8 +81,8 @@ def test_trace_rows_follow_the_discrete_program_on_a_hand_table():
     force = {"greater": 0, "count": 1}
     original = net.forward
 
-    def forced(batch):
-        out = original(batch)
+    def forced(batch, execute=True):
+        out = original(batch, execute)
         B, T, O = out["op_logits"].shape
         logits = torch.full((B, T, O), -50.0)
         for op, t in force.items():
