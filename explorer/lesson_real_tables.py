@@ -45,7 +45,10 @@ def _checkpoint_sentence() -> str:
             f"{escape.md(summary.get('method', 'method not recorded'))}) gets **{dev:.1%}** on random-split-1-dev "
             f"({summary.get('dev_examples', '?'):,} questions). That split also chose the checkpoint (training "
             "kept the step that scored best on it), so the figure is a little optimistic; the test split is "
-            "held back and scored independently. The paper's test figure is on that test split, ours is not.")
+            "held back and scored independently. The paper's test figure is on that test split, ours is not."
+            + (" Ours also has five operations the paper's lacks: *sum*, *average*, a count of *distinct* values, "
+               "the *diff*erence between the largest and smallest selected value, and the *and* of two selections."
+               if (summary.get("model_config") or {}).get("ops") == "extended" else ""))
 
 
 def _ask(index: int) -> None:
