@@ -17,7 +17,7 @@ __all__ = ["SCHEMA", "SHIPPED", "load_checkpoint", "read_checkpoint_info", "save
 
 SCHEMA = "np-explorer-wtq/1"
 # the shipped model that answers English by default (the app, the benchmarks' default --checkpoint)
-SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints" / "wtq2017.safetensors"
+SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints" / "wtq_extended.safetensors"
 
 
 def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict | None = None) -> Path:
