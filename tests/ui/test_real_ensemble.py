@@ -13,11 +13,11 @@ import pytest
 
 from engine.core.safetensors_reader import CheckpointError
 from engine.core.seeded_init import seeded
-from engine.families import WTQ2017
+from engine.families import WTQ2017, family_id
 from engine.wtq2017.batch import build_vocab
 from engine.wtq2017.checkpoint import read_checkpoint_info, save_checkpoint
 from engine.wtq2017.config import ModelConfig
-from engine.wtq2017.ensemble import ENSEMBLE_SCHEMA, Ensemble, load_model, write_ensemble
+from engine.wtq2017.ensemble import ENSEMBLE_SCHEMA, Ensemble, is_ensemble_file, load_model, write_ensemble
 from engine.wtq2017.model import NeuralProgrammer
 from engine.wtq2017.trace import ask_table
 from explorer import checkpoints, escape, real_tables, state, tables
@@ -66,9 +66,14 @@ def test_the_registry_lists_each_other_shipped_2017_file_once_and_the_shipped_on
     entries = checkpoints.all_checkpoints()
     ids = [e.id for e in entries]
     assert len(ids) == len(set(ids))
-    assert [e.path for e in entries].count(str(SHIPPED_WTQ)) == 1 and "wtq2017" not in ids
+    assert [e.path for e in entries].count(str(SHIPPED_WTQ)) == 1 and SHIPPED_WTQ.stem not in ids
     real = [e for e in entries if e.family == WTQ2017]
-    assert [e.id for e in real] == [checkpoints.REAL_ID, "broken", "other-2017", "pair"]  # after REAL_ID, by name
+    # the other shipped 2017 files (the paper's recipe, the search-only run, their ensemble) are listed too
+    others = sorted(p.name.removesuffix(".safetensors").removesuffix(".json") for p in SHIPPED_WTQ.parent.iterdir()
+                    if p != SHIPPED_WTQ and (p.suffix == ".safetensors" and family_id(str(p)) == WTQ2017
+                                             or p.suffix == ".json" and is_ensemble_file(p)))
+    assert [e.id for e in real][:4] == [checkpoints.REAL_ID, "broken", "other-2017", "pair"]  # after REAL_ID
+    assert sorted(e.id for e in real[4:]) == others and "wtq2017" in others
     assert ids[-len(real):] == [e.id for e in real]  # after the 2016 ones (nothing trained here)
     pair = checkpoints.find(real, "pair")
     assert (pair.path, pair.error, pair.trained) == (str(ens), None, False)
