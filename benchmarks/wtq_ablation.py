@@ -37,7 +37,12 @@ def run_record(summary: dict) -> dict:
     """Best dev evaluation, mean of the last LAST, steps, minutes and the settings that differ from the paper's."""
     evals = [e["dev_accuracy"] for e in summary.get("evals", [])]
     model, train = summary.get("model_config", {}), summary.get("train_config", {})
-    levers = [f"search × {train['search_weight']:g}" for _ in [0] if train.get("search_weight")]
+    search = summary.get("search") or {}
+    levers = [f"search × {train['search_weight']:g}" + (f" ({search['seconds']:.0f} s before training)"
+                                                         if search.get("seconds") else "")
+              for _ in [0] if train.get("search_weight")]
+    levers += ["the larger language (sum, average, distinct, diff, and)" for _ in [0]
+               if model.get("ops", "paper") != "paper"]
     levers += [f"match count: {model['match_count']}" for _ in [0] if model.get("match_count", "exact") != "exact"]
     levers += [f"column name: {model['column_name']}" for _ in [0] if model.get("column_name", "first") != "first"]
     return {"best": max(evals) if evals else None, "last": sum(evals[-LAST:]) / len(evals[-LAST:]) if evals else None,
@@ -63,8 +68,10 @@ def section(rows: list[dict], beam: int, dev_total: int, command: str) -> str:
              f"Produced by `{command}`. All {dev_total:,} questions of random-split-1-dev, the benchmark's rules. "
              f"*argmax*: the paper's decoding; *beam {beam}*: execution-guided decoding (no retraining). *Best eval* "
              "is the dev evaluation that chose the checkpoint (a selection figure), *last five* the mean of the run's "
-             "last five dev evaluations; an ensemble lists its members'. One seed per row: differences of a point or "
-             "two are within what another seed could change.", "",
+             "last five dev evaluations; an ensemble lists its members'. *Minutes* are training time on this 2-core "
+             "CPU, one thread per run, two runs at a time; the runs did not train equally long (each row says how "
+             "long), and a program search before training is not in them. One seed per row: differences of a point "
+             "or two are within what another seed could change.", "",
              f"| run | levers | d | steps | minutes | best eval % | last five % | argmax % | beam {beam} % |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
