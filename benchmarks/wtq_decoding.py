@@ -82,22 +82,23 @@ def section(name: str, rows: list[dict], bands: list[dict], beam: int, dev_path:
         said = "no dev answer" if share is None else ("a guess" if share < GUESS_BELOW else "an answer")
         lines.append(f"| {b['lo']:g} – {b['hi']:g} | {b['total']:,} | {'–' if share is None else pct(share)} | "
                      f"{said} |")
-    lines += ["", f"Questions that ask for what the language cannot say (engine/wtq2017/language.py reads the "
-              f"question's words; the app and `ask` warn that the answer is right only if the table holds the value), "
-              f"at beam {beam}:", "", "| the question asks for | dev questions | right % |", "|---|---|---|"]
+    lines += ["", f"Questions that ask for what the paper's 15 operations cannot say (engine/wtq2017/language.py reads "
+              f"the question's words; for a model without the operation, the app and `ask` warn that the answer is "
+              f"right only if the table holds the value; the larger language has sum, average and diff), at beam "
+              f"{beam}:", "", "| the question asks for | dev questions | right % |", "|---|---|---|"]
     lines += [f"| {name} | {n:,} | {pct(right / n) if n else '–'} |" for name, (n, right) in unsayable.items()]
     return "\n".join(lines + ["", END]) + "\n"
 
 
 def by_unsayable(dev: list[dict], answers: list[dict]) -> dict[str, tuple[int, int]]:
     """(questions, right answers) per operation the language lacks, and for the questions asking for none."""
-    counts = {f"{asked} (no {op})": [0, 0] for asked, op, _ in MISSING} | {"none of these": [0, 0]}
+    counts = {f"{asked} (the paper's has no {op})": [0, 0] for asked, op, _ in MISSING} | {"none of these": [0, 0]}
     for ex, answer in zip(dev, answers, strict=True):
         if "target" not in ex:
             continue
         right = denotation_match(denotation(ex, answer), list(ex["target"]))
         found = cannot_say(ex["question"])
-        for key in [f"{f['asked']} (no {f['operation']})" for f in found] or ["none of these"]:
+        for key in [f"{f['asked']} (the paper's has no {f['operation']})" for f in found] or ["none of these"]:
             counts[key][0] += 1
             counts[key][1] += int(right)
     return {k: (n, r) for k, (n, r) in counts.items()}
