@@ -161,7 +161,7 @@ def train_command(m: dict) -> str:
 
 def card(m: dict) -> str:
     s = m["summary"]
-    model = ModelConfig.from_dict({"ops": "paper", "match_count": "exact", **s["model_config"]})
+    model = ModelConfig.from_dict(s["model_config"])  # an older file's absent fields read as their defaults
     language = ("the paper's 15" if model.ops == "paper" else
                 "the paper's 15 and the larger language's sum, average, distinct, diff and and")
     limits = ("answers are one count or the cells of one column; no sums, averages or differences (the 2017 "

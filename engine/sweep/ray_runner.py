@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import math
 import os
 import tempfile
@@ -19,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core.io.atomic import write_atomic
+from engine.core.ray_start import start_ray
 from engine.sweep import plan as sweep
 
 POLL_SECONDS = 0.5
-OBJECT_STORE_BYTES = 80 * 1024 * 1024  # a local Ray keeps only the groups' configs there; Ray's minimum is 75 MiB
 
 
 @dataclass
@@ -111,20 +110,6 @@ def _watching(output: Path, ids: set[str], progress: Callable[[int, int], None] 
         poll()
 
 
-def _start_ray(address: str | None, workers: int) -> bool:
-    """Connect to `address`, or start a quiet local Ray with `workers` CPUs; whether we started it."""
-    import ray
-
-    if ray.is_initialized():  # the caller's own Ray (e.g. the app's): used as it is, and left running
-        return False
-    quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
-    if address:
-        ray.init(address=address, **quiet)
-    else:
-        ray.init(num_cpus=workers, include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES, **quiet)
-    return True
-
-
 def _resources(batches: list, workers: int) -> dict:
     """One CPU per trial; with device cuda also a share of the cluster's GPUs (Ray hides the GPUs from a trial
     that asked for none), so `workers` trials share them."""
@@ -151,7 +136,7 @@ def _run_trials(batches: list, output: Path, target: float, workers: int, addres
     # on a cluster Tune's files must be where every node can write: beside the records (shared, see the module
     # docstring); a local Ray keeps them in a temp dir, so DIR holds only the sweep's own files
     with tempfile.TemporaryDirectory(prefix="sweep-tune-") as scratch:
-        started = _start_ray(address, workers)
+        started = start_ray(address, workers)
         try:
             trainable = tune.with_resources(  # with_parameters puts the groups in Ray's object store
                 tune.with_parameters(_trial, batches=batches, output=str(output), target=target),

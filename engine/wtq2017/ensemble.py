@@ -20,6 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from engine.core.io.atomic import write_atomic
+from engine.core.io.input_file import TooLargeError, open_input, read_limited
 from engine.core.safetensors_reader import CheckpointError
 from engine.wtq2017.checkpoint import load_checkpoint
 from engine.wtq2017.decode import argmax_programs
@@ -108,9 +109,10 @@ def write_ensemble(path, members: list) -> Path:
 
 
 def is_ensemble_file(path) -> bool:
-    """Whether `path` reads as an ensemble file (JSON naming the schema near its start); not a checkpoint."""
+    """Whether `path` reads as an ensemble file (JSON naming the schema near its start); not a checkpoint. A FIFO
+    or device is not opened for reading (engine/core/io/input_file.py), so asking never blocks."""
     try:
-        with open(path, "rb") as f:
+        with open_input(path) as (f, _):
             head = f.read(4096)
     except OSError:
         return False
@@ -122,11 +124,11 @@ def read_ensemble(path) -> list[Path]:
     CheckpointError saying what is wrong otherwise."""
     path = Path(path)
     try:
-        raw = path.read_bytes()[:ENSEMBLE_MAX_BYTES + 1]
+        raw = read_limited(path, ENSEMBLE_MAX_BYTES)  # never more than the limit read into memory
+    except TooLargeError as e:
+        raise CheckpointError(f"{path} is over {ENSEMBLE_MAX_BYTES // 1024} KB: not an ensemble file") from e
     except OSError as e:
         raise CheckpointError(f"cannot read the ensemble file {path}: {e.strerror or e}") from e
-    if len(raw) > ENSEMBLE_MAX_BYTES:
-        raise CheckpointError(f"{path} is over {ENSEMBLE_MAX_BYTES // 1024} KB: not an ensemble file")
     try:
         doc = json.loads(raw)
         members = doc["members"]

@@ -11,16 +11,15 @@ every node shares, and engine/ importable on every node.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import threading
 from pathlib import Path
 
 from engine.core.io.atomic import write_atomic
+from engine.core.ray_start import start_ray
 from engine.core.train_state import state_path
 
 PLAN = "ensemble-plan.json"  # what the directory trains: data, settings, seeds
-OBJECT_STORE_BYTES = 80 * 1024 * 1024  # a local Ray passes only paths and settings; Ray's minimum is 75 MiB
 
 
 def member_path(output: Path, seed: int) -> Path:
@@ -92,16 +91,8 @@ def train_ensemble(output, data: str, dev: str, train_values: dict, model_values
     open_plan(output, {"data": data, "dev": dev, "train": train_values, "model": model_values, "seeds": seeds})
     todo = [s for s in seeds if not done_path(output, s).is_file()]
     log(f"{len(seeds) - len(todo)} of {len(seeds)} members done; training {len(todo)}")
-    started = False
     if todo:
-        if not ray.is_initialized():
-            quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
-            if address:
-                ray.init(address=address, **quiet)
-            else:
-                ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False,
-                         object_store_memory=OBJECT_STORE_BYTES, **quiet)
-            started = True
+        started = start_ray(address, workers or os.cpu_count() or 1)
         try:
             task = ray.remote(num_cpus=1)(_member_task)
             pending = {task.remote(str(output), s, data, dev, train_values, model_values, save_every): s

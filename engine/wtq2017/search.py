@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import time
 from pathlib import Path
 
@@ -73,7 +74,7 @@ class _Example:
             self.static += [(OP["mfe"], s, -1, _bits(frequent[s])), (OP["select"], s, -1, _bits(entry[s]))]
             for name in COMPARISONS:
                 for k, n in enumerate(numbers):
-                    rows = [v is not None and ok and _compare(name, v, n) for v, ok in zip(values[s], valid[s],
+                    rows = [v is not None and ok and _COMPARE[name](v, n) for v, ok in zip(values[s], valid[s],
                                                                                            strict=True)]
                     self.static.append((OP[name], s, k, _bits(rows)))
         # rows by descending / ascending value per slot, ties in table order (hard_step's first row)
@@ -120,8 +121,8 @@ class _Example:
                 yield OP[name], s, next((1 << i for i in order if rows >> i & 1), 0)
 
 
-def _compare(name: str, value: float, pivot: float) -> bool:
-    return {"greater": value > pivot, "lesser": value < pivot, "geq": value >= pivot, "leq": value <= pivot}[name]
+# the comparisons of ops.hard_step, on Python floats
+_COMPARE = {"greater": operator.gt, "lesser": operator.lt, "geq": operator.ge, "leq": operator.le}
 
 
 def search_example(ex: dict, batch, b: int, T: int, limit: int, edges: int = EDGES_PER_STATE,

@@ -16,7 +16,7 @@ from engine.families import WTQ2017, family_id
 from engine.wtq2017.batch import build_vocab, encode_batch
 from engine.wtq2017.checkpoint import save_checkpoint
 from engine.wtq2017.config import ModelConfig
-from engine.wtq2017.ensemble import Ensemble, load_model, read_ensemble, write_ensemble
+from engine.wtq2017.ensemble import Ensemble, is_ensemble_file, load_model, read_ensemble, write_ensemble
 from engine.wtq2017.model import NeuralProgrammer
 from engine.wtq2017.predict import answer_all, from_table
 from engine.wtq2017.trace import trace
@@ -132,3 +132,15 @@ def test_members_with_different_languages_answer_in_the_widest():
     assert torch.allclose(out["op_probs"][..., :15], (o1["op_probs"] + o2["op_probs"][..., :15]) / 2, atol=1e-6)
     assert torch.allclose(out["op_probs"][..., 15:], o2["op_probs"][..., 15:] / 2, atol=1e-6)
     assert trace(both, vocab, examples()[0], beam=4)["ops"][-1] == "and"
+
+
+def test_a_fifo_or_an_oversized_file_is_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    assert not is_ensemble_file(fifo) and family_id(str(fifo)) != WTQ2017  # asked without opening it for reading
+    big = tmp_path / "big.json"
+    big.write_text('{"schema": "np-explorer-wtq-ensemble/1", "members": []}' + " " * 70_000)
+    with pytest.raises(CheckpointError, match="over 64 KB"):
+        read_ensemble(big)
