@@ -25,7 +25,7 @@ def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict |
 
 
 # fields added after files shipped, with the value that means what those files did
-ADDED = {"match_count": "exact", "ops": "paper"}
+ADDED = {"match_count": "exact", "ops": "paper", "cell_text": "as_is", "dates": "text"}
 
 
 def _checked(header):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from engine.core.settings import Settings, setting
+from engine.wtq2017.features import Preprocessing
 
 # The 15 operations in TF's order, which is also the order of U's rows (spec §4.2).
 OPS = ("count", "prev", "next", "first", "last", "mfe", "greater", "lesser", "geq", "leq",
@@ -54,6 +55,13 @@ class ModelConfig(Settings):
     match_count: str = setting("exact", "n^match_c in each column's vector: the cells matching the question "
                                "exactly (ours until issue 21) or every matching cell, partial matches when only "
                                "those fired (the TF code)", label="Entry-match count", choices=("exact", "matched"))
+    cell_text: str = setting("as_is", "cell text a question is matched against: as written (ours until issue 21) "
+                             "or normalised, without parenthesised or bracketed asides, footnote marks and quotes "
+                             "(\"United States (USA)\" matches \"united states\")", label="Cell text",
+                             choices=("as_is", "normalised"))
+    dates: str = setting("text", "dates in a question: as text, each numeral a number (ours until issue 21), or "
+                         "by value, one number that matches the date cells it agrees with (a year too)",
+                         label="Dates", choices=("text", "value"))
     lstm_output_tanh: bool = setting(False, "LSTM output o*tanh(c) (textbook) instead of TF's o*c",
                                      label="LSTM output tanh")
     pivot: str = setting("expected_comparison", "soft comparison with two question numbers: the expected "
@@ -72,6 +80,11 @@ class ModelConfig(Settings):
     def op_names(self) -> tuple[str, ...]:
         """The operations this model selects among, in the order of U's rows."""
         return OPS if self.ops == "paper" else ALL_OPS
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """How this model's questions are matched against their tables."""
+        return Preprocessing(self.cell_text, self.dates)
 
     @property
     def columns(self) -> int:

@@ -31,7 +31,8 @@ from engine.wtq2017.predict import denotation
 ENSEMBLE_SCHEMA = "np-explorer-wtq-ensemble/1"
 ENSEMBLE_MAX_BYTES = 64 * 1024  # a list of member names: anything larger is not an ensemble file
 MAX_MEMBERS = 32
-SHARED = ("vocab_size", "number_columns", "word_columns", "question_length", "T")  # how a question is read
+# how a question is read (and matched against its table: the members answer from one encoding)
+SHARED = ("vocab_size", "number_columns", "word_columns", "question_length", "T", "cell_text", "dates")
 AVERAGED = ("op_probs", "col_probs", "pivot_probs", "attention")
 TINY = 1e-30  # log of an averaged probability that is 0 (an empty column slot): very negative, not −inf
 
@@ -49,7 +50,8 @@ class Ensemble(nn.Module):
             differ = [k for k in SHARED if getattr(m.config, k) != getattr(first, k)]
             if differ:
                 raise ValueError(f"member {n} reads questions differently from member 1 ({', '.join(differ)}): "
-                                 "an ensemble's members share the vocabulary, column slots, T and question length")
+                                 "an ensemble's members share the vocabulary, column slots, T, question length and "
+                                 "the matching of cell text and dates")
         self.members = nn.ModuleList(members)
         # the widest language: a member with the paper's 15 operations gives the larger language's ones 0
         self.config = max((m.config for m in members), key=lambda c: len(c.op_names))

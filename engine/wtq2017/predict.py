@@ -14,7 +14,7 @@ from engine.wtq2017.dataset.answers import CellIndex, cell_index
 from engine.wtq2017.dataset.convert import Prepared, convert_example
 from engine.wtq2017.dataset.evaluator import accuracy_by, denotation_accuracy, denotation_match
 from engine.wtq2017.dataset.tables import QuestionRow, WtqTable
-from engine.wtq2017.features import TableFeatures, table_features
+from engine.wtq2017.features import PAPER_PREPROCESSING, Preprocessing, TableFeatures, table_features
 
 _LOCK = threading.Lock()
 
@@ -35,11 +35,11 @@ _PREPARED: OrderedDict[tuple, tuple[TableFeatures, CellIndex | None]] = OrderedD
 PREPARED_TABLES = 8
 
 
-def _prepared(columns: tuple, rows: tuple, need_index: bool) -> Prepared:
-    key = (columns, rows)
+def _prepared(columns: tuple, rows: tuple, need_index: bool, preprocessing: Preprocessing) -> Prepared:
+    key = (columns, rows, preprocessing)
     feats, index = _PREPARED.pop(key, (None, None))
     if feats is None:
-        feats = table_features(WtqTable(columns=list(columns), rows=[list(r) for r in rows]))
+        feats = table_features(WtqTable(columns=list(columns), rows=[list(r) for r in rows]), preprocessing)
     if need_index and index is None:  # the answer typing's index, only for examples with a target
         index = cell_index(feats)
     _PREPARED[key] = (feats, index)
@@ -49,13 +49,14 @@ def _prepared(columns: tuple, rows: tuple, need_index: bool) -> Prepared:
 
 
 def from_table(columns: list[str], rows: list[list], question: str, target: list[str] | None = None,
-               example_id: str = "q") -> dict:
-    """A converted example (docs/wtq.md) for a table of any cells (numbers become their text) and a question.
-    With `target` (answer strings) the example is typed for training as the converter types WTQ's."""
+               example_id: str = "q", preprocessing: Preprocessing = PAPER_PREPROCESSING) -> dict:
+    """A converted example (docs/wtq.md) for a table of any cells (numbers become their text) and a question,
+    matched as `preprocessing` says. With `target` (answer strings) the example is typed for training as the
+    converter types WTQ's."""
     key_columns = tuple(str(c) for c in columns)
     key_rows = tuple(tuple(_cell_text(v) for v in row) for row in rows)
     with _LOCK:  # the app's sessions are threads
-        prepared = _prepared(key_columns, key_rows, target is not None)
+        prepared = _prepared(key_columns, key_rows, target is not None, preprocessing)
     return convert_example(QuestionRow(0, example_id, question, "user table", target), prepared)
 
 
@@ -72,12 +73,17 @@ def _answer_strings(ex: dict) -> list[str] | None:
     return None
 
 
-def with_wtq(ex: dict) -> dict:
-    """The example itself when it carries a wtq block, else converted here: any JSONL example of ours (table,
-    question and, for training, a target or an answer) reads like a WTQ line."""
-    if isinstance(ex.get("wtq"), dict):
+def with_wtq(ex: dict, preprocessing: Preprocessing = PAPER_PREPROCESSING) -> dict:
+    """The example itself when it carries a wtq block made with `preprocessing` (wtq-convert's lines are made as the
+    paper does), else converted here: any JSONL example of ours (table, question and, for training, a target or an
+    answer) reads like a WTQ line, and a WTQ line is matched again for a model with other switches."""
+    wtq = ex.get("wtq")
+    if isinstance(wtq, dict) and wtq.get("preprocessing", PAPER_PREPROCESSING.as_dict()) == preprocessing.as_dict():
         return ex
-    converted = from_table(ex["columns"], ex["rows"], ex["question"], _answer_strings(ex), str(ex.get("id", "q")))
+    converted = from_table(ex["columns"], ex["rows"], ex["question"], _answer_strings(ex), str(ex.get("id", "q")),
+                           preprocessing)
+    if isinstance(wtq, dict):
+        converted["wtq"]["table"] = wtq.get("table", converted["wtq"]["table"])
     return {**ex, **{k: converted[k] for k in ("wtq", "rows", "columns")},
             **({"target": converted["target"]} if "target" in converted else {})}
 
@@ -101,8 +107,9 @@ def answer_all(model, vocab, examples: list[dict], batch_size: int = 64, device=
     """The hard answer (engine.wtq2017.model.hard_answer; with `beam`, execution-guided) of every example, in
     batches; only the question and the table are read. `on_batch(done)` after each batch."""
     answers: list[dict] = []
+    preprocessing = model.config.preprocessing
     for start in range(0, len(examples), batch_size):  # hard_answer runs in eval mode and restores the mode
-        chunk = examples[start:start + batch_size]
+        chunk = [with_wtq(ex, preprocessing) for ex in examples[start:start + batch_size]]
         batch = encode_batch([_without_targets(ex) for ex in chunk], vocab, model.config)
         answers.extend(model.hard_answer(batch if device is None else batch.to(device), beam=beam,
                                          rows=[ex["rows"] for ex in chunk]))
@@ -143,8 +150,9 @@ def score(examples: Iterable[dict], answers: list[dict], unreadable: int = 0) ->
     return result
 
 
-def read_examples(path: str, what: str) -> list[dict]:
-    """The examples of a JSONL file, each with its wtq block (converted here when it has none)."""
+def read_examples(path: str, what: str, preprocessing: Preprocessing = PAPER_PREPROCESSING) -> list[dict]:
+    """The examples of a JSONL file, each with a wtq block made with `preprocessing` (converted here when it has
+    none or another)."""
     from engine.core.io.csv_table import InputError
     from engine.core.io.examples import read_jsonl
     from engine.core.limits import DATA_MAX_BYTES, DATA_MAX_EXAMPLES
@@ -153,7 +161,7 @@ def read_examples(path: str, what: str) -> list[dict]:
     out = []
     for n, ex in enumerate(examples, start=1):
         try:
-            out.append(with_wtq(ex))
+            out.append(with_wtq(ex, preprocessing))
         except (InputError, ValueError) as e:
             raise InputError(f"{path}, example {n} ({what}): {e}") from e
     return out

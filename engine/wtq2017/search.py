@@ -35,6 +35,7 @@ from engine.wtq2017.batch import encode_batch
 from engine.wtq2017.config import ALL_OPS, OPS, ModelConfig
 from engine.wtq2017.dataset.evaluator import denotation_match
 from engine.wtq2017.decode import READS_COLUMN
+from engine.wtq2017.features import PAPER_PREPROCESSING
 from engine.wtq2017.ops import COMPARISONS, OP, SCALAR_OPS
 from engine.wtq2017.predict import number_text
 
@@ -224,11 +225,16 @@ def cached_search(examples: list[dict], config: ModelConfig, data_path: Path | N
     language) beside the converted data when the data, the column slots, T, the operations, the limit and
     SEARCH_VERSION are those it was made with; and a record of the search that
     made them (its seconds, questions with a program, programs), which a run's summary keeps."""
+    matched_otherwise = config.preprocessing != PAPER_PREPROCESSING  # the entry matches differ: so do programs
     key = hashlib.sha256(json.dumps([SEARCH_VERSION, limit, config.T, config.number_columns, config.word_columns,
                                      list(config.op_names), [ex.get("id") for ex in examples],
-                                     [ex.get("target") for ex in examples]], sort_keys=True).encode()).hexdigest()
-    # one file per language, so that searching for one never overwrites the other's
-    suffix = ".programs.json" if config.ops == "paper" else f".programs-{config.ops}.json"
+                                     [ex.get("target") for ex in examples]]
+                                    + ([config.preprocessing.as_dict()] if matched_otherwise else []),
+                                    sort_keys=True).encode()).hexdigest()
+    # one file per language and matching, so that searching for one never overwrites another's
+    suffix = "".join(f"-{v}" for v in ([config.ops] if config.ops != "paper" else [])
+                     + ([config.cell_text, f"dates-by-{config.dates}"] if matched_otherwise else []))
+    suffix = f".programs{suffix}.json"
     cache = None if data_path is None else Path(data_path).with_suffix(suffix)
     if cache is not None and cache.is_file():
         try:

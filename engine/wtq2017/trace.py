@@ -117,7 +117,7 @@ def ask_table(model, vocab, columns: list[str], rows: list[list], question: str,
     `notes` are what the table's reader said about it (renamed columns, cells made empty, ...): they go in
     "warnings", as the 2016 trace's warnings do, so `ask --json` reads the same for both families; then what
     the question asks for that the language cannot say (extra["cannot_say"], engine/wtq2017/language.py)."""
-    result = trace(model, vocab, from_table(columns, rows, question), beam)
+    result = trace(model, vocab, from_table(columns, rows, question, preprocessing=model.config.preprocessing), beam)
     result["extra"]["cannot_say"] = cannot_say(question, model.config.op_names)
     result["warnings"] = list(notes) + [warning(found) for found in result["extra"]["cannot_say"]]
     return result

@@ -25,7 +25,7 @@ from engine.core.vocab import Vocab
 from engine.wtq2017.batch import build_vocab, encode_batch
 from engine.wtq2017.config import ModelConfig, TrainConfig
 from engine.wtq2017.model import NeuralProgrammer, batch_loss, weight_decay
-from engine.wtq2017.predict import answer_all, score
+from engine.wtq2017.predict import answer_all, score, with_wtq
 from engine.wtq2017.search import cached_search, search_loss
 
 __all__ = ["TrainResult", "train", "trainable"]
@@ -72,8 +72,10 @@ def train(cfg: TrainConfig, model_values: dict, train_examples: list[dict], dev_
     question are searched first (engine/wtq2017/search.py; cached beside `data_path`). ValueError for data that
     cannot train (no trainable example, no dev example with a target) or a state that does not belong to this
     run."""
-    train_set = trainable(train_examples)
-    dev_set = [ex for ex in dev_examples if "target" in ex and "wtq" in ex]
+    # the data as this model matches questions to tables (converted lines are matched as the paper does)
+    matching = ModelConfig(**{k: model_values[k] for k in ("cell_text", "dates") if k in model_values}).preprocessing
+    train_set = [with_wtq(ex, matching) for ex in trainable(train_examples)]
+    dev_set = [with_wtq(ex, matching) for ex in dev_examples if "target" in ex and "wtq" in ex]
     if not train_set:
         raise ValueError("no trainable example in the training data (each needs a wtq block with "
                          "trainable true: convert it with `python -m engine wtq-convert` or give a target)")

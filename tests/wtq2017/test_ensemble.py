@@ -119,6 +119,10 @@ def test_the_command_line_writes_an_ensemble_and_answers_with_it(tmp_path, capsy
     bad = [str(save_checkpoint(tmp_path / "a.safetensors", *t0)), str(save_checkpoint(tmp_path / "b.safetensors", *t1))]
     assert main(["ensemble", *bad, "--output", str(tmp_path / "no.json")]) == 1
     assert "reads questions differently" in capsys.readouterr().err and not (tmp_path / "no.json").exists()
+    other = member(1, cell_text="normalised")  # matched otherwise: the members could not share one encoding
+    bad[1] = str(save_checkpoint(tmp_path / "c.safetensors", *other))
+    assert main(["ensemble", *bad, "--output", str(tmp_path / "no.json")]) == 1
+    assert "cell_text" in capsys.readouterr().err and not (tmp_path / "no.json").exists()
 
 
 def test_members_with_different_languages_answer_in_the_widest():

@@ -4,6 +4,7 @@ lengths it keeps; the loss charges what decode.top_programs charges; the cache i
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -169,3 +170,16 @@ def test_the_cache_is_reused_and_rebuilt_when_the_data_changes(tmp_path):
     assert cached_search(changed, CONFIG, data, log=lambda _: None)[0][0] == first[0]
     cache.write_text("{not json")  # a damaged cache is searched again
     assert cached_search(exs, CONFIG, data, log=lambda _: None)[0] == first
+
+
+def test_another_matching_searches_into_its_own_cache(tmp_path):
+    data = tmp_path / "train.jsonl"
+    exs = examples()
+    data.write_text("".join(json.dumps(ex) + "\n" for ex in exs))
+    cached_search(exs, CONFIG, data, log=lambda _: None)
+    other = dataclasses.replace(CONFIG, cell_text="normalised", dates="value")
+    found, record = cached_search(exs, other, data, log=lambda _: None)
+    assert not record["cached"]  # another matching: the paper's cache is not read for it, nor overwritten
+    assert (tmp_path / "train.programs.json").is_file()
+    assert (tmp_path / "train.programs-normalised-dates-by-value.json").is_file()
+    assert cached_search(exs, other, data, log=lambda _: None)[1]["cached"]

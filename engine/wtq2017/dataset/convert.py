@@ -23,6 +23,7 @@ from engine.wtq2017.dataset.tables import QuestionRow, has_targets, iter_questio
 from engine.wtq2017.features import (
     MAX_NUMBER_COLUMNS,
     MAX_WORD_COLUMNS,
+    PAPER_PREPROCESSING,
     TableFeatures,
     question_features,
     table_features,
@@ -98,6 +99,8 @@ def convert_example(q: QuestionRow, prepared: Prepared, max_rows: int = TRAIN_MA
         "entry_match_count": qf.entry_match_count,
         "column_match": qf.column_match, "column_match_kind": qf.column_match_kind, "anonymised": qf.anonymised,
     }
+    if feats.preprocessing != PAPER_PREPROCESSING:  # the paper's matching is what a line without this field had
+        wtq["preprocessing"] = feats.preprocessing.as_dict()
     reason = "no_target"  # why it cannot be trained on
     if q.target is not None:
         ex["target"] = q.target

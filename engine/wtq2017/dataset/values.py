@@ -11,7 +11,7 @@ import unicodedata
 from engine.core.limits import NUMBER_MAX_ABS
 
 __all__ = ["MONTHS", "STOP_WORDS", "content", "content_words", "fold", "tokens", "whole_number", "whole_date",
-           "date_number", "cell_number", "token_number", "NUMBER_WORDS"]
+           "date_number", "cell_number", "token_number", "NUMBER_WORDS", "without_asides"]
 
 MONTHS = {name: i + 1 for i, name in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -55,6 +55,17 @@ def plain_text(text) -> str:
         return text
     text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if unicodedata.category(ch) != "Mn")
     return text.translate(_PLAIN)
+
+
+# An aside in a cell: a parenthesised or bracketed part, a footnote mark, a quotation mark
+_ASIDE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|[\u2020\u2021\u00a7\u00b6\u201c\u201d*#^\"]+")
+
+
+def without_asides(text: str) -> str:
+    """A cell's text without its asides: "United States (USA)" -> "United States", "Paris[3]" -> "Paris",
+    "\"Hello\"" -> "Hello", "Smith\u2020" -> "Smith"; the text itself when nothing else is left."""
+    stripped = " ".join(_ASIDE.sub(" ", text).split())
+    return stripped or text
 
 
 def fold(text: str) -> str:
