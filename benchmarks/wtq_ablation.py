@@ -4,6 +4,9 @@ this project added, alone and together, each row a checkpoint (or an ensemble fi
     python benchmarks/wtq_ablation.py --dev runs/wtq/random-split-1-dev.jsonl \\
         --run "the paper's recipe=checkpoints/wtq2017.safetensors" --run "search=runs/wtq21/search.safetensors" ...
 
+A PATH may end with @SWITCH=VALUE,... (the matching switches cell_text and dates): the checkpoint then answers
+with its questions matched that way, though it was trained without (a switch measured with no retraining).
+
 For every row: dev accuracy with the paper's decoding (the per-step argmax program) and with execution-guided
 decoding (a beam of --beam); from the run's own record, the best dev evaluation (the figure that chose the
 checkpoint) and the mean of its last five evaluations (what the run was doing when it stopped, less flattered by
@@ -15,6 +18,7 @@ docs/wtq_ablation.json (the figures and the section's text, which benchmarks/rep
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -45,18 +49,31 @@ def run_record(summary: dict) -> dict:
                if model.get("ops", "paper") != "paper"]
     levers += [f"match count: {model['match_count']}" for _ in [0] if model.get("match_count", "exact") != "exact"]
     levers += [f"column name: {model['column_name']}" for _ in [0] if model.get("column_name", "first") != "first"]
+    levers += [f"cell text: {model['cell_text']}" for _ in [0] if model.get("cell_text", "as_is") != "as_is"]
+    levers += [f"dates by {model['dates']}" for _ in [0] if model.get("dates", "text") != "text"]
     return {"best": max(evals) if evals else None, "last": sum(evals[-LAST:]) / len(evals[-LAST:]) if evals else None,
             "steps": summary.get("steps_run"), "minutes": summary.get("seconds", 0) / 60, "d": model.get("d"),
             "levers": levers or ["none (the 2017 paper's recipe)"], "seed": train.get("seed")}
 
 
-def measure(label: str, path: Path, dev: list[dict], unreadable: int, beam: int) -> dict:
+MATCHING = ("cell_text", "dates")  # the switches a trained model can answer with (ModelConfig.preprocessing)
+
+
+def measure(label: str, path: Path, dev: list[dict], unreadable: int, beam: int, answered_with: dict) -> dict:
     model, vocab, info = load_model(path)
+    model.config = dataclasses.replace(model.config, **answered_with)  # ModelConfig checks the values
     members = info.get("members") or [info]
     argmax = score(dev, answer_all(model, vocab, dev), unreadable)["accuracy"]
     guided = score(dev, answer_all(model, vocab, dev, beam=beam), unreadable)["accuracy"]
-    return {"label": label, "file": _shown(path), "argmax": argmax, "beam": guided,
-            "members": [run_record(m["summary"]) for m in members]}
+    records = [run_record(m["summary"]) for m in members]
+    for record in records:
+        record["levers"] += [f"answered with {k} {v} (not trained with it)" for k, v in answered_with.items()]
+    return {"label": label, "file": _shown(path), "argmax": argmax, "beam": guided, "answered_with": answered_with,
+            "members": records}
+
+
+def _switches(answered_with: dict) -> str:
+    return "@" + ",".join(f"{k}={v}" for k, v in answered_with.items()) if answered_with else ""
 
 
 def _cell(x: float | None) -> str:
@@ -102,15 +119,23 @@ def main(argv=None) -> int:
         label, sep, path = item.partition("=")
         if not sep or not label.strip() or not path.strip():
             ap.error(f"--run {item!r}: give LABEL=PATH")
-        runs.append((label.strip(), Path(path.strip())))
+        path, _, switches = path.strip().partition("@")
+        answered_with = dict(kv.split("=", 1) for kv in switches.split(",") if "=" in kv)
+        if switches and (not answered_with or set(answered_with) - set(MATCHING)):
+            ap.error(f"--run {item!r}: after @ give SWITCH=VALUE pairs of {', '.join(MATCHING)}")
+        runs.append((label.strip(), Path(path), answered_with))
     dev = read_jsonl(args.dev)
     unreadable = unreadable_count(Path(args.dev))
     rows = []
-    for label, path in runs:
-        rows.append(measure(label, path, dev, unreadable, args.beam))
+    for label, path, answered_with in runs:
+        try:
+            rows.append(measure(label, path, dev, unreadable, args.beam, answered_with))
+        except ValueError as e:
+            ap.error(f"--run {label!r}: {e}")
         print(f"{label}: argmax {pct(rows[-1]['argmax'])} %, beam {pct(rows[-1]['beam'])} %", file=sys.stderr)
     command = " ".join(["python benchmarks/wtq_ablation.py", "--dev", args.dev]
-                       + [f'--run "{label}={_shown(path)}"' for label, path in runs]
+                       + [f'--run "{label}={_shown(path)}{_switches(answered_with)}"'
+                          for label, path, answered_with in runs]
                        + ([f"--beam {args.beam}"] if args.beam != 16 else []))
     text = section(rows, args.beam, len(dev) + unreadable, command)
     if args.print:

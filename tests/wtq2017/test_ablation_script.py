@@ -4,6 +4,7 @@ and the levers a run used are named."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,24 @@ def test_the_ablation_rows(tmp_path, capsys):
 def test_a_run_without_a_label_is_a_usage_error(tmp_path):
     with pytest.raises(SystemExit):
         wtq_ablation.main(["--dev", str(tmp_path / "d.jsonl"), "--run", "no-equals-sign"])
+
+
+def test_a_row_answered_with_other_matching(tmp_path, capsys):
+    dev = tmp_path / "dev.jsonl"
+    convert_file(FIXTURE / "data" / "sample.tsv", FIXTURE, dev, purpose="eval")
+    examples = read_jsonl(dev)
+    vocab = build_vocab(examples, 1)
+    cfg = ModelConfig(d=16, vocab_size=len(vocab))
+    model = seeded(lambda: NeuralProgrammer(cfg, vocab), 0)
+    path = save_checkpoint(tmp_path / "m.safetensors", model, vocab, {"model_config": cfg.to_dict()})
+    assert wtq_ablation.main(["--dev", str(dev), "--run", f"matched={path}@cell_text=normalised,dates=value",
+                              "--beam", "2", "--print"]) == 0
+    text = capsys.readouterr().out
+    row = next(line for line in text.splitlines() if line.startswith("| matched"))
+    assert "answered with cell_text normalised (not trained with it)" in row and "@cell_text=normalised" in text
+    model.config = dataclasses.replace(cfg, cell_text="normalised", dates="value")
+    expected = score(examples, answer_all(model, vocab, examples))["accuracy"]
+    assert f"**{100 * expected:.1f}**" in row
+    for bad in ("@cell_text=bogus", "@d=4", "@nothing"):
+        with pytest.raises(SystemExit):
+            wtq_ablation.main(["--dev", str(dev), "--run", f"bad={path}{bad}", "--print"])
