@@ -86,12 +86,31 @@ def _training_line(m: dict) -> str:
     minutes = s.get("seconds", 0) / 60
     switches = "".join(f", {label} {getattr(model, k)}" for k, label, paper in (
         ("match_count", "match count", "exact"), ("column_name", "column name", "first"),
-        ("ops", "operations", "paper")) if getattr(model, k) != paper)
+        ("ops", "operations", "paper"), ("cell_text", "cell text", "as_is"), ("dates", "dates by", "text"))
+        if getattr(model, k) != paper)
     return (f"`{m['name']}`: preset `{s.get('preset')}`, {s.get('method', 'method not recorded')}{switches}, "
             f"d {model.d}, T {model.T}, batch {train.batch_size}, lr {train.lr}, "
             f"{s.get('steps_run'):,} steps in {minutes:.0f} min ({train.threads} thread, "
             f"time limit {train.max_minutes} min), best dev at step {s.get('best_step'):,}, seed "
             f"{train.seed}, {m['bytes'] / 1e6:.1f} MB")
+
+
+CURVE_EVERY = 2000  # steps between the rows of the dev-curve table
+
+
+def curves(measured: list[dict]) -> list[str]:
+    """Each run's dev curve (its checkpoint's record of every dev evaluation), one row per CURVE_EVERY steps and
+    the run's last evaluation: whether dev was still rising when the run stopped."""
+    by_run = [{e["step"]: e["dev_accuracy"] for e in m["summary"].get("evals", [])} for m in measured]
+    steps = sorted({k for run in by_run for k in run if k % CURVE_EVERY == 0} | {max(run) for run in by_run if run})
+    if not steps:
+        return []
+    lines = ["", "Dev curves (dev accuracy % at each evaluation, every "
+             f"{CURVE_EVERY:,} steps and at each run's last; read from the checkpoints' records):", "",
+             "| step | " + " | ".join(f"`{m['name']}`" for m in measured) + " |",
+             "|---" * (len(measured) + 1) + "|"]
+    lines += [f"| {k:,} | " + " | ".join(pct(run[k]) if k in run else "" for run in by_run) + " |" for k in steps]
+    return lines
 
 
 def section(measured: list[dict], dev_path: str, dev_total: int, command: str) -> str:
@@ -115,6 +134,7 @@ def section(measured: list[dict], dev_path: str, dev_total: int, command: str) -
               "thread each, on this 2-core machine while it also ran tests, so the steps reached in the time limit "
               "are fewer than on an idle machine:", ""]
     lines += [f"- {_training_line(m)}" for m in measured]
+    lines += curves(measured)
     lines += ["", f"By answer type (`{shipped['name']}`; types from the converter, docs/wtq.md):", "",
               "| answer type | questions | right | accuracy % |", "|---|---|---|---|"]
     for kind, r in shipped["dev"]["by_answer_type"].items():
