@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.core import safetensors_reader as reader
-from engine.core.safetensors_reader import CheckpointError
+from engine.core.safetensors_reader import CheckpointError, read_header
 from engine.np2016 import checkpoint as np2016_checkpoint
 from engine.wtq2017 import checkpoint as wtq2017_checkpoint
 from engine.wtq2017.ensemble import is_ensemble_file
@@ -25,7 +24,7 @@ def family_of(source) -> str:
     for a file no family reads."""
     if isinstance(source, str | Path) and is_ensemble_file(source):  # several 2017 models answering as one
         return WTQ2017
-    schema = reader.read_header(source).metadata.get("schema")
+    schema = read_header(source).metadata.get("schema")
     for family, known in SCHEMAS.items():
         if schema == known:
             return family

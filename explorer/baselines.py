@@ -65,8 +65,7 @@ def answer(path: Path, columns: list[str], rows: list[list], question: str) -> t
     return float(value), None
 
 
-# ----------------------------------------------------------------------------- the scale demo (Compare page)
-
+# the scale demo (Compare page)
 DEMO_SAMPLE = "baseline_small"  # one numeric column A of 6 small integers: what the baselines were trained on
 DEMO_SCALES = (1, 10, 100, 1000)  # ×1000 keeps every cell and answer within the baselines' 6 digits
 DEMO_QUESTIONS = ("sum A", "greater 0 A sum A", "greater 3 A count", "sum A diff count")

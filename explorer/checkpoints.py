@@ -95,8 +95,7 @@ class Entry:
         return ", ".join(parts)
 
     def _real_label(self) -> str:
-        """A 2017 checkpoint: what it reads, then its file and how it was trained, with its dev accuracy (the set
-        that chose it: there is no test accuracy for it)."""
+        """A 2017 checkpoint: what it reads, its file, how it was trained and its dev accuracy."""
         if self.error:
             return f"{self.plain_name} (cannot be read: {self.error})"
         how = list(self.how)
@@ -148,10 +147,8 @@ def _family(path: str, mtime: float) -> str:
 
 
 def all_checkpoints() -> list[Entry]:
-    """The registry: every checkpoint of both families. Shipped 2016 ones first (sorted by name), then the shipped
-    2017 one (REAL_ID, when readable), the other shipped 2017 files (checkpoints and ensemble files, by name), then
-    trained ones of either family (newest first). Each file is read once per version: the listing is cached on the
-    files' names and times."""
+    """The registry: shipped 2016 checkpoints (by name), the shipped 2017 one (REAL_ID, when readable), the other
+    shipped 2017 files (by name), trained ones of either family (newest first); cached on the files' names and times."""
     # of the .json files only ensemble files (not calibrations, not anything else): a 4 KB look at each
     shipped = [p for d in shipped_dirs() if d.is_dir()
                for p in sorted([*d.glob("*.safetensors"), *filter(is_ensemble_file, d.glob("*.json"))])]
@@ -203,17 +200,13 @@ def list_checkpoints(family: str | None = NP2016) -> list[Entry]:
 
 
 def answering_real(entries: list[Entry], ckpt_id: str | None) -> Entry | None:
-    """The 2017 checkpoint that answers when the session picked `ckpt_id`: that one when it is a 2017 entry,
-    else the shipped one (None when it is not here)."""
+    """The 2017 checkpoint that answers when the session picked `ckpt_id`: that one, else the shipped one."""
     real = [e for e in entries if e.family == WTQ2017]
     return find(real, ckpt_id) or find(real, REAL_ID)
 
 
 def find(entries: list[Entry], ckpt_id: str | None) -> Entry | None:
     return next((e for e in entries if e.id == ckpt_id), None)
-
-
-# ----------------------------------------------------------------------------- matching a table
 
 
 def table_shape(columns: list[str], kinds: list[str]) -> tuple[int, int, bool]:
@@ -246,10 +239,8 @@ def fit_problems(entry: Entry, columns: list[str], kinds: list[str]) -> list[str
 
 
 def best_match(entries: list[Entry], columns: list[str], kinds: list[str]) -> Entry | None:
-    """The checkpoint that suits the table best: it fits, its column naming matches, its size is closest.
-
-    Checkpoints trained by gradient descent alone (the paper's method) are never picked: they are shipped to
-    show where that method gets stuck, and a user picks them by name."""
+    """The checkpoint that suits the table best: it fits, its column naming matches, its size is closest. Never one
+    trained by gradient descent alone: those are shipped to show where that method gets stuck."""
     usable = [e for e in entries if not e.error and not e.gradient_descent_only]
     if not usable:
         return None
@@ -268,14 +259,10 @@ def best_match(entries: list[Entry], columns: list[str], kinds: list[str]) -> En
     return max(usable, key=score)
 
 
-# ----------------------------------------------------------------------------- loading and tracing
-
-
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def _load(path: str, mtime: float):
     model, vocab, info = load_checkpoint(path)
-    for p in model.parameters():
-        p.requires_grad_(False)  # shared by every session: nothing may train it in place
+    model.requires_grad_(False)  # shared by every session: nothing may train it in place
     return model, vocab, info
 
 

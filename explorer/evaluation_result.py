@@ -60,8 +60,7 @@ def answer_text(answer: dict) -> str:
 
 
 def compact(example: dict, found: dict) -> dict:
-    """What the page draws of one example: its question and right answer, the grammar's program, the table's
-    size, and what the model did (`found`: one item of explorer.programs.induced_programs)."""
+    """What the page draws of one example (`found`: one item of explorer.programs.induced_programs)."""
     return {"question": example["question"], "answer": answer_text(example["answer"]),
             "answer_check": answer_check(example["answer"]), "template": example.get("program"),
             "n_rows": len(example["rows"]), "n_columns": len(example["columns"]), "induced": found["program"],
@@ -97,8 +96,7 @@ def _same(example: dict, record: dict) -> bool:
 @dataclass
 class Result:
     """An evaluation's compact result: `records` (one compact() per example, in order), `summary`
-    (explorer.programs.summarise) and `page` (index -> full example, at most PAGE_SIZE of them). What
-    explorer/components/programs_view.py draws of it is read from the properties and methods below."""
+    (explorer.programs.summarise) and `page` (index -> full example, at most PAGE_SIZE of them)."""
 
     family: ClassVar[str] = NP2016
     notes: ClassVar[tuple] = ()
@@ -153,7 +151,6 @@ class Result:
         return self.example(index, shown), self.ckpt, f"{self.task} test example #{index}"
 
     def tables_kept(self) -> int:
-        """How many examples with a table this result holds."""
         return len(self.page) + sum("rows" in r for r in self.records)
 
     def example(self, index: int, shown: list[int]) -> dict:

@@ -47,9 +47,7 @@ class Evaluation(jobs.ThreadJob):
 
 
 def start(owner: str, ckpt: str, model, vocab, task: str, n: int, seed: int) -> Evaluation:
-    """Evaluate `model` (checkpoint `ckpt`) on `n` test questions of `task` (seed `seed`) in the background.
-    JobRefused when the task is unknown, n is out of 1..MAX_EXAMPLES, this owner's evaluation is still going, or
-    KIND_LIMIT evaluations are going on the server."""
+    """Evaluate `model` (checkpoint `ckpt`) on `n` test questions of `task` (seed `seed`) in the background."""
     if task not in data.TASKS:
         raise jobs.JobRefused(f"unknown task {task!r}: one of {', '.join(data.TASKS)}")
     if not isinstance(n, int) or not 1 <= n <= MAX_EXAMPLES:

@@ -36,6 +36,5 @@ def plain_examples(columns: list[str], rows: list[list], kinds: list[str], sampl
         pivot = _number([row[num[0]] for row in rows])
         if pivot is not None:
             out.append(f"how many rows have {n} above {pivot}?")
-    out.append("how many rows are there?")
-    out.append(f"what is the last {name}?")
+    out += ["how many rows are there?", f"what is the last {name}?"]
     return out[:MAX_EXAMPLES]

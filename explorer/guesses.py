@@ -154,20 +154,16 @@ def _score(user: dict, tmpl: tuple, order: list[int]) -> float:
 
 def _op_words(vocab) -> dict[str, str]:
     """The word the checkpoint knows for each grammar operation (words-5 knows "difference", not "diff")."""
-    out = {}
-    for op in tg.OP_WORDS:
-        forms = [op] + tg.OP_WORDS[op]
-        known = [f for f in forms if vocab is None or all(w in vocab for w in f.split())]
-        out[op] = (known or forms)[0]
-    return out
+    def first_known(forms: list[str]) -> str:
+        return next((f for f in forms if vocab is None or all(w in vocab for w in f.split())), forms[0])
+
+    return {op: first_known([op, *words]) for op, words in tg.OP_WORDS.items()}
 
 
 def closest_question(question: str, columns: list[str], rows: list[list], kinds: list[str],
                      ops: tuple[str, ...], vocab=None) -> str | None:
-    """The question of the checkpoint's grammar (for this table's columns) closest to `question`: it keeps
-    the user's numbers and columns, maps plain English onto the grammar's words (total → sum, how many →
-    count, above → greater, below → lesser, show → print) and ranks every template by overlap.
-    None when `question` is already a grammar question or the table has no column to ask about."""
+    """The question of the checkpoint's grammar closest to `question` (None: it is one, or no column can be asked
+    about): the user's numbers and columns kept, plain English mapped (total → sum…), every template ranked."""
     if parse(question, columns) is not None:
         return None
     text, num = column_slots(kinds, ops)

@@ -36,8 +36,7 @@ class JobRefused(RuntimeError):
 
 
 def owner_timeout() -> float:
-    """DEFAULT_OWNER_TIMEOUT seconds, or the NPX_OWNER_TIMEOUT environment variable (read on every use, so tests
-    can shorten it)."""
+    """DEFAULT_OWNER_TIMEOUT seconds, or NPX_OWNER_TIMEOUT (read on every use, so tests can shorten it)."""
     try:
         value = float(os.environ.get(OWNER_TIMEOUT_ENV, DEFAULT_OWNER_TIMEOUT))
     except ValueError:
@@ -143,8 +142,7 @@ def _reap_locked(now: float) -> None:
 
 
 def _reap_loop() -> None:
-    """Reap every quarter of the timeout (at most 5 s) until no job is left, then end (register() starts a
-    new one)."""
+    """Reap every quarter of the timeout (at most 5 s) until no job is left (register() starts a new reaper)."""
     global _reaper
     while True:
         _wake.wait(min(max(owner_timeout() / 4, 0.05), 5.0))
@@ -156,14 +154,14 @@ def _reap_loop() -> None:
                 return
 
 
-def _active_locked() -> int:
-    return sum(1 for job in _jobs.values() if job.counted and job.running)
+def _running_locked(kind: str | None = None) -> list[Job]:
+    """The running jobs: of `kind`, or the counted ones of every kind (call with _lock held)."""
+    return [j for j in _jobs.values() if j.running and (j.kind == kind if kind else j.counted)]
 
 
 def register(job: Job, *, kind_limit: int | None = None, noun: str = "job") -> Job:
-    """Start `job` for its owner and keep it. JobRefused when the owner's job of this kind is still running,
-    when MAX_ACTIVE_JOBS counted jobs run (if `job` counts), or when `kind_limit` jobs of its kind run
-    (`noun` names one in the messages)."""
+    """Start `job` for its owner and keep it; JobRefused (`noun` names one) when the owner's job of this kind, or
+    `kind_limit` jobs of its kind, or MAX_ACTIVE_JOBS counted jobs (if `job` counts) are running."""
     global _reaper
     if not valid_owner(job.owner):
         raise JobRefused("this page has no valid run token: reload the page")
@@ -172,11 +170,11 @@ def register(job: Job, *, kind_limit: int | None = None, noun: str = "job") -> J
         mine = _jobs.get((job.owner, job.kind))
         if mine is not None and mine.running:
             raise JobRefused(f"your {noun} is still going: stop it before starting another")
-        same_kind = sum(1 for j in _jobs.values() if j.kind == job.kind and j.running)
+        same_kind = len(_running_locked(job.kind))
         if kind_limit is not None and same_kind >= kind_limit:
             raise JobRefused(f"{same_kind} {noun}(s) already going on this server (the limit is {kind_limit}): "
                              "wait for one to end and start again")
-        active = _active_locked()
+        active = len(_running_locked())
         if job.counted and active >= MAX_ACTIVE_JOBS:
             raise JobRefused(f"{active} jobs (training runs and small sweeps) are already going on this server "
                              f"(the limit is {MAX_ACTIVE_JOBS}): wait for one to finish and start again")
@@ -200,8 +198,7 @@ def find(owner: str | None, kind: str) -> Job | None:
 
 
 def touch(owner: str | None, kind: str | None = None) -> Job | None:
-    """The owner is still there (a page of theirs ran): keep every job of theirs alive. Returns their job of
-    `kind`, if any."""
+    """The owner is still there (a page of theirs ran): keep every job of theirs alive; their job of `kind`."""
     if not valid_owner(owner):
         return None
     with _lock:
@@ -225,12 +222,11 @@ def stop(owner: str | None, kind: str, reason: str = "you stopped it") -> bool:
 def running(kind: str | None = None) -> list[Job]:
     """The running jobs (of `kind`, or the counted ones of every kind)."""
     with _lock:
-        return [j for j in _jobs.values() if j.running and (j.kind == kind if kind else j.counted)]
+        return _running_locked(kind)
 
 
 def running_count() -> int:
-    with _lock:
-        return _active_locked()
+    return len(running())
 
 
 def owner_jobs(owner: str | None) -> list[Job]:

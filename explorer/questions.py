@@ -86,10 +86,8 @@ def render(tmpl: tuple, names: list[str], order: list[int], rows: list[list], rn
 
 
 def limit_problem(question: str, columns: list[str] | None = None) -> str | None:
-    """What puts the question over the engine's question limits (engine/core/limits.py), said plainly; None when
-    it is within them. The same rules as the engine's own refusal (engine.np2016.batch.checked_questions, which
-    counts numbers with the table's `columns`), checked first so the app never shows that refusal's
-    traceback-shaped message ("InputError: line 0 (q): ...")."""
+    """What puts the question over the engine's limits, said plainly (None: within them): the rules of
+    engine.np2016.batch.checked_questions, checked first so the app never shows its traceback-shaped refusal."""
     if len(question) > QUESTION_MAX_CHARS:
         return (f"The question is {len(question):,} characters long; the limit is {QUESTION_MAX_CHARS:,}. "
                 "Shorten it to get an answer.")
@@ -101,9 +99,8 @@ def limit_problem(question: str, columns: list[str] | None = None) -> str | None
 
 
 def huge_number_problem(question: str) -> str | None:
-    """A number in the question beyond ±NUMBER_MAX_ABS, said plainly; None when there is none. The real-tables
-    model refuses such a number (engine.core.io.examples.check_question); the synthetic one reads it as an unknown
-    word, so only the real-tables path asks this."""
+    """A number in the question beyond ±NUMBER_MAX_ABS, said plainly (None: none): the real-tables model refuses
+    one (engine.core.io.examples.check_question); the synthetic one reads it as an unknown word."""
     huge = next((w for w in split_question(question).words if number_value(w) is not None), None)
     if huge is None:
         return None
@@ -114,12 +111,8 @@ def huge_number_problem(question: str) -> str | None:
 def word_report(question: str, vocab, columns: list[str], rows: list[list] | None = None,
                 kinds: list[str] | None = None) -> dict:
     """Which words the model knows: {"words", "numbers", "unknown", "by_name", "in_cells",
-    "comparison_without_number"}.
-
-    by_name: words outside the vocabulary that are (part of) a column name; in_cells: ones that are a text
-    cell of the table. The model finds those by comparing the question with the names and cells, so they
-    are not a problem and never listed as unknown.
-    """
+    "comparison_without_number"}. by_name, in_cells: words outside the vocabulary that are (part of) a column
+    name or a text cell; the model compares the question with those, so they are never listed as unknown."""
     q = split_question(question)
     unknown = vocab.unknown(q.words)
     name_words = {w: c for c in columns for w in tokenize(c)}

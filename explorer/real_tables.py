@@ -116,9 +116,7 @@ def confidence(trace: dict, path: str | Path | None = None) -> dict | None:
     when the checkpoint has no calibration of its own."""
     path = Path(path or checkpoint_path())
     beside = calibration.path_for(path)
-    if not beside.is_file():
-        return None
-    data = _calibration(str(path), path.stat().st_mtime, beside.stat().st_mtime)
+    data = _calibration(str(path), path.stat().st_mtime, beside.stat().st_mtime) if beside.is_file() else None
     if data is None:
         return None
     return {**calibration.confidence(data, trace["extra"]["probability"]), "split": data["split"],

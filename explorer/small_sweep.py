@@ -141,11 +141,9 @@ class Launch(jobs.Job):
         threading.Thread(target=_end, args=(self.process,), daemon=True, name="sweep-stop").start()
 
     def wait(self, timeout: float) -> None:
-        try:
+        with suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return
-        _ = self.running  # its leftovers go too
+            _ = self.running  # its leftovers go too
 
 
 def current() -> Launch | None:

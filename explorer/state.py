@@ -99,8 +99,6 @@ DEFAULTS: dict[str, Any] = {
     HEATMAP_SEEN: {},
 }
 
-# ----------------------------------------------------------------------------- pages
-
 
 @dataclass(frozen=True)
 class Page:
@@ -123,8 +121,6 @@ ASK, STEP_THROUGH, TRAIN, SWEEPS, PROGRAMS_PAGE, COMPARE, ABOUT = PAGES = (
     Page("about", "About / Lessons", "school"),
 )
 
-# ----------------------------------------------------------------------------- the URL
-
 DEFAULT_SAMPLE = "shop_sales"
 SAMPLE_QUESTIONS = {s: question for s, (_, question) in tables.SAMPLES.items()}
 STEP_MAX = int(next(f.metadata["hi"] for f in fields(ModelConfig) if f.name == "T"))  # the largest T
@@ -139,10 +135,10 @@ def _question(text: str) -> str:
     return " ".join(text.split())
 
 
-def _matching(pattern: re.Pattern, what: str) -> Callable[[str], str]:
+def _matching(pattern: re.Pattern | str, why: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
-        if not pattern.fullmatch(text):
-            raise ValueError(f"it is not {what}")
+        if not re.fullmatch(pattern, text):
+            raise ValueError(why)
         return text
 
     return parse
@@ -152,12 +148,6 @@ def _step(text: str) -> int:
     if not STEP_DIGITS.fullmatch(text) or not 1 <= int(text) <= STEP_MAX:
         raise ValueError(f"it is not a step number from 1 to {STEP_MAX}")
     return int(text)
-
-
-def _view(text: str) -> str:
-    if text not in ("hard", "soft"):
-        raise ValueError("it is neither 'hard' nor 'soft'")
-    return text
 
 
 @dataclass(frozen=True)
@@ -171,11 +161,11 @@ class UrlParam:
 
 URL_PARAMS = (
     UrlParam("q", QUESTION, _question),
-    UrlParam("ckpt", CKPT, _matching(CKPT_ID, "a checkpoint name")),
-    UrlParam("vs", VERSUS, _matching(CKPT_ID, "a checkpoint name")),
-    UrlParam("view", VIEW, _view),
+    UrlParam("ckpt", CKPT, _matching(CKPT_ID, "it is not a checkpoint name")),
+    UrlParam("vs", VERSUS, _matching(CKPT_ID, "it is not a checkpoint name")),
+    UrlParam("view", VIEW, _matching("hard|soft", "it is neither 'hard' nor 'soft'")),
     UrlParam("step", STEP, _step),
-    UrlParam(RUN_PARAM, RUN_OWNER, _matching(OWNER_TOKEN, "a run token (32 lowercase hex digits)")),
+    UrlParam(RUN_PARAM, RUN_OWNER, _matching(OWNER_TOKEN, "it is not a run token (32 lowercase hex digits)")),
 )
 
 
@@ -197,11 +187,9 @@ def _read_url() -> None:
     qp = st.query_params
     _read_url_table(qp.get("data"), qp.get("table"))
     for param in URL_PARAMS:
-        text = qp.get(param.name)
-        if text is None:
-            continue
         try:
-            st.session_state[param.key] = param.parse(text)
+            if (text := qp.get(param.name)) is not None:
+                st.session_state[param.key] = param.parse(text)
         except ValueError as e:
             flash("warning", f"The link's {param.name} parameter was left out: {e}.")
 
@@ -237,17 +225,12 @@ def sync_url(step: int | None = None, run: bool = False, versus: bool = False) -
     stays in the session on every page, so the run's heartbeat goes on there."""
     ss = st.session_state
     src = ss.get(TABLE_SOURCE) or {}
-    want = {}
-    if src.get("kind") == "sample" and not ss.get(TABLE_EDITED):
-        want["table"] = src["id"]
-    else:
-        packed = tables.to_url_param(ss[TABLE])
-        if packed:
-            want["data"] = packed
-    values = {"q": ss.get(QUESTION), "ckpt": ss.get(CKPT), "view": "soft" if ss.get(VIEW) == "soft" else None,
+    sample = src.get("kind") == "sample" and not ss.get(TABLE_EDITED)  # a sample is named, else the table packed
+    values = {"table": sample and src["id"], "data": not sample and tables.to_url_param(ss[TABLE]),
+              "q": ss.get(QUESTION), "ckpt": ss.get(CKPT), "view": "soft" if ss.get(VIEW) == "soft" else None,
               "vs": versus and ss.get(VERSUS), "step": None if step is None else str(step),
               RUN_PARAM: run and ss.get(RUN_OWNER)}
-    want |= {name: value for name, value in values.items() if value}  # the parameters that are set, in this order
+    want = {name: value for name, value in values.items() if value}  # the parameters that are set, in this order
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)
 
@@ -259,8 +242,7 @@ def editor_key() -> str:
 def set_table(df: pd.DataFrame, source: dict | None = None) -> None:
     """Replace the table (and the editor's input, under a new key so the editor starts clean)."""
     ss = st.session_state
-    ss[TABLE] = df
-    ss[TABLE_BASE] = df
+    ss[TABLE] = ss[TABLE_BASE] = df
     ss[TABLE_VER] = ss.get(TABLE_VER, 0) + 1
     ss[FOCUS] = None
     ss[UPLOAD_ERROR] = None  # a new table, or new columns: an earlier upload's refusal no longer applies
@@ -278,9 +260,7 @@ def load_sample(sample_id: str, with_question: bool = True) -> None:
 
 def sample_question(sample_id: str) -> str:
     """The question a sample table opens with: a WikiTableQuestions table's first plain-English one."""
-    if sample_id in SAMPLE_QUESTIONS:
-        return SAMPLE_QUESTIONS[sample_id]
-    return (real_table_samples.suggested_questions(sample_id) or ["count"])[0]
+    return SAMPLE_QUESTIONS.get(sample_id) or (real_table_samples.suggested_questions(sample_id) or ["count"])[0]
 
 
 def load_example(example: dict, ckpt_id: str | None, label: str) -> None:

@@ -54,9 +54,6 @@ def list_sweeps() -> list[tuple[str, Path]]:
     return found
 
 
-# ----------------------------------------------------------------------------- reading a sweep
-
-
 def read_spec(path: Path) -> dict:
     """sweep.json of `path`, checked by engine.sweep.plan.read_spec; SweepError with the reason when the directory
     is not a sweep (for a listed directory: a typed path is checked by typed_directory first)."""
@@ -70,9 +67,6 @@ def read_spec(path: Path) -> dict:
         raise SweepError(f"{path} holds no sweep.json, so it is not a sweep directory (or its sweep has not "
                          "written it yet)")
     return spec
-
-
-# ----------------------------------------------------------------------------- typed paths
 
 
 def allowed_roots() -> list[Path]:
@@ -162,9 +156,6 @@ def run_settings(spec: dict) -> TrainConfig | None:
                                     **{k: v for k, v in spec.get("base", {}).items() if k in known})
     except (ValueError, TypeError):
         return None
-
-
-# ----------------------------------------------------------------------------- the figures' data
 
 
 def first_reach(record: dict, target: float) -> float | None:

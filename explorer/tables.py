@@ -46,9 +46,6 @@ class TableError(InputError):
     """The table or file cannot be used; the message says why and what to do."""
 
 
-# ----------------------------------------------------------------------------- samples
-
-
 def list_samples() -> dict[str, str]:
     """Sample id -> title, for every CSV under sample_tables/ (known ones first, in SAMPLE_TITLES order)."""
     found = {p.stem for p in SAMPLE_DIR.glob("*.csv")}
@@ -66,9 +63,6 @@ def blank_table() -> pd.DataFrame:
     return normalize(pd.DataFrame({"A": [None, None, None]}))
 
 
-# ----------------------------------------------------------------------------- parsing
-
-
 def parse_csv(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
     """A normalised table and notes about what was fixed, from the bytes of a CSV file, read and checked as the
     command line reads files (engine.core.io.examples.read_table_csv), with the app's smaller limits."""
@@ -78,9 +72,6 @@ def parse_csv(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
     except InputError as e:
         raise TableError(str(e)) from e
     return normalize(pd.DataFrame(table.rows, columns=table.columns, dtype=object)), table.notes
-
-
-# ----------------------------------------------------------------------------- kinds and conversion
 
 
 def _is_empty(v) -> bool:
@@ -165,9 +156,6 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return df.to_csv(index=False).encode("utf-8")
 
 
-# ----------------------------------------------------------------------------- column edits
-
-
 def check_name(df: pd.DataFrame, name: str, old: str | None = None) -> str:
     name = " ".join(str(name).split())
     if not name:
@@ -194,9 +182,6 @@ def add_column(df: pd.DataFrame, name: str, numeric: bool = True) -> pd.DataFram
 
 def drop_column(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return df.drop(columns=[name])
-
-
-# ----------------------------------------------------------------------------- URL form
 
 
 def to_url_param(df: pd.DataFrame) -> str | None:

@@ -99,12 +99,9 @@ def run_name(stem: str) -> str:
 
 def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict | None = None,
           base: str | None = None, custom: list[dict] | None = None, estimate_seconds: float | None = None) -> Job:
-    """Start training in a daemon thread for `owner`: a new model (ModelConfig `model_settings` over the
-    values of the preset `cfg.preset` for the task), or the checkpoint at `base` fine-tuned on the `custom`
-    examples.
-
-    JobRefused when MAX_ACTIVE_JOBS jobs are running, this owner already has one running, or the run's
-    estimated memory is over the per-run budget (engine/np2016/memory_estimate.py)."""
+    """Start training in a daemon thread for `owner`: a new model (ModelConfig `model_settings` over the preset's
+    values for the task), or the checkpoint at `base` fine-tuned on the `custom` examples. JobRefused also when
+    the run's estimated memory is over the per-run budget (engine/np2016/memory_estimate.py)."""
     if not valid_owner(owner):
         raise JobRefused("this page has no valid run token: reload the page")
     init = None

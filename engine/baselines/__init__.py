@@ -1,7 +1,5 @@
 """The paper's LSTM baselines (spec §8.2, P16 §3.2.2) on the simplified single-column task: `task` (the task and
-its symbols), `models`, `training`, `checkpoint` (read through engine/core/safetensors_reader.py, never unpickled).
-The names below are the package's public interface (the app's Compare page and benchmarks/baselines.py).
-"""
+its symbols), `models`, `training`, `checkpoint`. The names below are the package's public interface."""
 
 from .checkpoint import load_baseline, save_baseline
 from .models import AttentionConfig, AttentionLSTM, BaselineModel, Seq2Seq, Seq2SeqConfig, build

@@ -1,9 +1,6 @@
-"""LSTM baseline checkpoints: one .safetensors file, with kind, config, info and token lists as JSON metadata.
-
-Read through the checkpoints' one reader with the same order of checks: schema, kind, token lists and config
-from the header; its tensor table against the shapes the config implies (on the meta device); only then the
-tensors (NaN and infinity refused) and the model. Every failure is a CheckpointError.
-"""
+"""LSTM baseline checkpoints: one .safetensors file, with kind, config, info and token lists as JSON metadata,
+checked in the order of every checkpoint: the header (schema, kind, token lists, config), the tensor table against
+the shapes the config implies (on the meta device), only then the tensors and the model."""
 
 from __future__ import annotations
 
@@ -31,8 +28,8 @@ def save_baseline(path, model: BaselineModel, info: dict | None = None) -> Path:
 
 
 def load_baseline(source, device=None) -> BaselineModel:
-    """A baseline model (eval mode, `.info` set) from a path or raw bytes, on `device` (a torch.device or name,
-    engine/core/device.py; default the CPU); CheckpointError if invalid."""
+    """A baseline model (eval mode, `.info` set) from a path or raw bytes, on `device` (default the CPU);
+    CheckpointError if invalid."""
     raw = reader.read_source(source, WHAT)
     header = reader.read_header(raw, WHAT)
     meta = reader.check_schema(header, SCHEMA, WHAT)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import math
-import threading
 import time
 
 import numpy as np
@@ -37,18 +36,13 @@ def evaluate_baseline(model: BaselineModel, examples: list[dict], batch_size: in
     return report if details else report["accuracy"]
 
 
-def train_baseline(kind: str, config=None, steps: int = 5000, seed: int = 0, progress=None, *,
-                   batch_size: int = 64, lr: float = 5e-3, clip: float = 1.0, seconds: float | None = None,
-                   stop: threading.Event | None = None, eval_every: int = 250, eval_size: int = 500,
-                   threads: int = 1, device: str = "cpu") -> tuple[BaselineModel, dict]:
-    """Train on fresh examples every step; keep the best model on a fixed validation set.
-
-    The learning rate follows a cosine from lr to lr / 20 over the run, measured by steps or by
-    `seconds` (a wall-clock budget), whichever is further along. `progress` may be an
-    engine.np2016.train.Progress (add_loss / update / evals are used). `device`: "cpu" or "cuda" (DeviceError, one
-    line, when this machine has no CUDA GPU); examples are drawn on the CPU, so both give the same run up to
-    floating-point tolerance, and the model comes back on the CPU.
-    """
+def train_baseline(kind: str, config=None, steps: int = 5000, seed: int = 0, *, batch_size: int = 64,
+                   lr: float = 5e-3, clip: float = 1.0, seconds: float | None = None, eval_every: int = 250,
+                   eval_size: int = 500, threads: int = 1, device: str = "cpu") -> tuple[BaselineModel, dict]:
+    """Train on fresh examples every step; keep the best model on a fixed validation set. The learning rate follows
+    a cosine from lr to lr / 20 over the run, measured by steps or by `seconds` (a wall-clock budget), whichever is
+    further along. Examples are drawn on the CPU, so a "cuda" `device` gives the same run up to floating-point
+    tolerance; the model comes back on the CPU."""
     device = resolve_device(device)
     if threads:
         torch.set_num_threads(threads)
@@ -58,13 +52,9 @@ def train_baseline(kind: str, config=None, steps: int = 5000, seed: int = 0, pro
     val = task.generate(eval_size, seed + 7_919)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     best_state, best_acc, best_step, step = copy.deepcopy(model.state_dict()), -1.0, 0, 0
-    if progress is not None:
-        progress.update(total=steps, started=time.time(), message="training")
     started = time.time()
     model.train()
     for step in range(1, steps + 1):
-        if stop is not None and stop.is_set():
-            break
         frac = max(step / steps, (time.time() - started) / seconds if seconds else 0.0)
         for g in opt.param_groups:
             g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
@@ -76,17 +66,11 @@ def train_baseline(kind: str, config=None, steps: int = 5000, seed: int = 0, pro
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
-        if progress is not None:
-            progress.add_loss(step, loss.item())
         done = frac >= 1.0 or step == steps
         if step % eval_every == 0 or done:
             acc = evaluate_baseline(model, val)
             if acc > best_acc:
                 best_state, best_acc, best_step = copy.deepcopy(model.state_dict()), acc, step
-            if progress is not None:
-                with progress.lock:
-                    progress.evals.append((step, acc, acc))
-                    progress.best_accuracy = best_acc
         if done:
             break
     model.load_state_dict(best_state)
@@ -94,9 +78,5 @@ def train_baseline(kind: str, config=None, steps: int = 5000, seed: int = 0, pro
     model.info = {"kind": kind, "steps_run": step, "best_step": best_step, "val_accuracy": best_acc,
                   "val_size": eval_size, "seconds": round(time.time() - started, 1), "seed": seed,
                   "batch_size": batch_size, "lr": lr, "task": task.TASK_NAME,
-                  "parameters": sum(p.numel() for p in model.parameters()),
-                  "device": str(device)}
-    if progress is not None:
-        progress.update(done=True, message="done")
+                  "parameters": sum(p.numel() for p in model.parameters()), "device": str(device)}
     return model, dict(model.info)
-

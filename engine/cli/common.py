@@ -32,9 +32,8 @@ def bar(**kw):
 
 
 def prediction_row(source: dict, program: list, **predicted) -> dict:
-    """The line `predict` writes for an input example: the example as given, then the prediction and the program
-    the model ran. An input's own "program" (the generator's template string) is kept as "program_template", so
-    it is not mistaken for ours."""
+    """The line `predict` writes: the input example, then the prediction and the program the model ran (an input's
+    own "program", the generator's template string, is kept as "program_template", not mistaken for ours)."""
     row = dict(source)
     if "program" in row:
         row["program_template"] = row.pop("program")

@@ -1,7 +1,6 @@
 """The commands that serve both model families, each choosing the family once: `train` by its flags (--data trains
 the 2017 model, --task the 2016 one), `evaluate`, `predict` and `ask` by the checkpoint's header (engine.families;
-the default checkpoint is the 2016 one). `ask` prints the trace (docs/trace.md) as JSON or as the answer, the
-program in words and the warnings.
+the default checkpoint is the 2016 one). `ask` prints the trace (docs/trace.md) as JSON or as text.
 """
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ from engine.cli.common import CliError, checked_device
 
 
 def family_commands(args):
-    """The module of --checkpoint's family's commands (evaluate(args), predict(args), ask_trace(args, device,
-    table, question)): the family its header's schema names; the 2016 model's for the default checkpoint, and for a
-    file no family reads, which the 2016 model's loader then reports in full. --beam is the 2017 model's alone."""
+    """The module of --checkpoint's family's commands (evaluate, predict, ask_trace): the family its header's schema
+    names; the 2016 model's for the default checkpoint, and for a file no family reads, which the 2016 model's loader
+    then reports in full. --beam is the 2017 model's alone."""
     from engine.cli import np2016, wtq2017
     from engine.families import WTQ2017, family_id
 
@@ -37,14 +36,6 @@ def cmd_train(args) -> int:
         return wtq2017.run_training(args)
     check_task_flags(args)
     return run_training(args)
-
-
-def cmd_evaluate(args) -> int:
-    return family_commands(args).evaluate(args)
-
-
-def cmd_predict(args) -> int:
-    return family_commands(args).predict(args)
 
 
 def cmd_ensemble(args) -> int:

@@ -1,7 +1,5 @@
 """The 2016 model on the command line: `evaluate`, `predict` and `ask` with a 2016 checkpoint (engine/cli/dispatch.py
-chooses them), and the default checkpoint they load when --checkpoint is not given. `train --task` is
-engine/cli/train.py.
-"""
+chooses them), and the default checkpoint they load when --checkpoint is not given."""
 
 from __future__ import annotations
 

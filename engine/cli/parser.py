@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from engine.cli.data import cmd_generate, cmd_wtq_convert
-from engine.cli.dispatch import cmd_ask, cmd_ensemble, cmd_ensemble_train, cmd_evaluate, cmd_predict, cmd_train
+from engine.cli.dispatch import cmd_ask, cmd_ensemble, cmd_ensemble_train, cmd_train, family_commands
 from engine.cli.np2016 import DEFAULT_CHECKPOINT
 from engine.cli.sweep import cmd_sweep
 
@@ -85,48 +85,45 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(p)
     p.set_defaults(func=cmd_train)
 
-    ckpt_help = (f"model checkpoint: the 2016 model or the 2017 (WikiTableQuestions) one, told apart by the "
-                 f"file's header (default: {DEFAULT_CHECKPOINT.parent.name}/{DEFAULT_CHECKPOINT.name})")
-    batch_help = "most examples per batch (batches are also grouped by table size to bound memory)"
-    device_help = "where the model runs: cpu (default) or cuda (an NVIDIA GPU that torch can see)"
-    beam_help = ("the 2017 model: execution-guided decoding, answering with the most probable of the K most probable "
-                 "programs whose answer is not empty, a zero count or only blank cells (default: the per-step "
-                 "argmax program, as the paper)")
-    p = sub.add_parser("evaluate", help="accuracy on a JSONL file: the 2016 paper's, or WikiTableQuestions' (2017)",
-                       description=EVALUATE_DESCRIPTION)
-    p.add_argument("--checkpoint", help=ckpt_help)
+    def model_command(name: str, help: str, func, **kw) -> argparse.ArgumentParser:
+        """evaluate, predict and ask: a checkpoint of either family, where it runs, and --beam."""
+        p = sub.add_parser(name, help=help, **kw)
+        p.add_argument("--checkpoint", help="model checkpoint: the 2016 model or the 2017 (WikiTableQuestions) one, "
+                       "told apart by the file's header (default: "
+                       f"{DEFAULT_CHECKPOINT.parent.name}/{DEFAULT_CHECKPOINT.name})")
+        p.add_argument("--device", choices=DEVICES, default="cpu",
+                       help="where the model runs: cpu (default) or cuda (an NVIDIA GPU that torch can see)")
+        p.add_argument("--beam", type=_positive, default=None, metavar="K", help="the 2017 model: "
+                       "execution-guided decoding, answering with the most probable of the K most probable programs "
+                       "whose answer is not empty, a zero count or only blank cells (default: the per-step argmax "
+                       "program, as the paper)")
+        p.set_defaults(func=func)
+        return p
+
+    batch_help = "most examples per batch (batches are also grouped by table size to bound memory); 2017: at most 64"
+    p = model_command("evaluate", "accuracy on a JSONL file: the 2016 paper's, or WikiTableQuestions' (2017)",
+                      lambda args: family_commands(args).evaluate(args), description=EVALUATE_DESCRIPTION)
     p.add_argument("--input", required=True, help="JSONL examples with answers: 2016, an 'answer' "
                    "({\"scalar\": x} or {\"cells\": [[row, col], ...]}); 2017, a 'target' (the answer "
                    "strings) or an 'answer', read as strings")
-    p.add_argument("--batch-size", type=_positive, default=500, help=batch_help + "; 2017: at most 64")
+    p.add_argument("--batch-size", type=_positive, default=500, help=batch_help)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
-    p.add_argument("--beam", type=_positive, default=None, metavar="K", help=beam_help)
-    p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="write the model's answer and program for each JSONL example (2016 or 2017)",
-                       description=PREDICT_DESCRIPTION)
-    p.add_argument("--checkpoint", help=ckpt_help)
+    p = model_command("predict", "write the model's answer and program for each JSONL example (2016 or 2017)",
+                      lambda args: family_commands(args).predict(args), description=PREDICT_DESCRIPTION)
     p.add_argument("--input", required=True, help="JSONL examples (columns, rows, question); a 'target' or an "
                    "'answer' is copied to the output, never used to answer")
     p.add_argument("--output", required=True, help="JSONL file to write: each input line with 'prediction' "
                    "(2016) or 'denotation' (2017) and 'program' added")
-    p.add_argument("--batch-size", type=_positive, default=500, help=batch_help + "; 2017: at most 64")
-    p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
-    p.add_argument("--beam", type=_positive, default=None, metavar="K", help=beam_help)
-    p.set_defaults(func=cmd_predict)
+    p.add_argument("--batch-size", type=_positive, default=500, help=batch_help)
 
-    p = sub.add_parser("ask", help="answer a question about a CSV table and show the program",
-                       description="Answer QUESTION about a CSV table (header row, then data rows; cells "
-                       "that parse as numbers are numbers, empty cells are missing; ',', ';' or tab "
-                       "delimited, with decimal commas in ';' files). README 'Limits' lists the sizes.")
-    p.add_argument("--checkpoint", help=ckpt_help)
+    p = model_command("ask", "answer a question about a CSV table and show the program", cmd_ask,
+                      description="Answer QUESTION about a CSV table (header row, then data rows; cells "
+                      "that parse as numbers are numbers, empty cells are missing; ',', ';' or tab "
+                      "delimited, with decimal commas in ';' files). README 'Limits' lists the sizes.")
     p.add_argument("--table", required=True, help="CSV file with a header row")
     p.add_argument("--json", action="store_true", help="print the full trace as JSON")
-    p.add_argument("--device", choices=DEVICES, default="cpu", help=device_help)
-    p.add_argument("--beam", type=_positive, default=None, metavar="K", help=beam_help)
     p.add_argument("question", nargs="+", help='the question, e.g. "greater 50 A sum A"')
-    p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("sweep", help="train every point of a hyper-parameter grid, with Ray Tune",
                        description="Train each point of --grid (a JSON object {TrainConfig field: [values]}) with "

@@ -12,6 +12,7 @@ import sys
 import threading
 from contextlib import contextmanager
 
+from engine.cli.common import CliError, bar, checked_device
 from engine.core.settings import Setting, parse_options, settings
 from engine.np2016.config import ModelConfig, TrainConfig
 
@@ -62,7 +63,6 @@ def given_flags(args, cls) -> list[tuple[Setting, object]]:
 def configs_from_args(args) -> tuple[TrainConfig, ModelConfig]:
     """The run's configs: the defaults, then the flags given, then the KEY=VALUE options (CliError, code 2,
     for a value out of range, naming the field and the range)."""
-    from engine.cli.common import CliError
     from engine.core.vocab import Vocab
     from engine.np2016 import presets
     from engine.np2016.data import tasks as data
@@ -82,23 +82,20 @@ def configs_from_args(args) -> tuple[TrainConfig, ModelConfig]:
     return cfg, model_cfg
 
 
-def _poll_progress(progress, bar, done: threading.Event, interval: float = 0.25):
-    """Mirror the trainer's Progress into the tqdm bar until `done` is set."""
-    shown, training = 0, False
+def _poll_progress(progress, b, done: threading.Event, interval: float = 0.25):
+    """Mirror the trainer's Progress into the tqdm bar `b` until `done` is set."""
+    training = False
     while True:
         finished = done.wait(interval)
         snap = progress.snapshot()
         if not training and snap["message"] == "training":
             training = True
-            bar.reset(total=snap["total"])
-            shown = 0
-        bar.set_description(snap["message"] or "starting", refresh=False)
-        if snap["step"] > shown:
-            bar.update(snap["step"] - shown)
-            shown = snap["step"]
+            b.reset(total=snap["total"])
+        b.set_description(snap["message"] or "starting", refresh=False)
+        if snap["step"] > b.n:
+            b.update(snap["step"] - b.n)
         post = {}
-        losses = snap["losses"][-20:]
-        if losses:
+        if losses := snap["losses"][-20:]:
             post["loss"] = f"{sum(v for _, v in losses) / len(losses):.4g}"
         if snap["evals"]:
             _, train_acc, valid_acc = snap["evals"][-1]
@@ -106,19 +103,16 @@ def _poll_progress(progress, bar, done: threading.Event, interval: float = 0.25)
                 post["train_acc"] = f"{train_acc:.3f}"
             post.update(valid_acc=f"{valid_acc:.3f}", best=f"{snap['best_accuracy']:.3f}")
         if post:
-            bar.set_postfix(post, refresh=False)
-        bar.refresh()
+            b.set_postfix(post, refresh=False)
+        b.refresh()
         if finished:
             return
 
 
 @contextmanager
 def watched_run(progress, interrupted: str):
-    """While the block runs: a progress bar on stderr mirroring `progress` (an engine.core.progress.Progress the
-    trainer writes), and Ctrl-C setting the stop event (with the message `interrupted`; a second Ctrl-C
-    aborts). Yields the stop event."""
-    from engine.cli.common import bar
-
+    """While the block runs: a progress bar on stderr mirroring `progress`, and Ctrl-C setting the stop event it
+    yields (with the message `interrupted`; a second Ctrl-C aborts)."""
     stop, done = threading.Event(), threading.Event()
     b = bar(total=progress.total, unit="step", desc="starting")
 
@@ -145,7 +139,6 @@ def watched_run(progress, interrupted: str):
 def held_output(path):
     """engine.np2016.runs.hold_output for a command: an output another training is writing is a usage error (exit
     code 2, one line), one that cannot be written a failure (exit code 1)."""
-    from engine.cli.common import CliError
     from engine.np2016.runs import OutputBusy, OutputError, hold_output
 
     try:
@@ -159,7 +152,6 @@ def held_output(path):
 def check_task_flags(args) -> None:
     """`train --task`'s usage errors (exit code 2), before anything is imported or read: the task, the flags that
     go with --data only, the preset (default 'default')."""
-    from engine.cli.common import CliError
     from engine.np2016 import presets
 
     if not args.task:
@@ -175,7 +167,6 @@ def check_task_flags(args) -> None:
 def run_training(args) -> int:
     """Check and claim the output, train with a progress bar (Ctrl-C stops and saves), save, report. Exit code 0, 2 when
     the NaN guard stopped the run, 130 when Ctrl-C came before there was a model to save."""
-    from engine.cli.common import CliError, checked_device
     from engine.core.train_state import state_path
     from engine.np2016.runs import save_trained
     from engine.np2016.train import Progress, train

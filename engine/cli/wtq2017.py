@@ -1,11 +1,7 @@
 """The 2017 model on the command line: `train --data/--dev`, and `evaluate`/`predict`/`ask` with a 2017
-checkpoint (engine/cli/dispatch.py chooses them).
-
-`train --data TRAIN.jsonl --dev DEV.jsonl` trains on converted WikiTableQuestions lines or plain examples
-(converted here with the same pre-processing); the configs are a 2017 preset, then the flags both families share
-by name, then --train-option/--model-option. The best dev model is saved whenever it improves, so Ctrl-C, the NaN
-guard or --max-minutes leave it on disk. `predict` writes "denotation" and "program" and never reads "target" or
-"answer"; `evaluate` scores by the benchmark's rules (engine/wtq2017/dataset/evaluator.py).
+checkpoint (engine/cli/dispatch.py chooses them). `train` saves the best dev model whenever it improves, so Ctrl-C,
+the NaN guard or --max-minutes leave it on disk; `predict` never reads "target" or "answer"; `evaluate` scores by
+the benchmark's rules (engine/wtq2017/dataset/evaluator.py).
 """
 
 from __future__ import annotations
@@ -14,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from engine.cli.common import CliError, bar, checked_device, prediction_row
 from engine.core.settings import parse_options, settings
 from engine.np2016 import config as np2016_config
 from engine.wtq2017.config import ModelConfig, TrainConfig
@@ -21,8 +18,8 @@ from engine.wtq2017.predict import read_examples
 
 
 def wtq_configs(args) -> tuple[TrainConfig, dict]:
-    """(train config, model values without vocab_size) from the preset, the shared flags and the options."""
-    from engine.cli.common import CliError
+    """(train config, model values without vocab_size): a 2017 preset, then the flags both families share by name,
+    then --train-option/--model-option."""
     from engine.cli.train import given_flags
     from engine.wtq2017 import presets as wtq_presets
 
@@ -40,10 +37,7 @@ def wtq_configs(args) -> tuple[TrainConfig, dict]:
                 values[s.name] = value
         train.update(parse_options(TrainConfig, args.train_option, exclude=("preset",)))
         model.update(parse_options(ModelConfig, args.model_option, exclude=("vocab_size",)))
-        if args.max_minutes is not None:
-            train["max_minutes"] = args.max_minutes
-        if args.patience is not None:
-            train["patience"] = args.patience
+        train.update({k: v for k in ("max_minutes", "patience") if (v := getattr(args, k)) is not None})
         cfg = TrainConfig(**train)
         ModelConfig(**model)  # range checks now, not after reading the data
     except ValueError as e:
@@ -52,7 +46,6 @@ def wtq_configs(args) -> tuple[TrainConfig, dict]:
 
 
 def run_training(args) -> int:
-    from engine.cli.common import CliError, checked_device
     from engine.cli.train import held_output
 
     if not args.dev:
@@ -66,7 +59,6 @@ def run_training(args) -> int:
 def _train_and_save(args, cfg: TrainConfig, model_values: dict, output) -> int:
     """Train the 2017 model on --data, choosing it on --dev; the best model is saved at `output` whenever it
     improves, and once more with the final summary."""
-    from engine.cli.common import CliError
     from engine.cli.train import watched_run
     from engine.core.progress import Progress
     from engine.core.train_state import state_path
@@ -111,7 +103,6 @@ def _train_and_save(args, cfg: TrainConfig, model_values: dict, output) -> int:
 
 
 def _answers(args, examples):
-    from engine.cli.common import bar, checked_device
     from engine.wtq2017.ensemble import load_model
     from engine.wtq2017.predict import answer_all
 
@@ -123,7 +114,6 @@ def _answers(args, examples):
 
 
 def evaluate(args) -> int:
-    from engine.cli.common import CliError
     from engine.wtq2017.predict import score
 
     examples = read_examples(args.input, "--input")
@@ -142,7 +132,6 @@ def evaluate(args) -> int:
 
 
 def predict(args) -> int:
-    from engine.cli.common import prediction_row
     from engine.core.io.atomic import atomic_writer
     from engine.core.io.examples import dumps_example, iter_jsonl
     from engine.core.limits import DATA_MAX_BYTES
@@ -172,7 +161,6 @@ def ask_trace(args, device, table, question: str) -> dict:
 
 def train_ensemble(args) -> int:
     """`ensemble-train`: the members as Ray tasks (engine/wtq2017/ensemble_train.py), then the ensemble file."""
-    from engine.cli.common import CliError
     from engine.core.safetensors_reader import CheckpointError
     from engine.wtq2017.ensemble_train import train_ensemble as run
 

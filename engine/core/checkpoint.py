@@ -40,9 +40,8 @@ def file_bytes(model, vocab: Vocab, summary: dict | None, schema: str) -> bytes:
 def checked_header(header: Header, schema: str, cls, build, added: dict | None = None) -> tuple:
     """(config, vocabulary, summary, expected tensors) of a family's header once all of it is consistent: its
     `schema`, a `cls` config (`added`: see config_from_metadata), the tensor table against the shapes of
-    `build(config)` (on the meta device), then the vocabulary. The table is compared before the vocabulary is
-    decoded: both are bounded by the header size, but the table check is the cheap one that refuses an inflated
-    config."""
+    `build(config)` (on the meta device), then the vocabulary: the table check is the cheap one that refuses an
+    inflated config."""
     meta = check_schema(header, schema)
     config = config_from_metadata(meta, cls, added)
     expected = expected_specs(lambda: build(config))
@@ -54,8 +53,7 @@ def checked_header(header: Header, schema: str, cls, build, added: dict | None =
 
 def loaded_model(build, tensors: dict, device=None):
     """`build()`'s model with every weight from `tensors`, in eval mode on `device` (default the CPU). Built
-    uninitialised (engine/core/seeded_init.py): loading draws no random numbers from torch's global generator,
-    which other threads may be using, and spends no time on an initialisation thrown away."""
+    uninitialised: loading draws no random numbers from torch's global generator, which other threads may use."""
     model = uninitialised(build)
     model.load_state_dict(tensors, strict=True)
     return (model if device is None else model.to(device)).eval()
@@ -66,8 +64,7 @@ def config_from_metadata(meta: dict[str, str], cls, added: dict | None = None):
     change), except `added`: fields a family added after shipping files, with the value that means what files
     without them did. A field's older name (cls.RENAMED) reads as its name now."""
     data = {**(added or {}), **{cls.RENAMED.get(k, k): v for k, v in json_field(meta, "model_config", dict).items()}}
-    missing = [f.name for f in fields(cls) if f.name not in data]
-    if missing:
+    if missing := [f.name for f in fields(cls) if f.name not in data]:
         raise CheckpointError(f"checkpoint model config lacks the field(s) {', '.join(missing)} "
                               f"(every {cls.__name__} field must be present)")
     try:

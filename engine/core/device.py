@@ -1,10 +1,8 @@
 """Where a model runs: the `--device {cpu,cuda}` of training, evaluation and prediction.
 
-Data is read, encoded, sampled and decoded on the CPU whatever the device: the generators that draw
-training batches, name dropout, gradient noise and searched programs are CPU generators, so a run draws
-the same numbers on every device and its results agree to floating-point tolerance. Only the model and
-the tensors it reads move (`Batch.to`, `to_device`); `OnDevice` serves the callers that hand the model
-CPU batches and read its outputs as Python values (predict's decoding, ask's trace).
+Data is read, encoded, sampled and decoded on the CPU whatever the device: the generators that draw batches, name
+dropout, gradient noise and searched programs are CPU generators, so a run draws the same numbers on every device
+and its results agree to floating-point tolerance. Only the model and the tensors it reads move.
 """
 
 from __future__ import annotations
@@ -37,9 +35,8 @@ def model_device(model) -> torch.device:
 
 
 def to_device(value, device):
-    """`value` with every tensor in it on `device`: a tensor, a Batch (or anything with `.to`), or dicts,
-    lists and tuples of them, nested; anything else is returned as it is. A tensor already there is not
-    copied."""
+    """`value` with every tensor in it (in a Batch, or anything with `.to`, in nested dicts, lists and tuples)
+    on `device`; anything else as it is."""
     if isinstance(value, torch.Tensor) or callable(getattr(value, "to", None)):
         return value.to(device)
     if isinstance(value, dict):
@@ -50,9 +47,8 @@ def to_device(value, device):
 
 
 class OnDevice:
-    """A model on `device`, called with CPU inputs and returning CPU outputs, for predict's decoding and ask's trace
-    (engine/np2016/program.py, trace.py), which read the outputs as Python values; every other attribute is the
-    model's own. Not for engine/np2016/evaluate.py, which runs and compares on the model's device."""
+    """A model on `device`, called with CPU inputs and returning CPU outputs, for predict's decoding and ask's trace,
+    which read the outputs as Python values; every other attribute is the model's own."""
 
     def __init__(self, model, device):
         self.device = torch.device(device)

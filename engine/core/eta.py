@@ -1,8 +1,6 @@
-"""How long a training run has left: a training step's and an evaluation's wall times, each an exponential moving
-average of its measurements, give remaining steps x step time + remaining evaluations x evaluation time. So an
-evaluation never looks like a slow stretch of steps, and one slow step (or a slow first minute) moves the
-estimate by a few per cent only. Pure functions (tests/core/test_eta.py); engine.core.progress.Progress feeds them.
-"""
+"""How long a training run has left: remaining steps x step time + remaining evaluations x evaluation time, each
+time an exponential moving average of its own, so an evaluation never looks like a slow stretch of steps and one
+slow step (or a slow first minute) moves the estimate by a few per cent only. engine.core.progress feeds these."""
 
 from __future__ import annotations
 
@@ -14,9 +12,7 @@ EVAL_WEIGHT = 0.3  # evaluations are few (one per eval_every steps): each counts
 
 def smoothed(previous: float | None, value: float, weight: float) -> float:
     """The exponential moving average after `value`: `value` itself when there was none before."""
-    if previous is None:
-        return float(value)
-    return previous + weight * (float(value) - previous)
+    return float(value) if previous is None else previous + weight * (float(value) - previous)
 
 
 def weight_for(count: int, weight: float) -> float:
@@ -27,8 +23,7 @@ def weight_for(count: int, weight: float) -> float:
 
 
 def evaluations_left(step: int, total: int, eval_every: int) -> int:
-    """Evaluations the trainer still runs after `step` of `total`: every eval_every steps, and one at the end
-    when the last step is not a multiple of eval_every."""
+    """Evaluations the trainer still runs after `step` of `total`: every eval_every steps, and one after the last."""
     if step >= total or eval_every <= 0:
         return 0
     regular = total // eval_every - step // eval_every
@@ -37,8 +32,7 @@ def evaluations_left(step: int, total: int, eval_every: int) -> int:
 
 def eta_seconds(step: int, total: int, step_seconds: float | None, eval_every: int = 0,
                 eval_seconds: float | None = None) -> float | None:
-    """Seconds the run has left after `step` of `total` steps, from the smoothed step time (None until one
-    is known) and, when known, the smoothed evaluation time."""
+    """Seconds the run has left after `step` of `total` steps (None until a step time is known)."""
     if step_seconds is None:
         return None
     left = max(total - step, 0) * step_seconds

@@ -55,10 +55,7 @@ def run_steps(total: int, eval_every: int, step: Callable[[int], float], evaluat
         done = t
         if t % eval_every == 0 or t == total:
             accuracy = evaluate(t)
-            if accuracy > best:
-                best, since_best = accuracy, 0
-            else:
-                since_best += 1
+            best, since_best = (accuracy, 0) if accuracy > best else (best, since_best + 1)
             if target is not None and accuracy >= target:
                 break
             if patience and since_best >= patience:

@@ -9,11 +9,10 @@ import torch
 
 def marginal_loss(logp: torch.Tensor, ok: torch.Tensor, dim: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Per question: −log of the mean probability of its right programs, 0 where it has none; and whether it
-    has any. logp, ok: log-probabilities and rightness of K programs along `dim`.
-
-    The mean, not the sum: its gradient is that of −log of their total probability (each program weighted by its
-    share of it), and it is ≥ 0, 0 when every right program is certain, so questions with many spurious programs
-    do not dominate the batch's loss by their count."""
+    has any. logp, ok: log-probabilities and rightness of K programs along `dim`. The mean, not the sum: its
+    gradient is that of −log of their total probability (each program weighted by its share of it), and it is
+    ≥ 0, 0 when every right program is certain, so questions with many spurious programs do not dominate the
+    batch's loss by their count."""
     n_ok = ok.sum(dim).clamp(min=1).to(logp.dtype)
     mml = -(torch.logsumexp(logp.masked_fill(~ok, -1e9), dim) - n_ok.log())
     found = ok.any(dim)

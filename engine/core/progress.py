@@ -1,7 +1,5 @@
 """A training run's progress, shared between the thread that trains and those that watch it (the CLI's progress bar,
-the app's Train page, a sweep): the trainer writes, any other thread reads a consistent `snapshot()`, whose ETA
-is engine/core/eta.py's (step and evaluation times smoothed separately).
-"""
+the app's Train page, a sweep): the trainer writes, any other thread reads a consistent `snapshot()`."""
 
 from __future__ import annotations
 
@@ -10,8 +8,6 @@ import time
 from dataclasses import dataclass, field
 
 from engine.core.eta import EVAL_WEIGHT, STEP_WEIGHT, eta_seconds, smoothed, weight_for
-
-__all__ = ["Progress"]
 
 
 @dataclass
@@ -71,14 +67,12 @@ class Progress:
             self.eval_seconds = smoothed(self.eval_seconds, seconds, weight_for(self.timed_evals, EVAL_WEIGHT))
 
     def on_step(self, step: int, model) -> None:
-        """Called by the trainer after every optimiser step with the live model; override to watch it
-        (e.g. copy its weights for a probe view). Must not modify the model."""
+        """Called after every optimiser step with the live model, to watch it (never modify it) in an override."""
 
     def snapshot(self) -> dict:
         with self.lock:
-            elapsed = time.time() - self.started
-            eta = eta_seconds(self.step, self.total, self.step_seconds, self.eval_every, self.eval_seconds)
             return {"total": self.total, "step": self.step, "losses": list(self.losses),
-                    "evals": list(self.evals), "best_accuracy": self.best_accuracy, "elapsed": elapsed,
-                    "eta": eta, "done": self.done, "stopped": self.stopped, "error": self.error,
-                    "message": self.message}
+                    "evals": list(self.evals), "best_accuracy": self.best_accuracy,
+                    "elapsed": time.time() - self.started,
+                    "eta": eta_seconds(self.step, self.total, self.step_seconds, self.eval_every, self.eval_seconds),
+                    "done": self.done, "stopped": self.stopped, "error": self.error, "message": self.message}

@@ -11,8 +11,7 @@ OBJECT_STORE_BYTES = 80 * 1024 * 1024
 
 
 def start_ray(address: str | None, workers: int) -> bool:
-    """Connect to `address`, or start a local Ray with `workers` CPUs; whether we started it (and so shut it
-    down after)."""
+    """Whether we started Ray (and so shut it down after)."""
     import ray
 
     if ray.is_initialized():

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,11 +58,8 @@ def read_source(source, what: str = "checkpoint") -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
         raw = bytes(source)
     else:
-        path = Path(source)
-        try:
+        with _reading(source, what) as path:
             raw = read_limited(path, MAX_FILE_BYTES)  # a regular file only, never more than the limit + 1 byte
-        except OSError as e:
-            raise _read_error(e, path, what) from e
     if len(raw) > MAX_FILE_BYTES:
         raise CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB")
     return raw
@@ -71,21 +69,22 @@ def _header_bytes(source, what: str) -> tuple[bytes, int]:
     """(the JSON header's bytes, the total file size), reading only the header of a path."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _split_header(bytes(source[:8]), len(source), lambda n: bytes(source[8:8 + n]), what)
+    with _reading(source, what) as path, open_input(path, MAX_FILE_BYTES) as (f, size):  # size: fstat's
+        return _split_header(f.read(8), size, f.read, what)
+
+
+@contextmanager
+def _reading(source, what: str) -> Iterator[Path]:
+    """Path(source), an OSError while reading it raised as the CheckpointError saying why."""
     path = Path(source)
     try:
-        with open_input(path, MAX_FILE_BYTES) as (f, size):  # size by fstat of the very file being read
-            return _split_header(f.read(8), size, f.read, what)
+        yield path
+    except FileNotFoundError as e:
+        raise CheckpointError(f"{what} not found: {path}") from e
+    except TooLargeError as e:
+        raise CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB: {path}") from e
     except OSError as e:
-        raise _read_error(e, path, what) from e
-
-
-def _read_error(e: OSError, path: Path, what: str) -> CheckpointError:
-    """The CheckpointError for a path that cannot be read (missing, not a regular file, too large)."""
-    if isinstance(e, FileNotFoundError):
-        return CheckpointError(f"{what} not found: {path}")
-    if isinstance(e, TooLargeError):
-        return CheckpointError(f"{what} larger than {MAX_FILE_BYTES // 2**20} MB: {path}")
-    return CheckpointError(f"cannot read {what} {path}: {e.strerror or e}")
+        raise CheckpointError(f"cannot read {what} {path}: {e.strerror or e}") from e
 
 
 def _split_header(prefix: bytes, size: int, read: Callable[[int], bytes], what: str) -> tuple[bytes, int]:

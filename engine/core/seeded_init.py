@@ -44,17 +44,14 @@ class PrivateDraws(TorchFunctionMode):
 
 
 def seeded(build: Callable[[], T], seed: int) -> T:
-    """`build()` with its random initialisation drawn from a CPU generator seeded with `seed`: the result
-    `torch.manual_seed(seed); build()` gave, without touching torch's global generator. Build on the CPU
+    """`torch.manual_seed(seed); build()`'s result without touching torch's global generator. Build on the CPU
     (the default device), as a run's model always is."""
     with PrivateDraws(torch.Generator().manual_seed(seed)):
         return build()
 
 
 def uninitialised(build: Callable[[], T]) -> T:
-    """`build()`'s module with uninitialised CPU weights, for a caller that loads every weight next: built on
-    the meta device with the initialisers skipped (no random number drawn, no time spent on values thrown
-    away), then given CPU memory."""
+    """`build()`'s module built on the meta device, then given uninitialised CPU weights for the caller to load."""
     with torch.device("meta"), SkipInitOnMeta():
         module = build()
     return module.to_empty(device="cpu")

@@ -19,10 +19,8 @@ _FALSE = ("false", "0", "no", "off")
 
 def setting(default, help: str, *, label: str, lo: float | None = None, hi: float | None = None,
             choices: tuple | None = None, flag: str | None = None, cli: bool = True):
-    """A dataclass field that carries its own documentation and limits (read back by `settings`).
-
-    `flag` is the command-line name when it is not the field's; `cli=False` keeps a field off the command line
-    (set by the engine)."""
+    """A dataclass field that carries its own documentation and limits (read back by `settings`); `flag`: the
+    command-line name when it is not the field's; `cli=False`: set by the engine, not on the command line."""
     meta = {"help": help, "label": label, "lo": lo, "hi": hi, "choices": choices, "flag": flag, "cli": cli}
     return field(default=default, metadata=meta)
 
@@ -92,8 +90,7 @@ class Setting:
                 raise ValueError(f"{self.name} must be {self.describe_range()}, got {value!r}")
         if self.choices is not None:
             items = value if kind is tuple else (value,)
-            bad = [v for v in items if v not in self.choices]
-            if bad:
+            if bad := [v for v in items if v not in self.choices]:
                 raise ValueError(f"{self.name} must be {self.describe_range()}, got {bad[0]!r}")
 
 
@@ -107,19 +104,16 @@ def settings(cls) -> list[Setting]:
     hints = get_type_hints(cls)
     out = []
     for f in fields(cls):
-        meta, hint = f.metadata, hints[f.name]
+        hint = hints[f.name]
         kind = tuple if getattr(hint, "__origin__", hint) is tuple else hint
-        default = f.default if f.default is not MISSING else None
-        out.append(Setting(name=f.name, type=kind, default=default, help=meta["help"], label=meta["label"],
-                           lo=meta["lo"], hi=meta["hi"], choices=meta["choices"],
-                           flag=meta["flag"] or f.name.replace("_", "-"), cli=meta["cli"]))
+        out.append(Setting(f.name, kind, None if f.default is MISSING else f.default,
+                           **{**f.metadata, "flag": f.metadata["flag"] or f.name.replace("_", "-")}))
     return out
 
 
 def parse_options(cls, items: list[str] | None, exclude=()) -> dict:
-    """`KEY=VALUE` strings -> {field: value} for the config dataclass `cls` (ValueError for a bad one).
-
-    The values are typed here and range-checked when the config is built."""
+    """`KEY=VALUE` strings -> {field: value} for the config dataclass `cls` (ValueError for a bad one); the values
+    are typed here and range-checked when the config is built."""
     known = {s.name: s for s in settings(cls) if s.name not in exclude}
     out = {}
     for item in items or []:
@@ -133,25 +127,20 @@ def parse_options(cls, items: list[str] | None, exclude=()) -> dict:
     return out
 
 
-def validate(obj) -> None:
-    """Type and range of every field; ints given for float fields become floats (JSON round-trips alike)."""
-    for s in settings(type(obj)):
-        value = getattr(obj, s.name)
-        s.check(value)
-        if s.type is float and not isinstance(value, float):
-            object.__setattr__(obj, s.name, float(value))
-        if s.type is tuple:
-            object.__setattr__(obj, s.name, tuple(value))
-
-
 class Settings:
-    """The base of every config dataclass: its values checked on creation against their `setting(...)`, and
-    read from and written to the JSON of a checkpoint (tuples as lists)."""
+    """The base of every config dataclass: values checked on creation, read from and written to a checkpoint."""
 
     RENAMED: ClassVar[dict[str, str]] = {}  # an old field name -> today's, read from older files and options
 
     def __post_init__(self):
-        validate(self)
+        """Type and range of every field; ints given for float fields become floats (JSON round-trips alike)."""
+        for s in settings(type(self)):
+            value = getattr(self, s.name)
+            s.check(value)
+            if s.type is float and not isinstance(value, float):
+                object.__setattr__(self, s.name, float(value))
+            if s.type is tuple:
+                object.__setattr__(self, s.name, tuple(value))
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -164,7 +153,6 @@ class Settings:
         renamed = {cls.RENAMED.get(k, k): v for k, v in data.items()}
         if len(renamed) < len(data):
             raise ValueError(f"{cls.__name__} keys name one setting twice (an old and a new name)")
-        unknown = set(renamed) - {f.name for f in fields(cls)}
-        if unknown:
+        if unknown := set(renamed) - {f.name for f in fields(cls)}:
             raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
         return cls(**renamed)

@@ -23,8 +23,7 @@ def _interrupt(signum, frame) -> None:
 
 
 def _watch_parent(parent_pid: int, done: threading.Event) -> None:
-    """SIGINT to this process once its parent is no longer `parent_pid` (it ended; we were re-parented).
-    SIGINT, not SIGTERM: Ray, once started, replaces the SIGTERM handler with one that aborts the process."""
+    """SIGINT (Ray's SIGTERM handler would abort) to this process once its parent is no longer `parent_pid`."""
     while not done.wait(PARENT_POLL_SECONDS):
         if os.getppid() != parent_pid:
             os.kill(os.getpid(), signal.SIGINT)
@@ -33,9 +32,8 @@ def _watch_parent(parent_pid: int, done: threading.Event) -> None:
 
 @contextmanager
 def stop_on_signals(parent_pid: int | None = None) -> Iterator[None]:
-    """While the block runs (in the main thread): SIGINT and SIGTERM raise KeyboardInterrupt, and when
-    `parent_pid` is given and that process ends, the block is interrupted the same way. The previous
-    handlers come back afterwards."""
+    """While the block runs (in the main thread): SIGINT, SIGTERM and the end of process `parent_pid` (if given)
+    raise KeyboardInterrupt. The previous handlers come back afterwards."""
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     done = threading.Event()
     try:

@@ -15,9 +15,6 @@ STEP_KEYS = ("t", "op", "op_probs", "column_index", "column_name", "col_probs", 
 ANSWER_KEYS = ("kind", "scalar", "cells", "values", "text", "extra")
 ANSWER_KINDS = ("scalar", "cells", "none")
 
-__all__ = ["ANSWER_KEYS", "ANSWER_KINDS", "FAMILIES", "SCHEMA", "STEP_KEYS", "TOP_KEYS", "answer_lines",
-           "check", "problems", "step_of"]
-
 
 def _keys(where: str, got: dict, want: tuple[str, ...]) -> list[str]:
     missing, unknown = [k for k in want if k not in got], sorted(set(got) - set(want))
@@ -75,8 +72,7 @@ def problems(trace: dict) -> list[str]:
 
 def check(trace: dict) -> dict:
     """`trace` itself when it follows the schema; ValueError listing what does not."""
-    wrong = problems(trace)
-    if wrong:
+    if wrong := problems(trace):
         raise ValueError("not a " + SCHEMA + " trace: " + "; ".join(wrong))
     return trace
 
@@ -95,8 +91,7 @@ def answer_lines(trace: dict) -> list[str]:
     """What `ask` prints without --json: the answer, the program in words, the programs a beam considered
     (extra["candidates"]: each one's probability, answer and why it was passed over), the warnings."""
     lines = [f"answer: {trace['answer']['text']}", "program:"] + [f"  {line}" for line in trace["program_text"]]
-    candidates = trace["extra"].get("candidates", [])
-    if candidates:
+    if candidates := trace["extra"].get("candidates", []):
         lines.append(f"programs considered (beam of {len(candidates)}, most probable first):")
         for k, c in enumerate(candidates):
             mark = "chosen" if k == trace["extra"]["chosen"] else (c["rejected"] or "not needed")

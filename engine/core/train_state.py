@@ -46,9 +46,7 @@ def load_state(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
 
 
 class Autosave:
-    """Where and how often a run saves its state, said once for both families: `resumed(identity)` is the saved
-    state to go on from (None for a fresh run; ValueError when it is another run's), `due(step)` whether to save
-    after `step`, `save(tensors, values)` writes it with the run's identity."""
+    """Where and how often a run saves its state (with the run's identity), said once for both families."""
 
     def __init__(self, path: str | Path | None, every: float, resume: bool, total: int, eval_every: int):
         self.path, self.every, self.resume = (Path(path) if path else None), every, resume
@@ -56,6 +54,7 @@ class Autosave:
         self.last = time.perf_counter()
 
     def resumed(self, identity: dict) -> tuple[dict, dict] | None:
+        """The saved state to go on from: None for a fresh run, ValueError when it is another run's."""
         self.identity = identity
         if not (self.resume and self.path is not None and self.path.is_file()):
             return None

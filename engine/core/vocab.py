@@ -18,8 +18,7 @@ def tokenize(text: str) -> list[str]:
     """Lower-case whitespace tokens with surrounding punctuation removed ('sales?' -> 'sales')."""
     tokens = []
     for raw in str(text).split():
-        tok = raw.strip(_STRIP) if not _NUMBER.match(raw.rstrip("?!,;.")) else raw.rstrip("?!,;")
-        tok = tok.lower()
+        tok = (raw.strip(_STRIP) if not _NUMBER.match(raw.rstrip("?!,;.")) else raw.rstrip("?!,;")).lower()
         if tok.endswith(".") and parse_number(tok) is None:
             tok = tok.rstrip(".")
         if tok:

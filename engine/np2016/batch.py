@@ -10,13 +10,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from engine.core.limits import (
-    BATCH_MAX_CELLS,
-    BATCH_MAX_COMPARISONS,
-    NUMBER_MAX_ABS,
-    QUESTION_MAX_CHARS,
-    QUESTION_MAX_NUMBERS,
-)
+from engine.core import limits
+from engine.core.limits import BATCH_MAX_CELLS, BATCH_MAX_COMPARISONS, NUMBER_MAX_ABS
 from engine.core.vocab import Question, Vocab, parse_number, split_question, tokenize
 
 MAX_NAME_TOKENS = 4
@@ -45,11 +40,8 @@ def is_empty(cell) -> bool:
 
 def column_kinds(columns: list[str], rows: list[list]) -> list[str]:
     """'numeric' when every non-empty cell of the column is a number, else 'text'."""
-    kinds = []
-    for j in range(len(columns)):
-        cells = [r[j] for r in rows if not is_empty(r[j])]
-        kinds.append("numeric" if all(cell_number(c) is not None for c in cells) else "text")
-    return kinds
+    return ["numeric" if all(cell_number(r[j]) is not None for r in rows if not is_empty(r[j])) else "text"
+            for j in range(len(columns))]
 
 
 @dataclass
@@ -101,20 +93,19 @@ def _ngrams(words: list[str], n_max: int = 4) -> set[str]:
 
 
 def checked_questions(examples: list[dict]) -> list[Question]:
-    """Each example's question split into words and numbers; ValueError naming the limit (and the
-    example) for a question with more than QUESTION_MAX_NUMBERS numbers or QUESTION_MAX_CHARS characters.
-    Checked before anything is padded."""
+    """Each example's question split into words and numbers; ValueError naming the limit (and the example)
+    for a question over QUESTION_MAX_NUMBERS or QUESTION_MAX_CHARS, before anything is padded."""
     questions = []
     for i, ex in enumerate(examples, 1):
         where = f"example {i}: " if len(examples) > 1 else ""
         text = str(ex["question"])
         q = split_question(text, ex["columns"])
-        if len(q.numbers) > QUESTION_MAX_NUMBERS:
+        if len(q.numbers) > limits.QUESTION_MAX_NUMBERS:
             raise ValueError(f"{where}the question has {len(q.numbers):,} numbers; at most "
-                             f"{QUESTION_MAX_NUMBERS} (QUESTION_MAX_NUMBERS) are allowed")
-        if len(text) > QUESTION_MAX_CHARS:
-            raise ValueError(f"{where}the question has {len(text):,} characters; at most {QUESTION_MAX_CHARS:,} "
-                             "(QUESTION_MAX_CHARS) are allowed")
+                             f"{limits.QUESTION_MAX_NUMBERS} (QUESTION_MAX_NUMBERS) are allowed")
+        if len(text) > limits.QUESTION_MAX_CHARS:
+            raise ValueError(f"{where}the question has {len(text):,} characters; at most "
+                             f"{limits.QUESTION_MAX_CHARS:,} (QUESTION_MAX_CHARS) are allowed")
         questions.append(q)
     return questions
 
@@ -126,9 +117,7 @@ def padded_shape(ex: dict, q: Question) -> tuple[int, int, int, int]:
 
 def over_budget(B: int, M: int, C: int, N: int, Q: int, max_cells: int = BATCH_MAX_CELLS,
                 max_comparisons: int = BATCH_MAX_COMPARISONS) -> str | None:
-    """Why a batch of B examples padded to (M, C, N, Q) is too large, or None when it fits: its B x M x C
-    cells against max_cells; its B x M x C x N comparison entries and B x C x Q name-match entries
-    against max_comparisons."""
+    """Why a batch of B examples padded to (M, C, N, Q) is too large, or None when it fits."""
     cells = B * M * C
     if cells > max_cells:
         return (f"{B:,} x {M:,} rows x {C:,} columns = {cells:,} padded cells; at most {max_cells:,} "
@@ -144,14 +133,9 @@ def over_budget(B: int, M: int, C: int, N: int, Q: int, max_cells: int = BATCH_M
 
 def size_batches(examples: list[dict], *, max_cells: int = BATCH_MAX_CELLS,
                  max_comparisons: int = BATCH_MAX_COMPARISONS, max_batch: int = 500) -> list[list[int]]:
-    """Indices of `examples` in groups that each encode within the budget, so that one large table never
-    pads the small ones to its size.
-
-    Examples are sorted by their padded shape (columns, rows, numbers, words) and taken in that order
-    while the group, padded to its largest member, stays within `over_budget` and has at most max_batch
-    examples. Every index is in exactly one group. An example too large even alone raises ValueError
-    naming the limit.
-    """
+    """Indices of `examples` in groups (sorted by padded shape, at most max_batch each) that each encode within
+    `over_budget`, so that one large table never pads the small ones to its size. ValueError naming the limit
+    for an example too large even alone."""
     if max_batch < 1:
         raise ValueError("max_batch must be at least 1")
     shapes = [padded_shape(ex, q) for ex, q in zip(examples, checked_questions(examples), strict=True)]
@@ -202,24 +186,16 @@ def encode(examples: list[dict], vocab: Vocab, *, exact: bool = True, bounded: b
     number_dtype = np.float64 if exact else np.float32
     largest = NUMBER_MAX_ABS if exact else float(np.finfo(np.float32).max)
 
-    values = np.zeros((B, M, C), number_dtype)
-    valid = np.zeros((B, M, C), np.float32)
-    row_mask = np.zeros((B, M), np.float32)
-    col_mask = np.zeros((B, C), np.float32)
-    text_col = np.zeros((B, C), np.float32)
-    name_ids = np.zeros((B, C, MAX_NAME_TOKENS), np.int64)
-    question_ids = np.zeros((B, Q), np.int64)
-    question_len = np.ones(B, np.int64)
-    name_match = np.zeros((B, C, Q), np.float32)
+    values, target_scalar = np.zeros((B, M, C), number_dtype), np.zeros(B, number_dtype)
     numbers = np.full((B, N), -1.0, number_dtype)
-    number_left = np.zeros((B, N), np.int64)
-    number_mask = np.zeros((B, N), np.float32)
+    valid, entry_match, target_cells = (np.zeros((B, M, C), np.float32) for _ in range(3))
+    col_mask, text_col = (np.zeros((B, C), np.float32) for _ in range(2))
+    row_mask, name_match = np.zeros((B, M), np.float32), np.zeros((B, C, Q), np.float32)
+    number_mask, is_scalar = np.zeros((B, N), np.float32), np.zeros(B, np.float32)
     number_mask[:, 0] = 1.0
-    entry_match = np.zeros((B, M, C), np.float32)
-    target_scalar = np.zeros(B, number_dtype)
-    is_scalar = np.zeros(B, np.float32)
-    target_cells = np.zeros((B, M, C), np.float32)
-    cell_ids = np.zeros((B, M, C), np.int64)
+    name_ids, cell_ids = np.zeros((B, C, MAX_NAME_TOKENS), np.int64), np.zeros((B, M, C), np.int64)
+    question_ids, number_left = np.zeros((B, Q), np.int64), np.zeros((B, N), np.int64)
+    question_len = np.ones(B, np.int64)
 
     for b, (ex, q) in enumerate(zip(examples, questions, strict=True)):
         columns, rows = ex["columns"], ex["rows"]

@@ -9,16 +9,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from engine.core import safetensors_reader as reader
 from engine.core.checkpoint import checked_header, file_bytes, loaded_model
 from engine.core.io.atomic import write_atomic
-from engine.core.safetensors_reader import (
-    CheckpointError,
-    TensorSpec,
-    expected_specs,
-    read_header,
-    read_source,
-    read_tensors,
-)
+from engine.core.safetensors_reader import CheckpointError
 from engine.core.vocab import Vocab
 from engine.np2016.config import ModelConfig
 from engine.np2016.model import NeuralProgrammer
@@ -42,9 +36,9 @@ def save_checkpoint(path, model: NeuralProgrammer, vocab: Vocab, summary: dict |
 ADDED_FIELDS = {"text_match": "exact"}
 
 
-def expected_tensors(config: ModelConfig) -> dict[str, TensorSpec]:
+def expected_tensors(config: ModelConfig) -> dict[str, reader.TensorSpec]:
     """(dtype, shape) of every weight a model of `config` has, without allocating it."""
-    return expected_specs(lambda: NeuralProgrammer(config))
+    return reader.expected_specs(lambda: NeuralProgrammer(config))
 
 
 def _accuracy(value, measured_only: bool = False) -> float | None:
@@ -55,14 +49,11 @@ def _accuracy(value, measured_only: bool = False) -> float | None:
 
 
 def read_checkpoint_info(path) -> dict:
-    """What a listing shows, from the header alone (no tensor read, no model built).
-
-    {"task", "accuracy" (the test split's, scored once after training), "valid_accuracy" (the validation
-    set's, which chose the model; an older file's "eval_accuracy"), each None when not a finite number (and
-    the test accuracy when it was not measured),
-    "preset", "ops", "T", "d", "summary", "created"};
-    CheckpointError whenever `load_checkpoint` would refuse the file's header."""
-    header = read_header(path)
+    """What a listing shows, from the header alone (no tensor read, no model built): {"task", "accuracy" (the test
+    split's, scored once after training; None when not measured), "valid_accuracy" (the validation set's, which
+    chose the model; an older file's "eval_accuracy"), "preset", "ops", "T", "d", "summary", "created"}, the
+    accuracies None unless finite numbers. CheckpointError whenever `load_checkpoint` would refuse the header."""
+    header = reader.read_header(path)
     config, _, summary, _ = checked_header(header, SCHEMA, ModelConfig, NeuralProgrammer, ADDED_FIELDS)
     train_config = summary.get("train_config") if isinstance(summary.get("train_config"), dict) else {}
     return {"task": str(summary.get("task", "unknown")), "accuracy": _accuracy(summary.get("test_accuracy"), True),
@@ -76,9 +67,9 @@ def load_checkpoint(source, device=None) -> tuple[NeuralProgrammer, Vocab, dict]
     """(model in eval mode, vocabulary, info) from a path or the raw bytes of a .safetensors file; the model
     is on `device` (a torch.device or name, engine/core/device.py; default the CPU). The file is read on the CPU,
     checked, then the built model moved."""
-    raw = read_source(source)
-    header = read_header(raw)
+    raw = reader.read_source(source)
+    header = reader.read_header(raw)
     config, vocab, summary, expected = checked_header(header, SCHEMA, ModelConfig, NeuralProgrammer, ADDED_FIELDS)
-    model = loaded_model(lambda: NeuralProgrammer(config), read_tensors(raw, header, expected), device)
+    model = loaded_model(lambda: NeuralProgrammer(config), reader.read_tensors(raw, header, expected), device)
     info = {"summary": summary, "created": header.metadata.get("created", ""), "config": config.to_dict()}
     return model, vocab, info

@@ -135,8 +135,7 @@ class TrainConfig(Settings):
         return self.search_samples > 1 and self.search_weight > 0
 
     def anneal_left(self, step: int) -> float:
-        """The share of the soft-selection schedule still ahead at optimiser step `step` (1-based): 1 at the
-        first step, falling linearly to 0 over temperature_steps (always 1 when temperature_steps is 0)."""
+        """The share of the soft-selection schedule still ahead at (1-based) step `step`: 1, then linearly to 0."""
         if self.temperature_steps == 0:
             return 1.0
         return max(0.0, 1.0 - (step - 1) / self.temperature_steps)

@@ -19,10 +19,9 @@ EPS = 1e-6
 def lookup_log_loss(p, batch: Batch, balanced: bool = False):
     """Binary log-loss over the real cells. p: (B, M, C) -> (B,)
 
-    balanced=False: the mean over all cells (spec §5.1). balanced=True: the mean over answer cells plus
-    the mean over the other cells, so that the few answer cells are not outvoted; otherwise "select
-    nothing" is the cheapest early move and the filters feeding and/or never get learned (like the
-    2017 paper, which also weighs answer cells apart from the rest, spec §5.2).
+    balanced=False: the mean over all cells (spec §5.1). balanced=True: the mean over answer cells plus that over
+    the other cells, so the few answer cells are not outvoted; else "select nothing" is the cheapest early move
+    and the filters feeding and/or are never learned (the 2017 paper also weighs answer cells apart, spec §5.2).
     """
     p = p.clamp(EPS, 1 - EPS)
     y = batch.target_cells
@@ -44,8 +43,7 @@ def huber(x, y, delta):
 
 
 def loss_fn(out: dict, batch: Batch, huber_delta: float, lookup_weight: float, balanced: bool = False):
-    """The paper's loss of the soft mixture at step T: Huber on scalar answers plus λ-weighted cell
-    log-loss on lookup answers (spec §5.1). (scalar)"""
+    """The paper's loss of the soft mixture at step T (spec §5.1): Huber on scalars plus λ x lookup log-loss."""
     is_scalar = batch.is_scalar
     target = batch.target_scalar.to(out["scalar"].dtype)  # float32 in training, float64 when answering
     scalar_loss = huber(out["scalar"], target, huber_delta)
@@ -83,8 +81,7 @@ def correct(model, out: dict, batch: Batch) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(model, batch: Batch, batch_size: int = 500) -> torch.Tensor:
-    """Hard-execution correctness of every example in `batch`, run on the model's device (the batch's
-    parts are moved there). (B,) bool, on the CPU"""
+    """Hard-execution correctness of every example in `batch`, run on the model's device. (B,) bool, on the CPU"""
     was_training = model.training
     model.eval()
     device, results = model_device(model), []
@@ -106,9 +103,8 @@ def template_key(ex: dict) -> str:
 
 def evaluate_examples(model, vocab, examples: list[dict], batch_size: int = 500,
                       progress: Callable[[int, int, float], None] | None = None) -> dict:
-    """Accuracy overall and per template for JSONL-style examples. They are encoded in groups of similar
-    size (batch.size_batches: each group within the memory budget, at most batch_size examples), and the
-    flags come back in the examples' order."""
+    """Accuracy overall and per template for JSONL-style examples, encoded in groups of similar size
+    (batch.size_batches); the flags come back in the examples' order."""
     flags: list[bool | None] = [None] * len(examples)
     done = right = 0
     for group in size_batches(examples, max_batch=batch_size):

@@ -51,8 +51,7 @@ RUN_BUDGET_ENV = "NPX_RUN_MEMORY_MB"  # a server with more (or less) memory sets
 
 
 def run_budget_mb() -> float:
-    """The memory one run of the app may use, in MB: NPX_RUN_MEMORY_MB when it is a positive number, else
-    RUN_MEMORY_MB."""
+    """The memory one run of the app may use, in MB: NPX_RUN_MEMORY_MB when positive, else RUN_MEMORY_MB."""
     try:
         value = float(os.environ.get(RUN_BUDGET_ENV, ""))
     except ValueError:
@@ -188,9 +187,8 @@ def settings_to_lower(cfg: TrainConfig, found: MemoryEstimate, given: bool) -> l
 
 def check_memory(cfg: TrainConfig, model_values: dict | None, examples: list[dict] | None = None,
                  budget_mb: float | None = None) -> None:
-    """Refuse a run of the app whose estimated memory is over the per-run budget: ValueError saying how much it
-    needs, the budget, and which settings to lower. `model_values`: the page's ModelConfig values over the
-    preset's; `examples`: a fine-tuning's custom set (its data instead of cfg's generated data)."""
+    """ValueError saying how much it needs and which settings to lower, for a run of the app over the per-run
+    budget. `model_values`: the page's ModelConfig values over the preset's; `examples`: a fine-tuning's set."""
     budget = run_budget_mb() if budget_mb is None else budget_mb
     d, T = model_shape(cfg, model_values)
     found = estimate(cfg, d, T, examples)

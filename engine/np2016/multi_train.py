@@ -37,13 +37,10 @@ BETAS = (0.9, 0.999)  # Adam's defaults, as engine.np2016.train's torch.optim.Ad
 
 def batchable(cfg: TrainConfig) -> str | None:
     """Why `cfg` cannot train in a model-batched group (None when it can)."""
-    if cfg.program_search:
-        return "program search samples programs per model; train it alone"
-    if not cfg.soft_loss:
-        return "without the soft loss there is nothing to train by gradient descent"
-    if cfg.compile:
-        return "torch.compile is not combined with vmap here"
-    return None
+    reasons = {"program search samples programs per model; train it alone": cfg.program_search,
+               "without the soft loss there is nothing to train by gradient descent": not cfg.soft_loss,
+               "torch.compile is not combined with vmap here": cfg.compile}
+    return next((why for why, applies in reasons.items() if applies), None)
 
 
 def check_group(cfgs: list[TrainConfig]) -> None:
@@ -60,9 +57,8 @@ def check_group(cfgs: list[TrainConfig]) -> None:
 
 
 def padded_stack(batches: list[Batch]) -> Batch:
-    """The K stores concatenated along the examples, each padded to the largest store's rows, columns, name
-    words, question words and numbers (zeros, and -1 for absent numbers as `encode` pads). Masks make the
-    padding inert: a padded row, column, word or number has zero weight everywhere."""
+    """The K stores concatenated along the examples, each padded as `encode` pads (zeros, -1 for absent numbers)
+    to the largest store's shape; the masks make the padding inert."""
     out = {}
     for f in fields(Batch):
         parts = [getattr(b, f.name) for b in batches]
@@ -91,9 +87,8 @@ class MultiTrainer:
         sets = [encoded[id(pair)][0] for pair in data]
         self.sizes = [len(s) for s in sets]
         self.columns = [s.values.shape[2] for s in sets]  # each store's own column count, before padding
-        pools = {id(pair): long_program_pool(pair[0]) for pair in data}
-        self.long_pools = [pools[id(pair)] if c.long_first_steps else torch.zeros(0, dtype=torch.long)
-                           for pair, c in zip(data, cfgs, strict=True)]
+        pools = {id(pair): long_program_pool(pair[0]) for pair in data}  # read only while step <= long_first_steps
+        self.long_pools = [pools[id(pair)] for pair in data]
         unique = list({id(s): s for s in sets}.values())  # each distinct training set stored once
         starts = dict(zip((id(s) for s in unique), torch.tensor([0] + [len(s) for s in unique[:-1]]).cumsum(0),
                           strict=True))
@@ -168,7 +163,7 @@ class MultiTrainer:
 
     def step(self, step: int) -> torch.Tensor:
         """One optimiser step of every active run; the (K,) losses (non-finite for a run that diverged, whose
-        weights are then left as they were and which trains no further)."""
+        weights are then left as they were)."""
         self.temperature = self.cfgs[0].temperature_at(step)
         batch = self.sample(step)
         losses = self.losses(self.params, batch, self.delta, self.lam, self.logit_noise(step))  # (K,)
@@ -289,6 +284,3 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
                        total_seconds=round(time.time() - started, 2))
         results.append(TrainResult(model, vocab, summary))
     return results
-
-
-__all__ = ["SHARED", "batchable", "check_group", "train_many", "MultiTrainer"]

@@ -37,13 +37,10 @@ def comparisons(values, valid, numbers, beta, beta_lesser=None):
     below = torch.searchsorted(pivots, x, side="left")  # (B, MC) how many numbers are < x
     not_above = torch.searchsorted(pivots, x, side="right")  # (B, MC) how many are <= x
 
-    def sorted_weights(w):  # (B, N) in the numbers' ascending order
-        return w.gather(-1, order)
-
-    # (B, N + 1): weight of the first k sorted numbers; weight of the sorted numbers from k on
-    prefix = F.pad(sorted_weights(beta).cumsum(-1), (1, 0))
-    suffix = F.pad(sorted_weights(beta if beta_lesser is None else beta_lesser).flip(-1).cumsum(-1).flip(-1),
-                   (0, 1))
+    # (B, N + 1), weights in the numbers' ascending order: of the first k numbers; of the numbers from k on
+    prefix = F.pad(beta.gather(-1, order).cumsum(-1), (1, 0))
+    lesser_beta = beta if beta_lesser is None else beta_lesser
+    suffix = F.pad(lesser_beta.gather(-1, order).flip(-1).cumsum(-1).flip(-1), (0, 1))
     greater = prefix.gather(-1, below).view(B, M, C) * valid
     lesser = suffix.gather(-1, not_above).view(B, M, C) * valid
     return greater, lesser
@@ -59,13 +56,9 @@ class StepState:
 
 def execute_step(op_index: dict, p_op, p_col, values, row_mask, greater, lesser, text_match, state,
                  product_logic: bool = False, want_lookup: bool = True):
-    """One step of soft execution.
-
-    op_index: op name -> position in p_op; p_op: (B, O); p_col: (B, C); values: (B, M, C);
-    row_mask: (B, M); greater, lesser, text_match: (B, M, C) static cell selections.
-    Returns scalar (B,), lookup (B, M, C) (None unless want_lookup: only the last step's is an answer),
-    rows (B, M).
-    """
+    """One step of soft execution. op_index: op name -> position in p_op; p_op: (B, O); p_col: (B, C); values:
+    (B, M, C); row_mask: (B, M); greater, lesser, text_match: (B, M, C) static cell selections. Returns scalar
+    (B,), lookup (B, M, C) (None unless want_lookup: only the last step's is an answer), rows (B, M)."""
     rs1, rs2 = state.rows
     s1, _, s3 = state.scalar
     zero = values.new_zeros(values.shape[0])

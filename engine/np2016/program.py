@@ -73,10 +73,8 @@ def _masked_argmax(scores: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def decode(model, examples: list[dict], out: dict) -> list[Program]:
-    """The program of every example, read by argmax from `out = model(encode(examples, vocab), hard=True)`.
-
-    Only the columns and the question of each example are used (padding columns and numbers of the batch
-    are never chosen)."""
+    """The program of every example, read by argmax from `out = model(encode(examples, vocab), hard=True)` over
+    the example's own columns and numbers (never the batch's padding)."""
     ops = model.config.ops
     # -1: no number (spec §2.5)
     numbers = [split_question(ex["question"], ex["columns"]).numbers or [-1.0] for ex in examples]
@@ -85,26 +83,21 @@ def decode(model, examples: list[dict], out: dict) -> list[Program]:
     op_idx = out["op_logits"].argmax(-1).tolist()  # (B, T)
     col_idx = _masked_argmax(out["col_logits"], n_cols).tolist()  # (B, T)
     piv_idx = {op: _masked_argmax(att, n_nums).tolist() for op, att in out["pivot_attention"].items()}  # (B,)
-    programs = []
-    for b, ex in enumerate(examples):
-        program = []
-        for t, i in enumerate(op_idx[b]):
-            op = ops[i]
-            c = col_idx[b][t] if op in COLUMN_OPS else None
-            p = piv_idx[op][b] if op in PIVOT_OPS and op in piv_idx else None
-            program.append(Step(op=op, column=None if c is None else ex["columns"][c], column_index=c,
-                                pivot=None if p is None else numbers[b][p], pivot_index=p))
-        programs.append(program)
-    return programs
+
+    def step(b: int, t: int, op: str) -> Step:
+        c = col_idx[b][t] if op in COLUMN_OPS else None
+        p = piv_idx[op][b] if op in PIVOT_OPS and op in piv_idx else None
+        return Step(op=op, column=None if c is None else examples[b]["columns"][c], column_index=c,
+                    pivot=None if p is None else numbers[b][p], pivot_index=p)
+
+    return [[step(b, t, ops[i]) for t, i in enumerate(op_idx[b])] for b in range(len(examples))]
 
 
 @torch.no_grad()
 def answers(model, examples: list[dict], out: dict, digits: int = 4) -> list[dict]:
     """What each example's program wrote: {"scalar": x}, {"cells": [[row, column], ...]} or {"none": true}.
-
-    Scalars are rounded to `digits` decimals (the model computes in float32: more digits are noise). A scalar
-    that is not finite (a sum beyond the float range) is never written as NaN or inf, which JSON has not:
-    it becomes {"none": true, "reason": ...}."""
+    Scalars are rounded to `digits` decimals (float32: more digits are noise); one that is not finite (a sum
+    beyond the float range) becomes {"none": true, "reason": ...}, as JSON has no NaN or inf."""
     kinds = final_kinds(model, out)
     scalars = out["scalar"].double().tolist()  # (B,)
     result = []
@@ -123,9 +116,7 @@ def answers(model, examples: list[dict], out: dict, digits: int = 4) -> list[dic
 
 def short(program: Program, names: list[str] | None = None) -> str:
     """One line, with pivots written as the question's number slots: 'greater n1 B → lesser n2 A → and → sum A'.
-
-    `names` renames the columns by position (e.g. letters, to group tables whose names differ); resets (the
-    no-op) are left out."""
+    `names` renames the columns by position (to group tables whose names differ); resets are left out."""
     parts = []
     for step in program:
         if step.op == "reset":
@@ -148,10 +139,8 @@ SIGNIFICANT = 15  # float64 holds about 16 digits: a 16th would be noise
 
 def fmt(x: float) -> str:
     """A number as a person writes it: 812.5, -3, 0.25, 0.00123; 1e+26 and 1.5e-07 outside [1e-4, 1e15).
-
-    Numbers of 1 or more get at most 2 decimals (the model computes in float32: more are noise), smaller
-    ones 3 significant digits, and no number more than 15 significant digits; beyond the fixed range,
-    6 significant digits in scientific notation (never the 27 digits of 1e26's binary value)."""
+    Numbers of 1 or more get at most 2 decimals (float32: more are noise), smaller ones 3 significant digits, none
+    more than 15; beyond the fixed range, 6 significant digits (never the 27 digits of 1e26's binary value)."""
     x = float(x)
     if not math.isfinite(x) or x == 0:
         return "0" if x == 0 else str(x)  # nan, inf, -inf
@@ -172,7 +161,6 @@ def _rows(k: int) -> str:
 
 def describe(step: Step, t: int, rows: int, scalars: list[float], cells: int) -> str:
     """One sentence for hard step t (1-based), with what it did: 'greater than 50 in profit → 4 rows'.
-
     rows: rows selected after the step; scalars: the scalar after every step; cells: cells it printed."""
     op, col, text = step.op, step.column, OP_TEXT[step.op]
     if op in PIVOT_OPS:
@@ -218,11 +206,9 @@ def numbered(sentences: list[tuple[str, str]]) -> list[str]:
 
 def predict_chunks(model, vocab, numbered: Iterable[tuple[int, dict]], max_batch: int = 500,
                    name: str = "the input") -> Iterator[list[tuple[dict, Program, dict]]]:
-    """Programs and answers for a stream of (line number, example), a chunk at a time and in order.
-
-    A chunk is read until it holds PREDICT_CHUNK_EXAMPLES examples or PREDICT_CHUNK_CELLS cells, so memory stays
-    bounded however long the stream; within a chunk, examples are batched by size (batch.size_batches), so
-    one large table never pads the others. An example over a limit raises InputError naming its line."""
+    """Programs and answers for a stream of (line number, example), in order, a chunk of at most
+    PREDICT_CHUNK_EXAMPLES examples or PREDICT_CHUNK_CELLS cells at a time (memory stays bounded), batched by size
+    within it (batch.size_batches). An example over a limit raises InputError naming its line."""
     chunk, cells = [], 0
     for line, ex in numbered:
         chunk.append((line, ex))

@@ -21,9 +21,6 @@ from engine.core.io.atomic import write_atomic
 from engine.np2016.checkpoint import CheckpointError, read_checkpoint_info, to_bytes
 from engine.np2016.train import TrainResult
 
-__all__ = ["OutputError", "OutputBusy", "OutputLock", "SaveOutcome", "check_output", "hold_output", "lock_path",
-           "save_trained", "beside", "cut_short"]
-
 MAX_BESIDE = 100  # numbered names tried for a checkpoint written beside a kept one
 
 
@@ -32,9 +29,8 @@ class OutputError(ValueError):
 
 
 def check_output(path) -> Path:
-    """`path` as a Path once it is known to be writable: its directory exists (created if need be) and a
-    file can be created there (really created and removed: permission bits, read-only mounts and ACLs all
-    answer the same way). OutputError otherwise, before any work has been done."""
+    """`path` as a Path once a file can really be created (and removed) in its directory, created if need be:
+    permission bits, read-only mounts and ACLs all answer the same way. OutputError otherwise, before any work."""
     path = Path(path).expanduser()
     if path.is_dir():
         raise OutputError(f"output {path} is a directory; give a file name such as {path / 'model.safetensors'}")
@@ -67,8 +63,8 @@ def lock_path(path) -> Path:
 
 
 def _still_named(fd: int, lock: Path) -> bool:
-    """Whether `lock` still names the file open as `fd`: a holder that released its claim has removed the
-    name, and a lock taken on the removed file would claim nothing another process could see."""
+    """Whether `lock` still names the file open as `fd`: a holder that released its claim removed the name, and a
+    lock on the removed file would claim nothing another process could see."""
     try:
         return os.path.samestat(os.fstat(fd), os.stat(lock))
     except FileNotFoundError:
@@ -129,21 +125,19 @@ class OutputLock:
 
 
 def hold_output(path) -> OutputLock:
-    """`check_output(path)`, then an exclusive `flock` on `lock_path(path)` until the returned lock is released
-    (or the process ends: the kernel drops it, so a killed run leaves no stale claim). OutputBusy (an
-    OutputError) at once when another training, in this process or another, holds it, rather than both
+    """`check_output(path)`, then an exclusive `flock` on `lock_path(path)` until released (or the process ends:
+    a killed run leaves no stale claim). OutputBusy at once when another training holds it, rather than both
     printing "saved" and the last silently winning."""
     return OutputLock(check_output(path))
 
 
 @dataclass(frozen=True)
 class SaveOutcome:
-    """What `save_trained` did. path: where the new checkpoint was written (None: nothing written);
-    kept: an existing checkpoint left in place rather than replaced; message: one sentence for the user."""
+    """What `save_trained` did."""
 
-    path: Path | None
-    kept: Path | None
-    message: str
+    path: Path | None  # where the new checkpoint was written (None: nothing written)
+    kept: Path | None  # an existing checkpoint left in place rather than replaced
+    message: str  # one sentence for the user
 
 
 def cut_short(summary: dict) -> str | None:
@@ -164,8 +158,8 @@ def beside(path: Path, tag: str) -> Path:
 
 
 def _existing_accuracy(path: Path) -> float | None:
-    """The validation accuracy recorded in the checkpoint at `path`; None when it has none or is no checkpoint
-    (then it cannot be compared, and a cut-short run must not replace it either)."""
+    """The validation accuracy recorded at `path`; None when it has none or is no checkpoint (a cut-short run
+    must not replace it either)."""
     try:
         return read_checkpoint_info(path)["valid_accuracy"]  # None unless a finite number
     except (CheckpointError, OSError):
@@ -174,13 +168,9 @@ def _existing_accuracy(path: Path) -> float | None:
 
 def save_trained(path, result: TrainResult, summary: dict | None = None) -> SaveOutcome:
     """Save `result` (with `summary`, default result.summary) as the checkpoint at `path`, unless that would
-    lose a better model.
-
-    A run that finished replaces `path`. A run cut short (summary "stopped" or "error") replaces it only
-    when the file there is a checkpoint with a lower validation accuracy (or there is no file); otherwise the old
-    file is kept and the new model goes to `beside(path, "stopped" | "failed")`. A run stopped before any
-    model was evaluated (while its data was generated) writes nothing. OSError if the write itself fails.
-    """
+    lose a better model: a run cut short (summary "stopped" or "error") replaces only a checkpoint of lower
+    validation accuracy (else it goes to `beside(path, "stopped" | "failed")`), and one stopped before any model
+    was evaluated writes nothing. OSError if the write itself fails."""
     path = Path(path)
     summary = dict(result.summary if summary is None else summary)
     how = cut_short(summary)

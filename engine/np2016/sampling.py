@@ -12,9 +12,8 @@ import torch
 
 
 def drop_names(batch, rate: float, generator):
-    """Hide column names from the embeddings (UNK in the question and the header) in a share of the examples,
-    so the model learns to find columns through the name-match feature, as it must for names never seen in
-    training (a names-5 test table). The match feature itself is computed from the words and stays."""
+    """Hide column names from the embeddings (UNK in the question and the header) in a share of the examples, so
+    the model learns to find columns through the name-match feature (which stays), as it must for unseen names."""
     return hide_names(batch, torch.rand(len(batch), generator=generator) < rate)
 
 

@@ -1,14 +1,13 @@
 """Program search: an auxiliary loss that rewards the programs which really answer the question.
 
 Soft execution alone lets a *mixture* of operations fit an answer without being any program (half `greater` +
-half `lesser` looks like their `and`), and a step whose output is only used through a later and/or never gets a
-gradient once that later step has committed elsewhere. Both trap training. So each training step also tries
-discrete programs for each question (the argmax one, those remembered for its wording, and samples from the
-model's own distributions plus uniform exploration), executes them hard, and maximises the marginal likelihood of
-those that give exactly the right answer; only the final answers are used, as in the paper. The history RNN reads
-the soft distributions, so one soft forward pass gives every program's per-step distributions. A discrete program
-reads one column per step, so its hard execution works on (K*B, M) row vectors gathered from the table instead of
-the (B, M, C) cell tensors of soft execution: 5-10x less work.
+half `lesser` looks like their `and`), and a step read only through a later and/or gets no gradient once that
+step has committed elsewhere: both trap training. So each step also tries discrete programs per question (the
+argmax one, those remembered for its wording, samples from the model's distributions plus uniform exploration),
+executes them hard and maximises the marginal likelihood of those giving exactly the right answer (only the final
+answers are used, as in the paper). The history RNN reads the soft distributions, so one soft forward pass gives
+every program's per-step distributions; a discrete program reads one column per step, so its hard execution works
+on (K*B, M) row vectors instead of (B, M, C) cell tensors: 5-10x less work.
 """
 
 from __future__ import annotations
@@ -28,12 +27,8 @@ MASKED = -1e8
 
 
 def check_logits(out: dict) -> None:
-    """Raise DivergedError unless every distribution the search samples from is a real distribution.
-
-    A diverging run (e.g. a huge learning rate) drives the op, column or pivot scores to NaN, to infinity,
-    or so far down that the real entries look masked, while the loss may still be finite; sampling from
-    them then fails inside torch.multinomial. One (B, ...) reduction per distribution, before any sampling.
-    """
+    """DivergedError unless every distribution the search samples from is a real one: a diverging run drives the
+    scores to NaN, infinity or below MASKED while the loss may still be finite, and torch.multinomial then fails."""
     named = [("operation", out["op_logits"]), ("column", out["col_logits"])]
     named += [(f"{op} pivot", lg) for op, lg in out["pivot_logits"].items()]
     for name, logits in named:
@@ -55,13 +50,10 @@ def _sample(logits, k: int, epsilon: float, generator) -> torch.Tensor:
 
 
 def execute_programs(ops, op_s, col_s, pivots: dict, batch: Batch):
-    """Hard execution of discrete programs, the same semantics as ops.execute_step with one-hot choices.
-
-    ops: the model's op names; op_s, col_s: (K, B, T) op and column indices; pivots: comparison op ->
-    (K, B) index of its pivot among the question's numbers. Returns the last step's scalar (K, B), the
-    row selection rs_{T-1} that a final assign reads (K, B, M) and each program's correctness (K, B).
-    Rows are 0/1, so bool tensors serve (and/or as &/|: the min/max and product forms agree on them).
-    """
+    """Hard execution of discrete programs, ops.execute_step with one-hot choices. op_s, col_s: (K, B, T) op and
+    column indices; pivots: comparison op -> (K, B) index among the question's numbers. Returns the last scalar
+    (K, B), rs_{T-1} that a final assign reads (K, B, M) and each program's correctness (K, B). Rows are 0/1, so
+    bool tensors serve (and/or as &/|: the min/max and product forms agree on them)."""
     K, B, T = op_s.shape
     _, M, C = batch.values.shape
     kb = torch.arange(B).repeat(K)  # (KB,) the question of each program
@@ -109,13 +101,11 @@ def execute_programs(ops, op_s, col_s, pivots: dict, batch: Batch):
 class ProgramMemory:
     """The programs that answered each question right, kept across training steps and tried again.
 
-    Sampling finds a program that needs three or four steps to change at once (`sum; reset; count;
-    difference`) only rarely; without a memory each find nudges the model once and is lost. Keyed by the
-    question's words (numbers removed, so the same wording on another table shares the entry), the memory
-    keeps the op sequences and pivots that worked, most successful first, and search_loss executes them
-    again on every later table with that wording, rewarding them only where they answer right there too
-    (memory-augmented program search, as in MAPO, Liang et al. 2018). Columns are not stored: with
-    shuffled names the same wording means another column index on another table.
+    Sampling rarely finds a program that needs three or four steps to change at once (`sum; reset; count;
+    difference`), and without a memory each find nudges the model once and is lost. Keyed by the question's words
+    (numbers removed, so the wording shares the entry across tables), it keeps the op sequences and pivots that
+    worked, most successful first, for search_loss to execute again on later tables with that wording (as MAPO,
+    Liang et al. 2018). Columns are not stored: with shuffled names a wording means another column elsewhere.
     """
 
     def __init__(self, size: int = 4, pivot_ops=("greater", "lesser")):
@@ -130,15 +120,13 @@ class ProgramMemory:
                                                               strict=True)]
 
     def programs(self, ops, pivots: dict, op_index: dict):
-        """Programs as memory rows: (..., T) ops then one pivot per pivot op, 0 where the op is unused
-        (so that programs differing only in an unused pivot are one entry). (..., T + P)"""
+        """Programs as memory rows (..., T + P): ops, then one pivot per pivot op (0 where unused: one entry)."""
         unused = torch.zeros_like(ops[..., :1])
         return torch.cat([ops] + [(pivots[op] * (ops == op_index[op]).any(-1))[..., None]
                                   if op in op_index and op in pivots else unused for op in self.pivot_ops], -1)
 
     def recall(self, keys: list[tuple], steps: int):
-        """Stored programs per question: ops (S, B, T), pivots {op: (S, B)}, present (S, B) bool, and the
-        recalled programs as tuples, per question."""
+        """Stored programs: ops (S, B, T), pivots {op: (S, B)}, present (S, B) bool, and each question's tuples."""
         recalled = [list(self.entries.get(key, ()))[:self.size] for key in keys]
         width = steps + len(self.pivot_ops)
         padded = [[progs[s] if s < len(progs) else (0,) * width for progs in recalled] for s in range(self.size)]
@@ -149,8 +137,8 @@ class ProgramMemory:
         return table[..., :steps], pivots, present, recalled
 
     def store(self, keys: list[tuple], recalled: list[list], recalled_ok, best_programs, found) -> None:
-        """Count the recalled programs that were right again (recalled_ok (S, B)), and add each question's
-        best new find: best_programs (B, T + P) rows where found (B,) bool."""
+        """Count the recalled programs right again (recalled_ok (S, B)); add each question's best new find
+        (best_programs (B, T + P) where found (B,))."""
         touched = set()
         for s, b in torch.nonzero(recalled_ok).tolist():
             self.entries[keys[b]][recalled[b][s]] += 1
@@ -171,11 +159,9 @@ def search_loss(model, out: dict, batch: Batch, samples: int = 8, epsilon: float
     """Per question: -log P(its right programs among those tried), 0 where none was found; and that found
     mask. (B,), (B,) bool
 
-    Tried: the likeliest program, the programs remembered for the question's wording (memory), and
-    `samples - 1` sampled ones. Sampled programs are executed only for the questions that neither of the
-    first two answers right (all questions with explore_solved): once a question is solved, exploring it
-    costs time and teaches little, and late in training that skips most of the search's work.
-    DivergedError when the scores cannot be sampled from (check_logits).
+    Tried: the likeliest program, those remembered for the wording, and `samples - 1` sampled ones, executed only
+    for questions the first two leave unsolved (all with explore_solved): exploring a solved question teaches
+    little, and late in training that skips most of the work. DivergedError via check_logits.
     """
     check_logits(out)
     ops = model.config.ops

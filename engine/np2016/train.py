@@ -24,20 +24,13 @@ from engine.core.loop import DivergedError, run_steps
 from engine.core.progress import Progress
 from engine.core.seeded_init import seeded
 from engine.core.vocab import Vocab
-from engine.np2016 import presets
+from engine.np2016 import presets, sampling
 from engine.np2016.batch import Batch, encode
 from engine.np2016.config import ModelConfig, TrainConfig
 from engine.np2016.data import tasks as data
 from engine.np2016.evaluate import evaluate, evaluate_examples, loss_fn
 from engine.np2016.model import NeuralProgrammer
-from engine.np2016.sampling import (
-    NOISE_SEED_OFFSET,
-    add_gradient_noise,
-    draw_indices,
-    drop_names,
-    logit_noise,
-    long_program_pool,
-)
+from engine.np2016.sampling import add_gradient_noise  # by name: tests wrap it
 from engine.np2016.search import ProgramMemory, search_loss
 
 DIVERGED_ADVICE = "try a lower learning rate, a smaller clipping threshold or less gradient noise"
@@ -52,9 +45,8 @@ class TrainResult:
 
 def initial_model(cfg: TrainConfig, model_config: ModelConfig | None,
                   init: tuple[NeuralProgrammer, Vocab] | None) -> tuple[NeuralProgrammer, Vocab]:
-    """A copy of `init`, or a new model for cfg.task's vocabulary initialised from cfg.seed: the weights
-    `torch.manual_seed(cfg.seed)` and a plain build gave, drawn from a private generator (engine/core/seeded_init.py),
-    so runs starting at once in other threads cannot interleave with it."""
+    """A copy of `init`, or a new model for cfg.task's vocabulary initialised from cfg.seed by a private
+    generator (engine/core/seeded_init.py), so runs starting at once in other threads cannot interleave with it."""
     if init is not None:
         model, vocab = copy.deepcopy(init[0]), init[1]
     else:
@@ -70,9 +62,9 @@ LOSS_CURVE_POINTS = 1000  # at most this many points of the loss curve go into t
 
 
 def loss_curve(losses: list[float]) -> dict:
-    """The run's losses for its summary: {"every": k, "losses": the mean of each k consecutive steps' losses},
-    k as small as keeps it to LOSS_CURVE_POINTS points; every step's own loss (k = 1) for runs of up to that
-    many steps, so a run from the command line and one from the app can be compared step by step."""
+    """{"every": k, "losses": the mean of each k consecutive steps' losses}, k the smallest that keeps it to
+    LOSS_CURVE_POINTS points (1 for shorter runs, so a run from the command line and one from the app compare
+    step by step)."""
     every = max(1, -(-len(losses) // LOSS_CURVE_POINTS))
     chunks = [losses[i:i + every] for i in range(0, len(losses), every)]
     return {"every": every, "losses": [sum(c) / len(c) for c in chunks]}
@@ -93,9 +85,7 @@ def new_summary(cfg: TrainConfig, train_size: int, eval_size: int) -> dict:
 def training_data(cfg: TrainConfig, stop: threading.Event, train_examples: list[dict] | None = None,
                   eval_examples: list[dict] | None = None) -> tuple[list[dict], list[dict]] | None:
     """(training, validation) examples: the given ones, or cfg.task's generated ones, both from the training
-    distribution (the validation split has fresh tables and its own random stream; it never reads a test
-    range or a held-out name). None when `stop` is set while they are generated (the generator checks it
-    every few examples, so a stop takes effect in well under a second)."""
+    distribution (validation: fresh tables on its own random stream). None when `stop` is set meanwhile."""
     style = data_style(cfg)
     if train_examples is None:
         train_examples = data.generate(cfg.task, "train", cfg.train_size, cfg.seed, stop=stop.is_set, style=style)
@@ -129,34 +119,33 @@ class Trainer:
         model.to(self.device)
         # float32 stores indexed a batch at a time, so their total size is bounded by the settings alone
         self.train_set = encode(train_examples, vocab, exact=False, bounded=False)
-        self.long_pool = long_program_pool(train_examples) if cfg.long_first_steps else torch.zeros(0, dtype=torch.long)
+        self.long_pool = sampling.long_program_pool(train_examples)  # read only while step <= long_first_steps
         self.eval_set = encode(eval_examples, vocab, exact=False, bounded=False).to(self.device)
         self.train_probe = self.train_set.index(slice(0, min(len(self.train_set), cfg.eval_size))).to(self.device)
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr, eps=cfg.adam_eps, fused=True)
         self.generator = torch.Generator().manual_seed(cfg.seed)  # batches, name dropout, program search
-        self.noise_generator = torch.Generator().manual_seed(cfg.seed + NOISE_SEED_OFFSET)
+        self.noise_generator = torch.Generator().manual_seed(cfg.seed + sampling.NOISE_SEED_OFFSET)
         self.memory = ProgramMemory(cfg.search_memory) if cfg.search_memory > 0 else None
         # the compiled module shares the model's parameters; the model itself stays plain for evaluation
         self.forward = torch.compile(model) if cfg.compile else model
         self.best_state, self.best_accuracy, self.best_step = copy.deepcopy(model.state_dict()), -1.0, 0
 
     def step(self, step: int) -> float:
-        """One optimiser step on a sampled batch; its loss. DivergedError (weights untouched) when the loss
-        or the scores the program search samples from are not finite."""
+        """One optimiser step on a sampled batch; its loss. DivergedError (weights untouched) when the loss or the
+        search's scores are not finite."""
         cfg, model = self.cfg, self.model
         model.train()
         long_first = step <= cfg.long_first_steps and len(self.long_pool) > 0
-        idx = draw_indices(len(self.train_set), self.long_pool if long_first else None, cfg.batch_size,
-                           self.generator)
-        batch = self.train_set.index(idx)
+        batch = self.train_set.index(sampling.draw_indices(len(self.train_set), self.long_pool if long_first else None,
+                                                           cfg.batch_size, self.generator))
         if cfg.name_dropout > 0 and model.config.name_match:
-            batch = drop_names(batch, cfg.name_dropout, self.generator)
+            batch = sampling.drop_names(batch, cfg.name_dropout, self.generator)
         cpu_batch, batch = batch, batch.to(self.device)
         noise_scale, noise = cfg.selection_noise_at(step), None
         if noise_scale > 0:
-            noise = logit_noise(len(batch), model.config.T, len(model.config.ops), batch.values.shape[2],
-                                noise_scale, self.noise_generator)
+            noise = sampling.logit_noise(len(batch), model.config.T, len(model.config.ops), batch.values.shape[2],
+                                         noise_scale, self.noise_generator)
             noise = {k: v.to(self.device) for k, v in noise.items()}
         out = self._forward(batch, cfg.temperature_at(step), noise)
         loss = loss_fn(out, batch, cfg.huber_delta, cfg.lookup_weight, cfg.balanced_lookup)
@@ -254,14 +243,12 @@ def train(cfg: TrainConfig, model_config: ModelConfig | None = None, *, progress
           save_every: float = 300.0) -> TrainResult:
     """Train a Neural Programmer on `cfg.task` (or on `train_examples`), keeping the best evaluated model.
 
-    init: fine-tune this (model, vocab) instead of starting from scratch (the model is copied).
-    target_accuracy: stop as soon as the validation accuracy reaches it.
-    state_file: save the run's whole state there every `save_every` seconds and when it stops; with `resume`
-    (and the file there), go on from it bit for bit (ValueError for the state of another run: only steps may
-    differ).
-    summary["valid_accuracy"]: the best validation accuracy, which chose the model (-1 when no model was
-    evaluated: stopped while the data was generated); summary["test_accuracy"]: the task's test split, read
-    once after training when the data was generated (-1 for given examples, test_size 0 or a stopped run).
+    init: fine-tune this (model, vocab) instead (it is copied). target_accuracy: stop once the validation accuracy
+    reaches it. state_file: save the run's whole state there every `save_every` seconds and when it stops; with
+    `resume`, go on from it bit for bit (ValueError for the state of another run: only steps may differ).
+    summary["valid_accuracy"]: the best validation accuracy, which chose the model (-1 if stopped while the data was
+    generated); summary["test_accuracy"]: the task's test split, read once after training (-1 for given examples,
+    test_size 0 or a stopped run).
     """
     progress = progress or Progress()
     stop = stop or threading.Event()

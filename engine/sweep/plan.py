@@ -85,14 +85,10 @@ def check_grid(doc, where: str = "the grid") -> dict[str, list]:
             raise ValueError(f"{where}: unknown TrainConfig field {name!r}; known: {', '.join(sorted(known))}")
         if not isinstance(values, list) or not values:
             raise ValueError(f"{where}: {name} must map to a non-empty list of values, got {json.dumps(values)[:80]}")
-        s = known[name]
-        typed = []
-        for value in values:
-            try:
-                s.check(value)
-            except ValueError as e:  # it names the field, the value and the range
-                raise ValueError(f"{where}: {e}") from None
-            typed.append(float(value) if s.type is float else value)
+        try:
+            typed = [_typed(known[name], value) for value in values]
+        except ValueError as e:  # it names the field, the value and the range
+            raise ValueError(f"{where}: {e}") from None
         if len(set(map(json.dumps, typed))) != len(typed):
             raise ValueError(f"{where}: {name} lists a value twice")
         points *= len(typed)
@@ -104,15 +100,19 @@ def check_grid(doc, where: str = "the grid") -> dict[str, list]:
 
 def check_base(base: dict) -> dict:
     """The fixed overrides (--set), each checked by its field's Setting; floats as floats."""
-    known = _grid_settings()
-    out = {}
+    known, out = _grid_settings(), {}
     for name, value in base.items():
         if name not in known:
             raise ValueError(f"--set {name}: not a TrainConfig field a sweep may set (task, preset and seed are "
                              "set by --task, --preset and --seeds)")
-        known[name].check(value)
-        out[name] = float(value) if known[name].type is float else value
+        out[name] = _typed(known[name], value)
     return out
+
+
+def _typed(s, value):
+    """`value` once its field's Setting accepts it; a float field's as a float."""
+    s.check(value)
+    return float(value) if s.type is float else value
 
 
 def grid_points(grid: dict[str, list]) -> list[dict]:
@@ -136,8 +136,7 @@ def plan(preset: str, task: str, grid: dict[str, list], seeds: int, base: dict) 
     fixed overrides `base`, then the point (ValueError for a field set twice or a config that does not hold)."""
     if not isinstance(seeds, int) or isinstance(seeds, bool) or not 1 <= seeds <= SEEDS_MAX:
         raise ValueError(f"seeds must be an integer in [1, {SEEDS_MAX}], got {seeds!r}")
-    both = sorted(set(grid) & set(base))
-    if both:
+    if both := sorted(set(grid) & set(base)):
         raise ValueError(f"{', '.join(both)} is both in the grid and fixed by --set; keep one")
     presets.get(preset)  # its own message for an unknown preset
     runs = []
@@ -188,9 +187,8 @@ def make_spec(preset: str, task: str, grid: dict, seeds: int, base: dict, target
 
 
 def read_spec(directory) -> dict | None:
-    """DIR/sweep.json checked field by field (engine/sweep/spec.py), or None when there is none. ValueError
-    when it cannot be read (not a regular file, over SPEC_MAX_BYTES, not JSON) or is not a sweep spec: the
-    one reader of specs, for the CLI, the report and the app alike."""
+    """DIR/sweep.json checked field by field (engine/sweep/spec.py), or None when there is none; ValueError when
+    it cannot be read (not a regular file, over SPEC_MAX_BYTES, not JSON) or is not a sweep spec."""
     path = Path(directory) / "sweep.json"
     try:
         raw = read_limited(path, SPEC_MAX_BYTES)

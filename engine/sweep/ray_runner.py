@@ -49,8 +49,7 @@ def make_record(run: sweep.Run, summary: dict, target: float) -> dict:
 
 
 def train_group(runs: list[sweep.Run], output_dir, target: float = 1.0) -> list[dict]:
-    """Train the runs of one group not recorded yet (train_many; engine.np2016.train.train for a group of one) and
-    write one record per run, atomically; returns the new records."""
+    """Train the runs of one group not recorded yet and write one record per run, atomically; the new records."""
     from engine.np2016.multi_train import train_many
     from engine.np2016.train import Progress, train
 

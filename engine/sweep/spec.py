@@ -61,7 +61,6 @@ def spec_problems(spec) -> list[str]:
 
 def check_spec(spec, where: str) -> dict:
     """`spec` when it is a sweep spec, else ValueError "<where> does not describe a sweep: <problems>"."""
-    problems = spec_problems(spec)
-    if problems:
+    if problems := spec_problems(spec):
         raise ValueError(f"{where} does not describe a sweep: " + "; ".join(problems))
     return spec

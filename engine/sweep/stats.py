@@ -1,7 +1,5 @@
-"""A sweep's runs grouped by one hyper-parameter's value, with the paper's figures (engine/papers.py) beside them.
-
-Shared by the RESULTS section (benchmarks/sweep_report.py) and the app's Sweeps page, so both count alike.
-"""
+"""A sweep's runs grouped by one hyper-parameter's value, with the paper's figures (engine/papers.py) beside them,
+for the RESULTS section (benchmarks/sweep_report.py) and the app's Sweeps page alike."""
 
 from __future__ import annotations
 
@@ -13,8 +11,7 @@ def mean(xs: list) -> float | None:
 
 
 def group_stats(records: list[dict]) -> dict:
-    """runs, runs reaching the target, best validation accuracy (mean, max), test accuracy (mean, max; None
-    when no run had a test split)."""
+    """Runs, runs reaching the target, best validation and test accuracy (mean, max; None without any)."""
     best = [r["best_accuracy"] for r in records]
     test = [r["test_accuracy"] for r in records if r["test_accuracy"] >= 0]
     return {"runs": len(records), "reached": sum(bool(r["reached_target"]) for r in records),

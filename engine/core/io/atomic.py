@@ -1,9 +1,8 @@
 """The one way this project writes a file: a unique temp file beside the target, fsync, rename.
 
-A reader (or a concurrent writer) of the target therefore sees either the old file or one complete new
-file, never a mix: every writer has its own temp file (`tempfile.mkstemp`, so two writers of one path
-never share one), and `os.replace` swaps the name in one step. On any error — including Ctrl-C — the
-temp file is removed and the old target is left as it was.
+A reader (or a concurrent writer) of the target sees either the old file or one complete new file, never a mix:
+every writer has its own temp file (`tempfile.mkstemp`) and `os.replace` swaps the name in one step. On any
+error, Ctrl-C included, the temp file is removed and the old target is left as it was.
 """
 
 from __future__ import annotations
@@ -19,11 +18,9 @@ from typing import IO
 def _read_umask() -> int:
     """The process umask, read once. Linux reports it in /proc; elsewhere it can only be read by setting
     it, which for a moment would give files other threads create a different mode."""
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError, StopIteration):
         with open("/proc/self/status", encoding="ascii", errors="replace") as f:
             return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
-    except (OSError, ValueError, IndexError, StopIteration):
-        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -46,11 +43,8 @@ def _fsync_directory(directory: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_writer(path, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO]:
-    """Stream into `path` atomically: `with atomic_writer(p) as f: f.write(...)`.
-
-    `mode` is "w" (text, `encoding`, newlines written as given) or "wb" (bytes). The target appears
-    only when the block ends without an exception; otherwise the old target is untouched.
-    """
+    """Stream into `path` atomically: `mode` "w" (text, newlines written as given) or "wb". The target appears
+    only when the block ends without an exception; otherwise the old target is untouched."""
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_writer mode must be 'w' or 'wb', not {mode!r}")
     path = Path(path)

@@ -1,11 +1,10 @@
 """Reading a CSV table: the one CSV reader of the command line and the app (import it from engine.core.io.examples).
 
 The rules (delimiter, quotes, decimal marks, header fixes, limits) are in docs/limits.md, "CSV files". Every
-problem raises `InputError` naming the file, the line and, where there is one, the column. Sizes are checked
-before reading and again on what was read; rows, columns and cells are counted while reading, so the reader
-stops at the first row over a cap. The delimiter is the one of `,` `;` tab that makes the most records of the
-first 64 KB fit the header (ties: more names, then `,` `;` tab). NaN, inf and numbers beyond ±NUMBER_MAX_ABS
-become empty cells (with a note) in a numeric column and stay text in a text column.
+problem raises `InputError` naming the file, the line and, where there is one, the column; the reader stops at
+the first row over a cap. The delimiter is the one of `,` `;` tab that makes the most records of the first 64 KB
+fit the header (ties: more names, then `,` `;` tab). NaN, inf and numbers beyond ±NUMBER_MAX_ABS become empty
+cells (with a note) in a numeric column and stay text in a text column.
 """
 
 from __future__ import annotations

@@ -288,12 +288,9 @@ def _first_unwritable(obj, path: str = "", depth: int = 0) -> str | None:
 
 
 def dumps_example(obj: dict) -> str:
-    """One strict JSON line (no NaN or Infinity, ever) for an example, a prediction or an answer.
-
-    A predicted scalar that is not finite or beyond ±NUMBER_MAX_ABS (a float32 sum can overflow) is
-    written as {"none": true, "reason": ...}: no answer, said so, and the line reads back. Any other
-    non-finite number is a bug in the writer, not an answer: ValueError names its key.
-    """
+    """One strict JSON line (no NaN or Infinity, ever) for an example, a prediction or an answer. A predicted
+    scalar that is not finite or beyond ±NUMBER_MAX_ABS (a float32 sum can overflow) is written as {"none": true,
+    "reason": ...}; any other non-finite number is a bug in the writer: ValueError names its key."""
     prediction = obj.get("prediction")
     if isinstance(prediction, dict) and "scalar" in prediction and not _usable(prediction["scalar"]):
         obj = dict(obj)

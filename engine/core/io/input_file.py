@@ -18,9 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-__all__ = ["InputFileError", "NotRegularFileError", "DirectoryError", "TooLargeError", "open_file", "open_input",
-           "read_limited"]
-
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
@@ -60,10 +57,9 @@ def _refuse(path, mode: int) -> None:
 
 
 def open_file(path: str | os.PathLike, limit: int | None = None) -> tuple[BinaryIO, int]:
-    """(binary file object, its size by fstat) of the regular file at `path`; the caller closes it (it is a
-    context manager). With `limit`, a file whose fstat size is over it raises TooLargeError before any byte is
-    read; a streaming reader should still count what it reads (the file may grow). OSError
-    (FileNotFoundError, NotRegularFileError, …) when the path cannot be opened as a regular file."""
+    """(binary file object, its size by fstat) of the regular file at `path`, for the caller to close. With
+    `limit`, TooLargeError for a larger fstat size before any byte is read (a streaming reader should still count
+    what it reads: the file may grow). OSError when the path cannot be opened as a regular file."""
     _refuse(path, os.stat(path).st_mode)  # not even opened when it already looks like a device or FIFO
     fd = os.open(path, _OPEN_FLAGS)
     try:

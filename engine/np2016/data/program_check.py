@@ -82,10 +82,8 @@ def program_expression(program: Program) -> tuple:
 
 
 class _Regions:
-    """Every combination of per-column cases the expressions can tell apart, as arrays over regions.
-
-    value[j]: (R,) a value of column j in each region (nan: a missing cell); point[j]: (R,) whether
-    that value is exactly a pivot; matched[j]: (R,) whether column j's text match holds."""
+    """Every combination of per-column cases the expressions can tell apart, as arrays over regions: value[j]
+    (R,) a value of column j (nan: a missing cell); point[j] (R,) whether it is a pivot; matched[j] (R,)."""
 
     def __init__(self, *expressions: tuple):
         atoms: set = set()
@@ -263,8 +261,7 @@ class Verdict(NamedTuple):
 
 
 def compare(question: str, columns: list[str], program: Program) -> Verdict | None:
-    """The induced program against the grammar's program for this question; None when the question is not
-    in the grammar."""
+    """The induced program against the grammar's for this question; None when it is not in the grammar."""
     q = parse(question, columns)
     if q is None:
         return None

@@ -28,15 +28,12 @@ class Filter:
 
 @dataclass(frozen=True)
 class GrammarQuestion:
-    """A question of the grammar: filters, an optional connector and an aggregation.
-
-    aggregation: "sum" | "count" | "print", or "sum diff count" / "count diff sum" (no filters there).
-    column: the aggregated column (sum, print and the diff forms' sum), else None."""
+    """A question of the grammar: filters, an optional connector and an aggregation."""
 
     filters: tuple[Filter, ...]
     connector: str | None
-    aggregation: str
-    column: int | None
+    aggregation: str  # "sum" | "count" | "print", or "sum diff count" / "count diff sum" (no filters there)
+    column: int | None  # the aggregated column (sum, print and the diff forms' sum), else None
 
 
 # A slot of a template: an operation word (any of its synonyms), a connector, or one of these.

@@ -29,9 +29,6 @@ import numpy as np
 from engine.np2016.data import templates as tg
 from engine.np2016.data.templates import CONNECTORS, OP_WORDS
 
-__all__ = ["TASKS", "TaskSpec", "OP_WORDS", "TRAIN_NAMES", "HELDOUT_NAMES", "TEXT_WORDS", "SPLITS",
-           "Style", "TRAINING_SPLITS", "templates", "generate", "vocabulary", "reference_answer"]
-
 TEXT_WORDS = [f"word:{k}" for k in range(10)]
 # Real header words for names-5; the held-out pool only ever appears at test time.
 TRAIN_NAMES = [
@@ -106,8 +103,8 @@ def _train_shapes(spec: TaskSpec) -> list[tuple[int, int]]:
 
 
 def templates(task: str, split: str = "test") -> list[str]:
-    """All surface templates, sorted and unique. split="test": the test-time column set;
-    split="train": the union over every train column set. Column slots use letters."""
+    """All surface templates (column slots as letters), sorted and unique, of the test-time column set or, for
+    split="train", of every train column set."""
     spec = TASKS[task]
     shapes = [_test_shape(spec)] if split == "test" else _train_shapes(spec)
     variants = (t for k, c in shapes for t in tg.surface_all(k, c, spec.word_variability))
@@ -173,11 +170,9 @@ def reference_answer(columns: list[str], rows: list[list], program: str) -> dict
 def _ordered_pivots(canon: tuple, fill: dict) -> dict:
     """Pivots of a two-comparison question, ordered so that the filter is not trivially empty or full.
 
-    Spec A5 leaves the pivot distribution open. Independent pivots make `greater n1 and lesser n2`
-    empty half the time (answer 0 whatever the program), a shortcut that traps training. We draw two
-    values and give the greater-than the smaller one under `and` (a real interval) and the larger one
-    under `or` (a real union of two tails).
-    """
+    Spec A5 leaves the pivot distribution open. Independent pivots make `greater n1 and lesser n2` empty half the
+    time (answer 0 whatever the program), a shortcut that traps training. So the greater-than gets the smaller of
+    two values under `and` (a real interval) and the larger under `or` (a real union of two tails)."""
     low, high = sorted((fill["[n1]"], fill["[n2]"]), key=float)
     first_is_greater = canon[canon.index("[n1]") - 1] == "greater"
     g, l_ = (low, high) if "and" in canon else (high, low)  # the greater-than gets the low pivot under `and`
@@ -240,9 +235,7 @@ STOP_CHECK_EVERY = 100  # examples between two calls of generate's `stop` (about
 def generate(task: str, split: str, n: int, seed: int, stop: Callable[[], bool] | None = None,
              style: Style = Style()) -> list[dict]:
     """n examples of `task` ("train", "valid" or "test" split), deterministic in (task, split, seed, style).
-
-    stop: called every STOP_CHECK_EVERY examples; once it returns True the examples made so far are
-    returned (fewer than n), so a caller can be interrupted during a long generation."""
+    stop: called every STOP_CHECK_EVERY examples; once it returns True the examples so far are returned."""
     spec = TASKS[task]
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}")

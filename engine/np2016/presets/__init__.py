@@ -45,8 +45,7 @@ def train_config(preset: str, task: str, **overrides) -> TrainConfig:
 
 
 def model_config(preset: str, task: str, vocab_size: int, **overrides) -> ModelConfig:
-    """ModelConfig for `task`: its operations (text_match for text tables), the preset's values, then
-    `overrides`."""
+    """ModelConfig for `task`: its operations (text_match for text tables), the preset's values, then `overrides`."""
     spec = data.TASKS[task]
     return ModelConfig(**{"vocab_size": vocab_size, "ops": TEXT_OPS if spec.text_columns else NUMERIC_OPS,
                           **get(preset).model(spec), **overrides})
