@@ -6,6 +6,8 @@ programs its beam considered, each with its probability, its answer and why it w
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 import streamlit as st
 
@@ -22,12 +24,13 @@ def heading(trace: dict) -> str | None:
 
 
 def confidence_note(trace: dict) -> None:
-    """What the question asks that the model cannot compute, the engine's other warnings, then the program's
-    probability and how often dev answers of that probability were right, then an ensemble's agreement."""
+    """The engine's warnings, the program's probability and how often dev answers like it were right, agreement."""
     for w in trace["warnings"]:
         st.warning(escape.md(w[0].upper() + w[1:] + "."), icon=":material/warning:")
     _probability_note(trace)
-    agreement_note(trace)
+    agreement = agreement_text(trace)
+    if agreement is not None:  # one line under the answer (the first screen also holds the program)
+        st.caption(f":material/groups: {agreement}.", help=AGREEMENT_HELP)
 
 
 def _probability_note(trace: dict) -> None:
@@ -70,32 +73,21 @@ def agreement_text(trace: dict) -> str | None:
     if not found:
         return None
     members = found["members"]
-    n = len(members)
-    k = round(found["agree"] * n)
+    n, k = len(members), round(found["agree"] * len(members))
     text = (f"{k} of {n} models in the ensemble {'gives' if k == 1 else 'give'} this answer" if k else
             f"None of the {n} models in the ensemble gives this answer on its own")
     # a member's answer is its denotation joined as the engine writes it (engine/wtq2017/trace.py)
     den = trace["extra"].get("denotation")
     ours = (", ".join(den) or "(no answer)") if den is not None else trace["answer"]["text"]
-    others = {}  # each other answer once, with how many models give it, most given first
-    for said in members:
-        if said != ours:
-            others[said] = others.get(said, 0) + 1
+    others = Counter(said for said in members if said != ours)  # each other answer, with how many models give it
     if not others:
         return text
-    named = sorted(others.items(), key=lambda kv: -kv[1])
+    named = others.most_common()
     said = ", ".join(f"“{escape.md(_short(a))}”" + (f" ({c} models)" if c > 1 else "")
                      for a, c in named[:MAX_OTHERS])
     more = f" and {len(named) - MAX_OTHERS} more" if len(named) > MAX_OTHERS else ""
     who = "they say" if not k else "the other says" if sum(others.values()) == 1 else "the others say"
     return f"{text}; {who}: {said}{more}"
-
-
-def agreement_note(trace: dict) -> None:
-    """One caption line under the answer (the first screen also holds the program): agreement_text."""
-    text = agreement_text(trace)
-    if text is not None:
-        st.caption(f":material/groups: {text}.", help=AGREEMENT_HELP)
 
 
 def candidates_frame(trace: dict) -> pd.DataFrame:
@@ -124,8 +116,7 @@ def candidates(trace: dict, key: str) -> None:
 
 def synthetic_reading(ctx: context.Context, trace: dict) -> None:
     """When the question asks for what the real-tables model cannot compute (extra["cannot_say"]) and the synthetic
-    model reads a grammar question close to it, that reading and its answer beside the guess, with one click to
-    ask it: the user sees both answers and which question each one answered."""
+    model reads a grammar question close to it: that reading and its answer, with one click to ask it."""
     if not trace["extra"].get("cannot_say") or ctx.entry is None or ctx.entry.error:
         return
     guess = context.honest_guess(ctx, trace["question"])

@@ -49,23 +49,19 @@ def _on_ckpt() -> None:
 
 
 def real_entry() -> checkpoints.Entry | None:
-    """The 2017 checkpoint that answers in this session: the one picked in the Model tab, else the shipped one
-    (None when it is not here; checkpoints.answering_real)."""
+    """The 2017 checkpoint that answers: the one picked in the Model tab, else the shipped one (None: not here)."""
     return checkpoints.answering_real(checkpoints.all_checkpoints(), ss.get(state.CKPT))
 
 
 def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -> checkpoints.Entry | None:
-    """Selectbox of the registry's checkpoints ('auto' = best match for the table): the 2016 ones, then the 2017
-    ones (real tables, answered by explorer/components/model_choice.py); sets ctx.entry and ctx.vocab to the 2016
-    checkpoint that answers (the best match while a 2017 one is picked, for the one click back to it).
-
-    A requested checkpoint that is not here is dropped for the best match and kept in ctx.missing; the
-    picker warns about it beside itself unless `warn_missing` is False (the Ask page, whose picker sits in
-    a collapsed panel, says it where the answer is: missing_warning)."""
+    """Selectbox of the registry's checkpoints ('auto' = best match for the table): the 2016 ones, then the 2017 ones
+    (answered by model_choice.py); sets ctx.entry and ctx.vocab to the 2016 checkpoint that answers (the best match
+    while a 2017 one is picked, for the one click back to it). A requested checkpoint that is not here is dropped for
+    the best match and kept in ctx.missing, and said beside the picker unless `warn_missing` is False (the Ask page,
+    whose picker sits in a collapsed panel, says it where the answer is: missing_warning)."""
     box = container or st
     registry = checkpoints.all_checkpoints()
-    entries = [e for e in registry if e.family == NP2016]
-    real = [e for e in registry if e.family == WTQ2017]
+    entries, real = ([e for e in registry if e.family == family] for family in (NP2016, WTQ2017))
     if not registry:
         box.error("No checkpoint found. Shipped checkpoints belong in `checkpoints/`; or train one on the **Train** "
                   "page and it appears here.")
@@ -94,11 +90,9 @@ def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -
             box.info("No checkpoint here is a match to pick by itself (none is readable, or every one was trained "
                      "by gradient descent alone): pick one from the list.")
         return None
-    vocab = vocab_of(entry, box)
-    if vocab is None:
-        return None
-    ctx.entry, ctx.vocab = entry, vocab
-    return entry
+    ctx.vocab = vocab_of(entry, box)
+    ctx.entry = entry if ctx.vocab is not None else None
+    return ctx.entry
 
 
 def vocab_of(entry: checkpoints.Entry, box) -> object | None:
@@ -118,8 +112,7 @@ def _missing_text(ckpt_id: str) -> str:
 
 
 def missing_warning(ctx: Context, real: bool) -> None:
-    """Where the answer is: the checkpoint asked for is not here, and which model answers instead (`real`:
-    the real-tables model). Nothing when the asked-for checkpoint was found."""
+    """Where the answer is: the asked-for checkpoint is not here, and which model answers instead."""
     if ctx.missing is None:
         return
     if real:
@@ -139,8 +132,7 @@ def details(e: checkpoints.Entry) -> str:
 
 
 def picker_label(e: checkpoints.Entry) -> str:
-    """The plain name first (what a class reads), then the id and training details (what a researcher needs);
-    a 2017 checkpoint's label says the same in its own terms (checkpoints.Entry.label)."""
+    """The plain name (what a class reads), then the id and training details (what a researcher needs)."""
     return e.label if e.family == WTQ2017 else f"{e.plain_name}  ·  {e.id}{details(e)}"
 
 

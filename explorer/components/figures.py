@@ -36,8 +36,7 @@ def tick_text(label: str) -> str:
 
 def chart_layout(fig: go.Figure, title: str, height: int = 300, margin: dict = MARGIN, view: str | None = None,
                  **layout) -> go.Figure:
-    """A chart's title (with a subtitle naming the view that produced it: no user text there), height and margins,
-    and axes that grow to fit their labels."""
+    """A chart's title (a subtitle names the view, no user text), height and margins; axes grow to fit labels."""
     subtitle = {"subtitle": {"text": VIEW_NOTE[view], "font": {"size": 11, "color": "#666"}}} if view else {}
     fig.update_layout(title={"text": title, "font": {"size": 14}, **subtitle}, height=height, margin=margin, **layout)
     fig.update_xaxes(automargin=True)
@@ -58,11 +57,8 @@ def outline(fig: go.Figure, n_x: int, n_y: int, focus: dict | None, row_axis: bo
     x = int(focus["step"]) - 1
     row = focus.get("row") if row_axis else None
     y0, y1 = (row - 0.5, row + 0.5) if row is not None and 0 <= row < n_y else (-0.5, n_y - 0.5)
-    fig.add_shape(
-        type="rect", x0=x - 0.5, x1=x + 0.5, y0=y0, y1=y1, xref="x", yref="y",
-        line={"color": FOCUS_COLOR, "width": 3}, fillcolor="rgba(0,0,0,0)", layer="above",
-    )
-    return fig
+    return fig.add_shape(type="rect", x0=x - 0.5, x1=x + 0.5, y0=y0, y1=y1, xref="x", yref="y",
+                         line={"color": FOCUS_COLOR, "width": 3}, fillcolor="rgba(0,0,0,0)", layer="above")
 
 
 def heatmap(z, x, y, title: str, xlabel: str, ylabel: str, height: int | None = None, zmax: float = 1.0,
@@ -93,8 +89,7 @@ def titled(trace: dict, title: str, how: str = "") -> str:
 
 
 def column_labels(trace: dict) -> list[str]:
-    """Column names for the axes, escaped; a column the model cannot pick (the trace's extra "selectable",
-    2017) says so."""
+    """Column names for the axes, escaped; a column the model cannot pick (2017's extra "selectable") says so."""
     ok = (trace.get("extra") or {}).get("selectable") or [True] * len(trace["columns"])
     return [escape.html(c) + ("" if pick else NOT_SELECTABLE) for c, pick in zip(trace["columns"], ok, strict=True)]
 
@@ -113,8 +108,7 @@ def ops_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
 
 
 def columns_figure(trace: dict, view: str, focus: dict | None = None) -> go.Figure:
-    """Column × step: the column each step uses (hard; blank at a step whose operation takes none) or the
-    column probabilities (soft; a column the model cannot pick has None, drawn blank)."""
+    """Column × step: the column each step uses (hard) or the column probabilities (soft); None is drawn blank."""
     return _choices_figure(trace, view, 1, column_labels(trace), "Column × step", "column", focus)
 
 
@@ -133,8 +127,7 @@ def pivot_figure(trace: dict) -> go.Figure | None:
     pivots = trace["extra"].get("pivots")
     if not pivots or not trace["numbers"]:
         return None
-    ops = list(pivots)
-    nums = [f"{n:g}" for n in trace["numbers"]]
+    nums, ops = [f"{n:g}" for n in trace["numbers"]], list(pivots)
     z = [[pivots[op]["attention"][i] for i in range(len(nums))] for op in ops]
     return heatmap(z, nums, ops, "Pivot: which number each comparison uses", "number", "comparison", height=190)
 
@@ -143,9 +136,8 @@ WORD_SCALE = {"wtq2017": 20}  # px per word row of a family's word heatmap, scal
 
 
 def words_figure(trace: dict, focus: dict | None = None, how: str = "") -> go.Figure | None:
-    """Question-word attention at each step (models with question attention; always soft). The 2017 model reads
-    cells it matched as <unk>, its numbers left out, <entry_match> / <column_match> for what matched (`how`
-    names the method); its colours go up to its largest weight."""
+    """Question-word attention at each step (models with question attention; always soft). The 2017 model's words
+    are what it reads (`how` names its method); its colours go up to its largest weight."""
     steps, words = trace["steps"], trace["words"]
     if not steps or steps[0]["question_attention"] is None or not words:
         return None
@@ -159,10 +151,9 @@ def words_figure(trace: dict, focus: dict | None = None, how: str = "") -> go.Fi
 
 
 def step_bars(trace: dict, t: int, view: str) -> tuple[go.Figure, go.Figure]:
-    """Bars of the op and column distributions of step t (Step through page), the chosen one in red.
-
-    A column the model cannot pick has no bar. At a step whose operation takes no column the column bars are grey and
-    their title says the choice is not used (the model computes a column distribution at every step)."""
+    """Bars of the op and column distributions of step t (Step through page), the chosen one in red. A column the
+    model cannot pick has no bar. At a step whose operation takes no column the column bars are grey and their title
+    says the choice is not used (the model computes a column distribution at every step)."""
     step = trace["steps"][t - 1]
     ops, cols = [op_label(o) for o in trace["ops"]], column_labels(trace)
     p_op, p_col = choice_probs(trace, step, view)
@@ -187,11 +178,8 @@ def step_bars(trace: dict, t: int, view: str) -> tuple[go.Figure, go.Figure]:
 
 def show(fig: go.Figure, key: str, image_format: str = "png", clickable: bool = True, name: str = "heatmap"):
     """Draw a figure; its camera button downloads it as PNG or SVG. Returns the selection event."""
-    config = {
-        "displaylogo": False,
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
-        "toImageButtonOptions": {"format": image_format, "filename": name, "scale": 2},
-    }
+    config = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+              "toImageButtonOptions": {"format": image_format, "filename": name, "scale": 2}}
     if clickable:
         return st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config, theme=None)
     st.plotly_chart(fig, key=key, config=config, theme=None)
@@ -208,7 +196,6 @@ def show_row(*shown: tuple[go.Figure, str, str]) -> None:
 def clicked_point(event) -> dict | None:
     """The first clicked point of a selection event ({"x", "y"}), read with dict keys (AppTest-friendly)."""
     try:
-        points = event["selection"]["points"]
-    except (KeyError, TypeError):
+        return event["selection"]["points"][0]
+    except (KeyError, TypeError, IndexError):
         return None
-    return points[0] if points else None

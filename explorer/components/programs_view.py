@@ -113,8 +113,7 @@ def shown_page(pool: list[int]) -> list[int]:
 
 
 def picker(result, look: Look, groups: list[dict], only_wrong: bool) -> None:
-    """The example picker (of the picked group's examples, where the family picks a group first), the chosen
-    example and the buttons that open it."""
+    """The example picker (of the picked group's examples, where the family picks a group first) and its buttons."""
     group = None
     if look.group_column and groups:
         by = {g[look.group_column]: g for g in groups}

@@ -81,8 +81,7 @@ def probe_view(job) -> None:
     cached = getattr(job, "_probe_trace", None)
     if cached is None or cached[0] != step:
         ex = job.probe
-        cached = (step, run_trace(model, job.vocab, ex["columns"], ex["rows"], ex["question"]))
-        job._probe_trace = cached
+        job._probe_trace = cached = (step, run_trace(model, job.vocab, ex["columns"], ex["rows"], ex["question"]))
     tr = cached[1]
     # escaped text, not a code span: a fine-tuning's probe is the user's own first custom-set question, and a
     # backtick in it would end a code span, letting the rest become a link, an image or red text
@@ -117,8 +116,7 @@ def _run_status() -> None:
 
 
 def sidebar_status() -> None:
-    """On every page, while the server holds a job of this browser's (a training run or small sweep going on, a finished
-    evaluation the Programs page still shows): a line about what is running, redrawn every few seconds, each redraw a
-    sign to the server that the job's owner is still there (so it is not stopped as orphaned, nor its result let go)."""
+    """On every page, while the server holds a job of this browser's: a line about what is running, redrawn every
+    few seconds, each a sign that the job's owner is still there (so it is not stopped, nor its result let go)."""
     if jobs.owner_jobs(st.session_state.get(state.RUN_OWNER)):
         _run_status()

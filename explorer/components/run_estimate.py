@@ -27,8 +27,7 @@ def duration(seconds: float | None) -> str:
 @st.cache_data(ttl=ESTIMATE_TTL, max_entries=64, show_spinner=False)
 def _measured(cfg_json: str, model_json: str, base_path: str | None, base_mtime: float | None,
               custom_json: str | None) -> Estimate:
-    """The measurement for these settings (the arguments are the cache key: configs and the custom set as
-    JSON, the checkpoint as its path and modification time)."""
+    """The measurement for these settings (the arguments, JSON and the checkpoint's path and time, are the key)."""
     cfg = TrainConfig.from_dict(json.loads(cfg_json))
     if base_path is None:
         from engine.core.vocab import Vocab

@@ -50,14 +50,10 @@ def run(entry: checkpoints.Entry, question: str, columns: list[str], rows: list[
         r, q = baselines.scale_rows(rows, k), baselines.scale_question(question, k)
         want = questions.right_answer(q, columns, r, kinds)
         right = want.get("scalar") if want else None
-        row = ScaleRow(k, q, right)
         got = checkpoints.run_trace(entry, columns, r, q)["answer"]
-        value = got["scalar"] if got["kind"] == "scalar" else None
-        row.answers[NP] = (value, _ok(value, right))
-        for path in files:
-            value, _ = baselines.answer(path, columns, r, q)
-            row.answers[path.stem] = (value, _ok(value, right))
-        out.append(row)
+        answers = {NP: got["scalar"] if got["kind"] == "scalar" else None}
+        answers |= {path.stem: baselines.answer(path, columns, r, q)[0] for path in files}
+        out.append(ScaleRow(k, q, right, {name: (value, _ok(value, right)) for name, value in answers.items()}))
     return out
 
 

@@ -97,16 +97,12 @@ def name(t: int) -> str:
 
 def rows_of(trace: dict, t: int, view: str) -> list[float]:
     """The row selector after step t (all rows before the first step)."""
-    if t < 1:
-        return [1.0] * trace["n_rows"]
-    return trace["steps"][t - 1]["rows_soft" if view == "soft" else "rows_hard"]
+    return trace["steps"][t - 1]["rows_soft" if view == "soft" else "rows_hard"] if t >= 1 else [1.0] * trace["n_rows"]
 
 
 def scalar_of(trace: dict, t: int, view: str) -> float:
     """The scalar after step t (0 before the first step)."""
-    if t < 1:
-        return 0.0
-    return trace["steps"][t - 1]["extra"]["scalar_soft" if view == "soft" else "scalar_hard"]
+    return trace["steps"][t - 1]["extra"]["scalar_soft" if view == "soft" else "scalar_hard"] if t >= 1 else 0.0
 
 
 def choice_probs(trace: dict, step: dict, view: str) -> tuple[list[float], list[float | None]]:
@@ -170,12 +166,10 @@ def row_line(step: dict, trace: dict, view: str) -> str:
     """One line on the row selector after the step, with the reason when it is empty or full."""
     op, t, m = step["op"], step["t"], trace["n_rows"]
     n = selected(rows_of(trace, t, view))
-    head = f"Row selector after {step_name(t)}: {n} of {m} rows."
-    if view == "soft":
-        head = (f"Row selector after {step_name(t)}: {n} of {m} rows weigh ½ or more. In the soft view every "
-                "row's weight mixes what each operation would select, weighted by the operation's "
-                f"probability; what follows is the rule of the chosen one, {op_label(op)}.")
     label = op_label(op)
+    head = f"Row selector after {step_name(t)}: {n} of {m} rows" + (
+        " weigh ½ or more. In the soft view every row's weight mixes what each operation would select, weighted by "
+        f"the operation's probability; what follows is the rule of the chosen one, {label}." if view == "soft" else ".")
     if op in NO_ROWS_AFTER:
         made = "cells (the lookup answer)" if op == "assign" else "a number (the scalar)"
         return (f"{head} {label} outputs {made}, not rows, and every step builds its row selector anew from "
@@ -220,10 +214,8 @@ def uses_column(step: dict, family: str = "np2016") -> bool:
 
 def attention_line(step: dict, words: list[str], columns: list[str], top: int = 3,
                    family: str = "np2016") -> str | None:
-    """The question words the step attends to most (None for models without question attention).
-
-    At a step whose operation takes no column, words that are column names are left out (and the line
-    says so): listed there they read as the column the step used, and it used none."""
+    """The question words the step attends to most (None for models without question attention). At a step whose
+    operation takes no column, column names are left out (and the line says so): they would read as its column."""
     att = step.get("question_attention")
     if att is None or not words:
         return None
@@ -242,7 +234,7 @@ def attention_line(step: dict, words: list[str], columns: list[str], top: int = 
 def reads_line(trace: dict, t: int, view: str = "hard") -> str:
     """What 2017 step t read, with the count of rows, in words."""
     step, m = trace["steps"][t - 1], trace["n_rows"]
-    kind, steps = reads(step["op"], t, "wtq2017").kind, reads(step["op"], t, "wtq2017").steps
+    kind, steps = (read := reads(step["op"], t, "wtq2017")).kind, read.steps
     if kind == "rows" and len(steps) == 2:  # and: the two selections before it
         counts = [selected(rows_of(trace, s, view)) if s >= 1 else m for s in steps]
         where = [f"after t{s}" if s >= 1 else "at the start" for s in steps]

@@ -23,10 +23,8 @@ def _on_sample() -> None:
 
 
 def _take_upload(upload) -> None:
-    """Load a newly chosen file or refuse it with a message; either way it is acted on exactly once.
-
-    Done in the page run (not in the uploader's on_change, which a quick second upload can miss): every
-    file the uploader holds has an id, and a file whose id was not seen yet is new."""
+    """Load a newly chosen file or refuse it with a message, acted on exactly once: in the page run (the uploader's
+    on_change can miss a quick second upload), a file whose id was not seen yet is new."""
     file_id = getattr(upload, "file_id", None) or f"{upload.name}:{upload.size}"
     if ss.get(state.UPLOAD_SEEN) == file_id:
         return
@@ -100,13 +98,10 @@ def _has_edits() -> bool:
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
-    """The table with every cell as text (numbers written as the table shows them), for the editor: a word
-    typed into a number column then stays a word, and the column is read as text with a message naming
-    the cell, where a number column would blank the cell without a word."""
-    out = pd.DataFrame({c: pd.Series([_cell_text(v) for v in df[c]], dtype=object) for c in df.columns},
-                       columns=list(df.columns))
-    out.index = df.index
-    return out
+    """Every cell as text, for the editor: a word typed into a number column then stays a word, and the column is read
+    as text with a message naming the cell, where a number column would blank the cell without a word."""
+    return pd.DataFrame({c: [_cell_text(v) for v in df[c]] for c in df.columns}, columns=list(df.columns),
+                        index=df.index, dtype=object)
 
 
 def _cell_text(v) -> str | None:
@@ -182,8 +177,7 @@ def column_tools() -> None:
 
 
 def cell_warnings() -> None:
-    """Number columns holding a few words (typed into a number cell, or uploaded so): which cells, what the
-    model does with the column now, and one click to clear those cells."""
+    """Number columns holding a few words: which cells, what the model does with them, one click to clear them."""
     for name, bad in tables.mixed_columns(ss[state.TABLE]).items():
         cells = ", ".join(f"row {r}: '{escape.md(v)}'" for r, v in bad[:4]) + (" …" if len(bad) > 4 else "")
         st.warning(f"Column **{escape.md(name)}** is mostly numbers but has cells that are not ({cells}), so the "

@@ -45,11 +45,10 @@ def _add(ctx, question: str) -> None:
         return
     custom.append({"columns": list(ctx.columns), "rows": [list(r) for r in ctx.rows], "question": question,
                    "answer": answer, "template": "custom", "program": "custom"})
-    entry = getattr(ctx, "entry", None)
-    answered = f" ({escape.md(getattr(entry, 'plain_name', entry.label))})" if entry is not None else ""
-    if entry is not None:
-        previous = taught_by() or {"added": 0}
-        ss[TAUGHT_BY] = {"id": entry.id, "added": previous["added"] + 1}
+    answered = ""
+    if (entry := getattr(ctx, "entry", None)) is not None:
+        answered = f" ({escape.md(getattr(entry, 'plain_name', entry.label))})"
+        ss[TAUGHT_BY] = {"id": entry.id, "added": (taught_by() or {"added": 0})["added"] + 1}
     ss[state.TEACH_MSG] = ("success", f"Added. The custom set has {len(custom)} example(s). Fine-tuning on it "
                            f"starts from the checkpoint that answered{answered}.")
 

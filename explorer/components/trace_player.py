@@ -38,9 +38,8 @@ def _cell(v) -> str:
 
 
 def payload(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1) -> dict:
-    """The JSON the renderer draws from a trace of either family (engine/core/trace.py): plain lists and
-    strings, soft or hard as `view` says. What each step read and wrote follows its family's operations
-    (step_explain.SPECS): a 2017 count or print shows the rows it read (it selects none)."""
+    """The JSON the renderer draws from a trace of either family: plain lists and strings, soft or hard as `view`
+    says; a 2017 count or print shows the rows it read (it selects none: step_explain.SPECS)."""
     steps, ops, lines = trace["steps"], trace["ops"], trace["program_text"]
     m = min(trace["n_rows"], MAX_ROWS, len(df))
     shown = []
@@ -67,10 +66,8 @@ def payload(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1)
 
 def show(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1, key: str = "trace_player",
          on_pick: Callable[[], None] | None = None):
-    """Draw the player for `trace` on the table `df`, starting at step `current`.
-
-    on_pick: called (as a widget callback) when a step is clicked; read the step from
-    `st.session_state[key].picked` (1-based)."""
+    """Draw the player for `trace` on the table `df`, starting at step `current`; on_pick is called (a widget
+    callback) when a step is clicked: picked(key) reads it."""
     if not trace["steps"]:
         return None
     kwargs = {f"on_{PICKED}_change": on_pick or (lambda: None)}

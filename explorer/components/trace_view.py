@@ -68,8 +68,7 @@ def answer_text(answer: dict, view: str = "hard", family: str = "np2016") -> str
 def right_text(right: dict, rows: list) -> str:
     if "scalar" in right:
         return fmt(right["scalar"])
-    vals = [rows[r][c] for r, c in right["cells"]]
-    return ", ".join(cell_text(v) for v in vals[:12]) or "no cells"
+    return ", ".join(cell_text(rows[r][c]) for r, c in right["cells"][:12]) or "no cells"
 
 
 UNKNOWN_WORDS = "words the model does not know"  # engine.np2016.trace's warning, replaced by the guess notice
@@ -77,9 +76,9 @@ UNKNOWN_WORDS = "words the model does not know"  # engine.np2016.trace's warning
 
 def answer_box(trace: dict, right: dict | None, agree: bool | None, view: str, rows: list,
                guess: context.Guess | None = None, choice: model_choice.Choice | None = None) -> None:
-    """The answer, whether it is right, and for a grammar question whether the program is the grammar's.
-    A question the model was not trained to read gets its answer marked as a guess, with the closest
-    question it does read as one click. An answer of the 2017 model (`choice`) says which model gave it."""
+    """The answer, whether it is right, and for a grammar question whether the program is the grammar's. A question the
+    model was not trained to read gets its answer marked as a guess, with the closest question it does read as one
+    click. An answer of the 2017 model (`choice`) says which model gave it."""
     ans = trace["answer"]
     real_guess = candidates_view.heading(trace) if choice is not None else None
     st.markdown(real_guess or ("**A guess, not an answer**" if guess else "**Answer**"))
@@ -190,9 +189,7 @@ def results(trace: dict, ctx: context.Context, right: dict | None = None, agree:
     """First row (on the first screen): answer and program, operation and column heatmaps, highlighted table.
     Then the view controls and the other heatmaps. `choice`: the 2017 model answered (model_choice.choose)."""
     update_focus(trace)
-    view = ss.get(state.VIEW, "hard")
-    focus = ss.get(state.FOCUS)
-    fmt_pick = ss.get(IMAGE_FORMAT, "png")
+    view, focus, fmt_pick = ss.get(state.VIEW, "hard"), ss.get(state.FOCUS), ss.get(IMAGE_FORMAT, "png")
     look = LOOK[trace["family"]]
     answer_col, ops_col, table_col = st.columns([5, 4, 5])
     with answer_col:
@@ -235,8 +232,7 @@ def _words_2017(trace: dict, focus: dict | None, fmt_pick: str) -> None:
 
 
 def _more_views(trace: dict, view: str, focus: dict | None, fmt_pick: str) -> None:
-    """The view control, the "More heatmaps" toggle and the download format; then, when on, the row, word and
-    pivot heatmaps."""
+    """The view control, "More heatmaps" and the download format; when on, the row, word and pivot heatmaps."""
     c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
     view_picker(c1)
     more = c2.toggle("More heatmaps", key=MORE_VIEWS,

@@ -48,43 +48,25 @@ class Knob:
         return f"hp_{'model_' if self.config is ModelConfig else ''}{self.name}"
 
 
+def _knobs(group: str, names: str, **special: dict) -> tuple[Knob, ...]:
+    """The knobs of `group` in the page's order; `special` gives a field's options where the app differs."""
+    return tuple(Knob(next(c for c in SETTINGS if name in SETTINGS[c]), name, group=group, **special.get(name, {}))
+                 for name in names.split())
+
+
 KNOBS = (
-    Knob(ModelConfig, "T", hi=8),
-    Knob(ModelConfig, "d", choices=(16, 32, 64, 128, 256)),
-    Knob(TrainConfig, "lr", fmt="%.5f", step=1e-3),
-    Knob(TrainConfig, "batch_size", hi=500),
-    Knob(TrainConfig, "grad_noise"),
-    Knob(TrainConfig, "noise_eta", hi=1.0, fmt="%.4f"),
-    Knob(TrainConfig, "clip"),
-    Knob(TrainConfig, "adam_eps", fmt="%.1e"),
-    Knob(TrainConfig, "huber_delta"),
-    Knob(TrainConfig, "lookup_weight"),
-    Knob(TrainConfig, "seed"),
-    Knob(TrainConfig, "steps", default=1000, custom_default=200, hi=100_000),
-    Knob(TrainConfig, "eval_every", default=100, custom_default=50, hi=10_000),
-    Knob(TrainConfig, "soft_loss", group="method"),
-    Knob(TrainConfig, "search_samples", hi=256, group="method"),
-    Knob(TrainConfig, "search_weight", group="method"),
-    Knob(TrainConfig, "search_epsilon", group="method"),
-    Knob(TrainConfig, "search_memory", hi=16, group="method"),
-    Knob(ModelConfig, "name_match", group="method"),
-    Knob(TrainConfig, "name_dropout", group="method"),
-    Knob(ModelConfig, "step_embedding", group="method"),
-    Knob(ModelConfig, "init_scale", group="method"),
-    Knob(TrainConfig, "balanced_lookup", group="method"),
-    Knob(TrainConfig, "shuffle_letters", group="method"),
-    Knob(TrainConfig, "ordered_pivots", group="method"),
-    Knob(TrainConfig, "lone_column_name", group="method"),
-    Knob(ModelConfig, "text_match", group="method"),
-    Knob(ModelConfig, "product_logic", group="method"),
-    Knob(TrainConfig, "temperature", hi=20.0, group="method"),
-    Knob(TrainConfig, "temperature_steps", hi=100_000, group="method"),
-    Knob(TrainConfig, "selection_noise", hi=10.0, group="method"),
-    Knob(ModelConfig, "bidirectional", group="method"),
-    Knob(ModelConfig, "question_attention", group="method"),
-    Knob(TrainConfig, "train_size", default=5000, hi=50_000, group="data"),
-    Knob(TrainConfig, "eval_size", default=300, hi=5000, group="data"),
-    Knob(TrainConfig, "test_size", default=300, hi=5000, group="data"),
+    _knobs("main", "T d lr batch_size grad_noise noise_eta clip adam_eps huber_delta lookup_weight seed steps "
+           "eval_every", T={"hi": 8}, d={"choices": (16, 32, 64, 128, 256)}, lr={"fmt": "%.5f", "step": 1e-3},
+           batch_size={"hi": 500}, noise_eta={"hi": 1.0, "fmt": "%.4f"}, adam_eps={"fmt": "%.1e"},
+           steps={"default": 1000, "custom_default": 200, "hi": 100_000},
+           eval_every={"default": 100, "custom_default": 50, "hi": 10_000})
+    + _knobs("method", "soft_loss search_samples search_weight search_epsilon search_memory name_match name_dropout "
+             "step_embedding init_scale balanced_lookup shuffle_letters ordered_pivots lone_column_name text_match "
+             "product_logic temperature temperature_steps selection_noise bidirectional question_attention",
+             search_samples={"hi": 256}, search_memory={"hi": 16}, temperature={"hi": 20.0},
+             temperature_steps={"hi": 100_000}, selection_noise={"hi": 10.0})
+    + _knobs("data", "train_size eval_size test_size", train_size={"default": 5000, "hi": 50_000},
+             eval_size={"default": 300, "hi": 5000}, test_size={"default": 300, "hi": 5000})
 )
 MODEL_SHAPE = ("T", "d")  # the ModelConfig fields a fine-tuned checkpoint fixes (all are: these are shown)
 
@@ -99,11 +81,8 @@ def resolved(preset: str, task: str, custom: bool) -> dict[str, Any]:
     out = {}
     for knob in KNOBS:
         app_default = knob.custom_default if custom and knob.custom_default is not None else knob.default
-        if app_default is not None and knob.name not in named[knob.config]:
-            value = app_default
-        else:
-            value = getattr(configs[knob.config], knob.name)
-        out[knob.key] = knob.setting.type(value)
+        own = app_default is not None and knob.name not in named[knob.config]
+        out[knob.key] = knob.setting.type(app_default if own else getattr(configs[knob.config], knob.name))
     return out
 
 
@@ -128,9 +107,8 @@ def _widget(container, knob: Knob, disabled: bool) -> None:
         container.toggle(s.label, **common)
     else:
         hi = s.hi if knob.hi is None else knob.hi
-        kind = s.type
-        step = knob.step if knob.step is not None else (1 if kind is int else None)
-        container.number_input(s.label, kind(s.lo) if s.lo is not None else None, kind(hi) if hi is not None else None,
+        step = knob.step if knob.step is not None else (1 if s.type is int else None)
+        container.number_input(s.label, None if s.lo is None else s.type(s.lo), None if hi is None else s.type(hi),
                                step=step, format=knob.fmt, **common)
 
 
@@ -179,8 +157,8 @@ def draw(*, running: bool, custom: bool, task: str, base=None) -> None:
 
 
 def run_config(task: str) -> tuple[TrainConfig, dict]:
-    """The run the widgets describe on `task`: its TrainConfig and {ModelConfig field: value}, each value typed like
-    its field (ValueError or TypeError while a value is invalid)."""
+    """The run the widgets describe on `task`: its TrainConfig and {ModelConfig field: value} (ValueError or
+    TypeError while a value is invalid)."""
     train, model = {}, {}
     for knob in KNOBS:
         if knob.key in ss:
@@ -190,9 +168,8 @@ def run_config(task: str) -> tuple[TrainConfig, dict]:
 
 
 def _memory(task: str, caption_in) -> None:
-    """The run's estimated memory beside the budget (a caption in `caption_in`, so a teacher sees how close a
-    setting comes to it), and an error saying which settings to lower when it is over (training.start refuses
-    the same run). Nothing while a value is invalid: Start says why."""
+    """The run's estimated memory beside the budget (so a teacher sees how close a setting comes to it), and which
+    settings to lower when it is over (training.start refuses the same run). Nothing while a value is invalid."""
     try:
         cfg, model_values = run_config(task)
         d, T = memory_estimate.model_shape(cfg, model_values)

@@ -32,10 +32,8 @@ def _summary(path: str, mtime: float) -> dict:
 
 
 def fine_tuned_from(entry: checkpoints.Entry | None, entries: list[checkpoints.Entry]) -> str | None:
-    """The id of the checkpoint `entry` was fine-tuned from, when its run recorded one that is still here.
-
-    The run records the base file's stem; a shipped checkpoint of that name comes first (Teach fine-tunes
-    the shipped ones), then an app-trained one."""
+    """The id of the checkpoint `entry` was fine-tuned from, when its run recorded one that is still here (the run
+    records the base file's stem: a shipped checkpoint of that name comes first, as Teach fine-tunes those)."""
     if entry is None or entry.error:
         return None
     base = _summary(entry.path, entry.mtime).get("fine_tuned_from")
@@ -88,8 +86,7 @@ def how_trained(entry: checkpoints.Entry, entries: list[checkpoints.Entry]) -> s
 
 
 def before_after(left: checkpoints.Entry, right: checkpoints.Entry, entries) -> tuple[str, str]:
-    """The two names as the view shows them: "(after)" / "(before)" added when one checkpoint was fine-tuned
-    from the other, so the pair reads as the same model before and after a training run."""
+    """The two names, with "(after)" / "(before)" when one checkpoint was fine-tuned from the other."""
     if fine_tuned_from(left, entries) == right.id:
         return f"{left.id} (after)", f"{right.id} (before)"
     if fine_tuned_from(right, entries) == left.id:

@@ -74,15 +74,13 @@ LESSONS = [
 def _open(lesson: dict) -> None:
     ss = st.session_state
     state.load_sample(lesson["table"], with_question=False)
-    ss[state.QUESTION] = lesson["question"]
     ss.pop(state.QUESTION_BOX, None)
     ss[state.CKPT], ss[state.VERSUS] = lesson.get("checkpoints", (None, None))
     ss[two_trainings.VERSUS_AUTO] = None  # the lesson's pair stays as it is
-    ss[scale_demo.DEMO_OPEN] = bool(lesson.get("demo"))
+    ss.update({state.QUESTION: lesson["question"], scale_demo.DEMO_OPEN: bool(lesson.get("demo")), state.VIEW: "hard",
+               state.STEP: lesson.get("step", 1)})
     if lesson.get("demo"):
         ss[scale_demo.QUESTION_PICK] = lesson["question"]
-    ss[state.VIEW] = "hard"
-    ss[state.STEP] = lesson.get("step", 1)
     st.switch_page(lesson["page"].path)
 
 

@@ -47,22 +47,17 @@ def ask_and_answer(ctx: context.Context) -> None:
         trace = model_choice.get_trace(ctx, question)
         if trace is not None:
             trace_view.results(trace, ctx, choice=choice)
-            step_link()
-        state.sync_url()
-        return
-    trace = context.get_trace(ctx, question) if ctx.entry is not None else None
+    else:
+        trace = context.get_trace(ctx, question) if ctx.entry is not None else None
+        if trace is not None:
+            right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)
+            agree = questions.answers_agree(trace["answer"], right)
+            trace_view.results(trace, ctx, right, agree, context.honest_guess(ctx, question))
+            teach.panel(ctx, trace, right, agree)
     if trace is not None:
-        right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)
-        agree = questions.answers_agree(trace["answer"], right)
-        trace_view.results(trace, ctx, right, agree, context.honest_guess(ctx, question))
-        teach.panel(ctx, trace, right, agree)
-        step_link()
+        st.page_link(state.STEP_THROUGH.path, label="Step through this program one step at a time",
+                     icon=f":material/{state.STEP_THROUGH.icon}:")
     state.sync_url()
-
-
-def step_link() -> None:
-    st.page_link(state.STEP_THROUGH.path, label="Step through this program one step at a time",
-                 icon=f":material/{state.STEP_THROUGH.icon}:")
 
 
 ask_and_answer(ctx)

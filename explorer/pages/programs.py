@@ -73,8 +73,7 @@ def _progress_line(job: evaluations.Evaluation) -> str:
 
 @st.fragment(run_every=POLL_SECONDS)
 def _poll() -> None:
-    """The running evaluation's progress; each poll is the owner's heartbeat. Once it ends, the whole page
-    runs again to draw the result."""
+    """The running evaluation's progress (each poll the owner's heartbeat); once it ends, the page runs again."""
     job = jobs.touch(ss.get(state.RUN_OWNER), evaluations.KIND)
     if job is None or not job.running:
         st.rerun()
@@ -122,8 +121,7 @@ def render() -> None:
 @st.cache_data(max_entries=2, show_spinner=False)
 def _evaluate_dev(ckpt: str, ckpt_mtime: float, tsv: str, tsv_mtime: float, tables_dir: str,
                   limit: int) -> dev_questions.DevResult:
-    """Read, answer and score the first `limit` dev questions; keyed on the checkpoint's and the question
-    file's path and time, so a new checkpoint or dataset is evaluated afresh."""
+    """Read, answer and score the first `limit` dev questions (keyed on both files' path and time)."""
     examples, problems, unreadable = dev_questions.read_examples(Path(tsv), Path(tables_dir), limit)
     model, vocab, _ = real_tables.load()
     return dev_questions.evaluate(model, vocab, examples, unreadable, problems=problems, tsv=tsv, limit=limit,

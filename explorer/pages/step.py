@@ -41,8 +41,7 @@ ss[state.STEP] = min(max(int(ss.get(state.STEP, 1)), 1), T)
 
 
 def _move(delta: int) -> None:
-    ss[state.STEP] = min(max(ss[state.STEP] + delta, 1), T)
-    ss[state.STEP_SLIDER] = ss[state.STEP]
+    ss[state.STEP] = min(max(ss[state.STEP] + delta, 1), T)  # the slider follows: it is set from STEP below
 
 
 def _picked() -> None:

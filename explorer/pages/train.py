@@ -28,12 +28,11 @@ state.show_flash()
 job = training.touch(ss.get(state.RUN_OWNER))
 running = job is not None and job.running
 
-tasks = list(data.TASKS) + [CUSTOM]
 n_custom = len(ss.get(state.CUSTOM, []))
 # the options' labels never change: Streamlit gives a widget whose labels change a new identity, and the
 # choice went back to the first task when an upload changed the custom set's size
 TASK_LABELS = {t: t for t in data.TASKS} | {CUSTOM: "the custom set from Teach (fine-tune a checkpoint)"}
-task = st.selectbox("Task", tasks, format_func=TASK_LABELS.get, key=state.TRAIN_TASK, disabled=running,
+task = st.selectbox("Task", list(TASK_LABELS), format_func=TASK_LABELS.get, key=state.TRAIN_TASK, disabled=running,
                     help="The paper's synthetic settings, or fine-tune a checkpoint on your own questions")
 base = None
 if task == CUSTOM:
@@ -145,8 +144,7 @@ def _scores(preset: str, summary: dict) -> None:
 
 
 def _taught_scores(summary: dict, sentence: str) -> None:
-    """A fine-tuning's two results side by side: the taught examples (learned?) and fresh questions of the
-    checkpoint's own task (forgotten?), each with its value before fine-tuning."""
+    """A fine-tuning's results, each with its value before: taught examples (learned?), fresh ones (forgotten?)."""
     taught, fresh = summary["taught"], summary["fresh_test"]
     a, b = st.columns(2)
     a.metric("Taught examples answered right", f"{taught['correct']}/{taught['total']}",
