@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parent-pid", type=_positive, default=None, metavar="PID",
                    help="stop (as Ctrl-C does: finished runs kept) when process PID ends; the app's small sweep "
                    "passes its server's pid, so a sweep never outlives the server that started it")
+    p.add_argument("--save-minutes", type=float, default=5.0,
+                   help="how often each group in training saves its state (OUTPUT/state/), so that rerunning the "
+                   "command goes on from there rather than from step 0 (default 5)")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("wtq-convert", help="convert WikiTableQuestions questions and tables to JSONL",

@@ -16,6 +16,8 @@ def cmd_sweep(args) -> int:
     from engine.sweep.plan import load_grid, read_records, read_spec, summary_markdown
     from engine.sweep.ray_runner import run_sweep
 
+    if not args.save_minutes > 0:
+        raise CliError("--save-minutes must be more than 0", 2)
     try:
         grid = load_grid(args.grid)
     except OSError as e:
@@ -42,7 +44,7 @@ def cmd_sweep(args) -> int:
         with stop_on_signals(args.parent_pid):  # SIGTERM and the parent's end stop it as Ctrl-C does
             outcome = run_sweep(args.output, args.preset, args.task, grid, args.seeds, base, target=args.target,
                                 workers=args.workers, models_per_worker=args.models_per_worker,
-                                address=args.address, progress=progress)
+                                address=args.address, progress=progress, save_every=60 * args.save_minutes)
     except ValueError as e:
         raise CliError(str(e), 2) from e
     except KeyboardInterrupt:

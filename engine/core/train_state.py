@@ -68,7 +68,11 @@ class Autosave:
         """Time to save after `step`, unless the loop evaluates there: a state saved before an evaluation would
         resume without it (the end of the run saves after its last step anyway)."""
         evaluates = step % self.eval_every == 0 or step == self.total
-        return self.path is not None and not evaluates and time.perf_counter() - self.last > self.every
+        return not evaluates and self.overdue()
+
+    def overdue(self) -> bool:
+        """`every` seconds have passed since the last save (for a loop that saves after its evaluations)."""
+        return self.path is not None and time.perf_counter() - self.last > self.every
 
     def save(self, tensors: dict[str, torch.Tensor], values: dict) -> None:
         if self.path is not None:

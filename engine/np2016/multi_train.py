@@ -5,7 +5,8 @@ models' parameters are stacked (torch.func.stack_module_state) and the forward p
 Each run keeps its own initialisation, data, generators, hyper-parameters, validation and best model, so K runs
 here equal K runs of `engine.np2016.train.train` (tests/np2016/test_multi_train.py). Runs may differ in anything
 that leaves the shapes and the program alike; `SHARED` and the ModelConfig must be equal. Program search samples
-discrete programs per model, which does not batch this way: such a run trains alone.
+discrete programs per model, which does not batch this way: such a run trains alone. With a state file the whole
+computation saves itself and resumes bit for bit (engine/np2016/multi_state.py).
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ import copy
 import math
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import fields
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
+from engine.core import train_state
 from engine.core.device import resolve_device
+from engine.np2016 import multi_state
 from engine.np2016.batch import Batch, encode
 from engine.np2016.config import ModelConfig, TrainConfig
 from engine.np2016.evaluate import evaluate, loss_fn
@@ -222,12 +227,15 @@ class MultiTrainer:
 
 def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None, *,
                stop: threading.Event | None = None, target_accuracy: float | None = None,
-               on_eval: Callable[[int, int, float], None] | None = None) -> list[TrainResult]:
+               on_eval: Callable[[int, int, float], None] | None = None, state_file: Path | None = None,
+               resume: bool = False, save_every: float = 300.0) -> list[TrainResult]:
     """Train the runs `cfgs` (see SHARED) as one model-batched computation; one TrainResult per run, in order,
     with the summary `engine.np2016.train.train` writes plus "curve": [(step, train_acc, valid_acc)].
 
     target_accuracy: a run stops (its weights freeze) once its validation accuracy reaches it; the whole
-    computation stops when every run has. on_eval(k, step, valid_acc) is called after each validation."""
+    computation stops when every run has. on_eval(k, step, valid_acc) is called after each validation.
+    state_file: save the whole computation's state there (engine/np2016/multi_state.py) every `save_every`
+    seconds and when it ends; with `resume`, go on from it bit for bit (ValueError for another group's state)."""
     check_group(cfgs)
     resolve_device(cfgs[0].device)  # a clear error before any data is generated
     stop = stop or threading.Event()
@@ -249,8 +257,18 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
     done = [False] * len(cfgs)  # finished: reached the target
     errors: list[str | None] = [None] * len(cfgs)
     steps_run = [0] * len(cfgs)
+    autosave = _autosave(trainer, state_file, save_every, resume, cfgs)
+    saved = autosave.resumed(multi_state.identity(cfgs, trainer.models[0].config, vocab, sizes))
+    last = 0  # the last step every run has finished (trained and, where due, evaluated)
+    if saved is not None:
+        last, loop = multi_state.restore(trainer, *saved)
+        done, errors, steps_run = loop["done"], loop["errors"], loop["steps_run"]
+
+    def save() -> None:
+        autosave.save(*multi_state.state(trainer, last, {"done": done, "errors": errors, "steps_run": steps_run}))
+
     train_started = time.time()
-    for step in range(1, first.steps + 1):
+    for step in range(last + 1, first.steps + 1):
         if stop.is_set() or not trainer.active.any():
             break
         losses = trainer.step(step)
@@ -268,6 +286,11 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
                 if target_accuracy is not None and acc >= target_accuracy:
                     done[k] = True
                     trainer.active[k] = False
+        last = step
+        if autosave.overdue():  # after the step's evaluations, so a resumed run never repeats or skips one
+            save()
+    if autosave.path is not None:
+        save()  # after the last step taken, before the closing evaluations of a stopped run
     seconds = round(time.time() - train_started, 2)
     results = []
     for k, cfg in enumerate(cfgs):
@@ -284,3 +307,14 @@ def train_many(cfgs: list[TrainConfig], model_config: ModelConfig | None = None,
                        total_seconds=round(time.time() - started, 2))
         results.append(TrainResult(model, vocab, summary))
     return results
+
+
+def _autosave(trainer: MultiTrainer, state_file: Path | None, save_every: float, resume: bool,
+              cfgs: list[TrainConfig]) -> train_state.Autosave:
+    """Where the group's state goes; nowhere (with a warning) when it would be too large to read back."""
+    if state_file is not None and not multi_state.fits(trainer):
+        warnings.warn(f"the state of these {len(cfgs)} runs ({multi_state.state_bytes(trainer) / 2**20:.0f} MB) is "
+                      f"over the size a state file may have: not saved in {state_file}; train fewer runs together "
+                      "to make them resumable", stacklevel=3)
+        state_file = None
+    return train_state.Autosave(state_file, save_every, resume, cfgs[0].steps, cfgs[0].eval_every)

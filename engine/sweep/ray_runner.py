@@ -1,8 +1,9 @@
 """Running a sweep (docs/sweeps.md): each group trained and its records written (`train_group`), the groups run as
-Ray Tune trials (`run_sweep`, which the `sweep` command calls). Each trial writes its own records, so a crash or
-Ctrl-C loses at most the groups in flight; progress is read from the runs directory by a thread of the calling
-process, which also rewrites the summary (one writer, so two trials ending together never race on it). With
-`address` the output directory must be on a file system every node shares, and engine/ importable on every node.
+Ray Tune trials (`run_sweep`, which the `sweep` command calls). Each trial writes its own records, and each group in
+flight saves its whole state every `save_every` seconds (engine/sweep/group_state.py), so a crash or Ctrl-C loses at
+most that much training: a rerun goes on from the last save. Progress is read from the runs directory by a thread of
+the calling process, which also rewrites the summary (one writer, so two trials ending together never race on it).
+With `address` the output directory must be on a file system every node shares, and engine/ importable on every node.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from pathlib import Path
 
 from engine.core.io.atomic import write_atomic
 from engine.core.ray_start import start_ray
+from engine.sweep import group_state
 from engine.sweep import plan as sweep
 
 POLL_SECONDS = 0.5
+SAVE_EVERY = 300.0  # seconds between two saves of a group's state
 
 
 @dataclass
@@ -48,33 +51,41 @@ def make_record(run: sweep.Run, summary: dict, target: float) -> dict:
             "error": summary["error"], "train_config": cfg.to_dict()}
 
 
-def train_group(runs: list[sweep.Run], output_dir, target: float = 1.0) -> list[dict]:
-    """Train the runs of one group not recorded yet and write one record per run, atomically; the new records."""
+def train_group(runs: list[sweep.Run], output_dir, target: float = 1.0, *, save_every: float = SAVE_EVERY,
+                stop: threading.Event | None = None) -> list[dict]:
+    """Train the runs of one group not recorded yet, going on from the group's saved state when there is one, and
+    write one record per run, atomically; the new records. When `stop` is set meanwhile nothing is recorded: the
+    state is saved for a rerun."""
     from engine.np2016.multi_train import train_many
     from engine.np2016.train import Progress, train
 
     todo = [r for r in runs if not sweep.record_path(output_dir, r.id).exists()]
     if not todo:
         return []
-    stop_at = target if target > 0 else None
+    stop = stop or threading.Event()
+    saving = dict(stop=stop, target_accuracy=target if target > 0 else None,
+                  state_file=group_state.begin(output_dir, todo), resume=True, save_every=save_every)
     if len(todo) == 1:
         progress = Progress(total=todo[0].cfg.steps)
-        result = train(todo[0].cfg, progress=progress, target_accuracy=stop_at)
+        result = train(todo[0].cfg, progress=progress, **saving)
         summaries = [{**result.summary, "curve": progress.snapshot()["evals"]}]
     else:
-        summaries = [r.summary for r in train_many([r.cfg for r in todo], target_accuracy=stop_at)]
+        summaries = [r.summary for r in train_many([r.cfg for r in todo], **saving)]
+    if stop.is_set():
+        return []
     records = [make_record(run, summary, target) for run, summary in zip(todo, summaries, strict=True)]
     for record in records:
         write_atomic(sweep.record_path(output_dir, record["id"]), json.dumps(record, allow_nan=False) + "\n")
+    group_state.finish(output_dir, todo)
     return records
 
 
-def _trial(config: dict, batches: list, output: str, target: float) -> dict:
+def _trial(config: dict, batches: list, output: str, target: float, save_every: float) -> dict:
     """One Tune trial: train the group config["group"] (its records are written by train_group)."""
     import torch
 
     torch.set_num_threads(1)  # the trial holds one CPU
-    return {"trained": len(train_group(batches[config["group"]], output, target))}
+    return {"trained": len(train_group(batches[config["group"]], output, target, save_every=save_every))}
 
 
 @contextlib.contextmanager
@@ -122,7 +133,8 @@ def _resources(batches: list, workers: int) -> dict:
     return {"cpu": 1, "gpu": min(1.0, gpus / workers)}
 
 
-def _run_trials(batches: list, output: Path, target: float, workers: int, address: str | None) -> list[str]:
+def _run_trials(batches: list, output: Path, target: float, workers: int, address: str | None,
+                save_every: float) -> list[str]:
     """Every group as one Tune trial, `workers` at once; a line per trial that raised."""
     # Tune's own Ctrl-C handler would stop the trials and tell the user to restore Tune's experiment; ours is
     # simpler (rerun the same command), so Ctrl-C is left to raise KeyboardInterrupt. The old reporter is
@@ -138,7 +150,7 @@ def _run_trials(batches: list, output: Path, target: float, workers: int, addres
         started = start_ray(address, workers)
         try:
             trainable = tune.with_resources(  # with_parameters puts the groups in Ray's object store
-                tune.with_parameters(_trial, batches=batches, output=str(output), target=target),
+                tune.with_parameters(_trial, batches=batches, output=str(output), target=target, save_every=save_every),
                 _resources(batches, workers))
             tuner = tune.Tuner(
                 trainable, param_space={"group": tune.grid_search(list(range(len(batches))))},
@@ -157,11 +169,12 @@ def _run_trials(batches: list, output: Path, target: float, workers: int, addres
 
 def run_sweep(output, preset: str, task: str, grid: dict, seeds: int, base: dict, *, target: float = 1.0,
               workers: int | None = None, models_per_worker: int = 16, address: str | None = None,
-              progress: Callable[[int, int], None] | None = None) -> SweepOutcome:
+              progress: Callable[[int, int], None] | None = None, save_every: float = SAVE_EVERY) -> SweepOutcome:
     """Run (or resume) the sweep in directory `output`: write or check sweep.json, plan the runs, drop those
-    recorded, group the rest and train the groups as Ray Tune trials, `workers` at once (default: the CPU
-    count); progress(done, total) as records appear. ValueError for a bad grid, setting or directory (nothing
-    is trained then); KeyboardInterrupt passes through after Ray is shut down and the summary rewritten."""
+    recorded, take back the groups that saved a state, group the rest and train the groups as Ray Tune trials,
+    `workers` at once (default: the CPU count), each saving its state every `save_every` seconds; progress(done,
+    total) as records appear. ValueError for a bad grid, setting or directory (nothing is trained then);
+    KeyboardInterrupt passes through after Ray is shut down and the summary rewritten."""
     output = Path(output).absolute()  # the trials run in directories of Tune's choosing
     workers = workers or os.cpu_count() or 1
     if workers < 1:
@@ -175,11 +188,13 @@ def run_sweep(output, preset: str, task: str, grid: dict, seeds: int, base: dict
     # no larger groups than it takes to give every worker one, so that no worker idles while another trains a
     # group that could have been split
     per_group = max(1, min(models_per_worker, math.ceil(len(todo) / workers)))
-    batches = sweep.groups(todo, per_group)
+    saved, rest = group_state.take_back(output, todo)  # a group that saved goes on as it was, whatever per_group
+    batches = saved + sweep.groups(rest, per_group)
     failures: list[str] = []
     with _watching(output, {r.id for r in runs}, progress):
         if batches:
-            failures = _run_trials(batches, output, target, workers, address)
+            failures = _run_trials(batches, output, target, workers, address, save_every)
+    group_state.tidy(output)
     problems: list[str] = []
     rows = sweep.write_summary(output, problems)
     finished = len({r.id for r in runs} & sweep.recorded_ids(output))

@@ -21,10 +21,10 @@ RECORD_KEYS = {"id", "preset", "task", "params", "seed", "curve", "best_accuracy
                "reached_target", "steps", "epochs", "seconds", "error", "train_config"}
 
 
-def run_sweep_cli(tmp_path, grid, output):
+def run_sweep_cli(tmp_path, grid, output, seeds=1, workers=1, settings=SMALL):
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    args = ["--preset", "paper2016", "--task", "single-column", "--grid", grid, "--seeds", "1", "--output", output,
-            "--workers", "1", "--set", *(f"{k}={v}" for k, v in SMALL.items())]
+    args = ["--preset", "paper2016", "--task", "single-column", "--grid", grid, "--seeds", seeds, "--output", output,
+            "--workers", workers, "--set", *(f"{k}={v}" for k, v in settings.items())]
     result = subprocess.run([sys.executable, "-m", "engine", "sweep", *map(str, args)], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
