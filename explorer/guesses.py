@@ -4,6 +4,8 @@ question the checkpoint does read, built from its own grammar (engine/np2016/dat
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine.core.vocab import parse_number, tokenize
@@ -53,6 +55,12 @@ def _names_at(toks: list[str], i: int, names: list[list[str]]) -> int | None:
     return max(found, key=lambda j: len(names[j]), default=None)
 
 
+def named_columns(question: str, columns: list[str]) -> set[int]:
+    """The columns whose name (the longest at a place; a one-word name also in the plural) the question says."""
+    toks, names = tokenize(question), [tokenize(c) for c in columns]
+    return {j for i in range(len(toks)) if (j := _names_at(toks, i, names)) is not None}
+
+
 def _read_plain(question: str, columns: list[str], cells: dict[str, list[int]] | None) -> list[tuple]:
     """The question as items (kind, value, weight): "col" (column index), "num" (as typed), "op"
     (a grammar word), "cell" ((columns holding it, word)); every other word is left out. A word of the
@@ -78,9 +86,47 @@ def _read_plain(question: str, columns: list[str], cells: dict[str, list[int]] |
     return items
 
 
-def _user_features(items: list[tuple], text_cols: list[int]) -> dict:
-    """Operations (with weights), (operation, column) pairs, mentioned columns, numbers, the comparisons
-    (operation, column, number) and text words (column -> word)."""
+def _ranges(rows: list[list], num_cols: list[int]) -> dict[int, tuple[float, float]]:
+    """Numeric column -> (smallest, largest) of its cells (columns with no cells left out)."""
+    out = {}
+    for j in num_cols:
+        values = [float(r[j]) for r in rows if isinstance(r[j], (int, float))]
+        if values:
+            out[j] = (min(values), max(values))
+    return out
+
+
+def _fitting_column(number: str, ranges: dict[int, tuple[float, float]]) -> int | None:
+    """The numeric column whose values the number falls among (the narrowest such range: the most specific
+    evidence), or None when it fits none: "after 2015" is about the column of years, whatever is named near it."""
+    value = parse_number(number)
+    fits = [j for j, (lo, hi) in ranges.items() if value is not None and lo <= value <= hi]
+    return min(fits, key=lambda j: (ranges[j][1] - ranges[j][0], j), default=None)
+
+
+def _compared_column(after: list[tuple], before: list[tuple], ranges: dict[int, tuple[float, float]]) -> int | None:
+    """The column a comparison word is about: the column named right after it or its number ("greater 50 X"),
+    else the one named right before the word ("X above 50"). A column right before that is already what an
+    aggregation asks for ("total profit after 2015") is a weak reading: when the number does not fit its values
+    but fits another column's, that column is meant (the year), as it is when no column is named at all."""
+    number = after[0][1] if after[:1] and after[0][0] == "num" else None
+    named_after = after[int(number is not None):][:1]
+    if named_after and named_after[0][0] == "col":
+        return named_after[0][1]
+    col = before[0][1] if before[:1] and before[0][0] == "col" else None
+    if number is None:
+        return col
+    aggregated = col is not None and before[1:2] and before[1][0] == "op" and before[1][1] in AGGREGATING
+    lo, hi = ranges.get(col, (-math.inf, math.inf))
+    if col is None or (aggregated and not lo <= parse_number(number) <= hi):
+        fitting = _fitting_column(number, ranges)
+        return col if fitting is None else fitting
+    return col
+
+
+def _user_features(items: list[tuple], text_cols: list[int], ranges: dict[int, tuple[float, float]]) -> dict:
+    """Operations (with weights), (operation, column) pairs, mentioned columns (with those a number was found to
+    be about), numbers, the comparisons (operation, column, number) and text words (column -> word)."""
     ops, pairs, comparisons, words = {}, set(), [], {}
     for k, (kind, value, weight) in enumerate(items):
         if kind == "cell":
@@ -96,16 +142,16 @@ def _user_features(items: list[tuple], text_cols: list[int]) -> dict:
         before = [it for it in reversed(items[:k]) if it[0] != "cell"]
         if value in AGGREGATING:  # sum X / print X: the column right after, else right before
             col = next((it[1] for it in after[:1] + before[:1] if it[0] == "col"), None)
-        elif value in COMPARING:  # greater 50 X / X above 50: the column after the number, else before the word
-            num = 1 if after[:1] and after[0][0] == "num" else 0
-            col = next((it[1] for it in after[num:num + 1] + before[:1] if it[0] == "col"), None)
-            if num:
+        elif value in COMPARING:
+            col = _compared_column(after, before, ranges)
+            if after[:1] and after[0][0] == "num":
                 comparisons.append((value, col, after[0][1]))
         else:
             col = None
         if col is not None:
             pairs.add((value, col))
-    return {"ops": ops, "pairs": pairs, "cols": {v for kind, v, _ in items if kind == "col"},
+    found = {c for _, c, _ in comparisons if c is not None}
+    return {"ops": ops, "pairs": pairs, "cols": {v for kind, v, _ in items if kind == "col"} | found,
             "numbers": [v for kind, v, _ in items if kind == "num"], "comparisons": comparisons, "words": words}
 
 
@@ -171,7 +217,7 @@ def closest_question(question: str, columns: list[str], rows: list[list], kinds:
         return None
     order = text + num
     cells = text_cells(columns, rows, kinds) if text else None
-    user = _user_features(_read_plain(question, columns, cells), text)
+    user = _user_features(_read_plain(question, columns, cells), text, _ranges(rows, num))
     pool = [t for group in tg.canonical(len(text), len(num)).values() for t in group]
     best = max(pool, key=lambda t: (_score(user, t, order), -len(t)))
     words_for = {t: user["words"][order[t]] for t in range(len(order)) if order[t] in user["words"]}

@@ -17,7 +17,7 @@ import streamlit as st
 
 from engine.core.limits import QUESTION_MAX_CHARS
 from engine.np2016.config import ModelConfig
-from explorer import escape, real_table_samples, tables
+from explorer import escape, example_questions, guesses, real_table_samples, tables
 from explorer.jobs import OWNER_TOKEN, new_owner, valid_owner
 
 # ----------------------------------------------------------------------------- the app's own state
@@ -240,8 +240,12 @@ def editor_key() -> str:
 
 
 def set_table(df: pd.DataFrame, source: dict | None = None) -> None:
-    """Replace the table (and the editor's input, under a new key so the editor starts clean)."""
+    """Replace the table (and the editor's input, under a new key so the editor starts clean). An uploaded table
+    keeps the question only if it can be asked of it (a sample, an example and a link bring their own question; a
+    blank table starts with none)."""
     ss = st.session_state
+    if source is not None and source["kind"] == "upload" and TABLE in ss:
+        _fit_question(ss[TABLE], df)
     ss[TABLE] = ss[TABLE_BASE] = df
     ss[TABLE_VER] = ss.get(TABLE_VER, 0) + 1
     ss[FOCUS] = None
@@ -249,6 +253,20 @@ def set_table(df: pd.DataFrame, source: dict | None = None) -> None:
     if source is not None:
         ss[TABLE_SOURCE] = source
         ss[TABLE_EDITED] = False
+
+
+def _fit_question(old: pd.DataFrame, new: pd.DataFrame) -> None:
+    """Replace the question by the new table's first example question when it names a column of the old table
+    that the new one lacks: no model can answer it there, and the box would go on asking it of every table."""
+    ss = st.session_state
+    old_names = [str(c) for c in old.columns]
+    said = {old_names[j] for j in guesses.named_columns(ss.get(QUESTION) or "", old_names)}
+    if not said - {str(c) for c in new.columns}:
+        return
+    columns, rows = tables.to_engine(new)
+    kinds = ["numeric" if tables.is_numeric(new, c) else "text" for c in new.columns]
+    ss[QUESTION] = (example_questions.plain_examples(columns, rows, kinds) or ["count"])[0]
+    ss.pop(QUESTION_BOX, None)  # the box is filled from the question when next drawn
 
 
 def load_sample(sample_id: str, with_question: bool = True) -> None:

@@ -86,6 +86,17 @@ def _number(v) -> float | None:
     return parse_number(str(v).strip())
 
 
+def cell_text(v) -> str | None:
+    """A cell as text, as a person writes it: whole numbers without '.0' (4, not 4.0), other numbers exactly (repr
+    round-trips), None for an empty cell. A CSV's text columns keep their numbers as written already
+    (engine/core/io/csv_table.py); numbers in a text column from an edit or an example's rows are written so."""
+    if _is_empty(v):
+        return None
+    if isinstance(v, float):  # numpy's float64 too
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(float(v))
+    return str(v).strip()
+
+
 def normalize(df: pd.DataFrame) -> pd.DataFrame:
     """Columns whose non-empty cells are all numbers become float64; the others hold str or None."""
     out = {}
@@ -94,7 +105,7 @@ def normalize(df: pd.DataFrame) -> pd.DataFrame:
         if all(_is_empty(v) or _number(v) is not None for v in values):
             out[name] = pd.Series([math.nan if _is_empty(v) else _number(v) for v in values], dtype="float64")
         else:
-            out[name] = pd.Series([None if _is_empty(v) else str(v).strip() for v in values], dtype=object)
+            out[name] = pd.Series([cell_text(v) for v in values], dtype=object)
     result = pd.DataFrame(out, columns=list(df.columns))
     result.index = pd.RangeIndex(len(result))
     return result

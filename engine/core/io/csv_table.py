@@ -4,7 +4,8 @@ The rules (delimiter, quotes, decimal marks, header fixes, limits) are in docs/l
 problem raises `InputError` naming the file, the line and, where there is one, the column; the reader stops at
 the first row over a cap. The delimiter is the one of `,` `;` tab that makes the most records of the first 64 KB
 fit the header (ties: more names, then `,` `;` tab). NaN, inf and numbers beyond ±NUMBER_MAX_ABS become empty
-cells (with a note) in a numeric column and stay text in a text column.
+cells (with a note) in a numeric column and stay text in a text column; so does every number in a text column, as
+written ("1" above "Total" stays "1", not the 1.0 it would be shown and matched as).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class InputError(ValueError):
 @dataclass
 class Table:
     columns: list[str]
-    rows: list[list[float | str | None]]  # numbers as float, text as str, empty cells None
+    rows: list[list[float | str | None]]  # numbers as float (as written in a text column), text as str, empty None
     notes: list[str] = field(default_factory=list)  # what was fixed while reading
 
 
@@ -205,6 +206,24 @@ def _settle_not_finite(rows: list[list], found: list[tuple[int, int, int]], name
             f"model cannot use; they are empty now: {'; '.join(emptied[:NOTE_MAX_CELLS])}{more}"]
 
 
+def _numbers_as_written(rows: list[list], text: str, delimiter: str, name: str) -> None:
+    """Put back the written text of the numbers in text columns (columns holding any text): a number there is a word
+    of the column, and its text is what the file says ("1", "007", "1,500"), not the float's ("1.0", "7.0",
+    "1500.0"). The file's records are read a second time, only for a table with such a column, rather than the
+    text of every number cell kept through the first reading."""
+    width = len(rows[0])
+    text_columns = {j for j in range(width) if any(type(r[j]) is str for r in rows)}
+    mixed = [j for j in sorted(text_columns) if any(type(r[j]) is float for r in rows)]
+    if not mixed:
+        return
+    records = _records(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), name)
+    next(records)  # the header
+    for row, (_, record) in zip(rows, records, strict=True):
+        for j in mixed:
+            if type(row[j]) is float:
+                row[j] = record[j].strip()
+
+
 def read_table_csv(source: bytes | str | Path, *, max_bytes: int, max_rows: int, max_columns: int,
                    max_cells: int, max_name_chars: int = NAME_MAX_CHARS, name: str | None = None) -> Table:
     """The table in a CSV file (str or Path: a file to open; bytes: its content). Raises InputError."""
@@ -262,4 +281,5 @@ def read_table_csv(source: bytes | str | Path, *, max_bytes: int, max_rows: int,
         rows = [r[:used] for r in rows]
     names, notes = dedupe_names(header[:used] + [""] * (used - len(header)), max_name_chars)
     notes += _settle_not_finite(rows, found, names)
+    _numbers_as_written(rows, text, delimiter, name)
     return Table(names, rows, notes)
