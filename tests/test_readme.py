@@ -19,7 +19,7 @@ PAGES = [README, *DOCS]
 MAX_README_LINES = 120
 
 INSTALL = ("python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && "
-           ".venv/bin/streamlit run streamlit_app.py")
+           ".venv/bin/python -m explorer.serve")  # the launcher (explorer/serve.py): warm, then `streamlit run`
 TEST = ".venv/bin/python -m pytest -q"
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")

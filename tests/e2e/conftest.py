@@ -1,4 +1,5 @@
-"""Playwright fixtures: `streamlit run` on 127.0.0.1 and the system Chromium (never `playwright install`).
+"""Playwright fixtures: the app started as the README starts it (`python -m explorer.serve`: warm, then
+`streamlit run`) on 127.0.0.1, and the system Chromium (never `playwright install`).
 
 The server reads tiny checkpoints written to a temporary directory (the AppTest helpers' sum model, an
 untrained letters model, the model that prints the named column and an untrained paper2016 model);
@@ -31,6 +32,8 @@ from tests.ui.helpers import (
     make_print_model,
     make_sum_model,
 )
+
+SERVER_START_S = 180  # the launcher's warm-up (torch, the models, two pages) on a loaded 2-core machine included
 
 
 def _free_port() -> int:
@@ -89,16 +92,15 @@ def app_url(tmp_path_factory):
 
 @contextmanager
 def serve_app(env: dict, log) -> Iterator[str]:
-    """`streamlit run` of the app on a free port of 127.0.0.1 with the environment `env`, writing to `log`;
-    yields its address and stops it afterwards (tests that need a server of their own use it too)."""
+    """The app's launcher (explorer/serve.py) on a free port of 127.0.0.1 with the environment `env`, writing to
+    `log`; yields its address once it serves (after its warm-up) and stops it afterwards (tests that need a server
+    of their own use it too)."""
     port = _free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "streamlit_app.py"),
+            "explorer.serve",
             "--server.headless=true",
             "--server.address=127.0.0.1",
             f"--server.port={port}",
@@ -112,12 +114,14 @@ def serve_app(env: dict, log) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + SERVER_START_S
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
                 break
         except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"the server ended before it served; see {log.name}")
             time.sleep(0.5)
     else:
         proc.terminate()
