@@ -93,7 +93,7 @@ class Job:
 @dataclass(eq=False, kw_only=True)
 class ThreadJob(Job):
     """A job whose work runs in the thread `thread` (made by its starter, started by begin()) and ends soon
-    after the event `stop` is set: training runs and evaluations."""
+    after the event `stop` is set: evaluations, and training runs (whose thread follows their worker process)."""
 
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
@@ -252,11 +252,11 @@ def forget_all() -> list[Job]:
 
 @atexit.register
 def _stop_all_on_exit() -> None:
-    """When the server exits, every running job is asked to stop (a run saves its best model, a sweep gets Ctrl-C
-    and keeps its records, an evaluation ends after its batch) and they get EXIT_WAIT_SECONDS together to end.
-    Torch's threads killed in the middle of a step abort the exit ("terminate called without an active
-    exception"), and a sweep runs in a session of its own, so it would outlive the server (if the server is
-    killed, the sweep's --parent-pid watch stops it)."""
+    """When the server exits, every running job is asked to stop (a run's worker process saves its best model, a
+    sweep gets Ctrl-C and keeps its records, an evaluation ends after its batch) and they get EXIT_WAIT_SECONDS
+    together to end. Torch's threads killed in the middle of an evaluation's batch abort the exit ("terminate
+    called without an active exception"), and a sweep runs in a session of its own, so it would outlive the server
+    (if the server is killed, the sweep's --parent-pid watch stops it, and a training worker sees its pipe end)."""
     with _lock:
         going = [job for job in _jobs.values() if job.running]
     for job in going:

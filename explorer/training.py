@@ -1,36 +1,46 @@
 """Background training runs: jobs of the one registry (explorer/jobs.py), so a run whose owner's pages are gone
-is stopped and saves what it has. The worker never calls streamlit: the Train page polls `Job` (progress,
-probe model). A finished run's checkpoint gets a name no other run has, claimed with an exclusive create.
+is stopped and saves what it has. Each run trains in a process of its own (explorer/training_worker.py), so the
+server's interpreter is left to the pages; the job's thread in the server only starts that process, passes a
+stop on and copies the reported progress and probe weights into `Job.progress`, which the Train page polls.
+A finished run's checkpoint gets a name no other run has, claimed with an exclusive create.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import re
 import secrets
+import subprocess
+import sys
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import torch
 
-from engine.core.io.atomic import write_atomic
 from engine.core.io.examples import read_jsonl
 from engine.core.limits import CUSTOM_MAX_BYTES, CUSTOM_MAX_EXAMPLES
 from engine.core.vocab import Vocab
 from engine.np2016 import presets
-from engine.np2016.checkpoint import load_checkpoint, to_bytes
+from engine.np2016.checkpoint import load_checkpoint
 from engine.np2016.config import ModelConfig, TrainConfig
 from engine.np2016.data import tasks as data
 from engine.np2016.memory_estimate import check_memory
 from engine.np2016.model import NeuralProgrammer
-from engine.np2016.train import Progress, train
-from explorer import fine_tune_scores, jobs
+from explorer import jobs, training_worker
+from explorer.training_progress import ProbeProgress, apply_changes
 
+ROOT = Path(__file__).resolve().parent.parent  # the worker runs as `python -m explorer.training_worker` from here
+POLL_SECONDS = 0.1  # how soon the job's thread passes a stop on to its process
+# after a stop, the seconds a run gets to end its step, evaluate its last weights and save before it is killed
+# (a run at the largest allowed settings evaluates in a few seconds)
+STOP_GRACE_SECONDS = 60.0
+EXIT_SECONDS = 10.0  # after its result, for the process to exit
 log = logging.getLogger(__name__)
 # the registry's names, used here and by the pages and tests that knew them from this module
 MAX_ACTIVE_JOBS, JobRefused, owner_timeout = jobs.MAX_ACTIVE_JOBS, jobs.JobRefused, jobs.owner_timeout
@@ -39,21 +49,7 @@ KIND = "training"
 # the owner's latest training run (None when the server has none); touch also keeps all their jobs alive; stop
 # asks their running one to end (it saves the best model so far): False when none runs
 find, touch, stop = partial(jobs.find, kind=KIND), partial(jobs.touch, kind=KIND), partial(jobs.stop, kind=KIND)
-
-
-class ProbeProgress(Progress):
-    """Progress that also keeps a copy of the model's weights every `every` steps (for the probe view)."""
-
-    def __init__(self, every: int, **kw):
-        super().__init__(**kw)
-        self.every = max(1, every)
-        self.probe_state: tuple[int, dict] | None = None
-
-    def on_step(self, step: int, model) -> None:
-        if step == 1 or step % self.every == 0:
-            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            with self.lock:
-                self.probe_state = (step, state)
+claim_path = training_worker.claim_path  # the worker claims its checkpoint's name; tests know it from here
 
 
 @dataclass
@@ -74,6 +70,7 @@ class Job(jobs.ThreadJob):
     announced: bool = False  # the page has shown the final result once
     estimate_seconds: float | None = None  # the Train page's measured estimate of the run (run_estimate.py)
     base: str | None = None  # the checkpoint a fine-tuning starts from; None for a run on a task
+    process: subprocess.Popen | None = None  # the worker process, once the job's thread has started it
 
     def probe_model(self) -> tuple[int, NeuralProgrammer] | None:
         with self.progress.lock:
@@ -81,7 +78,7 @@ class Job(jobs.ThreadJob):
         if snap is None:
             return None
         # built on the meta device and given the copied weights: no random initialisation, so the global
-        # torch generator (which a training thread draws from) is left alone
+        # torch generator (which the server's other threads draw from) is left alone
         with torch.device("meta"):
             model = NeuralProgrammer(self.model_config)
         model.load_state_dict(snap[1], assign=True)
@@ -99,17 +96,16 @@ def run_name(stem: str) -> str:
 
 def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict | None = None,
           base: str | None = None, custom: list[dict] | None = None, estimate_seconds: float | None = None) -> Job:
-    """Start training in a daemon thread for `owner`: a new model (ModelConfig `model_settings` over the preset's
+    """Start training in a worker process for `owner`: a new model (ModelConfig `model_settings` over the preset's
     values for the task), or the checkpoint at `base` fine-tuned on the `custom` examples. JobRefused also when
     the run's estimated memory is over the per-run budget (engine/np2016/memory_estimate.py)."""
     if not valid_owner(owner):
         raise JobRefused("this page has no valid run token: reload the page")
-    init = None
     if base is not None:
         if not custom:
             raise JobRefused("fine-tuning needs at least one example in the custom set")
-        model, vocab, _ = load_checkpoint(base)  # a private copy: the cached, shared model stays untouched
-        init, model_config = (model, vocab), model.config
+        model, vocab, _ = load_checkpoint(base)  # read here too: a broken file is refused before any process starts
+        model_config = model.config
         probe = dict(custom[0])
         stem = re.sub(r"(-ft)?-\d{8}-\d{6}(-\d{6}-[0-9a-f]{6})?$", "", Path(base).stem) + "-ft"
     else:
@@ -122,61 +118,90 @@ def start(owner: str, cfg: TrainConfig, out_dir: Path, *, model_settings: dict |
         check_memory(cfg, {"d": model_config.d, "T": model_config.T}, examples=custom if base else None)
     except ValueError as e:
         raise JobRefused(str(e)) from None
-    name = run_name(stem)
-    job = Job(owner, cfg, model_config, vocab, name, ProbeProgress(every=max(cfg.steps // 25, 5)), probe,
+    name, every = run_name(stem), max(cfg.steps // 25, 5)
+    job = Job(owner, cfg, model_config, vocab, name, ProbeProgress(every=every, total=cfg.steps), probe,
               estimate_seconds=estimate_seconds, base=base)
-    job.thread = threading.Thread(target=_work, args=(job, Path(out_dir), init, custom, base), daemon=True,
-                                  name=f"train-{name}")
+    spec = training_worker.RunSpec(cfg, model_config, str(out_dir), name, every, base, custom)
+    job.thread = threading.Thread(target=_watch, args=(job, spec), daemon=True, name=f"train-{name}")
     return jobs.register(job, noun="training run")
 
 
-def claim_path(out_dir: Path, name: str) -> Path:
-    """Create `<name>.safetensors` exclusively (so no other run can have it); another suffix if taken."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for attempt in range(10):
-        path = out_dir / f"{name if attempt == 0 else f'{name}-{attempt}'}.safetensors"
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
-        except FileExistsError:
-            continue
-        return path
-    raise OSError(f"no free checkpoint name for {name} in {out_dir}")
-
-
-def _work(job: Job, out_dir: Path, init, custom, base) -> None:
-    jobs.lower_thread_priority()
+def _launch(spec: training_worker.RunSpec) -> tuple[subprocess.Popen, Connection, Connection]:
+    """The worker process, at the jobs' lower priority, and the server's ends of its two pipes (commands, reports);
+    the run's settings are already on their way."""
+    commands_read, commands_write = os.pipe()
+    reports_read, reports_write = os.pipe()
     try:
-        before = None
-        if base:  # the checkpoint as it was: on the taught examples and on fresh questions of its own task
-            job.progress.update(message="scoring the checkpoint before fine-tuning")
-            before = fine_tune_scores.measure(init[0], init[1], job.cfg, custom, job.stop)
-        result = train(job.cfg, None if init else job.model_config, progress=job.progress, stop=job.stop,
-                       init=init, train_examples=copy.deepcopy(custom) if custom else None,
-                       eval_examples=copy.deepcopy(custom) if custom else None)
-        summary = dict(result.summary)
-        if base:
-            summary.update(fine_tuned_from=Path(base).stem, custom_examples=len(custom))
-            if summary["steps_run"]:
-                job.progress.update(message="scoring the fine-tuned model")
-                after = fine_tune_scores.measure(result.model, result.vocab, job.cfg, custom, job.stop)
-                summary.update(fine_tune_scores.summary_fields(job.cfg, before, after))
-        if job.stop_reason:
-            summary["stopped_because"] = job.stop_reason
-        job.summary = summary
-        if summary["steps_run"] == 0:  # stopped (or diverged) before the first step: nothing was learned
-            return
-        payload = to_bytes(result.model, result.vocab, summary)
-        path = claim_path(out_dir, job.name)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "explorer.training_worker", str(commands_read), str(reports_write)], cwd=ROOT,
+            stdin=subprocess.DEVNULL, pass_fds=(commands_read, reports_write),
+            preexec_fn=lambda: os.nice(jobs.NICENESS))
+    except BaseException:
+        for fd in (commands_write, reports_read):
+            os.close(fd)
+        raise
+    finally:  # the worker holds its own copies: once it ends, reading its reports meets the end of the pipe
+        os.close(commands_read)
+        os.close(reports_write)
+    commands, reports = Connection(commands_write, readable=False), Connection(reports_read, writable=False)
+    with suppress(OSError):  # a worker that died at once: following it meets the end of its reports
+        commands.send(vars(spec))
+    return process, commands, reports
+
+
+def _follow(job: Job, commands: Connection, reports: Connection) -> dict | None:
+    """Copy the worker's progress into the job and pass a stop on, until its result (None: it ended without one,
+    or did not stop within STOP_GRACE_SECONDS of being asked)."""
+    asked = None
+    while True:
+        if job.stop.is_set() and asked is None:
+            asked = time.monotonic()
+            with suppress(OSError):  # already gone: its reports end below
+                commands.send(("stop", job.stop_reason))
+        if asked is not None and time.monotonic() - asked > STOP_GRACE_SECONDS:
+            log.warning("training run %s did not stop within %g s", job.name, STOP_GRACE_SECONDS)
+            return None
         try:
-            write_atomic(path, payload)
-        except BaseException:
-            path.unlink(missing_ok=True)  # the empty claim must not stay behind as a broken checkpoint
-            raise
-        job.name, job.saved_path = path.stem, path
+            if not reports.poll(POLL_SECONDS):
+                continue
+            kind, body = reports.recv()
+        except (EOFError, OSError):
+            return None
+        if kind == "result":
+            return body
+        apply_changes(job.progress, body)
+
+
+def _end(process: subprocess.Popen, seconds: float) -> int:
+    """Give the process `seconds` to exit, then kill it; its exit code."""
+    try:
+        return process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def _watch(job: Job, spec: training_worker.RunSpec) -> None:
+    """The job's thread in the server: start the worker, follow it, keep its result; it has ended when this does."""
+    process = commands = reports = None
+    try:
+        process, commands, reports = _launch(spec)
+        job.process = process
+        outcome = _follow(job, commands, reports)
+        if outcome is None:  # it died, or would not stop
+            job.error = f"the training process ended without a result (exit code {_end(process, 2.0)})"
+        else:
+            job.summary, job.error, job.name = outcome["summary"], outcome["error"], outcome["name"]
+            job.saved_path = Path(outcome["saved_path"]) if outcome["saved_path"] else None
     except Exception as e:  # noqa: BLE001 - shown to the user as a message, logged with its traceback
         log.exception("training run %s failed", job.name)
         job.error = f"training failed: {e}"
     finally:
+        if process is not None:
+            _end(process, EXIT_SECONDS)
+        for connection in (commands, reports):
+            if connection is not None:
+                connection.close()
         job.finished = time.time()
         job.progress.update(done=True, error=job.error or job.progress.error)
 

@@ -3,7 +3,6 @@ whose owner is gone is stopped, run names never collide, and a reloaded page fin
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -79,7 +78,8 @@ def test_a_job_whose_owner_is_gone_is_stopped(tmp_path, monkeypatch):
     for _ in range(10):  # the owner's page is open: it touches the job (more than a timeout in all)
         time.sleep(0.1)
         assert training.touch(owner) is job
-    assert _wait(lambda: training.touch(owner) and job.progress.step > 0, 30)  # training, not setting up
+    # training, not setting up (the worker process starting, the data generated)
+    assert _wait(lambda: training.touch(owner) and job.progress.step > 0, 60)
     assert job.running
     left = time.monotonic()
     assert _wait(job.stop.is_set, 5), "the orphaned job was not told to stop"
@@ -181,16 +181,6 @@ def test_a_nan_answer_that_slips_past_the_reader_saves_no_checkpoint(tmp_path):
     runs = tmp_path / "runs"
     assert job.saved_path is None and (not runs.exists() or not any(runs.iterdir()))
     assert "the loss became nan" in job.summary["error"] and job.progress.error == job.summary["error"]
-
-
-def test_a_run_trains_at_a_lower_priority_than_the_pages(tmp_path):
-    """Two runs on two cores must not starve the sessions asking questions: the training thread is niced,
-    the server's other threads are not."""
-    job = training.start(training.new_owner(), ENDLESS, tmp_path, model_settings=TINY)
-    assert _wait(lambda: job.progress.snapshot()["step"] > 0, 30)
-    assert os.getpriority(os.PRIO_PROCESS, job.thread.native_id) == jobs.NICENESS
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
-    assert training.stop(job.owner)
 
 
 def test_a_run_over_the_memory_budget_is_refused_before_it_starts(tmp_path):
