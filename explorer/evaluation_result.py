@@ -18,6 +18,7 @@ from typing import ClassVar
 from engine.families import NP2016
 from engine.np2016.data import tasks as data
 from explorer import escape, programs
+from explorer.tables import cell_text
 
 PAGE_SIZE = 50  # examples per page of the picker; at most this many tables are kept
 SPLIT = "test"
@@ -50,18 +51,18 @@ def answer_check(answer) -> int:
     return zlib.crc32(repr(answer).encode())
 
 
-def answer_text(answer: dict) -> str:
-    """The right answer in a few words: the number, or how many cells and the first rows."""
+def answer_text(answer: dict, rows: list[list]) -> str:
+    """The right answer in a few words: the number, or the first cells' text (and how many there are)."""
     if "scalar" in answer:
         return f"{answer['scalar']:g}"
-    rows = [str(r) for r, _ in answer["cells"][:SHOWN_CELLS]]
-    more = ", …" if len(answer["cells"]) > SHOWN_CELLS else ""
-    return f"{len(answer['cells'])} cells (rows {', '.join(rows)}{more})" if rows else "no cells"
+    cells = answer["cells"]
+    shown = ", ".join(cell_text(rows[r][c]) or "(empty)" for r, c in cells[:SHOWN_CELLS])
+    return (shown + (f", … ({len(cells)} cells)" if len(cells) > SHOWN_CELLS else "")) if cells else "no cells"
 
 
 def compact(example: dict, found: dict) -> dict:
     """What the page draws of one example (`found`: one item of explorer.programs.induced_programs)."""
-    return {"question": example["question"], "answer": answer_text(example["answer"]),
+    return {"question": example["question"], "answer": answer_text(example["answer"], example["rows"]),
             "answer_check": answer_check(example["answer"]), "template": example.get("program"),
             "n_rows": len(example["rows"]), "n_columns": len(example["columns"]), "induced": found["program"],
             "correct": found["correct"], "program_check": found["program_check"]}

@@ -111,7 +111,7 @@ class Page:
         return f"explorer/pages/{self.name}.py"
 
 
-ASK, STEP_THROUGH, TRAIN, SWEEPS, PROGRAMS_PAGE, COMPARE, ABOUT = PAGES = (
+ASK, STEP_THROUGH, TRAIN, SWEEPS, PROGRAMS_PAGE, COMPARE, ABOUT, WORKSHEET = PAGES = (
     Page("ask", "Ask", "quiz"),
     Page("step", "Step through", "play_circle"),
     Page("train", "Train", "model_training"),
@@ -119,6 +119,7 @@ ASK, STEP_THROUGH, TRAIN, SWEEPS, PROGRAMS_PAGE, COMPARE, ABOUT = PAGES = (
     Page("programs", "Programs", "account_tree"),
     Page("compare", "Compare", "compare"),
     Page("about", "About / Lessons", "school"),
+    Page("worksheet", "Worksheet", "assignment"),
 )
 
 DEFAULT_SAMPLE = "shop_sales"

@@ -175,3 +175,17 @@ def accuracy_by_param(records: list[dict], name: str) -> list[dict]:
     return [{"value": r["params"][name], "accuracy": r["best_accuracy"], "id": str(r.get("id")),
              "seed": r.get("seed"), "reached": r.get("reached_target") is True}
             for r in records if name in r["params"]]
+
+
+
+def mean_curves_by_value(records: list[dict], name: str) -> list[tuple[object, list[tuple[float, float]]]]:
+    """(value, [(epoch, mean validation accuracy of that value's runs at that epoch)]) per value of the grid field
+    `name`, in order of first appearance; every run with the value counts, whatever its other fields and seed."""
+    by_value: dict[str, tuple[object, dict[float, list[float]]]] = {}  # keyed by repr: 1 and True stay apart
+    for r in records:
+        if name in r["params"]:
+            value = r["params"][name]
+            epochs = by_value.setdefault(repr(value), (value, {}))[1]
+            for _step, epoch, accuracy in r["curve"]:
+                epochs.setdefault(epoch, []).append(accuracy)
+    return [(value, [(e, sum(a) / len(a)) for e, a in sorted(epochs.items())]) for value, epochs in by_value.values()]

@@ -195,19 +195,46 @@ def drop_column(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return df.drop(columns=[name])
 
 
+class LinkDataError(ValueError):
+    """What is wrong with data read from a link: `kind` is "damaged", "cut short" or "too large"."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+def pack_for_link(raw: bytes) -> str:
+    """Bytes as a link parameter: zlib-compressed, then base64url (a table here, a worksheet in worksheet.py)."""
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode("ascii")
+
+
+def unpack_from_link(packed: str, limit: int) -> bytes:
+    """pack_for_link's bytes back, at most `limit` of them (LinkDataError otherwise)."""
+    inflate = zlib.decompressobj()
+    try:
+        # one byte past the limit, so that larger data is refused rather than silently cut
+        raw = inflate.decompress(base64.urlsafe_b64decode(packed.encode("ascii")), limit + 1)
+    except (ValueError, zlib.error):  # binascii.Error is a ValueError
+        raise LinkDataError("damaged") from None
+    if len(raw) > limit or inflate.unconsumed_tail:
+        raise LinkDataError("too large")
+    if not inflate.eof:  # a cut stream inflates to its first part without an error
+        raise LinkDataError("cut short")
+    return raw
+
+
 def to_url_param(df: pd.DataFrame) -> str | None:
     """A compressed, URL-safe form of a small table (None when it is too large for a link)."""
-    packed = base64.urlsafe_b64encode(zlib.compress(to_csv_bytes(df), 9)).decode("ascii")
+    packed = pack_for_link(to_csv_bytes(df))
     return packed if len(packed) <= MAX_URL_TABLE_CHARS else None
 
 
 def from_url_param(packed: str) -> pd.DataFrame:
-    inflate = zlib.decompressobj()
     try:
-        # one byte past the limit, so that a larger table is refused rather than silently cut
-        raw = inflate.decompress(base64.urlsafe_b64decode(packed.encode("ascii")), MAX_UPLOAD_BYTES + 1)
-    except (ValueError, zlib.error) as e:
-        raise TableError("the table in the link is damaged: load a sample table instead") from e
-    if len(raw) > MAX_UPLOAD_BYTES or inflate.unconsumed_tail:
-        raise TableError(f"the table in the link is larger than {MAX_UPLOAD_BYTES:,} bytes: load a sample table")
+        raw = unpack_from_link(packed, MAX_UPLOAD_BYTES)
+    except LinkDataError as e:
+        if e.kind == "too large":
+            raise TableError(f"the table in the link is larger than {MAX_UPLOAD_BYTES:,} bytes: load a sample "
+                             "table") from None
+        raise TableError("the table in the link is damaged: load a sample table instead") from None
     return parse_csv(raw)[0]

@@ -16,10 +16,7 @@ bounded), every field checked with a message naming it, the table as the engine 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import zlib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -193,7 +190,7 @@ def dumps(sheet: Worksheet, indent: int | None = 1) -> str:
 def to_link_param(sheet: Worksheet) -> str | None:
     """The worksheet packed for a link's `ws` parameter; None when it is longer than LINK_MAX_CHARS (share the
     file instead)."""
-    packed = base64.urlsafe_b64encode(zlib.compress(dumps(sheet, None).encode("utf-8"), 9)).decode("ascii")
+    packed = tables.pack_for_link(dumps(sheet, None).encode("utf-8"))
     return packed if len(packed) <= LINK_MAX_CHARS else None
 
 
@@ -201,16 +198,14 @@ def from_link_param(packed: str) -> Worksheet:
     name = "the worksheet in the link"
     if len(packed) > LINK_MAX_CHARS:
         raise WorksheetError(f"{name} has {len(packed):,} characters; the limit is {LINK_MAX_CHARS:,}")
-    inflate = zlib.decompressobj()
     try:
-        # one byte past the limit, so that a larger worksheet is refused rather than silently cut
-        raw = inflate.decompress(base64.urlsafe_b64decode(packed.encode("ascii")), MAX_FILE_BYTES + 1)
-    except (ValueError, binascii.Error, zlib.error):
+        raw = tables.unpack_from_link(packed, MAX_FILE_BYTES)
+    except tables.LinkDataError as e:
+        if e.kind == "too large":
+            raise WorksheetError(f"{name} is larger than {MAX_FILE_BYTES:,} bytes") from None
+        if e.kind == "cut short":
+            raise WorksheetError(f"{name} is cut short: {DAMAGED_HELP}") from None
         raise WorksheetError(f"{name} is damaged (was the link cut short?): {DAMAGED_HELP}") from None
-    if len(raw) > MAX_FILE_BYTES or inflate.unconsumed_tail:
-        raise WorksheetError(f"{name} is larger than {MAX_FILE_BYTES:,} bytes")
-    if not inflate.eof:  # a cut stream inflates to its first part without an error
-        raise WorksheetError(f"{name} is cut short: {DAMAGED_HELP}")
     return loads(raw, name)
 
 

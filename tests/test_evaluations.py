@@ -161,3 +161,13 @@ def test_stop_ends_the_evaluation_and_keeps_nothing(gate):
     job.wait(WAIT_SECONDS)
     assert not job.running and job.result is None and job.stop_reason == "you stopped it"
     assert not evaluations.stop(job.owner)  # nothing runs any more
+
+
+def test_an_examples_answer_is_shown_as_its_cells_text():
+    rows = [["Alice", 3.0], ["Bob", 5.0], [None, 7.0]]
+    assert evaluation_result.answer_text({"cells": [[0, 0], [1, 0]]}, rows) == "Alice, Bob"
+    assert evaluation_result.answer_text({"cells": [[2, 0], [1, 1]]}, rows) == "(empty), 5"
+    many = {"cells": [[r % 3, 1] for r in range(evaluation_result.SHOWN_CELLS + 2)]}
+    assert evaluation_result.answer_text(many, rows).endswith(f"… ({evaluation_result.SHOWN_CELLS + 2} cells)")
+    assert evaluation_result.answer_text({"scalar": 2.5}, rows) == "2.5"
+    assert "{" not in evaluation_result.answer_text({"cells": [[1, 9]]}, [[0] * 10, [1] * 10])

@@ -53,12 +53,15 @@ def real_entry() -> checkpoints.Entry | None:
     return checkpoints.answering_real(checkpoints.all_checkpoints(), ss.get(state.CKPT))
 
 
-def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -> checkpoints.Entry | None:
+def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True,
+                      question: str | None = None) -> checkpoints.Entry | None:
     """Selectbox of the registry's checkpoints ('auto' = best match for the table): the 2016 ones, then the 2017 ones
     (answered by model_choice.py); sets ctx.entry and ctx.vocab to the 2016 checkpoint that answers (the best match
     while a 2017 one is picked, for the one click back to it). A requested checkpoint that is not here is dropped for
     the best match and kept in ctx.missing, and said beside the picker unless `warn_missing` is False (the Ask page,
-    whose picker sits in a collapsed panel, says it where the answer is: missing_warning)."""
+    whose picker sits in a collapsed panel, says it where the answer is: missing_warning). With `question` (a page
+    whose picker is drawn again with each question), 'auto' names the model that answers it: the real-tables model
+    for plain English, never the synthetic best match then."""
     box = container or st
     registry = checkpoints.all_checkpoints()
     entries, real = ([e for e in registry if e.family == family] for family in (NP2016, WTQ2017))
@@ -74,25 +77,45 @@ def checkpoint_picker(ctx: Context, container=None, warn_missing: bool = True) -
             box.warning(f"{_missing_text(ctx.missing)}; using the best match for the table.")
         ss[state.CKPT] = None
     ss[state.CKPT_PICK] = ss.get(state.CKPT) or AUTO
-    labels = {e.id: picker_label(e) for e in entries + real}
-    labels[AUTO] = f"Best match for the table: {picker_label(best)}" if best else "Best match (none: pick one)"
-    if checkpoints.find(real, checkpoints.REAL_ID):
-        labels[AUTO] += "; plain-English questions go to the real-tables model"
-    box.selectbox("Model (checkpoint)", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK,
-                  on_change=_on_ckpt,
-                  help="What each model was trained to read, then its file name and how it was trained. The best "
-                  "match is never one trained by gradient descent alone (the paper's method): those are here to "
-                  "show where that method gets stuck. The real-tables model (2017 paper) reads plain English on "
-                  "any table; the synthetic ones read their own small question language.")
+    picker = box.empty()  # the selectbox goes first; its 'auto' label waits for the checkpoint that answers
     entry = checkpoints.find(entries, ss.get(state.CKPT)) or best
-    if entry is None:
-        if not real:
-            box.info("No checkpoint here is a match to pick by itself (none is readable, or every one was trained "
-                     "by gradient descent alone): pick one from the list.")
-        return None
-    ctx.vocab = vocab_of(entry, box)
-    ctx.entry = entry if ctx.vocab is not None else None
+    if entry is None and not real:
+        box.info("No checkpoint here is a match to pick by itself (none is readable, or every one was trained "
+                 "by gradient descent alone): pick one from the list.")
+    if entry is not None:
+        ctx.vocab = vocab_of(entry, box)
+        ctx.entry = entry if ctx.vocab is not None else None
+    labels = {e.id: picker_label(e) for e in entries + real}
+    labels[AUTO] = _auto_label(ctx, best, real, question)
+    picker.selectbox("Model (checkpoint)", [AUTO] + ids, format_func=labels.get, key=state.CKPT_PICK,
+                     on_change=_on_ckpt,
+                     help="What each model was trained to read, then its file name and how it was trained. The "
+                     "best match is never one trained by gradient descent alone (the paper's method): those are here "
+                     "to show where that method gets stuck. The real-tables model (2017 paper) reads plain English "
+                     "on any table; the synthetic ones read their own small question language.")
     return ctx.entry
+
+
+def _auto_label(ctx: Context, best: checkpoints.Entry | None, real: list[checkpoints.Entry],
+                question: str | None) -> str:
+    """The picker's 'auto' line: the real-tables model when it answers `question`, else the best synthetic match."""
+    if question is not None and real_answers_because(ctx, question):
+        return f"Best match for this question: {real_tables.REAL_NAME}"
+    label = f"Best match for the table: {picker_label(best)}" if best else "Best match (none: pick one)"
+    if checkpoints.find(real, checkpoints.REAL_ID):
+        label += "; plain-English questions go to the real-tables model"
+    return label
+
+
+def real_answers_because(ctx: Context, question: str) -> str | None:
+    """Why the real-tables model (2017) answers `question` while the picker is on best match (a phrase after
+    "because"); None when the synthetic checkpoint answers it, or one is picked (the page's own choice)."""
+    if ss.get(state.CKPT) or real_entry() is None or not question.strip():
+        return None
+    if ctx.entry is None:
+        return "no synthetic model fits this table"
+    guess = honest_guess(ctx, question)
+    return None if guess is None else "the synthetic model " + guess.reasons[0].removeprefix("it ")
 
 
 def vocab_of(entry: checkpoints.Entry, box) -> object | None:

@@ -22,6 +22,7 @@ CHOSEN_COLOR = "#d62728"  # the bar of the chosen operation / column
 TICK_CHARS = 16  # longer axis labels are shortened (with …) so the plot keeps its width
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}  # automargin grows these to fit the labels
 SUBTITLE_TOP = 66  # the top margin when the title has a subtitle line
+MAX_LOG_TICKS = 8  # a log axis with at most this many distinct values is ticked at each one
 VIEW_NOTE = {"hard": "hard: the test-time choices", "soft": "soft: the training-time probabilities"}
 
 
@@ -41,6 +42,21 @@ def chart_layout(fig: go.Figure, title: str, height: int = 300, margin: dict = M
     fig.update_layout(title={"text": title, "font": {"size": 14}, **subtitle}, height=height, margin=margin, **layout)
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
+    return readable_log_ticks(fig)
+
+
+def readable_log_ticks(fig: go.Figure) -> go.Figure:
+    """A log axis ticked where its data lie, each tick written in full (0.001, 0.003, 0.01), where plotly would write
+    "9 0.001 2 3 … 0.01" (digits between powers of ten); with more than MAX_LOG_TICKS values, one tick a decade."""
+    for axis, key in ((fig.layout.xaxis, "x"), (fig.layout.yaxis, "y")):
+        if axis.type != "log":
+            continue
+        values = sorted({float(v) for trace in fig.data for v in (getattr(trace, key, None) or ())
+                         if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0})
+        if 0 < len(values) <= MAX_LOG_TICKS:
+            axis.update(tickmode="array", tickvals=values, ticktext=[f"{v:g}" for v in values])
+        else:
+            axis.update(dtick=1, tickformat="~g")
     return fig
 
 

@@ -52,14 +52,8 @@ def choose(ctx: context.Context, question: str) -> Choice:
     """Which model answers `question` on the table (see the module's docstring)."""
     if picked():
         return Choice(True, "you picked it in the Model tab", picked=True)
-    if ss.get(state.CKPT) or not available() or not question.strip():
-        return Choice(False)
-    if ctx.entry is None:
-        return Choice(True, "no synthetic model fits this table")
-    guess = context.honest_guess(ctx, question)
-    if guess is None:
-        return Choice(False)
-    return Choice(True, "the synthetic model " + guess.reasons[0].removeprefix("it "))
+    reason = context.real_answers_because(ctx, question)
+    return Choice(reason is not None, reason)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -116,5 +110,5 @@ def back_button(ctx: context.Context) -> None:
 def offer_real() -> None:
     """On a synthetic model's guess: one click to ask the shipped real-tables model instead (when it is here)."""
     if checkpoints.find(checkpoints.all_checkpoints(), REAL_ID):
-        st.button("Ask the real-tables model (plain English, 2017) instead", key=USE_REAL_KEY,
+        st.button("Ask the real-tables model instead", key=USE_REAL_KEY,
                   icon=":material/travel_explore:", on_click=_use, args=(REAL_ID,))

@@ -4,6 +4,7 @@ one opens in Ask or Step through. The result escapes what markdown shows; how a 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -59,6 +60,14 @@ LOOKS = {
                   "real_prog_groups", "Question", state.WTQ_PROG_EXAMPLE, (("Open in Ask", OPEN_KEY, state.ASK.path),),
                   group_column="program shape", group_key=state.WTQ_PROG_SHAPE, members_key="real_prog_members"),
 }
+
+
+def code_span(text) -> str:
+    """`text` as a markdown code span: shown as typed, with no escape's backslash (markdown reads nothing inside
+    one), its fence a backtick longer than any run of backticks in the text."""
+    text = " ".join(str(text).splitlines())
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def draw(result) -> None:

@@ -53,11 +53,12 @@ def show(df: pd.DataFrame, key: str, height: int | None = None, row_weights=None
                  height=height or min(38 + 35 * len(df), 460), hide_index=False)
 
 
+_CHIP = "padding: 0 4px; white-space: nowrap"  # a legend chip never breaks across lines
 LEGEND = (  # static HTML (no user text): the colours of the marks, as in the table
-    "<span style='background: rgba(31,119,180,0.8); color: white; padding: 0 4px'>selected rows</span> "
-    f"<span style='background: {CELL_COLOR}; padding: 0 4px'>answer / printed cells</span>"
+    f"<span style='background: rgba(31,119,180,0.8); color: white; {_CHIP}'>selected rows</span> "
+    f"<span style='background: {CELL_COLOR}; {_CHIP}'>answer / printed cells</span>"
 )
-COLUMN_LEGEND = " <span style='background: rgba(44,160,44,0.7); color: white; padding: 0 4px'>the step's column</span>"
+COLUMN_LEGEND = f" <span style='background: rgba(44,160,44,0.7); color: white; {_CHIP}'>the step's column</span>"
 
 
 def legend(column: bool = False) -> None:

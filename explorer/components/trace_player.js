@@ -3,10 +3,30 @@
 // Every user string (column names, cells, program lines) is written with textContent or as an attribute
 // value, never as markup. State: `current` (the step Play or a click reached) and `hover` (the step under
 // the mouse); every element of step t carries data-step="t", so one pass marks a step in all views.
+//
+// Play sends every step it reaches to Python (the "picked" trigger), so the page's step, slider, panels and
+// address follow it. Each of those reruns sends new data and Streamlit calls this function again on the same
+// parentElement without calling the last cleanup, so Play's own state (playing, speed, the next step's due
+// time, the steps it has sent) lives in `players`, per parentElement, and outlives a render.
 
 const SVGNS = "http://www.w3.org/2000/svg";
 const CELL = 22; // px of one grid cell
 const LABEL_CHARS = 16; // longer grid labels are cut with … (the whole name is the label's tooltip)
+const SPEED_STORE = "npx-player-ms-per-step"; // the speed chosen last, kept in the browser across pages
+const players = new WeakMap(); // parentElement -> Play's state across renders
+
+function storedMs(speeds, fallback) {
+  try {
+    const ms = Number(window.localStorage.getItem(SPEED_STORE));
+    return speeds.some((s) => s.ms === ms) ? ms : fallback;
+  } catch (e) { // storage can be switched off; the speed then lasts as long as the page
+    return fallback;
+  }
+}
+
+function storeMs(ms) {
+  try { window.localStorage.setItem(SPEED_STORE, String(ms)); } catch (e) { /* see storedMs */ }
+}
 
 function el(tag, cls, text) {
   const node = document.createElement(tag);
@@ -130,6 +150,10 @@ function tableView(data) {
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
+  const live = players.get(parentElement) || { playing: false, timer: null, due: 0, current: 1, seen: 1 };
+  players.set(parentElement, live);
+  clearTimeout(live.timer); // the last render's timer: this render schedules its own
+  live.timer = null;
   let root = parentElement.querySelector(".npx-player");
   if (!root) {
     root = el("div", "npx-player");
@@ -139,7 +163,17 @@ export default function (component) {
   if (!data || !Array.isArray(data.steps) || data.steps.length === 0) return undefined;
   const steps = data.steps;
   const T = steps.length;
-  const state = { current: Math.min(Math.max(data.current || 1, 1), T), hover: null, timer: null };
+  const speeds = Array.isArray(data.speeds) && data.speeds.length ? data.speeds : [{ label: "1×", ms: 1000 }];
+  live.ms = live.ms || storedMs(speeds, speeds[Math.min(data.speed || 0, speeds.length - 1)].ms);
+  const fromPage = Math.min(Math.max(data.current || 1, 1), T);
+  // Play's reruns come back in order, each with a step it sent (from `seen` to `current`): then it goes on, from
+  // where it is (perhaps further on). Any other step is the page's (Back, Next, the slider): Play stops there.
+  if (live.playing && fromPage >= live.seen && fromPage <= live.current && live.current <= T) {
+    live.seen = fromPage;
+  } else {
+    live.playing = false;
+  }
+  const state = { current: live.playing ? live.current : fromPage, hover: null };
 
   const bar = el("div", "bar");
   const play = el("button", "play", "▶ Play");
@@ -147,7 +181,16 @@ export default function (component) {
   play.dataset.role = "play";
   const status = el("span", "status");
   status.dataset.role = "status";
-  bar.append(play, status, el("span", "hint", "Hover or click a step in any view; Play walks through them."));
+  const speed = el("select", "speed");
+  speed.dataset.role = "speed";
+  speed.title = "Play's speed";
+  for (const s of speeds) {
+    const option = el("option", null, s.label);
+    option.value = String(s.ms);
+    speed.appendChild(option);
+  }
+  speed.value = String(live.ms);
+  bar.append(play, speed, status, el("span", "hint", "Hover or click a step in any view; Play walks through them."));
 
   const body = el("div", "body");
   const left = el("div", "left");
@@ -196,32 +239,61 @@ export default function (component) {
         : s.reads.kind === "column" ? " · reads its whole column" : "";
     caption.textContent = `${s.line}${input} → ${s.output}`;
     status.textContent = `${steps[state.current - 1].name} of ${T}` + (state.hover ? ` (showing ${s.name})` : "");
-    play.textContent = state.timer ? "❚❚ Pause" : "▶ Play";
+    play.textContent = live.playing ? "❚❚ Pause" : "▶ Play";
+  }
+
+  function send(t) { // the page's step follows: Python's on_pick sets it, and the rerun draws the page at t
+    if (setTriggerValue) setTriggerValue("picked", t);
   }
 
   function stop() {
-    if (state.timer) clearInterval(state.timer);
-    state.timer = null;
+    clearTimeout(live.timer);
+    live.timer = null;
+    live.playing = false;
+  }
+
+  function schedule() {
+    live.timer = setTimeout(advance, Math.max(0, live.due - Date.now()));
+  }
+
+  function advance() {
+    state.current = live.current = Math.min(state.current + 1, T);
+    live.due = Date.now() + live.ms;
+    if (state.current >= T) stop();
+    send(state.current);
+    render();
+    if (live.playing) schedule();
   }
 
   play.addEventListener("click", () => {
-    if (state.timer) {
+    if (live.playing) {
       stop();
     } else {
-      if (state.current >= T) state.current = 1;
-      state.timer = setInterval(() => {
-        if (state.current < T) state.current += 1;
-        if (state.current >= T) stop();
-        render();
-      }, data.ms_per_step || 1000);
+      if (state.current >= T) {
+        state.current = 1;
+        send(1);
+      }
+      live.playing = true;
+      live.current = live.seen = state.current;
+      live.due = Date.now() + live.ms;
+      schedule();
     }
     render();
+  });
+  speed.addEventListener("change", () => {
+    live.ms = Number(speed.value);
+    storeMs(live.ms);
+    if (live.playing) { // the step on screen now lasts the new time
+      clearTimeout(live.timer);
+      live.due = Date.now() + live.ms;
+      schedule();
+    }
   });
   function pick(t) {
     stop();
     state.current = t;
     render();
-    if (setTriggerValue) setTriggerValue("picked", t);
+    send(t);
   }
   for (const node of marked) {
     const t = Number(node.dataset.step);
@@ -241,5 +313,6 @@ export default function (component) {
     }
   }
   render();
-  return () => stop();
+  if (live.playing) schedule(); // Play goes on through the rerun its last step caused
+  return () => clearTimeout(live.timer); // the component left the page
 }

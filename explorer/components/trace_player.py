@@ -1,8 +1,9 @@
 """The trace player: the program's lines, the operation and column grids and the table's row selectors drawn together
-in the browser, with a Play button (one step a second) and hover linked across the views. Plotly hovers never reach
-Python, so this is one st.components.v2 component: Python sends one JSON object (`payload`) as the component's data,
-never inside HTML, and trace_player.js writes every user string with textContent, never as markup. Clicking a step
-sends it back (`on_pick`)."""
+in the browser, with a Play button (at a speed of SPEEDS) and hover linked across the views. Plotly hovers never
+reach Python, so this is one st.components.v2 component: Python sends one JSON object (`payload`) as the component's
+data, never inside HTML, and trace_player.js writes every user string with textContent, never as markup. Clicking a
+step sends it back (`on_pick`), and so does every step Play reaches: the page's step, slider, panels and address
+follow Play."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ HERE = Path(__file__).parent
 MAX_ROWS = 40  # table rows drawn (the grids stay readable; the payload stays small)
 MAX_CELL_CHARS = 24  # a longer cell is cut with … on screen (its text, up to MAX_TIP_CHARS, is its tooltip)
 MAX_TIP_CHARS = 200
-SECONDS_PER_STEP = 1.0
+# Play's speeds: (label, seconds a step); the slow ones give a class time to read each step on a projector
+SPEEDS = (("2× (½ s a step)", 0.5), ("1× (1 s a step)", 1.0), ("½× (2 s a step)", 2.0), ("projector (3 s a step)", 3.0))
+DEFAULT_SPEED = 1  # an index of SPEEDS; the browser keeps the speed chosen last
 PICKED = "picked"  # the trigger a click on a step sends back
 
 _player = st.components.v2.component(
@@ -60,14 +63,15 @@ def payload(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1)
         "view": view, "ops": [op_label(o) for o in ops], "columns": [str(c) for c in trace["columns"]],
         "rows": [[_cell(v)[:MAX_TIP_CHARS] for v in row] for row in df.values.tolist()[:m]],
         "n_rows": trace["n_rows"], "max_cell_chars": MAX_CELL_CHARS, "steps": shown,
-        "current": min(max(int(current), 1), max(len(steps), 1)), "ms_per_step": int(SECONDS_PER_STEP * 1000),
+        "current": min(max(int(current), 1), max(len(steps), 1)), "speed": DEFAULT_SPEED,
+        "speeds": [{"label": label, "ms": int(seconds * 1000)} for label, seconds in SPEEDS],
     }
 
 
 def show(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1, key: str = "trace_player",
          on_pick: Callable[[], None] | None = None):
     """Draw the player for `trace` on the table `df`, starting at step `current`; on_pick is called (a widget
-    callback) when a step is clicked: picked(key) reads it."""
+    callback) when a step is clicked and at each step Play reaches: picked(key) reads it."""
     if not trace["steps"]:
         return None
     kwargs = {f"on_{PICKED}_change": on_pick or (lambda: None)}
@@ -75,7 +79,7 @@ def show(trace: dict, df: pd.DataFrame, view: str = "hard", current: int = 1, ke
 
 
 def picked(key: str = "trace_player") -> int | None:
-    """The step last clicked in the player with this key (None before any click)."""
+    """The step last clicked or reached by Play in the player with this key (None before either)."""
     value = st.session_state.get(key)
     try:
         step = value[PICKED] if isinstance(value, dict) else getattr(value, PICKED, None)

@@ -175,12 +175,16 @@ def linked_table(trace: dict, df: pd.DataFrame, view: str) -> None:
     table_view.legend(column=look.legend_column or s["column_name"] is not None)
 
 
+VIEW_LABELS = {"hard": "hard (test)", "soft": "soft (training)"}  # short: the Step page gives the control 3/10 of a row
+
+
 def view_picker(container, key: str = state.VIEW_PICK) -> str:
     """The hard / soft control (its choice kept in state.VIEW for every page); the view picked."""
     return container.segmented_control(
-        "View", ["hard", "soft"], key=key, default=ss.get(state.VIEW, "hard"), required=True,
-        format_func={"hard": "hard (test time)", "soft": "soft (training time)"}.get,
-        on_change=lambda: ss.__setitem__(state.VIEW, ss.get(key) or "hard"),
+        "View", list(VIEW_LABELS), key=key, default=ss.get(state.VIEW, "hard"), required=True,
+        format_func=VIEW_LABELS.get, on_change=lambda: ss.__setitem__(state.VIEW, ss.get(key) or "hard"),
+        help="hard: the choices the model makes at test time (the most probable operation and column). soft: the "
+        "probabilities behind them, as training uses them.",
     ) or "hard"
 
 

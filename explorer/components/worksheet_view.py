@@ -18,8 +18,6 @@ from explorer import checkpoints, escape, state, tables
 from explorer import worksheet as ws
 from explorer.components import context, figures, model_choice, trace_view
 
-PAGE = state.Page("worksheet", "Worksheet", "assignment")  # registered by streamlit_app.py after state.PAGES
-
 SHEET = "ws_sheet"  # the worksheet open in this session (worksheet.Worksheet) or None
 AT = "ws_at"  # the question shown (0-based); len(items): the summary
 RESULTS = "ws_results"  # question index -> {"answer": the answer as shown or None, "right": True/False/None}

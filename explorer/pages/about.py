@@ -15,18 +15,21 @@ LESSON_4_QUESTION = "lesser 90 attendance print score"
 LESSONS = [
     {"title": "1. Count the rows", "table": "shop_sales", "question": "count", "page": state.ASK,
      "text": "The simplest program. Nothing filters, so every row stays selected, and *count* adds up the row "
-             "selector. In the **operation × step** heatmap the last step should be *count*; earlier steps may just "
-             "*reset* (do nothing) — the model always runs all T steps."},
+             "selector. The shipped checkpoint (names-5, the best match for this table) counts at t1 and again at t4; "
+             "at t2 and t3 it runs *reset*, which selects every row again and so changes nothing here. The model "
+             "always runs all T steps: the **operation × step** heatmap shows the four."},
     {"title": "2. Sum with a filter", "table": "shop_sales", "question": "greater 2015 year sum sales",
      "page": state.STEP_THROUGH, "step": 1,
-     "text": "Two steps do the work: *greater* on the column **year** keeps the rows after 2015 — the pivot, 2015, "
-             "is the number the comparison attends to — then *sum* adds **sales** over the rows still selected. "
-             "Step through and compare the table before and after each step."},
+     "text": "The shipped checkpoint runs *greater* on the column **year** at t1, t2 and t3 — the same filter "
+             "three times, so the same 6 rows, after 2015, stay selected (the pivot, 2015, is the number the "
+             "comparison attends to) — then at t4 *sum* adds **sales** over those rows: 1081.1. Step through and "
+             "compare the table before and after each step."},
     {"title": "3. Two filters with and / or", "table": "league",
      "question": "greater 60 points and lesser 70 goals count", "page": state.STEP_THROUGH, "step": 3,
-     "text": "*greater* and *lesser* each select rows; *and* keeps the rows both selected (*or* keeps rows either "
-             "selected); *count* counts them. Step 3 shows the *and*: compare its table with the two steps before "
-             "it. Then change *and* to *or* on the Ask page and watch the answer change."},
+     "text": "*lesser* on **goals** (t1) and *greater* on **points** (t2) each select rows; *and* (t3) keeps the "
+             "rows both selected; *count* (t4) counts them: 3. Step 3 shows the *and*: compare its table with the "
+             "two steps before it. Then change *and* to *or* on the Ask page: the model runs the same steps with "
+             "*or* at t3, which keeps the rows either selected, and counts 10."},
     {"title": "4. A lookup (print)", "table": "grade_book", "question": LESSON_4_QUESTION, "page": state.ASK,
      "text": "Not every answer is a number. *print* (the paper's *assign*) returns cells: the **score** of every "
              "student who came to fewer than 90 % of the lessons. The answer cells are amber in the table; the "
@@ -34,27 +37,31 @@ LESSONS = [
              "this table the two columns disagree (filtering on *score* would select other students), so a right "
              "answer here means the model really filtered on *attendance*. The names-5 model learned its column "
              "names from a list of 40 header words: *attendance* and *score* are among them, *exam* and *homework* "
-             "are not. Ask `lesser 70 exam print score` and see which column it filters on."},
+             "are not. Ask `lesser 70 exam print score`: it filters on *exam* all the same, found by the column-name "
+             "match (one of our additions: the question names the column), and prints *score*."},
     {"title": "5. Difference", "table": "shop_sales", "question": "sum orders diff count", "page": state.STEP_THROUGH,
      "step": 4,
      "text": "*difference* subtracts the scalar of the step just before it from the one three steps back, so the "
-             "model must schedule *sum* and *count* at the right steps to make the arithmetic come out. The last "
-             "step shows the subtraction in words."},
+             "model must schedule *sum* and *count* at the right steps to make the arithmetic come out. The shipped "
+             "checkpoint sums **orders** at t1, resets at t2 and counts the 12 rows at t3; the last step shows the "
+             "subtraction in words: 4713 − 12 = 4701."},
     {"title": "6. Why gradient descent gets stuck", "table": "letters_1", "question": "greater 20 and lesser 60 count",
      "page": state.COMPARE, "checkpoints": ("single-column", "paper2016-single-column"),
      "text": "The same network trained two ways answers the same question side by side: on the left with program "
              "search (ours), on the right by gradient descent alone (the paper's method). The correct program takes "
              "four steps — *greater*, *lesser*, *and*, *count* — and the left checkpoint runs it.\n\nThe checkpoint "
-             "on the right has not found it, and training longer seldom helps: gradient descent changes every step "
-             "a little at a time, and early on the quickest gain is to make step 3 a single filter, because "
-             "*greater* or *lesser* alone already gets many answers close. From then on the *and* that would join "
-             "steps 1 and 2 has almost no probability, so what steps 1 and 2 do hardly changes the answer: nothing "
-             "pushes them to become two *different* filters. And as long as they are not, switching step 3 to *and* "
-             "would not help either. Each step waits for the other — a deadlock.\n\nProgram search runs whole "
-             "programs, so it can try *greater; lesser; and; count* at once, see that it answers right, and learn "
-             "from it. The Compare page lines the two programs up step by step and marks, in red, the first step "
-             "where they part; compare them there, and in the **operation probabilities × step** heatmaps see how "
-             "sure each one is at step 3."},
+             "on the right has not found it: it runs *count* at all four steps and answers 0 (the right answer is "
+             "3). It has learned questions with one filter: ask it `greater 20 count` and it runs *greater*, then "
+             "*count*, and is right. Training longer seldom helps: gradient descent changes every step a little at "
+             "a time, and early on the quickest gains are a *count* or a single filter, which alone already get "
+             "many answers close. From then on the *and* that would join two filters has almost no probability "
+             "(about 1 % at step 3 here, where it hesitates between *count*, 43 %, and *greater*, 27 %), so what "
+             "steps 1 and 2 do hardly changes the answer: nothing pushes them to become two *different* filters. "
+             "And as long as they are not, switching step 3 to *and* would not help either. Each step waits for "
+             "the other — a deadlock.\n\nProgram search runs whole programs, so it can try *greater; lesser; and; "
+             "count* at once, see that it answers right, and learn from it. The Compare page lines the two programs "
+             "up step by step and marks, in red, the first step where they part; compare them there, and in the "
+             "**operation probabilities × step** heatmaps see how sure each one is at step 3."},
     {"title": "7. Why the LSTM baselines fail on larger numbers", "table": baselines.DEMO_SAMPLE,
      "question": baselines.DEMO_QUESTIONS[0], "page": state.COMPARE, "demo": True,
      "text": "The paper compares the Neural Programmer with two LSTMs that read the table and the question "
@@ -62,12 +69,14 @@ LESSONS = [
              "with attention). They were trained here on one column of 4–7 integers between −10 and 10, the sample "
              "table *baseline_small*. The button opens the **scale demo** on the Compare page: the same question on "
              "that table, then on the table with every cell and every number of the question ×10, ×100 and ×1000, "
-             "so the question keeps its meaning and only the numbers grow.\n\nWatch the baselines' column: right "
-             "(or close) at ×1, then wrong. They computed the answer inside their weights and have never seen "
-             "numbers this large. The Neural Programmer's answer stays right at every scale, because it only "
-             "*chose* `sum A`; the sum itself is computed exactly. Try the other questions of the demo: a *count* "
-             "keeps the same right answer at every scale, and still the baselines' answers change. Every figure in "
-             "the demo is computed when you open it."},
+             "so the question keeps its meaning and only the numbers grow.\n\nWatch the baselines' columns. At ×1, "
+             "numbers like those they were trained on, the attention baseline is right on all four questions of "
+             "the demo and the seq2seq one on two (`sum A` and `sum A diff count`); from ×10 on, both are wrong on "
+             "every question. They computed the answer inside their weights and have never seen numbers this "
+             "large. The Neural Programmer's answer stays right at every scale, because it only *chose* the "
+             "operations (for `sum A`: the *sum* of A); the sum itself is computed exactly. Try the other "
+             "questions: a *count* (`greater 3 A count`) has the same right answer, 3, at every scale, and still "
+             "the baselines' answers change. Every figure in the demo is computed when you open it."},
 ]
 
 

@@ -30,8 +30,6 @@ if model_choice.available() and not st.session_state.get(state.CKPT):  # (a pick
     model_line += "; plain English the synthetic model cannot read: the real-tables model (2017)"
 summary.caption(f"**Table:** {table_editor.summary()}  ·  **Model:** {model_line}")
 table_editor.cell_warnings()
-if not real_picked:
-    context.fit_warnings(ctx)
 
 
 @st.fragment
@@ -47,7 +45,8 @@ def ask_and_answer(ctx: context.Context) -> None:
         trace = model_choice.get_trace(ctx, question)
         if trace is not None:
             trace_view.results(trace, ctx, choice=choice)
-    else:
+    else:  # what the synthetic model cannot do with the table is said only when it is the one that answers
+        context.fit_warnings(ctx)
         trace = context.get_trace(ctx, question) if ctx.entry is not None else None
         if trace is not None:
             right = questions.right_answer(question, ctx.columns, ctx.rows, ctx.kinds)

@@ -140,7 +140,7 @@ def render_dev() -> None:
         st.error(f"The 2017 checkpoint cannot be read: {escape.md(e)}")
         return
     dev = summary.get("dev_accuracy")  # the checkpoint and how it was trained, from its own summary
-    st.markdown(f"Checkpoint {escape.md(real_tables.checkpoint_path().name)}: preset "
+    st.markdown(f"Checkpoint {programs_view.code_span(real_tables.checkpoint_path().name)}: preset "
                 f"*{escape.md(summary.get('preset', 'not recorded'))}*, method "
                 f"*{escape.md(summary.get('method', 'not recorded'))}*" + (
                     f"; its training summary records **{dev:.1%}** on {summary.get('dev_examples', '?'):,} dev "

@@ -18,7 +18,7 @@ state.show_flash()
 ss = st.session_state
 ctx = context.table_context()
 top = st.container()
-entry = context.checkpoint_picker(ctx, container=top)
+entry = context.checkpoint_picker(ctx, container=top, question=ss.get(state.QUESTION, ""))
 question = ss.get(state.QUESTION, "")
 src = (ss.get(state.TABLE_SOURCE) or {}).get("label", "")
 st.markdown(f"**Question:** {escape.md(question) or '(none)'} on the table *{escape.md(src)}* (change them on the "

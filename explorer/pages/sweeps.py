@@ -5,14 +5,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import plotly.graph_objects as go
 import streamlit as st
+from plotly.colors import qualitative
 
 from explorer import escape, state, sweeps
-from explorer.components import sweep_view
+from explorer.components import figures, sweep_view
 
 PICK, TYPED = sweep_view.PAGE_PICK, "sweep_typed_path"
 OTHER = "other"  # the picker's choice that shows the path box
+MAX_VALUES = 10  # a grid field with more values than this gets no curve per value (the legend would not be read)
 ss = st.session_state
+
+
+def curves_by_value_figure(sweep: sweeps.Sweep, name: str) -> go.Figure:
+    """The mean validation curve of each value of the grid field `name`, the legend naming each value."""
+    grid = sweep.spec["grid"][name]
+    curves = sorted(sweeps.mean_curves_by_value(sweep.records, name),
+                    key=lambda vc: grid.index(vc[0]) if vc[0] in grid else len(grid))  # the legend in the grid's order
+    fig = go.Figure()
+    for (value, curve), colour in zip(curves, qualitative.D3 * 2, strict=False):
+        label = escape.html(sweep_view.value_text(value))
+        fig.add_trace(go.Scatter(x=[e for e, _ in curve], y=[a for _, a in curve], mode="lines+markers", name=label,
+                                 line={"color": colour, "width": 2}, text=[label] * len(curve),
+                                 hovertemplate="%{text}<br>epoch %{x:.3g}: mean validation accuracy %{y:.1%}"
+                                 "<extra></extra>"))
+    return figures.chart_layout(fig, f"Mean validation accuracy by {escape.html(name)}", xaxis_title="epoch",
+                                yaxis_range=[0, 1.04], yaxis_tickformat=".0%",
+                                legend={"title": {"text": escape.html(name)}})
+
+
+def curves_by_value(sweep: sweeps.Sweep, key: str) -> None:
+    """One figure per grid field of 2 to MAX_VALUES values, two to a row: its values' mean curves, told apart."""
+    names = [n for n, values in sweep.spec["grid"].items() if 2 <= len(values) <= MAX_VALUES]
+    for start in range(0, len(names), 2):
+        for column, name in zip(st.columns(2), names[start:start + 2], strict=False):
+            with column:
+                figures.show(curves_by_value_figure(sweep, name), f"{key}_by_value_{names.index(name)}",
+                             clickable=False, name="validation-by-value")
 
 st.title("Sweeps")
 st.caption("A sweep trains the same model many times: every combination of a few hyper-parameter values (the grid), "
@@ -55,3 +85,5 @@ if path is not None:
     else:
         st.caption(f"Directory: {escape.md(path)}")
         sweep_view.draw(sweep, "sweep")
+        if sweep.records:
+            curves_by_value(sweep, "sweep")

@@ -1,12 +1,18 @@
-"""Browser: the Step through page's trace player. Play walks t1 → tT (one step a second) and stops at the
-end; hovering a program line highlights the same step in the grids and the table's row-selector strip;
-a hostile column name is shown as text."""
+"""Browser: the Step through page's trace player. Play walks t1 → tT (one step a second, or slower for a
+projector) and stops at the end, and the page's slider, step panel and address follow it; hovering a program
+line highlights the same step in the grids and the table's row-selector strip; a hostile column name is shown
+as text."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from explorer import state
+from explorer.components.step_panels import EXPLAIN_KEY
+from explorer.components.trace_player import SPEEDS
 from tests.e2e.helpers import screenshot, wait_for_app
 from tests.ui.helpers import IMG
 
@@ -36,23 +42,75 @@ def test_play_advances_the_highlighted_step_and_stops_at_the_end(page: Page, app
     play.click()
     expect(play).to_have_text("❚❚ Pause")
     expect(player).to_have_attribute("data-current", "2", timeout=3000)
-    # the current step is marked in every view at once: program line, both grids' step columns, the strip
-    expect(player.locator("li.line.cur")).to_have_attribute("data-step", "2")
-    expect(player.locator("rect.col-hit.cur")).to_have_count(2)
-    expect(player.locator("th.strip.cur")).to_have_text("t2")
-    expect(player).to_have_attribute("data-current", str(steps), timeout=1500 * steps)
-    expect(play).to_have_text("▶ Play")  # it stopped at the end
-    page.wait_for_timeout(1300)
-    expect(player).to_have_attribute("data-current", str(steps))
-    # pause: a second press stops it where it is (Play at the end starts again from t1)
-    play.click()
-    expect(player).to_have_attribute("data-current", "2", timeout=3000)
+    # pause: a second press stops it where it is, and the page's step is that one
     play.click()
     expect(play).to_have_text("▶ Play")
+    wait_for_app(page)  # the rerun of the last step Play reached
     paused = player.get_attribute("data-current")
     page.wait_for_timeout(1500)
     expect(player).to_have_attribute("data-current", paused)
+    _expect_the_page_at(page, int(paused), steps)
+    # the current step is marked in every view at once: program line, both grids' step columns, the strip
+    expect(player.locator("li.line.cur")).to_have_attribute("data-step", paused)
+    expect(player.locator("rect.col-hit.cur")).to_have_count(2)
+    expect(player.locator("th.strip.cur")).to_have_text(f"t{paused}")
+    # Play again goes on from there and stops at the end; Play at the end starts again from t1
+    play.click()
+    expect(player).to_have_attribute("data-current", str(steps), timeout=2500 * steps)
+    expect(play).to_have_text("▶ Play")
+    page.wait_for_timeout(1300)
+    expect(player).to_have_attribute("data-current", str(steps))
+    play.click()
+    expect(player).to_have_attribute("data-current", "1", timeout=3000)
+    expect(play).to_have_text("❚❚ Pause")
     screenshot(page, "step-player")
+
+
+def _expect_the_page_at(page: Page, t: int, steps: int) -> None:
+    """The page's own step (not only the player's) is t: the slider, the step panel and the address."""
+    expect(page.locator(f".st-key-{state.STEP_SLIDER} [data-testid=stSliderThumbValue]")).to_have_text(f"t{t}")
+    expect(page.locator(f".st-key-{EXPLAIN_KEY}")).to_contain_text(f"Step t{t} of {steps}:")
+    expect(page).to_have_url(re.compile(rf"[?&]step={t}(&|$)"))
+
+
+def test_the_page_follows_play_to_the_last_step(page: Page, app_url):
+    page.goto(app_url + STEP_URL)
+    wait_for_app(page)
+    player = _player(page)
+    steps = player.locator("li.line").count()
+    _expect_the_page_at(page, 1, steps)
+    player.locator("[data-role=play]").click()
+    expect(player).to_have_attribute("data-current", "2", timeout=3000)
+    expect(page.locator(f".st-key-{EXPLAIN_KEY}")).to_contain_text(f"Step t2 of {steps}:")  # while it plays
+    expect(player).to_have_attribute("data-current", str(steps), timeout=2500 * steps)
+    wait_for_app(page)
+    _expect_the_page_at(page, steps, steps)
+    expect(player).to_have_attribute("data-current", str(steps))  # the rerun drew the player where Play stopped
+    # Back stops nothing that is not playing, and the player follows the page
+    page.get_by_role("button", name="◀ Back").click()
+    wait_for_app(page)
+    _expect_the_page_at(page, steps - 1, steps)
+    expect(player).to_have_attribute("data-current", str(steps - 1))
+
+
+def test_a_projector_speed_plays_slower_and_is_kept(page: Page, app_url):
+    page.goto(app_url + STEP_URL)
+    wait_for_app(page)
+    player = _player(page)
+    label, seconds = SPEEDS[-1]
+    assert seconds >= 3, "the slowest speed is meant for a projector"
+    player.locator("[data-role=speed]").select_option(label=label)
+    player.locator("[data-role=play]").click()
+    page.wait_for_timeout(int(seconds * 1000) - 800)  # a timer fires late on a busy machine, never early
+    expect(player).to_have_attribute("data-current", "1")
+    expect(player).to_have_attribute("data-current", "2", timeout=int(seconds * 1000) + 4000)
+    wait_for_app(page)
+    _expect_the_page_at(page, 2, player.locator("li.line").count())
+    expect(player.locator("[data-role=speed]")).to_have_value(str(int(seconds * 1000)))  # through the rerun
+    player.locator("[data-role=play]").click()  # pause
+    page.reload()
+    wait_for_app(page)
+    expect(_player(page).locator("[data-role=speed]")).to_have_value(str(int(seconds * 1000)))  # and a reload
 
 
 def test_hovering_a_program_line_highlights_that_step_everywhere(page: Page, app_url):

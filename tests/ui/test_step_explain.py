@@ -112,7 +112,8 @@ def test_the_player_gets_the_trace_as_data():
     assert data["steps"][2]["reads"] == {"kind": "rows", "steps": [1, 2]}
     assert data["steps"][3]["column"] is None and data["steps"][0]["column"] == "A"
     assert sum(w >= 0.5 for w in data["steps"][2]["rows"]) == 4
-    assert data["ms_per_step"] == 1000
+    speeds = [speed["ms"] for speed in data["speeds"]]
+    assert speeds[data["speed"]] == 1000 and max(speeds) >= 3000  # one a second, and slow enough for a projector
 
 
 def test_the_soft_view_explains_mixed_weights():

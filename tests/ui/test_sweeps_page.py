@@ -106,7 +106,7 @@ def test_the_paper_sweep_opens_by_default_with_counts_table_and_plots(shipped):
     table = at.dataframe[0].value
     assert len(table) == 2 and "lr" in table.columns
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(charts) == 3  # runs at target by epoch, the curves, accuracy by lr
+    assert len(charts) == 4  # runs at target by epoch, the curves, accuracy by lr, mean accuracy by lr
     reach = charts[0]["data"][0]
     assert reach["x"] == [1.25, 2.5, 3.75, 5.0] and reach["y"] == [0, 1, 1, 2]
     curves = [t for t in charts[1]["data"] if t["line"]["color"] == sweep_view.REACHED]
@@ -156,7 +156,7 @@ def test_missing_empty_and_corrupt_directories_are_messages(shipped, tmp_path):
     at = _typed(at, fresh)
     assert not at.exception and _metric(at, "Runs finished") == "3 / 4"
     assert "1 run file(s) left out" in texts(at.warning) and "broken.json" in texts(at.warning)
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
 
 
 # ----------------------------------------------------------------------------- the small sweep

@@ -29,7 +29,7 @@ def three_questions(**changes) -> ws.Worksheet:
 def worksheet_page(query: dict | None = None) -> AppTest:
     """The Worksheet page opened at once (as a shared link opens it: the Ask page would rewrite the address)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(view.PAGE.path)
+    at.switch_page(state.WORKSHEET.path)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     return at.run()
