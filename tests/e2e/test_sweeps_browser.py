@@ -30,7 +30,7 @@ def test_sweeps_page_shows_a_sweep_directory(page: Page, app_url, tmp_path):
     table = page.get_by_test_id("stDataFrame").first
     expect(table).to_be_visible()
     charts = page.locator("[data-testid=stPlotlyChart]")
-    expect(charts).to_have_count(3)
+    expect(charts).to_have_count(4)  # by epoch, the curves, accuracy by the grid field, its mean by value
     expect(charts.first.locator(".main-svg").first).to_be_visible()  # plotly has drawn it
     expect(charts.first).to_contain_text("by epoch")
     page.wait_for_timeout(700)

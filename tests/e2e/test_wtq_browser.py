@@ -77,9 +77,11 @@ def test_step_through_plays_a_real_tables_program(page: Page, app_url):
     player.locator("[data-role=play]").click()
     expect(player).to_have_attribute("data-current", "2", timeout=3000)
     expect(player).to_have_attribute("data-current", str(len(want["steps"])), timeout=1500 * len(want["steps"]))
-    page.get_by_role("button", name="Next ▶").click()
+    T = len(want["steps"])
+    expect(page.get_by_text(f"Step t{T} of {T}:")).to_be_visible()  # the page followed Play to its end
+    page.get_by_role("button", name="◀ Back").click()
     wait_for_app(page)
-    expect(page.get_by_text(f"Step t2 of {len(want['steps'])}:")).to_be_visible()
+    expect(page.get_by_text(f"Step t{T - 1} of {T}:")).to_be_visible()
     screenshot(page, "step-real-tables")
 
 
